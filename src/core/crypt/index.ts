@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, open, readdir } from 'node:fs/promises';
+import { access, open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
@@ -28,6 +28,20 @@ const exists = (p: string) =>
     () => true,
     () => false,
   );
+/**
+ * The block device `p` names, as its real path in /dev, or undefined: what crypttab names is read
+ * as a partition only then. A tree's crypttab (`--root`) is anyone's: a FIFO it named, or a link
+ * to one, was opened by `cryptsetup luksDump` as root, which waited there for good and status with
+ * it. Judged where every link leads, and only in /dev (root's), so that what was judged is what
+ * cryptsetup opens: a tree's own folder could change between the look and the open.
+ */
+async function blockDevice(p: string): Promise<string | undefined> {
+  const real = await realpath(p).catch(() => undefined);
+  if (!real?.startsWith('/dev/')) return undefined;
+  const st = await stat(real).catch(() => undefined);
+  return st?.isBlockDevice() ? real : undefined;
+}
+
 /**
  * A file of the root (crypttab, a sysfs attribute) read as an untrusted file: the root may be a tree
  * being inspected, where a FIFO held status for good (readFile waits for a writer) and a link led
@@ -103,9 +117,10 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
   ).find((e) => e.name === name);
   // Without udev's /dev/disk links (a container, a test) the caller names the partition.
   const named = entry ? crypttabDevicePath(entry.device) : undefined;
-  const device = named && (await exists(named)) ? named : (o.device ?? DATA_PARTITION);
-  const present = await exists(device);
-  let luks = present ? await luksInfo(tools, device) : undefined;
+  const device = named && (await blockDevice(named)) ? named : (o.device ?? DATA_PARTITION);
+  const real = await blockDevice(device);
+  const present = real !== undefined;
+  let luks = real ? await luksInfo(tools, real) : undefined;
   if (!luks && entry && entry.options.includes('luks'))
     // Not readable here (not root): crypttab says what boot does.
     luks = {
