@@ -245,7 +245,6 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       [{ temperature: 5 }, 'options.temperature'],
       [{ num_predict: 0 }, 'options.num_predict'],
       [{ top_k: 0 }, 'options.top_k'],
-      [{ num_ctx: 8192 }, 'options.num_ctx'],
       [{ wizardry: 1 }, 'options.wizardry'],
     ] as const) {
       const e = await refused(
@@ -276,6 +275,83 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       }),
     );
     expect(tool.status_code).toBe(400);
+  });
+
+  it("num_ctx past the context is served with it, as Ollama serves one past a model's; a prompt past it says so", async () => {
+    const ok = await client.generate({
+      model: 'tiny-llama',
+      prompt: 'x',
+      options: { num_ctx: 8192, num_predict: 2 },
+    });
+    expect(ok.done).toBe(true);
+    expect(logged.join('\n')).toContain(
+      "options.num_ctx 8192 asked; served with this service's context of 256 tokens",
+    );
+    const long = 'many words here '.repeat(100); // ~400 tokens: more than the 256 of context
+    const e = await refused(
+      client.chat({
+        model: 'tiny-llama',
+        messages: [{ role: 'user', content: long }],
+        options: { num_ctx: 8192 },
+      }),
+    );
+    expect(e.status_code).toBe(400);
+    expect(e.error).toMatch(
+      /this model's context is 256 tokens .*options\.num_ctx 8192 cannot change it\): send less, or raise LLM_CONTEXT/,
+    );
+  });
+
+  it('malformed bodies are 400s naming the field, never a 500', async () => {
+    const m = [{ role: 'user', content: 'x' }];
+    for (const [path, body, field] of [
+      ['/api/chat', [], 'the body must be a JSON object'],
+      ['/api/chat', { model: 5, messages: m }, "'model'"],
+      ['/api/chat', { messages: m }, "'model' is required"],
+      ['/api/chat', { model: 'tiny-llama', messages: [null] }, "'messages[0]'"],
+      [
+        '/api/chat',
+        { model: 'tiny-llama', messages: [{ role: 'tool', content: 'x' }] },
+        "'messages[0].role'",
+      ],
+      [
+        '/api/chat',
+        { model: 'tiny-llama', messages: [{ role: 'user', content: 5 }] },
+        "'messages[0].content'",
+      ],
+      [
+        '/api/chat',
+        { model: 'tiny-llama', messages: [{ role: 'user', content: 'x', images: ['x'] }] },
+        "'messages[0].images'",
+      ],
+      ['/api/chat', { model: 'tiny-llama', messages: m, options: [] }, "'options'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, options: { stop: 5 } }, "'options.stop'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, options: { seed: -5 } }, "'options.seed'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, options: { top_p: 'x' } }, "'options.top_p'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, format: 5 }, "'format'"],
+      [
+        '/api/chat',
+        { model: 'tiny-llama', messages: m, format: { type: 'object', properties: { '\u202e': {} } } },
+        'format has a control or bidi character',
+      ],
+      ['/api/chat', { model: 'tiny-llama', messages: m, stream: 'yes' }, "'stream'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, keep_alive: {} }, "'keep_alive'"],
+      ['/api/chat', { model: 'tiny-llama', messages: m, think: true }, "'think'"],
+      [
+        '/api/chat',
+        { model: 'tiny-llama', messages: m, prompt: 'x' },
+        "'prompt' is not a field of /api/chat",
+      ],
+      ['/api/generate', { model: 'tiny-llama', prompt: 5 }, "'prompt'"],
+      ['/api/generate', { model: 'tiny-llama', prompt: 'x', raw: 'yes' }, "'raw'"],
+      ['/api/generate', { model: 'tiny-llama', prompt: 'x', system: 5 }, "'system'"],
+      ['/api/generate', { model: 'tiny-llama', prompt: 'x', suffix: 'y' }, "'suffix'"],
+      ['/api/generate', { model: 'tiny-llama', prompt: 'x', context: [1, 2] }, "'context'"],
+      ['/api/show', { model: ['x'] }, "'model'"],
+    ] as const) {
+      const r = await raw('POST', path, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(JSON.parse(r.text).error, JSON.stringify(body)).toContain(field);
+    }
   });
 
   it('a model not served is a 404 saying how a model is added; tags other than latest are not served', async () => {

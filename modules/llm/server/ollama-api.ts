@@ -8,7 +8,7 @@
  * OpenAI path's does (generation-run.ts).
  */
 import { HttpError, type KitLog, type RequestContext, type Route } from '../../kit/server/index.js';
-import type { Engine, Generation } from './engine.js';
+import { ContextOverflowError, type Engine, type Generation } from './engine.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
 import { type OllamaKind, ollamaAsk } from './ollama-request.js';
 import { bad, checkPromptSize, type Obj } from './request.js';
@@ -160,10 +160,23 @@ export function ollamaRoutes(
         first ??= performance.now();
         onText?.(t);
       };
-      return ask.messages
+      const run = ask.messages
         ? engine.chat(ask.messages, s, signal, seen)
         : engine.complete(ask.prompt!, s, signal, seen);
+      // A prompt past the context, from a client that asked for a larger one: say which to raise.
+      return run.catch((err: unknown) => {
+        if (err instanceof ContextOverflowError && ask.askedContext !== undefined)
+          throw new ContextOverflowError(
+            `${err.message} (set when it starts, LLM_CONTEXT; options.num_ctx ${ask.askedContext} cannot change it): send less, or raise LLM_CONTEXT`,
+          );
+        throw err;
+      });
     };
+    if (ask.askedContext !== undefined)
+      opts.log.event(
+        'num_ctx',
+        `${labels.path}: options.num_ctx ${ask.askedContext} asked; served with this service's context of ${engine.info.contextLength} tokens (LLM_CONTEXT)`,
+      );
     // The done object's figures: the prompt's evaluation is the time to the first text.
     const done = (g: Generation, text: string) => {
       const end = performance.now();

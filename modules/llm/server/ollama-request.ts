@@ -48,7 +48,11 @@ const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string }
   context: { neutral: emptyList, why: 'send the conversation as /api/chat messages instead' },
 };
 
-/** The options served (`num_ctx` only up to the service's context: it is fixed at start). */
+/**
+ * The options served. `num_ctx` cannot change the context, fixed at start (LLM_CONTEXT): a larger one
+ * is served with it, as Ollama serves one past a model's trained context with that (clients send
+ * 8,192 by default); nothing is ever cut to fit, so a prompt past it is a 400 that names num_ctx.
+ */
 const SERVED_OPTIONS = ['temperature', 'top_p', 'top_k', 'seed', 'num_predict', 'stop', 'num_ctx'];
 const RUNTIME = 'set for the whole service when it starts (LLM_THREADS, LLM_GPU_LAYERS), not by a request';
 /** Ollama's other options: each accepted at the value that changes nothing, else refused, saying why. */
@@ -89,6 +93,8 @@ export interface OllamaAsk {
   stream: boolean;
   /** Characters of the prompt, for the size checks before tokenising. */
   chars: number;
+  /** options.num_ctx when it is more than the service's context (served with that). */
+  askedContext?: number;
 }
 
 const shown = (key: string) => (key.length > 64 ? `${key.slice(0, 64)}…` : key);
@@ -115,7 +121,7 @@ function checkFields(body: Obj, kind: OllamaKind): void {
  * The options as OpenAI's names, for request.ts's sampling(): its checks and ranges, its errors
  * then renamed to the option the client sent.
  */
-function samplingOf(body: Obj, contextLength: number, cap: number, timeoutCapS: number): Sampling {
+function samplingOf(body: Obj, cap: number, timeoutCapS: number): Sampling {
   const o = body.options ?? {};
   if (typeof o !== 'object' || Array.isArray(o)) throw bad("'options' must be an object", 'options');
   const opts = o as Obj;
@@ -130,12 +136,6 @@ function samplingOf(body: Obj, contextLength: number, cap: number, timeoutCapS: 
       `options.${shown(key)}`,
     );
   }
-  const numCtx = num(opts, 'num_ctx', 1, Number.MAX_SAFE_INTEGER, true);
-  if (numCtx !== undefined && numCtx > contextLength)
-    throw bad(
-      `'options.num_ctx' is ${numCtx}, but this service's context is ${contextLength} tokens, set when it starts (LLM_CONTEXT): ask for at most ${contextLength}, or raise LLM_CONTEXT`,
-      'options.num_ctx',
-    );
   // num_predict: -1 (no limit) and -2 (fill the context) are the context's room, as no max_tokens.
   const predict = opts.num_predict;
   const seed = opts.seed;
@@ -187,8 +187,11 @@ export function ollamaAsk(
 ): OllamaAsk {
   checkFields(body, kind);
   let s: Sampling;
+  let askedContext: number | undefined;
   try {
-    s = samplingOf(body, contextLength, maxTokensCap, timeoutCapS);
+    s = samplingOf(body, maxTokensCap, timeoutCapS);
+    const numCtx = num((body.options ?? {}) as Obj, 'num_ctx', 1, Number.MAX_SAFE_INTEGER, true);
+    if (numCtx !== undefined && numCtx > contextLength) askedContext = numCtx;
   } catch (err) {
     // top_k's and num_ctx's ranges, from num(): named under options as the client sent them.
     const p = err instanceof HttpError ? err.param : undefined;
@@ -215,7 +218,7 @@ export function ollamaAsk(
             `messages[${i}].tool_calls`,
           );
       });
-    return chat(messages(list), s, stream);
+    return { ...chat(messages(list), s, stream), askedContext };
   }
   if (!none(body.raw) && typeof body.raw !== 'boolean') throw bad("'raw' must be a boolean", 'raw');
   const system = none(body.system) ? undefined : text(body.system, 'system');
@@ -227,11 +230,14 @@ export function ollamaAsk(
         "'system' is not used with 'raw': a raw prompt is given to the model as it is; put the system text in the prompt",
         'system',
       );
-    return { prompt, load: false, sampling: s, stream, chars: prompt.length };
+    return { prompt, load: false, sampling: s, stream, chars: prompt.length, askedContext };
   }
   // As Ollama does: the prompt is one user turn (and `system` its system turn) in the model's template.
   const turns: ChatMessage[] = [{ role: 'user', content: prompt }];
-  return chat(system ? [{ role: 'system', content: system }, ...turns] : turns, s, stream);
+  return {
+    ...chat(system ? [{ role: 'system', content: system }, ...turns] : turns, s, stream),
+    askedContext,
+  };
 }
 
 const chat = (ms: ChatMessage[], sampling: Sampling, stream: boolean): OllamaAsk => ({
