@@ -43,6 +43,27 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
       filter: { must: [{ key: 'lang', match: { value: 'en' } }] },
     });
     expect(hit.points[0]).toMatchObject({ id: 1, payload: { lang: 'en' } });
+    // A text index's Snowball stemmer, stop words and folding, in the image's bundle as in
+    // text-index-params.test.ts: "were" is an English stop word, "running" stems to "run".
+    await client.upsert('docs', {
+      wait: true,
+      points: [{ id: 3, vector: [0, 0, 1, 0], payload: { body: 'Cafés were running late' } }],
+    });
+    await client.createPayloadIndex('docs', {
+      field_name: 'body',
+      field_schema: {
+        type: 'text',
+        stemmer: { type: 'snowball', language: 'english' },
+        stopwords: 'english',
+        ascii_folding: true,
+        phrase_matching: true,
+      },
+      wait: true,
+    });
+    const said = await client.scroll('docs', {
+      filter: { must: [{ key: 'body', match: { phrase: 'café run' } }] },
+    });
+    expect(said.points.map((p) => p.id)).toEqual([3]);
     // A stream of writes, then kill -9 of the container while they run.
     const acked: number[] = [];
     let stop = false;

@@ -216,7 +216,7 @@ describe('a text index made before its parameters were checked', () => {
     const c = { name: 'docs', payloadSchema: { body: { type: 'text', tokenizer: 'multilingual' } } };
     const f = { must: [{ key: 'body', match: { text: 'hello' } }] };
     expect(() => parseFilter(f, 0, undefined, filterContext(c))).toThrow(
-      'Wrong input: the text index of "body" was made before its parameters were checked: text index tokenizer "multilingual" is not supported (word, whitespace or prefix); drop it (DELETE /collections/docs/index/body) and make it again with parameters this server serves (without one, match.text is a substring)',
+      `Wrong input: the text index of "body" was made before its parameters were checked: text index tokenizer "multilingual" is not supported (word, whitespace or prefix; Qdrant's multilingual is charabia's segmentation and normalizers, with vaporetto for Japanese, which no library here reproduces); drop it (DELETE /collections/docs/index/body) and make it again with parameters this server serves (without one, match.text is a substring)`,
     );
   });
 });

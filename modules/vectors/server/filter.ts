@@ -5,7 +5,7 @@
 import { HttpError } from '../../kit/server/index.js';
 import { type PointId, parsePointId, pointKey } from './ids.js';
 import { cachedPath, EVERY } from './json-path.js';
-import { type TextParams, textMatcher } from './text-index.js';
+import { phraseMatcher, type TextParams, textMatcher } from './text-index.js';
 
 export type Payload = Record<string, unknown>;
 export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
@@ -77,7 +77,7 @@ const some = (one: (v: unknown) => boolean): ValuesTest => ({ all: (vals) => val
 function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
   const kinds = Object.keys(m);
-  if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text`);
+  if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text, phrase`);
   const kind = kinds[0]!;
   const arg = m[kind];
   // Qdrant's types (ValueVariants: string, integer, boolean; AnyVariants: strings or integers): a
@@ -110,7 +110,13 @@ function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
     const index = ctx.text?.(key);
     return some(index ? textMatcher(index, arg) : (v) => typeof v === 'string' && v.includes(arg));
   }
-  throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text)`);
+  if (kind === 'phrase') {
+    if (typeof arg !== 'string') throw bad(`match.phrase of "${key}" must be a string`);
+    // With a text index: its tokens in order (text-index.ts); else a substring, as Qdrant's check.
+    const index = ctx.text?.(key);
+    return some(index ? phraseMatcher(index, arg) : (v) => typeof v === 'string' && v.includes(arg));
+  }
+  throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text, phrase)`);
 }
 
 /**

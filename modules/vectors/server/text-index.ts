@@ -1,76 +1,34 @@
 /**
- * `match.text` on a field with a `text` payload index, as Qdrant answers it: the query and each
- * string value are cut into tokens by the index's tokenizer (`word`, the default: runs of letters
- * and digits; `whitespace`; `prefix`: a value's tokens are their prefixes, a query's its words cut
- * to max_token_len), lowercased unless `lowercase: false`, tokens shorter than `min_token_len` or
- * longer than `max_token_len` dropped; a value matches when every query token is among its tokens
- * (Qdrant's lib/segment/src/index/field_index/full_text_index/tokenizers.rs). Without a text index
- * `match.text` is a substring, as in Qdrant. Before, the index changed nothing here: `hello` did
- * not find "Hello world" (Qdrant's index lowercases by default) and `wor` found "world".
- * Parameters whose answers are not served here (the multilingual tokenizer, stemmers, stopwords,
- * ASCII folding) are a 400 when the index is made.
+ * `match.text` and `match.phrase` on a field with a `text` payload index, as Qdrant answers them
+ * (lib/segment/src/index/field_index/full_text_index/tokenizers/: mod.rs, tokens_processor.rs):
+ * the query and each string value are cut into words by the index's tokenizer (`word`, the
+ * default: runs of letters and digits; `whitespace`; `prefix`), and each word becomes a token as
+ * Qdrant's TokensProcessor makes one: ASCII-folded (`ascii_folding`), lowercased unless `lowercase:
+ * false`, dropped when a stop word, stemmed (`stemmer`), dropped when shorter than `min_token_len`
+ * or longer than `max_token_len` characters. A value matches `text` when it has every query token,
+ * `phrase` when the phrase's tokens stand in it in order, one after another (an index without
+ * `phrase_matching` keeps no positions: no match, as there). Without a text index `match.text` and
+ * `match.phrase` are a substring, as in Qdrant. The parameters: text-params.ts.
  */
 import { HttpError } from '../../kit/server/index.js';
+import { FOLDING } from './ascii-folding-data.js';
 import type { FilterContext } from './filter.js';
+import { type TextParams, textParams } from './text-params.js';
+
+export { type TextParams, textParams };
 
 const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
-
-export interface TextParams {
-  tokenizer: 'word' | 'whitespace' | 'prefix';
-  lowercase: boolean;
-  min?: number;
-  max?: number;
-}
-
-/** Fields of a text index schema that change no answer here (storage and phrase-index hints). */
-const HARMLESS = ['type', 'on_disk', 'phrase_matching'];
-
-const count = (v: unknown, name: string): number | undefined => {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1_000)
-    throw bad(`text index ${name} must be a whole number from 0 to 1000`);
-  return v;
-};
-
-/**
- * A text index's parameters from its schema ("text" or {"type": "text", ...}); undefined for other
- * schemas. A parameter not served here is a 400 naming it.
- */
-export function textParams(schema: unknown): TextParams | undefined {
-  if (schema === 'text') return { tokenizer: 'word', lowercase: true };
-  if (typeof schema !== 'object' || schema === null || (schema as { type?: unknown }).type !== 'text') return;
-  const s = schema as Record<string, unknown>;
-  for (const [k, v] of Object.entries(s)) {
-    if (v === undefined || v === null || HARMLESS.includes(k)) continue;
-    if (['tokenizer', 'lowercase', 'min_token_len', 'max_token_len'].includes(k)) continue;
-    if (k === 'ascii_folding' && v === false) continue;
-    throw bad(
-      `text index "${k}" is not supported by this server (supported: tokenizer word, whitespace or prefix, lowercase, min_token_len, max_token_len, on_disk)`,
-    );
-  }
-  const tokenizer = s.tokenizer ?? 'word';
-  if (tokenizer !== 'word' && tokenizer !== 'whitespace' && tokenizer !== 'prefix')
-    throw bad(
-      `text index tokenizer ${JSON.stringify(tokenizer)} is not supported (word, whitespace or prefix)`,
-    );
-  if (s.lowercase !== undefined && s.lowercase !== null && typeof s.lowercase !== 'boolean')
-    throw bad('text index lowercase must be true or false');
-  return {
-    tokenizer,
-    lowercase: s.lowercase !== false,
-    min: count(s.min_token_len, 'min_token_len'),
-    max: count(s.max_token_len, 'max_token_len'),
-  };
-}
 
 const WORDS = /[^\p{Alphabetic}\p{N}]+/u;
 const SPACES = /\s+/u;
 
-/** A text's words, lowercased first (then cut and filtered), as Qdrant's tokenizers take them. */
-function words(p: TextParams, text: string): string[] {
-  const out: string[] = [];
-  for (const w of text.split(p.tokenizer === 'whitespace' ? SPACES : WORDS))
-    if (w !== '') out.push(p.lowercase ? w.toLowerCase() : w);
+/** Qdrant's fold_to_ascii: each character in its table becomes its ASCII text. */
+function fold(w: string): string {
+  let ascii = true;
+  for (let i = 0; i < w.length && ascii; i++) ascii = w.charCodeAt(i) < 0x80;
+  if (ascii) return w;
+  let out = '';
+  for (const c of w) out += FOLDING.get(c) ?? c;
   return out;
 }
 
@@ -91,18 +49,56 @@ function cut(w: string, max: number): string {
   return w.slice(0, at);
 }
 
-/** A token kept (Qdrant's doc_token_filter): not shorter than min bytes, not longer than max characters. */
-const kept = (p: TextParams, t: string): boolean =>
-  t !== '' &&
-  !(p.min !== undefined && Buffer.byteLength(t) < p.min) &&
-  !(p.max !== undefined && chars(t) > p.max);
+/** A text's words, as the index's tokenizer splits it. */
+function words(p: TextParams, text: string): string[] {
+  return text.split(p.tokenizer === 'whitespace' ? SPACES : WORDS).filter((w) => w !== '');
+}
 
-/** The tokens of a query, each once (prefix: each word cut to max_token_len characters). */
+/** Folded and lowercased as the index has it. */
+const normal = (p: TextParams, w: string): string => {
+  const f = p.fold ? fold(w) : w;
+  return p.lowercase ? f.toLowerCase() : f;
+};
+
+/** Qdrant's process_token: the token a word is, or undefined for none. */
+function token(p: TextParams, w: string, checkMax: boolean): string | undefined {
+  const n = normal(p, w);
+  if (p.stop?.has(n)) return undefined;
+  const t = p.stem ? p.stem(n) : n;
+  if (t === '') return undefined;
+  if (p.min !== undefined && chars(t) < p.min) return undefined;
+  if (checkMax && p.max !== undefined && chars(t) > p.max) return undefined;
+  return t;
+}
+
+/**
+ * A text's tokens in order, as Qdrant's document tokenizer makes them. A `prefix` index's tokens of
+ * a word are its prefixes from min_token_len to max_token_len characters (the word itself when not
+ * longer); they are not built (n²/2 characters for a word of n): each word stands for them, cut to
+ * max_token_len (test/security/vectors-text-prefix-bounds.test.ts).
+ */
+function docTokens(p: TextParams, text: string): string[] {
+  const out: string[] = [];
+  if (p.tokenizer === 'prefix' && (p.min ?? 1) > (p.max ?? Number.POSITIVE_INFINITY)) return out; // none
+  for (const w of words(p, text)) {
+    const t = token(p, w, p.tokenizer !== 'prefix');
+    if (t !== undefined) out.push(p.tokenizer === 'prefix' && p.max !== undefined ? cut(t, p.max) : t);
+  }
+  return out;
+}
+
+/**
+ * The tokens of a query, each once. A `prefix` query's words are folded, lowercased and stemmed,
+ * not filtered by stop words (a word being typed may begin a longer one), and cut to max_token_len.
+ */
 export function queryTokens(p: TextParams, text: string): string[] {
+  if (p.tokenizer !== 'prefix') return [...new Set(docTokens(p, text))];
   const out = new Set<string>();
   for (const w of words(p, text)) {
-    const t = p.tokenizer === 'prefix' && p.max !== undefined ? cut(w, p.max) : w;
-    if (kept(p, t)) out.add(t);
+    const n = normal(p, w);
+    const t = p.stem ? p.stem(n) : n;
+    if (t === '' || (p.min !== undefined && chars(t) < p.min)) continue;
+    out.add(p.max !== undefined ? cut(t, p.max) : t);
   }
   return [...out];
 }
@@ -120,13 +116,9 @@ function lowerBound(sorted: string[], q: string): number {
 }
 
 /**
- * Whether a stored value has every token of the query (none: no match). A `prefix` index's tokens
- * of a word are its prefixes of min_token_len (1) to max_token_len characters and the word itself
- * when it is not longer than max_token_len (Qdrant's PrefixTokenizer); they are not built here: a
- * query token is one of them when it is a word of the value, or begins one and is not shorter than
- * min_token_len (it was cut to max_token_len and filtered as the doc's tokens are). Building them
- * was n²/2 characters for a word of n: one stored word of 300,000 letters ran the service out of
- * heap at the first filter over it (test/security/vectors-text-prefix-bounds.test.ts).
+ * Whether a stored value has every token of the query (none: no match). A `prefix` query token is
+ * one of a value's when it begins one of its words (both cut to max_token_len, not shorter than
+ * min_token_len): Qdrant's PrefixTokenizer's n-grams, without building them.
  */
 export function textMatcher(p: TextParams, query: string): (v: unknown) => boolean {
   const want = queryTokens(p, query);
@@ -134,21 +126,54 @@ export function textMatcher(p: TextParams, query: string): (v: unknown) => boole
   if (p.tokenizer !== 'prefix')
     return (v) => {
       if (typeof v !== 'string') return false;
-      const have = new Set(words(p, v).filter((t) => kept(p, t)));
+      const have = new Set(docTokens(p, v));
       return want.every((t) => have.has(t));
     };
-  const from = p.min ?? 1;
-  if (from > (p.max ?? Number.POSITIVE_INFINITY)) return () => false; // no token at all
-  const wholeOnly = want.map((t) => chars(t) < from);
   return (v) => {
     if (typeof v !== 'string') return false;
     // Sorted, the words a token begins come first at or after it.
-    const sorted = [...new Set(words(p, v))].sort();
-    return want.every((q, i) => {
-      const w = sorted[lowerBound(sorted, q)];
-      return w !== undefined && (w === q || (!wholeOnly[i] && w.startsWith(q)));
-    });
+    const sorted = [...new Set(docTokens(p, v))].sort();
+    return want.every((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
   };
+}
+
+/**
+ * Where `pat` stands in `doc` one token after another (Knuth–Morris–Pratt: linear in both, a
+ * phrase of 100,000 words against a value of 200,000 included); with `lastBegins`, the last token
+ * of `pat` need only begin the value's token there (a `prefix` index: the phrase's last word's
+ * n-grams are the first of the word it begins, every other word's all of them).
+ */
+function occurs(pat: string[], doc: string[], lastBegins: boolean): boolean {
+  const m = lastBegins ? pat.length - 1 : pat.length;
+  const last = pat[pat.length - 1]!;
+  const ok = (at: number) => !lastBegins || doc[at]?.startsWith(last) === true;
+  if (m === 0) return doc.some((_, i) => ok(i));
+  const fail = new Int32Array(m);
+  for (let i = 1, k = 0; i < m; i++) {
+    while (k > 0 && pat[i] !== pat[k]) k = fail[k - 1]!;
+    if (pat[i] === pat[k]) k++;
+    fail[i] = k;
+  }
+  for (let i = 0, k = 0; i < doc.length; i++) {
+    while (k > 0 && doc[i] !== pat[k]) k = fail[k - 1]!;
+    if (doc[i] === pat[k]) k++;
+    if (k === m) {
+      if (ok(i + 1)) return true;
+      k = fail[k - 1]!;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether a stored value holds the phrase: its tokens (Qdrant tokenizes a phrase as a document:
+ * stop words dropped) in the same order, one after another. None, or an index without
+ * phrase_matching (Qdrant keeps no positions then): no match.
+ */
+export function phraseMatcher(p: TextParams, phrase: string): (v: unknown) => boolean {
+  const pat = p.phrase ? docTokens(p, phrase) : [];
+  if (pat.length === 0) return () => false;
+  return (v) => typeof v === 'string' && occurs(pat, docTokens(p, v), p.tokenizer === 'prefix');
 }
 
 /** A collection's text indexes, for its filters (filter.ts FilterContext). */
