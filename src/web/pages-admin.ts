@@ -29,7 +29,7 @@ export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: 
   }
 <p>Default: <strong data-testid="default-model">${v.defaultLine}</strong></p>
 <div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>
-<p class="muted">The default applies at llm's next start: ${command('blueprint service restart llm')}. Remove is <code>bpkg remove model-NAME</code> (as <code>blueprint model rm</code>), asked first on the next page.</p>
+<p class="muted">The default applies at llm's next start: ${command('blueprint service restart llm')}. Remove is ${command('bpkg remove model-NAME')} (as ${command('blueprint model rm NAME')}), asked first on the next page.</p>
 <p class="muted">A GGUF file is imported on the box, not through the browser: ${command('blueprint model import FILE.gguf --name NAME')} (read once, hashed, signed by this box's key, installed with the package checks).</p></section>`;
 }
 

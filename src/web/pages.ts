@@ -243,6 +243,9 @@ export function gpuBody(g: Maybe<GpuView[]>): Part {
   )}</section>`;
 }
 
+/** A command as a page names it: with `--root` on a box under one (present/root-in-hints). */
+const cmd = (text: string) => html`<code>${shownHint(`\`${text}\``).slice(1, -1)}</code>`;
+
 export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
   // Trust is scoped: a key signs the repositories bound to it (their `keys`), and vouches for no other.
   const scope = (k: KeyView) =>
@@ -262,7 +265,7 @@ export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
             html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${r.packages?.length ? r.packages.join(', ') : '-'}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No repository is configured (<code>bpkg repo add NAME URL</code>).</p>`
-  }<p class="muted">Keys and repositories are added and removed with <code>bpkg key add FILE --fingerprint FPR</code> and <code>bpkg repo add NAME URL --key FPR</code> on the box, where the fingerprint is compared before anything is trusted; not here. <code>bpkg update</code> (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;
+  }<p class="muted">Keys and repositories are added and removed with ${cmd('bpkg key add FILE --fingerprint FPR')} and ${cmd('bpkg repo add NAME URL --key FPR')} on the box, where the fingerprint is compared before anything is trusted; not here. ${cmd('bpkg update')} (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;
 }
 
 export function auditBody(e: ExposureView): Part {

@@ -29,6 +29,8 @@ beforeAll(async () => {
     ops: {
       ...ops,
       overview: async () => ({ ...(await ops.overview()), setupDone: false }),
+      models: async () => ({ rows: [], defaultLine: 'none' }),
+      tokens: async () => [],
       service: async (name) => {
         if (name !== 'hello') throw broken;
         return {
@@ -79,6 +81,17 @@ it('names the served root in the overview, the sandbox text, errors, notices and
   const events = (await request(dash.socket, `${job.headers.location}/events`, { headers: { cookie } })).body;
   expect(events).toContain(`\`bpkg --root ${ROOT} update\` fetches it`);
   expect(events).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
+});
+
+it('names it on the Models, Tokens and Keys pages', async () => {
+  const models = backticks((await get('/models')).body);
+  for (const c of ['blueprint', 'bpkg'].map((x) => `${x} --root ${ROOT}`)) expect(models).toContain(c);
+  expect(models).toContain(`<code>bpkg --root ${ROOT} remove model-NAME</code>`);
+  expect(models).toContain(`<code>blueprint --root ${ROOT} model import FILE.gguf --name NAME</code>`);
+  expect((await get('/tokens')).body).toContain(`<code>blueprint --root ${ROOT} service token NAME</code>`);
+  const keys = (await get('/keys')).body;
+  expect(keys).toContain(`<code>bpkg --root ${ROOT} key add FILE --fingerprint FPR</code>`);
+  expect(keys).toContain(`<code>bpkg --root ${ROOT} repo add NAME URL --key FPR</code>`);
 });
 
 it('on the box itself (root /) names them as they are', async () => {
