@@ -24,6 +24,8 @@ let rag: Proc;
 let forwarder: Server;
 let dataDir: string;
 let failDeletes = false;
+/** Upserts passed on to vectors, their answers dropped: a write that landed, rag not told. */
+let dropUpsertAnswers = false;
 const dropped: string[] = [];
 
 beforeAll(async () => {
@@ -41,6 +43,11 @@ beforeAll(async () => {
       const up = request(
         { socketPath: stack.vectors.socket, method: req.method, path: req.url, headers: req.headers },
         (r) => {
+          if (dropUpsertAnswers && req.method === 'PUT' && req.url!.includes('/points')) {
+            r.resume();
+            r.on('end', () => req.socket.destroy());
+            return;
+          }
           res.writeHead(r.statusCode!, r.headers);
           r.pipe(res);
         },
@@ -142,4 +149,32 @@ it('a delete whose chunks could not be removed: retrieval gives k chunks from th
   while (readdirSync(join(dataDir, 'pending')).length > 0) await new Promise((r) => setTimeout(r, 200));
   expect(rag.log()).toMatch(/recovery: removed the chunks of unfinished delete of document/);
   expect(await retrieve(8)).toHaveLength(8);
+}, 240_000);
+
+it('an ingest whose chunks landed unanswered and whose rollback failed: never served, removed once vectors takes deletes', async () => {
+  const before = await retrieve(8);
+  dropUpsertAnswers = true;
+  failDeletes = true;
+  const r = await http(rag.socket, 'POST', '/v1/documents', {
+    source: 'more-volcanoes.md',
+    text: volcanoes.replaceAll('volcano', 'volcano volcano'),
+  });
+  expect(r.status, r.text).toBe(503);
+  dropUpsertAnswers = false;
+  const points = await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', {
+    exact: true,
+  });
+  // The two whole documents' ten chunks, and the failed ingest's that landed.
+  expect((points.json as { result: { count: number } }).result.count).toBeGreaterThan(10);
+  const hits = await retrieve(8);
+  expect(hits.map((h) => h.document)).toEqual(before.map((h) => h.document));
+  failDeletes = false;
+  for (;;) {
+    const n = await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', {
+      exact: true,
+    });
+    if ((n.json as { result: { count: number } }).result.count === 10) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  while (readdirSync(join(dataDir, 'pending')).length > 0) await new Promise((r) => setTimeout(r, 200));
 }, 240_000);
