@@ -110,6 +110,16 @@ describe('text index parameters, as Qdrant serves them', () => {
     expect(await ids('len', 't', { text: 'straße' })).toEqual([2]);
   });
 
+  it("whitespace splits at Unicode's White_Space, as Rust's split_whitespace", async () => {
+    // U+0085 (next line) is white space there, U+FEFF (byte order mark) is not; JavaScript's \s
+    // has them the other way round.
+    await collection('ws', ['one\u0085two', 'three\uFEFFfour']);
+    expect((await index('ws', { tokenizer: 'whitespace' })).status).toBe(200);
+    expect(await ids('ws', 't', { text: 'two' })).toEqual([1]);
+    expect(await ids('ws', 't', { text: 'four' })).toEqual([]);
+    expect(await ids('ws', 't', { text: 'three\uFEFFfour' })).toEqual([2]);
+  });
+
   it("match.phrase with phrase_matching: Qdrant's own cases", async () => {
     const phrases = [
       'the quick brown fox jumps over the lazy dog',

@@ -20,7 +20,8 @@ export { type TextParams, textParams };
 const bad = (message: string) => new HttpError(400, `Wrong input: ${message}`);
 
 const WORDS = /[^\p{Alphabetic}\p{N}]+/u;
-const SPACES = /\s+/u;
+/** Unicode White_Space, as Rust's split_whitespace (JavaScript's \s has U+FEFF and lacks U+0085). */
+const SPACES = /\p{White_Space}+/u;
 
 /** Qdrant's fold_to_ascii: each character in its table becomes its ASCII text. */
 function fold(w: string): string {
