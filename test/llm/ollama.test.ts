@@ -362,6 +362,22 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       expect(e.error).toContain('blueprint model import FILE.gguf --name NAME');
     }
     expect((await refused(client.show({ model: 'nope' }))).status_code).toBe(404);
+    // A name (or a field's) as long as a body may be is not answered back whole: an answer as large
+    // as its request is held for as long as the client does not read it.
+    const long = await raw('POST', '/api/chat', { model: 'x'.repeat(100_000), messages: [] });
+    expect([long.status, long.text.length < 1000]).toEqual([404, true]);
+    const key = await raw('POST', '/api/chat', {
+      model: 'tiny-llama',
+      messages: [],
+      ['k'.repeat(100_000)]: 1,
+    });
+    expect([key.status, key.text.length < 1000]).toEqual([400, true]);
+    const opt = await raw('POST', '/api/chat', {
+      model: 'tiny-llama',
+      messages: [],
+      options: { ['o'.repeat(100_000)]: 1 },
+    });
+    expect([opt.status, opt.text.length < 1000]).toEqual([400, true]);
   });
 
   it('routes that change models, and embeddings, say what to do here', async () => {

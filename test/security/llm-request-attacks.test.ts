@@ -130,41 +130,53 @@ describe('the size of a json_schema', () => {
 });
 
 describe('a streamed answer its client never reads', () => {
-  it('does not keep the generation slot: another client is answered', async () => {
-    // Its own service, serving the model under a 200-character name: every event carries it, so
-    // the streams of one connection soon fill the socket's buffers (with a real model's context,
-    // one long stream does that alone; the fixture's context is 256 tokens).
-    const dir = tempDir('llm-stall-');
-    const name = 'm'.repeat(200);
-    mkdirSync(join(dir, 'models', name), { recursive: true });
-    copyFileSync(F32, join(dir, 'models', name, 'tiny-llama-f32.gguf'));
-    const own = await serveLlm(server, join(dir, 'api.sock'), { dir: join(dir, 'models'), name });
-    const stalled = connect(own.socket);
-    try {
-      await new Promise<void>((r) => stalled.once('connect', () => r()));
-      stalled.pause();
-      // One running and four waiting (the queue's share of one connection), never read.
-      stalled.write(
-        Array.from({ length: 5 }, (_, i) =>
-          rawPost('/v1/completions', { prompt: `hi ${i}`, max_tokens: 240, stream: true }),
-        ).join(''),
-      );
-      await new Promise((r) => setTimeout(r, 3000));
-      const other = await Promise.race([
-        chatOn(own.socket, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
-        new Promise<{ status: number; text: string }>((r) =>
-          setTimeout(
-            () => r({ status: 0, text: 'no answer in 30 s: the stalled stream holds the slot' }),
-            30_000,
+  it.each([
+    ['/v1/completions', (i: number, _name: string) => ({ prompt: `hi ${i}`, max_tokens: 240, stream: true })],
+    // Ollama's NDJSON stream (ollama-api.ts), the same slot handling.
+    [
+      '/api/generate',
+      (i: number, name: string) => ({
+        model: name,
+        prompt: `hi ${i}`,
+        raw: true,
+        options: { num_predict: 240 },
+      }),
+    ],
+  ] as const)(
+    '%s: does not keep the generation slot: another client is answered',
+    async (path, ask) => {
+      // Its own service, serving the model under a 200-character name: every event carries it, so
+      // the streams of one connection soon fill the socket's buffers (with a real model's context,
+      // one long stream does that alone; the fixture's context is 256 tokens).
+      const dir = tempDir('llm-stall-');
+      const name = 'm'.repeat(200);
+      mkdirSync(join(dir, 'models', name), { recursive: true });
+      copyFileSync(F32, join(dir, 'models', name, 'tiny-llama-f32.gguf'));
+      const own = await serveLlm(server, join(dir, 'api.sock'), { dir: join(dir, 'models'), name });
+      const stalled = connect(own.socket);
+      try {
+        await new Promise<void>((r) => stalled.once('connect', () => r()));
+        stalled.pause();
+        // One running and four waiting (the queue's share of one connection), never read.
+        stalled.write(Array.from({ length: 5 }, (_, i) => rawPost(path, ask(i, name))).join(''));
+        await new Promise((r) => setTimeout(r, 3000));
+        const other = await Promise.race([
+          chatOn(own.socket, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+          new Promise<{ status: number; text: string }>((r) =>
+            setTimeout(
+              () => r({ status: 0, text: 'no answer in 30 s: the stalled stream holds the slot' }),
+              30_000,
+            ),
           ),
-        ),
-      ]);
-      expect(other).toMatchObject({ status: 200 });
-    } finally {
-      stalled.destroy();
-      await own.kill();
-    }
-  }, 120_000);
+        ]);
+        expect(other).toMatchObject({ status: 200 });
+      } finally {
+        stalled.destroy();
+        await own.kill();
+      }
+    },
+    120_000,
+  );
 });
 
 describe('a prompt far longer than the context', () => {
