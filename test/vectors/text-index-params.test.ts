@@ -160,6 +160,15 @@ describe('text index parameters, as Qdrant serves them', () => {
     expect(n.count).toBe(2);
   });
 
+  it("match.text_any (Qdrant's, since 1.15.4): any token of the query; without an index any word as a substring", async () => {
+    await collection('any', ['red apples', 'green pears', 'blue sky', 'reddish']);
+    expect(await ids('any', 't', { text_any: 'red pear' })).toEqual([1, 2, 4]);
+    expect((await index('any', { stemmer: { type: 'snowball', language: 'english' } })).status).toBe(200);
+    expect(await ids('any', 't', { text_any: 'RED pear nothing' })).toEqual([1, 2]);
+    expect(await ids('any', 't', { text_any: 'nothing' })).toEqual([]);
+    expect(await ids('any', 't', { text_any: '' })).toEqual([]);
+  });
+
   it('what no real library here gives the same is still a 400 naming it', async () => {
     await collection('no', ['x']);
     for (const [schema, named] of [

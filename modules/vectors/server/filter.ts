@@ -5,7 +5,7 @@
 import { HttpError } from '../../kit/server/index.js';
 import { type PointId, parsePointId, pointKey } from './ids.js';
 import { cachedPath, EVERY } from './json-path.js';
-import { phraseMatcher, type TextParams, textMatcher } from './text-index.js';
+import { anyMatcher, phraseMatcher, type TextParams, textMatcher } from './text-index.js';
 
 export type Payload = Record<string, unknown>;
 export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
@@ -77,7 +77,8 @@ const some = (one: (v: unknown) => boolean): ValuesTest => ({ all: (vals) => val
 function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
   const kinds = Object.keys(m);
-  if (kinds.length !== 1) throw bad(`match of "${key}" takes one of value, any, except, text, phrase`);
+  if (kinds.length !== 1)
+    throw bad(`match of "${key}" takes one of value, any, except, text, text_any, phrase`);
   const kind = kinds[0]!;
   const arg = m[kind];
   // Qdrant's types (ValueVariants: string, integer, boolean; AnyVariants: strings or integers): a
@@ -116,7 +117,18 @@ function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
     const index = ctx.text?.(key);
     return some(index ? phraseMatcher(index, arg) : (v) => typeof v === 'string' && v.includes(arg));
   }
-  throw bad(`match.${kind} is not supported by this server (supported: value, any, except, text, phrase)`);
+  if (kind === 'text_any') {
+    if (typeof arg !== 'string') throw bad(`match.text_any of "${key}" must be a string`);
+    // With a text index: any of its tokens; else any word of it as a substring (Qdrant's check).
+    const index = ctx.text?.(key);
+    const words = arg.split(/\p{White_Space}+/u).filter((w) => w !== '');
+    return some(
+      index ? anyMatcher(index, arg) : (v) => typeof v === 'string' && words.some((w) => v.includes(w)),
+    );
+  }
+  throw bad(
+    `match.${kind} is not supported by this server (supported: value, any, except, text, text_any, phrase)`,
+  );
 }
 
 /**

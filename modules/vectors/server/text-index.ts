@@ -139,6 +139,26 @@ export function textMatcher(p: TextParams, query: string): (v: unknown) => boole
 }
 
 /**
+ * `match.text_any`: whether a stored value has some token of the query (none: no match). Qdrant's
+ * AnyTokens (full_text_index_read.rs parse_text_any_query): the query's tokens as for `text`.
+ */
+export function anyMatcher(p: TextParams, query: string): (v: unknown) => boolean {
+  const want = queryTokens(p, query);
+  if (want.length === 0) return () => false;
+  if (p.tokenizer !== 'prefix')
+    return (v) => {
+      if (typeof v !== 'string') return false;
+      const have = new Set(docTokens(p, v));
+      return want.some((t) => have.has(t));
+    };
+  return (v) => {
+    if (typeof v !== 'string') return false;
+    const sorted = [...new Set(docTokens(p, v))].sort();
+    return want.some((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
+  };
+}
+
+/**
  * Where `pat` stands in `doc` one token after another (Knuth–Morris–Pratt: linear in both, a
  * phrase of 100,000 words against a value of 200,000 included); with `lastBegins`, the last token
  * of `pat` need only begin the value's token there (a `prefix` index: the phrase's last word's
