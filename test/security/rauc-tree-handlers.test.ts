@@ -58,6 +58,16 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     expect(r.stdout + r.stderr).toMatch(/unavailable \(.*system-info/);
   });
 
+  it('a NUL byte after [handlers] (GLib reads the group up to it): refused as well', () => {
+    // GLib's key file parser reads a line as a C string: `[handlers]\0x` is the group handlers to
+    // RAUC (it ran the program: seen with rauc 1.8), and was no group at all to our reading.
+    const { root, mark } = tree((p) => `${base}\n[handlers]\0x\nsystem-info=${p}\n`);
+    const r = status(root);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(mark), 'RAUC ran the tree’s system-info program as root').toBe(false);
+    expect(r.stdout).toMatch(/slots unknown \(.*NUL/);
+  });
+
   it('a link at its name is not followed (the file another user swaps in)', () => {
     const { root, mark } = tree((p) => `${base}\n[handlers]\nsystem-info=${p}\n`);
     const conf = path.join(root, 'etc/rauc/system.conf');

@@ -6,7 +6,7 @@
  * the host's /sbin/reboot) when the tree was merely looked at (`blueprint --root TREE status`).
  *
  * So a tree's configuration is untrusted bytes: read once (no link followed, no FIFO waited on, 64
- * KiB at most), refused when its `[handlers]` name anything but the programs RAUC's service runs
+ * KiB at most, no NUL byte), refused when its `[handlers]` name anything but the programs RAUC's service runs
  * (the bootloader backend the box's own config names, the install handlers: on a box the service
  * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again.
  */
@@ -78,6 +78,10 @@ export async function withTreeConf<T>(conf: string, use: (judged: string) => Pro
           : 'it is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)',
     );
   }
+  // GLib reads each line as a C string, up to a NUL: `[handlers]\0x` is the group handlers to RAUC
+  // and no group to clientHandlers. A system.conf has no NUL; one that does is not read otherwise.
+  if (r.bytes.includes(0))
+    throw refused(conf, 'it holds a NUL byte, which RAUC reads otherwise than this check does');
   const run = clientHandlers(r.bytes.toString('utf8'));
   if (run.length)
     throw refused(
