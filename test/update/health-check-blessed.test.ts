@@ -38,7 +38,10 @@ describe.skipIf(missing)(
         { mode: 0o755 },
       );
       const cmdline = path.join(box.dir, 'cmdline');
-      writeFileSync(cmdline, `root=PARTLABEL=root-${box.booted.toLowerCase()} rauc.slot=${box.booted} ro quiet\n`);
+      writeFileSync(
+        cmdline,
+        `root=PARTLABEL=root-${box.booted.toLowerCase()} rauc.slot=${box.booted} ro quiet\n`,
+      );
       const r = spawnSync('sh', [script], {
         encoding: 'utf8',
         env: {
