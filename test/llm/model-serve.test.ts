@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModelPackageSource } from '../../modules/llm/model-package.js';
 import { makePackageSource } from '../../modules/llm/package.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
-import { FIXTURE_MODELS, openAiOnSocket } from './helpers.js';
+import { F32, FIXTURE_MODELS, ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
 
 // Models as packages, on the real engine: an llm package with no model of its own serves the
 // model-NAME packages installed beside it. Each one's models/NAME/ is mounted read-only, its signed
@@ -185,6 +186,13 @@ describe('llm serves the model-NAME packages installed (real Podman)', () => {
     expect((await ask('tiny-llama')).model).toBe('tiny-llama');
     expect((await ask()).model).toBe('tiny-llama');
     await expect(ask('gpt-4')).rejects.toMatchObject({ status: 404 });
+    // Ollama's list of the same: each package's GGUF by the SHA-256 its signed manifest gives.
+    const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    const tags = await ollamaOnSocket(socket).list();
+    expect(tags.models.map((m) => [m.name, m.digest, m.details.quantization_level])).toEqual([
+      ['tiny-llama:latest', sha(F32), 'F32'],
+      ['tiny-llama-q8:latest', sha(Q8), 'Q8_0'],
+    ]);
   });
 
   it('serves by default the model named in the data folder (default-model), after a restart', async () => {
