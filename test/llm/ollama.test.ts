@@ -347,6 +347,11 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       ['/api/generate', { model: 'tiny-llama', prompt: 'x', suffix: 'y' }, "'suffix'"],
       ['/api/generate', { model: 'tiny-llama', prompt: 'x', context: [1, 2] }, "'context'"],
       ['/api/show', { model: ['x'] }, "'model'"],
+      [
+        '/api/generate',
+        { model: 'tiny-llama', prompt: 'x', generation_timeout_s: 301 },
+        "'generation_timeout_s'",
+      ],
     ] as const) {
       const r = await raw('POST', path, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
