@@ -68,6 +68,22 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     expect(r.stdout).toMatch(/slots unknown \(.*NUL/);
   });
 
+  it('its data-directory is not made: RAUC made that folder as root wherever the tree said', () => {
+    // e.g. /etc/nologin as a folder: pam_nologin then refuses every login but root's.
+    const { root, mark } = tree(() => base);
+    const made = path.join(root, 'not-yet', 'nologin');
+    writeFileSync(
+      path.join(root, 'etc/rauc/system.conf'),
+      base.replace('[system]\n', `[system]\ndata-directory=${made}\n`),
+    );
+    const r = status(root);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(made), 'RAUC made the folder the tree named').toBe(false);
+    expect(existsSync(mark)).toBe(false);
+    // RAUC read the rest and went on to its service (none runs here), as before.
+    expect(r.stdout).toMatch(/slots unknown \(RAUC cannot answer: .*D-Bus/);
+  });
+
   it('a link at its name is not followed (the file another user swaps in)', () => {
     const { root, mark } = tree((p) => `${base}\n[handlers]\nsystem-info=${p}\n`);
     const conf = path.join(root, 'etc/rauc/system.conf');

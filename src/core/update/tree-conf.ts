@@ -8,7 +8,8 @@
  * So a tree's configuration is untrusted bytes: read once (no link followed, no FIFO waited on, 64
  * KiB at most, no NUL byte), refused when its `[handlers]` name anything but the programs RAUC's service runs
  * (the bootloader backend the box's own config names, the install handlers: on a box the service
- * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again.
+ * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again
+ * (without its data-directory, which the client makes as root: withoutDataDirectory).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,25 +41,39 @@ function refused(conf: string, why: string): BlueprintError {
  * for one: a group or key spelt with spaces around it, a key with a locale suffix (`key[en]`).
  */
 export function clientHandlers(text: string): string[] {
-  let group = '';
   const out: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
+  for (const { group, key } of keyLines(text))
+    if (group === 'handlers' && key && !SERVICE_HANDLERS.has(key) && !out.includes(key)) out.push(key);
+  return out;
+}
+
+/** Each line of a GLib key file, with the group it is in and its key (empty: no key there). */
+function keyLines(text: string): { raw: string; group: string; key: string }[] {
+  let group = '';
+  return text.split(/\r?\n/).map((raw) => {
     const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
     const g = /^\[(.*)\]$/.exec(line);
-    if (g) {
-      group = g[1]!.trim().toLowerCase();
-      continue;
-    }
+    if (g) group = g[1]!.trim().toLowerCase();
     const eq = line.indexOf('=');
-    if (group !== 'handlers' || eq < 0) continue;
+    if (g || !line || line.startsWith('#') || eq < 0) return { raw, group, key: '' };
     const key = line
       .slice(0, eq)
       .replace(/\[[^\]]*\]\s*$/, '')
       .trim();
-    if (!SERVICE_HANDLERS.has(key) && !out.includes(key)) out.push(key);
-  }
-  return out;
+    return { raw, group, key };
+  });
+}
+
+/**
+ * The configuration without `[system] data-directory`: RAUC's client makes that folder (mkdir -p,
+ * as root) as soon as it reads the file, wherever it points: a tree naming /etc/nologin had every
+ * login but root's refused. A client answered by the service needs none of its own.
+ */
+export function withoutDataDirectory(text: string): string {
+  return keyLines(text)
+    .filter(({ group, key }) => !(group === 'system' && key === 'data-directory'))
+    .map(({ raw }) => raw)
+    .join('\n');
 }
 
 /** Runs `use` with a judged copy of the tree's system.conf (`conf`), removed after. */
@@ -91,7 +106,7 @@ export async function withTreeConf<T>(conf: string, use: (judged: string) => Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'blueprint-rauc-conf-'));
   try {
     const copy = path.join(dir, 'system.conf');
-    await writeFile(copy, r.bytes, { mode: 0o600, flag: 'wx' });
+    await writeFile(copy, withoutDataDirectory(r.bytes.toString('utf8')), { mode: 0o600, flag: 'wx' });
     return await use(copy);
   } finally {
     await rm(dir, { recursive: true, force: true });
