@@ -174,6 +174,18 @@ export function pointId(id: string, index: number): string {
 }
 
 const byDocument = (id: string) => ({ must: [{ key: 'document', match: { value: id } }] });
+
+/**
+ * A retrieval's filter: `must`, and none of the `hidden` documents' chunks; none at all when
+ * neither (an empty filter would have vectors test every point's payload before scoring).
+ */
+export function searchFilter(must: unknown[], hidden: string[]): Record<string, unknown> | undefined {
+  if (!must.length && !hidden.length) return undefined;
+  return {
+    ...(must.length ? { must } : {}),
+    ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
+  };
+}
 const path = (collection: string, rest = '') =>
   `/collections/${encodeURIComponent(vectorsCollection(collection))}${rest}`;
 const missing = (err: unknown) => err instanceof UpstreamError && err.status === 404;

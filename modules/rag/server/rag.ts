@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ClientGoneError, HttpError, type KitLog } from '../../kit/server/index.js';
-import { type Embedder, type EmbeddingInfo, pointId, type VectorIndex } from './backends.js';
+import { type Embedder, type EmbeddingInfo, pointId, searchFilter, type VectorIndex } from './backends.js';
 import type { Chunk, ChunkOptions } from './chunk.js';
 import type { DocumentKind } from './parse.js';
 import { Retry } from './retry.js';
@@ -354,15 +354,16 @@ export class Rag {
     if (q.document !== undefined) must.push({ key: 'document', match: { value: q.document } });
     // And those whose chunks could not all be removed (left out in the search, not dropped after
     // it, which gave fewer than k: test/rag/delete-unfinished.test.ts).
-    const hidden = [...new Set([...this.inflight, ...this.store.unfinished()])];
-    const filter =
-      must.length || hidden.length
-        ? {
-            ...(must.length ? { must } : {}),
-            ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
-          }
-        : undefined;
-    const hits = await this.index.search(q.collection, vector, q.k, filter, signal);
+    let hidden = [...new Set([...this.inflight, ...this.store.unfinished()])];
+    let hits = await this.index.search(q.collection, vector, q.k, searchFilter(must, hidden), signal);
+    // Chunks of a document neither committed nor marked (a write that landed after its removal)
+    // are never served: asked again without it, so that k still come (twice at most).
+    for (let again = 0; again < 2 && hits.length === q.k; again++) {
+      const stray = hits.map((h) => String(h.payload.document)).filter((d) => !this.store.get(d));
+      if (!stray.length) break;
+      hidden = [...new Set([...hidden, ...stray])];
+      hits = await this.index.search(q.collection, vector, q.k, searchFilter(must, hidden), signal);
+    }
     if (timing) {
       timing.startedAt = t0;
       timing.embedMs = t1 - t0;
