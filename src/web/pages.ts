@@ -246,10 +246,20 @@ export function gpuBody(g: Maybe<GpuView[]>): Part {
 /** A command as a page names it: with `--root` on a box under one (present/root-in-hints). */
 const cmd = (text: string) => html`<code>${shownHint(`\`${text}\``).slice(1, -1)}</code>`;
 
+/** A repository's packages: the first 50 by name (an index may hold thousands; Packages searches them). */
+const offered = (names: string[] | undefined) =>
+  !names?.length
+    ? '-'
+    : names.length > 50
+      ? `${names.slice(0, 50).join(', ')} and ${names.length - 50} more (search them on Packages)`
+      : names.join(', ');
+
 export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
   // Trust is scoped: a key signs the repositories bound to it (their `keys`), and vouches for no other.
   const scope = (k: KeyView) =>
-    k.trustedFor?.length ? `repositories ${k.trustedFor.join(', ')} only` : 'no repository bound to it';
+    k.trustedFor?.length
+      ? `${k.trustedFor.length === 1 ? 'repository' : 'repositories'} ${k.trustedFor.join(', ')} only`
+      : 'no repository bound to it';
   return html`<section class="card" aria-labelledby="h-keys"><h2 id="h-keys">Trusted keys</h2>${
     keys.length
       ? html`<div class="table"><table class="stack"><thead><tr><th>Fingerprint</th><th>Name</th><th>State</th><th>Trusted for</th></tr></thead><tbody>${keys.map(
@@ -262,7 +272,7 @@ export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
     repos.length
       ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th><th>Updated</th><th>Packages</th></tr></thead><tbody>${repos.map(
           (r) =>
-            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${r.packages?.length ? r.packages.join(', ') : '-'}</td></tr>`,
+            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${offered(r.packages)}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No repository is configured (<code>bpkg repo add NAME URL</code>).</p>`
   }<p class="muted">Keys and repositories are added and removed with ${cmd('bpkg key add FILE --fingerprint FPR')} and ${cmd('bpkg repo add NAME URL --key FPR')} on the box, where the fingerprint is compared before anything is trusted; not here. ${cmd('bpkg update')} (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;

@@ -109,7 +109,7 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
 
   it("says what each key is trusted for, and each repository's update time and packages", async () => {
     await b.page.goto(`${b.base}/keys`);
-    expect(await rowText('scope')).toBe('repositories main only');
+    expect(await rowText('scope')).toBe('repository main only');
     const repo = await rowText('repo-main');
     expect(repo).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     expect(repo).toMatch(/\bapp, chat\s*$/);

@@ -46,6 +46,15 @@ beforeAll(async () => {
         return `default model: ${name}`;
       },
       tokens: async () => tokens,
+      repos: async () => [
+        {
+          name: 'big',
+          url: 'https://repo.invalid/',
+          keys: ['ABCD'],
+          packages: Array.from({ length: 60 }, (_, i) => `p${String(i).padStart(2, '0')}`),
+        },
+      ],
+      keys: async () => [{ fingerprint: 'ABCD', name: 'k', trustedFor: ['big', 'main'] }],
       async newToken(name) {
         ops.calls.push(`token ${name}`);
         return {
@@ -139,4 +148,12 @@ it('escapes model names and sets or clears the default only by a POST with the C
   expect((await get(set.headers.location!, cookie)).body).toContain('default model: tiny');
   await post('/models/default', { _csrf: csrf, name: '' }, cookie);
   expect(ops.calls.filter((c) => c.startsWith('default'))).toEqual(['default tiny', 'default (clear)']);
+});
+
+it("says each key's scope, and names at most 50 of a repository's packages", async () => {
+  const { cookie } = await login();
+  const page = (await get('/keys', cookie)).body;
+  expect(page).toContain('repositories big, main only');
+  expect(page).toContain('p48, p49 and 10 more (search them on Packages)');
+  expect(page).not.toContain('p50');
 });
