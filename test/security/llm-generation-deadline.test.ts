@@ -271,6 +271,21 @@ describe('generation_timeout_s in a request', () => {
     expect(answer.usage.completion_tokens).toBeLessThan(longTokens / 2);
   }, 300_000);
 
+  it("on Ollama's /api/chat too: the done object says length and timed_out", async () => {
+    const r = await postJson(llm.socket, '/api/chat', {
+      model: 'long-llama',
+      messages: hi,
+      stream: false,
+      format: ENDLESS,
+      options: { num_predict: longTokens },
+      generation_timeout_s: 0.2,
+    });
+    expect(r.status).toBe(200);
+    const done = JSON.parse(r.text);
+    expect(done).toMatchObject({ done: true, done_reason: 'length', timed_out: true });
+    expect(done.eval_count).toBeLessThan(longTokens / 2);
+  }, 300_000);
+
   it('one longer than the cap, or not a positive number, is a 400 naming it', async () => {
     for (const v of [CAP_S + 1, 0, -1, 'soon']) {
       const r = await postJson(llm.socket, '/v1/chat/completions', {
