@@ -167,4 +167,47 @@ describe('registration versions', () => {
     const sorted = ['1.10.0', '1.2.0', '1.2.0-rc.1', '0.9.9', '1.2.1'].sort(compareVersions);
     expect(sorted).toEqual(['0.9.9', '1.2.0-rc.1', '1.2.0', '1.2.1', '1.10.0']);
   });
+
+  it('orders pre-releases as semver (and bpkg) do: rc.9 before rc.10, numbers before words', async () => {
+    const { compareVersions } = await import('../../src/core/services/registry.js');
+    const { compare } = await import('semver');
+    // Before: the pre-release compared as text, rc.10 before rc.9 (bpkg, semver, says the opposite).
+    const sorted = [
+      '1.0.0-rc.10',
+      '1.0.0',
+      '1.0.0-rc.9',
+      '1.0.0-rc.9.1',
+      '1.0.0-rc',
+      '1.0.0-1',
+      '1.0.0-rc.a',
+    ].sort(compareVersions);
+    expect(sorted).toEqual([
+      '1.0.0-1',
+      '1.0.0-rc',
+      '1.0.0-rc.9',
+      '1.0.0-rc.9.1',
+      '1.0.0-rc.10',
+      '1.0.0-rc.a',
+      '1.0.0',
+    ]);
+    // Against semver itself, on versions of the shapes a manifest takes.
+    const ids = ['0', '1', '2', '9', '10', '11', 'a', 'b', 'rc', 'alpha', 'beta', 'x-1'];
+    const pick = (n: number) => ids[n % ids.length]!;
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    const version = () => {
+      const core = `${next() % 3}.${next() % 12}.${next() % 3}`;
+      const pre =
+        next() % 3 === 0 ? '' : `-${Array.from({ length: 1 + (next() % 3) }, () => pick(next())).join('.')}`;
+      return core + pre;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const a = version();
+      const b = version();
+      expect([a, b, Math.sign(compareVersions(a, b))]).toEqual([a, b, compare(a, b)]);
+    }
+  });
 });

@@ -177,5 +177,8 @@ describe('the services side reads uses without semver', () => {
     expect(meets('1.2.3', ['=1.2.3'])).toBe(true);
     expect(meets('1.2.4', ['=1.2.3'])).toBe(false);
     expect(meets('5.0.0', [])).toBe(true);
+    // bpkg installs 1.0.0-rc.10 for >=1.0.0-rc.9 (semver); the start must not refuse it.
+    expect(meets('1.0.0-rc.10', ['>=1.0.0-rc.9'])).toBe(true);
+    expect(meets('1.0.0-rc.9', ['<1.0.0-rc.10'])).toBe(true);
   });
 });

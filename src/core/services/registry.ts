@@ -38,19 +38,32 @@ export interface Registration {
 /** Kept as a name for readers of a registration that was found on disk. */
 export type LoadedRegistration = Registration;
 
-/** Orders release versions (x.y.z, a pre-release before its release) without loading semver. */
+/**
+ * Orders versions as semver does (x.y.z numerically; a pre-release before its release; its
+ * dot-separated identifiers compared in turn, numbers as numbers and before words, fewer before
+ * more), without loading semver: the order bpkg installed by, so that `uses` ranges are met at a
+ * start exactly as they were at the install (rc.10 after rc.9, not before it as text).
+ */
 export function compareVersions(a: string, b: string): number {
   const parse = (v: string) => {
     const [core, pre] = v.split(/-(.*)/s, 2);
-    return { nums: core!.split('.').map(Number), pre };
+    return { nums: core!.split('.').map(Number), pre: pre === undefined ? undefined : pre.split('.') };
   };
   const x = parse(a);
   const y = parse(b);
   for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return (x.nums[i] ?? 0) - (y.nums[i] ?? 0);
-  if (x.pre === y.pre) return 0;
-  if (x.pre === undefined) return 1;
-  if (y.pre === undefined) return -1;
-  return x.pre < y.pre ? -1 : 1;
+  if (x.pre === undefined || y.pre === undefined) return x.pre === y.pre ? 0 : x.pre === undefined ? 1 : -1;
+  const numeric = (id: string) => /^\d+$/.test(id);
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i];
+    const q = y.pre[i];
+    if (p === undefined || q === undefined) return p === undefined ? -1 : 1;
+    if (p === q) continue;
+    if (numeric(p) && numeric(q)) return Number(p) - Number(q);
+    if (numeric(p) !== numeric(q)) return numeric(p) ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
 }
 
 /**
