@@ -8,6 +8,7 @@
  * What the module answers is untrusted: shapes are checked here, text is escaped by front ends.
  */
 import { BlueprintError, InterruptedError, NotFoundError, UsageError } from '../core/errors.js';
+import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
@@ -341,7 +342,8 @@ export function ragOps(ctx: BoxContext): RagOps {
             if (err instanceof InterruptedError || signal?.aborted)
               throw new InterruptedError(
                 `Interrupted while removing ${whole}`,
-                `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${whole} is still there; \`blueprint rag remove ${whole}\` again removes it if so.`,
+                // `whole` may be the module's id (the one a start resolved to): one shell word.
+                `The request may have reached ${client.name}: \`blueprint rag list\` shows whether ${whole} is still there; \`blueprint rag remove ${shellWord(whole)}\` again removes it if so.`,
               );
             throw err;
           });
@@ -352,7 +354,12 @@ export function ragOps(ctx: BoxContext): RagOps {
         const docs = await ops.list(opts).catch(() => undefined);
         // None, or several: said by documentByIdStart (several named).
         const d = docs && id ? documentByIdStart(client.name, docs, id) : undefined;
-        if (d && d.id !== id) return del(d.id);
+        if (d && d.id !== id)
+          return del(d.id).catch((again: unknown) => {
+            // Gone since the list (removed meanwhile): said by its whole id.
+            if (!(again instanceof ModuleApiError && again.status === 404)) throw again;
+            throw new NotFoundError(`${client.name}: no document ${d.id}`, noDocumentHint(id));
+          });
         // The real module's router answered a short id 'no route /v1/documents/…; try …' (its
         // API): said as the id unknown.
         throw new BlueprintError(

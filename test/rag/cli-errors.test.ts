@@ -90,8 +90,10 @@ describe('blueprint rag: when the module cannot answer', () => {
     { id: 'c011c60c-1477-4f8e-93c7-b0cec17373a7', source: 'docs/m.html', collection: 'default', chunks: 1 },
     { id: 'c011c60c-ffff-4f8e-93c7-b0cec17373a7', source: 'docs/n.html', collection: 'default', chunks: 1 },
     { id: 'dd000000-0000-4000-8000-000000000000', source: 'other.md', collection: 'support', chunks: 1 },
+    // Listed, then gone when its DELETE comes (removed meanwhile).
+    { id: 'ee000000-0000-4000-8000-000000000000', source: 'gone.md', collection: 'default', chunks: 1 },
   ];
-  const whole = new Set(docs.map((d) => d.id));
+  const whole = new Set(docs.filter((d) => d.source !== 'gone.md').map((d) => d.id));
   /** The module: its list, and DELETE or chat of a whole id only (as the real one: 404 otherwise). */
   const moduleWithDocs = () => {
     fake.handler = (q, b, res) => {
@@ -149,6 +151,9 @@ describe('blueprint rag: when the module cannot answer', () => {
     const none = await rag('remove', 'ffff');
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('error: rag: no document ffff\n');
+    const meanwhile = await rag('remove', 'ee00');
+    expect(meanwhile.code).toBe(3);
+    expect(meanwhile.stderr).toContain('error: rag: no document ee000000-0000-4000-8000-000000000000\n');
     expect(none.stderr).toContain(
       `hint: No document's id is or begins with ffff: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
     );
