@@ -1,6 +1,7 @@
 import { shellWord } from '../core/system/shell-word.js';
 import { showFingerprint, showFingerprints } from './fingerprint.js';
 import { packageCount } from './package-count.js';
+import { shownHint } from './root-in-hints.js';
 
 type Config = { name: string; url: string; keys?: string[]; mirrors?: string[]; repository?: string };
 
@@ -71,4 +72,15 @@ export function builtRepoText(b: {
     `  bpkg repo add ${localName(b.repository)} ${shellWord(b.url)} --key ${fpr}`,
     '  bpkg update',
   ].join('\n');
+}
+
+/**
+ * What `bpkg repo remove NAME` says of the packages installed from it (`from`): they stay, and are
+ * not upgraded from then on. Undefined when none came from it.
+ */
+export function repoRemovedWarning(name: string, from: string[]): string | undefined {
+  if (!from.length) return undefined;
+  return shownHint(
+    `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
+  );
 }

@@ -1,6 +1,7 @@
 import type { Box } from '../app/index.js';
 import { escapeLine } from '../present/escape.js';
 import { defaultModelText, defaultSetText, modelFactRows } from '../present/models.js';
+import { repoRemovedWarning } from '../present/repos.js';
 import { rotationText } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import type { DashboardOps } from './ops.js';
@@ -14,7 +15,17 @@ import type { DashboardOps } from './ops.js';
 export function adminOps(
   box: Box,
 ): Required<
-  Pick<DashboardOps, 'models' | 'model' | 'setDefaultModel' | 'tokens' | 'newToken' | 'rotateConsumerTokens'>
+  Pick<
+    DashboardOps,
+    | 'models'
+    | 'model'
+    | 'setDefaultModel'
+    | 'tokens'
+    | 'newToken'
+    | 'rotateConsumerTokens'
+    | 'removeRepo'
+    | 'installedFrom'
+  >
 > {
   return {
     async models() {
@@ -42,5 +53,13 @@ export function adminOps(
       return { name: r.name, token: r.token ?? '', file: r.file, restart: [r.name, ...r.usedBy] };
     },
     rotateConsumerTokens: async (provider) => rotationText(await box.services.rotateTokens(provider)),
+    installedFrom: async (repo) =>
+      (await box.packages.list()).filter((p) => p.origin === repo).map((p) => p.name),
+    async removeRepo(name) {
+      // As `bpkg repo remove`: the packages from it named before it goes.
+      const from = (await box.packages.list()).filter((p) => p.origin === name).map((p) => p.name);
+      await box.repos.remove(name);
+      return [`removed repository ${name}`, repoRemovedWarning(name, from)].filter(Boolean).join('\n');
+    },
   };
 }

@@ -250,6 +250,12 @@ export interface DashboardOps {
   newToken?(name: string): Promise<NewToken>;
   /** `blueprint service rotate-tokens PROVIDER`: its consumers' new tokens, in the CLI's words. */
   rotateConsumerTokens?(provider: string): Promise<string>;
+  /**
+   * `bpkg repo remove NAME`: what it did and, for the packages installed from it (which stay, not
+   * upgraded from then on), the CLI's warning. `from`: those packages, for the confirmation page.
+   */
+  removeRepo?(name: string): Promise<string>;
+  installedFrom?(repo: string): Promise<string[]>;
   /** Both system slots; unavailable on a box without A/B updates. */
   system?(): Promise<Maybe<SystemView>>;
   /** An A/B system update or the way back; progress and the outcome as lines. */

@@ -78,3 +78,15 @@ export function newTokenBody(t: NewToken): Part {
 <p>It applies at the next start: ${command(t.restart.map((n) => `blueprint service restart ${n}`).join(' && '))}</p>
 <p><a href="/tokens">Back to tokens</a> · <a href="/services">Services</a></p></section>`;
 }
+
+/** `bpkg repo remove NAME`, asked first: what stays (its packages, not upgraded then; the keys). */
+export function confirmRepoRemoveBody(name: string, from: string[], csrf: string): Part {
+  return html`<section class="card" data-testid="repo-confirm"><p><strong>Remove repository ${name}?</strong></p>
+<p>Nothing more is installed or upgraded from it. ${
+    from.length
+      ? html`Installed from it: ${from.join(', ')}: ${from.length === 1 ? 'it stays' : 'they stay'} installed, not upgraded until a repository named ${name} is added again.`
+      : 'No installed package came from it.'
+  } Its keys stay trusted (${command('bpkg key remove FPR')} removes one); adding it again is ${command(`bpkg repo add ${name} URL --key FPR`)} on the box.</p>
+<div class="actions"><form method="post" action="/keys/repos/${enc(name)}/remove">${csrfField(csrf)}<button type="submit" autofocus>Remove repository</button></form>
+<a href="/keys">Cancel</a></div></section>`;
+}

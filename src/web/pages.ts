@@ -270,9 +270,9 @@ export function keysBody(keys: KeyView[], repos: RepoView[]): Part {
   }</section>
 <section class="card" aria-labelledby="h-repos"><h2 id="h-repos">Repositories</h2>${
     repos.length
-      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th><th>Updated</th><th>Packages</th></tr></thead><tbody>${repos.map(
+      ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th><th>Updated</th><th>Packages</th><th>Actions</th></tr></thead><tbody>${repos.map(
           (r) =>
-            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${offered(r.packages)}</td></tr>`,
+            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${offered(r.packages)}</td><td data-label="Actions"><a href="/keys/repos/${enc(r.name)}/remove">Remove…</a></td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No repository is configured (<code>bpkg repo add NAME URL</code>).</p>`
   }<p class="muted">Keys and repositories are added and removed with ${cmd('bpkg key add FILE --fingerprint FPR')} and ${cmd('bpkg repo add NAME URL --key FPR')} on the box, where the fingerprint is compared before anything is trusted; not here. ${cmd('bpkg update')} (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;

@@ -1,6 +1,13 @@
 import type { Part } from './html.js';
 import type { DashboardOps, TokenView } from './ops.js';
-import { confirmTokenBody, modelBody, modelsBody, newTokenBody, tokensBody } from './pages-admin.js';
+import {
+  confirmRepoRemoveBody,
+  confirmTokenBody,
+  modelBody,
+  modelsBody,
+  newTokenBody,
+  tokensBody,
+} from './pages-admin.js';
 import { errorText } from './respond.js';
 
 /**
@@ -33,7 +40,7 @@ async function tokenOf(ops: DashboardOps, name: string): Promise<TokenView> {
   return t;
 }
 
-/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers; undefined: not one of them. */
+/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers, /keys/repos/NAME/remove; undefined: not one of them. */
 export async function adminPage(path: string, ops: DashboardOps, csrf: string): Promise<Shown | undefined> {
   if (path === '/models')
     return ops.models
@@ -66,10 +73,21 @@ export async function adminPage(path: string, ops: DashboardOps, csrf: string): 
       body: confirmTokenBody(t, consumers, csrf),
     };
   }
+  m = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
+  if (m && ops.installedFrom) {
+    const name = dec(m[1]!);
+    if (!(await ops.repos()).some((r) => r.name === name))
+      throw Object.assign(new Error(`No repository named ${name} is configured`), { exitCode: 3 });
+    return {
+      title: `Remove repository ${name}?`,
+      section: '/keys',
+      body: confirmRepoRemoveBody(name, await ops.installedFrom(name), csrf),
+    };
+  }
   return undefined;
 }
 
-/** POST /models/default, /tokens/NAME/new|consumers; undefined: not one of them. */
+/** POST /models/default, /tokens/NAME/new|consumers, /keys/repos/NAME/remove; undefined: not one of them. */
 export async function adminPost(
   path: string,
   form: URLSearchParams,
@@ -84,6 +102,14 @@ export async function adminPost(
       };
     } catch (err) {
       return { to: '/models', notice: { kind: 'error', text: errorText(err) } };
+    }
+  }
+  const r = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
+  if (r && ops.removeRepo) {
+    try {
+      return { to: '/keys', notice: { kind: 'notice', text: await ops.removeRepo(dec(r[1]!)) } };
+    } catch (err) {
+      return { to: '/keys', notice: { kind: 'error', text: errorText(err) } };
     }
   }
   const m = path.match(/^\/tokens\/([^/]+)\/(new|consumers)$/);

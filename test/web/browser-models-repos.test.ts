@@ -5,7 +5,8 @@
  * neither what each key is trusted for, nor when an index was fetched, nor what it offers. Now:
  * the models with size, quantisation (from the GGUF), origin and the default; a model's details
  * as `model show`; Make default by the keyboard alone; Remove through the package removal's
- * confirmation and job; each key's scope, each repository's update time and packages.
+ * confirmation and job; each key's scope, each repository's update time and packages; removing a
+ * repository after a confirmation that says what stays installed.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,24 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
     expect(await rowText('scope')).toBe('repository main only');
     const repo = await rowText('repo-main');
     expect(repo).toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
-    expect(repo).toMatch(/\bapp, chat\s*$/);
+    expect(repo).toMatch(/\bapp, chat\s+Remove…$/);
+  });
+
+  it('removes a repository after asking, saying what stays installed, as bpkg repo remove does', async () => {
+    await b.page.goto(`${b.base}/keys`);
+    await Promise.all([b.page.waitForNavigation(), b.page.click('a[href="/keys/repos/main/remove"]')]);
+    const asked = await mainText();
+    expect(asked).toContain('Remove repository main?');
+    expect(asked).toContain('Installed from it: chat: it stays installed, not upgraded');
+    expect((await openBox(root).repos.list()).map((r) => r.name)).toEqual(['main']);
+    // Confirmed by the keyboard: the button has the focus.
+    await Promise.all([b.page.waitForNavigation(), b.page.keyboard.press('Enter')]);
+    expect(b.page.url()).toMatch(/\/keys\?notice=/);
+    const text = await mainText();
+    expect(text).toContain('removed repository main');
+    expect(text).toContain('chat (installed from main) stays installed but is not upgraded');
+    expect(await openBox(root).repos.list()).toEqual([]);
+    expect(await rowText('scope')).toBe('no repository bound to it');
+    expect((await b.page.goto(`${b.base}/keys/repos/main/remove`))?.status()).toBe(404);
   });
 });

@@ -55,6 +55,11 @@ beforeAll(async () => {
         },
       ],
       keys: async () => [{ fingerprint: 'ABCD', name: 'k', trustedFor: ['big', 'main'] }],
+      installedFrom: async () => [],
+      async removeRepo(name) {
+        ops.calls.push(`repo remove ${name}`);
+        return `removed repository ${name}`;
+      },
       async newToken(name) {
         ops.calls.push(`token ${name}`);
         return {
@@ -156,4 +161,15 @@ it("says each key's scope, and names at most 50 of a repository's packages", asy
   expect(page).toContain('repositories big, main only');
   expect(page).toContain('p48, p49 and 10 more (search them on Packages)');
   expect(page).not.toContain('p50');
+});
+
+it('removes a repository only by a POST with the CSRF token', async () => {
+  const { cookie, csrf } = await login();
+  expect((await get('/keys/repos/big/remove', cookie)).body).toContain('Remove repository big?');
+  expect((await get('/keys/repos/nope/remove', cookie)).status).toBe(404);
+  expect((await post('/keys/repos/big/remove', {}, cookie)).status).toBe(403);
+  expect(ops.calls).not.toContain('repo remove big');
+  const r = await post('/keys/repos/big/remove', { _csrf: csrf }, cookie);
+  expect(r.headers.location).toMatch(/^\/keys\?notice=/);
+  expect(ops.calls).toContain('repo remove big');
 });

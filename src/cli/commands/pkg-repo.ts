@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../../app/index.js';
 import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
-import { repoAddedText } from '../../present/repos.js';
+import { repoAddedText, repoRemovedWarning } from '../../present/repos.js';
 import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
@@ -179,12 +179,8 @@ const remove: CommandSpec = {
     const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
     await cliBox(ctx).repos.remove(name);
     // They stay, and are silently not upgraded from then on: said once, here.
-    if (from.length)
-      ctx.warn(
-        shownHint(
-          `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
-        ),
-      );
+    const warning = repoRemovedWarning(name, from);
+    if (warning) ctx.warn(warning);
     return ctx.report({ removed: name }, `removed repository ${name}`);
   },
 };
