@@ -10,8 +10,18 @@
  * of RAUC's service (the bootloader backend, install handlers: the box's own config names one) are
  * left as they are. The real executable and the real rauc (1.8), when installed.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
@@ -82,6 +92,47 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     expect(existsSync(mark)).toBe(false);
     // RAUC read the rest and went on to its service (none runs here), as before.
     expect(r.stdout).toMatch(/slots unknown \(RAUC cannot answer: .*D-Bus/);
+  });
+
+  it('its variant-file is not read: a FIFO there held system status for good', async () => {
+    const { root, mark } = tree(() => base);
+    const fifo = path.join(root, 'variant');
+    spawnSync('mkfifo', [fifo]);
+    writeFileSync(
+      path.join(root, 'etc/rauc/system.conf'),
+      base.replace('[system]\n', `[system]\nvariant-file=${fifo}\n`),
+    );
+    // A writer that lets any reader through at once (its end read): a command that opens the FIFO
+    // still ends, and `opens` says whether it did.
+    let opens = 0;
+    let ended = false;
+    const writer = (async () => {
+      while (!ended) {
+        const h = await open(fifo, 'w');
+        if (!ended) opens++;
+        await h.close();
+      }
+    })();
+    try {
+      const r = await new Promise<{ status: number | null; out: string }>((done) => {
+        const c = spawn(blueprintExe, ['--root', root, 'system', 'status'], {
+          env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: root },
+        });
+        let out = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (out += d));
+        c.on('close', (status) => done({ status, out }));
+      });
+      // Before: rauc's client opened it as it read the configuration (and, with no writer, waited).
+      expect(opens, r.out).toBe(0);
+      expect(existsSync(mark)).toBe(false);
+      expect(r.out).toMatch(/D-Bus/);
+    } finally {
+      ended = true;
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await writer;
+      closeSync(fd);
+    }
   });
 
   it('a link at its name is not followed (the file another user swaps in)', () => {

@@ -9,7 +9,7 @@
  * KiB at most, no NUL byte), refused when its `[handlers]` name anything but the programs RAUC's service runs
  * (the bootloader backend the box's own config names, the install handlers: on a box the service
  * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again
- * (without its data-directory, which the client makes as root: withoutDataDirectory).
+ * (without the paths the client makes or reads at once: withoutClientPaths).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -65,13 +65,17 @@ function keyLines(text: string): { raw: string; group: string; key: string }[] {
 }
 
 /**
- * The configuration without `[system] data-directory`: RAUC's client makes that folder (mkdir -p,
- * as root) as soon as it reads the file, wherever it points: a tree naming /etc/nologin had every
- * login but root's refused. A client answered by the service needs none of its own.
+ * `[system]` keys naming a path RAUC's client uses as soon as it reads the file, whatever the
+ * command: `data-directory` it makes (mkdir -p, as root: a tree naming /etc/nologin had every login
+ * but root's refused), `variant-file` it reads (a FIFO there held `system status` for good). A
+ * client answered by the service (which reads its own config) needs neither.
  */
-export function withoutDataDirectory(text: string): string {
+const CLIENT_PATHS = new Set(['data-directory', 'variant-file']);
+
+/** The configuration without the `[system]` keys of CLIENT_PATHS. */
+export function withoutClientPaths(text: string): string {
   return keyLines(text)
-    .filter(({ group, key }) => !(group === 'system' && key === 'data-directory'))
+    .filter(({ group, key }) => !(group === 'system' && CLIENT_PATHS.has(key)))
     .map(({ raw }) => raw)
     .join('\n');
 }
@@ -106,7 +110,7 @@ export async function withTreeConf<T>(conf: string, use: (judged: string) => Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'blueprint-rauc-conf-'));
   try {
     const copy = path.join(dir, 'system.conf');
-    await writeFile(copy, withoutDataDirectory(r.bytes.toString('utf8')), { mode: 0o600, flag: 'wx' });
+    await writeFile(copy, withoutClientPaths(r.bytes.toString('utf8')), { mode: 0o600, flag: 'wx' });
     return await use(copy);
   } finally {
     await rm(dir, { recursive: true, force: true });
