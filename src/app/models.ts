@@ -76,6 +76,8 @@ export interface InstalledModel {
   installed: string;
   /** The default set (`model default`), or, with none set or one not installed, the one llm falls back to. */
   isDefault: boolean;
+  /** `isDefault` as the fallback: no default is set (or the one set is not installed). */
+  fallback?: boolean;
   facts?: import('../core/models/describe.js').ModelFacts;
   /** Why `facts` are missing (no GGUF in the package, a header that cannot be read). */
   error?: string;
@@ -213,7 +215,8 @@ export function modelOps(ctx: BoxContext): ModelOps {
         import('./packages.js'),
       ]);
       const [packages, d] = await Promise.all([packageOps(ctx).list(), ops.defaultModel()]);
-      const served = d.default && d.installed ? d.default : d.fallback;
+      const set = d.default && d.installed ? d.default : undefined;
+      const served = set ?? d.fallback;
       const out: InstalledModel[] = [];
       for (const p of packages.filter((x) => x.name.startsWith('model-'))) {
         const name = p.name.slice('model-'.length);
@@ -224,6 +227,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
           origin: p.origin,
           installed: p.installed,
           isDefault: name === served,
+          ...(name === served && !set ? { fallback: true } : {}),
         };
         try {
           const facts = await describeModel(ctx.paths, p);

@@ -38,6 +38,7 @@ export function adminOps(
           version: m.version,
           origin: m.origin,
           isDefault: m.isDefault,
+          ...(m.fallback ? { fallback: true } : {}),
           ...(m.facts ? { size: bytes(m.facts.sizeBytes) } : {}),
           // From the GGUF's header (its general.file_type): a number the table knows, else none.
           ...(m.facts?.quantisation ? { quantisation: m.facts.quantisation } : {}),

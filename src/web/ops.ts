@@ -122,6 +122,8 @@ export interface ModelView {
   quantisation?: string;
   /** The model llm serves when a request names none. */
   isDefault: boolean;
+  /** It is so only as the first by name: no default is set. */
+  fallback?: boolean;
   /** Why size and quantisation are missing. */
   error?: string;
 }

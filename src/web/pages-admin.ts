@@ -20,9 +20,9 @@ export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: 
       ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Size</th><th>Quantisation</th><th>Version</th><th>From</th><th>Default</th><th>Actions</th></tr></thead><tbody>${v.rows.map(
           (m) =>
             html`<tr data-testid="model-${m.name}"><td><a href="/models/${enc(m.name)}">${m.name}</a></td><td data-label="Size">${m.size ?? '-'}</td><td data-label="Quantisation">${m.quantisation ?? (m.error ? html`<span class="warn">${m.error}</span>` : '-')}</td><td data-label="Version">${m.version}</td><td data-label="From">${from(m.origin)}</td><td data-label="Default">${
-              m.isDefault
+              m.isDefault && !m.fallback
                 ? badge('default', 'ok')
-                : actionButton(csrf, '/models/default', 'Make default', 'secondary', { name: m.name })
+                : html`${m.isDefault ? html`${badge('served: none set', 'muted')} ` : ''}${actionButton(csrf, '/models/default', 'Make default', 'secondary', { name: m.name })}`
             }</td><td data-label="Actions"><a href="/packages/${enc(m.package)}/remove">Remove…</a></td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No models installed.</p>`

@@ -54,7 +54,8 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
     );
     // None set: llm serves the first by name, and the page says which.
     expect(await mainText()).toContain('No default model set: llm serves the first by name, other');
-    expect(await rowText('model-other')).toContain('default');
+    // Served as the first by name, not set: said, and it can be made the default.
+    expect(await rowText('model-other')).toMatch(/served: none set\s+Make default/);
 
     // The keyboard alone: Tab until tiny's Make default has the focus, then Enter.
     let focused = '';
@@ -73,7 +74,8 @@ describe.skipIf(!runnable)('models and repositories, in Chromium', () => {
       "default model: tiny; it applies at llm's next start: `blueprint service restart llm`",
     );
     expect((await openBox(root).models.defaultModel()).default).toBe('tiny');
-    expect(await rowText('model-tiny')).toContain('default');
+    expect(await rowText('model-tiny')).toMatch(/\tdefault\t/);
+    expect(await rowText('model-other')).not.toContain('served');
   });
 
   it("shows a model's details as `model show` does", async () => {
