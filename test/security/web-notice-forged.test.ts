@@ -98,13 +98,20 @@ describe("the dashboard's notices come from the server, not from the link", () =
     const id = to.split('=')[1]!;
     const forged = `${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}`;
     expect(noticeOf((await get(`/services/hello?notice=${forged}`, s.cookie)).body)).toBeUndefined();
-    // The repositories `bpkg update` could not update, above the plan to confirm.
+    // The repositories `bpkg update` could not update, above the plan to confirm: the update is a
+    // job (test/web/update-reload.test.ts), whose page, once it ended, leads to the plan with the
+    // job's own lines kept here; the link names the job, never the text.
     ops.refresh = async () => ['main: could not be reached'];
-    const plan = String((await post('/packages/update', s)).headers.location);
-    expect(plan).toMatch(/^\/packages\/upgrade\?notice=[A-Za-z0-9_-]{22}$/);
+    const job = String((await post('/packages/update', s)).headers.location);
+    expect(job).toMatch(/^\/jobs\/[A-Za-z0-9_-]+$/);
+    await get(`${job}/events`, s.cookie); // ends when the job does
+    const plan = String((await get(job, s.cookie)).headers.location);
+    expect(plan).toMatch(/^\/packages\/upgrade\?after=[A-Za-z0-9_-]+$/);
     expect(noticeOf((await get(plan, s.cookie)).body)).toBe(
       '<strong>Error: </strong>main: could not be reached',
     );
+    // Another id, or text, in its place: no notice.
+    expect(noticeOf((await get('/packages/upgrade?after=main%3A%20forged', s.cookie)).body)).toBeUndefined();
   });
 
   it('keeps a bounded number per session, each for a short while', async () => {
