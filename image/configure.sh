@@ -17,7 +17,8 @@ if grep -q @RESOLVER_UID@ /etc/nftables.conf; then echo "configure: nftables.con
 # Nothing should ever start a debug shell on tty9, or reboot from Ctrl-Alt-Del on the console.
 systemctl mask debug-shell.service ctrl-alt-del.target
 
-# No default passwords: root is locked, and the only login is the admin the wizard creates (key only).
+# No default passwords: root is locked, and the only login is the admin the wizard creates (by key
+# over SSH, or with SSH off by the console password the wizard asks for).
 passwd -l root
 chmod 0700 /root
 # Root's own configuration root's only (Lynis FILE-7524): sshd's (the policy is in sshd_config.d) and

@@ -64,11 +64,11 @@ export function namedField(issue: string, names: [RegExp, string][]): string | u
 
 /**
  * What the admin does once setup is applied (QA14): how to log in (at the box's `addresses`, when
- * known), or, with SSH off, that nobody can, since the admin setup makes has no password (key only)
- * and root is locked.
+ * known), or, with SSH off, at the console with the console password (QA18); without one (apply's
+ * users may have none) that nobody can, since root is locked.
  */
 export function setupNextSteps(
-  a: { hostname: string; admin: string; ssh: boolean },
+  a: { hostname: string; admin: string; ssh: boolean; consolePassword?: boolean },
   addresses: string[] = [],
 ): string[] {
   if (a.ssh) {
@@ -77,5 +77,7 @@ export function setupNextSteps(
       : `${a.admin}@ the address your network gave this box`;
     return [`Next: from your computer, ssh ${a.admin}@${a.hostname} (or ${at}); the console opens at login.`];
   }
+  if (a.consolePassword)
+    return [`SSH is off: ${a.admin} logs in on the console or the serial line with the console password.`];
   return [`SSH is off and ${a.admin} has no password: nobody can log in to this box.`];
 }

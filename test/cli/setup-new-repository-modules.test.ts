@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GOOD, run, signedRepo } from '../helpers/pkg.js';
+import { consolePasswordHash } from '../setup/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
@@ -25,7 +26,7 @@ async function answers(module: string, url?: string) {
     file,
     [
       'hostname: box-01',
-      `admin: { name: ops, keys: ["${SSH}"] }`,
+      `admin: { name: ops, keys: ["${SSH}"], passwordHash: "${consolePasswordHash()}" }`,
       `repository: { name: main, url: "${url ?? pathToFileURL(repo).href}", key: "${key.publicFile}", fingerprint: "${key.fingerprint}" }`,
       `modules: [${module}]`,
     ].join('\n'),

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildRepo, makeKey, makeSource, run } from '../helpers/pkg.js';
+import { consolePasswordHash } from '../setup/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me';
@@ -43,7 +44,7 @@ describe('setup with a module that asks for outbound network', () => {
       file,
       [
         'hostname: box-01',
-        `admin: { name: ops, keys: ["${SSH}"] }`,
+        `admin: { name: ops, keys: ["${SSH}"], passwordHash: "${consolePasswordHash()}" }`,
         `repository: { name: main, url: "${pathToFileURL(repo).href}", key: "${key.publicFile}", fingerprint: "${key.fingerprint}" }`,
         'modules: [talker]',
       ].join('\n'),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../helpers/pkg.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from '../setup/helpers.js';
+import { consolePasswordHash, sshPublicKey } from '../setup/helpers.js';
 import { requireExe } from '../tui/tmux.js';
 
 const t = rootsPerTest('crypt-cli');
@@ -15,7 +15,7 @@ describe('blueprint setup --answers with encryption, and status, through the exe
     const file = path.join(t.work, 'answers.yaml');
     await writeFile(
       file,
-      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"] }\nencryption: { mode: tpm }\n`,
+      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\nencryption: { mode: tpm }\n`,
     );
     const r = await run(['--root', t.root, 'setup', '--answers', file]);
     expect(r.code).toBe(2);
@@ -24,7 +24,7 @@ describe('blueprint setup --answers with encryption, and status, through the exe
 
     await writeFile(
       file,
-      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"] }\nencryption: { mode: passphrase }\n`,
+      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\nencryption: { mode: passphrase }\n`,
     );
     const bad = await run(['--root', t.root, 'setup', '--answers', file]);
     expect(bad.code).toBe(2);
@@ -32,7 +32,7 @@ describe('blueprint setup --answers with encryption, and status, through the exe
 
     await writeFile(
       file,
-      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"] }\nencryption: { mode: none }\n`,
+      `hostname: box-23\nadmin: { name: admin, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\nencryption: { mode: none }\n`,
     );
     const ok = await run(['--root', t.root, '--json', 'setup', '--answers', file]);
     expect(ok.code).toBe(0);

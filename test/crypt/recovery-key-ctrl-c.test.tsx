@@ -33,7 +33,7 @@ it('Ctrl-C during the encryption still shows the recovery key, then closes witho
   await answerWizardToModules(app, 'box-key');
   await frameWith(app, 'Modules to install (and start)');
   await type(app, '\r');
-  await frameWith(app, 'Step 12 of 12');
+  await frameWith(app, 'Step 14 of 14');
   await type(app, 'y');
   await frameWith(app, 'Apply these changes?');
   await type(app, 'y');

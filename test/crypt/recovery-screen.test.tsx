@@ -39,7 +39,7 @@ async function toKeyScreen(columns: number, rows: number) {
   await answerWizardToModules(app, 'box-key');
   await frameWith(app, 'Modules to install (and start)');
   await type(app, '\r');
-  await frameWith(app, 'Step 12 of 12: Data encryption');
+  await frameWith(app, 'Step 14 of 14: Data encryption');
   await type(app, 'y');
   await frameWith(app, 'Apply these changes?');
   await type(app, 'y');

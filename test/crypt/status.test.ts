@@ -8,14 +8,14 @@ import { encryptionLine, encryptionOutcomeText } from '../../src/present/encrypt
 import { statusText } from '../../src/present/host.js';
 import { overviewBody } from '../../src/web/pages.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from '../setup/helpers.js';
+import { consolePasswordHash, sshPublicKey } from '../setup/helpers.js';
 import { fakeOps } from '../web/fake-ops.js';
 
 const t = rootsPerTest('crypt-status');
 const key = sshPublicKey('ops@laptop');
 const answers = (encryption: { mode: 'tpm' | 'passphrase' | 'none'; [k: string]: unknown }) => ({
   hostname: 'box-23',
-  admin: { name: 'admin', keys: [key] },
+  admin: { name: 'admin', keys: [key], passwordHash: consolePasswordHash() },
   encryption,
 });
 

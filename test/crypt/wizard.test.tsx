@@ -49,7 +49,7 @@ describe('the setup wizard encrypts the data partition', () => {
         },
       });
       const step = await frameWith(app, 'Passphrase for the data partition');
-      expect(step).toContain('Step 12 of 12: Data encryption');
+      expect(step).toContain('Step 14 of 14: Data encryption');
       expect(step).toContain('No TPM 2.0 found on this box');
       await type(app, 'short', ENTER);
       expect(await frameWith(app, '! the passphrase')).toContain('at least 8 characters');
@@ -58,7 +58,7 @@ describe('the setup wizard encrypts the data partition', () => {
       const typed = await frameWith(app, '*'.repeat(18));
       expect(typed).not.toContain('long enough phrase');
       await type(app, ENTER);
-      expect(await frameWith(app, 'The same passphrase again')).toContain('Step 13 of 13: Data encryption');
+      expect(await frameWith(app, 'The same passphrase again')).toContain('Step 15 of 15: Data encryption');
       await type(app, 'long enough phrasE', ENTER);
       await frameWith(app, '! the two passphrases differ');
       await type(app, '\x15', 'long enough phrase', ENTER);
@@ -112,7 +112,7 @@ describe('the setup wizard encrypts the data partition', () => {
       },
     });
     const step = await frameWith(app, "unlocked at boot by this box's TPM 2.0?");
-    expect(step).toContain('Step 12 of 12: Data encryption');
+    expect(step).toContain('Step 14 of 14: Data encryption');
     expect(step).toContain('Data partition: /dev/disk/by-partlabel/data');
     expect(step).toContain('unreadable from the disk alone');
     await type(app, 'y');
@@ -164,7 +164,7 @@ describe('the setup wizard encrypts the data partition', () => {
     await frameWith(app, 'Passphrase for the data partition');
     await type(app, ENTER);
     const ask = await frameWith(app, 'Leave the data partition unencrypted?');
-    expect(ask).toContain('Step 13 of 13: Data encryption');
+    expect(ask).toContain('Step 15 of 15: Data encryption');
     await type(app, 'n');
     await frameWith(app, 'Press Esc to go back and type a passphrase.');
     await new Promise((r) => setTimeout(r, 1100));

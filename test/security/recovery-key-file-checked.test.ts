@@ -7,7 +7,7 @@ import { checkEncryption } from '../../src/app/encryption.js';
 import { runCliHere } from '../helpers/cli-here.js';
 import { mountNamespaceUsable } from '../helpers/mount-namespace.js';
 import { openFolder, perTestRoot, safeFolders, theirFolder } from '../helpers/owned-folders.js';
-import { sshPublicKey } from '../setup/helpers.js';
+import { consolePasswordHash, sshPublicKey } from '../setup/helpers.js';
 
 /**
  * A headless setup's answers name encryption.recoveryKeyFile: the data partition's recovery key is
@@ -75,7 +75,7 @@ async function setup(recoveryKeyFile: string, extra: string[] = []) {
     answers,
     JSON.stringify({
       hostname: 'box-01',
-      admin: { name: 'admin', keys: [sshPublicKey('ops@laptop')] },
+      admin: { name: 'admin', keys: [sshPublicKey('ops@laptop')], passwordHash: consolePasswordHash() },
       encryption: { mode: 'tpm', recoveryKeyFile },
     }),
   );

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { loadAnswersFile, loadSpecFile } from '../../src/core/setup/index.js';
 import { initialDraft, STEPS } from '../../src/core/setup/wizard.js';
-import { sshPublicKey, tempRoot } from '../setup/helpers.js';
+import { consolePasswordHash, sshPublicKey, tempRoot } from '../setup/helpers.js';
 
 /**
  * `setup --answers FILE` and `apply -f FILE` read the file, and each repository key it names by
@@ -35,7 +35,7 @@ const FPR = 'A'.repeat(40);
 const answers = (key: string) =>
   JSON.stringify({
     hostname: 'box',
-    admin: { name: 'admin', keys: [sshPublicKey()] },
+    admin: { name: 'admin', keys: [sshPublicKey()], passwordHash: consolePasswordHash() },
     repository: { name: 'fleet', url: 'https://repo.example.org/', key, fingerprint: FPR },
   });
 

@@ -19,7 +19,7 @@ import {
   specSchema,
 } from '../../src/core/setup/index.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from './helpers.js';
+import { consolePasswordHash, sshPublicKey } from './helpers.js';
 
 const box = boxPerTest('sections');
 const at = box.at;
@@ -168,7 +168,7 @@ describe('apply -f with timezone, dashboard: and network: left out', () => {
     await setUp();
     const answers = answersSchema.parse({
       hostname: 'box-01',
-      admin: { name: 'ops', keys: [sshPublicKey()] },
+      admin: { name: 'ops', keys: [sshPublicKey()], passwordHash: consolePasswordHash() },
     });
     const spec = answersToSpec(answers);
     expect(spec.unmanaged).toBeUndefined();

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { SSH_WANTS } from '../../src/core/setup/resources.js';
 import { tempDir } from '../helpers/pkg.js';
 import { hasStrace, traceUntil } from '../helpers/power-cut.js';
-import { sshPublicKey } from './helpers.js';
+import { consolePasswordHash, sshPublicKey } from './helpers.js';
 
 /** Whether `dir` was fsync'ed after the last line that made or removed `name` (one of its entries). */
 function syncedAfterChange(lines: string[], dir: string, name: string): boolean {
@@ -30,7 +30,7 @@ describe.skipIf(!hasStrace)('setup survives a power cut after its marker', () =>
       JSON.stringify({
         hostname: 'durable-box',
         timezone: 'Europe/Paris',
-        admin: { name: 'admin', keys: [sshPublicKey('power@cut')] },
+        admin: { name: 'admin', keys: [sshPublicKey('power@cut')], passwordHash: consolePasswordHash() },
         ssh: { enabled: ssh },
       }),
     );

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildRepo, makeKey, makeSource, type TestKey } from '../helpers/pkg.js';
+import { consolePasswordHash } from './helpers.js';
 
 export const CATALOG = 'usr/share/blueprint/catalog';
 
@@ -65,7 +66,11 @@ export async function makeCatalog(
 export async function writeAnswers(file: string, modules: string, ssh: string): Promise<string> {
   await writeFile(
     file,
-    ['hostname: box-18', `admin: { name: admin, keys: ["${ssh}"] }`, `modules: ${modules}`].join('\n'),
+    [
+      'hostname: box-18',
+      `admin: { name: admin, keys: ["${ssh}"], passwordHash: "${consolePasswordHash()}" }`,
+      `modules: ${modules}`,
+    ].join('\n'),
   );
   return file;
 }

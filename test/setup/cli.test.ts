@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../helpers/pkg.js';
 import { requireExe } from '../tui/tmux.js';
-import { sshPublicKey, tempRoot } from './helpers.js';
+import { consolePasswordHash, sshPublicKey, tempRoot } from './helpers.js';
 
 let root: string;
 let work: string;
@@ -25,7 +25,10 @@ const key = sshPublicKey('fleet@ops');
 describe('blueprint setup --answers and apply -f through the executable', () => {
   it('fails with the field named and exit 2, before writing anything', async () => {
     const file = path.join(work, 'answers.yaml');
-    await writeFile(file, `hostname: box\nadmin: { name: root, keys: ["${key}"] }\n`);
+    await writeFile(
+      file,
+      `hostname: box\nadmin: { name: root, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\n`,
+    );
     const r = await run(['--root', root, 'setup', '--answers', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('admin.name: is a system account name');
@@ -37,7 +40,13 @@ describe('blueprint setup --answers and apply -f through the executable', () => 
 
   it('prints the plan with --dry-run, applies, and changes nothing the second time', async () => {
     const file = path.join(work, 'answers.json');
-    await writeFile(file, JSON.stringify({ hostname: 'box-09', admin: { name: 'admin', keys: [key] } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        hostname: 'box-09',
+        admin: { name: 'admin', keys: [key], passwordHash: consolePasswordHash() },
+      }),
+    );
     const dry = await run(['--root', root, '--json', 'setup', '--answers', file, '--dry-run']);
     expect(dry.code).toBe(0);
     const planned = JSON.parse(dry.stdout).changes as { action: string; target: string }[];

@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { run } from '../helpers/pkg.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { requireExe } from '../tui/tmux.js';
-import { sshPublicKey } from './helpers.js';
+import { consolePasswordHash, sshPublicKey } from './helpers.js';
 
 const t = rootsPerTest('dhcp-words');
 const key = sshPublicKey('ops@laptop');
@@ -21,7 +21,10 @@ it.each([
 ])('answers %j: the plan says %s', async (network, words, noDns) => {
   requireExe();
   const file = path.join(t.work, 'answers.yaml');
-  await writeFile(file, `hostname: box-06\nadmin: { name: ops, keys: ["${key}"] }\n${network}`);
+  await writeFile(
+    file,
+    `hostname: box-06\nadmin: { name: ops, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\n${network}`,
+  );
   const r = await run(['--root', t.root, '--json', 'setup', '--answers', file]);
   expect(r.code, r.stderr).toBe(0);
   const change = JSON.parse(r.stdout).changed.find((c: { target: string }) => c.target === DROP_IN);

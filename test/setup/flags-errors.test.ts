@@ -74,7 +74,7 @@ describe('setup flags: what is wrong, by flag', () => {
   });
 
   it('--repo-key not there, then no --repo-fingerprint: named by flag, said plainly', async () => {
-    const repo = ['--hostname', 'box-01', '--key', KEY, '--repo-url', 'https://r.example/bp'];
+    const repo = ['--hostname', 'box-01', '--key', KEY, '--ssh', '--repo-url', 'https://r.example/bp'];
     const gone = await setup(...repo, '--repo-key', '/nonexistent/repo.asc');
     expect(gone.code).toBe(2);
     expect(gone.stderr).toContain(

@@ -26,6 +26,20 @@ export async function tempRoot(tag: string): Promise<{ root: string; cleanup: ()
   return { root, cleanup: async () => dropTempDir(root) };
 }
 
+/**
+ * The SHA-512-crypt hash of a console password, made once by `openssl passwd -6` (the password on
+ * stdin): answers with SSH off need one (QA18).
+ */
+export const consolePasswordHash = (() => {
+  let hash: string | undefined;
+  return () => {
+    hash ??= execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: 'Correct-Horse-9\n' })
+      .toString()
+      .trim();
+    return hash;
+  };
+})();
+
 export const hasSshd = existsSync('/usr/sbin/sshd');
 export const hasNft = existsSync('/usr/sbin/nft');
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan, loadAnswersFile, pendingChanges, planSetup } from '../../src/core/setup/index.js';
 import { moduleOpsFor, openManager } from '../helpers/box.js';
 import { buildRepo, makeKey, makeSource } from '../helpers/pkg.js';
-import { sshPublicKey, tempRoot } from './helpers.js';
+import { consolePasswordHash, sshPublicKey, tempRoot } from './helpers.js';
 
 let root: string;
 let work: string;
@@ -32,7 +32,7 @@ async function answers(state: 'installed' | 'running') {
     file,
     [
       'hostname: box-02',
-      `admin: { name: admin, keys: ["${sshPublicKey()}"] }`,
+      `admin: { name: admin, keys: ["${sshPublicKey()}"], passwordHash: "${consolePasswordHash()}" }`,
       `repository: { name: main, url: "${pathToFileURL(repoDir).href}", key: key/signing-key.pub.asc, fingerprint: "${key.fingerprint}" }`,
       `modules: [{ name: hello-module, state: ${state} }]`,
     ].join('\n'),

@@ -10,12 +10,12 @@ import { expect, it } from 'vitest';
 import { run } from '../helpers/pkg.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { requireExe } from '../tui/tmux.js';
-import { sshPublicKey } from './helpers.js';
+import { consolePasswordHash, sshPublicKey } from './helpers.js';
 
 const t = rootsPerTest('setup-next');
 const key = sshPublicKey('ops@laptop');
 
-it('says the ssh line with SSH on, and that nobody can log in with SSH off', async () => {
+it('says the ssh line with SSH on, and the console login with SSH off', async () => {
   requireExe();
   const file = path.join(t.work, 'answers.yaml');
   await writeFile(file, `hostname: box-05\nadmin: { name: ops, keys: ["${key}"] }\nssh: { enabled: true }\n`);
@@ -24,10 +24,16 @@ it('says the ssh line with SSH on, and that nobody can log in with SSH off', asy
   expect(on.stdout).toContain('Next: from your computer, ssh ops@box-05');
   expect(on.stdout).not.toContain('nobody can log in');
 
-  await writeFile(file, `hostname: box-05\nadmin: { name: ops, keys: ["${key}"] }\n`);
+  // SSH off takes a console password's hash (QA18; test/setup/console-password).
+  await writeFile(
+    file,
+    `hostname: box-05\nadmin: { name: ops, keys: ["${key}"], passwordHash: "${consolePasswordHash()}" }\n`,
+  );
   const off = await run(['--root', t.root, 'setup', '--answers', file]);
   expect(off.code).toBe(0);
-  expect(off.stdout).toContain('SSH is off and ops has no password: nobody can log in to this box.');
+  expect(off.stdout).toContain(
+    'SSH is off: ops logs in on the console or the serial line with the console password.',
+  );
   // --json: one document, as before.
   const json = await run(['--root', t.root, '--json', 'setup', '--answers', file]);
   expect(JSON.parse(json.stdout)).toMatchObject({ changed: [] });

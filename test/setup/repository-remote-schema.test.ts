@@ -51,6 +51,7 @@ describe('repositories at oci:// and s3://, with mirrors', () => {
         name: 'ops',
         keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me'],
       },
+      ssh: { enabled: true },
       repository: repo({ url: 's3://fleet-repo/stable', mirrors: ['oci://ghcr.io/owner/modules'] }),
     };
     expect(judged(answers, answersSchema)).toBe('ok');

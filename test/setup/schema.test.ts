@@ -64,7 +64,7 @@ describe('answers validation names the exact field', () => {
     const openpgp = await import('openpgp');
     const { publicKey } = await openpgp.generateKey({ userIDs: [{ name: 'Repo' }], format: 'armored' });
     await writeFile(path.join(dir, 'repo.asc'), publicKey);
-    const base = `hostname: box\nadmin: { name: admin, keys: ["${sshPublicKey()}"] }\n`;
+    const base = `hostname: box\nadmin: { name: admin, keys: ["${sshPublicKey()}"] }\nssh: { enabled: true }\n`;
     const noPin = path.join(dir, 'a.yaml');
     await writeFile(noPin, `${base}repository: { name: main, url: "https://r.example/x", key: repo.asc }\n`);
     await expect(loadAnswersFile(noPin)).rejects.toThrow(

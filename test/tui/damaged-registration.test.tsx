@@ -16,7 +16,7 @@ import { appOps } from '../../src/web/app-ops.js';
 import { html } from '../../src/web/html.js';
 import { overviewBody, servicesBody } from '../../src/web/pages.js';
 import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
-import { sshPublicKey } from '../setup/helpers.js';
+import { consolePasswordHash, sshPublicKey } from '../setup/helpers.js';
 import { frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 let root: string;
@@ -84,7 +84,7 @@ describe('a damaged service registration in the front ends', () => {
       box.setup.fromAnswers(
         {
           hostname: 'box-qa',
-          admin: { name: 'admin', keys: [sshPublicKey()] },
+          admin: { name: 'admin', keys: [sshPublicKey()], passwordHash: consolePasswordHash() },
           modules: [{ name, state: 'running' }],
         },
         root,

@@ -175,6 +175,9 @@ describe('dist/blueprint in tmux with the container engine', () => {
       await p.answer('Admin SSH key', path.join(work, 'id.pub'));
       await p.waitFor('Let SSH listen?');
       p.keys('n');
+      // SSH off: the admin's console password, twice, unseen (QA18).
+      await p.answer('Console password for admin', 'Correct-Horse-9');
+      await p.answer('The same console password again', 'Correct-Horse-9');
       await p.answer('URL of the package repository', pathToFileURL(repo).href);
       await p.answer("repository's public signing key", path.join(work, 'key/signing-key.pub.asc'));
       expect((await p.waitFor('Does this fingerprint match')).replace(/\s/g, '')).toContain(

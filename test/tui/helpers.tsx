@@ -89,6 +89,19 @@ export async function wizardToAdminKey(
   await frameWith(app, 'Admin SSH key');
 }
 
+/** The console password `answerWizardToModules` types with SSH off. */
+export const CONSOLE_PASSWORD = 'Correct-Horse-9';
+
+/** After SSH answered n: the console password's two steps (QA18), with `CONSOLE_PASSWORD`. */
+export async function typeConsolePassword(
+  app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
+): Promise<void> {
+  await frameWith(app, 'Console password for');
+  await type(app, CONSOLE_PASSWORD, '\r');
+  await frameWith(app, 'The same console password again');
+  await type(app, CONSOLE_PASSWORD, '\r');
+}
+
 /**
  * Answers the wizard's first steps the plainest way (this hostname, default time zone and admin,
  * an SSH key, SSH off unless `ssh`, no repository, default DNS, no NTP, no security updates) and
@@ -103,6 +116,7 @@ export async function answerWizardToModules(
   await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
   await frameWith(app, 'Let SSH listen?');
   await type(app, ssh ? 'y' : 'n');
+  if (!ssh) await typeConsolePassword(app);
   await frameWith(app, 'URL of the package repository');
   await type(app, '\x15', '\r');
   await frameWith(app, 'DNS server addresses');

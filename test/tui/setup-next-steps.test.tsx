@@ -3,7 +3,8 @@
  * screen said "Done." and nothing else: not how to log in, and not that with SSH off (the step's
  * default) nobody can ever log in, since the admin it makes has no password (key only) and root is
  * locked; the wizard does not come back once setup is done. The SSH step now says that before the
- * answer, and the last screen says how to log in, or that nobody can.
+ * answer, and the last screen says how to log in, or that nobody can. Since QA18 SSH off asks a
+ * console password (test/tui/console-password), and the last screen says to log in there with it.
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
@@ -11,19 +12,24 @@ import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from '.
 
 const box = boxPerTest('tuinext');
 
-it('with SSH off: the step and the last screen say nobody can log in', async () => {
+it('with SSH off: the step and the last screen say the admin logs in at the console (QA18)', async () => {
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
   const seen: string[] = [];
   const walk = answerWizardToModules(app, 'box-off');
   seen.push(await frameWith(app, 'Let SSH listen?'));
   await walk;
-  expect(seen[0]).toContain('n: nobody can log in to this box afterwards: admin has no password');
+  expect(seen[0]).toContain(
+    'n: admin logs in on the console and serial line only, with a password asked next.',
+  );
   await frameWith(app, 'Modules to install');
   await type(app, '\r');
   await frameWith(app, 'Apply these changes?');
   await type(app, 'y');
   const done = await frameWith(app, 'Done.');
-  expect(done).toContain('SSH is off and admin has no password: nobody can log in to this box');
+  expect(done.replace(/\s+/g, ' ')).toContain(
+    'SSH is off: admin logs in on the console or the serial line with the console password.',
+  );
+  expect(done).not.toContain('nobody can log in');
   app.unmount();
 });
 

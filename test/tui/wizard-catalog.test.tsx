@@ -29,7 +29,7 @@ describe('the setup wizard with the offline catalog', () => {
     const app = await toModuleStep();
     const step = await frameWith(app, 'Modules to install from the offline catalog');
     // No repository was given: the checklist is the whole module choice, in the same 11 steps.
-    expect(step).toContain('Step 11 of 11: Modules');
+    expect(step).toContain('Step 13 of 13: Modules');
     expect(step).toMatch(/> \[ \] alpha 1\.0\.0 {2}Alpha, a plain package/);
     expect(step).toMatch(/\[ \] beta 2\.1\.0 {2}Beta, a service/);
     expect(step).toMatch(/needs 1\.0 GiB memory, \d+(\.\d)? KiB disk, uses a GPU if there is one/);
@@ -82,7 +82,7 @@ describe('the setup wizard with the offline catalog', () => {
     const app = await toModuleStep();
     const step = await frameWith(app, 'Modules to install (and start)');
     expect(step).toContain('No offline module catalog on this box: modules come from a repository.');
-    expect(step).toContain('Step 11 of 11: Modules');
+    expect(step).toContain('Step 13 of 13: Modules');
     app.unmount();
   });
 });

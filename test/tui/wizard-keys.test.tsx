@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
 import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+import { frameWith, renderApp, sourcesFor, type, typeConsolePassword, wizardToAdminKey } from './helpers.js';
 
 const box = boxPerTest('ink-keys');
 
@@ -55,6 +55,7 @@ describe('a confirm step in the setup wizard', () => {
     app.unmount();
     const again = await toSshStep();
     await type(again, 'n');
+    await typeConsolePassword(again);
     await frameWith(again, 'URL of the package repository');
     await type(again, 'x', '\x7f', ENTER); // typed, erased, Enter: meant too
     await frameWith(again, 'DNS server addresses');
@@ -64,6 +65,7 @@ describe('a confirm step in the setup wizard', () => {
   it('after the last y/n step, its Enter does not also pass the GPU check page', async () => {
     const app = await toSshStep();
     await type(app, 'n');
+    await typeConsolePassword(app);
     await frameWith(app, 'URL of the package repository');
     await type(app, '\x15', ENTER); // clear, accept: another key first, so this Enter is meant
     await frameWith(app, 'DNS server addresses');

@@ -21,6 +21,7 @@ import {
   renderApp,
   sourcesFor,
   type,
+  typeConsolePassword,
   wizardToAdminKey,
 } from './helpers.js';
 
@@ -36,10 +37,11 @@ it('a step taller than a 40x12 screen keeps its title, prompt, answer and keys, 
   expect(ssh).toContain(' y yes  n no  Esc previous step');
   expect(ssh.split('\n').at(-1)).toBe('Esc back  Ctrl-C quit');
   await type(app, 'n');
+  await typeConsolePassword(app);
   await frameWith(app, 'URL of the package');
   await type(app, '\x15', '\r');
   const start = app.frames.length;
-  const dns = await frameWith(app, 'Step 7 of 11: DNS servers');
+  const dns = await frameWith(app, 'Step 9 of 13: DNS servers');
   const lines = dns.split('\n');
   expect(lines.length, dns).toBeLessThanOrEqual(12);
   expect(dns).toMatch(/^ DNS server addresses, separated by\s*$/m);
@@ -65,7 +67,7 @@ describe('the catalog step on a 40x12 serial line', () => {
   const whole = (f: string, cursor: RegExp) => {
     const lines = f.split('\n');
     expect(lines.length, f).toBeLessThanOrEqual(12);
-    expect(f).toMatch(/^ Step 11 of 11: Modules\s*$/m);
+    expect(f).toMatch(/^ Step 13 of 13: Modules\s*$/m);
     expect(f).toMatch(cursor);
     // The entry's needs line right under it.
     expect(lines[lines.findIndex((l) => cursor.test(l)) + 1], f).toMatch(/^ {7}(needs|asks) /);
@@ -83,7 +85,7 @@ describe('the catalog step on a 40x12 serial line', () => {
     const start = app.frames.length;
     const first = await frameWith(app, '> [ ] emb 0.1.0');
     whole(first, /^ > \[ \] emb 0\.1\.0 /m);
-    expect(first.split('\n')[1]).toMatch(/^ Step 11 of 11: Modules\s*$/);
+    expect(first.split('\n')[1]).toMatch(/^ Step 13 of 13: Modules\s*$/);
     // Down to ragx (the 8th) and choose it: it brings three and llmx asks for a model.
     await type(app, ...Array(7).fill(DOWN), ' ');
     const rag = await frameWith(app, '> [x] ragx');

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
 import { boxPerTest } from '../helpers/roots.js';
 import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+import { frameWith, renderApp, sourcesFor, type, typeConsolePassword, wizardToAdminKey } from './helpers.js';
 
 const box = boxPerTest('ink-untrusted');
 
@@ -42,6 +42,7 @@ describe("the setup wizard shows a stick's key files escaped", () => {
     await type(app, '\x15', sshPublicKey('ops@laptop'), ENTER);
     await frameWith(app, 'Let SSH listen?');
     await type(app, 'n');
+    await typeConsolePassword(app);
     await frameWith(app, 'URL of the package repository');
     await type(app, '\x15', 'https://repo.example.org/main', ENTER);
     await frameWith(app, "repository's public signing key");

@@ -113,9 +113,17 @@ export async function runSpec(
 }
 
 function nextSteps(spec: LoadedSpec['spec'], addresses: string[]): string[] {
-  const admin = spec.users?.find((u) => u.admin)?.name;
+  const admin = spec.users?.find((u) => u.admin);
   return admin
-    ? setupNextSteps({ hostname: spec.hostname, admin, ssh: Boolean(spec.ssh?.enabled) }, addresses)
+    ? setupNextSteps(
+        {
+          hostname: spec.hostname,
+          admin: admin.name,
+          ssh: Boolean(spec.ssh?.enabled),
+          consolePassword: Boolean(admin.passwordHash),
+        },
+        addresses,
+      )
     : [];
 }
 
@@ -180,6 +188,7 @@ const ANSWER_FLAGS = [
   'key',
   'ssh',
   'dashboard',
+  'password-hash',
   'repo-url',
   'repo-key',
   'repo-fingerprint',
@@ -191,6 +200,7 @@ const FLAG_OF: [RegExp, string][] = [
   [/^hostname$/, '--hostname'],
   [/^timezone$/, '--timezone'],
   [/^admin\.keys(\.\d+)?$/, '--key'],
+  [/^admin\.passwordHash$/, '--password-hash'],
   [/^admin(\.name)?$/, '--admin'],
   [/^ssh(\..+)?$/, '--ssh'],
   [/^dashboard(\..+)?$/, '--dashboard'],
@@ -263,7 +273,11 @@ async function answersFromFlags(parsed: Parsed, setup: SetupOps): Promise<Answer
   return {
     hostname: optString(parsed, 'hostname') as string,
     ...(optString(parsed, 'timezone') ? { timezone: optString(parsed, 'timezone') } : {}),
-    admin: { name: optString(parsed, 'admin') ?? 'admin', keys },
+    admin: {
+      name: optString(parsed, 'admin') ?? 'admin',
+      keys,
+      ...(optString(parsed, 'password-hash') ? { passwordHash: optString(parsed, 'password-hash') } : {}),
+    },
     ssh: { enabled: optBool(parsed, 'ssh'), port: 22 },
     dashboard: { enabled: optBool(parsed, 'dashboard') },
     ...(url
@@ -303,6 +317,12 @@ export const setupCommand: CommandSpec = {
       description: "Admin's SSH public key or .pub file",
     },
     ssh: { type: 'boolean', description: 'Let SSH listen (off by default)' },
+    'password-hash': {
+      type: 'string',
+      value: 'HASH',
+      description:
+        "Admin's console password as a crypt(3) hash (openssl passwd -6 -stdin); needed with SSH off",
+    },
     dashboard: {
       type: 'boolean',
       description: 'Turn on the web dashboard (unix socket only; admins reach it with ssh -L)',
@@ -319,6 +339,9 @@ Answers file (YAML or JSON):
   timezone: Europe/Paris
   admin: { name: admin, keys: ["ssh-ed25519 AAAA... me@laptop"] }
   ssh: { enabled: true }                      # off by default; key-only, no root login
+  # SSH off: the admin logs in on the console and serial line with a console password, given as its
+  # crypt(3) hash, never the password:  admin: { name: ops, keys: [...], passwordHash: "$6$..." }
+  # (printf '%s\n' 'PASSWORD' | openssl passwd -6 -stdin; or mkpasswd -m yescrypt)
   dashboard: { enabled: true }                # off by default; ssh -L 8080:/run/blueprint/dashboard.sock
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
   modules: [{ name: llm, state: running }]   # or names: [embeddings, vectors]; from the repository or

@@ -104,7 +104,9 @@ export function planAccounts(
     } else if (!isPersonal(row)) throw systemAccount(u.name, row);
     // "*" (no valid password) rather than "!" (locked): OpenSSH refuses key logins to locked accounts.
     const sh = find(shadow, u.name);
-    if (!sh) shadow.push([u.name, '*', '', '0', '99999', '7', '', '', '']);
+    if (!sh) shadow.push([u.name, u.passwordHash ?? '*', '', '0', '99999', '7', '', '', '']);
+    // A console password (QA18; the schema took only a crypt(3) hash's characters) replaces any.
+    else if (u.passwordHash) sh[1] = u.passwordHash;
     // A bare lock ("!", "!!") or empty field becomes "*": the spec lists the user to log in with keys.
     else if (sh[1] === undefined || ['', '!', '!!'].includes(sh[1])) sh[1] = '*';
     const sudo = find(group, ADMIN_GROUP);

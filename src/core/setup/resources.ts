@@ -190,7 +190,11 @@ export function desiredResources(
       uid: 0,
       gid: shadowGid,
       keepOwnership: true,
-      what: 'accounts (no passwords)',
+      // A console password (QA18) is only ever its crypt(3) hash.
+      what:
+        !keep && spec.users.some((u) => u.passwordHash)
+          ? 'accounts (console password hash)'
+          : 'accounts (no passwords)',
     },
   ];
   if (files.gshadow !== undefined)

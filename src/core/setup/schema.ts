@@ -59,11 +59,25 @@ export const sshKeyField = z.string().transform((text, ctx) => {
   return k.line;
 });
 
+/**
+ * A console password as crypt(3) writes it (QA18): SHA-512-crypt (`openssl passwd -6`, rounds
+ * optional) or yescrypt (`mkpasswd -m yescrypt`), never the password. Only the scheme's own
+ * characters: nothing that could end the shadow field (`:`) or line.
+ */
+export const passwordHashField = z
+  .string()
+  .regex(
+    /^(\$6\$(rounds=\d{4,9}\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}|\$y\$[./0-9A-Za-z]{1,64}\$[./0-9A-Za-z]{1,86}\$[./0-9A-Za-z]{43})$/,
+    'must be a crypt(3) hash of the console password, SHA-512-crypt ("$6$...", from: openssl passwd -6 -stdin) or yescrypt ("$y$..."), never the password itself',
+  );
+
 export const userSchema = z.strictObject({
   name: userNameField,
   /** Admins get the sudo group, passwordless sudo and the console on SSH login. */
   admin: z.boolean().default(true),
   keys: z.array(sshKeyField).min(1, 'needs at least one SSH public key (password login is off)'),
+  /** The console password's hash (QA18): local logins (tty, serial line) only; SSH stays key-only. */
+  passwordHash: passwordHashField.optional(),
 });
 
 const sizeBytes = (v: string) => (/[kmg]$/i.test(v) ? parseBytes(v) : Number(v));
@@ -277,17 +291,32 @@ export const encryptionSchema = z
 export type EncryptionChoice = z.output<typeof encryptionSchema>;
 
 /** The wizard's answers: one admin, at most one repository. Turned into a spec by `answersToSpec`. */
-export const answersSchema = z.strictObject({
-  hostname: hostnameField,
-  timezone: timezoneField.default('UTC'),
-  admin: z.strictObject({ name: userNameField, keys: userSchema.shape.keys }),
-  ssh: sshSchema.default({ enabled: false, port: 22 }),
-  dashboard: dashboardSchema.default({ enabled: false }),
-  network: networkSchema.default(DEFAULT_NETWORK),
-  repository: repositorySchema.optional(),
-  modules: z.array(moduleEntry).default([]),
-  encryption: encryptionSchema.optional(),
-});
+export const answersSchema = z
+  .strictObject({
+    hostname: hostnameField,
+    timezone: timezoneField.default('UTC'),
+    admin: z.strictObject({
+      name: userNameField,
+      keys: userSchema.shape.keys,
+      passwordHash: passwordHashField.optional(),
+    }),
+    ssh: sshSchema.default({ enabled: false, port: 22 }),
+    dashboard: dashboardSchema.default({ enabled: false }),
+    network: networkSchema.default(DEFAULT_NETWORK),
+    repository: repositorySchema.optional(),
+    modules: z.array(moduleEntry).default([]),
+    encryption: encryptionSchema.optional(),
+  })
+  .superRefine((a, ctx) => {
+    // A box is never set up unreachable (QA18): with SSH off the admin logs in at the console.
+    if (!a.ssh.enabled && !a.admin.passwordHash)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin', 'passwordHash'],
+        message:
+          'is required with SSH off (the default): the admin logs in on the console and serial line with a console password; give its crypt(3) hash (openssl passwd -6 -stdin, the password typed on its input), or turn SSH on',
+      });
+  });
 
 export type ApplianceSpec = z.output<typeof specSchema>;
 export type SpecInput = z.input<typeof specSchema>;
@@ -301,7 +330,14 @@ export function answersToSpec(a: Answers): ApplianceSpec {
   return {
     hostname: a.hostname,
     timezone: a.timezone,
-    users: [{ name: a.admin.name, admin: true, keys: a.admin.keys }],
+    users: [
+      {
+        name: a.admin.name,
+        admin: true,
+        keys: a.admin.keys,
+        ...(a.admin.passwordHash ? { passwordHash: a.admin.passwordHash } : {}),
+      },
+    ],
     ssh: a.ssh,
     dashboard: a.dashboard,
     network: a.network,

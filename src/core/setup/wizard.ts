@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog, CatalogEntry } from './catalog.js';
+import { CONSOLE_PASSWORD_STEPS } from './console-password.js';
 import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
 import { ENCRYPTION_STEPS } from './encryption-steps.js';
 import { describeKey, type KeyInfo, readSetupFile } from './keys.js';
@@ -40,6 +41,9 @@ export interface Draft {
   /** The data partition's encryption (issue 23); unset where the box has none to encrypt. */
   encryption?: 'tpm' | 'passphrase' | 'none';
   passphrase?: string;
+  /** With SSH off (QA18): the console password between its two steps, then only its hash. */
+  consolePassword?: string;
+  consolePasswordHash?: string;
 }
 
 /** `checklist`: pick any of `choices` (Space), Enter accepts; the value is the names joined by commas. */
@@ -170,11 +174,12 @@ export const STEPS: Step[] = [
     notes: (d) => [
       `Key-only, no root login, at most 3 tries, no forwarding; only ${d.admin || 'the admin'} may log in.`,
       'The firewall drops everything else. Off by default: answer y to manage this box over SSH.',
-      `n: nobody can log in to this box afterwards: ${d.admin || 'the admin'} has no password, and root is locked.`,
+      `n: ${d.admin || 'the admin'} logs in on the console and serial line only, with a password asked next.`,
     ],
     initial: (d) => (d.ssh ? 'y' : 'n'),
     accept: async (v, d) => (yesNo(v) ? { ...d, ssh: yes(v) } : 'answer y or n'),
   },
+  ...CONSOLE_PASSWORD_STEPS,
   {
     id: 'repoUrl',
     title: 'Repository',
@@ -344,7 +349,11 @@ export function draftToAnswers(d: Draft): AnswersInput {
   return {
     hostname: d.hostname,
     timezone: d.timezone,
-    admin: { name: d.admin, keys: [d.key] },
+    admin: {
+      name: d.admin,
+      keys: [d.key],
+      ...(!d.ssh && d.consolePasswordHash ? { passwordHash: d.consolePasswordHash } : {}),
+    },
     ssh: { enabled: d.ssh, port: 22 },
     network: { dns: { servers: d.dns, tls: d.dnsTls }, ntp: d.ntp, unattendedUpgrades: d.updates },
     ...(d.repoUrl && d.repoKey

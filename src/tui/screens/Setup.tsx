@@ -172,7 +172,12 @@ export function Setup(props: ScreenProps) {
       const addresses = draft?.ssh
         ? await (sources.addresses?.() ?? Promise.resolve([])).catch(() => [])
         : [];
-      if (draft) for (const l of setupNextSteps(draft, addresses)) progress(l);
+      if (draft)
+        for (const l of setupNextSteps(
+          { ...draft, consolePassword: Boolean(draft.consolePasswordHash) },
+          addresses,
+        ))
+          progress(l);
     },
     [phase, sources, props.signal, draft],
   );
@@ -310,7 +315,7 @@ export function Setup(props: ScreenProps) {
           {s.kind === 'text' ? (
             <TextInput
               value={value}
-              secret={s.id.startsWith('encrypt-passphrase')}
+              secret={s.id.startsWith('encrypt-passphrase') || s.id.startsWith('console-password')}
               active={!help}
               onChange={(v) => {
                 setValue(v);

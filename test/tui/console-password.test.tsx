@@ -1,0 +1,64 @@
+/**
+ * The wizard with SSH off asks the admin's console password (QA18): typed twice, never shown, kept
+ * only as a SHA-512-crypt hash in the admin's shadow line, and the last screen says where to log in
+ * with it. Before, SSH off (the step's default) set up a box nobody could ever log in to.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+
+const box = boxPerTest('tuiconsolepw');
+
+it('asks the console password twice, unseen, refuses a mismatch, and writes only its hash', async () => {
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  await wizardToAdminKey(app, 'box-pw');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'n');
+  const first = await frameWith(app, 'Console password for admin');
+  expect(first).toContain('logs in with it on the screen (Alt-F2) and the serial line');
+  await type(app, '12345678', '\r');
+  await frameWith(app, 'too easy to guess');
+  await type(app, '\x15', 'Correct-Horse-9');
+  expect(app.lastFrame()).not.toContain('Correct-Horse-9');
+  await type(app, '\r');
+  await frameWith(app, 'The same console password again');
+  await type(app, 'Correct-Horse-8', '\r');
+  await frameWith(app, 'the two passwords differ');
+  await type(app, '\x15', 'Correct-Horse-9', '\r');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', '\r');
+  await frameWith(app, 'DNS server addresses');
+  await type(app, '\r');
+  await frameWith(app, 'NTP servers');
+  await type(app, '\x15', 'none', '\r');
+  await frameWith(app, 'Debian security updates');
+  await type(app, 'n');
+  await frameWith(app, 'GPU check');
+  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
+  await type(app, '\r');
+  await frameWith(app, 'Modules to install');
+  await type(app, '\r');
+  await frameWith(app, 'Apply these changes?');
+  await type(app, 'y');
+  const done = await frameWith(app, 'Done.');
+  expect(done.replace(/\s+/g, ' ')).toContain(
+    'SSH is off: admin logs in on the console or the serial line with the console password.',
+  );
+  app.unmount();
+  const shadow = readFileSync(box.at('etc/shadow'), 'utf8');
+  expect(shadow).not.toContain('Correct-Horse-9');
+  const hash = shadow
+    .split('\n')
+    .find((l) => l.startsWith('admin:'))!
+    .split(':')[1]!;
+  expect(hash).toMatch(/^\$6\$/);
+  // pam_unix's check: the password with the hash's own salt gives the hash.
+  const again = execFileSync('openssl', ['passwd', '-6', '-salt', hash.split('$')[2]!, '-stdin'], {
+    input: 'Correct-Horse-9\n',
+  });
+  expect(again.toString().trim()).toBe(hash);
+});
