@@ -145,25 +145,39 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
  */
 export async function findDataPartition(link = DATA_PARTITION, sys = '/sys/class/block'): Promise<string> {
   if (await exists(link)) return link;
+  return (await namedData(sys))[0] ?? link;
+}
+
+/** The block devices the kernel names partitions `data` (PARTNAME in sysfs), as /dev/NAME. */
+async function namedData(sys: string): Promise<string[]> {
+  const out: string[] = [];
   for (const name of await readdir(sys).catch(() => [] as string[])) {
     const uevent = await readText(path.join(sys, name, 'uevent'));
-    if (uevent && /^PARTNAME=data$/m.test(uevent)) return `/dev/${name}`;
+    if (uevent && /^PARTNAME=data$/m.test(uevent)) out.push(`/dev/${name}`);
   }
-  return link;
+  return out;
 }
 
 /**
  * The data partition a first boot may encrypt, or undefined: the setup wizard shows its encryption
- * step only when there is one. Blank (no file system, no LUKS header), or left by a first boot
- * that never finished copying its data on (UNFINISHED_LABEL) and that this boot's crypttab does
- * not name (once named, this boot encrypted it already).
+ * step only when there is one, and none when two disks have a partition named data. Blank (no
+ * file system, no LUKS header), or left by a first boot that never finished copying its data on
+ * (UNFINISHED_LABEL) and that this boot's crypttab does not name (once named, this boot encrypted
+ * it already).
  */
 export async function encryptableDevice(
   device?: string,
   tools: CryptTools = systemTools,
   crypttab = '/etc/crypttab',
+  sys = '/sys/class/block',
+  link = DATA_PARTITION,
 ): Promise<string | undefined> {
-  device ??= await findDataPartition();
+  if (device === undefined) {
+    // Two disks with a partition named data (a USB stick plugged in after boot): either could be
+    // the one udev's link names. The initramfs halts such a box at boot; here neither is taken.
+    if ((await namedData(sys)).length > 1) return undefined;
+    device = await findDataPartition(link, sys);
+  }
   if (!(await exists(device))) return undefined;
   const probe = await tools.run(['blkid', '-p', '-o', 'export', device]).catch(() => undefined);
   if (!probe) return undefined;
