@@ -39,6 +39,18 @@ describe('the units that run as root on the console before setup', () => {
   });
 });
 
+describe('the wizard on a line that hangs up (QA18)', () => {
+  // A SIGHUP killed it (a oneshot counts no signal as clean unless listed), and the getty, ordered
+  // after it, took the line: a login prompt that takes nobody until the next boot. Now it starts
+  // again; Ctrl-C (130) and the stop once set up (SIGTERM) stay clean, so they restart nothing.
+  const u = unit('overlay/etc/systemd/system/blueprint-setup@.service');
+  it('restarts when killed by a signal, not after a clean end', () => {
+    expect(u.get('Restart')).toEqual(['on-abnormal']);
+    expect(u.get('SuccessExitStatus')).toEqual(['130 SIGTERM']);
+    expect(u.get('Type')).toEqual(['oneshot']);
+  });
+});
+
 describe('the tty1 dashboard, which anyone at the keyboard drives', () => {
   const u = unit('overlay/etc/systemd/system/blueprint-dashboard.service');
   it('keeps its sandbox: throwaway user, no capabilities, read-only system', () => {
