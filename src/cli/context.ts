@@ -1,5 +1,6 @@
 import { type Layout, layout } from '../app/base.js';
 import { escapeJson, escapeText } from '../present/escape.js';
+import { colourlessTerm } from '../present/terminal.js';
 import { stdoutStream, writeOut } from './out.js';
 
 /** What every command gets: where the root is, how to talk to the user, and how to emit results. */
@@ -63,7 +64,10 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal, an
   let interactive: boolean | undefined;
   const isColor = () =>
     (color ??=
-      !opts.noColor && !process.env.NO_COLOR && process.env.TERM !== 'dumb' && Boolean(process.stderr.isTTY));
+      !opts.noColor &&
+      !process.env.NO_COLOR &&
+      !colourlessTerm(process.env.TERM) &&
+      Boolean(process.stderr.isTTY));
   const say = (line: string) => {
     if (!opts.json && !opts.quiet) stderr().write(`${escapeText(line)}\n`);
   };
