@@ -160,12 +160,32 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
   const others = get('models')
     ?.split(', ')
     .filter((m) => m !== model);
+  // Models loaded on demand (llm's `loaded`: ids, each `@` when it unloads if idle).
+  const raw = info.loaded;
+  const loaded =
+    typeof raw === 'string'
+      ? raw
+          .split(', ')
+          .filter(Boolean)
+          .map((m) => {
+            const at = m.indexOf('@');
+            if (at < 0) return escapeLine(m);
+            const when = new Date(m.slice(at + 1));
+            const until = Number.isNaN(when.getTime())
+              ? escapeLine(m.slice(at + 1))
+              : `${when.toISOString().slice(11, 16)} UTC`;
+            return `${escapeLine(m.slice(0, at))} until ${until}`;
+          })
+          .join(', ') || 'none'
+      : undefined;
   const context = get('contextLength', 'context_length');
   const dimension = get('dimension');
   const device = get('device');
   const reason = short ? undefined : get('deviceReason', 'device_reason');
   return [
     model && `model ${model}${others?.length ? ` (default; also ${others.join(', ')})` : ''}`,
+    // One model, loaded and kept (the usual case): nothing to tell.
+    loaded && (others?.length || info.loaded !== info.model) && `loaded ${loaded}`,
     context && `context ${context}`,
     dimension && `dimension ${dimension}`,
     device && `device ${device}${reason ? ` (${reason})` : ''}`,

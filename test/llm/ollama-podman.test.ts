@@ -2,7 +2,8 @@
  * Ollama's native API of the real llm module in its Podman sandbox, through the official `ollama`
  * npm client on the service's socket with its access token: list, show, ps, chat whole and
  * streamed, generate, a JSON schema, a model not served, a client that leaves mid-stream (the
- * module logs its generation stopped and serves the next at once), the token refused. The
+ * module logs its generation stopped and serves the next at once), keep_alive 0 unloading the model
+ * and the next request loading it again, the token refused. The
  * in-process details (options, refusals, the engine's count of tokens at an abort) are
  * ollama.test.ts's.
  */
@@ -119,6 +120,28 @@ describe('llm module in Podman: the Ollama-native API with the official ollama c
     const logs = JSON.stringify(await e.blueprint('service', 'logs', name));
     expect(logs).toContain('/api/generate: tiny-llama: the client left; its generation stopped');
   });
+
+  it('keep_alive 0 unloads the model after its answer (ps empty); the next request loads it again', async () => {
+    const client = ollamaOnSocket(socket, token);
+    const ask = {
+      model: 'tiny-llama',
+      prompt: 'Hi',
+      raw: true,
+      stream: false as const,
+      options: { num_predict: 2 },
+    };
+    expect((await client.generate({ ...ask, keep_alive: 0 })).done).toBe(true);
+    expect((await client.ps()).models).toEqual([]);
+    const again = await client.generate(ask);
+    expect(again.load_duration).toBeGreaterThan(0);
+    const ps = await client.ps();
+    expect(ps.models.map((m) => [m.name, String(m.expires_at)])).toEqual([
+      ['tiny-llama:latest', '9999-12-31T23:59:59Z'],
+    ]);
+    const logs = JSON.stringify(await e.blueprint('service', 'logs', name));
+    expect(logs).toContain('unloaded model tiny-llama (keep_alive 0)');
+    expect(logs).toMatch(/loaded model tiny-llama in \d+ ms/);
+  }, 120_000);
 
   it("a wrong or missing token is refused in Ollama's error shape", async () => {
     for (const t of [undefined, `${token}x`]) {

@@ -181,6 +181,36 @@ describe("a module's /info, read over its unix socket", () => {
     );
   });
 
+  it('an llm loading models on demand: which are loaded now, and until when if idle', () => {
+    // /info's `models` with `loaded` and `expiresAt` (null: kept while the service runs).
+    const info = pickInfo({
+      ...LLM_INFO,
+      model: 'tiny',
+      models: [
+        { id: 'tiny', loaded: true, expiresAt: null },
+        { id: 'q8', loaded: true, expiresAt: '2026-06-01T10:05:00.000Z' },
+        { id: 'big', loaded: false },
+        { id: 'evil', loaded: true, expiresAt: '\x1b[2J' },
+      ],
+    });
+    expect(info?.models).toBe('tiny, q8, big, evil');
+    expect(info?.loaded).toBe('tiny, q8@2026-06-01T10:05:00.000Z, evil@\x1b[2J');
+    // The module's text is escaped, a time that is not one included.
+    expect(moduleInfoText(info)).toMatch(
+      /^model tiny \(default; also q8, big, evil\), loaded tiny, q8 until 10:05 UTC, evil until \\x1b\[2J, context 4096, /,
+    );
+    // One model, loaded and kept: nothing more to say than before.
+    const one = pickInfo({
+      ...LLM_INFO,
+      model: 'tiny',
+      models: [{ id: 'tiny', loaded: true, expiresAt: null }],
+    });
+    expect(moduleInfoText(one)).toMatch(/^model tiny, context 4096/);
+    // Its one model unloaded (a request's keep_alive 0): said so.
+    const none = pickInfo({ ...LLM_INFO, model: 'tiny', models: [{ id: 'tiny', loaded: false }] });
+    expect(moduleInfoText(none)).toMatch(/^model tiny, loaded none, context 4096/);
+  });
+
   it('at most 32 fields are kept', () => {
     const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i]));
     expect(Object.keys(pickInfo(many)!)).toHaveLength(32);

@@ -15,6 +15,7 @@ import {
 } from '../../kit/server/index.js';
 import type { Engine, Generation, Sampling } from './engine.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
+import { type Lease, ModelPool } from './model-pool.js';
 import { isOllamaPath, type ModelFacts, ollamaError, ollamaRoutes } from './ollama-api.js';
 import { bad, checkFields, checkPromptSize, messages, num, type Obj, sampling, text } from './request.js';
 import { logRefusal } from './request-log.js';
@@ -71,28 +72,31 @@ const timedOut = (g: Generation) => (g.timedOut ? { timed_out: true } : {});
 type Kind = 'chat' | 'text';
 
 /**
- * `engines`: the models served, the default first (a request without `model` gets it). Every one is
- * loaded at start; a request names one by its id (the model package's folder name) or gets a 404.
+ * `engines`: the models served, the default first (a request without `model` gets it): a pool that
+ * loads them on demand (model-pool.ts), or engines already loaded (kept while it serves). A request
+ * names one by its id (the model package's folder name) or gets a 404.
  */
-export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): KitServer {
-  const list = Array.isArray(engines) ? engines : [engines];
-  const fallback = list[0]!;
-  const byName = new Map(list.map((e) => [e.info.model, e]));
+export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: ApiOptions): KitServer {
+  const pool =
+    engines instanceof ModelPool ? engines : ModelPool.of(Array.isArray(engines) ? engines : [engines]);
 
-  function pick(body: Obj): Engine {
-    if (body.model === undefined || body.model === null) return fallback;
+  /** The model asked for, held (loaded first if it is not) until the lease's release. */
+  function pick(body: Obj, waitMs: number): Promise<Lease> {
+    if (body.model === undefined || body.model === null) return pool.acquire(pool.defaultId, waitMs);
     if (typeof body.model !== 'string') throw bad("'model' must be a string", 'model');
-    const engine = byName.get(body.model);
     // The name asked for is shown cut: an answer as large as its request is held in memory for as
     // long as a client does not read it (100 such 4 MB answers: +565 MiB).
     const asked = body.model.length > 64 ? `${body.model.slice(0, 64)}…` : body.model;
-    if (!engine)
+    if (!pool.has(body.model))
       throw new HttpError(
         404,
-        `model '${asked}' is not installed; this service serves ${[...byName.keys()].map((n) => `'${n}'`).join(', ')}`,
+        `model '${asked}' is not installed; this service serves ${pool
+          .ids()
+          .map((n) => `'${n}'`)
+          .join(', ')}`,
         'model',
       );
-    return engine;
+    return pool.acquire(body.model, waitMs);
   }
 
   function labels(kind: Kind, engine: Engine): RunLabels {
@@ -183,46 +187,57 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
     const body = raw as Obj;
     checkFields(body, kind);
-    const engine = pick(body);
     const s = sampling(body, opts.maxTokensCap, opts.generationTimeoutS);
-    // Checked before queueing, so a bad request never waits for a slot.
-    const chars =
-      kind === 'chat'
-        ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
-        : text(body.prompt, 'prompt').length;
-    checkPromptSize(engine, chars, s.stop, opts.maxPromptChars, kind === 'chat' ? 'messages' : 'prompt');
-    const n = num(body, 'n', 1, 1, true);
-    void n; // only n = 1 is served
-    const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
-    const created = Math.floor(Date.now() / 1000);
-    const release = await acquire(ctx);
-    if (body.stream === true) {
-      return {
-        body: undefined,
-        headers: {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          'x-accel-buffering': 'no',
-        },
-        stream: await startStream(kind, engine, body, s, ctx, release, id, created),
-      };
-    }
+    // The load waits at most the generation's deadline; the model is held until the answer ends.
+    const lease = await pick(body, s.timeoutMs ?? opts.generationTimeoutS * 1000);
+    let slot: (() => void) | undefined;
+    const release = () => {
+      slot?.();
+      lease.release();
+    };
     try {
-      return {
-        body: final(
-          kind,
-          engine.info.model,
-          id,
-          created,
-          await runGeneration(opts.log, labels(kind, engine), s, work(kind, engine, body, s), ctx.signal),
-        ),
-      };
-    } finally {
+      const { engine } = lease;
+      // Checked before queueing, so a bad request never waits for a slot.
+      const chars =
+        kind === 'chat'
+          ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
+          : text(body.prompt, 'prompt').length;
+      checkPromptSize(engine, chars, s.stop, opts.maxPromptChars, kind === 'chat' ? 'messages' : 'prompt');
+      const n = num(body, 'n', 1, 1, true);
+      void n; // only n = 1 is served
+      const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
+      const created = Math.floor(Date.now() / 1000);
+      slot = await acquire(ctx);
+      if (body.stream === true) {
+        const stream = await startStream(kind, engine, body, s, ctx, release, id, created);
+        return {
+          body: undefined,
+          headers: {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-store',
+            'x-accel-buffering': 'no',
+          },
+          stream,
+        };
+      }
+      const g = await runGeneration(
+        opts.log,
+        labels(kind, engine),
+        s,
+        work(kind, engine, body, s),
+        ctx.signal,
+      );
       release();
+      return { body: final(kind, engine.info.model, id, created, g) };
+    } catch (err) {
+      // A stream's generation releases at its end; what failed before it began is released here.
+      lease.release();
+      if (slot && body.stream !== true) slot();
+      throw err;
     }
   }
 
-  const ollama = ollamaRoutes(list, {
+  const ollama = ollamaRoutes(pool, {
     log: opts.log,
     maxTokensCap: opts.maxTokensCap,
     generationTimeoutS: opts.generationTimeoutS,
@@ -234,7 +249,7 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
     log: opts.log,
     token: opts.token,
     // Each engine has `parallel` sequences: at most that many generations run, of any models.
-    limits: { concurrency: fallback.info.parallel, ...opts.limits },
+    limits: { concurrency: pool.info(pool.defaultId)?.parallel ?? 1, ...opts.limits },
     errorBody: (err, path) => {
       logRefusal(opts.log, err, path);
       return isOllamaPath(path) ? ollamaError(err) : openAiError(err);
@@ -247,34 +262,53 @@ export function createApiServer(engines: Engine | Engine[], opts: ApiOptions): K
       '/v1/completions': { method: 'POST', handle: (ctx) => generate('text', ctx) },
       '/v1/models': {
         method: 'GET',
-        handle: () => ({
-          body: {
-            object: 'list',
-            data: list.map(({ info: { model: id } }) => ({
-              id,
-              object: 'model',
-              created: 0,
-              owned_by: 'local',
-            })),
-          },
-        }),
+        handle: () => {
+          const loaded = new Map(pool.loaded().map((m) => [m.id, m.expiresAt]));
+          return {
+            body: {
+              object: 'list',
+              // Beside OpenAI's fields: whether it is loaded now, and until when if idle (null: kept).
+              data: pool.ids().map((id) => ({
+                id,
+                object: 'model',
+                created: 0,
+                owned_by: 'local',
+                loaded: loaded.has(id),
+                ...(loaded.has(id) ? { expires_at: until(loaded.get(id)!) } : {}),
+              })),
+            },
+          };
+        },
       },
       '/info': {
         method: 'GET',
-        handle: () => ({
-          body: {
-            ...fallback.info,
-            // The generation slots now, as llama.cpp's server says (slots processing, requests
-            // deferred): a client waiting long is explained by `generating` = `parallel` and a
-            // queue behind. /info is answered outside the queue, so a full one does not hide it.
-            generating: kit.stats().running,
-            waiting: kit.stats().queued,
-            models: list.map((e) => ({ id: e.info.model, ...e.info })),
-            ...(opts.memory ? { memory: opts.memory } : {}),
-          },
-        }),
+        handle: () => {
+          const loaded = new Map(pool.loaded().map((m) => [m.id, m.expiresAt]));
+          return {
+            body: {
+              ...pool.info(pool.defaultId),
+              // The generation slots now, as llama.cpp's server says (slots processing, requests
+              // deferred): a client waiting long is explained by `generating` = `parallel` and a
+              // queue behind. /info is answered outside the queue, so a full one does not hide it.
+              generating: kit.stats().running,
+              waiting: kit.stats().queued,
+              // Each model: what it said of itself when last loaded, whether it is loaded now and
+              // until when (an ISO time; null: kept while the service runs).
+              models: pool.ids().map((id) => ({
+                id,
+                ...pool.info(id),
+                loaded: loaded.has(id),
+                ...(loaded.has(id) ? { expiresAt: until(loaded.get(id)!) } : {}),
+              })),
+              ...(opts.memory ? { memory: opts.memory } : {}),
+            },
+          };
+        },
       },
     },
   });
   return kit;
 }
+
+/** When an idle model unloads, as an ISO time; null when it is kept. */
+const until = (at: number) => (Number.isFinite(at) ? new Date(at).toISOString() : null);

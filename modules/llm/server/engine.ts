@@ -11,9 +11,7 @@
 import {
   type ChatHistoryItem,
   type ChatWrapper,
-  GeneralChatWrapper,
   getLlama,
-  JinjaTemplateChatWrapper,
   type Llama,
   LlamaChat,
   type LlamaChatResponse,
@@ -24,19 +22,18 @@ import {
   type LlamaGrammar,
   LlamaLogLevel,
   type LlamaModel,
-  resolveChatWrapper,
 } from 'node-llama-cpp';
 import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
+import { makeContext, resolveWrapper } from './engine-load.js';
 import { aborted, generation } from './generation.js';
+import { GGML_TYPES } from './gguf-types.js';
 import { prefill } from './prefill.js';
 import {
   boundChatWrapper,
   startTemplateRenderer,
-  TEMPLATE_LOAD_MS,
   TEMPLATE_OWN_CHARS,
   templateRendererReady,
-  withDeadline,
 } from './template-bound.js';
 
 export type { Device } from './device.js';
@@ -73,26 +70,6 @@ export { TemplateError } from './template-bound.js';
  * ms measured with Llama 2, Llama 3, Qwen2 and GPT-2 vocabularies), ~16,000 tokens of prose.
  */
 export const MAX_PROMPT_CHARS = 65_536;
-
-const GGML_TYPES: Record<number, string> = {
-  0: 'F32',
-  1: 'F16',
-  2: 'Q4_0',
-  3: 'Q4_1',
-  7: 'Q8_0',
-  8: 'Q5_0',
-  9: 'Q5_1',
-  10: 'Q2_K',
-  11: 'Q3_K_S',
-  12: 'Q3_K_M',
-  13: 'Q3_K_L',
-  14: 'Q4_K_S',
-  15: 'Q4_K_M',
-  16: 'Q5_K_S',
-  17: 'Q5_K_M',
-  18: 'Q6_K',
-  32: 'BF16',
-}; // llama_ftype values (general.file_type); others are shown as "type N"
 
 /**
  * Characters a token of context may stand for in a prompt that is tokenised. Llama 2's vocabulary's
@@ -204,17 +181,13 @@ export class Engine {
       // check cannot change the weights under a running model.
       useMmap: false,
     });
+    // A model whose context cannot be made is unloaded again: nothing half-loaded stays.
+    const context = await makeContext(model, opts).catch(async (err: unknown) => {
+      await model.dispose();
+      throw err;
+    });
     const trained = model.trainContextSize;
     const contextSize = Math.min(opts.contextSize, trained);
-    const context = await model.createContext({
-      contextSize: contextSize * opts.parallel,
-      sequences: opts.parallel,
-      threads: opts.threads,
-      flashAttention: false,
-      ...(opts.exactKvCache
-        ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' }
-        : {}),
-    });
     const ftype = model.fileInfo.metadata.general?.file_type as number | undefined;
     const info: EngineInfo = {
       model: opts.name,
@@ -230,28 +203,17 @@ export class Engine {
       threads: context.currentThreads,
       parallel: opts.parallel,
     };
-    // The renderer's start is not counted in the checks' deadline.
-    await templateRendererReady();
-    // Resolved once here: LlamaChat's 'auto' matches the GGUF's template against every built-in
-    // wrapper in each constructor, which took 1.4-4 s a request on a busy 2-core machine (issue 17).
-    // node-llama-cpp renders the template on example chats here (template-bound.ts: bounded).
-    const chatWrapper = withDeadline(
-      () =>
-        opts.chatTemplate
-          ? new JinjaTemplateChatWrapper({ template: opts.chatTemplate })
-          : // Without the model's llama: node-llama-cpp would render a template its JavaScript
-            // renderer cannot parse with llama.cpp's native one, which no vm timeout stops; such
-            // a template falls back to a built-in wrapper instead (test/security/llm-template-native).
-            (resolveChatWrapper({
-              bosString: model.tokens.bosString,
-              architecture: model.fileInfo.metadata?.general?.architecture,
-              filename: model.filename,
-              fileInfo: model.fileInfo,
-              tokenizer: model.tokenizer,
-            }) ?? new GeneralChatWrapper()),
-      TEMPLATE_LOAD_MS,
-      'its example chats at load',
-    );
+    let chatWrapper: ChatWrapper;
+    try {
+      // The renderer's start is not counted in the checks' deadline.
+      await templateRendererReady();
+      chatWrapper = resolveWrapper(model, opts);
+    } catch (err) {
+      // Nothing half-loaded stays: a model refused here is unloaded again.
+      await context.dispose();
+      await model.dispose();
+      throw err;
+    }
     const promptCap = opts.maxPromptChars ?? MAX_PROMPT_CHARS;
     const engine = new Engine(llama, model, context, info, chatWrapper, !shared, promptCap);
     engine.template =

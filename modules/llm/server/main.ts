@@ -17,7 +17,8 @@ import {
 } from '../../kit/server/index.js';
 import { createApiServer, MAX_PROMPT_CHARS } from './api.js';
 import { chooseDevice, missingLibraries, probeDevice } from './device.js';
-import { Engine } from './engine.js';
+import { Engine, type EngineInfo } from './engine.js';
+import { GGML_TYPES } from './gguf-types.js';
 import {
   admit,
   cgroupMemoryLimit,
@@ -27,6 +28,7 @@ import {
   RUNTIME_BYTES,
   shapeFromMetadata,
 } from './memory.js';
+import { keepAliveMs, ModelPool } from './model-pool.js';
 import { type ModelSource, modelSources, orderByDefault } from './models.js';
 
 const log = createLog({
@@ -52,6 +54,22 @@ async function ggufIn(folder: string, named: string | undefined): Promise<string
   return join(folder, ggufs[0]!);
 }
 
+/** What a GGUF's header says of its model: shown for a model not loaded yet. */
+async function headerOf(modelPath: string): Promise<Partial<EngineInfo>> {
+  const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
+  const general = gguf.metadata.general as { architecture?: string; file_type?: number } | undefined;
+  const arch = general?.architecture;
+  const trained = (gguf.metadata as unknown as Record<string, { context_length?: unknown }>)[arch ?? '']
+    ?.context_length;
+  const ftype = general?.file_type;
+  return {
+    architecture: arch ?? 'unknown',
+    quantisation: ftype === undefined ? 'unknown' : (GGML_TYPES[ftype] ?? `type ${ftype}`),
+    sizeBytes: (await stat(modelPath)).size,
+    ...(typeof trained === 'number' ? { trainedContextLength: trained } : {}),
+  };
+}
+
 /** What one model needs at this context, from its GGUF metadata alone. */
 async function needsOf(modelPath: string, context: number, parallel: number): Promise<Needs> {
   const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
@@ -64,24 +82,20 @@ async function needsOf(modelPath: string, context: number, parallel: number): Pr
 }
 
 /**
- * Memory admission before loading: weights + KV cache + overhead of every model served, from the
- * GGUF metadata, against the container's memory limit. Refusing here, with both numbers and what
- * to do, beats the kernel's OOM killer in the middle of loading (which leaves only "exited 137").
- * The runtime's own share is counted once however many models there are.
+ * Memory admission before loading: weights + KV cache + overhead of each model served, from the
+ * GGUF metadata, against the container's memory limit. The default is loaded at start and must fit
+ * (refusing here, with both numbers and what to do, beats the kernel's OOM killer in the middle of
+ * loading, which leaves only "exited 137"); the others load on demand within the same limit
+ * (model-pool.ts), a model that can never fit is named here and is a 503 when asked for.
  */
 async function checkMemory(
+  models: ModelSource[],
   modelPaths: string[],
   context: number,
   parallel: number,
-): Promise<{ needBytes: number; limitBytes: number | null }> {
+): Promise<{ needBytes: number; limitBytes: number | null; each: number[] }> {
   const each = await Promise.all(modelPaths.map((p) => needsOf(p, context, parallel)));
-  const runtime = RUNTIME_BYTES * (each.length - 1);
-  const needs: Needs = {
-    weights: each.reduce((n, x) => n + x.weights, 0),
-    kvCache: each.reduce((n, x) => n + x.kvCache, 0),
-    overhead: each.reduce((n, x) => n + x.overhead, 0) - runtime,
-    total: each.reduce((n, x) => n + x.total, 0) - runtime,
-  };
+  const needs = each[0]!;
   const read = (f: string) => {
     try {
       return readFileSync(f, 'utf8');
@@ -91,16 +105,22 @@ async function checkMemory(
   };
   // LLM_MEMORY_LIMIT: the limit to check against where the cgroup's cannot be read (and in tests).
   const limit = process.env.LLM_MEMORY_LIMIT ? intFromEnv('LLM_MEMORY_LIMIT', 1) : cgroupMemoryLimit(read);
+  const totals = each.map((n) => n.total);
   if (limit === undefined) {
     log.startup(
-      `memory: needs about ${Math.ceil(needs.total / 2 ** 20)} MiB; no memory limit to check against`,
+      `memory: the default model needs about ${Math.ceil(needs.total / 2 ** 20)} MiB; no memory limit to check against`,
     );
-    return { needBytes: needs.total, limitBytes: null };
+    return { needBytes: needs.total, limitBytes: null, each: totals };
   }
   const a = admit(needs, limit, [], context);
   if (!a.ok) throw new Error(describeAdmission(a, needs));
   log.startup(describeAdmission(a, needs));
-  return { needBytes: needs.total, limitBytes: limit };
+  for (const [i, n] of each.entries()) {
+    const other = admit(n, limit, [], context);
+    if (i > 0 && !other.ok)
+      log.startup(`model ${models[i]!.id} cannot load here: ${describeAdmission(other, n)}`);
+  }
+  return { needBytes: needs.total, limitBytes: limit, each: totals };
 }
 
 /**
@@ -123,7 +143,7 @@ function notLoaded(m: ModelSource, err: unknown): Error {
   const what =
     m.from === 'the llm package'
       ? 'install an llm package with another model'
-      : `remove it (\`blueprint model rm ${m.id}\`), and the others are served at the next start`;
+      : `remove it (\`blueprint model rm ${m.id}\`) and restart the service`;
   return new Error(
     `model ${m.id} (${m.from}) did not load: ${(err as Error).message} (llama.cpp's reason is the line before: an architecture this llm's llama.cpp does not know, or a damaged file); ${what}`,
   );
@@ -149,7 +169,7 @@ async function main(): Promise<void> {
   );
   const contextSize = intFromEnv('LLM_CONTEXT', 4096);
   const parallel = intFromEnv('LLM_PARALLEL', 1);
-  const memory = await checkMemory(paths, contextSize, parallel);
+  const { each: needBytes, ...memory } = await checkMemory(models, paths, contextSize, parallel);
   const startupLog = (line: string) => log.startup(line);
   // What the container was given (GPU nodes, driver library) and what the image holds (cuda.json
   // next to dist/, written by package.ts --cuda only): device.ts.
@@ -172,46 +192,66 @@ async function main(): Promise<void> {
   const threads = intFromEnv('LLM_THREADS', inferenceThreads());
   // The most characters tokenised on the event loop, whatever LLM_CONTEXT (engine.ts).
   const maxPromptChars = intFromEnv('LLM_MAX_PROMPT_CHARS', MAX_PROMPT_CHARS);
-  const engines: Engine[] = [];
-  for (const [i, m] of models.entries()) {
+  // LLM_KEEP_ALIVE: how long a model other than the default stays loaded idle (Ollama's format).
+  const keepAlive = keepAliveMs(env.LLM_KEEP_ALIVE ?? '5m');
+  if (keepAlive === undefined)
+    throw new Error(`LLM_KEEP_ALIVE is '${env.LLM_KEEP_ALIVE}': set a duration such as 5m, 1h, 0 or -1`);
+  const loader = (m: ModelSource, i: number) => async () => {
     const template = join(m.dir, 'chat_template.jinja');
-    engines.push(
-      await Engine.load(
-        {
-          modelPath: paths[i]!,
-          name: m.id,
-          // Verified above with the weights; the GGUF's own template when the package has none.
-          chatTemplate: existsSync(template) ? await readFile(template, 'utf8') : undefined,
-          device: backend.device,
-          deviceReason: backend.deviceReason,
-          contextSize,
-          parallel,
-          threads,
-          gpuLayers,
-          exactKvCache: env.LLM_KV_CACHE === 'f32',
-          maxPromptChars,
-        },
-        startupLog,
-        backend,
-      ).catch((err: unknown) => {
-        throw notLoaded(m, err);
-      }),
-    );
-  }
-  const engine = engines[0]!;
+    return Engine.load(
+      {
+        modelPath: paths[i]!,
+        name: m.id,
+        // Verified at start with the weights; the GGUF's own template when the package has none.
+        chatTemplate: existsSync(template) ? await readFile(template, 'utf8') : undefined,
+        device: backend.device,
+        deviceReason: backend.deviceReason,
+        contextSize,
+        parallel,
+        threads,
+        gpuLayers,
+        exactKvCache: env.LLM_KV_CACHE === 'f32',
+        maxPromptChars,
+      },
+      startupLog,
+      backend,
+    ).catch((err: unknown) => {
+      throw notLoaded(m, err);
+    });
+  };
+  const pool = new ModelPool(
+    await Promise.all(
+      models.map(async (m, i) => ({
+        id: m.id,
+        load: loader(m, i),
+        needBytes: needBytes[i],
+        header: await headerOf(paths[i]!),
+      })),
+    ),
+    {
+      keepAliveMs: keepAlive,
+      limitBytes: memory.limitBytes,
+      runtimeBytes: RUNTIME_BYTES,
+      log: (key, line) => log.event(key, line),
+    },
+  );
+  // The default at start, so that a started service can answer (and a model that cannot load
+  // stops the start); the others at their first request.
+  const engine = await pool.start();
   // Ollama's /api/tags and /api/ps: each GGUF's signed SHA-256 and its file's time.
   const facts = Object.fromEntries(
     await Promise.all(
       models.map(async (m, i) => {
         const file = basename(paths[i]!);
         const digest = Object.entries(m.files ?? {}).find(([p]) => basename(p) === file)?.[1];
-        return [m.id, { digest, modifiedAt: (await stat(paths[i]!)).mtime.toISOString() }] as const;
+        const st = await stat(paths[i]!);
+        return [m.id, { digest, modifiedAt: st.mtime.toISOString(), sizeBytes: st.size }] as const;
       }),
     ),
   );
   const generationTimeoutS = intFromEnv('LLM_GENERATION_TIMEOUT_S', 300);
   const { info } = engine;
-  const kit = createApiServer(engines, {
+  const kit = createApiServer(pool, {
     log,
     token: await readAccessToken(env.LLM_TOKEN_FILE, log),
     memory,
@@ -229,10 +269,19 @@ async function main(): Promise<void> {
     },
   });
   await kit.listen(socketPath);
-  for (const { info: m } of engines)
-    log.startup(
-      `serving ${m.model} (${m.quantisation}, ${m.parameters} parameters, context ${m.contextLength} of ${m.trainedContextLength} trained) on ${socketPath}${m === info && engines.length > 1 ? ', the default' : ''}`,
-    );
+  const m = info;
+  log.startup(
+    `serving ${m.model} (${m.quantisation}, ${m.parameters} parameters, context ${m.contextLength} of ${m.trainedContextLength} trained) on ${socketPath}${
+      models.length > 1
+        ? `, the default; also ${models
+            .slice(1)
+            .map((x) => x.id)
+            .join(
+              ', ',
+            )}, each loaded at its first request and kept ${keepAlive < 0 ? 'while the service runs' : `${keepAlive / 1000} s idle`} (LLM_KEEP_ALIVE)`
+        : ''
+    }`,
+  );
   log.startup(
     `device: ${info.device} (${info.deviceReason}), ${info.gpuLayers} layers on the GPU, ${info.threads} threads, ${info.parallel} at once`,
   );
@@ -243,7 +292,7 @@ async function main(): Promise<void> {
   drainOnSignals(kit, log, 7_000, async () => {
     log.flush();
     await unlink(socketPath).catch(() => undefined);
-    for (const e of engines) await e.dispose();
+    await pool.dispose();
     await backend.llama.dispose();
   });
 }

@@ -9,7 +9,9 @@
  */
 import { HttpError, type KitLog, type RequestContext, type Route } from '../../kit/server/index.js';
 import { ContextOverflowError, type Engine, type Generation } from './engine.js';
+import type { EngineInfo } from './engine-types.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
+import { keepAliveMs, type Lease, type ModelPool } from './model-pool.js';
 import { type OllamaKind, ollamaAsk } from './ollama-request.js';
 import { bad, checkPromptSize, type Obj } from './request.js';
 
@@ -23,6 +25,8 @@ export const OLLAMA_API_VERSION = '0.6.0';
 export interface ModelFacts {
   digest?: string;
   modifiedAt?: string;
+  /** The GGUF's size in bytes: /api/tags shows it for a model not loaded yet. */
+  sizeBytes?: number;
 }
 
 export interface OllamaOptions {
@@ -39,7 +43,7 @@ export const isOllamaPath = (path: string) => path === '/' || path.startsWith('/
 
 export const ollamaError = (err: HttpError) => ({ error: err.message });
 
-/** Models stay loaded while the service runs: no unload time, shown as the furthest date. */
+/** A model kept loaded while the service runs (keep_alive negative): shown as the furthest date. */
 const NEVER = '9999-12-31T23:59:59Z';
 const LATEST = ':latest';
 
@@ -58,52 +62,56 @@ const ns = (ms: number) => Math.max(0, Math.round(ms * 1e6));
 const line = (v: unknown) => `${JSON.stringify(v)}\n`;
 
 export function ollamaRoutes(
-  list: Engine[],
+  pool: ModelPool,
   opts: OllamaOptions,
 ): { routes: Record<string, Route>; match(method: string, path: string): Route | undefined } {
-  const byName = new Map(list.map((e) => [e.info.model, e]));
-  const served = () => [...byName.keys()].map((n) => `'${n}${LATEST}'`).join(', ');
+  const served = () =>
+    pool
+      .ids()
+      .map((n) => `'${n}${LATEST}'`)
+      .join(', ');
 
   /** A model as Ollama's clients name it: `tiny`, `tiny:latest`; the name asked is echoed back. */
-  function find(name: unknown, field = 'model'): { engine: Engine; asked: string } {
+  function find(name: unknown, field = 'model'): { id: string; asked: string } {
     if (name === undefined || name === null || name === '')
       throw bad(`'${field}' is required: this service serves ${served()} (GET /api/tags lists them)`, field);
     if (typeof name !== 'string') throw bad(`'${field}' must be a string`, field);
     const bare = name.endsWith(LATEST) ? name.slice(0, -LATEST.length) : name;
-    const engine = byName.get(bare);
     // Cut: an answer as large as its request is held for as long as a client does not read it.
     const asked = name.length > 64 ? `${name.slice(0, 64)}…` : name;
-    if (!engine)
+    if (!pool.has(bare))
       throw new HttpError(
         404,
         `model '${asked}' not found: this service serves ${served()}; a model is added ${MANAGE}`,
         field,
       );
-    return { engine, asked };
+    return { id: bare, asked };
   }
 
-  function details(e: Engine) {
-    const family = e.info.architecture;
+  /** What the model said of itself when it was loaded; a model never loaded yet shows blanks. */
+  function details(info: Partial<EngineInfo> | undefined) {
+    const family = info?.architecture ?? '';
     return {
       parent_model: '',
       format: 'gguf',
       family,
-      families: [family],
-      parameter_size: parameterSize(e.info.parameters),
-      quantization_level: e.info.quantisation,
+      families: family ? [family] : [],
+      parameter_size: info?.parameters ? parameterSize(info.parameters) : '',
+      quantization_level: info?.quantisation ?? '',
     };
   }
 
-  function described(e: Engine) {
-    const id = `${e.info.model}${LATEST}`;
-    const f = opts.facts?.[e.info.model] ?? {};
+  function described(model: string) {
+    const id = `${model}${LATEST}`;
+    const f = opts.facts?.[model] ?? {};
+    const info = pool.info(model);
     return {
       name: id,
       model: id,
       modified_at: f.modifiedAt ?? new Date(0).toISOString(),
-      size: e.info.sizeBytes,
+      size: info?.sizeBytes ?? f.sizeBytes ?? 0,
       digest: f.digest ?? '',
-      details: details(e),
+      details: details(info),
     };
   }
 
@@ -113,14 +121,14 @@ export function ollamaRoutes(
       modelfile: `# served by BlueprintOS llm from the model package model-${e.info.model}\nFROM ${e.info.model}\nPARAMETER num_ctx ${e.info.contextLength}\n`,
       parameters: `num_ctx                        ${e.info.contextLength}`,
       template: e.template ?? '',
-      details: details(e),
+      details: details(e.info),
       model_info: {
         'general.architecture': arch,
         'general.parameter_count': e.info.parameters,
         [`${arch}.context_length`]: e.info.trainedContextLength,
       },
       capabilities: ['completion'],
-      modified_at: described(e).modified_at,
+      modified_at: described(e.info.model).modified_at,
     };
   }
 
@@ -133,15 +141,47 @@ export function ollamaRoutes(
   async function generate(kind: OllamaKind, ctx: RequestContext) {
     const began = performance.now();
     const b = await body(ctx);
-    const { engine, asked } = find(b.model);
+    const { id, asked } = find(b.model);
+    const keep = b.keep_alive === undefined || b.keep_alive === null ? undefined : keepAliveMs(b.keep_alive);
+    if (keep === undefined && b.keep_alive !== undefined && b.keep_alive !== null)
+      throw bad(
+        `'keep_alive' must be a duration ("5m", "1h", "0") or a number of seconds (negative: kept loaded)`,
+        'keep_alive',
+      );
+    // Checked with the service's context first, so a bad request loads nothing.
+    ollamaAsk(kind, b, Number.MAX_SAFE_INTEGER, opts.maxTokensCap, opts.generationTimeoutS);
+    const timeoutS = typeof b.generation_timeout_s === 'number' ? b.generation_timeout_s : Infinity;
+    // The model's load waits at most the generation's deadline (model-pool.ts).
+    const lease = await pool.acquire(id, Math.min(timeoutS, opts.generationTimeoutS) * 1000);
+    try {
+      return await generateOn(kind, ctx, b, lease, asked, began, keep);
+    } catch (err) {
+      lease.release(keep);
+      throw err;
+    }
+  }
+
+  async function generateOn(
+    kind: OllamaKind,
+    ctx: RequestContext,
+    b: Obj,
+    lease: Lease,
+    asked: string,
+    began: number,
+    keep: number | undefined,
+  ) {
+    const { engine } = lease;
     const ask = ollamaAsk(kind, b, engine.info.contextLength, opts.maxTokensCap, opts.generationTimeoutS);
     const head = () => ({ model: asked, created_at: new Date().toISOString() });
     const piece = (t: string, done: boolean) =>
       kind === 'chat'
         ? { ...head(), message: { role: 'assistant', content: t }, done }
         : { ...head(), response: t, done };
-    // Ollama's "load the model" call: every model here is loaded at start.
-    if (ask.load) return { body: { ...piece('', true), done_reason: 'load' } };
+    // Ollama's "load the model" call: loaded above, then kept for its keep_alive (0: unloaded).
+    if (ask.load) {
+      lease.release(keep);
+      return { body: { ...piece('', true), done_reason: keep === 0 ? 'unload' : 'load' } };
+    }
     const param = kind === 'chat' ? 'messages' : 'prompt';
     // Checked before queueing, so a bad request never waits for a slot.
     checkPromptSize(engine, ask.chars, ask.sampling.stop, opts.maxPromptChars, param);
@@ -186,14 +226,18 @@ export function ollamaRoutes(
         done_reason: g.finishReason,
         ...(g.timedOut ? { timed_out: true } : {}),
         total_duration: ns(end - began),
-        load_duration: 0,
+        load_duration: ns(lease.loadMs),
         prompt_eval_count: g.promptTokens,
         prompt_eval_duration: ns(firstAt - slot),
         eval_count: g.completionTokens,
         eval_duration: ns(end - firstAt),
       };
     };
-    const release = await acquire(ctx);
+    const held = await acquire(ctx);
+    const release = () => {
+      held();
+      lease.release(keep);
+    };
     if (ask.stream)
       return {
         body: undefined,
@@ -227,14 +271,15 @@ export function ollamaRoutes(
 
   const routes: Record<string, Route> = {
     '/api/version': { method: 'GET', handle: () => ({ body: { version: OLLAMA_API_VERSION } }) },
-    '/api/tags': { method: 'GET', handle: () => ({ body: { models: list.map(described) } }) },
+    '/api/tags': { method: 'GET', handle: () => ({ body: { models: pool.ids().map(described) } }) },
+    // The models loaded now, each with when it unloads if idle (Ollama's).
     '/api/ps': {
       method: 'GET',
       handle: () => ({
         body: {
-          models: list.map((e) => ({
-            ...described(e),
-            expires_at: NEVER,
+          models: pool.loaded().map(({ id, engine: e, expiresAt }) => ({
+            ...described(id),
+            expires_at: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : NEVER,
             size_vram: e.info.gpuLayers > 0 ? e.info.sizeBytes : 0,
             context_length: e.info.contextLength,
           })),
@@ -246,11 +291,17 @@ export function ollamaRoutes(
       handle: async (ctx) => {
         const b = await body(ctx);
         // `name` is the older clients' field.
-        return {
-          body: show(
-            find(b.model ?? b.name, b.model === undefined && b.name !== undefined ? 'name' : 'model').engine,
-          ),
-        };
+        const { id } = find(
+          b.model ?? b.name,
+          b.model === undefined && b.name !== undefined ? 'name' : 'model',
+        );
+        // A model not loaded is loaded to be described (its template and context are the engine's).
+        const lease = await pool.acquire(id, opts.generationTimeoutS * 1000);
+        try {
+          return { body: show(lease.engine) };
+        } finally {
+          lease.release();
+        }
       },
     },
     '/api/chat': { method: 'POST', handle: (ctx) => generate('chat', ctx) },

@@ -47,8 +47,25 @@ function modelIds(v: unknown): string | undefined {
 }
 
 /**
+ * Of llm's `models` with `loaded` (models loaded on demand): the loaded ones' ids, each with
+ * `@` and its `expiresAt` when it unloads if idle, as one string; undefined when none says.
+ */
+function loadedIds(v: unknown): string | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const ms = v.slice(0, 64).filter((m): m is { id: string; loaded: boolean; expiresAt?: unknown } => {
+    const o = m as { id?: unknown; loaded?: unknown } | null;
+    return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.loaded === 'boolean';
+  });
+  if (ms.length === 0) return undefined;
+  return ms
+    .filter((m) => m.loaded)
+    .map((m) => (typeof m.expiresAt === 'string' ? `${m.id}@${m.expiresAt}` : m.id))
+    .join(', ');
+}
+
+/**
  * Keeps what can be shown: plain-named scalar fields, strings cut to 200 characters, and a list of
- * models' ids as one string (modelIds). Pure.
+ * models' ids as one string (modelIds) and which are loaded (loadedIds, as `loaded`). Pure.
  */
 export function pickInfo(value: unknown): ModuleInfo | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
@@ -58,6 +75,9 @@ export function pickInfo(value: unknown): ModuleInfo | null {
     if (n >= MAX_FIELDS) break;
     if (!FIELD_NAME.test(k)) continue;
     const ids = k === 'models' ? modelIds(v) : undefined;
+    const loaded = k === 'models' ? loadedIds(v) : undefined;
+    if (loaded !== undefined)
+      out.loaded = loaded.length > MAX_STRING ? `${loaded.slice(0, MAX_STRING - 1)}…` : loaded;
     if (ids) out[k] = ids.length > MAX_STRING ? `${ids.slice(0, MAX_STRING - 1)}…` : ids;
     else if (typeof v === 'string') out[k] = v.length > MAX_STRING ? `${v.slice(0, MAX_STRING - 1)}…` : v;
     else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;

@@ -1,0 +1,318 @@
+/**
+ * The models the llm service serves, loaded on demand as Ollama loads them: the default at start,
+ * another at its first request (the request waits for the load, at most its generation deadline),
+ * each kept for its keep_alive after its last use and unloaded when idle past it, never while a
+ * request holds it. Loading one that would not fit beside the loaded ones (the memory limit, each
+ * GGUF's estimate) first unloads idle ones, least recently used first; if it still does not fit,
+ * a 503 naming the model and the limit. Requests for a model being loaded share the one load; a
+ * load that fails is an error for them and is tried again by the next request.
+ */
+import { HttpError } from '../../kit/server/index.js';
+import type { Engine } from './engine.js';
+import type { EngineInfo } from './engine-types.js';
+
+/** Kept for ever (a negative keep_alive, or the default model without a request's keep_alive). */
+export const FOREVER = -1;
+
+export interface PoolModel {
+  id: string;
+  /** Loads the model (Engine.load); none for an engine given loaded (never unloaded then). */
+  load?: () => Promise<Engine>;
+  /** Bytes it needs loaded (memory.ts modelNeeds, the runtime's share included). */
+  needBytes?: number;
+  /** What its GGUF's header says, shown until it is loaded (then the engine's own). */
+  header?: Partial<EngineInfo>;
+}
+
+export interface PoolOptions {
+  /** Milliseconds a model stays loaded idle (LLM_KEEP_ALIVE); FOREVER or any negative: for ever. */
+  keepAliveMs: number;
+  /** The memory the loaded models share (the container's limit); none: no budget. */
+  limitBytes?: number | null;
+  /** The runtime's share of every needBytes, counted once however many are loaded. */
+  runtimeBytes?: number;
+  now?: () => number;
+  /** A load or unload: `key` groups repeats of one model's (the kit log's event). */
+  log?: (key: string, line: string) => void;
+}
+
+export interface Lease {
+  engine: Engine;
+  /** Milliseconds this request waited for the model's load (0 when it was loaded). */
+  loadMs: number;
+  /** Ends the hold; the model is then kept `keepAliveMs` (the request's, else the pool's default). */
+  release(keepAliveMs?: number): void;
+}
+
+interface Entry {
+  model: PoolModel;
+  engine?: Engine;
+  loading?: Promise<Engine>;
+  /** What the model said of itself when last loaded. */
+  info?: EngineInfo;
+  /** Requests holding it or waiting for its load. */
+  holders: number;
+  lastUsed: number;
+  /** When it unloads if idle; Infinity: never. */
+  expiresAt: number;
+  timer?: NodeJS.Timeout;
+}
+
+const MiB = 2 ** 20;
+const mib = (n: number) => `${Math.ceil(n / MiB)} MiB`;
+
+export class ModelPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private readonly log: (key: string, line: string) => void;
+  readonly defaultId: string;
+
+  /** `models`: the default first. */
+  constructor(
+    models: PoolModel[],
+    private readonly opts: PoolOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => undefined);
+    for (const model of models)
+      this.entries.set(model.id, { model, holders: 0, lastUsed: 0, expiresAt: Number.POSITIVE_INFINITY });
+    this.defaultId = models[0]!.id;
+  }
+
+  /** Engines already loaded, served as they are: never unloaded (the tests' and callers' own). */
+  static of(engines: Engine[]): ModelPool {
+    const pool = new ModelPool(
+      engines.map((e) => ({ id: e.info.model })),
+      { keepAliveMs: FOREVER },
+    );
+    for (const e of engines) {
+      const entry = pool.entries.get(e.info.model)!;
+      entry.engine = e;
+      entry.info = e.info;
+    }
+    return pool;
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** What the model said of itself when last loaded, else what its GGUF's header says. */
+  info(id: string): Partial<EngineInfo> | undefined {
+    const e = this.entries.get(id);
+    return e?.info ?? e?.model.header;
+  }
+
+  /** The loaded models: their engine and when each unloads if idle (Infinity: never). */
+  loaded(): { id: string; engine: Engine; expiresAt: number; holders: number }[] {
+    return [...this.entries.values()].flatMap((e) =>
+      e.engine ? [{ id: e.model.id, engine: e.engine, expiresAt: e.expiresAt, holders: e.holders }] : [],
+    );
+  }
+
+  /** Loads the default model at start, kept until a request's keep_alive says otherwise. */
+  async start(): Promise<Engine> {
+    const lease = await this.acquire(this.defaultId, Number.POSITIVE_INFINITY);
+    lease.release(FOREVER);
+    return lease.engine;
+  }
+
+  /**
+   * Holds model `id` for a request, loading it first if it is not loaded: the request waits at
+   * most `waitMs` (its generation deadline) for the load, then is a 503 (the load goes on).
+   */
+  async acquire(id: string, waitMs: number): Promise<Lease> {
+    const e = this.entries.get(id);
+    if (!e) throw new Error(`model ${id} is not served`);
+    e.holders += 1;
+    const began = this.now();
+    try {
+      if (!e.engine) {
+        e.loading ??= this.startLoad(e);
+        await bounded(e.loading, waitMs, id);
+      }
+    } catch (err) {
+      e.holders -= 1;
+      throw err;
+    }
+    clearTimeout(e.timer);
+    e.lastUsed = this.now();
+    let released = false;
+    return {
+      engine: e.engine!,
+      loadMs: e.lastUsed - began,
+      release: (keepAliveMs) => {
+        if (released) return;
+        released = true;
+        e.holders -= 1;
+        const keep = keepAliveMs ?? (id === this.defaultId ? FOREVER : this.opts.keepAliveMs);
+        this.keep(e, keep);
+      },
+    };
+  }
+
+  private keep(e: Entry, keepMs: number): void {
+    e.lastUsed = this.now();
+    e.expiresAt = keepMs < 0 ? Number.POSITIVE_INFINITY : e.lastUsed + keepMs;
+    clearTimeout(e.timer);
+    if (e.holders > 0 || !e.engine) return;
+    if (keepMs === 0) {
+      void this.unload(e, 'keep_alive 0');
+      return;
+    }
+    if (Number.isFinite(e.expiresAt) && e.model.load) {
+      // The clock's own timer: sweep() decides by `now`, so an early or late wake changes nothing.
+      e.timer = setTimeout(() => void this.sweep(), Math.min(keepMs, 2 ** 31 - 1));
+      e.timer.unref();
+    }
+  }
+
+  /** Unloads every idle model past its keep_alive. */
+  async sweep(): Promise<void> {
+    const t = this.now();
+    await Promise.all(
+      [...this.entries.values()]
+        .filter((e) => e.engine && e.holders === 0 && e.expiresAt <= t)
+        .map((e) => this.unload(e, 'idle past its keep_alive')),
+    );
+  }
+
+  private async unload(e: Entry, why: string): Promise<void> {
+    const engine = e.engine;
+    if (!engine || !e.model.load) return; // an engine given loaded is its giver's to dispose
+    e.engine = undefined;
+    clearTimeout(e.timer);
+    this.log(`unload ${e.model.id}`, `unloaded model ${e.model.id} (${why})`);
+    await engine.dispose();
+  }
+
+  /** Bytes the model takes beside others: its need less the runtime's share (counted once). */
+  private cost(e: Entry): number {
+    return Math.max(0, (e.model.needBytes ?? 0) - (this.opts.runtimeBytes ?? 0));
+  }
+
+  /** Unloads what must go for `e` to fit (or refuses with a 503), then loads it. */
+  private startLoad(e: Entry): Promise<Engine> {
+    const { id, load } = e.model;
+    if (!load) throw new Error(`model ${id} has no loader`);
+    const evicted = this.makeRoom(e);
+    const done = (async () => {
+      await Promise.all(evicted.map((x) => this.unload(x, `room for ${id}`)));
+      const t0 = this.now();
+      this.log(`load ${id}`, `loading model ${id}`);
+      try {
+        const engine = await load();
+        e.engine = engine;
+        e.info = engine.info;
+        this.log(`loaded ${id}`, `loaded model ${id} in ${this.now() - t0} ms`);
+        return engine;
+      } catch (err) {
+        this.log(`failed ${id}`, `model ${id} did not load: ${(err as Error).message}`);
+        throw new HttpError(500, (err as Error).message);
+      } finally {
+        e.loading = undefined;
+      }
+    })();
+    done.catch(() => undefined); // its requests may have stopped waiting
+    return done;
+  }
+
+  /** The idle models to unload, least recently used first, for `e` to fit; a 503 if it cannot. */
+  private makeRoom(e: Entry): Entry[] {
+    const limit = this.opts.limitBytes;
+    if (!limit) return [];
+    const runtime = this.opts.runtimeBytes ?? 0;
+    const need = this.cost(e);
+    const others = [...this.entries.values()].filter((x) => x !== e && (x.engine || x.loading));
+    let used = runtime + others.reduce((n, x) => n + this.cost(x), 0);
+    if (used + need <= limit) return [];
+    const id = e.model.id;
+    if (runtime + need > limit)
+      throw new HttpError(
+        503,
+        `model ${id} needs ${mib(runtime + need)}, more than this service's memory limit of ${mib(limit)}: raise the llm service's memory limit, or use a smaller quantisation of the model`,
+        'model',
+      );
+    const idle = others
+      .filter((x) => x.engine && !x.loading && x.holders === 0 && x.model.load)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    const out: Entry[] = [];
+    for (const x of idle) {
+      if (used + need <= limit) break;
+      out.push(x);
+      used -= this.cost(x);
+    }
+    if (used + need > limit) {
+      const busy = others.filter((x) => !out.includes(x)).map((x) => `${x.model.id} (${mib(this.cost(x))})`);
+      throw new HttpError(
+        503,
+        `model ${id} needs ${mib(need)} beside the models in use, ${busy.join(', ')}, and this service's memory limit is ${mib(limit)}: try again when they are idle, or raise the llm service's memory limit`,
+        'model',
+        { 'retry-after': '5' },
+      );
+    }
+    return out;
+  }
+
+  /** Unloads every model the pool loaded (the service's stop). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => this.unload(e, 'the service stops')));
+  }
+}
+
+/** `load` within `ms`, else a 503 saying the model is still loading (the load goes on). */
+async function bounded(load: Promise<Engine>, ms: number, id: string): Promise<void> {
+  if (!Number.isFinite(ms)) {
+    await load;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(
+      () =>
+        fail(
+          new HttpError(
+            503,
+            `model ${id} is still loading after ${Math.round(ms / 1000)} s (this request's generation deadline); try again shortly`,
+            'model',
+            { 'retry-after': '5' },
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([load, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Ollama's keep_alive: a number of seconds, or a Go duration ("5m", "1h30m", "300ms"); negative
+ * keeps the model for ever (FOREVER). Undefined for a value that is neither.
+ */
+export function keepAliveMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? (v < 0 ? FOREVER : Math.round(v * 1000)) : undefined;
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (/^[-+]?\d+(\.\d+)?$/.test(s)) return keepAliveMs(Number(s));
+  const m = /^([-+]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(s);
+  if (!m) return undefined;
+  const unit: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  let ms = 0;
+  for (const [, n, u] of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * unit[u!]!;
+  return m[1] === '-' ? FOREVER : Math.round(ms);
+}
