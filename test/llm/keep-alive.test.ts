@@ -154,6 +154,17 @@ describe('llm: models loaded on demand, unloaded after keep_alive', () => {
     expect(Object.keys(await ps(a))).toEqual(['tiny-llama:latest']);
   }, 120_000);
 
+  it("the pool's own timer unloads an idle model once its keep_alive has passed", async () => {
+    expect((await a.ollama.chat(ask('tiny-q8', '1ms'))).done).toBe(true);
+    expect(Object.keys(await ps(a))).toContain('tiny-q8:latest');
+    clock += 10; // past its expiry by the pool's clock: its timer, when it wakes, unloads it
+    const end = Date.now() + 10_000;
+    while (Object.keys(await ps(a)).includes('tiny-q8:latest') && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(Object.keys(await ps(a))).toEqual(['tiny-llama:latest']);
+    expect(logged.at(-1)).toBe('unloaded model tiny-q8 (idle past its keep_alive)');
+  }, 120_000);
+
   it('two requests for a model being loaded share the one load', async () => {
     const before = loads['tiny-q8']!;
     const [x, y] = await Promise.all([a.ollama.chat(ask('tiny-q8')), a.ollama.chat(ask('tiny-q8'))]);

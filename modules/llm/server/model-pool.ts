@@ -63,6 +63,8 @@ const mib = (n: number) => `${Math.ceil(n / MiB)} MiB`;
 
 export class ModelPool {
   private readonly entries = new Map<string, Entry>();
+  /** Disposals under way: their memory is not free yet. */
+  private readonly unloading = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly log: (key: string, line: string) => void;
   readonly defaultId: string;
@@ -160,15 +162,20 @@ export class ModelPool {
     e.expiresAt = keepMs < 0 ? Number.POSITIVE_INFINITY : e.lastUsed + keepMs;
     clearTimeout(e.timer);
     if (e.holders > 0 || !e.engine) return;
-    if (keepMs === 0) {
-      void this.unload(e, 'keep_alive 0');
-      return;
-    }
-    if (Number.isFinite(e.expiresAt) && e.model.load) {
-      // The clock's own timer: sweep() decides by `now`, so an early or late wake changes nothing.
-      e.timer = setTimeout(() => void this.sweep(), Math.min(keepMs, 2 ** 31 - 1));
-      e.timer.unref();
-    }
+    if (keepMs === 0) void this.unload(e, 'keep_alive 0');
+    else this.arm(e);
+  }
+
+  /** A timer for the entry's expiry; sweep() decides by `now`, and an early wake sets it again. */
+  private arm(e: Entry): void {
+    clearTimeout(e.timer);
+    if (!Number.isFinite(e.expiresAt) || !e.model.load || !e.engine) return;
+    const wait = Math.min(Math.max(1, e.expiresAt - this.now() + 1), 2 ** 31 - 1);
+    e.timer = setTimeout(() => {
+      if (e.holders === 0 && e.expiresAt <= this.now()) void this.sweep();
+      else if (e.holders === 0) this.arm(e);
+    }, wait);
+    e.timer.unref();
   }
 
   /** Unloads every idle model past its keep_alive. */
@@ -187,7 +194,16 @@ export class ModelPool {
     e.engine = undefined;
     clearTimeout(e.timer);
     this.log(`unload ${e.model.id}`, `unloaded model ${e.model.id} (${why})`);
-    await engine.dispose();
+    // Its memory is freed before any load goes on (startLoad waits for `unloading`).
+    const freed = engine.dispose().catch((err: unknown) => {
+      this.log(
+        `unload ${e.model.id}`,
+        `model ${e.model.id} did not unload cleanly: ${(err as Error).message}`,
+      );
+    });
+    this.unloading.add(freed);
+    await freed;
+    this.unloading.delete(freed);
   }
 
   /** Bytes the model takes beside others: its need less the runtime's share (counted once). */
@@ -201,7 +217,7 @@ export class ModelPool {
     if (!load) throw new Error(`model ${id} has no loader`);
     const evicted = this.makeRoom(e);
     const done = (async () => {
-      await Promise.all(evicted.map((x) => this.unload(x, `room for ${id}`)));
+      await Promise.all([...evicted.map((x) => this.unload(x, `room for ${id}`)), ...this.unloading]);
       const t0 = this.now();
       this.log(`load ${id}`, `loading model ${id}`);
       try {
