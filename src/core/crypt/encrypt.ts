@@ -3,6 +3,7 @@
 // box, and an import loads them at once (the bundle copies a module's exports when it is imported),
 // ~10 ms of the paint's CPU (issue 20).
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { BlueprintError, ConflictError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../system/fs.js';
 import { OutputTail, quotedLine } from '../system/tool-output.js';
@@ -163,6 +164,22 @@ export async function encryptDevice(
   const pcrs = o.pcrs ?? [7];
   if (!pcrs.length || pcrs.some((p) => !Number.isInteger(p) || p < 0 || p > 23))
     throw new UsageError(`PCRs must be numbers 0-23, got ${pcrs.join(',')}`);
+  // The wizard runs on the console and the serial line at once (QA18): two encryptions of one
+  // partition went over each other's header (a key shown that opens nothing, or both failed).
+  // One at a time: the second waits, then finds the first's volume in crypttab and is refused.
+  // Beside the crypttab both write (the root's etc/): gone once released, a dead holder's taken over.
+  const lock = path.join(path.dirname(o.crypttab), '.crypttab.blueprint-lock');
+  // Imported here, as node:crypto is (lock.ts takes it): not at the Dashboard's first paint.
+  const { acquireLock } = await import('../system/lock.js');
+  const release = await acquireLock(lock, 'data partition encryption', { waitMs: 15 * 60_000 });
+  try {
+    return await encryptLocked(o, pcrs, tools);
+  } finally {
+    await release();
+  }
+}
+
+async function encryptLocked(o: EncryptOptions, pcrs: number[], tools: CryptTools): Promise<EncryptResult> {
   await checkBlank(tools, o.device, o.crypttab);
   // Text (hex), because systemd-cryptenroll 252 takes the unlocking secret as $PASSWORD only.
   const key = process.getBuiltinModule('node:crypto').randomBytes(32).toString('hex');
