@@ -42,7 +42,9 @@ it('asks the console password twice, unseen, refuses a mismatch, and writes only
   await type(app, '\r');
   await frameWith(app, 'Modules to install');
   await type(app, '\r');
-  await frameWith(app, 'Apply these changes?');
+  // The summary never shows the password.
+  const summary = await frameWith(app, 'Apply these changes?');
+  expect(summary).not.toContain('Correct-Horse-9');
   await type(app, 'y');
   const done = await frameWith(app, 'Done.');
   expect(done.replace(/\s+/g, ' ')).toContain(
