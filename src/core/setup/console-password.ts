@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { passphraseProblem } from './passphrase.js';
 import { passwordHashField } from './schema.js';
 import type { Draft, Step } from './wizard.js';
@@ -10,11 +11,29 @@ import type { Draft, Step } from './wizard.js';
  */
 
 /**
- * SHA-512-crypt by OpenSSL (`openssl passwd -6 -stdin`, a fresh salt): the password is written to
- * its stdin, never put on a command line where `ps` or /proc would show it.
+ * The rounds the image's login.defs asks of every SHA-512-crypt password (SHA_CRYPT_MIN_ROUNDS in
+ * image/configure.sh); OpenSSL's own default is 5,000, a hundredth of it, and `openssl passwd` has
+ * no option for it: it reads a `rounds=N$` setting at the salt's start, as glibc's crypt(3) does.
+ */
+export const CONSOLE_PASSWORD_ROUNDS = 500_000;
+
+const SALT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fresh 16-character crypt(3) salt (the most SHA-512-crypt takes), 6 random bits a character. */
+function freshSalt(): string {
+  return [...randomBytes(16)].map((b) => SALT_ALPHABET[b & 63]).join('');
+}
+
+/**
+ * SHA-512-crypt by OpenSSL (`openssl passwd -6 -stdin`, a fresh salt, CONSOLE_PASSWORD_ROUNDS): the
+ * password is written to its stdin, never put on a command line where `ps` or /proc would show it
+ * (the salt and rounds are no secret: they are in the hash).
  */
 export async function hashConsolePassword(password: string): Promise<string> {
-  const child = spawn('openssl', ['passwd', '-6', '-stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const salt = `rounds=${CONSOLE_PASSWORD_ROUNDS}$${freshSalt()}`;
+  const child = spawn('openssl', ['passwd', '-6', '-salt', salt, '-stdin'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
