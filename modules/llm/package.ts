@@ -25,9 +25,8 @@
  * from dist), /app/package.json (its version, `../../package.json`), and
  * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { readGgufFileInfo } from 'node-llama-cpp';
 import { placeModel } from '../../scripts/models/model-payload.ts';
 import {
   type Arch,
@@ -44,7 +43,7 @@ import {
   writePackageSource,
 } from '../kit/image.ts';
 import { describeCuda, placeCudaBuild } from './cuda.ts';
-import { modelNeeds, shapeFromMetadata } from './server/memory.ts';
+import { estimateNeeds } from './server/estimate.ts';
 
 const here = import.meta.dirname;
 const nlc = join(modules, 'node-llama-cpp');
@@ -102,9 +101,8 @@ async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
 
 /** Memory limit for the manifest: what the model needs at this context, rounded up to 64 MiB. */
 export async function memoryFor(gguf: string, context: number, parallel: number): Promise<string> {
-  const info = await readGgufFileInfo(gguf, { readTensorInfo: false, logWarnings: false });
-  const meta = info.metadata as unknown as Record<string, unknown>;
-  const needs = modelNeeds(shapeFromMetadata(meta, statSync(gguf).size), { context, parallel });
+  // The service's own estimate at start and in its model pool (server/estimate.ts).
+  const needs = await estimateNeeds(gguf, { context, parallel });
   // Headroom for the allocator and glibc's arenas on top of the estimate.
   const mib = Math.ceil((needs.total * 1.25) / (64 * 2 ** 20)) * 64;
   return `${Math.max(mib, 256)}m`;

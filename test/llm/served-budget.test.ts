@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
-import { modelNeeds, RUNTIME_BYTES, shapeFromMetadata } from '../../modules/llm/server/memory.js';
+import { estimateNeeds } from '../../modules/llm/server/estimate.js';
+import { RUNTIME_BYTES } from '../../modules/llm/server/memory.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { F32, FIXTURE_MODELS, ollamaOnSocket, Q8 } from './helpers.js';
 
@@ -23,11 +23,9 @@ const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('
 let child: ChildProcess | undefined;
 let log = '';
 
-/** What main.ts estimates for a model at 256 tokens, one sequence. */
+/** What main.ts estimates for a model at 256 tokens, one sequence (estimate.ts, its one estimate). */
 async function need(file: string): Promise<number> {
-  const info = await readGgufFileInfo(file, { readTensorInfo: false, logWarnings: false });
-  const meta = info.metadata as unknown as Record<string, unknown>;
-  return modelNeeds(shapeFromMetadata(meta, statSync(file).size), { context: 256, parallel: 1 }).total;
+  return (await estimateNeeds(file, { context: 256, parallel: 1 })).total;
 }
 
 beforeAll(async () => {

@@ -18,16 +18,9 @@ import {
 import { createApiServer, MAX_PROMPT_CHARS } from './api.js';
 import { chooseDevice, missingLibraries, probeDevice } from './device.js';
 import { Engine, type EngineInfo } from './engine.js';
+import { type EstimateOptions, estimateNeeds, estimateSource } from './estimate.js';
 import { GGML_TYPES } from './gguf-types.js';
-import {
-  admit,
-  cgroupMemoryLimit,
-  describeAdmission,
-  modelNeeds,
-  type Needs,
-  RUNTIME_BYTES,
-  shapeFromMetadata,
-} from './memory.js';
+import { admit, cgroupMemoryLimit, describeAdmission, RUNTIME_BYTES } from './memory.js';
 import { keepAliveMs, ModelPool } from './model-pool.js';
 import { type ModelSource, modelSources, orderByDefault } from './models.js';
 
@@ -70,17 +63,6 @@ async function headerOf(modelPath: string): Promise<Partial<EngineInfo>> {
   };
 }
 
-/** What one model needs at this context, from its GGUF metadata alone. */
-async function needsOf(modelPath: string, context: number, parallel: number): Promise<Needs> {
-  const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
-  const meta = gguf.metadata as unknown as Record<string, unknown>;
-  const trained = (
-    meta[(meta.general as { architecture: string }).architecture] as { context_length?: number }
-  )?.context_length;
-  const ctx = Math.min(context, trained ?? context);
-  return modelNeeds(shapeFromMetadata(meta, (await stat(modelPath)).size), { context: ctx, parallel });
-}
-
 /**
  * Memory admission before loading: weights + KV cache + overhead of each model served, from the
  * GGUF metadata, against the container's memory limit. The default is loaded at start and must fit
@@ -91,10 +73,12 @@ async function needsOf(modelPath: string, context: number, parallel: number): Pr
 async function checkMemory(
   models: ModelSource[],
   modelPaths: string[],
-  context: number,
-  parallel: number,
+  o: EstimateOptions,
 ): Promise<{ needBytes: number; limitBytes: number | null; each: number[] }> {
-  const each = await Promise.all(modelPaths.map((p) => needsOf(p, context, parallel)));
+  const context = o.context;
+  // One estimate for the start, the pool and the manifest's limit (estimate.ts): whose is said.
+  const each = await Promise.all(modelPaths.map((p) => estimateNeeds(p, o)));
+  for (const [i, e] of each.entries()) log.startup(`memory of ${models[i]!.id}: ${estimateSource(e)}`);
   const needs = each[0]!;
   const read = (f: string) => {
     try {
@@ -169,7 +153,11 @@ async function main(): Promise<void> {
   );
   const contextSize = intFromEnv('LLM_CONTEXT', 4096);
   const parallel = intFromEnv('LLM_PARALLEL', 1);
-  const { each: needBytes, ...memory } = await checkMemory(models, paths, contextSize, parallel);
+  const { each: needBytes, ...memory } = await checkMemory(models, paths, {
+    context: contextSize,
+    parallel,
+    exactKvCache: env.LLM_KV_CACHE === 'f32',
+  });
   const startupLog = (line: string) => log.startup(line);
   // What the container was given (GPU nodes, driver library) and what the image holds (cuda.json
   // next to dist/, written by package.ts --cuda only): device.ts.
