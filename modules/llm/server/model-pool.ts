@@ -59,6 +59,10 @@ interface Entry {
 }
 
 const MiB = 2 ** 20;
+/** The latest time a JavaScript Date holds (ECMAScript's ±8.64e15 ms). */
+const MAX_DATE_MS = 8.64e15;
+/** Go's longest time.Duration (2^63 - 1 ns), Ollama's: a keep_alive past it is kept for ever. */
+const MAX_KEEP_MS = 9_223_372_036_854;
 const mib = (n: number) => `${Math.ceil(n / MiB)} MiB`;
 
 export class ModelPool {
@@ -159,7 +163,9 @@ export class ModelPool {
 
   private keep(e: Entry, keepMs: number): void {
     e.lastUsed = this.now();
-    e.expiresAt = keepMs < 0 ? Number.POSITIVE_INFINITY : e.lastUsed + keepMs;
+    // Past what a date can hold (keepAliveMs clamps first): kept, never an expiry /api/ps cannot show.
+    const at = e.lastUsed + keepMs;
+    e.expiresAt = keepMs < 0 || !(at <= MAX_DATE_MS) ? Number.POSITIVE_INFINITY : at;
     clearTimeout(e.timer);
     if (e.holders > 0 || !e.engine) return;
     if (keepMs === 0) void this.unload(e, 'keep_alive 0');
@@ -310,13 +316,19 @@ async function bounded(load: Promise<Engine>, ms: number, id: string): Promise<v
 
 /**
  * Ollama's keep_alive: a number of seconds, or a Go duration ("5m", "1h30m", "300ms"); negative
- * keeps the model for ever (FOREVER). Undefined for a value that is neither.
+ * keeps the model for ever (FOREVER), and so does one longer than Go's longest duration (~292
+ * years: Ollama clamps a number of seconds to it). Undefined for a value that is neither.
  */
 export function keepAliveMs(v: unknown): number | undefined {
+  const ms = keepAliveOf(v);
+  return ms !== undefined && ms > MAX_KEEP_MS ? FOREVER : ms;
+}
+
+function keepAliveOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? (v < 0 ? FOREVER : Math.round(v * 1000)) : undefined;
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
-  if (/^[-+]?\d+(\.\d+)?$/.test(s)) return keepAliveMs(Number(s));
+  if (/^[-+]?\d+(\.\d+)?$/.test(s)) return keepAliveOf(Number(s));
   const m = /^([-+]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(s);
   if (!m) return undefined;
   const unit: Record<string, number> = {
