@@ -54,15 +54,24 @@ async function tensorCount(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * The GGUF's tensor table may be read (node-llama-cpp walks it): an empty string, else why not (no
+ * GGUF header, or more tensors than MAX_TENSORS or than the file can hold).
+ */
+export async function tensorTableRefused(path: string): Promise<string> {
+  const size = (await stat(path)).size;
+  const count = await tensorCount(path);
+  if (count === undefined) return 'the file has no GGUF header';
+  if (count > MAX_TENSORS || count * MIN_TENSOR_ENTRY > size)
+    return `its tensor table lists ${count} tensors, more than ${MAX_TENSORS} or than the file holds`;
+  return '';
+}
+
 /** What the model at `path` needs loaded at these settings, the runtime's share included. */
 export async function estimateNeeds(path: string, o: EstimateOptions): Promise<Estimate> {
   const size = (await stat(path)).size;
-  const count = await tensorCount(path);
-  let why: string;
-  if (count === undefined) why = 'the file has no GGUF header';
-  else if (count > MAX_TENSORS || count * MIN_TENSOR_ENTRY > size)
-    why = `its tensor table lists ${count} tensors, more than ${MAX_TENSORS} or than the file holds`;
-  else {
+  let why = await tensorTableRefused(path);
+  if (!why) {
     try {
       const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
       const insights = await GgufInsights.from(info);

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readGgufFileInfo } from 'node-llama-cpp';
 import {
   createLog,
   drainOnSignals,
@@ -17,9 +16,9 @@ import {
 } from '../../kit/server/index.js';
 import { createApiServer, MAX_PROMPT_CHARS } from './api.js';
 import { chooseDevice, missingLibraries, probeDevice } from './device.js';
-import { Engine, type EngineInfo } from './engine.js';
+import { Engine } from './engine.js';
 import { type EstimateOptions, estimateNeeds, estimateSource } from './estimate.js';
-import { GGML_TYPES } from './gguf-types.js';
+import { readHeader } from './gguf-header.js';
 import { admit, cgroupMemoryLimit, describeAdmission, RUNTIME_BYTES } from './memory.js';
 import { keepAliveMs, ModelPool } from './model-pool.js';
 import { type ModelSource, modelSources, orderByDefault } from './models.js';
@@ -45,22 +44,6 @@ async function ggufIn(folder: string, named: string | undefined): Promise<string
   if (ggufs.length !== 1)
     throw new Error(`${folder} holds ${ggufs.length} .gguf files; set LLM_MODEL_FILE to the one to serve`);
   return join(folder, ggufs[0]!);
-}
-
-/** What a GGUF's header says of its model: shown for a model not loaded yet. */
-async function headerOf(modelPath: string): Promise<Partial<EngineInfo>> {
-  const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: false, logWarnings: false });
-  const general = gguf.metadata.general as { architecture?: string; file_type?: number } | undefined;
-  const arch = general?.architecture;
-  const trained = (gguf.metadata as unknown as Record<string, { context_length?: unknown }>)[arch ?? '']
-    ?.context_length;
-  const ftype = general?.file_type;
-  return {
-    architecture: arch ?? 'unknown',
-    quantisation: ftype === undefined ? 'unknown' : (GGML_TYPES[ftype] ?? `type ${ftype}`),
-    sizeBytes: (await stat(modelPath)).size,
-    ...(typeof trained === 'number' ? { trainedContextLength: trained } : {}),
-  };
 }
 
 /**
@@ -184,14 +167,20 @@ async function main(): Promise<void> {
   const keepAlive = keepAliveMs(env.LLM_KEEP_ALIVE ?? '5m');
   if (keepAlive === undefined)
     throw new Error(`LLM_KEEP_ALIVE is '${env.LLM_KEEP_ALIVE}': set a duration such as 5m, 1h, 0 or -1`);
+  // Each package's chat template, read once (verified at start with the weights): /api/show says
+  // it before a load, and the load uses the same text. The GGUF's own when the package has none.
+  const templates = await Promise.all(
+    models.map((m) => {
+      const file = join(m.dir, 'chat_template.jinja');
+      return existsSync(file) ? readFile(file, 'utf8') : undefined;
+    }),
+  );
   const loader = (m: ModelSource, i: number) => async () => {
-    const template = join(m.dir, 'chat_template.jinja');
     return Engine.load(
       {
         modelPath: paths[i]!,
         name: m.id,
-        // Verified at start with the weights; the GGUF's own template when the package has none.
-        chatTemplate: existsSync(template) ? await readFile(template, 'utf8') : undefined,
+        chatTemplate: templates[i],
         device: backend.device,
         deviceReason: backend.deviceReason,
         contextSize,
@@ -213,7 +202,7 @@ async function main(): Promise<void> {
         id: m.id,
         load: loader(m, i),
         needBytes: needBytes[i],
-        header: await headerOf(paths[i]!),
+        header: await readHeader(paths[i]!, { contextSize, chatTemplate: templates[i] }),
       })),
     ),
     {

@@ -10,6 +10,7 @@
 import { HttpError } from '../../kit/server/index.js';
 import type { Engine } from './engine.js';
 import type { EngineInfo } from './engine-types.js';
+import type { ModelHeader } from './gguf-header.js';
 
 /** Kept for ever (a negative keep_alive, or the default model without a request's keep_alive). */
 export const FOREVER = -1;
@@ -20,8 +21,8 @@ export interface PoolModel {
   load?: () => Promise<Engine>;
   /** Bytes it needs loaded (memory.ts modelNeeds, the runtime's share included). */
   needBytes?: number;
-  /** What its GGUF's header says, shown until it is loaded (then the engine's own). */
-  header?: Partial<EngineInfo>;
+  /** What its GGUF's header says (gguf-header.ts), shown until it is loaded (then the engine's own). */
+  header?: ModelHeader;
 }
 
 export interface PoolOptions {
@@ -110,7 +111,15 @@ export class ModelPool {
   /** What the model said of itself when last loaded, else what its GGUF's header says. */
   info(id: string): Partial<EngineInfo> | undefined {
     const e = this.entries.get(id);
-    return e?.info ?? e?.model.header;
+    if (e?.info) return e.info;
+    if (!e?.model.header) return undefined;
+    const { template: _, ...info } = e.model.header;
+    return info;
+  }
+
+  /** What its GGUF's header says, the chat template included (read at start, not loaded). */
+  header(id: string): ModelHeader | undefined {
+    return this.entries.get(id)?.model.header;
   }
 
   /** The loaded models: their engine and when each unloads if idle (Infinity: never). */

@@ -8,7 +8,7 @@
  * OpenAI path's does (generation-run.ts).
  */
 import { HttpError, type KitLog, type RequestContext, type Route } from '../../kit/server/index.js';
-import { ContextOverflowError, type Engine, type Generation } from './engine.js';
+import { ContextOverflowError, type Generation } from './engine.js';
 import type { EngineInfo } from './engine-types.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
 import { keepAliveMs, type Lease, type ModelPool } from './model-pool.js';
@@ -115,20 +115,29 @@ export function ollamaRoutes(
     };
   }
 
-  function show(e: Engine) {
-    const arch = e.info.architecture;
+  /**
+   * Ollama's /api/show: the loaded engine's own account, else the GGUF's header read at start
+   * (the model is not loaded to be described, as Ollama reads the file).
+   */
+  function show(id: string) {
+    const e = pool.loaded().find((m) => m.id === id)?.engine;
+    const h = pool.header(id);
+    const info: Partial<EngineInfo> = e?.info ?? pool.info(id) ?? {};
+    const template = e ? e.template : h?.template;
+    const arch = info.architecture ?? '';
+    const ctx = info.contextLength;
     return {
-      modelfile: `# served by BlueprintOS llm from the model package model-${e.info.model}\nFROM ${e.info.model}\nPARAMETER num_ctx ${e.info.contextLength}\n`,
-      parameters: `num_ctx                        ${e.info.contextLength}`,
-      template: e.template ?? '',
-      details: details(e.info),
+      modelfile: `# served by BlueprintOS llm from the model package model-${id}\nFROM ${id}\n${ctx ? `PARAMETER num_ctx ${ctx}\n` : ''}`,
+      parameters: ctx ? `num_ctx                        ${ctx}` : '',
+      template: template ?? '',
+      details: details(info),
       model_info: {
         'general.architecture': arch,
-        'general.parameter_count': e.info.parameters,
-        [`${arch}.context_length`]: e.info.trainedContextLength,
+        'general.parameter_count': info.parameters ?? 0,
+        [`${arch}.context_length`]: info.trainedContextLength ?? 0,
       },
       capabilities: ['completion'],
-      modified_at: described(e.info.model).modified_at,
+      modified_at: described(id).modified_at,
     };
   }
 
@@ -295,13 +304,8 @@ export function ollamaRoutes(
           b.model ?? b.name,
           b.model === undefined && b.name !== undefined ? 'name' : 'model',
         );
-        // A model not loaded is loaded to be described (its template and context are the engine's).
-        const lease = await pool.acquire(id, opts.generationTimeoutS * 1000);
-        try {
-          return { body: show(lease.engine) };
-        } finally {
-          lease.release();
-        }
+        // Described without loading it: the engine's account if loaded, else its GGUF's header.
+        return { body: show(id) };
       },
     },
     '/api/chat': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
