@@ -6,7 +6,14 @@ export type { Catalog, CatalogEntry } from '../core/setup/catalog.js';
 
 import { BlueprintError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
-import type { AnswersInput, ApplyResult, LoadedSpec, ModuleOps, SetupPlan } from '../core/setup/index.js';
+import type {
+  AnswersInput,
+  ApplyResult,
+  LoadedSpec,
+  ModuleOps,
+  SetupHold,
+  SetupPlan,
+} from '../core/setup/index.js';
 import type { Change } from '../core/setup/plan.js';
 import type { BoxContext } from './context.js';
 import type { EncryptionChoice, EncryptionOutcome, EncryptionState, EncryptionTarget } from './encryption.js';
@@ -32,10 +39,25 @@ export interface SetupOps {
   plan(loaded: LoadedSpec): Promise<SetupPlan>;
   /** The changes of a plan that are not `unchanged`. */
   pending(plan: SetupPlan): Promise<Change[]>;
-  /** Makes the root match the plan; `onChange` hears each change as it is begun, `onDone` once made. */
+  /**
+   * Takes the box for this plan's setup (setup.lock, the marker judged under it): the wizard holds
+   * it from its encryption to its apply, across the recovery key's screen, so no other console's
+   * setup is applied in between. ConflictError: another setup holds it, or the box was set up
+   * meanwhile (`firstSetup`: a wizard begun on a box not set up is refused once it is, whatever its plan).
+   */
+  hold(plan: SetupPlan, opts?: { firstSetup?: boolean }): Promise<SetupHold>;
+  /**
+   * Makes the root match the plan; `onChange` hears each change as it is begun, `onDone` once made;
+   * `hold` (from `hold`) is used instead of taking the box again, and released.
+   */
   apply(
     plan: SetupPlan,
-    opts?: { signal?: AbortSignal; onChange?: (c: Change) => void; onDone?: (c: Change) => void },
+    opts?: {
+      signal?: AbortSignal;
+      onChange?: (c: Change) => void;
+      onDone?: (c: Change) => void;
+      hold?: SetupHold;
+    },
   ): Promise<ApplyResult>;
   /** Setup has run on this root (its marker exists). */
   done(): Promise<boolean>;
@@ -71,6 +93,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
     plan: async (loaded) =>
       (await core()).planSetup(ctx.root, loaded.spec, loaded.repositories, await moduleOps()),
     pending: async (plan) => (await core()).pendingChanges(plan),
+    hold: async (plan, opts) => (await core()).holdSetup(plan, opts),
     async apply(plan, opts = {}) {
       const signal = opts.signal ?? ctx.options.signal;
       return (await core()).applyPlan(plan, {
@@ -78,6 +101,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
         ...(signal ? { signal } : {}),
         ...(opts.onChange ? { onChange: opts.onChange } : {}),
         ...(opts.onDone ? { onDone: opts.onDone } : {}),
+        ...(opts.hold ? { hold: opts.hold } : {}),
       });
     },
     done: () =>

@@ -31,6 +31,7 @@ export type {
   Change as SetupChange,
   LoadedSpec,
   ModuleOps,
+  SetupHold,
   SetupPlan,
 } from '../core/setup/index.js';
 // The wizard's values are in ./wizard.js: they load zod, which no other command needs at start.

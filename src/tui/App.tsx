@@ -125,7 +125,7 @@ export function App(props: {
     setBusy,
     signal: abort.current.signal,
     onLeave: () => (props.wizardOnly ? quit(0) : setScreen('dashboard')),
-    ...(props.wizardOnly ? { onDone: () => quit(0) } : {}),
+    ...(props.wizardOnly ? { onDone: (code?: number) => quit(code ?? 0) } : {}),
   };
   const tabs = props.wizardOnly
     ? 'Setup'

@@ -2,7 +2,7 @@
  * The console's sources, escaped (sources.ts coreSources wraps its own in it): what a screen shows
  * of a repository, a key or a container reaches the terminal through Ink as it is.
  */
-import type { ModuleOps } from '../app/index.js';
+import type { ModuleOps, SetupPlan } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import type { Sources } from './sources.js';
 
@@ -46,10 +46,19 @@ export function escapedSources(s: Sources): Sources {
       s.planSetup(answers).catch((err) => {
         throw clean(err);
       }),
-    applySetup: (plan, onChange, signal) =>
-      s.applySetup(plan, onChange, signal).catch((err) => {
+    applySetup: (plan, onChange, signal, hold) =>
+      s.applySetup(plan, onChange, signal, hold).catch((err) => {
         throw clean(err);
       }),
+    // Its value is a release function, not text: only its errors are escaped.
+    ...(s.holdSetup
+      ? {
+          holdSetup: (plan: SetupPlan, firstSetup: boolean) =>
+            s.holdSetup!(plan, firstSetup).catch((err) => {
+              throw clean(err);
+            }),
+        }
+      : {}),
     host: wrap(s.host),
     exposure: wrap(s.exposure),
     gpus: wrap(s.gpus),

@@ -22,8 +22,11 @@ export interface ScreenProps {
   setBusy(on: boolean): void;
   /** Aborted when the user asks to quit during an operation. */
   signal: AbortSignal;
-  /** The wizard finished: a standalone `blueprint setup` quits. */
-  onDone?(): void;
+  /**
+   * The wizard finished: a standalone `blueprint setup` quits, with `code` (the refusal's exit
+   * code: 5 when another console set the box up meanwhile and this setup was not applied) or 0.
+   */
+  onDone?(code?: number): void;
   /** Leave this screen (Esc on a first step): back to the Dashboard, or quit the standalone wizard. */
   onLeave(): void;
 }

@@ -19,6 +19,7 @@ import {
   openBox,
   type Rating,
   type SetupChange,
+  type SetupHold,
   type SetupPlan,
   type SystemStatus,
 } from '../app/index.js';
@@ -97,8 +98,20 @@ export interface Sources {
   systemAndEgress?: () => ReturnType<Box['systemAndEgress']>;
   /** The wizard's answers checked (every field) and planned against the box: nothing written. */
   planSetup(answers: AnswersInput): Promise<SetupPlan>;
-  /** Makes the box match the plan; `onChange` hears each change as it is made. */
-  applySetup(plan: SetupPlan, onChange: (c: SetupChange) => void, signal: AbortSignal): Promise<ApplyResult>;
+  /**
+   * Takes the box for the plan's setup before the wizard encrypts (kept across the recovery key's
+   * screen): another console's setup is refused meanwhile; refused itself when one holds it, or
+   * when the box was set up meanwhile (ConflictError set-up-meanwhile; `firstSetup`: the wizard
+   * began on a box not set up, and never applies once it is).
+   */
+  holdSetup?: (plan: SetupPlan, firstSetup: boolean) => Promise<SetupHold>;
+  /** Makes the box match the plan; `onChange` hears each change as it is made; `hold` is used and released. */
+  applySetup(
+    plan: SetupPlan,
+    onChange: (c: SetupChange) => void,
+    signal: AbortSignal,
+    hold?: SetupHold,
+  ): Promise<ApplyResult>;
   /** Package actions, the calls `bpkg install|remove|upgrade` make. */
   packageAction?: (
     action: PackageAction,
@@ -275,7 +288,9 @@ export function coreSources(at: string | Box): Sources {
     },
     planSetup: async (answers) =>
       box.setup.plan(await box.setup.fromAnswers(answers, process.cwd(), 'the answers')),
-    applySetup: (plan, onChange, signal) => box.setup.apply(plan, { signal, onChange }),
+    holdSetup: (plan, firstSetup) => box.setup.hold(plan, { firstSetup }),
+    applySetup: (plan, onChange, signal, hold) =>
+      box.setup.apply(plan, { signal, onChange, ...(hold ? { hold } : {}) }),
     upgradePlan: () => upgrade.plan(),
     async packageAction(action, name, progress, signal, approvals) {
       const call = packageProgress(progress, signal, bytes);

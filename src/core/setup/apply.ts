@@ -34,6 +34,8 @@ export interface ApplyOptions {
    * did before it, which its error must say (Ansible's `changed` on a failed task).
    */
   onDone?(change: Change): void;
+  /** The box held already (holdSetup, before the wizard's encryption): used and released. */
+  hold?: SetupHold;
 }
 
 export interface ApplyResult {
@@ -97,21 +99,44 @@ export async function writeResource(root: string, r: Resource): Promise<void> {
 }
 
 /**
- * Makes the root match the plan. Each file is replaced atomically and the setup marker is written
- * last, so an interrupted apply leaves no half-written file and the next run finishes the job.
- * A plan with nothing pending writes nothing.
+ * A setup's hold on the box: setup.lock taken and, under it, the marker judged against the plan.
+ * The wizard takes it before it encrypts the data partition and keeps it while its recovery key is
+ * shown, up to its marker (QA18): the other console's wizard is refused meanwhile, and once this
+ * one is applied it is told the box was set up meanwhile, so its admin never lands on this box's
+ * encryption. Released by the apply it is given to, or by `release` (idempotent); a holder that
+ * dies leaves a lock the next taker takes over (system/lock.ts).
  */
-export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  if (plan.blocked.length)
-    throw new BlueprintError(`Cannot apply: ${plan.blocked.join('; ')}`, 'blocked', 'Nothing was written.');
-  const todo = pendingChanges(plan);
-  if (!todo.length) return { changed: [], commands: [] };
-  const release = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');
-  const marker = todo.find((c) => c.kind === 'marker');
+export interface SetupHold {
+  release(): Promise<void>;
+}
+
+/**
+ * A plan made before the box was set up (or, `firstSetup`, a wizard opened on a box not set up,
+ * whose plan made again since may take the box as set up), on a box set up since: its marker there now.
+ */
+async function setUpMeanwhile(plan: SetupPlan, firstSetup: boolean): Promise<boolean> {
+  const marker = pendingChanges(plan).find((c) => c.kind === 'marker');
+  if (!firstSetup && marker?.action !== 'create') return false;
+  return Boolean(await lstat(layout(plan.root).setupMarker).catch(() => false));
+}
+
+/**
+ * Takes the box for `plan`'s setup; refused while another setup holds it, or once it was set up
+ * meanwhile. `firstSetup`: the wizard began on a box not set up (the console's first-boot wizard),
+ * which never applies once the box is set up, whatever its plan says by then.
+ */
+export async function holdSetup(plan: SetupPlan, opts: { firstSetup?: boolean } = {}): Promise<SetupHold> {
+  const unlock = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');
+  let held = true;
+  const release = async () => {
+    if (!held) return;
+    held = false;
+    await unlock();
+  };
   // The wizard runs on two consoles at once; the one left open is stopped a few seconds after the
   // other finished. A plan made before the box was set up must not undo, in that window, what was
   // just set up (host name, admin, keys): judged under the lock, before anything is written.
-  if (marker?.action === 'create' && (await lstat(path.join(plan.root, marker.target)).catch(() => false))) {
+  if (await setUpMeanwhile(plan, opts.firstSetup ?? false)) {
     await release();
     throw new ConflictError(
       'This box was set up meanwhile (from another console); this setup was not applied',
@@ -119,6 +144,27 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       'Nothing was written. To change the box now, log in as its admin and use `blueprint apply`.',
     );
   }
+  return { release };
+}
+
+/**
+ * Makes the root match the plan. Each file is replaced atomically and the setup marker is written
+ * last, so an interrupted apply leaves no half-written file and the next run finishes the job.
+ * A plan with nothing pending writes nothing. With `hold` (holdSetup's, for this plan) the box
+ * is already held: it is used, and released at the end, whatever the outcome.
+ */
+export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  if (plan.blocked.length) {
+    await opts.hold?.release();
+    throw new BlueprintError(`Cannot apply: ${plan.blocked.join('; ')}`, 'blocked', 'Nothing was written.');
+  }
+  const todo = pendingChanges(plan);
+  if (!todo.length) {
+    await opts.hold?.release();
+    return { changed: [], commands: [] };
+  }
+  const { release } = opts.hold ?? (await holdSetup(plan));
+  const marker = todo.find((c) => c.kind === 'marker');
   const check = () => {
     if (opts.signal?.aborted)
       throw new InterruptedError(

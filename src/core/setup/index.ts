@@ -12,7 +12,14 @@ import {
   specSchema,
 } from './schema.js';
 
-export { type ApplyOptions, type ApplyResult, applyPlan, systemRunner } from './apply.js';
+export {
+  type ApplyOptions,
+  type ApplyResult,
+  applyPlan,
+  holdSetup,
+  type SetupHold,
+  systemRunner,
+} from './apply.js';
 export {
   describeKey,
   type KeyInfo,

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Draft, SetupPlan, WizardEnv } from '../../app/index.js';
+import type { Draft, SetupHold, SetupPlan, WizardEnv } from '../../app/index.js';
 import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
 import { escapeLine } from '../../present/escape.js';
 import { byWizardStep, formatChange, setupNextSteps } from '../../present/setup.js';
@@ -164,10 +164,28 @@ export function Setup(props: ScreenProps) {
     { isActive: phase.kind === 'step' || phase.kind === 'summary' },
   );
 
+  // The box held from the encryption to the apply (sources.holdSetup), so that no other console's
+  // setup lands on this one's encryption while its recovery key is read (QA18).
+  const hold = useRef<SetupHold | undefined>(undefined);
+  useEffect(() => () => void hold.current?.release(), []);
+  // Refused because the box was set up meanwhile (from the other console): the wizard ends with
+  // that refusal's exit code, never applying, and never back at a step to answer it again.
+  const lost = useRef<number | undefined>(undefined);
+  const noteLost = useCallback((err: unknown): never => {
+    const e = err as { code?: string; exitCode?: number };
+    if (e.code === 'set-up-meanwhile') lost.current = e.exitCode ?? 5;
+    throw err;
+  }, []);
   const run = useCallback(
     async (progress: (l: string) => void) => {
       if (phase.kind !== 'apply') return;
-      const r = await sources.applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal);
+      // Without encryption the box is taken here: a wizard begun on a box not set up never applies
+      // once it is, even with a plan made again since (which takes the box as set up).
+      const held = hold.current ?? (await sources.holdSetup?.(phase.plan, !wasDone).catch(noteLost));
+      hold.current = undefined;
+      const r = await sources
+        .applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal, held)
+        .catch(noteLost);
       progress(`${r.changed.length} change(s) written under ${phase.plan.root}.`);
       const addresses = draft?.ssh
         ? await (sources.addresses?.() ?? Promise.resolve([])).catch(() => [])
@@ -179,7 +197,7 @@ export function Setup(props: ScreenProps) {
         ))
           progress(l);
     },
-    [phase, sources, props.signal, draft],
+    [phase, sources, props.signal, draft, wasDone, noteLost],
   );
   const recovery = useRef<string | undefined>(undefined);
   const encryptFailed = useRef(false);
@@ -193,18 +211,26 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'encrypt' || !choice || !sources.encrypt) return;
       progress(`Encrypting the data partition (${choice.mode === 'tpm' ? 'TPM' : 'passphrase'})...`);
       encryptFailed.current = true; // until it returns: a failure must not go on to apply
-      const o = await sources.encrypt(choice);
+      // The box is taken first, the marker judged: another console setting it up, or done with it,
+      // is said before anything is encrypted.
+      if (sources.holdSetup && !hold.current)
+        hold.current = await sources.holdSetup(phase.plan, !wasDone).catch(noteLost);
+      const o = await sources.encrypt(choice).catch(async (err: unknown) => {
+        await hold.current?.release();
+        hold.current = undefined;
+        throw err;
+      });
       encryptFailed.current = false;
       recovery.current = o.recoveryKey;
       progress(
         o.alreadyEncrypted ? 'The data partition was encrypted already.' : 'Data partition encrypted.',
       );
     },
-    [phase, sources, draft],
+    [phase, sources, draft, wasDone, noteLost],
   );
   // Applied: the standalone wizard quits; the console's Setup screen leaves for the Dashboard, which
   // shows the box as set up now (back at step 1 it looked as if nothing had been written).
-  const finish = () => (props.onDone ? props.onDone() : props.onLeave());
+  const finish = () => (props.onDone ? props.onDone(lost.current) : props.onLeave());
 
   if (!draft || !env) return <Text>Reading the host...</Text>;
   if (phase.kind === 'recovery')
@@ -213,9 +239,12 @@ export function Setup(props: ScreenProps) {
         recoveryKey={phase.key}
         width={props.width}
         onAck={() => {
-          // Stopped (Ctrl-C) since the encryption began: nothing of setup is applied.
-          if (props.signal.aborted) setBusy(false);
-          else setPhase({ kind: 'apply', plan: phase.plan });
+          // Stopped (Ctrl-C) since the encryption began: nothing of setup is applied; the box is let go.
+          if (props.signal.aborted) {
+            const held = hold.current;
+            hold.current = undefined;
+            void (held?.release() ?? Promise.resolve()).finally(() => setBusy(false));
+          } else setPhase({ kind: 'apply', plan: phase.plan });
         }}
       />
     );
@@ -231,8 +260,10 @@ export function Setup(props: ScreenProps) {
         onClose={() => {
           const key = recovery.current;
           recovery.current = undefined;
+          // Set up meanwhile from the other console: this wizard ends, its setup not applied.
+          if (lost.current !== undefined) finish();
           // Failed: back to the last step shown; nothing of setup was written yet.
-          if (encryptFailed.current) goTo(nextStep(STEPS.length, draft, env, -1), draft);
+          else if (encryptFailed.current) goTo(nextStep(STEPS.length, draft, env, -1), draft);
           else if (key) setPhase({ kind: 'recovery', key, plan });
           else setPhase({ kind: 'apply', plan });
         }}
