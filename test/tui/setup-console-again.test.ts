@@ -9,7 +9,7 @@
  * temp root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { rootsPerTest } from '../helpers/roots.js';
@@ -79,3 +79,29 @@ it('a console that reads nothing ends it at once: the wizard ran once, no loop',
   expect(r.status).not.toBe(0); // the wizard's refusal (no terminal), passed on
   expect(r.stdout.split(AGAIN).length - 1).toBe(1);
 });
+
+it.each([
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)(
+  '%s to the unit (its stop, a hangup) ends the script by that signal, not at the prompt',
+  async (signal, status) => {
+    requireExe();
+    // Its own session, as under systemd: the signal goes to the script and the wizard together. Its
+    // status goes to a file (the killed wizard's last frame may hide what is echoed after it).
+    const file = script();
+    const out = path.join(t.work, 'status');
+    const p = new Pane(['sh', '-c', `setsid -w sh ${file}; echo "$?" > ${out}`], {
+      width: 80,
+      height: 24,
+      env: { TERM: 'vt220' },
+    });
+    panes.push(p);
+    await p.waitFor('Step 1 of');
+    const pid = execFileSync('pgrep', ['-f', `^sh ${file}$`], { encoding: 'utf8' }).trim();
+    process.kill(-Number(pid), signal);
+    for (let i = 0; i < 400 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(readFileSync(out, 'utf8').trim()).toBe(String(status));
+    expect(p.screen()).not.toContain(AGAIN);
+  },
+);
