@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
+import type { Engine } from '../../modules/llm/server/engine.js';
 import { ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
@@ -20,17 +21,21 @@ let loads = 0;
 /** While set, tiny-q8's load waits for it (the test opens it). */
 let gate: Promise<void> | undefined;
 let loadBegun: (() => void) | undefined;
+/** The engines tiny-q8's loads made. */
+const made: Engine[] = [];
 
 const pool = new ModelPool(
   [
     { id: 'tiny-llama', load: () => loadTinyLlama({ name: 'tiny-llama' }) },
     {
       id: 'tiny-q8',
-      load: async () => {
+      load: async (signal) => {
         loads += 1;
         loadBegun?.();
         await gate;
-        return loadTinyLlama({ name: 'tiny-q8', modelPath: Q8 });
+        const engine = await loadTinyLlama({ name: 'tiny-q8', modelPath: Q8, loadSignal: signal });
+        made.push(engine);
+        return engine;
       },
     },
   ],
@@ -196,6 +201,33 @@ describe('llm model pool: a stream, a client gone', () => {
     const r = await ollama.chat(ask('5m'));
     expect(r.load_duration).toBe(0);
     expect(loads).toBe(before + 1);
+  }, 60_000);
+});
+
+describe('llm model pool: the service stops during a load', () => {
+  it('the load is aborted (node-llama-cpp loadSignal), its request a 503, nothing left loaded, none after', async () => {
+    await ollama.chat(ask(0));
+    await pool.sweep();
+    expect(await expiry()).toBeUndefined();
+    const engines = made.length;
+    let open: () => void = () => undefined;
+    gate = new Promise((r) => {
+      open = r;
+    });
+    const begun = new Promise<void>((r) => {
+      loadBegun = r;
+    });
+    const asked = ollama.chat(ask('5m')).catch((x: unknown) => x as { status_code: number; error: string });
+    await begun;
+    // The stop (main.ts: SIGTERM, then the drain, then dispose) while tiny-q8 is loading.
+    const stopped = pool.dispose();
+    open();
+    gate = undefined;
+    await stopped;
+    expect(await asked).toMatchObject({ status_code: 503, error: expect.stringMatching(/stopping/) });
+    expect(made.length).toBe(engines); // llama.cpp's load was stopped: no engine made
+    expect(pool.loaded()).toEqual([]);
+    await expect(pool.acquire('tiny-q8', 1000)).rejects.toMatchObject({ status: 503 });
   }, 60_000);
 });
 

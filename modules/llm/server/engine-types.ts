@@ -27,6 +27,8 @@ export interface EngineOptions {
   gpuLayers?: number | 'auto' | 'max';
   /** Test hook: F32 KV cache, so logits can be compared with a float64 reference. */
   exactKvCache?: boolean;
+  /** Aborts the model's load (the service stopping: model-pool.ts dispose). */
+  loadSignal?: AbortSignal;
 }
 
 export interface EngineInfo {

@@ -180,6 +180,7 @@ export class Engine {
       // The verified file is read once into memory rather than mapped: a file changed after the
       // check cannot change the weights under a running model.
       useMmap: false,
+      loadSignal: opts.loadSignal,
     });
     // A model whose context cannot be made is unloaded again: nothing half-loaded stays.
     const context = await makeContext(model, opts).catch(async (err: unknown) => {

@@ -175,12 +175,13 @@ async function main(): Promise<void> {
       return existsSync(file) ? readFile(file, 'utf8') : undefined;
     }),
   );
-  const loader = (m: ModelSource, i: number) => async () => {
+  const loader = (m: ModelSource, i: number) => async (signal: AbortSignal) => {
     return Engine.load(
       {
         modelPath: paths[i]!,
         name: m.id,
         chatTemplate: templates[i],
+        loadSignal: signal,
         device: backend.device,
         deviceReason: backend.deviceReason,
         contextSize,
@@ -266,6 +267,9 @@ async function main(): Promise<void> {
   log.startup(
     `limits: ${l.maxConnections} connections, ${l.maxQueued} queued (${l.maxQueuedPerConnection} per connection), ${l.maxBodyBytes} bytes a body, ${generationTimeoutS} s a generation`,
   );
+  // A stop does not wait for a model's load (minutes for a large one read whole): it is aborted
+  // at once, its requests answered 503; generations under way are drained as before.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => pool.stopLoading());
   drainOnSignals(kit, log, 7_000, async () => {
     log.flush();
     await unlink(socketPath).catch(() => undefined);

@@ -17,8 +17,11 @@ export const FOREVER = -1;
 
 export interface PoolModel {
   id: string;
-  /** Loads the model (Engine.load); none for an engine given loaded (never unloaded then). */
-  load?: () => Promise<Engine>;
+  /**
+   * Loads the model (Engine.load); none for an engine given loaded (never unloaded then). `signal`
+   * is aborted when the service stops (dispose): the load is to stop then.
+   */
+  load?: (signal: AbortSignal) => Promise<Engine>;
   /** Bytes it needs loaded (memory.ts modelNeeds, the runtime's share included). */
   needBytes?: number;
   /** What its GGUF's header says (gguf-header.ts), shown until it is loaded (then the engine's own). */
@@ -70,6 +73,8 @@ export class ModelPool {
   private readonly entries = new Map<string, Entry>();
   /** Disposals under way: their memory is not free yet. */
   private readonly unloading = new Set<Promise<void>>();
+  /** Aborted by dispose(): loads under way stop, and none starts. */
+  private readonly stopping = new AbortController();
   private readonly now: () => number;
   private readonly log: (key: string, line: string) => void;
   readonly defaultId: string;
@@ -234,14 +239,27 @@ export class ModelPool {
     const done = (async () => {
       await Promise.all([...evicted.map((x) => this.unload(x, `room for ${id}`)), ...this.unloading]);
       const t0 = this.now();
-      this.log(`load ${id}`, `loading model ${id}`);
+      const stop = this.stopping.signal;
       try {
-        const engine = await load();
+        if (stop.aborted) throw stoppingError();
+        this.log(`load ${id}`, `loading model ${id}`);
+        const engine = await load(stop).catch((err: unknown) => {
+          throw stop.aborted ? stoppingError() : err;
+        });
+        if (stop.aborted) {
+          // Loaded as the service stopped (a loader that did not heed the signal): not kept.
+          await engine.dispose().catch(() => undefined);
+          throw stoppingError();
+        }
         e.engine = engine;
         e.info = engine.info;
         this.log(`loaded ${id}`, `loaded model ${id} in ${this.now() - t0} ms`);
         return engine;
       } catch (err) {
+        if (err instanceof HttpError) {
+          this.log(`failed ${id}`, `model ${id} was not loaded: ${err.message}`);
+          throw err;
+        }
         this.log(`failed ${id}`, `model ${id} did not load: ${(err as Error).message}`);
         throw new HttpError(500, (err as Error).message);
       } finally {
@@ -289,11 +307,27 @@ export class ModelPool {
     return out;
   }
 
-  /** Unloads every model the pool loaded (the service's stop). */
+  /** Aborts the loads under way (their requests get a 503) and refuses any after: a stop's first step. */
+  stopLoading(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * The service's stop: loads under way are aborted (their requests get a 503) and waited for,
+   * then every model the pool loaded is unloaded; nothing loads after.
+   */
   async dispose(): Promise<void> {
+    this.stopLoading();
+    const loads = [...this.entries.values()].flatMap((e) => (e.loading ? [e.loading] : []));
+    await Promise.allSettled(loads);
     await Promise.all([...this.entries.values()].map((e) => this.unload(e, 'the service stops')));
   }
 }
+
+const stoppingError = () =>
+  new HttpError(503, 'the llm service is stopping: try again once it has started again', 'model', {
+    'retry-after': '5',
+  });
 
 /** `load` within `ms`, else a 503 saying the model is still loading (the load goes on). */
 async function bounded(load: Promise<Engine>, ms: number, id: string): Promise<void> {
