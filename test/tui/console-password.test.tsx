@@ -8,7 +8,15 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
 import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+import {
+  consoleSize,
+  expectFits,
+  frameWith,
+  renderApp,
+  sourcesFor,
+  type,
+  wizardToAdminKey,
+} from './helpers.js';
 
 const box = boxPerTest('tuiconsolepw');
 
@@ -45,6 +53,11 @@ it('asks the console password twice, unseen, refuses a mismatch, and writes only
   // The summary never shows the password.
   const summary = await frameWith(app, 'Apply these changes?');
   expect(summary).not.toContain('Correct-Horse-9');
+  // Its header says SSH is off and the console password set (the admin's way in), whole on the
+  // image's 80x24 console: not cut at the edge behind the key's fingerprint.
+  consoleSize(app, 80, 24);
+  const at80 = await frameWith(app, /^\s*SSH off, console password set\s*$/m);
+  expectFits([at80], 80, 24);
   await type(app, 'y');
   const done = await frameWith(app, 'Done.');
   expect(done.replace(/\s+/g, ' ')).toContain(

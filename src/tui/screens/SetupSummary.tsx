@@ -9,6 +9,7 @@ import { escapeLine } from '../../present/escape.js';
 import { formatChange } from '../../present/setup.js';
 import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
+import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 
 export function SetupSummary(props: { plan: SetupPlan; draft: Draft; width: number; height: number }) {
@@ -19,11 +20,18 @@ export function SetupSummary(props: { plan: SetupPlan; draft: Draft; width: numb
     ...blockedRows(plan.blocked, props.width),
     ...todo.flatMap((c) => wrapIndented(escapeLine(formatChange(c)), props.width).map((text) => ({ text }))),
   ];
-  const heading = draft.modules.length ? 3 : 2;
+  // With SSH off the console password is the admin's way in: said with it (QA18). One line where it
+  // fits; on the 80-column console the key's fingerprint leaves no room, so SSH gets its own line
+  // rather than being cut at the edge.
+  const admin = `Admin ${draft.admin}, key ${draft.keyFingerprint}`;
+  const ssh = draft.ssh ? 'SSH on' : `SSH off${draft.consolePasswordHash ? ', console password set' : ''}`;
+  const oneLine = textWidth(`${admin}; ${ssh}`) <= props.width;
+  const heading = (draft.modules.length ? 3 : 2) + (oneLine ? 0 : 1);
   return (
     <Box flexDirection="column">
       <Text bold={!plain} wrap="truncate">{`Summary: ${todo.length} change(s) under ${plan.root}`}</Text>
-      <Text wrap="truncate">{`Admin ${draft.admin}, key ${draft.keyFingerprint}; SSH ${draft.ssh ? 'on' : 'off'}`}</Text>
+      <Text wrap="truncate">{oneLine ? `${admin}; ${ssh}` : admin}</Text>
+      {oneLine ? null : <Text wrap="truncate">{ssh}</Text>}
       {draft.modules.length ? (
         <Text>{fitCell(`Modules: ${draft.modules.join(', ')}`, props.width)}</Text>
       ) : null}
