@@ -10,7 +10,7 @@ import { lstat, readFile, readlink } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { applyPlan, pendingChanges, planSetup, specSchema } from '../../src/core/setup/index.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from './helpers.js';
+import { consolePasswordHash, sshPublicKey } from './helpers.js';
 
 const box = boxPerTest('partial');
 const at = box.at;
@@ -85,5 +85,25 @@ describe('apply -f with users: and ssh: left out', () => {
     await expect(lstat(at(SUDOERS))).rejects.toThrow(/ENOENT/);
     await expect(lstat(at(SSH_ON))).rejects.toThrow(/ENOENT/);
     expect(await readFile(at('etc/nftables.conf'), 'utf8')).not.toMatch(/tcp dport \d+ ct state new/);
+  });
+});
+
+describe('SSH off at setup, turned on later (the wizard says the key serves then: WIZ2)', () => {
+  it("apply with ssh: on and users: left out lets the admin in with setup's key", async () => {
+    const key = sshPublicKey('ops@laptop');
+    const offAtSetup = specSchema.parse({
+      hostname: 'box-01',
+      users: [{ name: 'ops', keys: [key], passwordHash: consolePasswordHash() }],
+      ssh: { enabled: false },
+    });
+    await applyPlan(await planSetup(box.root, offAtSetup, []));
+    await expect(lstat(at(SSH_ON))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(at('home/ops/.ssh/authorized_keys'), 'utf8')).toContain(key.split(' ')[1]);
+    const plan = await planOf({ hostname: 'box-01', ssh: { enabled: true } });
+    expect(plan.blocked).toEqual([]);
+    await applyPlan(plan);
+    expect(await readlink(at(SSH_ON))).toBe('/lib/systemd/system/ssh.service');
+    expect(await readFile(at(DROP_IN), 'utf8')).toContain('\nAllowUsers ops\n');
+    expect(await readFile(at('home/ops/.ssh/authorized_keys'), 'utf8')).toContain(key.split(' ')[1]);
   });
 });

@@ -23,6 +23,10 @@ const box = boxPerTest('tuiconsolepw');
 it('asks the console password twice, unseen, refuses a mismatch, and writes only its hash', async () => {
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
   await wizardToAdminKey(app, 'box-pw');
+  // The key is asked before SSH is: the step says why it is worth giving with SSH off too (WIZ2).
+  const keyStep = (await frameWith(app, 'SSH public key')).replace(/\s+/g, ' ');
+  expect(keyStep).toContain('Kept whether or not SSH listens (next step, off by default)');
+  expect(keyStep).toContain('`blueprint apply` turns SSH on');
   await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
   await frameWith(app, 'Let SSH listen?');
   await type(app, 'n');

@@ -154,6 +154,12 @@ export const STEPS: Step[] = [
     title: 'Admin SSH key',
     kind: 'text',
     prompt: (d) => `Paste ${d.admin}'s SSH public key, or type the path of a .pub file (e.g. on a USB stick)`,
+    // Asked before SSH is, and needed with SSH off too: every account has a key (password logins
+    // stay off for SSH), and it is the way in once `blueprint apply` turns SSH on (WIZ2).
+    notes: (d) => [
+      'Kept whether or not SSH listens (next step, off by default): the key is',
+      `how ${d.admin || 'the admin'} logs in over SSH, now or once \`blueprint apply\` turns SSH on.`,
+    ],
     initial: (d) => d.key,
     async accept(v, d, env) {
       let text = v.trim();
