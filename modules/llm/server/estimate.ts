@@ -12,7 +12,7 @@
  * cannot size). The runtime's share (RUNTIME_BYTES) is added to either.
  */
 import { open, stat } from 'node:fs/promises';
-import { GgmlType, GgufInsights, readGgufFileInfo } from 'node-llama-cpp';
+import { GgmlType, GgufInsights, type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import { modelNeeds, type Needs, RUNTIME_BYTES, shapeFromMetadata } from './memory.ts'; // .ts: package.ts runs under node itself
 
 export interface EstimateOptions {
@@ -22,6 +22,8 @@ export interface EstimateOptions {
   parallel: number;
   /** LLM_KV_CACHE=f32 (engine-load.ts makeContext): an F32 KV cache instead of F16. */
   exactKvCache?: boolean;
+  /** The service's llama binding, to size with; none (package.ts): node-llama-cpp's CPU-only one. */
+  llama?: Llama;
 }
 
 export interface Estimate extends Needs {
@@ -74,7 +76,7 @@ export async function estimateNeeds(path: string, o: EstimateOptions): Promise<E
   if (!why) {
     try {
       const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
-      const insights = await GgufInsights.from(info);
+      const insights = await GgufInsights.from(info, o.llama);
       const trained = insights.trainContextSize ?? o.context;
       const context = Math.min(o.context, trained);
       const kvType = o.exactKvCache ? GgmlType.F32 : GgmlType.F16;

@@ -5,7 +5,7 @@
  * parameter count); past it, the count is left out.
  */
 import { stat } from 'node:fs/promises';
-import { GgufInsights, readGgufFileInfo } from 'node-llama-cpp';
+import { GgufInsights, type Llama, readGgufFileInfo } from 'node-llama-cpp';
 import type { EngineInfo } from './engine-types.js';
 import { tensorTableRefused } from './estimate.js';
 import { GGML_TYPES } from './gguf-types.js';
@@ -19,7 +19,7 @@ export type ModelHeader = Partial<EngineInfo> & { template?: string };
  */
 export async function readHeader(
   modelPath: string,
-  o: { contextSize: number; chatTemplate?: string },
+  o: { contextSize: number; chatTemplate?: string; llama?: Llama },
 ): Promise<ModelHeader> {
   const tensors = !(await tensorTableRefused(modelPath));
   const gguf = await readGgufFileInfo(modelPath, { readTensorInfo: tensors, logWarnings: false });
@@ -30,7 +30,7 @@ export async function readHeader(
   const ftype = general?.file_type;
   const own = (meta.tokenizer as { chat_template?: unknown } | undefined)?.chat_template;
   let parameters: number | undefined;
-  if (tensors) parameters = (await GgufInsights.from(gguf)).totalParameters;
+  if (tensors) parameters = (await GgufInsights.from(gguf, o.llama)).totalParameters;
   return {
     architecture: arch ?? 'unknown',
     quantisation: ftype === undefined ? 'unknown' : (GGML_TYPES[ftype] ?? `type ${ftype}`),

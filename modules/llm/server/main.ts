@@ -136,11 +136,6 @@ async function main(): Promise<void> {
   );
   const contextSize = intFromEnv('LLM_CONTEXT', 4096);
   const parallel = intFromEnv('LLM_PARALLEL', 1);
-  const { each: needBytes, ...memory } = await checkMemory(models, paths, {
-    context: contextSize,
-    parallel,
-    exactKvCache: env.LLM_KV_CACHE === 'f32',
-  });
   const startupLog = (line: string) => log.startup(line);
   // What the container was given (GPU nodes, driver library) and what the image holds (cuda.json
   // next to dist/, written by package.ts --cuda only): device.ts.
@@ -153,6 +148,14 @@ async function main(): Promise<void> {
     );
   const backend = await Engine.backend({ device: choice.device, deviceReason: choice.reason }, startupLog, {
     missing: build ? () => missingLibraries(build) : undefined,
+  });
+  // Estimated with this llama (node-llama-cpp's insights would otherwise load a second, CPU-only
+  // binding into the process beside a CUDA one).
+  const { each: needBytes, ...memory } = await checkMemory(models, paths, {
+    context: contextSize,
+    parallel,
+    exactKvCache: env.LLM_KV_CACHE === 'f32',
+    llama: backend.llama,
   });
   // LLM_GPU_LAYERS: auto (as many as fit in the GPU's memory), max, or a number.
   const layers = env.LLM_GPU_LAYERS;
@@ -203,7 +206,11 @@ async function main(): Promise<void> {
         id: m.id,
         load: loader(m, i),
         needBytes: needBytes[i],
-        header: await readHeader(paths[i]!, { contextSize, chatTemplate: templates[i] }),
+        header: await readHeader(paths[i]!, {
+          contextSize,
+          chatTemplate: templates[i],
+          llama: backend.llama,
+        }),
       })),
     ),
     {
