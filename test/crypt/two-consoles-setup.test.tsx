@@ -86,6 +86,10 @@ it.skipIf(!canLoop)(
     await type(serial, 'y');
     const refused = await frameWith(serial, /Another setup is running/, 600);
     expect(refused).not.toContain('Applying setup');
+    // What the person at this console can do (no shell here: not "remove the lock file").
+    const said = refused.replace(/\s+/g, ' ');
+    expect(said).toContain('Nothing was written or encrypted here');
+    expect(said).not.toContain('remove');
     expect(existsSync(path.join(t.root, 'etc/hostname'))).toBe(false);
     expect(existsSync(path.join(t.root, 'var/lib/blueprint/setup-done'))).toBe(false);
     await type(serial, ENTER);

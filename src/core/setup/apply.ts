@@ -126,7 +126,19 @@ async function setUpMeanwhile(plan: SetupPlan, firstSetup: boolean): Promise<boo
  * which never applies once the box is set up, whatever its plan says by then.
  */
 export async function holdSetup(plan: SetupPlan, opts: { firstSetup?: boolean } = {}): Promise<SetupHold> {
-  const unlock = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup');
+  const unlock = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup').catch(
+    (err: unknown) => {
+      // Said to a console with no shell too (the other wizard holding the box while its recovery
+      // key is read): what to do there, not "remove the lock file" (a dead holder's is taken over).
+      if (err instanceof ConflictError && err.code === 'locked')
+        throw new ConflictError(
+          err.message,
+          'locked',
+          'Nothing was written or encrypted here. Another setup (the other console, or a command) holds the box until it is applied or stopped; then try again: a box it set up meanwhile refuses this setup.',
+        );
+      throw err;
+    },
+  );
   let held = true;
   const release = async () => {
     if (!held) return;
