@@ -15,6 +15,7 @@ import { type GraphIndex, newGraph } from './graph.js';
 import { GraphQueue } from './graph-queue.js';
 import { compareIds, type PointId, pointKey } from './ids.js';
 import { andThen, SORT_RUN, sliced, sortWork } from './slices.js';
+import { postingsParams } from './text-postings.js';
 import { asQuery, scoreAt } from './vector-math.js';
 
 export type { CollectionConfig, Distance, Hit, Owner, Point } from './collection-types.js';
@@ -241,9 +242,9 @@ export class Collection {
     this.payloads[label] = payload;
   }
 
-  /** Builds the value index of a field from the payloads there now (PUT /index, load, restore). */
+  /** Builds the value index of a field (a text one's postings too) from the payloads there now (PUT /index, load, restore). */
   createFieldIndex(field: string): void {
-    this.fieldIndexes.create(field);
+    this.fieldIndexes.create(field, postingsParams(this.payloadSchema[field]));
     for (const label of this.byKey.values()) this.fieldIndexes.update(label, this.payloads[label], 1, field);
   }
 

@@ -1,11 +1,22 @@
 /**
  * The payload indexes of a collection: field → scalar value at that path → the labels whose payload
  * has it (all scalar types, whatever the schema says, so that a lookup finds exactly what a scan
- * would). Derived state, kept by Collection.setPayload and rebuilt from the schema at load.
+ * would); a `text` index also has its inverted index (text-postings.ts: token → values). Derived
+ * state, kept by Collection.setPayload and rebuilt from the schema at load.
  */
 import { type Deadline, EVERY } from './deadline.js';
 import { type Filter, type Hint, type Payload, valuesAt } from './filter.js';
 import { sliced, type Work } from './slices.js';
+import { KNOWN_MAX } from './text-index.js';
+import type { TextParams } from './text-params.js';
+import { TextPostings } from './text-postings.js';
+
+/** What saved() keeps of a field's index to put back. */
+export interface SavedIndex {
+  map: Map<unknown, Set<number>>;
+  count: number;
+  text: TextPostings | undefined;
+}
 
 export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   /**
@@ -14,52 +25,80 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
    * by reading every payload once per index: 1.1 s for 100 indexes on 40k points, /health waiting.
    */
   private readonly counts = new Map<string, number>();
+  /** The inverted index of each `text` index (text-postings.ts). */
+  private readonly texts = new Map<string, TextPostings>();
 
   /** The number of points with a value at an indexed field. */
   count(field: string): number {
     return this.counts.get(field) ?? 0;
   }
 
-  /** A new, empty index of `field` (update() with `field` then fills it). */
-  create(field: string): void {
+  /** A new, empty index of `field`, with postings for a text index's `text` (update() fills it). */
+  create(field: string, text?: TextParams): void {
+    this.delete(field);
     this.set(field, new Map());
     this.counts.set(field, 0);
+    if (text) this.texts.set(field, new TextPostings(text));
   }
 
-  /** A field's index and count as they are (undo.ts keeps them to put back). */
-  saved(field: string): { map: Map<unknown, Set<number>>; count: number } | undefined {
+  /** The inverted index of a text index's field (none for other fields). */
+  postings(field: string): TextPostings | undefined {
+    return this.texts.get(field);
+  }
+
+  /** A field's index, count and postings as they are (undo.ts keeps them to put back). */
+  saved(field: string): SavedIndex | undefined {
     const map = this.get(field);
-    return map && { map, count: this.count(field) };
+    return map && { map, count: this.count(field), text: this.texts.get(field) };
   }
 
   /** Puts back what saved() returned (undefined: no index of the field). */
-  restore(field: string, s: { map: Map<unknown, Set<number>>; count: number } | undefined): void {
+  restore(field: string, s: SavedIndex | undefined): void {
     this.delete(field);
     if (!s) return;
     this.set(field, s.map);
     this.counts.set(field, s.count);
+    if (s.text) this.texts.set(field, s.text);
   }
 
   override delete(field: string): boolean {
     this.counts.delete(field);
+    this.texts.delete(field);
     return super.delete(field);
   }
 
   /** Adds (1) or removes (-1) a label's payload values, in every index or only `field`'s. */
   update(label: number, p: Payload | undefined, sign: 1 | -1, field?: string): void {
     if (!p) return;
-    // Every field's values read before any index changes: one that throws changes nothing.
-    const all: [string, Map<unknown, Set<number>>, unknown[]][] = [];
-    for (const [f, idx] of this) if (field === undefined || f === field) all.push([f, idx, valuesAt(p, f)]);
-    for (const [f, idx, values] of all) {
+    // Every field's values read, and a text index's new values tokenized, before any index
+    // changes: one that throws changes nothing.
+    const all: [string, Map<unknown, Set<number>>, unknown[], Map<string, string[]> | undefined][] = [];
+    for (const [f, idx] of this) {
+      if (field !== undefined && f !== field) continue;
+      const values = valuesAt(p, f);
+      const text = sign > 0 ? this.texts.get(f) : undefined;
+      const keys = text && new Map<string, string[]>();
+      if (text && keys)
+        for (const v of values)
+          if (typeof v === 'string' && !idx.has(v) && !keys.has(v)) keys.set(v, text.keys(v));
+      all.push([f, idx, values, keys]);
+    }
+    for (const [f, idx, values, keys] of all) {
       if (values.length > 0) this.counts.set(f, (this.counts.get(f) ?? 0) + sign);
+      const text = this.texts.get(f);
       for (const v of values) {
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
         const set = idx.get(v);
         if (sign > 0) {
           if (set) set.add(label);
-          else idx.set(v, new Set([label]));
-        } else if (set?.delete(label) && set.size === 0) idx.delete(v);
+          else {
+            idx.set(v, new Set([label]));
+            if (typeof v === 'string') text?.add(v, keys!.get(v)!);
+          }
+        } else if (set?.delete(label) && set.size === 0) {
+          idx.delete(v);
+          if (typeof v === 'string') text?.remove(v);
+        }
       }
     }
   }
@@ -84,6 +123,23 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
       const idx = this.get(h.key);
       if (!idx) continue; // dropped while this paused: fewer sets to intersect, still a superset
       const set = new Set<number>();
+      const text = this.texts.get(h.key);
+      if (h.text && text?.params === h.text.params) {
+        // The postings' values (text-postings.ts); a superset's each tested, and what is known
+        // told to the condition, so that the filter applied afterwards tokenizes none again.
+        const found = yield* text.lookup(h.text);
+        for (const value of found.values) {
+          if ((++n & EVERY) === 0) yield;
+          if (!found.exact && !h.test(value)) continue;
+          if (found.exact && h.text.known.size < KNOWN_MAX) h.text.known.set(value, true);
+          for (const l of idx.get(value) ?? []) {
+            if ((++n & EVERY) === 0) yield;
+            set.add(l);
+          }
+        }
+        sets.push(set);
+        continue;
+      }
       for (const [value, labels] of idx) {
         if ((++n & EVERY) === 0) yield;
         if (!h.test(value)) continue;

@@ -5,7 +5,7 @@
 import { HttpError } from '../../kit/server/index.js';
 import { type PointId, parsePointId, pointKey } from './ids.js';
 import { cachedPath, EVERY } from './json-path.js';
-import { anyMatcher, phraseMatcher, type TextParams, textMatcher } from './text-index.js';
+import { anyMatcher, phraseMatcher, type TextParams, type TextQuery, textMatcher } from './text-index.js';
 
 export type Payload = Record<string, unknown>;
 export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
@@ -17,6 +17,8 @@ export type Predicate = (id: PointId, payload: Payload | undefined) => boolean;
 export interface Hint {
   key: string;
   test(value: unknown): boolean;
+  /** A text condition: a text index's postings give its candidates (text-postings.ts). */
+  text?: TextQuery;
 }
 export type Filter = Predicate & { hints?: Hint[] };
 /** What a filter reads of its collection: the text index of a key, if any (text-index.ts). */
@@ -71,8 +73,13 @@ export function valuesAt(payload: Payload | undefined, key: string, flat = true)
 interface ValuesTest {
   all: (vals: unknown[]) => boolean;
   one?: (v: unknown) => boolean;
+  text?: TextQuery;
 }
-const some = (one: (v: unknown) => boolean): ValuesTest => ({ all: (vals) => vals.some(one), one });
+const some = (one: ((v: unknown) => boolean) & { query?: TextQuery }): ValuesTest => ({
+  all: (vals) => vals.some(one),
+  one,
+  text: one.query,
+});
 
 function parseMatch(key: string, m: unknown, ctx: FilterContext): ValuesTest {
   if (!isObject(m)) throw bad(`match of "${key}" must be an object`);
@@ -253,7 +260,7 @@ function parseCondition(c: unknown, depth: number, seen: Seen, ctx: FilterContex
     return tests.some((t) => t.all(vals));
   };
   const one = tests.length === 1 ? tests[0]!.one : undefined;
-  pred.hints = one ? [{ key, test: one }] : [];
+  pred.hints = one ? [{ key, test: one, text: tests[0]!.text }] : [];
   return pred;
 }
 

@@ -78,7 +78,7 @@ function token(p: TextParams, w: string, checkMax: boolean): string | undefined 
  * longer); they are not built (n²/2 characters for a word of n): each word stands for them, cut to
  * max_token_len (test/security/vectors-text-prefix-bounds.test.ts).
  */
-function docTokens(p: TextParams, text: string): string[] {
+export function docTokens(p: TextParams, text: string): string[] {
   const out: string[] = [];
   if (p.tokenizer === 'prefix' && (p.min ?? 1) > (p.max ?? Number.POSITIVE_INFINITY)) return out; // none
   for (const w of words(p, text)) {
@@ -117,45 +117,88 @@ function lowerBound(sorted: string[], q: string): number {
 }
 
 /**
+ * Stored values tokenized to answer queries (not to index them), since start: tests read it to see
+ * that a query tokenizes its candidates only, not every value (text-inverted-index.test.ts).
+ */
+export const textWork = { values: 0 };
+
+/** A stored value's tokens, for a query's test of it. */
+function valueTokens(p: TextParams, v: string): string[] {
+  textWork.values++;
+  return docTokens(p, v);
+}
+
+/**
+ * A text condition as the inverted index reads it (text-postings.ts): its kind, its tokens (none:
+ * it matches nothing) and the index's parameters that made them; `known` holds the values whose
+ * answer is known (the index's candidates, and each value tested), so that a query tests each
+ * distinct value once at most.
+ */
+export interface TextQuery {
+  kind: 'all' | 'any' | 'phrase';
+  tokens: string[];
+  params: TextParams;
+  known: Map<string, boolean>;
+}
+export type TextTest = ((v: unknown) => boolean) & { query: TextQuery };
+
+/** Answers remembered per query up to this many distinct values (a scan of more tests them again). */
+export const KNOWN_MAX = 100_000;
+
+function textTest(
+  params: TextParams,
+  kind: TextQuery['kind'],
+  tokens: string[],
+  test: (v: string) => boolean,
+): TextTest {
+  const known = new Map<string, boolean>();
+  const query: TextQuery = { kind, tokens, params, known };
+  const fn = (v: unknown) => {
+    if (typeof v !== 'string' || tokens.length === 0) return false;
+    let yes = known.get(v);
+    if (yes === undefined) {
+      yes = test(v);
+      if (known.size < KNOWN_MAX) known.set(v, yes);
+    }
+    return yes;
+  };
+  return Object.assign(fn, { query });
+}
+
+/**
  * Whether a stored value has every token of the query (none: no match). A `prefix` query token is
  * one of a value's when it begins one of its words (both cut to max_token_len, not shorter than
  * min_token_len): Qdrant's PrefixTokenizer's n-grams, without building them.
  */
-export function textMatcher(p: TextParams, query: string): (v: unknown) => boolean {
+export function textMatcher(p: TextParams, query: string): TextTest {
   const want = queryTokens(p, query);
-  if (want.length === 0) return () => false;
   if (p.tokenizer !== 'prefix')
-    return (v) => {
-      if (typeof v !== 'string') return false;
-      const have = new Set(docTokens(p, v));
+    return textTest(p, 'all', want, (v) => {
+      const have = new Set(valueTokens(p, v));
       return want.every((t) => have.has(t));
-    };
-  return (v) => {
-    if (typeof v !== 'string') return false;
+    });
+  return textTest(p, 'all', want, (v) => {
     // Sorted, the words a token begins come first at or after it.
-    const sorted = [...new Set(docTokens(p, v))].sort();
+    const sorted = [...new Set(valueTokens(p, v))].sort();
     return want.every((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
-  };
+  });
 }
 
 /**
  * `match.text_any`: whether a stored value has some token of the query (none: no match). Qdrant's
  * AnyTokens (full_text_index_read.rs parse_text_any_query): the query's tokens as for `text`.
  */
-export function anyMatcher(p: TextParams, query: string): (v: unknown) => boolean {
+export function anyMatcher(p: TextParams, query: string): TextTest {
   const want = queryTokens(p, query);
-  if (want.length === 0) return () => false;
   if (p.tokenizer !== 'prefix')
-    return (v) => {
-      if (typeof v !== 'string') return false;
-      const have = new Set(docTokens(p, v));
+    return textTest(p, 'any', want, (v) => {
+      const have = new Set(valueTokens(p, v));
       return want.some((t) => have.has(t));
-    };
-  return (v) => {
-    if (typeof v !== 'string') return false;
-    const sorted = [...new Set(docTokens(p, v))].sort();
+    });
+  return textTest(p, 'any', want, (v) => {
+    const sorted = [...new Set(valueTokens(p, v))].sort();
     return want.some((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
-  };
+  });
 }
 
 /**
@@ -191,10 +234,9 @@ function occurs(pat: string[], doc: string[], lastBegins: boolean): boolean {
  * stop words dropped) in the same order, one after another. None, or an index without
  * phrase_matching (Qdrant keeps no positions then): no match.
  */
-export function phraseMatcher(p: TextParams, phrase: string): (v: unknown) => boolean {
+export function phraseMatcher(p: TextParams, phrase: string): TextTest {
   const pat = p.phrase ? docTokens(p, phrase) : [];
-  if (pat.length === 0) return () => false;
-  return (v) => typeof v === 'string' && occurs(pat, docTokens(p, v), p.tokenizer === 'prefix');
+  return textTest(p, 'phrase', pat, (v) => occurs(pat, valueTokens(p, v), p.tokenizer === 'prefix'));
 }
 
 /** A collection's text indexes, for its filters (filter.ts FilterContext). */

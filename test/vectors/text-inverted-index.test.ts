@@ -1,0 +1,313 @@
+/**
+ * A `text` payload index is an inverted index (token → the field's distinct values holding it), as
+ * Qdrant's full-text index is: a match.text / text_any / phrase filter takes its candidates from the
+ * postings, instead of tokenizing every stored value per query. The full scan (the filter applied
+ * to every point) is the reference: random documents, random index parameters and random queries,
+ * through upserts, deletes, payload changes and a restart, must give the same answers either way.
+ * In process on the real store (write-ahead log, checkpoint).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { KitLog } from '../../modules/kit/server/index.js';
+import type { Collection } from '../../modules/vectors/server/collection.js';
+import { parseFilter } from '../../modules/vectors/server/filter.js';
+import { Store } from '../../modules/vectors/server/store.js';
+import { filterContext, textWork } from '../../modules/vectors/server/text-index.js';
+import { textParams } from '../../modules/vectors/server/text-params.js';
+import { TextPostings } from '../../modules/vectors/server/text-postings.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+const quiet = Object.assign(() => undefined, {
+  startup: () => undefined,
+  event: () => undefined,
+  flush: () => undefined,
+}) as unknown as KitLog;
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+const config = { size: 4, distance: 'Cosine' as const, m: 16, efConstruct: 64, fullScanThreshold: 20 };
+
+/** Words with capitals, accents, stop words, stems and shared prefixes. */
+const VOCAB = [
+  'the',
+  'a',
+  'of',
+  'and',
+  'is',
+  'running',
+  'runs',
+  'run',
+  'runner',
+  'Running',
+  'RUN',
+  'café',
+  'Cafe',
+  'caféine',
+  'naïve',
+  'naive',
+  'Größe',
+  'grosse',
+  'embed',
+  'embedding',
+  'embeddings',
+  'Embedded',
+  'vector',
+  'vectors',
+  'vectorial',
+  'x',
+  'xy',
+  'xyz',
+  '42',
+  'a42',
+  'über',
+  'uber',
+  'mañana',
+  'manana',
+  'dog',
+  'dogs',
+  'Dog',
+  'fox',
+  'foxes',
+  'quick',
+  'quickly',
+  'brown',
+  'lazy',
+  'jumps',
+];
+const SEPS = [' ', ' ', ' ', ', ', '. ', '-', '\t', '\u0085', '  '];
+
+function text(r: () => number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++)
+    s += (i ? SEPS[Math.floor(r() * SEPS.length)]! : '') + VOCAB[Math.floor(r() * VOCAB.length)]!;
+  return s;
+}
+
+function payload(r: () => number): Record<string, unknown> {
+  const x = r();
+  if (x < 0.05) return {};
+  if (x < 0.1) return { body: 7 };
+  if (x < 0.2) return { body: [text(r, 3), text(r, 2), 5] };
+  return { body: text(r, 1 + Math.floor(r() * 8)) };
+}
+
+function schema(r: () => number): unknown {
+  if (r() < 0.1) return 'text';
+  const tokenizer = ['word', 'whitespace', 'prefix'][Math.floor(r() * 3)];
+  const s: Record<string, unknown> = { type: 'text', tokenizer, phrase_matching: r() < 0.7 };
+  if (r() < 0.3) s.lowercase = false;
+  if (r() < 0.3) s.min_token_len = 1 + Math.floor(r() * 3);
+  if (r() < 0.3) s.max_token_len = 2 + Math.floor(r() * 6);
+  if (r() < 0.4) s.ascii_folding = true;
+  if (r() < 0.3) s.stopwords = r() < 0.5 ? 'english' : { languages: ['en'], custom: ['Dog', 'fox'] };
+  if (r() < 0.4) s.stemmer = { type: 'snowball', language: 'english' };
+  return s;
+}
+
+function query(r: () => number): unknown {
+  const kind = ['text', 'text_any', 'phrase'][Math.floor(r() * 3)]!;
+  let q = text(r, 1 + Math.floor(r() * 3));
+  // A prefix being typed, now and then.
+  if (r() < 0.2) q = q.slice(0, 1 + Math.floor(r() * q.length));
+  if (r() < 0.03) q = '';
+  const cond = { key: 'body', match: { [kind]: q } };
+  return r() < 0.2 ? { must: [cond, { key: 'n', range: { lt: 30 } }] } : { must: [cond] };
+}
+
+/** The points a filter leaves: through the index (matching()), and by the scan of every payload. */
+function both(c: Collection, f: unknown) {
+  const ctx = filterContext(c);
+  const viaIndex = (c.matching(parseFilter(f, 0, undefined, ctx)) as number[]).map((l) => c.ids[l]);
+  const scan = parseFilter(f, 0, undefined, ctx);
+  const byScan = (c.orderedLabels() as number[])
+    .filter((l) => scan(c.ids[l]!, c.payloads[l]))
+    .map((l) => c.ids[l]);
+  // The candidates alone (the filter not applied to them): exactly the scan's for text and
+  // text_any alone, a superset for a phrase (its positional check comes after).
+  const cand = c.fieldIndexes.candidates(parseFilter(f, 0, undefined, ctx)) as Set<number>;
+  return { viaIndex, byScan, cand: [...cand].map((l) => c.ids[l]) };
+}
+
+async function changes(s: Store, r: () => number, round: number) {
+  const points = Array.from({ length: 60 }, (_, i) => ({
+    id: (round * 37 + i * 7) % 150,
+    vector: [r(), r(), r(), r() + 0.1],
+    payload: { ...payload(r), n: i },
+  }));
+  await s.commit({ t: 'upsert', c: 'c', points });
+  await s.commit({ t: 'delete', c: 'c', ids: [round % 150, (round * 11) % 150, (round * 13) % 150] });
+  await s.commit({ t: 'payload', c: 'c', ids: [1, 2, 3], mode: 'set', payload: { body: text(r, 4) } });
+  await s.commit({
+    t: 'payload',
+    c: 'c',
+    ids: [4, 5],
+    mode: 'overwrite',
+    payload: { body: text(r, 2), n: 1 },
+  });
+  await s.commit({ t: 'payload', c: 'c', ids: [6], mode: 'clear' });
+  await s.commit({ t: 'unset', c: 'c', ids: [7, 8], keys: ['body'] });
+}
+
+/** A text index's postings as plain data (key → values). */
+function postings(c: Collection, field: string) {
+  const p = c.fieldIndexes.postings(field) as unknown as { postings: Map<string, string | Set<string>> };
+  return [...p.postings]
+    .map(([k, vs]) => [k, typeof vs === 'string' ? [vs] : [...vs].sort()])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+}
+
+describe('text payload index: an inverted index', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is put back as it was when a change throws part way (undo.ts)', async () => {
+    const dir = tempDir('vec-textundo-');
+    const s = await Store.open(dir, quiet);
+    await s.commit({ t: 'create', name: 'c', config });
+    await s.commit({ t: 'index', c: 'c', field: 'body', schema: { type: 'text', tokenizer: 'prefix' } });
+    const points = [1, 2, 3, 4].map((id) => ({
+      id,
+      vector: [1, id, 0, 0],
+      payload: { body: `alpha beta${id}` },
+    }));
+    await s.commit({ t: 'upsert', c: 'c', points });
+    const c = s.get('c')!;
+    const before = postings(c, 'body');
+    expect(before.length).toBeGreaterThan(5);
+    // The third new value's tokenizing throws: the two points changed before it are put back.
+    const keys = TextPostings.prototype.keys;
+    let calls = 0;
+    vi.spyOn(TextPostings.prototype, 'keys').mockImplementation(function (this: TextPostings, v: string) {
+      if (++calls === 3) throw new Error('a bug mid-apply');
+      return keys.call(this, v);
+    });
+    // An upsert (its points one by one) and a payload change of several points, each failing once.
+    const changes = [
+      {
+        t: 'upsert' as const,
+        c: 'c',
+        points: points.map((p) => ({ ...p, payload: { body: `gamma ${p.id}` } })),
+      },
+      { t: 'payload' as const, c: 'c', ids: [1, 2, 3, 4], mode: 'set' as const, payload: { body: 'x' } },
+      {
+        t: 'payload' as const,
+        c: 'c',
+        ids: [4, 3, 2, 1],
+        mode: 'overwrite' as const,
+        payload: { body: 'epsilon' },
+      },
+    ];
+    for (const op of changes) {
+      // A value shared by the points is tokenized once: the first point's call throws for it.
+      calls = op.t === 'upsert' ? 0 : 2;
+      await expect(s.commit(op)).rejects.toThrow('a bug mid-apply');
+      expect(postings(c, 'body')).toEqual(before);
+    }
+    vi.restoreAllMocks();
+    await s.commit({
+      t: 'payload',
+      c: 'c',
+      ids: [1, 2, 3, 4],
+      mode: 'overwrite',
+      payload: { body: 'delta' },
+    });
+    expect(postings(c, 'body')).toEqual(['', 'd', 'de', 'del', 'delt'].map((k) => [k, ['delta']]));
+    await s.close();
+  });
+
+  it('answers a one-word query from its postings, not by tokenizing every stored value', async () => {
+    const dir = tempDir('vec-textidx-');
+    const s = await Store.open(dir, quiet);
+    await s.commit({ t: 'create', name: 'c', config });
+    const points = Array.from({ length: 2000 }, (_, i) => ({
+      id: i,
+      vector: [1, i % 7, i % 3, 1],
+      payload: { body: `document number w${i} about ${i % 2 ? 'cats' : 'dogs'} and more` },
+    }));
+    await s.commit({ t: 'upsert', c: 'c', points });
+    await s.commit({ t: 'index', c: 'c', field: 'body', schema: { type: 'text', phrase_matching: true } });
+    const c = s.get('c')!;
+    // [filter, answer, values tokenized at most]: text and text_any none (the postings are exact), a
+    // phrase the values holding all its tokens (its positional check); before, all 2,000 each time.
+    for (const [f, want, work] of [
+      [{ must: [{ key: 'body', match: { text: 'w1234' } }] }, [1234], 0],
+      [{ must: [{ key: 'body', match: { text: 'W1234 dogs' } }] }, [1234], 0],
+      [{ must: [{ key: 'body', match: { text: 'w1233 dogs' } }] }, [], 0],
+      [{ must: [{ key: 'body', match: { text_any: 'w17 w1999 nothing' } }] }, [17, 1999], 0],
+      [{ must: [{ key: 'body', match: { phrase: 'number w42 about' } }] }, [42], 1],
+      [{ must: [{ key: 'body', match: { phrase: 'about w42' } }] }, [], 1],
+      [{ must: [{ key: 'body', match: { phrase: 'w42 cats' } }] }, [], 0],
+    ] as const) {
+      const before = textWork.values;
+      const ids = (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map(
+        (l) => c.ids[l],
+      );
+      expect(ids).toEqual(want);
+      expect(textWork.values - before).toBeLessThanOrEqual(work);
+    }
+    // A phrase whose tokens every value holds: the positional check on each (Qdrant's too).
+    const before = textWork.values;
+    const f = { must: [{ key: 'body', match: { phrase: 'about number' } }] };
+    expect(c.matching(parseFilter(f, 0, undefined, filterContext(c)))).toEqual([]);
+    expect(textWork.values - before).toBe(2000);
+    await s.close();
+  });
+
+  it('gives the scan’s answers for random parameters, documents and queries, through changes and a restart', async () => {
+    let found = 0;
+    let asked = 0;
+    for (let round = 0; round < 12; round++) {
+      const r = rng(1000 + round);
+      const dir = tempDir('vec-textdiff-');
+      let s = await Store.open(dir, quiet);
+      await s.commit({ t: 'create', name: 'c', config });
+      const points = Array.from({ length: 120 }, (_, i) => ({
+        id: i,
+        vector: [r(), r(), r(), r() + 0.1],
+        payload: { ...payload(r), n: i },
+      }));
+      await s.commit({ t: 'upsert', c: 'c', points });
+      const sch = schema(r);
+      await s.commit({ t: 'index', c: 'c', field: 'body', schema: sch });
+      const queries = Array.from({ length: 40 }, () => query(r));
+      const check = (what: string) => {
+        const c = s.get('c')!;
+        const before = c.stats.indexedFilters;
+        // The postings were made with the parameters a filter reads (else it would scan the values).
+        expect(c.fieldIndexes.postings('body')?.params).toBe(textParams(c.payloadSchema.body));
+        for (const q of queries) {
+          const { viaIndex, byScan, cand } = both(c, q);
+          const why = `${what}: ${JSON.stringify(sch)} ${JSON.stringify(q)}`;
+          expect(viaIndex, why).toEqual(byScan);
+          const conds = (q as { must: { match?: Record<string, string> }[] }).must;
+          if (conds.length === 1 && !('phrase' in conds[0]!.match!))
+            expect(new Set(cand), why).toEqual(new Set(byScan));
+          else expect(cand, why).toEqual(expect.arrayContaining(byScan));
+          found += byScan.length > 0 ? 1 : 0;
+          asked++;
+        }
+        expect(c.stats.indexedFilters - before).toBe(queries.length);
+      };
+      check('built');
+      await changes(s, r, round);
+      check('after changes');
+      await s.close();
+      s = await Store.open(dir, quiet);
+      check('after a restart');
+      await changes(s, r, round + 1);
+      check('after more changes');
+      // Dropped and made again: rebuilt from the payloads there now, to the same size (what
+      // the changes removed left no value or token behind).
+      const kept = s.get('c')!.fieldIndexes.postings('body')!.size;
+      await s.commit({ t: 'index', c: 'c', field: 'body', schema: null });
+      await s.commit({ t: 'index', c: 'c', field: 'body', schema: sch });
+      check('made again');
+      expect(s.get('c')!.fieldIndexes.postings('body')!.size).toEqual(kept);
+      await s.close();
+    }
+    // Not a test of empty answers: most queries find something.
+    expect(found / asked).toBeGreaterThan(0.4);
+  }, 120_000);
+});
