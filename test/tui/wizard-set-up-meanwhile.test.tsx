@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
+import { acquireLock } from '../../src/core/system/lock.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
@@ -62,4 +63,25 @@ it('stepping back and forward again (a new plan) still never applies over the ot
   await type(serial, ENTER);
   expect(await exitOf(serial)).toEqual([5]);
   expect((await readFile(path.join(t.root, 'etc/hostname'), 'utf8')).trim()).toBe('box-con');
+});
+
+it('refused while another setup holds the box: back to its last step, and applied once it is free', async () => {
+  const serial = await toSummary('box-ser');
+  // Another setup holding the box (the other console applying, or its recovery key on screen).
+  const release = await acquireLock(path.join(t.root, 'var/lib/blueprint/setup.lock'), 'setup');
+  await type(serial, 'y');
+  await frameWith(serial, 'Another setup is running', 600);
+  await type(serial, ENTER);
+  // Not ended (it was 0, as a setup done): back at its last step, its answers kept.
+  await frameWith(serial, 'Modules to install (and start)');
+  expect(serial.exits).toEqual([]);
+  await release();
+  await type(serial, ENTER);
+  await frameWith(serial, 'Apply these changes?');
+  await type(serial, 'y');
+  await frameWith(serial, 'Applying setup');
+  await frameWith(serial, /Done\./, 600);
+  expect((await readFile(path.join(t.root, 'etc/hostname'), 'utf8')).trim()).toBe('box-ser');
+  await type(serial, ENTER);
+  expect(await exitOf(serial)).toEqual([0]);
 });

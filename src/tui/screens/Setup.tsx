@@ -171,6 +171,7 @@ export function Setup(props: ScreenProps) {
   // Refused because the box was set up meanwhile (from the other console): the wizard ends with
   // that refusal's exit code, never applying, and never back at a step to answer it again.
   const lost = useRef<number | undefined>(undefined);
+  const applyRefused = useRef(false);
   const noteLost = useCallback((err: unknown): never => {
     const e = err as { code?: string; exitCode?: number };
     if (e.code === 'set-up-meanwhile') lost.current = e.exitCode ?? 5;
@@ -181,7 +182,15 @@ export function Setup(props: ScreenProps) {
       if (phase.kind !== 'apply') return;
       // Without encryption the box is taken here: a wizard begun on a box not set up never applies
       // once it is, even with a plan made again since (which takes the box as set up).
-      const held = hold.current ?? (await sources.holdSetup?.(phase.plan, !wasDone).catch(noteLost));
+      applyRefused.current = false;
+      const held =
+        hold.current ??
+        (await sources.holdSetup?.(phase.plan, !wasDone).catch((err: unknown) => {
+          // Another setup holds the box (the other console applying, or showing its key): nothing
+          // was written; back to the last step to try again, not ended as if set up.
+          applyRefused.current = (err as { code?: string }).code === 'locked';
+          return noteLost(err);
+        }));
       hold.current = undefined;
       const r = await sources
         .applySetup(phase.plan, (c) => progress(formatChange(c)), props.signal, held)
@@ -278,7 +287,9 @@ export function Setup(props: ScreenProps) {
         setBusy={props.setBusy}
         height={props.height}
         width={props.width}
-        onClose={finish}
+        onClose={() =>
+          applyRefused.current ? goTo(nextStep(STEPS.length, draft, env, -1), draft) : finish()
+        }
       />
     );
   if (phase.kind === 'summary' && help)
