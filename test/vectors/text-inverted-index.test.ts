@@ -217,6 +217,34 @@ describe('text payload index: an inverted index', () => {
     await s.close();
   });
 
+  it("drops a large value held by two requests' equal strings without comparing them per token", async () => {
+    // 300,000 distinct words (2.3 MB): the second request's string is another object. Compared
+    // character by character once per token, removing it took 300,000 × 2.3 MB (minutes here);
+    // this bounds the work, the test's time limit the only judge (no timing asserted).
+    const dir = tempDir('vec-textbig-');
+    const s = await Store.open(dir, quiet);
+    await s.commit({ t: 'create', name: 'c', config });
+    await s.commit({ t: 'index', c: 'c', field: 'body', schema: 'text' });
+    const words = Array.from({ length: 300_000 }, (_, i) => `t${i.toString(36)}`);
+    const big = () => words.join(' '); // a new string object each time
+    await s.commit({
+      t: 'upsert',
+      c: 'c',
+      points: [{ id: 1, vector: [1, 0, 0, 0], payload: { body: big() } }],
+    });
+    await s.commit({
+      t: 'upsert',
+      c: 'c',
+      points: [{ id: 2, vector: [0, 1, 0, 0], payload: { body: big() } }],
+    });
+    const c = s.get('c')!;
+    expect(c.fieldIndexes.postings('body')!.size).toEqual({ keys: 300_000, values: 1 });
+    await s.commit({ t: 'delete', c: 'c', ids: [1] });
+    await s.commit({ t: 'delete', c: 'c', ids: [2] });
+    expect(c.fieldIndexes.postings('body')!.size).toEqual({ keys: 0, values: 0 });
+    await s.close();
+  }, 20_000);
+
   it('answers a one-word query from its postings, not by tokenizing every stored value', async () => {
     const dir = tempDir('vec-textidx-');
     const s = await Store.open(dir, quiet);

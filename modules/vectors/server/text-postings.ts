@@ -48,8 +48,13 @@ export class TextPostings {
    * value of 200,000 distinct words are its own: a Set each was 280 bytes a token).
    */
   private readonly postings = new Map<string, string | Set<string>>();
-  /** Value → its keys (removing a value tokenizes nothing). */
-  private readonly keysOf = new Map<string, string[]>();
+  /**
+   * Value → the string held in the postings and its keys (removing a value tokenizes nothing). That
+   * string, not the one a removal is given: an equal string parsed from another request is a
+   * different object, and each Set and === compared it character by character, once per key (a
+   * value of 200,000 distinct words: 200,000 × 1.4 MB, 12 s).
+   */
+  private readonly keysOf = new Map<string, { held: string; keys: string[] }>();
 
   constructor(readonly params: TextParams) {}
 
@@ -69,7 +74,7 @@ export class TextPostings {
 
   /** A value now held by some point (its keys from keys()). */
   add(value: string, keys: string[]): void {
-    this.keysOf.set(value, keys);
+    this.keysOf.set(value, { held: value, keys });
     for (const k of keys) {
       const had = this.postings.get(k);
       if (had === undefined) this.postings.set(k, value);
@@ -80,13 +85,14 @@ export class TextPostings {
 
   /** A value no point holds any more. */
   remove(value: string): void {
-    const keys = this.keysOf.get(value);
-    if (!keys) return;
-    this.keysOf.delete(value);
+    const entry = this.keysOf.get(value);
+    if (!entry) return;
+    const { held, keys } = entry;
+    this.keysOf.delete(held);
     for (const k of keys) {
       const had = this.postings.get(k);
-      if (had === value) this.postings.delete(k);
-      else if (typeof had !== 'string' && had?.delete(value) && had.size === 1)
+      if (had === held) this.postings.delete(k);
+      else if (typeof had !== 'string' && had?.delete(held) && had.size === 1)
         this.postings.set(k, had.values().next().value!);
     }
   }
