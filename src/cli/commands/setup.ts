@@ -333,6 +333,7 @@ export const setupCommand: CommandSpec = {
     module: { type: 'string', multiple: true, value: 'NAME', description: 'Module to install and start' },
   },
   details: `On a terminal with no --answers and no answer flags, opens the interactive wizard.
+The wizard ends with 5 when another console set the box up meanwhile (its own setup not applied).
 Flags: blueprint setup --hostname box-01 --admin ops --key ~/.ssh/id_ed25519.pub --ssh
 Answers file (YAML or JSON):
   hostname: box-01
