@@ -68,6 +68,21 @@ it('once the box is set up (here, by the other console) it ends with the wizardâ
   expect(p.screen()).not.toContain(AGAIN);
 });
 
+it('set up by the other console while the prompt waits: Enter ends it, no wizard on a set-up box', async () => {
+  requireExe();
+  const p = new Pane(['sh', script()], { width: 80, height: 24, env: { TERM: 'vt220' } });
+  panes.push(p);
+  await p.waitFor('Step 1 of');
+  p.keys('C-c');
+  await p.waitFor(AGAIN);
+  // The other console's setup finished meanwhile (its stop of this unit comes 3 s later).
+  execFileSync('mkdir', ['-p', path.join(t.root, 'var/lib/blueprint')]);
+  writeFileSync(path.join(t.root, 'var/lib/blueprint/setup-done'), 'set up\n');
+  p.keys('Enter');
+  await p.waitFor('EXIT=0');
+  expect(p.screen()).not.toContain('This box is set up already');
+});
+
 it('a console that reads nothing ends it at once: the wizard ran once, no loop', () => {
   requireExe();
   const r = spawnSync('sh', [script()], {
