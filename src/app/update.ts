@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BlueprintError, ExitCode, UsageError } from '../core/errors.js';
 import { assertInsideRoot } from '../core/system/fs.js';
@@ -76,6 +77,19 @@ export interface SystemOps {
  * its service is reached on the system bus. `rauc` is injectable for tests of the app layer.
  */
 export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
+  // RAUC's client sends install and mark-* to the service on the system bus whatever --conf names:
+  // under a root other than / with the default bus, `--root /mnt/image system rollback` changed the
+  // running box (REVIEW3). A change there needs a bus chosen for that tree (its own RAUC service:
+  // test/update/rauc-sandbox.ts); status only reads, and says which slots it saw. A tree with no
+  // RAUC configuration has no slots to change: RAUC's own refusal says so (exit 3, as before).
+  const changeAllowed = () => {
+    if (rauc || path.resolve(ctx.root) === '/' || process.env.DBUS_SYSTEM_BUS_ADDRESS) return;
+    if (!existsSync(path.join(ctx.root, 'etc/rauc/system.conf'))) return;
+    throw new UsageError(
+      `--root ${ctx.root}: a system update or rollback there would change the running box (RAUC's service on its system bus), not that tree`,
+      "Run it on the box itself, or set DBUS_SYSTEM_BUS_ADDRESS to the bus of that tree's own RAUC service.",
+    );
+  };
   const deps = async () => {
     const core = await import('../core/update/index.js');
     return {
@@ -121,6 +135,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
     },
     async update(file, opts = {}) {
       if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');
+      changeAllowed();
       const { core, deps: d } = await deps();
       // RAUC reads one private copy of the bundle (core/update/bundle-copy.ts): here, on the data
       // partition, not in the image's /tmp (RAM, a quarter of it). Not --from's folder, which
@@ -131,6 +146,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
     },
     async updateFrom(repo, opts = {}) {
       if (!repo) throw new UsageError('no repository given', 'blueprint system update --from REPO');
+      changeAllowed();
       const [{ deps: d }, { installFromRepo }] = await Promise.all([
         deps(),
         import('../core/update/from-repo.js'),
@@ -147,10 +163,12 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       });
     },
     async rollback() {
+      changeAllowed();
       const { core, deps: d } = await deps();
       return core.rollback(d);
     },
     async markBooted(verdict) {
+      changeAllowed();
       const { core, deps: d } = await deps();
       return core.markBooted(d, verdict);
     },
