@@ -245,6 +245,39 @@ describe('text payload index: an inverted index', () => {
     await s.close();
   }, 20_000);
 
+  it("tokenizes a large value for its index in the request's slices, the event loop turning meanwhile", async () => {
+    const dir = tempDir('vec-textslices-');
+    const s = await Store.open(dir, quiet);
+    await s.commit({ t: 'create', name: 'c', config });
+    await s.commit({ t: 'index', c: 'c', field: 'body', schema: { type: 'text', tokenizer: 'prefix' } });
+    const body = Array.from({ length: 300_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
+    const c = s.get('c')!;
+    for (const op of [
+      { t: 'upsert' as const, c: 'c', points: [{ id: 1, vector: [1, 0, 0, 0], payload: { body } }] },
+      { t: 'payload' as const, c: 'c', ids: [1], mode: 'overwrite' as const, payload: { body: `x ${body}` } },
+    ]) {
+      // Scheduled before the change: it runs while the value is tokenized (one turn per slice),
+      // before the postings hold it. Before, the change was applied in the request's own turn.
+      let turnedBefore: boolean | undefined;
+      setImmediate(() => {
+        turnedBefore = c.fieldIndexes.postings('body')!.size.values === (op.t === 'upsert' ? 0 : 1);
+      });
+      const inOneTurn = vi.spyOn(TextPostings.prototype, 'keys');
+      await s.commit(op);
+      expect(turnedBefore).toBe(true);
+      // The keys computed in slices were the ones the index took, then forgotten.
+      expect(inOneTurn).not.toHaveBeenCalled();
+      expect(c.fieldIndexes.prepared.size).toBe(0);
+      inOneTurn.mockRestore();
+      expect(c.fieldIndexes.postings('body')!.size.values).toBe(1);
+    }
+    const f = { must: [{ key: 'body', match: { text: 'x wzz' } }] };
+    expect(
+      (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
+    ).toEqual([1]);
+    await s.close();
+  }, 30_000);
+
   it('answers a one-word query from its postings, not by tokenizing every stored value', async () => {
     const dir = tempDir('vec-textidx-');
     const s = await Store.open(dir, quiet);

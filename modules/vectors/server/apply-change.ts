@@ -6,14 +6,83 @@
 import { join } from 'node:path';
 import type { KitLog } from '../../kit/server/index.js';
 import type { Collection } from './collection.js';
+import { valuesAt } from './filter.js';
 import { applyOp, checkUpsert, type Op } from './ops.js';
 import type { Problems } from './problems.js';
+import type { Work } from './slices.js';
+import type { TextPostings } from './text-postings.js';
 import { Journal, undoAfter } from './undo.js';
 
 /** An upsert of more points than this is applied over several turns of the event loop... */
 export const SLICE = 64;
 /** ...each turn inserting points for at most this long (an HNSW insert at m 32 takes 1–5 ms). */
 const SLICE_MS = 10;
+
+/**
+ * A string longer than this (UTF-16 units) at a text-indexed field is tokenized for the index in
+ * the change's slices before the change is applied (a value of 200,000 distinct words took
+ * 150–280 ms in one turn; text-postings.ts).
+ */
+const TEXT_SLICED = 64 * 1024;
+
+/** The large strings a change brings to its collection's text indexes, with their postings. */
+function largeTexts(s: Changes, op: Op): [TextPostings, string][] {
+  const c = (op.t === 'upsert' || op.t === 'payload') && s.collections.get(op.c);
+  if (!c) return [];
+  const payloads =
+    op.t === 'upsert' ? op.points.map((p) => p.payload) : op.t === 'payload' ? [op.payload] : [];
+  const out: [TextPostings, string][] = [];
+  for (const field of c.fieldIndexes.keys()) {
+    const text = c.fieldIndexes.postings(field);
+    if (text)
+      for (const p of payloads)
+        for (const v of valuesAt(p, field))
+          if (typeof v === 'string' && v.length > TEXT_SLICED) out.push([text, v]);
+  }
+  return out;
+}
+
+/** Whether a change is applied in slices (applyInSlices) rather than in the request's turn. */
+export function needsSlices(s: Changes, op: Op): boolean {
+  return (op.t === 'upsert' && op.points.length > SLICE) || largeTexts(s, op).length > 0;
+}
+
+/** Work run SLICE_MS at a time, a turn of the event loop between. */
+async function inSlices<T>(work: Work<T>): Promise<T> {
+  for (;;) {
+    const until = performance.now() + SLICE_MS;
+    let r: IteratorResult<void, T>;
+    do r = work.next();
+    while (!r.done && performance.now() < until);
+    if (r.done) return r.value;
+    await new Promise((go) => setImmediate(go));
+  }
+}
+
+/**
+ * A change's large text values tokenized ahead, in slices, for its field indexes' update() to take
+ * (FieldIndexes.prepared); returns what forgets them once the change is applied.
+ */
+async function prepareTexts(s: Changes, op: Op): Promise<() => void> {
+  const big = largeTexts(s, op);
+  const c = big.length > 0 && 'c' in op ? s.collections.get(op.c) : undefined;
+  if (!c) return () => undefined;
+  const { prepared } = c.fieldIndexes;
+  const forget = () => {
+    for (const [text] of big) prepared.delete(text);
+  };
+  try {
+    for (const [text, v] of big) {
+      const known = prepared.get(text) ?? new Map<string, string[]>();
+      prepared.set(text, known);
+      if (!known.has(v)) known.set(v, await inSlices(text.keysWork(v)));
+    }
+  } catch (err) {
+    forget();
+    throw err;
+  }
+  return forget;
+}
 
 /** What applying a change reads and changes: the store's (store.ts). */
 export interface Changes {
@@ -72,7 +141,9 @@ export async function applyInSlices(
   done: (applied: boolean) => void,
 ): Promise<void> {
   let applied = false;
+  let forget = () => undefined as void;
   try {
+    forget = await prepareTexts(s, op);
     if (op.t === 'upsert') {
       // Its points checked first, as a small upsert's are (ops.ts): changes nothing if it throws.
       try {
@@ -95,6 +166,7 @@ export async function applyInSlices(
     } else applyOrLog(s, op, seq);
     applied = true;
   } finally {
+    forget();
     done(applied);
   }
 }

@@ -27,6 +27,8 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   private readonly counts = new Map<string, number>();
   /** The inverted index of each `text` index (text-postings.ts). */
   private readonly texts = new Map<string, TextPostings>();
+  /** Large values' keys computed ahead in a change's slices (apply-change.ts), used by update(). */
+  readonly prepared = new Map<TextPostings, Map<string, string[]>>();
 
   /** The number of points with a value at an indexed field. */
   count(field: string): number {
@@ -80,7 +82,8 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
       const keys = text && new Map<string, string[]>();
       if (text && keys)
         for (const v of values)
-          if (typeof v === 'string' && !idx.has(v) && !keys.has(v)) keys.set(v, text.keys(v));
+          if (typeof v === 'string' && !idx.has(v) && !keys.has(v))
+            keys.set(v, this.prepared.get(text)?.get(v) ?? text.keys(v));
       all.push([f, idx, values, keys]);
     }
     for (const [f, idx, values, keys] of all) {

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diskFull, HttpError, isDiskFull, type KitLog } from '../../kit/server/index.js';
-import { apply, applyInSlices, applyOrLog, type Changes, SLICE } from './apply-change.js';
+import { apply, applyInSlices, applyOrLog, type Changes, needsSlices } from './apply-change.js';
 import { captureOne, copyAll, type Fenced, fenceAll } from './capture.js';
 import {
   dropUnnamed,
@@ -209,7 +209,7 @@ export class Store implements Changes {
     // applied after them: its points would wait at the queue's end anyway (the graph keeps their
     // order), and the queue stays what one write held.
     const drained = this.graphsDrained();
-    if (this.applied === seq - 1 && !drained && !(op.t === 'upsert' && op.points.length > SLICE)) {
+    if (this.applied === seq - 1 && !drained && !needsSlices(this, op)) {
       applyOrLog(this, op, seq); // throws: nothing logged, the number not taken
       this.seq = seq;
       this.applied = seq;

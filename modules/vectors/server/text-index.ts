@@ -12,7 +12,9 @@
  */
 import { HttpError } from '../../kit/server/index.js';
 import { FOLDING } from './ascii-folding-data.js';
+import { EVERY } from './deadline.js';
 import type { FilterContext } from './filter.js';
+import type { Work } from './slices.js';
 import { type TextParams, textParams } from './text-params.js';
 
 export { type TextParams, textParams };
@@ -79,13 +81,28 @@ function token(p: TextParams, w: string, checkMax: boolean): string | undefined 
  * max_token_len (test/security/vectors-text-prefix-bounds.test.ts).
  */
 export function docTokens(p: TextParams, text: string): string[] {
+  return finish(docTokensWork(p, text));
+}
+
+/** docTokens() as work that pauses every EVERY + 1 words (a large value in a change's slices). */
+export function* docTokensWork(p: TextParams, text: string): Work<string[]> {
   const out: string[] = [];
   if (p.tokenizer === 'prefix' && (p.min ?? 1) > (p.max ?? Number.POSITIVE_INFINITY)) return out; // none
+  let n = 0;
   for (const w of words(p, text)) {
+    if ((++n & EVERY) === 0) yield;
     const t = token(p, w, p.tokenizer !== 'prefix');
     if (t !== undefined) out.push(p.tokenizer === 'prefix' && p.max !== undefined ? cut(t, p.max) : t);
   }
   return out;
+}
+
+/** Work run to its end in this turn. */
+export function finish<T>(work: Work<T>): T {
+  for (;;) {
+    const r = work.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import { EVERY } from './deadline.js';
 import type { Work } from './slices.js';
-import { docTokens, type TextQuery } from './text-index.js';
+import { docTokensWork, finish, type TextQuery } from './text-index.js';
 import { type TextParams, textParams } from './text-params.js';
 
 /** The longest prefix of a `prefix` index's token kept as a key. */
@@ -65,10 +65,19 @@ export class TextPostings {
 
   /** A value's keys, each once: pure, so that an update computes them all before it changes anything. */
   keys(value: string): string[] {
-    const tokens = new Set(docTokens(this.params, value));
+    return finish(this.keysWork(value));
+  }
+
+  /** keys() as work that pauses (apply-change.ts: a large value tokenized in a change's slices). */
+  *keysWork(value: string): Work<string[]> {
+    const tokens = new Set(yield* docTokensWork(this.params, value));
     if (this.params.tokenizer !== 'prefix') return [...tokens];
     const out = new Set<string>();
-    for (const t of tokens) for (let i = 0; i <= Math.min(t.length, PREFIX_KEY); i++) out.add(t.slice(0, i));
+    let n = 0;
+    for (const t of tokens) {
+      if ((++n & EVERY) === 0) yield;
+      for (let i = 0; i <= Math.min(t.length, PREFIX_KEY); i++) out.add(t.slice(0, i));
+    }
     return [...out];
   }
 
