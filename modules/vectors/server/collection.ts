@@ -244,6 +244,13 @@ export class Collection {
 
   /** Builds the value index of a field (a text one's postings too) from the payloads there now (PUT /index, load, restore). */
   createFieldIndex(field: string): void {
+    const { built } = this.fieldIndexes;
+    this.fieldIndexes.built = undefined;
+    // Built aside in the change's slices from the points as they are (apply-change.ts).
+    if (built?.field === field && built.schema === this.payloadSchema[field]) {
+      this.fieldIndexes.restore(field, built.index);
+      return;
+    }
     this.fieldIndexes.create(field, postingsParams(this.payloadSchema[field]));
     for (const label of this.byKey.values()) this.fieldIndexes.update(label, this.payloads[label], 1, field);
   }

@@ -27,6 +27,8 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
   private readonly counts = new Map<string, number>();
   /** The inverted index of each `text` index (text-postings.ts). */
   private readonly texts = new Map<string, TextPostings>();
+  /** A field's index built aside in a change's slices (apply-change.ts), for createFieldIndex(). */
+  built: { field: string; schema: unknown; index: SavedIndex } | undefined;
   /** Large values' keys computed ahead in a change's slices (apply-change.ts), used by update(). */
   readonly prepared = new Map<TextPostings, Map<string, string[]>>();
 
