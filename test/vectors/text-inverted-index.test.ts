@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { KitLog } from '../../modules/kit/server/index.js';
 import type { Collection } from '../../modules/vectors/server/collection.js';
+import { FieldIndexes } from '../../modules/vectors/server/field-index.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { filterContext, textWork } from '../../modules/vectors/server/text-index.js';
@@ -307,6 +308,42 @@ describe('text payload index: an inverted index', () => {
       (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
     ).toEqual([12345]);
     expect(c.stats.indexedFilters).toBe(1);
+    await s.close();
+  }, 30_000);
+
+  it('is rebuilt in slices when a checkpoint is loaded', async () => {
+    const dir = tempDir('vec-textload-');
+    let s = await Store.open(dir, quiet);
+    await s.commit({ t: 'create', name: 'c', config });
+    const points = Array.from({ length: 20_000 }, (_, i) => ({
+      id: i,
+      vector: [1, i % 5, i % 3, 1],
+      payload: { body: `text number w${i} of ${i % 7} words` },
+    }));
+    for (let i = 0; i < points.length; i += 5000)
+      await s.commit({ t: 'upsert', c: 'c', points: points.slice(i, i + 5000) });
+    await s.commit({ t: 'index', c: 'c', field: 'body', schema: 'text' });
+    await s.close(); // a checkpoint: the index is rebuilt from the schema when it is loaded
+    // When the loaded collection's index is made, a callback: it runs before the index is full when
+    // the build lets the event loop turn. Before, the whole build ran in one turn.
+    let partWay: boolean | undefined;
+    const create = FieldIndexes.prototype.create;
+    vi.spyOn(FieldIndexes.prototype, 'create').mockImplementation(function (this: FieldIndexes, field, text) {
+      create.call(this, field, text);
+      setImmediate(() => {
+        partWay = this.postings(field)!.size.values < 20_000;
+      });
+    });
+    s = await Store.open(dir, quiet);
+    vi.restoreAllMocks();
+    expect(partWay).toBe(true);
+    const c = s.get('c')!;
+    expect(c.fieldIndexes.postings('body')!.size.values).toBe(20_000);
+    expect(c.fieldIndexes.count('body')).toBe(20_000);
+    const f = { must: [{ key: 'body', match: { text: 'w777' } }] };
+    expect(
+      (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
+    ).toEqual([777]);
     await s.close();
   }, 30_000);
 

@@ -242,7 +242,7 @@ export class Collection {
     this.payloads[label] = payload;
   }
 
-  /** Builds the value index of a field (a text one's postings too) from the payloads there now (PUT /index, load, restore). */
+  /** Builds the value index of a field (a text one's postings too) from the payloads there now (PUT /index, a log replay; a load or a restore: snapshot-build.ts). */
   createFieldIndex(field: string): void {
     const { built } = this.fieldIndexes;
     this.fieldIndexes.built = undefined;
