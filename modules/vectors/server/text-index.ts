@@ -188,17 +188,7 @@ function textTest(
  * min_token_len): Qdrant's PrefixTokenizer's n-grams, without building them.
  */
 export function textMatcher(p: TextParams, query: string): TextTest {
-  const want = queryTokens(p, query);
-  if (p.tokenizer !== 'prefix')
-    return textTest(p, 'all', want, (v) => {
-      const have = new Set(valueTokens(p, v));
-      return want.every((t) => have.has(t));
-    });
-  return textTest(p, 'all', want, (v) => {
-    // Sorted, the words a token begins come first at or after it.
-    const sorted = [...new Set(valueTokens(p, v))].sort();
-    return want.every((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
-  });
+  return tokenMatcher(p, query, 'all');
 }
 
 /**
@@ -206,15 +196,25 @@ export function textMatcher(p: TextParams, query: string): TextTest {
  * AnyTokens (full_text_index_read.rs parse_text_any_query): the query's tokens as for `text`.
  */
 export function anyMatcher(p: TextParams, query: string): TextTest {
+  return tokenMatcher(p, query, 'any');
+}
+
+/** The test of `text` (every query token) or `text_any` (some), one code for both. */
+function tokenMatcher(p: TextParams, query: string, kind: 'all' | 'any'): TextTest {
   const want = queryTokens(p, query);
+  const each =
+    kind === 'all'
+      ? (f: (t: string) => boolean) => want.every(f)
+      : (f: (t: string) => boolean) => want.some(f);
   if (p.tokenizer !== 'prefix')
-    return textTest(p, 'any', want, (v) => {
+    return textTest(p, kind, want, (v) => {
       const have = new Set(valueTokens(p, v));
-      return want.some((t) => have.has(t));
+      return each((t) => have.has(t));
     });
-  return textTest(p, 'any', want, (v) => {
+  return textTest(p, kind, want, (v) => {
+    // Sorted, the words a token begins come first at or after it.
     const sorted = [...new Set(valueTokens(p, v))].sort();
-    return want.some((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
+    return each((q) => sorted[lowerBound(sorted, q)]?.startsWith(q) === true);
   });
 }
 
