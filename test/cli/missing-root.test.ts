@@ -89,7 +89,7 @@ describe('--root that does not exist', () => {
   // They said 'a new box is made there', then failed: 'ENOENT: no such file or directory, open ROOT',
   // 'This is a bug in blueprint' (exit 1), the plan's first read opening the root that was not there.
   it.each([
-    ['setup', (file: string) => ['setup', '--hostname', 'box-01', '--key', file]],
+    ['setup', (file: string) => ['setup', '--hostname', 'box-01', '--key', file, '--ssh']],
     ['apply -f', (file: string) => ['apply', '-f', file]],
   ] as const)('%s makes the box there, and --dry-run plans it without making it', async (cmd, argv) => {
     const dir = tempDir('bp-noroot-setup-');

@@ -73,7 +73,7 @@ describe('setup --key FILE', () => {
   it('a real .pub file still gives the admin its key (control)', async () => {
     const f = path.join(dir, 'id.pub');
     await writeFile(f, `${sshPublicKey('admin@laptop')}\n`);
-    const r = await setupDryRun('--key', f);
+    const r = await setupDryRun('--key', f, '--ssh'); // SSH on: off would need a console password
     expect(r).toMatchObject({ code: 0 });
     expect((r as { json: { changes: { what: string }[] } }).json.changes).toContainEqual(
       expect.objectContaining({ what: 'SSH keys of admin (1)' }),
