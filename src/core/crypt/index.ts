@@ -117,8 +117,9 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
   ).find((e) => e.name === name);
   // Without udev's /dev/disk links (a container, a test) the caller names the partition.
   const named = entry ? crypttabDevicePath(entry.device) : undefined;
-  const device = named && (await blockDevice(named)) ? named : (o.device ?? DATA_PARTITION);
-  const real = await blockDevice(device);
+  const namedReal = named ? await blockDevice(named) : undefined;
+  const device = namedReal ? named! : (o.device ?? DATA_PARTITION);
+  const real = namedReal ?? (await blockDevice(device));
   const present = real !== undefined;
   let luks = real ? await luksInfo(tools, real) : undefined;
   if (!luks && entry && entry.options.includes('luks'))
