@@ -32,6 +32,8 @@ vi.mock('../../src/cli/box.js', () => ({
         encryption: { mode: 'tpm', ...(state.keyFile ? { recoveryKeyFile: state.keyFile } : {}) },
       }),
       checkEncryption: async () => {},
+      // The box held from the encryption to the apply (setup-answers-holds-box.test.ts).
+      hold: async () => ({ release: async () => {} }),
       plan: async () => ({ root: '/', changes: [], live: [], blocked: state.blocked, egress: [] }),
       encrypt: async (): Promise<EncryptionOutcome> => {
         state.encrypted++;

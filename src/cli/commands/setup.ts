@@ -70,7 +70,16 @@ export async function runSpec(
     );
   // Encrypted before apply writes setup's marker, which ends the first boot's wizard on the image:
   // a second run finds it encrypted and does nothing (issue 23, docs/encryption.md).
-  const encryption = choice ? await setup.encrypt(choice) : undefined;
+  // The box is held from before the encryption to the apply's end, as the console's wizard holds
+  // it: no other setup (a console's wizard, a second provisioning run) finds a box not set up in
+  // between and encrypts the partition again. A setup holding it refuses this one, nothing encrypted.
+  const hold = choice ? await setup.hold(plan) : undefined;
+  const encryption = choice
+    ? await setup.encrypt(choice).catch(async (err: unknown) => {
+        await hold?.release();
+        throw err;
+      })
+    : undefined;
   // The recovery key is out before apply runs: an apply that fails (or a box that loses power)
   // must not take the only copy with it. --json has one document: the result's, or the error's.
   if (encryption && !ctx.json) ctx.result(encryption, encryptionOutcomeText(encryption));
@@ -82,6 +91,7 @@ export async function runSpec(
       signal: ctx.signal,
       onChange: (c) => ctx.info(formatChange(c)),
       onDone: (c) => made.push(c),
+      ...(hold ? { hold } : {}),
     })
     .catch((err: unknown) => {
       throw ctx.json ? new AfterApplying(err, made, encryption) : err;
