@@ -18,12 +18,14 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   writeFileSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { execRauc } from '../../src/core/update/index.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
 
 const hasRauc = spawnSync('sh', ['-c', 'command -v rauc']).status === 0;
@@ -155,5 +157,107 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     expect(existsSync(mark)).toBe(false);
     // RAUC read it and went on to its service (none runs here), as before.
     expect(r.stdout).toMatch(/slots unknown \(RAUC cannot answer: .*D-Bus/);
+  });
+
+  /**
+   * A bundle RAUC frames and whose CMS signature it parses, so that it goes on to read the keyring
+   * to check it (a self-signed signer; the check itself fails, which is not what is judged here).
+   */
+  function framedBundle(dir: string): string {
+    const key = path.join(dir, 'k.pem');
+    const cert = path.join(dir, 'c.pem');
+    const data = path.join(dir, 'payload');
+    const sig = path.join(dir, 'sig.der');
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=t',
+      '-days',
+      '2',
+    ]);
+    writeFileSync(data, Buffer.alloc(8192, 7));
+    spawnSync('openssl', [
+      'cms',
+      '-sign',
+      '-binary',
+      '-in',
+      data,
+      '-signer',
+      cert,
+      '-inkey',
+      key,
+      '-outform',
+      'DER',
+      '-out',
+      sig,
+    ]);
+    const signature = readFileSync(sig);
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64BE(BigInt(signature.length));
+    const bundle = path.join(dir, 'update.raucb');
+    writeFileSync(bundle, Buffer.concat([readFileSync(data), signature, size]));
+    return bundle;
+  }
+
+  it('its keyring is read once and judged: a FIFO there held a bundle check (system update FILE) until Ctrl-C', async () => {
+    const { root, mark } = tree(() => base);
+    const fifo = path.join(root, 'etc/rauc/keyring.pem');
+    spawnSync('mkfifo', [fifo]);
+    writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=${fifo}\n`);
+    const bundle = framedBundle(root);
+    let opens = 0;
+    let ended = false;
+    const writer = (async () => {
+      while (!ended) {
+        const h = await open(fifo, 'w');
+        if (!ended) opens++;
+        await h.close();
+      }
+    })();
+    try {
+      // The runner `system update FILE` checks a bundle with under --root (its service on the
+      // tree's bus: DBUS_SYSTEM_BUS_ADDRESS set), as a tree's runner: RAUC's `info`.
+      const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+      const r = await rauc.run(['info', '--output-format=json', bundle]).then(
+        (res) => `rauc ran: ${res.stderr}`,
+        (err: unknown) => String(err),
+      );
+      // Before: rauc's client opened it to check the bundle (and, with no writer, waited).
+      expect(opens, r).toBe(0);
+      expect(r).toMatch(/keyring\] path .*keyring\.pem is not a regular file/);
+      expect(existsSync(mark)).toBe(false);
+    } finally {
+      ended = true;
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await writer;
+      closeSync(fd);
+    }
+  });
+
+  // Relative, as RAUC resolves it: from the tree's system.conf's folder (the judged copy's folder
+  // before, where no keyring was).
+  it("a tree's regular keyring, named relative to its system.conf, is what RAUC checks with", async () => {
+    const { root } = tree(() => base);
+    const bundle = framedBundle(root);
+    writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=keyring.pem\n`);
+    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+    // No keyring there: RAUC says so, naming the tree's file (not a copy's).
+    const none = await rauc.run(['info', '--output-format=json', bundle]);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain(path.join(root, 'etc/rauc/keyring.pem'));
+    // The signer's own certificate as the keyring: RAUC's check of the signature passes, and it
+    // goes on to the payload (no squashfs: it fails there, past the keyring).
+    spawnSync('cp', [path.join(root, 'c.pem'), path.join(root, 'etc/rauc/keyring.pem')]);
+    const r = await rauc.run(['info', '--output-format=json', bundle]);
+    expect(r.stderr).toMatch(/Verified detached signature by 'CN = t'/);
+    expect(r.stderr).toMatch(/SQUASHFS/);
   });
 });

@@ -104,7 +104,9 @@ export function execRauc(
     async run(args, { signal } = {}) {
       if (!opts.conf || !opts.tree) return runWith(opts.conf, args, signal);
       const { withTreeConf } = await import('./tree-conf.js');
-      return withTreeConf(opts.conf, (judged) => runWith(judged, args, signal));
+      // info and install check a bundle against the keyring: a tree's is judged and copied too.
+      const keyring = args[0] === 'info' || args[0] === 'install';
+      return withTreeConf(opts.conf, (judged) => runWith(judged, args, signal), { keyring });
     },
   };
 }

@@ -80,8 +80,65 @@ export function withoutClientPaths(text: string): string {
     .join('\n');
 }
 
-/** Runs `use` with a judged copy of the tree's system.conf (`conf`), removed after. */
-export async function withTreeConf<T>(conf: string, use: (judged: string) => Promise<T>): Promise<T> {
+/** The most a keyring (PEM certificates) may hold. */
+const MAX_KEYRING = 1024 * 1024;
+
+/**
+ * The configuration with each `[keyring] path` pointing at a judged copy in `dir`: RAUC's client
+ * reads the keyring to check a bundle (`info`, `install`), and a FIFO there held `system update
+ * FILE` until Ctrl-C. Read once as the configuration is (no link, no FIFO, 1 MiB at most); a
+ * relative path is the tree's, from its system.conf's folder (as RAUC resolves it), not the copy's.
+ * One that is not there is named whole and left to RAUC, which says so in its words.
+ */
+async function withJudgedKeyrings(text: string, conf: string, dir: string): Promise<string> {
+  const lines: string[] = [];
+  let n = 0;
+  for (const { raw, group } of keyLines(text)) {
+    const m = group === 'keyring' ? /^\s*path\s*=\s*(.*?)\s*$/.exec(raw) : null;
+    if (!m) {
+      lines.push(raw);
+      continue;
+    }
+    const named = m[1]!;
+    // GLib unescapes a value (\s, \\): one spelt so is not read otherwise than RAUC would.
+    if (named.includes('\\'))
+      throw refused(conf, `its [keyring] path ${JSON.stringify(named)} has a backslash escape`);
+    const keyring = path.resolve(path.dirname(conf), named);
+    const r = await readBoundedFile(keyring, MAX_KEYRING);
+    if (!r.ok) {
+      if (r.why === 'open' && r.error.code === 'ENOENT') {
+        lines.push(`path=${keyring}`);
+        continue;
+      }
+      throw refused(
+        conf,
+        `its [keyring] path ${keyring} ${
+          r.why === 'open'
+            ? r.error.code === 'ELOOP'
+              ? 'is a link (not followed in a tree)'
+              : `cannot be read: ${r.error.message}`
+            : r.why === 'too-large' || r.why === 'grew'
+              ? 'is larger than 1 MiB'
+              : 'is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)'
+        }`,
+      );
+    }
+    const copy = path.join(dir, `keyring-${n++}.pem`);
+    await writeFile(copy, r.bytes, { mode: 0o600, flag: 'wx' });
+    lines.push(`path=${copy}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Runs `use` with a judged copy of the tree's system.conf (`conf`), removed after. `keyring`: the
+ * command reads the keyring (a bundle's check): RAUC is given judged copies of it too.
+ */
+export async function withTreeConf<T>(
+  conf: string,
+  use: (judged: string) => Promise<T>,
+  opts: { keyring?: boolean } = {},
+): Promise<T> {
   const r = await readBoundedFile(conf, MAX_CONF);
   if (!r.ok) {
     // None there: RAUC says so in its words (a box without A/B slots), as before.
@@ -110,7 +167,11 @@ export async function withTreeConf<T>(conf: string, use: (judged: string) => Pro
   const dir = await mkdtemp(path.join(os.tmpdir(), 'blueprint-rauc-conf-'));
   try {
     const copy = path.join(dir, 'system.conf');
-    await writeFile(copy, withoutClientPaths(r.bytes.toString('utf8')), { mode: 0o600, flag: 'wx' });
+    const text = withoutClientPaths(r.bytes.toString('utf8'));
+    await writeFile(copy, opts.keyring ? await withJudgedKeyrings(text, conf, dir) : text, {
+      mode: 0o600,
+      flag: 'wx',
+    });
     return await use(copy);
   } finally {
     await rm(dir, { recursive: true, force: true });
