@@ -35,12 +35,41 @@ export function ingestSummary(r: IngestReport): string {
   return parts.join(', ') + other;
 }
 
-export function documentsTable(docs: RagDocument[]): string {
+/** Ids as shown short: the fewest characters, at least MIN_ID, that no other listed id begins with. */
+const MIN_ID = 8;
+
+/**
+ * Each id as its shortest start of at least MIN_ID characters that no other id of `ids` shares
+ * (git's and Docker's way): what `rag remove` and `rag ask --document` take. An id that is the start
+ * of another is shown whole.
+ */
+export function shortIds(ids: string[]): string[] {
+  const shared = (a: string, b: string) => {
+    let n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n++;
+    return n;
+  };
+  // Sorted, an id's longest shared start is with one of its two neighbours.
+  const order = ids.map((id, i) => ({ id, i })).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  const out = new Array<string>(ids.length);
+  order.forEach(({ id, i }, k) => {
+    const most = Math.max(
+      k > 0 ? shared(id, order[k - 1]!.id) : 0,
+      k + 1 < order.length ? shared(id, order[k + 1]!.id) : 0,
+    );
+    out[i] = id.slice(0, Math.max(MIN_ID, most + 1));
+  });
+  return out;
+}
+
+/** `wholeIds`: ids as they are (`rag list --no-trunc`), not shortIds'. */
+export function documentsTable(docs: RagDocument[], opts: { wholeIds?: boolean } = {}): string {
   if (docs.length === 0) return 'No documents.';
+  const ids = opts.wholeIds ? docs.map((d) => d.id) : shortIds(docs.map((d) => d.id));
   return table([
     ['ID', 'SOURCE', 'COLLECTION', 'CHUNKS', 'PAGES', 'SIZE', 'ADDED'],
-    ...docs.map((d) => [
-      d.id,
+    ...docs.map((d, i) => [
+      ids[i]!,
       d.source,
       d.collection,
       String(d.chunks),

@@ -278,12 +278,17 @@ const list: CommandSpec = {
       value: 'C',
       description: 'Only this collection (default: every collection)',
     },
+    'no-trunc': {
+      type: 'boolean',
+      description:
+        'Show ids whole (default: as short as no other listed id begins so, 8 characters at least)',
+    },
     ...serviceOption,
   },
   async run(ctx, parsed) {
     const t = target(ctx, parsed);
     const docs = await cliBox(ctx).rag.list(t);
-    ctx.result(docs, documentsTable(docs));
+    ctx.result(docs, documentsTable(docs, { wholeIds: optBool(parsed, 'no-trunc') }));
     if (!docs.length && t.collection !== undefined && !ctx.json) await noCollectionNote(ctx, t);
   },
 };
