@@ -6,8 +6,7 @@
  * refuses the start, with the numbers. The service's bundle as its own process, two model packages.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GgufInsights, readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +14,10 @@ import { bundleServer, memoryFor, placeRuntimeFiles } from '../../modules/llm/pa
 import { estimateNeeds, MAX_TENSORS } from '../../modules/llm/server/estimate.js';
 import { RUNTIME_BYTES } from '../../modules/llm/server/memory.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { F32, FIXTURE_MODELS, ollamaOnSocket, Q8 } from './helpers.js';
+import { F32, FIXTURE_MODELS, ollamaOnSocket, Q8, twoModelPackages } from './helpers.js';
 
 const dir = tempDir('llm-estimate-edge-');
 const server = join(dir, 'app/llm/dist/server.mjs');
-const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 const children: ChildProcess[] = [];
 const at = { context: 256, parallel: 1 };
 
@@ -31,22 +29,7 @@ function serve(limit: number, socket: string): Promise<{ log: string; exited: bo
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       BLUEPRINT_SOCKET: socket,
       LLM_FILES_ROOT: FIXTURE_MODELS,
-      BLUEPRINT_PACKAGES: JSON.stringify([
-        {
-          name: 'model-tiny-llama',
-          version: '1.0.0',
-          folder: 'tiny-llama',
-          path: '/tiny-llama',
-          files: { 'tiny-llama/tiny-llama-f32.gguf': sha(F32) },
-        },
-        {
-          name: 'model-tiny-llama-q8',
-          version: '1.0.0',
-          folder: 'tiny-llama-q8',
-          path: '/tiny-llama-q8',
-          files: { 'tiny-llama-q8/tiny-llama-q8_0.gguf': sha(Q8) },
-        },
-      ]),
+      BLUEPRINT_PACKAGES: twoModelPackages(),
       LLM_CONTEXT: String(at.context),
       LLM_MEMORY_LIMIT: String(limit),
       LLM_DEVICE: 'cpu',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ollama } from 'ollama';
@@ -52,4 +53,28 @@ export function ollamaOnSocket(socketPath: string, token?: string): Ollama {
       undiciFetch(url, { ...init, dispatcher })) as unknown as typeof fetch,
     headers: token ? { Authorization: `Bearer ${token}` } : undefined,
   });
+}
+
+/**
+ * BLUEPRINT_PACKAGES as the runtime hands it to a service serving the two fixture models as
+ * packages (model-tiny-llama, the default, and model-tiny-llama-q8), with their hashes.
+ */
+export function twoModelPackages(): string {
+  const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+  return JSON.stringify([
+    {
+      name: 'model-tiny-llama',
+      version: '1.0.0',
+      folder: 'tiny-llama',
+      path: '/tiny-llama',
+      files: { 'tiny-llama/tiny-llama-f32.gguf': sha(F32) },
+    },
+    {
+      name: 'model-tiny-llama-q8',
+      version: '1.0.0',
+      folder: 'tiny-llama-q8',
+      path: '/tiny-llama-q8',
+      files: { 'tiny-llama-q8/tiny-llama-q8_0.gguf': sha(Q8) },
+    },
+  ]);
 }

@@ -6,20 +6,17 @@
  * the pool's own cases are keep-alive.test.ts's).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
 import { estimateNeeds } from '../../modules/llm/server/estimate.js';
 import { RUNTIME_BYTES } from '../../modules/llm/server/memory.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { F32, FIXTURE_MODELS, ollamaOnSocket, Q8 } from './helpers.js';
+import { F32, FIXTURE_MODELS, ollamaOnSocket, Q8, twoModelPackages } from './helpers.js';
 
 const dir = tempDir('llm-served-budget-');
 const server = join(dir, 'app/llm/dist/server.mjs');
 const socket = join(dir, 'api.sock');
-const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 let child: ChildProcess | undefined;
 let log = '';
 
@@ -40,22 +37,7 @@ beforeAll(async () => {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       BLUEPRINT_SOCKET: socket,
       LLM_FILES_ROOT: FIXTURE_MODELS,
-      BLUEPRINT_PACKAGES: JSON.stringify([
-        {
-          name: 'model-tiny-llama',
-          version: '1.0.0',
-          folder: 'tiny-llama',
-          path: '/tiny-llama',
-          files: { 'tiny-llama/tiny-llama-f32.gguf': sha(F32) },
-        },
-        {
-          name: 'model-tiny-llama-q8',
-          version: '1.0.0',
-          folder: 'tiny-llama-q8',
-          path: '/tiny-llama-q8',
-          files: { 'tiny-llama-q8/tiny-llama-q8_0.gguf': sha(Q8) },
-        },
-      ]),
+      BLUEPRINT_PACKAGES: twoModelPackages(),
       LLM_CONTEXT: '256',
       LLM_MEMORY_LIMIT: String(limit),
       LLM_DEVICE: 'cpu',
