@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { llmModuleE2E } from '../helpers/llm-e2e.js';
-import { F32, ollamaOnSocket } from './helpers.js';
+import { F32, ollamaOnSocket, openAiOnSocket } from './helpers.js';
 
 const name = `llm-ollama-${process.pid}`;
 const e = llmModuleE2E('bp-llm-ollama-', name);
@@ -142,6 +142,28 @@ describe('llm module in Podman: the Ollama-native API with the official ollama c
     expect(logs).toContain('unloaded model tiny-llama (keep_alive 0)');
     expect(logs).toMatch(/loaded model tiny-llama in \d+ ms/);
   }, 120_000);
+
+  it('embeddings from the loaded model: ollama.embed, ollama.embeddings and the openai client agree', async () => {
+    const client = ollamaOnSocket(socket, token);
+    const texts = ['Hello world', 'A different sentence about cats'];
+    const r = await client.embed({ model: 'tiny-llama', input: texts });
+    expect(r.embeddings.map((v) => [v.length, Math.round(Math.hypot(...v) * 1e5) / 1e5])).toEqual([
+      [64, 1],
+      [64, 1],
+    ]);
+    const old = await client.embeddings({ model: 'tiny-llama', prompt: texts[0]! });
+    const n = Math.hypot(...old.embedding);
+    expect(old.embedding.every((x, i) => Math.abs(x / n - r.embeddings[0]![i]!) < 1e-5)).toBe(true);
+    const openai = openAiOnSocket(socket, token);
+    const o = await openai.embeddings.create({ model: 'tiny-llama', input: texts, encoding_format: 'float' });
+    for (const i of [0, 1])
+      expect(o.data[i]!.embedding.every((x, j) => Math.abs(x - r.embeddings[i]![j]!) < 1e-5)).toBe(true);
+    expect(o.usage.prompt_tokens).toBe(r.prompt_eval_count);
+    const long = 'the quick brown fox '.repeat(100);
+    const err = await failure(() => client.embed({ model: 'tiny-llama', input: long, truncate: false }));
+    expect(err).toMatchObject({ name: 'ResponseError', status_code: 400 });
+    expect(err.error).toMatch(/context for embeddings is 256 tokens/);
+  });
 
   it("a wrong or missing token is refused in Ollama's error shape", async () => {
     for (const t of [undefined, `${token}x`]) {

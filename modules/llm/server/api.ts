@@ -13,6 +13,16 @@ import {
   type Reply,
   type RequestContext,
 } from '../../kit/server/index.js';
+import { normalised, shortened } from './embed.js';
+import {
+  base64Of,
+  checkOpenAiEmbedFields,
+  DEFAULT_EMBED_LIMITS,
+  dimensionsOf,
+  type EmbedLimits,
+  embedInputs,
+  embedOn,
+} from './embed-api.js';
 import type { Engine, Generation, Sampling } from './engine.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
 import { type Lease, ModelPool } from './model-pool.js';
@@ -41,6 +51,8 @@ export interface ApiOptions {
   memory?: { needBytes: number; limitBytes: number | null };
   /** Each model's signed SHA-256 and file time, by id: Ollama's /api/tags and /api/ps show them. */
   facts?: Record<string, ModelFacts>;
+  /** Inputs one embedding request may hold (LLM_MAX_EMBED_INPUTS, LLM_MAX_EMBED_CHARS). */
+  embedLimits?: EmbedLimits;
 }
 
 export { MAX_PROMPT_CHARS } from './engine.js';
@@ -82,7 +94,12 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
 
   /** The model asked for, held (loaded first if it is not) until the lease's release. */
   function pick(body: Obj, waitMs: number): Promise<Lease> {
-    if (body.model === undefined || body.model === null) return pool.acquire(pool.defaultId, waitMs);
+    return pool.acquire(modelId(body), waitMs);
+  }
+
+  /** The id of the model asked for (the default when left out), or a 404 naming those served. */
+  function modelId(body: Obj): string {
+    if (body.model === undefined || body.model === null) return pool.defaultId;
     if (typeof body.model !== 'string') throw bad("'model' must be a string", 'model');
     // The name asked for is shown cut: an answer as large as its request is held in memory for as
     // long as a client does not read it (100 such 4 MB answers: +565 MiB).
@@ -96,7 +113,45 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
           .join(', ')}`,
         'model',
       );
-    return pool.acquire(body.model, waitMs);
+    return body.model;
+  }
+
+  /**
+   * OpenAI's (llama.cpp server's) /v1/embeddings from the loaded model: normalised vectors, as
+   * floats or base64 float32s, in the inputs' order (embed-api.ts).
+   */
+  async function embeddings(ctx: RequestContext): Promise<Reply> {
+    const raw = await ctx.json();
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('the body must be a JSON object');
+    const body = raw as Obj;
+    checkOpenAiEmbedFields(body);
+    if (body.input === undefined || body.input === null) throw bad("'input' is required", 'input');
+    const inputs = embedInputs(body.input, 'input', opts.embedLimits ?? DEFAULT_EMBED_LIMITS, {
+      tokens: true,
+      emptyString: 'refuse',
+    });
+    if (inputs.length === 0) throw bad("'input' is empty: send at least one text", 'input');
+    const dimensions = dimensionsOf(body.dimensions);
+    const r = await embedOn(pool, ctx, {
+      id: modelId(body),
+      inputs,
+      truncate: false,
+      dimensions,
+      timeoutS: opts.generationTimeoutS,
+      param: 'input',
+    });
+    const base64 = body.encoding_format === 'base64';
+    return {
+      body: {
+        object: 'list',
+        data: r.vectors.map((v, index) => {
+          const vector = shortened(normalised(v), dimensions);
+          return { object: 'embedding', index, embedding: base64 ? base64Of(vector) : vector };
+        }),
+        model: r.model,
+        usage: { prompt_tokens: r.tokens, total_tokens: r.tokens },
+      },
+    };
   }
 
   function labels(kind: Kind, engine: Engine): RunLabels {
@@ -243,6 +298,7 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
     generationTimeoutS: opts.generationTimeoutS,
     maxPromptChars: opts.maxPromptChars,
     facts: opts.facts,
+    embedLimits: opts.embedLimits,
   });
   const kit: KitServer = createKitServer({
     name: 'llm',
@@ -260,6 +316,7 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
       ...ollama.routes,
       '/v1/chat/completions': { method: 'POST', handle: (ctx) => generate('chat', ctx) },
       '/v1/completions': { method: 'POST', handle: (ctx) => generate('text', ctx) },
+      '/v1/embeddings': { method: 'POST', handle: embeddings },
       '/v1/models': {
         method: 'GET',
         handle: () => {

@@ -25,6 +25,7 @@ import {
 } from 'node-llama-cpp';
 import { type Deadline, deadline } from './deadline.js';
 import { type CudaAttempt, settleDevice } from './device.js';
+import { Embedder } from './embed.js';
 import { makeContext, resolveWrapper } from './engine-load.js';
 import { aborted, generation } from './generation.js';
 import { GGML_TYPES } from './gguf-types.js';
@@ -102,6 +103,10 @@ export class Engine {
   private readonly chatWrapper: ChatWrapper;
   /** Loaded for this engine alone (disposed with it), or shared by several (the caller's). */
   private readonly ownsLlama: boolean;
+  /** The most characters of one text tokenised: maxPromptChars, at most LLM_MAX_PROMPT_CHARS. */
+  private readonly textCap: number;
+  /** The embedding context, made at the first embedding request (embed.ts), disposed with the model. */
+  private embedding?: Promise<Embedder>;
 
   private constructor(
     llama: Llama,
@@ -124,6 +129,7 @@ export class Engine {
       ? pieces.reduce((m: number, p: unknown) => Math.max(m, typeof p === 'string' ? p.length : 0), 1)
       : 256;
     this.maxPromptChars = info.contextLength * Math.min(longest, MAX_CHARS_PER_TOKEN);
+    this.textCap = Math.min(this.maxPromptChars, promptCap);
     // What a chat's template may render: the messages' bound and the template's own text.
     const rendered = Math.min(this.maxPromptChars, promptCap) + TEMPLATE_OWN_CHARS;
     this.chatWrapper = boundChatWrapper(chatWrapper, () => rendered);
@@ -362,7 +368,27 @@ export class Engine {
     }
   }
 
+  /**
+   * The model's embedding context (embed.ts), made once at the first call: one sequence of this
+   * engine's context. One that failed to be made (EmbeddingUnsupportedError: the model cannot
+   * embed) is tried again by the next call.
+   */
+  embedder(): Promise<Embedder> {
+    this.embedding ??= Embedder.create(this.model, {
+      contextSize: this.info.contextLength,
+      threads: this.info.threads,
+      maxChars: this.textCap,
+    }).catch((err: unknown) => {
+      this.embedding = undefined;
+      throw err;
+    });
+    return this.embedding;
+  }
+
   async dispose(): Promise<void> {
+    const embedding = this.embedding;
+    this.embedding = undefined;
+    if (embedding) await embedding.then((e) => e.dispose()).catch(() => undefined);
     await this.context.dispose();
     await this.model.dispose();
     if (this.ownsLlama) await this.llama.dispose();

@@ -116,6 +116,34 @@ export async function estimateNeeds(path: string, o: EstimateOptions): Promise<E
   return { ...needs, by: 'own', why };
 }
 
+/**
+ * What the model's embedding context (embed.ts: one sequence of the service's context, node-llama-cpp's
+ * default batch) needs beside the model: node-llama-cpp's estimate of such a context, else (said
+ * as for estimateNeeds) the own one's KV cache and compute share for one sequence.
+ */
+export async function embeddingBytes(path: string, o: EstimateOptions): Promise<number> {
+  if (!(await tensorTableRefused(path))) {
+    try {
+      const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
+      const insights = await GgufInsights.from(info, o.llama);
+      const context = Math.min(o.context, insights.trainContextSize ?? o.context);
+      const bytes = insights.estimateContextResourceRequirements({
+        contextSize: context,
+        sequences: 1,
+        isEmbeddingContext: true,
+        batchSize: Math.min(context, 512),
+        modelGpuLayers: 0,
+        flashAttention: false,
+      }).cpuRam;
+      if (Number.isFinite(bytes) && bytes >= 0) return bytes;
+    } catch {
+      // the own estimate below
+    }
+  }
+  const own = await estimateNeeds(path, { ...o, parallel: 1, exactKvCache: false });
+  return own.kvCache + own.overhead - RUNTIME_BYTES;
+}
+
 /** Says whose the estimate is, for the start's log. */
 export function estimateSource(e: Estimate): string {
   return e.by === 'node-llama-cpp'

@@ -16,8 +16,9 @@ import {
 } from '../../kit/server/index.js';
 import { createApiServer, MAX_PROMPT_CHARS } from './api.js';
 import { chooseDevice, missingLibraries, probeDevice } from './device.js';
+import { MAX_EMBED_CHARS, MAX_EMBED_INPUTS } from './embed-api.js';
 import { Engine } from './engine.js';
-import { type EstimateOptions, estimateNeeds, estimateSource } from './estimate.js';
+import { type EstimateOptions, embeddingBytes, estimateNeeds, estimateSource } from './estimate.js';
 import { readHeader } from './gguf-header.js';
 import { admit, cgroupMemoryLimit, describeAdmission, RUNTIME_BYTES } from './memory.js';
 import { keepAliveMs, ModelPool } from './model-pool.js';
@@ -151,12 +152,15 @@ async function main(): Promise<void> {
   });
   // Estimated with this llama (node-llama-cpp's insights would otherwise load a second, CPU-only
   // binding into the process beside a CUDA one).
-  const { each: needBytes, ...memory } = await checkMemory(models, paths, {
+  const sizing: EstimateOptions = {
     context: contextSize,
     parallel,
     exactKvCache: env.LLM_KV_CACHE === 'f32',
     llama: backend.llama,
-  });
+  };
+  const { each: needBytes, ...memory } = await checkMemory(models, paths, sizing);
+  // Each model's embedding context, admitted by the pool at its first embedding request.
+  const embedBytes = await Promise.all(paths.map((p) => embeddingBytes(p, sizing)));
   // LLM_GPU_LAYERS: auto (as many as fit in the GPU's memory), max, or a number.
   const layers = env.LLM_GPU_LAYERS;
   const gpuLayers =
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
         id: m.id,
         load: loader(m, i),
         needBytes: needBytes[i],
+        embedBytes: embedBytes[i],
         header: await readHeader(paths[i]!, {
           contextSize,
           chatTemplate: templates[i],
@@ -245,6 +250,11 @@ async function main(): Promise<void> {
     // The longest one generation holds a slot while every other client waits (README: Deadline).
     generationTimeoutS,
     maxPromptChars,
+    // What one embedding request may hold (embed-api.ts).
+    embedLimits: {
+      maxInputs: intFromEnv('LLM_MAX_EMBED_INPUTS', MAX_EMBED_INPUTS),
+      maxChars: intFromEnv('LLM_MAX_EMBED_CHARS', MAX_EMBED_CHARS),
+    },
     limits: {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
       maxQueuedPerConnection: intFromEnv('LLM_MAX_QUEUE_PER_CONNECTION', 4),

@@ -8,12 +8,14 @@
  * load that fails is an error for them and is tried again by the next request.
  */
 import { HttpError } from '../../kit/server/index.js';
+import type { Embedder } from './embed.js';
 import type { Engine } from './engine.js';
 import type { EngineInfo } from './engine-types.js';
 import type { ModelHeader } from './gguf-header.js';
+import { FOREVER } from './keep-alive.js';
 
-/** Kept for ever (a negative keep_alive, or the default model without a request's keep_alive). */
-export const FOREVER = -1;
+// Ollama's keep_alive, parsed (keep-alive.ts): imported from here by the routes and tests.
+export { FOREVER, keepAliveMs } from './keep-alive.js';
 
 export interface PoolModel {
   id: string;
@@ -24,6 +26,8 @@ export interface PoolModel {
   load?: (signal: AbortSignal) => Promise<Engine>;
   /** Bytes it needs loaded (memory.ts modelNeeds, the runtime's share included). */
   needBytes?: number;
+  /** Bytes its embedding context needs beside (estimate.ts embeddingBytes), counted once it is made. */
+  embedBytes?: number;
   /** What its GGUF's header says (gguf-header.ts), shown until it is loaded (then the engine's own). */
   header?: ModelHeader;
 }
@@ -44,6 +48,8 @@ export interface Lease {
   engine: Engine;
   /** Milliseconds this request waited for the model's load (0 when it was loaded). */
   loadMs: number;
+  /** The model's embedding context, when acquired with `embedding` (made at the first such request). */
+  embedder?: Embedder;
   /** Ends the hold; the model is then kept `keepAliveMs` (the request's, else the pool's default). */
   release(keepAliveMs?: number): void;
 }
@@ -56,6 +62,9 @@ interface Entry {
   info?: EngineInfo;
   /** Requests holding it or waiting for its load. */
   holders: number;
+  /** Its embedding context is made or being made: its memory is counted (embedBytes). */
+  embeds?: boolean;
+  embedding?: Promise<Embedder>;
   lastUsed: number;
   /** When it unloads if idle; Infinity: never. */
   expiresAt: number;
@@ -65,8 +74,6 @@ interface Entry {
 const MiB = 2 ** 20;
 /** The latest time a JavaScript Date holds (ECMAScript's ±8.64e15 ms). */
 const MAX_DATE_MS = 8.64e15;
-/** Go's longest time.Duration (2^63 - 1 ns), Ollama's: a keep_alive past it is kept for ever. */
-const MAX_KEEP_MS = 9_223_372_036_854;
 const mib = (n: number) => `${Math.ceil(n / MiB)} MiB`;
 
 export class ModelPool {
@@ -145,15 +152,21 @@ export class ModelPool {
    * Holds model `id` for a request, loading it first if it is not loaded: the request waits at
    * most `waitMs` (its generation deadline) for the load, then is a 503 (the load goes on).
    */
-  async acquire(id: string, waitMs: number): Promise<Lease> {
+  async acquire(id: string, waitMs: number, want: { embedding?: boolean } = {}): Promise<Lease> {
     const e = this.entries.get(id);
     if (!e) throw new Error(`model ${id} is not served`);
     e.holders += 1;
     const began = this.now();
+    let embedder: Embedder | undefined;
     try {
       if (!e.engine) {
         e.loading ??= this.startLoad(e);
         await bounded(e.loading, waitMs, id);
+      }
+      // Its embedding context, admitted like a model (its own estimate) and made once.
+      if (want.embedding) {
+        e.embedding ??= this.startEmbedding(e);
+        embedder = await bounded(e.embedding, waitMs, id);
       }
     } catch (err) {
       e.holders -= 1;
@@ -164,6 +177,7 @@ export class ModelPool {
     let released = false;
     return {
       engine: e.engine!,
+      embedder,
       loadMs: e.lastUsed - began,
       release: (keepAliveMs) => {
         if (released) return;
@@ -212,6 +226,9 @@ export class ModelPool {
     const engine = e.engine;
     if (!engine || !e.model.load) return; // an engine given loaded is its giver's to dispose
     e.engine = undefined;
+    // Its embedding context goes with it (Engine.dispose).
+    e.embeds = false;
+    e.embedding = undefined;
     clearTimeout(e.timer);
     this.log(`unload ${e.model.id}`, `unloaded model ${e.model.id} (${why})`);
     // Its memory is freed before any load goes on (startLoad waits for `unloading`).
@@ -228,7 +245,32 @@ export class ModelPool {
 
   /** Bytes the model takes beside others: its need less the runtime's share (counted once). */
   private cost(e: Entry): number {
-    return Math.max(0, (e.model.needBytes ?? 0) - (this.opts.runtimeBytes ?? 0));
+    const embedding = e.embeds ? (e.model.embedBytes ?? 0) : 0;
+    return Math.max(0, (e.model.needBytes ?? 0) - (this.opts.runtimeBytes ?? 0)) + embedding;
+  }
+
+  /**
+   * Makes the loaded model's embedding context, once it fits: idle models are unloaded for it as
+   * for a load, else a 503 naming the limit. A model that cannot embed is its engine's error.
+   */
+  private startEmbedding(e: Entry): Promise<Embedder> {
+    const engine = e.engine!;
+    const evicted = this.makeRoom(e, e.model.embedBytes ?? 0);
+    e.embeds = true;
+    const done = (async () => {
+      await Promise.all([
+        ...evicted.map((x) => this.unload(x, `room for ${e.model.id}'s embeddings`)),
+        ...this.unloading,
+      ]);
+      return engine.embedder();
+    })();
+    done.catch(() => {
+      if (e.engine === engine) {
+        e.embeds = false;
+        e.embedding = undefined;
+      }
+    });
+    return done;
   }
 
   /** Unloads what must go for `e` to fit (or refuses with a 503), then loads it. */
@@ -270,20 +312,23 @@ export class ModelPool {
     return done;
   }
 
-  /** The idle models to unload, least recently used first, for `e` to fit; a 503 if it cannot. */
-  private makeRoom(e: Entry): Entry[] {
+  /**
+   * The idle models to unload, least recently used first, for `e` to fit (loaded, with `extra`
+   * bytes more: its embedding context); a 503 if it cannot.
+   */
+  private makeRoom(e: Entry, extra = 0): Entry[] {
     const limit = this.opts.limitBytes;
     if (!limit) return [];
     const runtime = this.opts.runtimeBytes ?? 0;
-    const need = this.cost(e);
+    const need = this.cost(e) + extra;
+    const what = extra ? `model ${e.model.id} with its embedding context` : `model ${e.model.id}`;
     const others = [...this.entries.values()].filter((x) => x !== e && (x.engine || x.loading));
     let used = runtime + others.reduce((n, x) => n + this.cost(x), 0);
     if (used + need <= limit) return [];
-    const id = e.model.id;
     if (runtime + need > limit)
       throw new HttpError(
         503,
-        `model ${id} needs ${mib(runtime + need)}, more than this service's memory limit of ${mib(limit)}: raise the llm service's memory limit, or use a smaller quantisation of the model`,
+        `${what} needs ${mib(runtime + need)}, more than this service's memory limit of ${mib(limit)}: raise the llm service's memory limit, or use a smaller quantisation of the model${extra ? ' or a smaller context (LLM_CONTEXT)' : ''}`,
         'model',
       );
     const idle = others
@@ -299,7 +344,7 @@ export class ModelPool {
       const busy = others.filter((x) => !out.includes(x)).map((x) => `${x.model.id} (${mib(this.cost(x))})`);
       throw new HttpError(
         503,
-        `model ${id} needs ${mib(need)} beside the models in use, ${busy.join(', ')}, and this service's memory limit is ${mib(limit)}: try again when they are idle, or raise the llm service's memory limit`,
+        `${what} needs ${mib(need)} beside the models in use, ${busy.join(', ')}, and this service's memory limit is ${mib(limit)}: try again when they are idle, or raise the llm service's memory limit`,
         'model',
         { 'retry-after': '5' },
       );
@@ -330,11 +375,8 @@ const stoppingError = () =>
   });
 
 /** `load` within `ms`, else a 503 saying the model is still loading (the load goes on). */
-async function bounded(load: Promise<Engine>, ms: number, id: string): Promise<void> {
-  if (!Number.isFinite(ms)) {
-    await load;
-    return;
-  }
+async function bounded<T>(load: Promise<T>, ms: number, id: string): Promise<T> {
+  if (!Number.isFinite(ms)) return await load;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, fail) => {
     timer = setTimeout(
@@ -351,39 +393,8 @@ async function bounded(load: Promise<Engine>, ms: number, id: string): Promise<v
     );
   });
   try {
-    await Promise.race([load, late]);
+    return await Promise.race([load, late]);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Ollama's keep_alive: a number of seconds, or a Go duration ("5m", "1h30m", "300ms"); negative
- * keeps the model for ever (FOREVER), and so does one longer than Go's longest duration (~292
- * years: Ollama clamps a number of seconds to it). Undefined for a value that is neither.
- */
-export function keepAliveMs(v: unknown): number | undefined {
-  const ms = keepAliveOf(v);
-  return ms !== undefined && ms > MAX_KEEP_MS ? FOREVER : ms;
-}
-
-function keepAliveOf(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? (v < 0 ? FOREVER : Math.round(v * 1000)) : undefined;
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim();
-  if (/^[-+]?\d+(\.\d+)?$/.test(s)) return keepAliveOf(Number(s));
-  const m = /^([-+]?)((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(s);
-  if (!m) return undefined;
-  const unit: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  let ms = 0;
-  for (const [, n, u] of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * unit[u!]!;
-  return m[1] === '-' ? FOREVER : Math.round(ms);
 }

@@ -8,6 +8,8 @@
  * OpenAI path's does (generation-run.ts).
  */
 import { HttpError, type KitLog, type RequestContext, type Route } from '../../kit/server/index.js';
+import { normalised, shortened } from './embed.js';
+import { DEFAULT_EMBED_LIMITS, dimensionsOf, type EmbedLimits, embedInputs, embedOn } from './embed-api.js';
 import { ContextOverflowError, type Generation } from './engine.js';
 import type { EngineInfo } from './engine-types.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
@@ -36,6 +38,8 @@ export interface OllamaOptions {
   maxPromptChars?: number;
   /** By model id (the engine's info.model). */
   facts?: Record<string, ModelFacts>;
+  /** Inputs one embedding request may hold (embed-api.ts). */
+  embedLimits?: EmbedLimits;
 }
 
 /** Paths answered in Ollama's error shape. */
@@ -147,16 +151,66 @@ export function ollamaRoutes(
     return raw as Obj;
   }
 
-  async function generate(kind: OllamaKind, ctx: RequestContext) {
-    const began = performance.now();
-    const b = await body(ctx);
-    const { id, asked } = find(b.model);
+  /** The request's keep_alive in milliseconds; none: the pool's default. */
+  function keepOf(b: Obj): number | undefined {
     const keep = b.keep_alive === undefined || b.keep_alive === null ? undefined : keepAliveMs(b.keep_alive);
     if (keep === undefined && b.keep_alive !== undefined && b.keep_alive !== null)
       throw bad(
         `'keep_alive' must be a duration ("5m", "1h", "0") or a number of seconds (negative: kept loaded)`,
         'keep_alive',
       );
+    return keep;
+  }
+
+  /**
+   * /api/embed (`input`, L2-normalised vectors) and the older /api/embeddings (`prompt`, the raw
+   * vector; an empty one loads the model), from the loaded model as Ollama serves them (embed-api.ts).
+   */
+  async function embed(legacy: boolean, ctx: RequestContext) {
+    const began = performance.now();
+    const b = await body(ctx);
+    const { id, asked } = find(b.model);
+    const keep = keepOf(b);
+    if (
+      b.options !== undefined &&
+      b.options !== null &&
+      (typeof b.options !== 'object' || Array.isArray(b.options))
+    )
+      throw bad("'options' must be an object", 'options');
+    if (b.truncate !== undefined && b.truncate !== null && typeof b.truncate !== 'boolean')
+      throw bad("'truncate' must be a boolean", 'truncate');
+    const limits = opts.embedLimits ?? DEFAULT_EMBED_LIMITS;
+    const param = legacy ? 'prompt' : 'input';
+    const raw = legacy ? (b.prompt ?? '') : (b.input ?? '');
+    if (legacy && typeof raw !== 'string') throw bad("'prompt' must be a string", 'prompt');
+    const inputs = embedInputs(raw, param, limits, { tokens: false, emptyString: 'none' });
+    const dimensions = legacy ? undefined : dimensionsOf(b.dimensions);
+    const r = await embedOn(pool, ctx, {
+      id,
+      inputs,
+      truncate: legacy || b.truncate !== false,
+      dimensions,
+      keep,
+      timeoutS: opts.generationTimeoutS,
+      param,
+    });
+    if (legacy) return { body: { embedding: r.vectors[0] ?? [] } };
+    return {
+      body: {
+        model: asked,
+        embeddings: r.vectors.map((v) => shortened(normalised(v), dimensions)),
+        total_duration: ns(performance.now() - began),
+        load_duration: ns(r.loadMs),
+        prompt_eval_count: r.tokens,
+      },
+    };
+  }
+
+  async function generate(kind: OllamaKind, ctx: RequestContext) {
+    const began = performance.now();
+    const b = await body(ctx);
+    const { id, asked } = find(b.model);
+    const keep = keepOf(b);
     // Checked with the service's context first, so a bad request loads nothing.
     ollamaAsk(kind, b, Number.MAX_SAFE_INTEGER, opts.maxTokensCap, opts.generationTimeoutS);
     const timeoutS = typeof b.generation_timeout_s === 'number' ? b.generation_timeout_s : Infinity;
@@ -273,10 +327,6 @@ export function ollamaRoutes(
     throw new HttpError(status, message);
   };
   const change = (what: string) => refuse(403, `${what} is not done through this API here; ${MANAGE}`);
-  const embeddings = refuse(
-    404,
-    'this llm serves no embeddings: the embeddings module does (`bpkg install embeddings`, `blueprint service start embeddings`), on its own socket (/run/blueprint/services/embeddings/api.sock) with the OpenAI route POST /v1/embeddings',
-  );
 
   const routes: Record<string, Route> = {
     '/api/version': { method: 'GET', handle: () => ({ body: { version: OLLAMA_API_VERSION } }) },
@@ -315,8 +365,8 @@ export function ollamaRoutes(
     '/api/create': { method: 'POST', handle: change('creating a model') },
     '/api/copy': { method: 'POST', handle: change('copying a model') },
     '/api/delete': { method: 'DELETE', handle: change('deleting a model') },
-    '/api/embed': { method: 'POST', handle: embeddings },
-    '/api/embeddings': { method: 'POST', handle: embeddings },
+    '/api/embed': { method: 'POST', handle: (ctx) => embed(false, ctx) },
+    '/api/embeddings': { method: 'POST', handle: (ctx) => embed(true, ctx) },
   };
 
   const running = new TextEncoder().encode('Ollama is running');
