@@ -11,6 +11,7 @@ import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
+import { EmbeddingTimeoutError } from '../../modules/llm/server/embed.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { ollamaOnSocket, openAiOnSocket } from './helpers.js';
@@ -219,6 +220,28 @@ describe('llm: embeddings from the loaded model', () => {
       400,
       'context_length_exceeded',
     ]);
+  });
+
+  it('a batch stops between inputs at its deadline or when its client leaves, answering nothing', async () => {
+    const embedder = await engine.embedder();
+    const two = ['Hello world', 'A different sentence about cats'];
+    // A deadline of 0 ms has passed once the first input was evaluated.
+    const late = await embedder
+      .embed(two, { truncate: true, signal: new AbortController().signal, timeoutMs: 0 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(late).toBeInstanceOf(EmbeddingTimeoutError);
+    expect(String(late)).toMatch(
+      /deadline of 0 s after [01] of 2 inputs: send fewer or shorter inputs at once/,
+    );
+    const gone = new AbortController();
+    gone.abort();
+    await expect(embedder.embed(two, { truncate: true, signal: gone.signal })).rejects.toThrow(/abort/i);
+    // The context is whole after both: the next batch answers as before.
+    const again = await embedder.embed(two, { truncate: true, signal: new AbortController().signal });
+    expect(again.vectors).toHaveLength(2);
   });
 
   it('token ids are embedded as the same text is', async () => {
