@@ -19,7 +19,8 @@
  * a bare node:net server with a minimal parse (the floor), each in its own process, the client (the
  * kit's lean client) in this one; hot (back to back) and paced (1 ms apart, so the server's code runs
  * cold between requests as in a real service). --cpu-kit FILE adds another kit (its index.ts, e.g. an
- * older one from git) to the same run (./_kit-cpu.mjs).
+ * older one from git) to the same run (./_kit-cpu.mjs). The servers take turns: --cpu-rounds N
+ * rounds (default 5) of --cpu-requests split among them, each figure the median of its rounds.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +41,7 @@ const { values: opts } = parseArgs({
     'cpu-only': { type: 'boolean' },
     'cpu-kit': { type: 'string' },
     'cpu-requests': { type: 'string', default: '20000' },
+    'cpu-rounds': { type: 'string', default: '5' },
     clients: { type: 'string', default: '1,8,32,64' },
     'load-only': { type: 'boolean' },
     // A/B: the service with this kit server folder too, alternated with the tree's, --rounds times.
@@ -348,6 +350,7 @@ try {
       repo,
       otherKit: opts['cpu-kit'],
       requests: opts['cpu-requests'],
+      rounds: opts['cpu-rounds'],
     });
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -389,8 +392,9 @@ if (!opts.json && !opts['cpu-only'] && !opts['load-only']) {
 if (!opts.json && result.cpu) {
   const c = result.cpu;
   const f = (x) => (x === undefined ? '' : x.toFixed(1));
+  const spread = (xs) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
   console.log(
-    `server CPU a request (µs), 1.2 KB JSON in, small JSON out, node ${nodeFlags.join(' ')}; load ${loadavg()[0].toFixed(2)}`,
+    `server CPU a request (µs; median of ${opts['cpu-rounds']} rounds taking turns, the rounds' range beside it), 1.2 KB JSON in, small JSON out, node ${nodeFlags.join(' ')}; load ${loadavg()[0].toFixed(2)}`,
   );
   console.log('| server | hot: CPU | hot: round trip | paced 1 ms: CPU |');
   console.log('| --- | --- | --- | --- |');
@@ -401,5 +405,7 @@ if (!opts.json && result.cpu) {
     ['net', 'node:net floor'],
   ];
   for (const [k, name] of rows.filter(([k]) => c[k]))
-    console.log(`| ${name} | ${f(c[k].hot.cpuUs)} | ${f(c[k].hot.wallUs)} | ${f(c[k].paced.cpuUs)} |`);
+    console.log(
+      `| ${name} | ${f(c[k].hot.cpuUs)} (${spread(c[k].hot.rounds)}) | ${f(c[k].hot.wallUs)} | ${f(c[k].paced.cpuUs)} (${spread(c[k].paced.rounds)}) |`,
+    );
 }
