@@ -302,7 +302,7 @@ describe('first boot', () => {
     // not finish (test/security/provision-failed-console.test.ts).
     expect(unit.get('ExecStart')).toBe('/usr/local/lib/blueprint/setup-console');
     expect(readRoot('usr/local/lib/blueprint/setup-console')).toMatch(
-      /^\s*exec \/usr\/local\/bin\/blueprint setup$/m,
+      /^\s*\/usr\/local\/bin\/blueprint setup$/m,
     );
     expect(unit.get('TTYPath')).toBe('/dev/%I');
     expect(unit.get('StandardInput')).toBe('tty');

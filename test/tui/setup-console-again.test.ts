@@ -120,3 +120,14 @@ it.each([
     expect(p.screen()).not.toContain(AGAIN);
   },
 );
+
+it('a noisy serial line (a floating RX) does not restart the wizard at the prompt: Enter alone does', () => {
+  requireExe();
+  // Lines of noise, as a line with nothing on its other end sends: each restarted the wizard (here
+  // it refuses at once, stdin being no terminal, and the prompt comes back: counted).
+  const run = (input: string) =>
+    spawnSync('sh', [script()], { input, encoding: 'utf8', timeout: 60_000 }).stdout.split(AGAIN).length - 1;
+  expect(run('\u00ff\u00fe~x\n#$%&\nq\n \n')).toBe(1);
+  // Enter alone (a carriage return too): the wizard again, once each.
+  expect(run('noise\n\n\r\n')).toBe(3);
+});
