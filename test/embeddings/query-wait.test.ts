@@ -54,6 +54,19 @@ describe('a single query waited for in shared memory', () => {
     });
   }, 60_000);
 
+  it("posts the query's message before it wakes the main thread: one event-loop turn later the worker is free and the next query is waited for too", async () => {
+    // The message is what frees the worker for the next waited query (`held`). Posted after the
+    // wake-up, it came as the main thread had gone back to sleep (a second wake-up a query, while
+    // rag's next hop wanted the CPU), or not yet one turn later: then the next query went through
+    // the message instead of the wait. Now posted first, read in the turn after the answer.
+    const waiting = await start(60_000);
+    for (let i = 0; i < 20; i++) {
+      await waiting.embed([`which planet has the most moons, asked for the ${i}th time`], opts);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(waiting.queryWaits).toEqual({ waited: 20, gaveUp: 0 });
+  }, 60_000);
+
   it('waits at most its bound: a query behind a long batch goes back to the event loop, answered by message', async () => {
     const waiting = await start(40);
     const reference = (await start(0)).embed(query, opts);

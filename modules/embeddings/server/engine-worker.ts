@@ -130,15 +130,29 @@ interface Reply {
 }
 const HEAD = 16;
 
-function writeReply(reply: Reply, out: Embeddings | undefined): void {
-  const ctl = new Int32Array(reply.shared, 0, 3);
-  const v = out?.vectors[0];
+/**
+ * The message of a query whose vector is in the shared memory (`seq`: its job's): the main thread
+ * reads it there (fromWorker), so the message carries no copy of it.
+ */
+interface InShared {
+  inShared: number;
+  tokens: number[];
+}
+
+/** Writes a single query's vector and token count into the shared memory; false when it is not one. */
+function writeVector(reply: Reply, out: Embeddings): boolean {
+  const v = out.vectors[0];
   const room = (reply.shared.byteLength - HEAD) / 4;
-  if (v && out.vectors.length === 1 && v.length === room) {
-    new Float32Array(reply.shared, HEAD, room).set(v);
-    ctl[1] = out.tokens[0]!;
-    ctl[2] = 0;
-  } else ctl[2] = 1;
+  if (!v || out.vectors.length !== 1 || v.length !== room) return false;
+  new Float32Array(reply.shared, HEAD, room).set(v);
+  new Int32Array(reply.shared, 0, 3)[1] = out.tokens[0]!;
+  return true;
+}
+
+/** Marks job `seq` written (or failed: its message carries the answer) and wakes a waiting main thread. */
+function release(reply: Reply, written: boolean): void {
+  const ctl = new Int32Array(reply.shared, 0, 3);
+  ctl[2] = written ? 0 : 1;
   Atomics.store(ctl, 0, reply.seq);
   Atomics.notify(ctl, 0);
 }
@@ -147,20 +161,38 @@ function writeReply(reply: Reply, out: Embeddings | undefined): void {
 export function runEngineWorker(): void {
   serveJobs<WorkerInit, Ready>(async (data, log) => {
     const engine = await createEngine({ ...data, log });
+    // The query whose vector the last job wrote to shared memory, released once its message is posted.
+    let written: Reply | undefined;
     return {
       ready: { info: engine.info, msPerChar: await measureCost(engine) },
       handle: async (p) => {
         const { texts, options, reply } = p as { texts: string[]; options: EmbedOptions; reply?: Reply };
+        written = undefined;
         let out: Embeddings;
         try {
           out = await engine.embed(texts, options);
         } catch (err) {
-          if (reply) writeReply(reply, undefined);
+          if (reply) release(reply, false);
           throw err;
         }
-        // First, before the answer's message: the main thread may be blocked waiting for this.
-        if (reply) writeReply(reply, out);
-        return pack(out);
+        if (!reply) return pack(out);
+        if (!writeVector(reply, out)) {
+          release(reply, false);
+          return pack(out);
+        }
+        // The answer's message goes first (serveJobs posts it once this returns), then the main
+        // thread is woken (posted(), right after that post): woken, it writes the answer to its
+        // client and finds the message already there as its event loop turns, instead of sleeping
+        // and being woken a second time for it while rag's next hop (vectors) wants the CPU; and
+        // the worker has nothing left to do once the main thread runs. Until then the main thread
+        // does not see the job as written (`seq` is stored by release), so it never takes the
+        // answer before its message is posted.
+        written = reply;
+        return { inShared: reply.seq, tokens: out.tokens } satisfies InShared;
+      },
+      posted: () => {
+        if (written) release(written, true);
+        written = undefined;
       },
     };
   });
@@ -200,9 +232,22 @@ export async function startEngineWorker(
 ): Promise<EngineWorker> {
   const pool = await startPool<WorkerInit, Ready>({ file, data: init, log, resourceLimits });
   const { info, msPerChar } = pool.ready;
-  const fromWorker = async (texts: string[], options: EmbedOptions, reply?: Reply) => {
+  const fromWorker = async (texts: string[], options: EmbedOptions, reply?: Reply): Promise<Embeddings> => {
     try {
-      return unpack((await pool.run(reply ? { texts, options, reply } : { texts, options })) as Packed);
+      const got = (await pool.run(reply ? { texts, options, reply } : { texts, options })) as
+        | Packed
+        | InShared;
+      if ('inShared' in got) {
+        // Written before the message was posted; no later query writes over it until this one has
+        // settled (queryWaiter's `held`). A copy: the next query writes over the shared vector.
+        if (!reply || got.inShared !== reply.seq)
+          throw new Error('a query answered in shared memory it was not given');
+        return {
+          vectors: [new Float32Array(reply.shared, HEAD, info.dimension).slice()],
+          tokens: got.tokens,
+        };
+      }
+      return unpack(got);
     } catch (err) {
       if (err instanceof WorkerJobError && err.name === 'InputTooLongError') {
         const f = err.fields as { index: number; length: number; max: number };
@@ -255,7 +300,9 @@ export async function startEngineWorker(
  * retrieval). While it waits the event loop does not run: /health and new connections wait at
  * most `waitMs`; a query not done by then (a loaded box, a long input) is answered through the
  * message as any other job. Only while no earlier job of this waiter is still held by the pool
- * (its message not yet read), so the worker is free to take this one at once.
+ * (its message not yet read), so the worker is free to take this one at once. The worker posts the
+ * job's message (without the vector: fromWorker reads it from the shared memory) before it wakes
+ * this thread, so that message is read in the turn after the answer, with no second wake-up.
  */
 function queryWaiter(
   dimension: number,

@@ -14,6 +14,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 export interface Jobs<R> {
   ready: R;
   handle(payload: unknown): Promise<unknown> | unknown;
+  /** Called right after the answer of the job just handled was posted (not after a failure). */
+  posted?(): void;
 }
 
 export type WorkerMessage =
@@ -43,9 +45,11 @@ export function serveJobs<I, R>(init: (data: I, log: (line: string) => void) => 
     (jobs) => {
       send({ type: 'ready', value: jobs.ready });
       port.on('message', async (m: { id: number; payload: unknown }) => {
+        let done = false;
         try {
           const value = await jobs.handle(m.payload);
           send({ type: 'done', id: m.id, value }, buffersOf(value));
+          done = true;
         } catch (err) {
           const e = err instanceof Error ? err : new Error(String(err));
           const fields = Object.fromEntries(
@@ -53,6 +57,7 @@ export function serveJobs<I, R>(init: (data: I, log: (line: string) => void) => 
           );
           send({ type: 'failed', id: m.id, error: { name: e.name, message: e.message, fields } });
         }
+        if (done) jobs.posted?.();
       });
     },
     (err: unknown) => send({ type: 'fatal', message: (err as Error)?.message ?? String(err) }),
