@@ -16,6 +16,16 @@ export interface ModelImportOptions extends CallOptions {
   version?: string;
   /** Copy and packaging progress (bytes of the GGUF), then signing and installing. */
   onImport?: (e: ImportProgress) => void;
+  /** The file as the refusals name it, if not `file` (the dashboard: the browser's file name). */
+  shownAs?: string;
+}
+
+/** A GGUF sent to the box (the dashboard's upload), in root's own folder until the import ends. */
+export interface ModelUpload {
+  file: string;
+  bytes: number;
+  /** Removes the file (after the import, whatever its outcome). */
+  discard(): Promise<void>;
 }
 
 export interface ModelImportResult {
@@ -44,6 +54,20 @@ export interface ModelOps {
    * StorageError `disk-full` (checked before anything is written). Nothing is left behind on failure.
    */
   import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
+  /**
+   * What `import` would refuse before reading a file of `bytes` (a bad name or licence, the name
+   * taken, a file bigger than a package holds), and the free space for that file's upload and its
+   * import: the dashboard asks before an upload starts, so nothing is sent to be refused.
+   */
+  checkUpload(o: { name: string; license?: string; bytes: number; shownAs?: string }): Promise<void>;
+  /**
+   * Writes an upload of `bytes` (the request's body) to a new file in a folder of root's alone
+   * (0700, under the package cache), never holding it in memory. The free space is checked before
+   * a byte is written (checkUpload's); a full disk, a body longer or shorter than `bytes`, an
+   * aborted request or `signal` remove the file and throw. A file left by a dashboard killed
+   * meanwhile is removed by the next upload.
+   */
+  receive(body: AsyncIterable<Uint8Array>, bytes: number, signal?: AbortSignal): Promise<ModelUpload>;
   /** The box's own key for local packages, once made (its fingerprint). */
   localKey(): Promise<{ fingerprint: string } | undefined>;
   /** What installed model NAME (or model-NAME) is, from its manifest and GGUF header; NotFoundError when none. */
@@ -83,6 +107,13 @@ export interface InstalledModel {
   error?: string;
 }
 
+const nameTaken = (name: string, version: string, origin: string) =>
+  new ConflictError(
+    `model-${name} is already installed (version ${version}, from ${origin})`,
+    'name-taken',
+    `Choose another --name, or remove it first: \`blueprint model rm ${name}\`. Nothing was imported.`,
+  );
+
 export function modelOps(ctx: BoxContext): ModelOps {
   const ops: ModelOps = {
     async import(file, opts) {
@@ -105,15 +136,9 @@ export function modelOps(ctx: BoxContext): ModelOps {
         ...(opts.warn ? { warn: opts.warn } : {}),
       };
       const pkg = `model-${opts.name}`;
-      const nameTaken = (version: string, origin: string) =>
-        new ConflictError(
-          `${pkg} is already installed (version ${version}, from ${origin})`,
-          'name-taken',
-          `Choose another --name, or remove it first: \`blueprint model rm ${opts.name}\`. Nothing was imported.`,
-        );
       const installed = await packageOps(ctx).list();
       const taken = installed.find((p) => p.name === pkg);
-      if (taken) throw nameTaken(taken.version, taken.origin);
+      if (taken) throw nameTaken(opts.name, taken.version, taken.origin);
       const key = new LocalKey(ctx.paths);
       const signal = opts.signal ?? ctx.options.signal;
       const built = await buildModelPackage(ctx.paths, key, {
@@ -123,6 +148,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
         ...(opts.version !== undefined ? { version: opts.version } : {}),
         ...(opts.onImport ? { onProgress: opts.onImport } : {}),
         ...(signal ? { signal } : {}),
+        ...(opts.shownAs !== undefined ? { shownAs: opts.shownAs } : {}),
       });
       let failed = true;
       try {
@@ -131,7 +157,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
         if (holder) {
           const has = holder.slice('model-'.length);
           throw new ConflictError(
-            `${path.basename(file)} is the GGUF of model ${has} (${holder}), installed already: the same bytes (SHA-256 ${built.ggufSha256.slice(0, 12)}…) would be stored twice`,
+            `${opts.shownAs ?? path.basename(file)} is the GGUF of model ${has} (${holder}), installed already: the same bytes (SHA-256 ${built.ggufSha256.slice(0, 12)}…) would be stored twice`,
             'same-model',
             `Use it as ${has} (\`blueprint model default ${has}\` makes it the default), or remove it first: \`blueprint model rm ${has}\`. Nothing was imported.`,
           );
@@ -140,7 +166,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
         const changes = await packageOps(ctx).install([built.file], { ...call, typed: true });
         // Installed meanwhile by another command at this very version: nothing was changed.
         if (!changes.some((c) => c.name === pkg))
-          throw nameTaken(String(built.manifest.version), 'another install');
+          throw nameTaken(opts.name, String(built.manifest.version), 'another install');
         const result: ModelImportResult = {
           package: pkg,
           version: String(built.manifest.version),
@@ -157,6 +183,21 @@ export function modelOps(ctx: BoxContext): ModelOps {
         // A refused install leaves nothing either: the cache folders this import made go too.
         await discardImport(built.work, failed ? built.made : []);
       }
+    },
+    async checkUpload(o) {
+      const [{ checkImportName, checkImportSize, checkImportSpace }, { packageOps }] = await Promise.all([
+        import('../core/models/import.js'),
+        import('./packages.js'),
+      ]);
+      checkImportName(o.name, o.license);
+      const taken = (await packageOps(ctx).list()).find((p) => p.name === `model-${o.name}`);
+      if (taken) throw nameTaken(o.name, taken.version, taken.origin);
+      await checkImportSpace(ctx.paths, o.bytes, true);
+      checkImportSize(o.shownAs ?? 'The file', o.bytes);
+    },
+    async receive(body, bytes, signal) {
+      const { receiveUpload } = await import('./model-upload.js');
+      return receiveUpload(ctx.paths, body, bytes, signal);
     },
     async defaultModel() {
       const [{ readDefaultModel, defaultModelPath }, { packageOps }] = await Promise.all([

@@ -1,4 +1,5 @@
 import type { ModelFacts } from '../core/models/describe.js';
+import { showFingerprint } from './fingerprint.js';
 import { shownHint } from './root-in-hints.js';
 import { bytes } from './units.js';
 
@@ -40,3 +41,40 @@ export const defaultSetText = (r: { default?: string }): string => {
   const applies = `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
   return r.default ? `default model: ${r.default}; ${applies}` : `default model cleared; ${applies}`;
 };
+
+/**
+ * An import's progress as lines (the dashboard's job; the CLI's reporter without a terminal):
+ * each quarter of the copy and the packaging, then signing and installing.
+ */
+export function importProgress(
+  line: (text: string) => void,
+): (e: { phase: 'copy' | 'package'; bytes: number; total: number } | { phase: 'sign' | 'install' }) => void {
+  let lastQuarter = -1;
+  return (e) => {
+    if (!('bytes' in e)) {
+      line(e.phase === 'sign' ? "signing with this box's local key" : 'installing');
+      return;
+    }
+    const frac = e.total ? e.bytes / e.total : 1;
+    const quarter = Math.floor(frac * 4) + (e.phase === 'copy' ? 0 : 10);
+    if (quarter === lastQuarter) return;
+    lastQuarter = quarter;
+    line(`${e.phase === 'copy' ? 'copying' : 'packaging'}: ${Math.round(frac * 100)}% of ${bytes(e.total)}`);
+  };
+}
+
+/** What `blueprint model import` says it did. */
+export function importedLines(r: {
+  package: string;
+  version: string;
+  source: { bytes: number; sha256: string };
+  signer: string;
+  files: Record<string, string>;
+}): string[] {
+  return [
+    `installed ${r.package} ${r.version} (origin local), ${bytes(r.source.bytes)}`,
+    `  sha256 ${r.source.sha256}`,
+    `  signed by this box's key ${showFingerprint(r.signer)}`,
+    ...Object.keys(r.files).map((f) => `  ${f}`),
+  ];
+}

@@ -1,6 +1,12 @@
 import type { Box } from '../app/index.js';
 import { escapeLine } from '../present/escape.js';
-import { defaultModelText, defaultSetText, modelFactRows } from '../present/models.js';
+import {
+  defaultModelText,
+  defaultSetText,
+  importedLines,
+  importProgress,
+  modelFactRows,
+} from '../present/models.js';
 import { repoRemovedWarning } from '../present/repos.js';
 import { rotationText } from '../present/services.js';
 import { bytes } from '../present/units.js';
@@ -25,6 +31,9 @@ export function adminOps(
     | 'rotateConsumerTokens'
     | 'removeRepo'
     | 'installedFrom'
+    | 'checkModelUpload'
+    | 'receiveModel'
+    | 'importModel'
   >
 > {
   return {
@@ -47,6 +56,22 @@ export function adminOps(
       };
     },
     model: async (name) => modelFactRows(await box.models.show(name)),
+    checkModelUpload: (o) => box.models.checkUpload(o),
+    receiveModel: (body, n, signal) => box.models.receive(body, n, signal),
+    async importModel(upload, o, progress, signal) {
+      try {
+        const r = await box.models.import(upload.file, {
+          name: o.name,
+          ...(o.license ? { license: o.license } : {}),
+          ...(o.shownAs ? { shownAs: o.shownAs } : {}),
+          onImport: importProgress(progress),
+          signal,
+        });
+        for (const l of importedLines(r)) progress(l);
+      } finally {
+        await upload.discard();
+      }
+    },
     setDefaultModel: async (name) => defaultSetText(await box.models.setDefaultModel(name)),
     tokens: () => box.services.tokens(),
     async newToken(name) {

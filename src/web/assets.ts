@@ -102,6 +102,62 @@ for (const el of document.querySelectorAll('[data-poll]')) {
   };
   setInterval(tick, 2000);
 }
+// "Import a model…": asked first whether the import would be refused (a taken name, no room), then
+// the file is sent as the POST's body with its progress shown, the CSRF token in a header; the
+// answer leads to the import's job page. Refusals are shown as text.
+for (const form of document.querySelectorAll('form[data-upload]')) {
+  form.hidden = false;
+  const bar = form.querySelector('progress');
+  const text = form.querySelector('[data-upload-text]');
+  const shown = form.querySelector('[data-upload-progress]');
+  const error = form.querySelector('[data-upload-error]');
+  const fields = form.querySelectorAll('button, input');
+  const mib = (n) => (n / 1048576).toFixed(1) + ' MiB';
+  const fail = (t) => {
+    error.textContent = t;
+    error.hidden = false;
+    shown.hidden = true;
+    for (const f of fields) f.disabled = false;
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    const file = form.elements.file.files[0];
+    if (!file) return fail('Choose a .gguf file.');
+    const q = new URLSearchParams({ name: form.elements.name.value.trim(), file: file.name });
+    const license = form.elements.license.value.trim();
+    if (license) q.set('license', license);
+    for (const f of fields) f.disabled = true;
+    try {
+      const r = await fetch(form.dataset.upload + '/check?' + q + '&bytes=' + file.size, {
+        headers: { accept: 'application/json' },
+      });
+      const c = await r.json();
+      if (!c.ok) return fail(c.error || 'Refused (' + r.status + ')');
+    } catch {
+      return fail('The dashboard did not answer (is the tunnel still open?); nothing was sent.');
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.dataset.upload + '?' + q);
+    xhr.setRequestHeader('X-CSRF-Token', form.dataset.csrf);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    shown.hidden = false;
+    text.textContent = 'Uploading ' + file.name + ': 0 of ' + mib(file.size);
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      bar.value = Math.floor((e.loaded * 100) / e.total);
+      text.textContent = 'Uploading ' + file.name + ': ' + mib(e.loaded) + ' of ' + mib(e.total);
+    };
+    xhr.onload = () => {
+      // The answer leads to the job's page (a 303 the request followed); a refusal is its text.
+      const to = new URL(xhr.responseURL || location.href);
+      if (xhr.status === 200 && !to.pathname.startsWith(form.dataset.upload)) location.assign(to.href);
+      else fail(xhr.responseText.trim() || 'The upload was refused (' + xhr.status + ').');
+    };
+    xhr.onerror = () => fail('The upload was cut off (is the tunnel still open?); nothing was imported.');
+    xhr.send(file);
+  });
+}
 // One click, one action: a submitted form's buttons are disabled while the next page loads.
 for (const form of document.querySelectorAll('form[method="post"]')) {
   form.addEventListener('submit', () => {

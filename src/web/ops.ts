@@ -111,6 +111,21 @@ export interface RepoView {
   packages?: string[];
 }
 
+/** An upload of a GGUF from the browser: the model's name, its licence, the file's name there, its size. */
+export interface ModelUploadAsk {
+  name: string;
+  license?: string;
+  /** The name of the browser's file (untrusted; refusals name it, escaped). */
+  shownAs?: string;
+  bytes: number;
+}
+
+/** The upload on the box: its file (root's alone), removed by `discard` whatever the import did. */
+export interface ReceivedModel {
+  file: string;
+  discard(): Promise<void>;
+}
+
 /** A row of the Models page (`blueprint model list`, with `model show`'s size and quantisation). */
 export interface ModelView {
   name: string;
@@ -246,6 +261,20 @@ export interface DashboardOps {
   model?(name: string): Promise<[string, string][]>;
   /** `blueprint model default NAME | --clear`: what it did, in the CLI's words. */
   setDefaultModel?(name: string | undefined): Promise<string>;
+  /**
+   * "Import a model…" (`blueprint model import FILE --name NAME`, the file sent from the browser):
+   * `checkModelUpload` refuses what the import would refuse before a byte is sent (a bad or taken
+   * name, no room for the upload and the import); `receiveModel` streams the request's body to a
+   * root-only file; `importModel` imports it (read once, hashed), its progress and outcome as lines.
+   */
+  checkModelUpload?(o: ModelUploadAsk): Promise<void>;
+  receiveModel?(body: AsyncIterable<Uint8Array>, bytes: number, signal: AbortSignal): Promise<ReceivedModel>;
+  importModel?(
+    upload: ReceivedModel,
+    o: ModelUploadAsk,
+    progress: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Which modules take an access token, have one, and who uses them. */
   tokens?(): Promise<TokenView[]>;
   /** `blueprint service token NAME`: a new random token, written as the CLI writes it. */

@@ -30,7 +30,27 @@ export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: 
 <p>Default: <strong data-testid="default-model">${v.defaultLine}</strong></p>
 <div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>
 <p class="muted">The default applies at llm's next start: ${command('blueprint service restart llm')}. Remove is ${command('bpkg remove model-NAME')} (as ${command('blueprint model rm NAME')}), asked first on the next page.</p>
-<p class="muted">A GGUF file is imported on the box, not through the browser: ${command('blueprint model import FILE.gguf --name NAME')} (read once, hashed, signed by this box's key, installed with the package checks).</p></section>`;
+</section>
+${importCard(csrf)}`;
+}
+
+/**
+ * "Import a model…": a GGUF from the admin's computer, sent by the page's script (assets.ts) as a
+ * POST's body with its progress shown; the form stays hidden without JavaScript, which is told so.
+ */
+function importCard(csrf: string): Part {
+  const cli = command('blueprint model import FILE.gguf --name NAME');
+  return html`<section class="card" aria-labelledby="h-import"><h2 id="h-import">Import a model…</h2>
+<form data-upload="/import-model" data-csrf="${csrf}" data-testid="model-import" hidden>
+<p><label for="import-file">GGUF file</label> <input id="import-file" name="file" type="file" accept=".gguf" required></p>
+<p><label for="import-name">Name</label> <input id="import-name" name="name" type="text" required autocomplete="off" spellcheck="false"> <span class="muted">lower-case letters, digits and dashes; the package is model-NAME</span></p>
+<p><label for="import-license">Licence (optional)</label> <input id="import-license" name="license" type="text" maxlength="500" autocomplete="off"> <span class="muted">default: the GGUF's own</span></p>
+<div class="actions"><button type="submit">Upload and import</button></div>
+<p data-upload-progress hidden><progress max="100" value="0"></progress> <span data-upload-text aria-live="polite"></span></p>
+<p class="bad flash" data-upload-error data-testid="import-error" role="alert" hidden></p>
+</form>
+<noscript><p>Importing from the browser needs JavaScript (the page sends the file and shows its progress). On the box: ${cli}.</p></noscript>
+<p class="muted">The same as ${cli}: the file is read once, hashed, signed by this box's key and installed with the package checks; the import is a job whose page survives a reload. The file is sent through the tunnel to a folder of root's on the box, removed once the import ends; it needs free space for about four times its size.</p></section>`;
 }
 
 export function modelBody(name: string, pkg: string, rows: [string, string][], csrf: string): Part {

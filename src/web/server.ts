@@ -4,6 +4,7 @@ import { shownHint } from '../present/root-in-hints.js';
 import { assets } from './assets.js';
 import { Jobs } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
+import { checkModelUpload, postModelUpload } from './model-upload.js';
 import { type Notice, Notices } from './notices.js';
 import type { DashboardOps, PackageAction, ServiceAction } from './ops.js';
 import { startUpdate, updateNotice } from './package-update.js';
@@ -222,6 +223,7 @@ export function createHandler(o: HandlerOptions) {
       st.signal.addEventListener('abort', () => job.listeners.delete(listener));
       return;
     }
+    if (path === '/import-model/check') return checkModelUpload(res, url, o.ops, jobs);
     if (path === '/gpu')
       return view(res, { ...common, title: 'GPU', section: '/gpu', body: P.gpuBody(await o.ops.gpus()) });
     if (path === '/keys') {
@@ -379,6 +381,8 @@ export function createHandler(o: HandlerOptions) {
     try {
       if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session, method === 'HEAD');
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
+      // The one POST whose body is no form: a GGUF, its CSRF token in a header (model-upload.ts).
+      if (path === '/import-model') return await postModelUpload(req, res, url, session, o.ops, jobs);
       const form = await readForm(req);
       if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))
         return refuse(res, 403, 'Refused: missing or wrong CSRF token');

@@ -16,6 +16,9 @@ export interface BoxDashboard {
   repo: string;
   key: TestKey;
   dash: Dashboard;
+  /** The session's cookie (`bp_session=…`) and its CSRF token, once logged in. */
+  cookie: string;
+  csrf: string;
   get(p: string): Promise<Answer>;
   /** A form posted as the page's own (the session's cookie, its origin, the CSRF token). */
   post(p: string, fields: Record<string, string>): Promise<Answer>;
@@ -55,6 +58,8 @@ export function boxDashboard(sources: SourceSpec[], installed: string, prefix: s
     const r = await request(b.dash.socket, `/login?token=${await issueLoginToken(b.dash.tokenDir)}`);
     cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
     csrf = (await b.get('/packages')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
+    b.cookie = cookie;
+    b.csrf = csrf;
   }, 60_000);
   afterAll(async () => {
     await b.dash?.close();

@@ -1,7 +1,7 @@
 import type { ImportProgress } from '../../app/index.js';
 import { NotFoundError, UsageError } from '../../app/index.js';
 import { showFingerprint } from '../../present/fingerprint.js';
-import { defaultModelText, defaultSetText, modelFactRows } from '../../present/models.js';
+import { defaultModelText, defaultSetText, importedLines, modelFactRows } from '../../present/models.js';
 import { removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
@@ -125,16 +125,7 @@ parts first), 5 name taken, 7 disk full.`,
       onImport: importReporter(ctx),
       signal: ctx.signal,
     });
-    ctx.report(
-      r,
-      [
-        `installed ${r.package} ${r.version} (origin local), ${bytes(r.source.bytes)}`,
-        `  sha256 ${r.source.sha256}`,
-        `  signed by this box's key ${showFingerprint(r.signer)}`,
-        ...Object.keys(r.files).map((f) => `  ${f}`),
-        ...(ctx.json ? [] : [await serveLine(ctx, r.package)]),
-      ].join('\n'),
-    );
+    ctx.report(r, [...importedLines(r), ...(ctx.json ? [] : [await serveLine(ctx, r.package)])].join('\n'));
   },
 };
 

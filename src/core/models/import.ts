@@ -48,6 +48,11 @@ export interface ImportSource {
   version?: string;
   onProgress?: (e: ImportProgress) => void;
   signal?: AbortSignal;
+  /**
+   * The file as its refusals name it, where that is not `file` (the dashboard's upload: the name of
+   * the browser's file, not the path of the upload on the box). Untrusted text: escaped where shown.
+   */
+  shownAs?: string;
 }
 
 export interface BuiltModelPackage {
@@ -114,14 +119,25 @@ export async function discardImport(work: string, made: readonly string[] = []):
   await removeWhileEmpty(made);
 }
 
+/** A GGUF bigger than a package may hold: refused before it is read (or uploaded). */
+export function checkImportSize(shown: string, size: number): void {
+  if (size > MAX_PACKAGE_BYTES)
+    throw new VerificationError(
+      `${shown} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package holds at most ${MAX_PACKAGE_GIB}`,
+      'too-big',
+      'Use a smaller quantisation of the model; nothing was imported.',
+    );
+}
+
 /**
  * Refuses before writing anything when the file system cannot hold the import: the private copy,
  * then the package made of it and the package manager's own copy of that and the unpacked files.
+ * With `upload`, the dashboard's upload of the file too (kept under the cache until the import ends).
  */
-async function checkSpace(paths: Layout, size: number): Promise<void> {
+export async function checkImportSpace(paths: Layout, size: number, upload = false): Promise<void> {
   const cache = await freeSpace(paths.cacheDir);
   const opt = await freeSpace(paths.optDir);
-  const needCache = (cache.dev === opt.dev ? 3 : 2) * size + SPACE_RESERVE;
+  const needCache = ((cache.dev === opt.dev ? 3 : 2) + (upload ? 1 : 0)) * size + SPACE_RESERVE;
   const short =
     cache.bytes < needCache
       ? { where: paths.cacheDir, need: needCache, have: cache.bytes }
@@ -130,7 +146,7 @@ async function checkSpace(paths: Layout, size: number): Promise<void> {
         : undefined;
   if (short)
     throw notEnoughSpace(
-      'to import this model',
+      upload ? 'to upload and import this model' : 'to import this model',
       short.where,
       short.need,
       short.have,
@@ -153,7 +169,7 @@ async function copyOnce(
   );
   const changed = (how: string) =>
     new VerificationError(
-      `${src} ${how} while it was read`,
+      `${opts.shownAs ?? src} ${how} while it was read`,
       'changed-while-reading',
       'Copy the file to a local disk and import that copy; nothing was imported.',
     );
@@ -166,7 +182,7 @@ async function copyOnce(
         // The first bytes say whether it is a GGUF at all: a wrong file is refused before it is copied.
         if (before === 0 && (chunk.length < 4 || chunk.toString('latin1', 0, 4) !== 'GGUF'))
           throw new VerificationError(
-            `${src} is not a GGUF model file (it does not start with "GGUF")`,
+            `${opts.shownAs ?? src} is not a GGUF model file (it does not start with "GGUF")`,
             'not-gguf',
             'Give a .gguf file as llama.cpp writes it; nothing was imported.',
           );
@@ -202,13 +218,8 @@ export async function buildModelPackage(
   const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
   const made = notYetThere(workBase(paths));
   try {
-    if (size > MAX_PACKAGE_BYTES)
-      throw new VerificationError(
-        `${src} is ${(size / 1024 ** 3).toFixed(1)} GiB; a package holds at most ${MAX_PACKAGE_GIB}`,
-        'too-big',
-        'Use a smaller quantisation of the model; nothing was imported.',
-      );
-    await checkSpace(paths, size);
+    checkImportSize(opts.shownAs ?? src, size);
+    await checkImportSpace(paths, size);
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));
@@ -232,7 +243,7 @@ export async function buildModelPackage(
     const parts = Number(info.metadata.get('split.count') ?? 1);
     if (parts > 1)
       throw new VerificationError(
-        `${src} is part ${Number(info.metadata.get('split.no') ?? 0) + 1} of ${parts} of a split GGUF; a model package holds one whole file`,
+        `${opts.shownAs ?? src} is part ${Number(info.metadata.get('split.no') ?? 0) + 1} of ${parts} of a split GGUF; a model package holds one whole file`,
         'gguf-split',
         "Merge the parts into one file first (llama.cpp's `llama-gguf-split --merge FIRST-PART.gguf MODEL.gguf`) and import that; nothing was imported.",
       );

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { BlueprintError, storageErrorFrom } from '../core/errors.js';
+import { checkImportSpace } from '../core/models/import.js';
+import { freeSpace, notEnoughSpace, SPACE_RESERVE } from '../core/system/copy-hashed.js';
+import { trackTemp } from '../core/system/exit-cleanup.js';
+import { ensureDir } from '../core/system/fs.js';
+import type { Layout } from '../core/system/paths.js';
+import { alive } from '../core/system/process-alive.js';
+import type { ModelUpload } from './models.js';
+
+/**
+ * The dashboard's upload of a GGUF (`models.receive`): the request's body, streamed to a new file
+ * in a folder of root's alone, named by this process and a random UUID (never by anything the
+ * request said), then handed to `models.import`, which reads it once. The file is untrusted bytes
+ * like a USB stick's; it is ours to remove whatever happens.
+ */
+
+/** The free space is asked again after each this many bytes written. */
+const RECHECK = 64 * 1024 ** 2;
+
+const NAME = /^([0-9]+)-[0-9a-f-]{36}\.gguf$/;
+
+export const uploadDir = (paths: Layout) => path.join(paths.cacheDir, 'model-uploads');
+
+/** The folder, made 0700 if missing; refused unless it is a real folder of ours that no one else may enter. */
+async function privateDir(dir: string): Promise<void> {
+  await ensureDir(dir, 0o700);
+  const st = await lstat(dir);
+  const uid = process.getuid?.() ?? 0;
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0)
+    throw new BlueprintError(
+      `${dir} must be a folder owned by uid ${uid} with mode 0700 (it holds uploaded models)`,
+      'not-private',
+      `Remove it (\`rm -r ${dir}\`); the next upload makes it again. Nothing was imported.`,
+    );
+}
+
+/** Uploads of dashboards that are gone (SIGKILL, power cut): removed by the next upload. */
+async function pruneStale(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [])) {
+    const pid = NAME.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) await unlink(path.join(dir, name)).catch(() => {});
+  }
+}
+
+const cut = (got: number, bytes: number) =>
+  new BlueprintError(
+    got > bytes
+      ? `The upload sent more than the ${bytes} bytes it announced (Content-Length)`
+      : `The upload ended after ${got} of ${bytes} bytes (the page closed, or the connection cut)`,
+    'upload-cut',
+    'Send the file again; nothing was imported.',
+  );
+
+export async function receiveUpload(
+  paths: Layout,
+  body: AsyncIterable<Uint8Array>,
+  bytes: number,
+  signal?: AbortSignal,
+): Promise<ModelUpload> {
+  const dir = uploadDir(paths);
+  // Refused before the folder or a byte is written (disk-full, said as the CLI's import says it).
+  await checkImportSpace(paths, bytes, true);
+  await privateDir(dir).catch((err) => {
+    throw storageErrorFrom(err, 'making the folder for uploaded models');
+  });
+  await pruneStale(dir);
+  const file = path.join(dir, `${process.pid}-${randomUUID()}.gguf`);
+  const out = await open(
+    file,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  const untrack = trackTemp(file);
+  const discard = async () => {
+    await unlink(file).catch(() => {});
+    untrack();
+  };
+  let got = 0;
+  try {
+    for await (const chunk of body) {
+      signal?.throwIfAborted();
+      got += chunk.length;
+      // The request's own length is the bound: more than it said is refused, not written.
+      if (got > bytes) throw cut(got, bytes);
+      let at = 0;
+      while (at < chunk.length) at += (await out.write(chunk, at, chunk.length - at)).bytesWritten;
+      // Checked again as it is written (another writer may be filling the disk meanwhile): the rest
+      // must still fit with the reserve kept, or it ends now rather than at a full disk.
+      if (Math.floor(got / RECHECK) !== Math.floor((got - chunk.length) / RECHECK)) {
+        const free = await freeSpace(dir);
+        if (free.bytes < bytes - got + SPACE_RESERVE)
+          throw notEnoughSpace(
+            'to upload this model',
+            dir,
+            bytes - got + SPACE_RESERVE,
+            free.bytes,
+            'Free some space (`bpkg clean` deletes downloaded package archives) and send the file again; nothing was imported.',
+          );
+      }
+    }
+    if (got !== bytes) throw cut(got, bytes);
+    await out.sync();
+  } catch (err) {
+    await out.close().catch(() => {});
+    await discard();
+    // A request aborted mid-body ends its iteration with ECONNRESET ('aborted').
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') throw cut(got, bytes);
+    throw storageErrorFrom(err, 'receiving the uploaded model');
+  }
+  await out.close();
+  return { file, bytes, discard };
+}

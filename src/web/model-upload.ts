@@ -1,0 +1,108 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Jobs } from './jobs.js';
+import type { DashboardOps, ModelUploadAsk } from './ops.js';
+import { errorText, redirect, send } from './respond.js';
+import { csrfMatches, type Session } from './security.js';
+
+/**
+ * "Import a model…": POST /import-model?name=NAME[&license=TEXT][&file=NAME.gguf], the GGUF as the
+ * body (application/octet-stream, its Content-Length), sent by the Models page's script with upload
+ * progress. server.ts has checked Host, Sec-Fetch-Site, Origin and the session; the CSRF token is
+ * the header X-CSRF-Token or the query's `_csrf` (never a cookie: a form of another page cannot set
+ * a header, and cannot know the token). Whatever the import would refuse up front is refused before
+ * a byte is read (the CLI's words; the connection closed, so no body is taken in). Then the body is
+ * streamed to a root-only file (models.receive) and the import is a job, the upload removed at its
+ * end; its page leads to the Models page once it ended well.
+ *
+ * GET /import-model/check?name=…&bytes=… answers the same up-front refusal as JSON (`{ok}` or
+ * `{error}`): the script asks before sending gigabytes only to be refused.
+ */
+
+const statusOf = (err: unknown): number => {
+  const e = err as { exitCode?: number; code?: string };
+  if (e.code === 'disk-full' || e.code === 'too-big') return 413;
+  return e.exitCode === 2 ? 400 : e.exitCode === 5 ? 409 : 500;
+};
+
+/** The refusal, and the connection closed after it: the rest of the body is not read. */
+const refuse = (res: ServerResponse, status: number, text: string) =>
+  send(res, status, `${text}\n`, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+
+const one = (url: URL, key: string) => url.searchParams.get(key) ?? undefined;
+
+function askOf(url: URL, bytes: number): ModelUploadAsk {
+  const license = one(url, 'license');
+  // The browser's file name, for the refusals' words only: never a path on the box.
+  const file = one(url, 'file')?.slice(0, 255);
+  return {
+    name: one(url, 'name') ?? '',
+    ...(license ? { license } : {}),
+    ...(file ? { shownAs: file } : {}),
+    bytes,
+  };
+}
+
+const running = (jobs: Jobs) => jobs.latest?.state === 'running';
+
+const busyText = (jobs: Jobs) =>
+  `Import was not started: ${jobs.latest!.title} is running (/jobs/${encodeURIComponent(jobs.latest!.id)}). Ask for it again once that has ended.`;
+
+/** GET /import-model/check: `{ ok: true }`, or `{ error }` in the CLI's words. */
+export async function checkModelUpload(res: ServerResponse, url: URL, ops: DashboardOps, jobs: Jobs) {
+  const json = (v: unknown) => send(res, 200, JSON.stringify(v), { 'Content-Type': 'application/json' });
+  const bytes = Number(url.searchParams.get('bytes'));
+  if (!ops.checkModelUpload) return json({ error: 'Not available in this build.' });
+  if (!Number.isSafeInteger(bytes) || bytes < 0) return json({ error: 'bytes: the file size is needed' });
+  if (running(jobs)) return json({ error: busyText(jobs) });
+  try {
+    await ops.checkModelUpload(askOf(url, bytes));
+    return json({ ok: true });
+  } catch (err) {
+    return json({ error: errorText(err) });
+  }
+}
+
+export async function postModelUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  s: Session,
+  ops: DashboardOps,
+  jobs: Jobs,
+): Promise<void> {
+  const given = req.headers['x-csrf-token'];
+  if (!csrfMatches(s, typeof given === 'string' ? given : (url.searchParams.get('_csrf') ?? undefined)))
+    return refuse(res, 403, 'Refused: missing or wrong CSRF token');
+  if (!ops.checkModelUpload || !ops.receiveModel || !ops.importModel)
+    return refuse(res, 404, 'Not available in this build.');
+  const length = req.headers['content-length'];
+  if (!length || !/^\d{1,16}$/.test(length))
+    return refuse(res, 411, 'Refused: the upload must say its size (Content-Length)');
+  if (running(jobs)) return refuse(res, 409, busyText(jobs));
+  const ask = askOf(url, Number(length));
+  const { importModel } = ops;
+  const ac = new AbortController();
+  // The browser went away before the body was all here (the tab closed, the tunnel cut).
+  req.on('close', () => {
+    if (!req.complete) ac.abort();
+  });
+  let upload: Awaited<ReturnType<NonNullable<DashboardOps['receiveModel']>>>;
+  try {
+    await ops.checkModelUpload(ask);
+    upload = await ops.receiveModel(req, ask.bytes, ac.signal);
+  } catch (err) {
+    if (req.complete || !ac.signal.aborted) return refuse(res, statusOf(err), errorText(err));
+    res.destroy();
+    return;
+  }
+  // Another change started while this file was sent: one at a time, as every change.
+  if (running(jobs)) {
+    await upload.discard();
+    return refuse(res, 409, busyText(jobs));
+  }
+  const job = jobs.start(`Import model ${ask.name}`, (progress, signal) =>
+    importModel(upload, ask, progress, signal),
+  );
+  job.next = { href: '/models', label: 'Models' };
+  return redirect(res, `/jobs/${encodeURIComponent(job.id)}`);
+}

@@ -1,0 +1,70 @@
+/**
+ * "Import a model…" in Chromium, on a real box (a temp root; no Podman): the admin chooses a .gguf
+ * on their computer (CDP's DOM.setFileInputFiles, as the file dialog does), names it, and the page
+ * sends it with its progress; the import's job page leads to the Models page, which lists it. A
+ * model could only be added at a shell before (`blueprint model import FILE --name NAME`). A taken
+ * name is refused before the file is sent, in the CLI's words.
+ */
+import path from 'node:path';
+import type { ElementHandle } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { repoRoot, signedRepo, trustingRoot } from '../helpers/pkg.js';
+import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
+
+const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+
+let root: string;
+let b: InBrowser;
+
+beforeAll(async () => {
+  if (!runnable) return;
+  const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+  root = await trustingRoot(key, repo);
+  b = await dashboardInBrowser(appOps(root));
+}, 120_000);
+
+afterAll(async () => {
+  await b?.close();
+});
+
+async function choose(name: string) {
+  await b.page.goto(`${b.base}/models`);
+  // The form is shown by the page's script (hidden without JavaScript).
+  await b.page.waitForSelector('form[data-testid="model-import"]', { visible: true });
+  const input = (await b.page.$('#import-file')) as ElementHandle<HTMLInputElement>;
+  await input.uploadFile(Q8); // DOM.setFileInputFiles
+  await b.page.type('#import-name', name);
+}
+
+describe.skipIf(!runnable)('importing a model from the browser, in Chromium', () => {
+  it('uploads the chosen GGUF, imports it as a job and lists it', async () => {
+    await choose('tiny');
+    await Promise.all([
+      b.page.waitForNavigation(),
+      b.page.click('form[data-testid="model-import"] button[type=submit]'),
+    ]);
+    // The job's page (or, once it has ended well, the Models page it leads to).
+    expect(b.page.url()).toMatch(/\/(jobs\/[^/]+|models)$/);
+    await b.page.waitForFunction(`location.pathname === '/models'`);
+    await b.page.waitForSelector('[data-testid="model-tiny"]');
+    const row = String(
+      await b.page.evaluate(`document.querySelector('[data-testid="model-tiny"]').innerText`),
+    );
+    expect(row).toMatch(/tiny\s+[\d.]+ (?:KiB|MiB)\s+Q8_0\s+1\.0\.0\s+imported on this box/);
+    expect((await openBox(root).packages.list()).map((p) => p.name)).toContain('model-tiny');
+  });
+
+  it('says a taken name as the CLI says it, before sending the file', async () => {
+    await choose('tiny');
+    await b.page.click('form[data-testid="model-import"] button[type=submit]');
+    await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
+    const text = String(
+      await b.page.evaluate(`document.querySelector('[data-testid="import-error"]').innerText`),
+    );
+    expect(text).toContain('model-tiny is already installed (version 1.0.0, from local)');
+    expect(text).toContain('hint: Choose another --name, or remove it first');
+    expect(b.page.url()).toBe(`${b.base}/models`);
+  });
+});
