@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Jobs } from './jobs.js';
-import type { DashboardOps, ModelUploadAsk } from './ops.js';
+import type { DashboardOps, ModelUploadAsk, ReceivedModel } from './ops.js';
 import { errorText, redirect, send } from './respond.js';
 import { csrfMatches, type Session } from './security.js';
 
@@ -86,14 +86,22 @@ export async function postModelUpload(
   req.on('close', () => {
     if (!req.complete) ac.abort();
   });
-  let upload: Awaited<ReturnType<NonNullable<DashboardOps['receiveModel']>>>;
   try {
     await ops.checkModelUpload(ask);
-    upload = await ops.receiveModel(req, ask.bytes, ac.signal);
   } catch (err) {
-    if (req.complete || !ac.signal.aborted) return refuse(res, statusOf(err), errorText(err));
-    res.destroy();
-    return;
+    return refuse(res, statusOf(err), errorText(err));
+  }
+  let upload: ReceivedModel;
+  try {
+    // Not the request itself as the iterable: leaving its loop early (a full disk) would destroy
+    // it, and the browser would get a reset connection instead of the error.
+    upload = await ops.receiveModel(req.iterator({ destroyOnReturn: false }), ask.bytes, ac.signal);
+  } catch (err) {
+    if (ac.signal.aborted && !req.complete) return void res.destroy();
+    // Part of the body was read: the rest is read and dropped (nothing written), so that the
+    // answer reaches the browser still sending it.
+    req.resume();
+    return send(res, statusOf(err), `${errorText(err)}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
   }
   // Another change started while this file was sent: one at a time, as every change.
   if (running(jobs)) {

@@ -8,17 +8,19 @@
  * written, removed whatever happens (a refusal, an aborted upload, the import's end); the import
  * is a dashboard job whose refusals are the CLI's words.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { repoRoot } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { boxDashboard } from './box-dashboard.js';
 import { waitFor } from './dashboard-harness.js';
 import type { Answer } from './fake-ops.js';
 
 const Q8 = readFileSync(path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf'));
+const mountTmpfs = tmpfsPerFile();
 const box = boxDashboard([{ name: 'app', version: '1.0.0' }], 'app', 'bp-web-model-import-');
 
 const uploads = () => path.join(box.root, 'var/cache/blueprint/model-uploads');
@@ -192,4 +194,51 @@ it('offers the import on the Models page, and says without JavaScript that it ne
   expect(page).toMatch(
     /<noscript>.*needs JavaScript.*blueprint model import FILE\.gguf --name NAME.*<\/noscript>/s,
   );
+});
+
+it('says a disk filled while the file is sent as disk full, and leaves nothing', async () => {
+  // The cache on a disk of its own, room enough at the start (the upload and the import, 64 MiB kept).
+  const cache = path.join(box.root, 'var/cache/blueprint');
+  mkdirSync(cache, { recursive: true });
+  mountTmpfs(cache, '80m');
+  const body = Buffer.alloc(1024 ** 2, 1);
+  const answer = new Promise<Answer>((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: box.dash.socket,
+        path: `/import-model?name=full&_csrf=${encodeURIComponent(box.csrf)}`,
+        method: 'POST',
+        headers: {
+          host: 'localhost:8080',
+          cookie: box.cookie,
+          'content-type': 'application/octet-stream',
+          'content-length': String(body.length),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+    req.write(body.subarray(0, 64 * 1024));
+    void (async () => {
+      await waitFor('the part sent on disk', () =>
+        left().some((f) => statSync(path.join(uploads(), f)).size === 64 * 1024),
+      );
+      // Another writer fills the disk meanwhile.
+      expect(() => writeFileSync(path.join(cache, 'filler'), Buffer.alloc(80 * 1024 ** 2))).toThrow(/ENOSPC/);
+      req.end(body.subarray(64 * 1024));
+    })().catch(reject);
+  });
+  const r = await answer;
+  expect(r.status).toBe(413);
+  expect(r.body).toMatch(/^No space left on device while receiving the uploaded model/);
+  expect(r.body).toContain('hint: Free some space');
+  expect(left()).toEqual([]);
+  expect(await models()).toEqual(['model-tiny']);
 });
