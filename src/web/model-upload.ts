@@ -47,6 +47,18 @@ const running = (jobs: Jobs) => jobs.latest?.state === 'running';
 const busyText = (jobs: Jobs) =>
   `Import was not started: ${jobs.latest!.title} is running (/jobs/${encodeURIComponent(jobs.latest!.id)}). Ask for it again once that has ended.`;
 
+/**
+ * The request's body. Not the request itself as the iterable: leaving its loop early (a full disk)
+ * would destroy it, and the browser would get a reset connection instead of the error. Each chunk
+ * is the admin's use of the session: an upload longer than the idle hour does not log them out.
+ */
+async function* bodyOf(req: IncomingMessage, s: Session): AsyncGenerator<Uint8Array> {
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    s.seen = Date.now();
+    yield chunk as Uint8Array;
+  }
+}
+
 /** GET /import-model/check: `{ ok: true }`, or `{ error }` in the CLI's words. */
 export async function checkModelUpload(res: ServerResponse, url: URL, ops: DashboardOps, jobs: Jobs) {
   const json = (v: unknown) => send(res, 200, JSON.stringify(v), { 'Content-Type': 'application/json' });
@@ -93,9 +105,7 @@ export async function postModelUpload(
   }
   let upload: ReceivedModel;
   try {
-    // Not the request itself as the iterable: leaving its loop early (a full disk) would destroy
-    // it, and the browser would get a reset connection instead of the error.
-    upload = await ops.receiveModel(req.iterator({ destroyOnReturn: false }), ask.bytes, ac.signal);
+    upload = await ops.receiveModel(bodyOf(req, s), ask.bytes, ac.signal);
   } catch (err) {
     if (ac.signal.aborted && !req.complete) return void res.destroy();
     // Part of the body was read: the rest is read and dropped (nothing written), so that the

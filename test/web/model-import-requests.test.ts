@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { repoRoot } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
@@ -127,6 +127,47 @@ it('leaves no file when the upload is aborted (the tab closed, the tunnel cut)',
   req.destroy();
   await waitFor('the partial upload removed', () => left().length === 0);
   expect(await models()).toEqual([]);
+});
+
+it('keeps the session while a long upload is sent: its job page is shown after it, not the login', async () => {
+  const body = Buffer.alloc(256 * 1024, 1);
+  const req = http.request({
+    socketPath: box.dash.socket,
+    path: `/import-model?name=slow&_csrf=${encodeURIComponent(box.csrf)}`,
+    method: 'POST',
+    headers: {
+      host: 'localhost:8080',
+      cookie: box.cookie,
+      'content-type': 'application/octet-stream',
+      'content-length': String(body.length),
+    },
+  });
+  const answer = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.on('response', resolve);
+    req.on('error', reject);
+  });
+  req.write(body.subarray(0, 64 * 1024));
+  await waitFor('the part sent on disk', () =>
+    left().some((f) => statSync(path.join(uploads(), f)).size === 64 * 1024),
+  );
+  // The rest comes more than the idle hour after the upload began (a big file, a slow tunnel).
+  let location = '';
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    vi.setSystemTime(Date.now() + 61 * 60_000);
+    req.end(body.subarray(64 * 1024));
+    const r = await answer;
+    r.resume();
+    expect(r.statusCode).toBe(303);
+    location = r.headers.location!;
+    const job = await box.get(location);
+    expect(job.status).toBe(200);
+    expect(job.body).toContain('Import model slow');
+  } finally {
+    vi.useRealTimers();
+  }
+  expect(await box.jobEnd(location)).toMatch(/data-testid="job-state">failed/);
+  expect(left()).toEqual([]);
 });
 
 it("refuses a file that is not a GGUF with the CLI's words, and leaves nothing", async () => {
