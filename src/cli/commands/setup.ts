@@ -70,9 +70,8 @@ export async function runSpec(
     );
   // Encrypted before apply writes setup's marker, which ends the first boot's wizard on the image:
   // a second run finds it encrypted and does nothing (issue 23, docs/encryption.md).
-  // The box is held from before the encryption to the apply's end, as the console's wizard holds
-  // it: no other setup (a console's wizard, a second provisioning run) finds a box not set up in
-  // between and encrypts the partition again. A setup holding it refuses this one, nothing encrypted.
+  // Held from before the encryption to the apply's end, as the wizard holds it: no other setup takes
+  // the box in between; one holding it refuses this one, nothing encrypted.
   const hold = choice ? await setup.hold(plan) : undefined;
   const encryption = choice
     ? await setup.encrypt(choice).catch(async (err: unknown) => {
