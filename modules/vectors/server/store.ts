@@ -6,31 +6,24 @@
  * rename), then drop the old logs; at open the newest manifest is loaded and the logs after it
  * replayed, a torn tail cut off, a record that throws when applied set aside (quarantine.ts).
  * The checkpoint folder's files themselves (manifest, load, cleanup) are checkpoint-files.ts; a
- * change applied in memory (all or nothing, a large upsert in slices) is apply-change.ts.
+ * change applied in memory (all or nothing, a large upsert in slices) is apply-change.ts; what a
+ * start reads back (the checkpoint, then the logs replayed) is store-open.ts.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diskFull, HttpError, isDiskFull, type KitLog } from '../../kit/server/index.js';
-import { apply, applyInSlices, applyOrLog, type Changes, needsSlices } from './apply-change.js';
+import { applyInSlices, applyOrLog, type Changes, needsSlices } from './apply-change.js';
 import { captureOne, copyAll, type Fenced, fenceAll } from './capture.js';
-import {
-  dropUnnamed,
-  loadCheckpointDir,
-  newCheckpointState,
-  writeCollections,
-  writeManifest,
-} from './checkpoint-files.js';
+import { dropUnnamed, newCheckpointState, writeCollections, writeManifest } from './checkpoint-files.js';
 import type { Collection } from './collection.js';
-import { recordOwner } from './consumer-purge.js';
 import { graphsReady } from './graph.js';
 import type { PointsJson } from './offload.js';
 import type { Op } from './ops.js';
 import { type CollectionImage, fsyncPath } from './persist.js';
 import { Problems } from './problems.js';
 import type { Quarantined } from './quarantine.js';
-import { replayLogs } from './replay.js';
-import { buildSnapshot, openFileSource } from './snapshot-build.js';
+import { openState } from './store-open.js';
 import { type LogHealth, WalWriter, walRecord, walUpsertRecord } from './wal.js';
 import { WriteGate } from './write-gate.js';
 
@@ -102,42 +95,15 @@ export class Store implements Changes {
   }
 
   private async load(): Promise<void> {
-    const manifest = await loadCheckpointDir(join(this.dir, 'checkpoint'), this.collections);
-    this.seq = manifest.seq;
-    this.checkpointed = manifest.seq;
-    this.problems.load(this.dir);
-    const r = await replayLogs(
-      this.dir,
-      this.seq,
-      (op) => this.replay(op),
-      this.log,
-      (op) => recordOwner(this.collections, op),
-    );
-    this.seq = r.seq;
-    for (const q of r.setAside) this.problems.setAside(q);
-    // The checkpoint's graphs loaded and the log's changes in them (in the graph worker: graph.ts).
-    await graphsReady();
-    this.walFiles = r.files;
+    const opened = await openState(this);
+    this.seq = opened.seq;
+    this.checkpointed = opened.checkpointed;
+    this.walFiles = opened.files;
     this.applied = this.seq;
-    this.log.startup(
-      `opened ${this.collections.size} collections at operation ${this.seq} (checkpoint ${manifest.seq}, ${r.replayed} replayed from the log)`,
-    );
     await this.rotate();
     // Past what was set aside at once: the next start does not meet it again (a file the admin
     // removed stays removed).
-    if (r.setAside.length > 0) await this.checkpoint();
-  }
-
-  /** One logged operation applied again at start (a restore's collection built first). */
-  private async replay(op: Op & { seq: number }): Promise<void> {
-    try {
-      if (op.t === 'restore') await this.replayRestore(op);
-      apply(this, op, op.seq);
-    } finally {
-      // Taken by apply(); else (it threw) its graph is freed here.
-      this.prebuilt.get(op)?.dispose();
-      this.prebuilt.delete(op);
-    }
+    if (opened.setAside > 0) await this.checkpoint();
   }
 
   /** What a collection's info reports as failed (problems.ts). */
@@ -148,23 +114,6 @@ export class Store implements Changes {
   /** Records set aside, for a collection or all of them. */
   quarantineOf(collection?: string): Quarantined[] {
     return this.problems.quarantine(collection);
-  }
-
-  /**
-   * A logged restore whose checkpoint did not happen (a crash between): its collection built from
-   * the snapshot file a chunk at a time (snapshot-build.ts), for apply() to take. Read whole, the
-   * file and a copy of its vectors came on top of the collection at every start: 631 MiB at start
-   * for a 129 MiB snapshot (test/security/vectors-recover-memory.test.ts).
-   */
-  private async replayRestore(op: Op & { t: 'restore' }): Promise<void> {
-    const file = join(this.dir, 'snapshots', op.file);
-    if (!existsSync(file)) return; // apply() says so
-    const src = await openFileSource(file);
-    try {
-      this.prebuilt.set(op, (await buildSnapshot(src, op.name)).collection);
-    } finally {
-      await src.close();
-    }
   }
 
   /** A new log file for operations after this.seq. */
