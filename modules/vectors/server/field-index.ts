@@ -7,9 +7,9 @@
 import { type Deadline, EVERY } from './deadline.js';
 import { type Filter, type Hint, type Payload, valuesAt } from './filter.js';
 import { sliced, type Work } from './slices.js';
-import { KNOWN_MAX } from './text-index.js';
+import type { TextQuery } from './text-index.js';
 import type { TextParams } from './text-params.js';
-import { TextPostings } from './text-postings.js';
+import { type Found, TextPostings } from './text-postings.js';
 
 /** What saved() keeps of a field's index to put back. */
 export interface SavedIndex {
@@ -114,37 +114,62 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
    * superset: the filter is applied to them afterwards. A range over many values unites many sets,
    * and a filter may hold 1,000 hints: with the request's deadline, in its slices (slices.ts). An
    * index that changes while it pauses is read as it is then (the filter applied afterwards sees
-   * the points as they are).
+   * the points as they are). Every text condition of the filter on a text index, wherever it
+   * stands (must, should, must_not, nested), is first looked up in the postings, which then answer
+   * it for each value (TextQuery.settled): none is tokenized to be judged but a superset's.
    */
   candidates(filter: Filter, dl?: Deadline): Set<number> | undefined | Promise<Set<number> | undefined> {
     const hints = (filter.hints ?? []).filter((h) => this.has(h.key));
-    return hints.length === 0 ? undefined : sliced(this.unite(hints), dl);
+    const texts = filter.texts?.filter((t) => this.texts.get(t.key)?.params === t.query.params) ?? [];
+    if (hints.length === 0 && texts.length === 0) return undefined;
+    return sliced(this.unite(hints, texts), dl);
   }
 
-  private *unite(hints: Hint[]): Work<Set<number> | undefined> {
+  private *unite(hints: Hint[], texts: Filter['texts'] & {}): Work<Set<number> | undefined> {
+    const found = new Map<TextQuery, Found>();
+    for (const { key, query } of texts) {
+      const text = this.texts.get(key);
+      if (text?.params !== query.params) continue; // dropped while this paused: tested instead
+      const f = yield* text.lookup(query);
+      if (!f) continue; // changes kept coming while it paused: tested instead
+      found.set(query, f);
+      query.settled = text.settled(f);
+    }
     const sets: Set<number>[] = [];
     let n = 0;
     for (const h of hints) {
       const idx = this.get(h.key);
       if (!idx) continue; // dropped while this paused: fewer sets to intersect, still a superset
-      const set = new Set<number>();
       const text = this.texts.get(h.key);
-      if (h.text && text?.params === h.text.params) {
-        // The postings' values (text-postings.ts); a superset's each tested, and what is known
-        // told to the condition, so that the filter applied afterwards tokenizes none again.
-        const found = yield* text.lookup(h.text);
-        for (const value of found.values) {
-          if ((++n & EVERY) === 0) yield;
-          if (!found.exact && !h.test(value)) continue;
-          if (found.exact && h.text.known.size < KNOWN_MAX) h.text.known.set(value, true);
+      const f = h.text && found.get(h.text);
+      if (text && f && text.version === f.version) {
+        // The labels under the values the postings found (a superset's each tested); not used if
+        // the postings change while this pauses (their ids name other values then).
+        const set = new Set<number>();
+        let changed = false;
+        outer: for (let i = 0; i < f.ids.length; i++) {
+          if ((++n & EVERY) === 0) {
+            yield;
+            changed = text.version !== f.version;
+            if (changed) break;
+          }
+          const value = text.valueOf(f.ids[i]!)!;
+          if (!f.exact && !h.test(value)) continue;
           for (const l of idx.get(value) ?? []) {
-            if ((++n & EVERY) === 0) yield;
+            if ((++n & EVERY) === 0) {
+              yield;
+              changed = text.version !== f.version;
+              if (changed) break outer;
+            }
             set.add(l);
           }
         }
-        sets.push(set);
-        continue;
+        if (!changed) {
+          sets.push(set);
+          continue;
+        }
       }
+      const set = new Set<number>();
       for (const [value, labels] of idx) {
         if ((++n & EVERY) === 0) yield;
         if (!h.test(value)) continue;

@@ -20,7 +20,11 @@ export interface Hint {
   /** A text condition: a text index's postings give its candidates (text-postings.ts). */
   text?: TextQuery;
 }
-export type Filter = Predicate & { hints?: Hint[] };
+/**
+ * A filter's predicate; `hints`: what its `must` conditions require (candidates); `texts`: every
+ * text condition in it, wherever it stands, for the postings to answer (field-index.ts).
+ */
+export type Filter = Predicate & { hints?: Hint[]; texts?: { key: string; query: TextQuery }[] };
 /** What a filter reads of its collection: the text index of a key, if any (text-index.ts). */
 export interface FilterContext {
   text?(key: string): TextParams | undefined;
@@ -261,6 +265,8 @@ function parseCondition(c: unknown, depth: number, seen: Seen, ctx: FilterContex
   };
   const one = tests.length === 1 ? tests[0]!.one : undefined;
   pred.hints = one ? [{ key, test: one, text: tests[0]!.text }] : [];
+  const texts = tests.filter((t) => t.text).map((t) => ({ key, query: t.text! }));
+  if (texts.length > 0) pred.texts = texts;
   return pred;
 }
 
@@ -334,5 +340,9 @@ export function parseFilter(
         !mustNot.some((c) => c(id, p));
   // What every "must" condition (nested filters too) requires, every matching point requires.
   pred.hints = must.flatMap((c) => c.hints ?? []);
+  const texts: { key: string; query: TextQuery }[] = [];
+  for (const list of [must, should, mustNot])
+    for (const c of list) if (c.texts) for (const t of c.texts) texts.push(t);
+  if (texts.length > 0) pred.texts = texts;
   return pred;
 }

@@ -147,14 +147,16 @@ function valueTokens(p: TextParams, v: string): string[] {
 
 /**
  * A text condition as the inverted index reads it (text-postings.ts): its kind, its tokens (none:
- * it matches nothing) and the index's parameters that made them; `known` holds the values whose
- * answer is known (the index's candidates, and each value tested), so that a query tests each
- * distinct value once at most.
+ * it matches nothing) and the index's parameters that made them; `settled` answers a value from
+ * the postings (field-index.ts sets it before the filter runs, wherever the condition stands in
+ * it: must, should, must_not, nested), and `known` holds the answers of values tested, so that a
+ * query tests each distinct value once at most.
  */
 export interface TextQuery {
   kind: 'all' | 'any' | 'phrase';
   tokens: string[];
   params: TextParams;
+  settled?: (v: string) => boolean | undefined;
   known: Map<string, boolean>;
 }
 export type TextTest = ((v: unknown) => boolean) & { query: TextQuery };
@@ -172,7 +174,7 @@ function textTest(
   const query: TextQuery = { kind, tokens, params, known };
   const fn = (v: unknown) => {
     if (typeof v !== 'string' || tokens.length === 0) return false;
-    let yes = known.get(v);
+    let yes = query.settled?.(v) ?? known.get(v);
     if (yes === undefined) {
       yes = test(v);
       if (known.size < KNOWN_MAX) known.set(v, yes);
@@ -224,11 +226,14 @@ function tokenMatcher(p: TextParams, query: string, kind: 'all' | 'any'): TextTe
  * of `pat` need only begin the value's token there (a `prefix` index: the phrase's last word's
  * n-grams are the first of the word it begins, every other word's all of them).
  */
-function occurs(pat: string[], doc: string[], lastBegins: boolean): boolean {
+export function occurs<T>(pat: ArrayLike<T>, doc: ArrayLike<T>, lastBegins: boolean): boolean {
   const m = lastBegins ? pat.length - 1 : pat.length;
-  const last = pat[pat.length - 1]!;
-  const ok = (at: number) => !lastBegins || doc[at]?.startsWith(last) === true;
-  if (m === 0) return doc.some((_, i) => ok(i));
+  const last = String(pat[pat.length - 1]);
+  const ok = (at: number) => !lastBegins || (at < doc.length && String(doc[at]).startsWith(last));
+  if (m === 0) {
+    for (let i = 0; i < doc.length; i++) if (ok(i)) return true;
+    return false;
+  }
   const fail = new Int32Array(m);
   for (let i = 1, k = 0; i < m; i++) {
     while (k > 0 && pat[i] !== pat[k]) k = fail[k - 1]!;

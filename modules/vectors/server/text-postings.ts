@@ -1,23 +1,30 @@
 /**
  * The inverted index of a `text` payload index, as Qdrant's full-text index is one: each token (as
  * the index's parameters make it: text-index.ts) → the field's distinct string values that hold it.
- * A match.text filter's candidates are the intersection of its tokens' postings, text_any's their
- * union, phrase's their intersection and then the positional check on those values only; the
- * labels come from the field's value index (field-index.ts: value → labels). Before, every distinct
- * stored value was tokenized per query (100,000 distinct texts: 100,000 tokenizations a query).
+ * A match.text condition's values are the intersection of its tokens' postings, text_any's their
+ * union, phrase's their intersection and then the positional check; the labels come from the
+ * field's value index (field-index.ts: value → labels). Every text condition of a filter is
+ * answered from here, wherever it stands (must: candidates; should, must_not, nested: each value's
+ * answer, TextQuery.settled). Before, every distinct stored value was tokenized per query.
  *
  * Postings are per distinct value, not per point: a value set on 100,000 points is tokenized once
- * and its tokens held once. Derived state like the value index: kept by FieldIndexes.update(),
- * put back by undo.ts, rebuilt at load and after a snapshot restore; never persisted.
+ * and its tokens held once. Values and tokens are numbered (ids reused once let go), tokens
+ * interned, and a token's list holds value ids in order (id-lists.ts): at 100,000 short texts this
+ * took 122 MiB with the value index where Sets of value strings and a string per value and token
+ * did; 68–69 MiB now (README). With phrase_matching a value's tokens are kept in order (its
+ * positions, as Qdrant keeps them then): a phrase is checked on token ids, no value tokenized again.
+ * Derived state like the value index: kept by FieldIndexes.update(), put back by undo.ts, rebuilt
+ * at load and after a snapshot restore; never persisted.
  *
  * A `prefix` index's keys are each token's first 0 to PREFIX_KEY characters (UTF-16 units): a query
  * token no longer than that finds exactly the values with a word it begins; a longer one finds
  * those of its first PREFIX_KEY, then each is tested (text-index.ts's matcher). A word of 300,000
- * letters is PREFIX_KEY + 1 keys, not its 300,000 prefixes.
+ * letters is PREFIX_KEY + 1 keys, not its 300,000 prefixes. Its phrases are tested on the values.
  */
 import { EVERY } from './deadline.js';
+import { hasId, type IdList, idsOf, lowerBound, sizeOf, withId, withoutId } from './id-lists.js';
 import type { Work } from './slices.js';
-import { docTokensWork, finish, type TextQuery } from './text-index.js';
+import { docTokensWork, finish, occurs, type TextQuery } from './text-index.js';
 import { type TextParams, textParams } from './text-params.js';
 
 /** The longest prefix of a `prefix` index's token kept as a key. */
@@ -33,35 +40,70 @@ export function postingsParams(schema: unknown): TextParams | undefined {
   }
 }
 
-/** What a lookup found: values holding the query's keys, and whether each surely matches. */
+/**
+ * What a lookup found: the ids of the values holding the query's keys, increasing. An id names its
+ * value only while the postings' version is the one found with (ids are reused).
+ */
 export interface Found {
-  values: Iterable<string>;
-  /** false: a superset, each value to be tested (a phrase's order, a long prefix). */
+  ids: ArrayLike<number>;
+  /** false: a superset, each value to be tested (a phrase on a prefix index, a long prefix). */
   exact: boolean;
+  version: number;
 }
 
-const NONE: Found = { values: [], exact: true };
+/** No token: a free slot of `lists`. */
+const FREE = -1;
+/** A lookup that the postings' changes keep interrupting gives up after this many tries. */
+const TRIES = 3;
 
 export class TextPostings {
   /**
-   * Key → the distinct values holding it: one value as itself, more as a Set (most tokens of a
-   * value of 200,000 distinct words are its own: a Set each was 280 bytes a token).
+   * Tokens interned: key → its id, and id → key. A value's tokens were strings of their own (one
+   * per value and token: 1.4 million at 100,000 short texts), each value's Set entries too.
    */
-  private readonly postings = new Map<string, string | Set<string>>();
+  private readonly tokenIds = new Map<string, number>();
+  private readonly tokens: string[] = [];
   /**
-   * Value → the string held in the postings and its keys (removing a value tokenizes nothing). That
-   * string, not the one a removal is given: an equal string parsed from another request is a
-   * different object, and each Set and === compared it character by character, once per key (a
-   * value of 200,000 distinct words: 200,000 × 1.4 MB, 12 s).
+   * Token id → the ids of the distinct values holding it, increasing (id-lists.ts: a number, an
+   * array of small integers, 4 bytes each, or chunks of them; a Set of the values was about 20
+   * bytes an entry). FREE: a token id not in use.
    */
-  private readonly keysOf = new Map<string, { held: string; keys: string[] }>();
+  private readonly lists: (IdList | typeof FREE)[] = [];
+  private readonly freeTokens: number[] = [];
+  /**
+   * Value → its id; id → the value (the string the postings hold: an equal string from another
+   * request is compared once, by the Map, not once per key) and its token ids (a removal tokenizes
+   * nothing).
+   */
+  private readonly valueIds = new Map<string, number>();
+  private readonly values: (string | undefined)[] = [];
+  private readonly valueKeys: number[][] = [];
+  private readonly freeValues: number[] = [];
+  /** Changed by every add and remove: a lookup's ids are read only while it is the same. */
+  version = 0;
 
-  constructor(readonly params: TextParams) {}
+  constructor(readonly params: TextParams) {
+    this.ordered = params.phrase && params.tokenizer !== 'prefix';
+  }
 
   /** The number of distinct keys, and of values held (tests and measurements). */
   get size(): { keys: number; values: number } {
-    return { keys: this.postings.size, values: this.keysOf.size };
+    return { keys: this.tokenIds.size, values: this.valueIds.size };
   }
+
+  /** Each key with the values holding it (tests). */
+  entries(): [string, string[]][] {
+    return [...this.tokenIds].map(([k, t]) => {
+      return [k, idsOf(this.lists[t] as IdList).map((id) => this.values[id]!)];
+    });
+  }
+
+  /**
+   * Whether each value's tokens are kept in order (duplicates too), for a phrase's positional check
+   * (Qdrant keeps positions when phrase_matching is on). A `prefix` index's keys are prefixes, not
+   * its tokens: its phrases are checked on the values tokenized again.
+   */
+  private readonly ordered: boolean;
 
   /** A value's keys, each once: pure, so that an update computes them all before it changes anything. */
   keys(value: string): string[] {
@@ -70,7 +112,9 @@ export class TextPostings {
 
   /** keys() as work that pauses (apply-change.ts: a large value tokenized in a change's slices). */
   *keysWork(value: string): Work<string[]> {
-    const tokens = new Set(yield* docTokensWork(this.params, value));
+    const seq = yield* docTokensWork(this.params, value);
+    if (this.ordered) return seq; // in order, each as often as it stands there
+    const tokens = new Set(seq);
     if (this.params.tokenizer !== 'prefix') return [...tokens];
     const out = new Set<string>();
     let n = 0;
@@ -81,29 +125,77 @@ export class TextPostings {
     return [...out];
   }
 
-  /** A value now held by some point (its keys from keys()). */
+  /** A value now held by some point (its keys from keys(), each once). */
   add(value: string, keys: string[]): void {
-    this.keysOf.set(value, { held: value, keys });
+    if (this.valueIds.has(value)) return;
+    this.version++;
+    const id = this.freeValues.pop() ?? this.values.length;
+    this.valueIds.set(value, id);
+    this.values[id] = value;
+    // Made to its size (pushed, an array has up to half as much again unused).
+    const own = new Array<number>(keys.length);
+    let o = 0;
+    const seen = this.ordered ? new Set<number>() : undefined;
     for (const k of keys) {
-      const had = this.postings.get(k);
-      if (had === undefined) this.postings.set(k, value);
-      else if (typeof had !== 'string') had.add(value);
-      else if (had !== value) this.postings.set(k, new Set([had, value]));
+      let t = this.tokenIds.get(k);
+      if (t === undefined) {
+        t = this.freeTokens.pop() ?? this.tokens.length;
+        this.tokenIds.set(k, t);
+        this.tokens[t] = k;
+        this.lists[t] = FREE;
+      }
+      own[o++] = t;
+      if (seen?.has(t)) continue; // a token again: its list has the value already
+      seen?.add(t);
+      const had = this.lists[t]!;
+      this.lists[t] = had === FREE ? id : withId(had, id);
     }
+    this.valueKeys[id] = own;
   }
 
   /** A value no point holds any more. */
   remove(value: string): void {
-    const entry = this.keysOf.get(value);
-    if (!entry) return;
-    const { held, keys } = entry;
-    this.keysOf.delete(held);
-    for (const k of keys) {
-      const had = this.postings.get(k);
-      if (had === held) this.postings.delete(k);
-      else if (typeof had !== 'string' && had?.delete(held) && had.size === 1)
-        this.postings.set(k, had.values().next().value!);
+    const id = this.valueIds.get(value);
+    if (id === undefined) return;
+    this.version++;
+    this.valueIds.delete(value);
+    for (const t of this.valueKeys[id]!) {
+      const had = this.lists[t]!;
+      if (had === FREE) continue; // a token again (ordered keys): its list is gone already
+      const left = withoutId(had, id);
+      if (left !== undefined) {
+        this.lists[t] = left;
+        continue;
+      }
+      this.tokenIds.delete(this.tokens[t]!);
+      this.tokens[t] = '';
+      this.lists[t] = FREE;
+      this.freeTokens.push(t);
     }
+    this.values[id] = undefined;
+    this.valueKeys[id] = [];
+    this.freeValues.push(id);
+  }
+
+  /** The value an id of a Found names (while the version is the same). */
+  valueOf(id: number): string | undefined {
+    return this.values[id];
+  }
+
+  /**
+   * A condition's answer for a value from what lookup() found: true or false, or undefined where
+   * it is not settled (a superset's value, a value the postings do not hold, or the postings
+   * changed since): then the value is tested.
+   */
+  settled(found: Found): (value: string) => boolean | undefined {
+    return (value) => {
+      if (this.version !== found.version) return undefined;
+      const id = this.valueIds.get(value);
+      if (id === undefined) return undefined;
+      const at = lowerBound(found.ids, id);
+      if (found.ids[at] !== id) return false;
+      return found.exact ? true : undefined;
+    };
   }
 
   private key(t: string): { key: string; exact: boolean } {
@@ -113,41 +205,109 @@ export class TextPostings {
 
   /**
    * The values a text condition can match (`q.params` must be this index's). A generator: a union
-   * or an intersection of large postings pauses in the request's slices (slices.ts).
+   * or an intersection of large postings pauses in the request's slices (slices.ts); if a change
+   * comes meanwhile, it starts again, and after TRIES undefined (the caller tests the values).
    */
-  *lookup(q: TextQuery): Work<Found> {
-    if (q.tokens.length === 0) return NONE; // the condition matches nothing
+  *lookup(q: TextQuery): Work<Found | undefined> {
+    for (let i = 0; i < TRIES; i++) {
+      const found = yield* this.tryLookup(q);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private *tryLookup(q: TextQuery): Work<Found | undefined> {
+    const version = this.version;
+    const none = { ids: [], exact: true, version };
+    if (q.tokens.length === 0) return none; // the condition matches nothing
     let exact = q.kind !== 'phrase';
-    const sets: ReadonlySet<string>[] = [];
-    for (const t of new Set(q.tokens)) {
+    const lists: IdList[] = [];
+    for (const t of q.tokens.length === 1 ? q.tokens : new Set(q.tokens)) {
       const k = this.key(t);
       exact &&= k.exact;
-      const had = this.postings.get(k.key);
-      if (had !== undefined) sets.push(typeof had === 'string' ? new Set([had]) : had);
-      else if (q.kind !== 'any') return NONE; // a token no value holds
+      const at = this.tokenIds.get(k.key);
+      const had = at === undefined ? FREE : this.lists[at]!;
+      if (had !== FREE) lists.push(had);
+      else if (q.kind !== 'any') return none; // a token no value holds
     }
+    if (lists.length === 0) return none;
+    if (q.kind === 'phrase' && this.ordered) return yield* this.inOrder(q, lists, version);
+    if (lists.length === 1) return { ids: idsOf(lists[0]!), exact, version };
     let n = 0;
+    const still = () => this.version === version;
     if (q.kind === 'any') {
-      if (sets.length === 1) return { values: sets[0]!, exact };
-      const out = new Set<string>();
-      for (const s of sets)
-        for (const v of s) {
-          if ((++n & EVERY) === 0) yield;
-          out.add(v);
-        }
-      return { values: out, exact };
-    }
-    sets.sort((a, b) => a.size - b.size);
-    const [first, ...rest] = sets;
-    if (rest.length === 0) return { values: first!, exact };
-    const out = new Set<string>();
-    outer: for (const v of first!) {
-      for (const s of rest) {
-        if ((++n & EVERY) === 0) yield;
-        if (!s.has(v)) continue outer;
+      // A union: marked in a byte per value id when that is cheaper than sorting them all.
+      let total = 0;
+      for (const l of lists) total += sizeOf(l);
+      const cap = this.values.length;
+      if (total * 16 < cap) {
+        const all = new Int32Array(total);
+        for (const l of lists) for (const id of idsOf(l)) all[n++] = id;
+        all.sort();
+        let m = 0;
+        for (let i = 0; i < all.length; i++) if (m === 0 || all[i] !== all[m - 1]) all[m++] = all[i]!;
+        return { ids: all.subarray(0, m), exact, version };
       }
-      out.add(v);
+      const mark = new Uint8Array(cap);
+      for (const l of lists)
+        for (const id of idsOf(l)) {
+          if ((++n & EVERY) === 0) {
+            yield;
+            if (!still()) return undefined;
+          }
+          mark[id] = 1;
+        }
+      const out: number[] = [];
+      for (let id = 0; id < cap; id++) {
+        if ((id & 0xffff) === 0xffff) {
+          yield;
+          if (!still()) return undefined;
+        }
+        if (mark[id]) out.push(id);
+      }
+      return { ids: out, exact, version };
     }
-    return { values: out, exact };
+    return yield* this.intersection(lists, exact, version);
+  }
+
+  /**
+   * A phrase from the positions kept: the values holding all its tokens, then those where they
+   * stand one after another (text-index.ts occurs), on the token ids: exact, none tokenized.
+   */
+  private *inOrder(q: TextQuery, lists: IdList[], version: number): Work<Found | undefined> {
+    const all = yield* this.intersection(lists, true, version);
+    if (!all) return undefined;
+    const pat = q.tokens.map((t) => this.tokenIds.get(t)!);
+    const out: number[] = [];
+    for (let i = 0; i < all.ids.length; i++) {
+      if ((i & EVERY) === EVERY) {
+        yield;
+        if (this.version !== version) return undefined;
+      }
+      const id = all.ids[i]!;
+      if (occurs(pat, this.valueKeys[id]!, false)) out.push(id);
+    }
+    return { ids: out, exact: true, version };
+  }
+
+  /** The ids in every list: the shortest list's looked for in the others. */
+  private *intersection(lists: IdList[], exact: boolean, version: number): Work<Found | undefined> {
+    if (lists.length === 1) return { ids: idsOf(lists[0]!), exact, version };
+    let n = 0;
+    const still = () => this.version === version;
+    lists.sort((a, b) => sizeOf(a) - sizeOf(b));
+    const [first, ...rest] = lists;
+    const out: number[] = [];
+    outer: for (const id of idsOf(first!)) {
+      for (const l of rest) {
+        if ((++n & EVERY) === 0) {
+          yield;
+          if (!still()) return undefined;
+        }
+        if (!hasId(l, id)) continue outer;
+      }
+      out.push(id);
+    }
+    return { ids: out, exact, version };
   }
 }
