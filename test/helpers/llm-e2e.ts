@@ -9,16 +9,21 @@ import { FIXTURE_MODELS } from '../llm/helpers.js';
 import { ownImageContents } from '../services/helpers.js';
 import { type ModuleE2E, moduleE2E } from './module-e2e.js';
 
-export function llmModuleE2E(prefix: string, name: string): ModuleE2E {
+/** `model`: another model folder (one GGUF) built in instead, served with `context` tokens. */
+export function llmModuleE2E(
+  prefix: string,
+  name: string,
+  over: { model?: (work: string) => string; context?: number } = {},
+): ModuleE2E {
   return moduleE2E({
     prefix,
     install: [name],
     sources: async (work) => {
       const { dir } = await makePackageSource({
-        model: join(FIXTURE_MODELS, 'tiny-llama'),
+        model: over.model ? over.model(work) : join(FIXTURE_MODELS, 'tiny-llama'),
         out: join(work, 'src'),
         name,
-        context: 256,
+        context: over.context ?? 256,
       });
       ownImageContents(dir); // its image is its own, not the demo's llm's (the same contents)
       return [dir];

@@ -271,10 +271,19 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       client.chat({
         model: 'tiny-llama',
         messages: [{ role: 'user', content: 'x' }],
-        tools: [{ type: 'function', function: { name: 'f' } }],
+        // Tools are served (tools.test.ts); a schema the call grammar cannot enforce is not.
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'f',
+              parameters: { type: 'object', properties: { n: { type: 'number', minimum: 0 } } } as never,
+            },
+          },
+        ],
       }),
     );
-    expect(tool.status_code).toBe(400);
+    expect([tool.status_code, tool.error]).toEqual([400, expect.stringContaining("has 'minimum'")]);
   });
 
   it("num_ctx past the context is served with it, as Ollama serves one past a model's; a prompt past it says so", async () => {
@@ -310,8 +319,14 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       ['/api/chat', { model: 'tiny-llama', messages: [null] }, "'messages[0]'"],
       [
         '/api/chat',
-        { model: 'tiny-llama', messages: [{ role: 'tool', content: 'x' }] },
+        { model: 'tiny-llama', messages: [{ role: 'robot', content: 'x' }] },
         "'messages[0].role'",
+      ],
+      [
+        '/api/chat',
+        // A tool's result with no call before it (tools.ts).
+        { model: 'tiny-llama', messages: [{ role: 'tool', content: 'x' }] },
+        "'messages[0]' is a tool message that does not follow",
       ],
       [
         '/api/chat',

@@ -68,9 +68,9 @@ describe('fields this service does not serve', () => {
 
   it('are a 400 naming the field, never a silent answer that ignored it', async () => {
     for (const [field, value, says] of [
-      ['tools', [{ type: 'function', function: { name: 'f', parameters: {} } }], /function calling/],
-      ['tool_choice', 'required', /function calling/],
-      ['functions', [{ name: 'f', parameters: {} }], /function calling/],
+      // Tools are served (tools.test.ts); a call asked for with none declared is not.
+      ['tool_choice', 'required', /declares none/],
+      ['functions', [{ name: 'f', parameters: {} }], /send 'tools'/],
       ['frequency_penalty', 1.5, /penalt/],
       ['presence_penalty', -1, /penalt/],
       ['logprobs', true, /log-probabilities/],

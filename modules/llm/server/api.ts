@@ -29,6 +29,7 @@ import { type Lease, ModelPool } from './model-pool.js';
 import { isOllamaPath, type ModelFacts, ollamaError, ollamaRoutes } from './ollama-api.js';
 import { bad, checkFields, checkPromptSize, messages, num, type Obj, sampling, text } from './request.js';
 import { logRefusal } from './request-log.js';
+import { chatChars, chatTools, openAiCalls } from './tools.js';
 
 export interface ApiOptions {
   log: KitLog;
@@ -183,7 +184,13 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
       kind === 'chat'
         ? {
             index: 0,
-            message: { role: 'assistant', content: g.text, refusal: null },
+            message: {
+              role: 'assistant',
+              // As OpenAI answers a call: no content beside it unless the model wrote some.
+              content: g.toolCalls && !g.text ? null : g.text,
+              refusal: null,
+              ...(g.toolCalls ? { tool_calls: openAiCalls(g.toolCalls) } : {}),
+            },
             logprobs: null,
             finish_reason: g.finishReason,
             ...timedOut(g),
@@ -229,6 +236,10 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
       first: kind === 'chat' ? sse(chunk({ role: 'assistant', content: '' }, null)) : undefined,
       text: (t) => sse(chunk(kind === 'chat' ? { content: t } : t, null)),
       end: (g) => [
+        // The calls, each whole in one delta (made under a grammar, they are sent once complete).
+        ...(g.toolCalls
+          ? [sse(chunk({ tool_calls: openAiCalls(g.toolCalls).map((c, index) => ({ index, ...c })) }, null))]
+          : []),
         sse(chunk(kind === 'chat' ? {} : '', g.finishReason, timedOut(g))),
         ...(includeUsage ? [sse({ id, object, created, model: served, choices: [], usage: usage(g) })] : []),
         done,
@@ -243,6 +254,7 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
     const body = raw as Obj;
     checkFields(body, kind);
     const s = sampling(body, opts.maxTokensCap, opts.generationTimeoutS);
+    if (kind === 'chat') s.tools = chatTools(body, s);
     // The load waits at most the generation's deadline; the model is held until the answer ends.
     const lease = await pick(body, s.timeoutMs ?? opts.generationTimeoutS * 1000);
     let slot: (() => void) | undefined;
@@ -254,9 +266,7 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
       const { engine } = lease;
       // Checked before queueing, so a bad request never waits for a slot.
       const chars =
-        kind === 'chat'
-          ? messages(body.messages).reduce((n, m) => n + m.content.length, 0)
-          : text(body.prompt, 'prompt').length;
+        kind === 'chat' ? chatChars(messages(body.messages), s.tools) : text(body.prompt, 'prompt').length;
       checkPromptSize(engine, chars, s.stop, opts.maxPromptChars, kind === 'chat' ? 'messages' : 'prompt');
       const n = num(body, 'n', 1, 1, true);
       void n; // only n = 1 is served

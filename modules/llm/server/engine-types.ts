@@ -54,9 +54,29 @@ export interface Backend {
   deviceReason: string;
 }
 
+/** A call of a declared tool: by the model in an answer, or one in the history with its result. */
+export interface ToolCall {
+  name: string;
+  /** The arguments as a value (the grammar makes them valid against the tool's schema). */
+  arguments: unknown;
+  /** The tool's answer (a `tool` message's content), in a history. */
+  result?: string;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
+  /** An assistant's calls, each with the result its tool message gave (tools.ts pairs them). */
+  toolCalls?: ToolCall[];
+}
+
+/** The tools a chat may call (tools.ts), as node-llama-cpp's `functions` take them. */
+export interface ToolSet {
+  functions: Record<string, { description?: string; params?: Record<string, unknown> }>;
+  /** `auto`: the model may call one or answer; `required`: it must call one of `functions`. */
+  choice: 'auto' | 'required';
+  /** At most this many calls in one answer (1 when parallel_tool_calls is false). */
+  maxCalls: number;
 }
 
 export interface Sampling {
@@ -69,6 +89,8 @@ export interface Sampling {
   stop: string[];
   /** A JSON schema the answer must follow (enforced by a grammar). */
   jsonSchema?: Record<string, unknown>;
+  /** Tools the chat may call (none: it answers with text). */
+  tools?: ToolSet;
   /**
    * How long the generation may hold its sequence, from the call (its grammar and prompt count):
    * past it the generation stops between two tokens (the prompt's evaluation between two of its
@@ -77,10 +99,12 @@ export interface Sampling {
   timeoutMs?: number;
 }
 
-export type FinishReason = 'stop' | 'length';
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 export interface Generation {
   text: string;
+  /** The calls the model made (finishReason 'tool_calls'). */
+  toolCalls?: ToolCall[];
   finishReason: FinishReason;
   /** Stopped at its deadline (Sampling.timeoutMs); finishReason is then 'length'. */
   timedOut: boolean;

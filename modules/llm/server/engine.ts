@@ -9,7 +9,6 @@
  * between threads. Tokenising is not: it runs on the main thread, bounded by maxPromptChars.
  */
 import {
-  type ChatHistoryItem,
   type ChatWrapper,
   getLlama,
   type Llama,
@@ -36,6 +35,7 @@ import {
   TEMPLATE_OWN_CHARS,
   templateRendererReady,
 } from './template-bound.js';
+import { historyOf, toolOptions } from './tool-chat.js';
 
 export type { Device } from './device.js';
 
@@ -277,10 +277,9 @@ export class Engine {
     signal: AbortSignal,
     onText: (text: string) => void = () => undefined,
   ): Promise<Generation> {
-    const history: ChatHistoryItem[] = messages.map((m) =>
-      m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: m.role, text: m.content },
-    );
-    history.push({ type: 'model', response: [] });
+    const history = historyOf(messages);
+    // Tools the chat may call (tool-chat.ts): documented in the prompt, calls made by a grammar.
+    const tools = toolOptions(this.chatWrapper, s.tools);
     const d = deadline(s.timeoutMs, signal);
     let promptTokens = 0;
     const g = this.generation(s, d, onText);
@@ -292,11 +291,11 @@ export class Engine {
         const chat = new LlamaChat({
           contextSequence: seq,
           autoDisposeSequence: false,
-          chatWrapper: this.chatWrapper,
+          chatWrapper: tools.wrapper,
         });
         try {
           const tokens = chat.chatWrapper
-            .generateContextState({ chatHistory: history })
+            .generateContextState({ chatHistory: history, ...tools.state })
             .contextText.tokenize(this.model.tokenizer);
           promptTokens = tokens.length;
           const maxTokens = this.budget(promptTokens, s.maxTokens);
@@ -304,9 +303,11 @@ export class Engine {
           if (!(await prefill(seq, tokens, d.signal))) return g.finish(aborted, promptTokens);
           const r: LlamaChatResponse = await chat.generateResponse(history, {
             ...g.options(maxTokens, grammar),
+            ...tools.options,
             // Never drop the start of the conversation silently: overflow was refused above.
             contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
-          });
+            // A grammar or functions, never both (request.ts refuses response_format with tools).
+          } as Parameters<LlamaChat['generateResponse']>[1]);
           return g.finish(r, promptTokens);
         } finally {
           chat.dispose({ disposeSequence: false });

@@ -7,6 +7,7 @@
 import type { LlamaGrammar } from 'node-llama-cpp';
 import type { Deadline } from './deadline.js';
 import type { Generation, Sampling } from './engine-types.js';
+import { callsOf } from './tool-chat.js';
 
 /** What node-llama-cpp answers for a generation stopped by its signal before any text. */
 export const aborted = { response: '', metadata: { stopReason: 'abort' } };
@@ -40,15 +41,25 @@ export function generation(
     },
   });
   const finish = (
-    r: { response: string; metadata: { stopReason: string } },
+    r: {
+      response: string;
+      metadata: { stopReason: string };
+      functionCalls?: { functionName: string; params: unknown }[];
+    },
     promptTokens: number,
   ): Generation => {
     const timedOut = r.metadata.stopReason === 'abort' && d.passed();
     // A client that left: an abort, as without stopOnAbortSignal (its answer goes nowhere).
     if (r.metadata.stopReason === 'abort' && !timedOut) throw d.clientReason();
+    const toolCalls = callsOf(r);
     return {
       text: r.response,
-      finishReason: timedOut || r.metadata.stopReason === 'maxTokens' ? 'length' : 'stop',
+      ...(toolCalls ? { toolCalls } : {}),
+      finishReason: toolCalls
+        ? 'tool_calls'
+        : timedOut || r.metadata.stopReason === 'maxTokens'
+          ? 'length'
+          : 'stop',
       timedOut,
       promptTokens,
       completionTokens,

@@ -11,11 +11,12 @@ import { HttpError, type KitLog, type RequestContext, type Route } from '../../k
 import { normalised, shortened } from './embed.js';
 import { DEFAULT_EMBED_LIMITS, dimensionsOf, type EmbedLimits, embedInputs, embedOn } from './embed-api.js';
 import { ContextOverflowError, type Generation } from './engine.js';
-import type { EngineInfo } from './engine-types.js';
+import type { EngineInfo, ToolCall } from './engine-types.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
 import { keepAliveMs, type Lease, type ModelPool } from './model-pool.js';
 import { type OllamaKind, ollamaAsk } from './ollama-request.js';
 import { bad, checkPromptSize, type Obj } from './request.js';
+import { ollamaCalls } from './tools.js';
 
 /**
  * The version /api/version reports: the Ollama API release whose docs/api.md these routes follow
@@ -236,9 +237,9 @@ export function ollamaRoutes(
     const { engine } = lease;
     const ask = ollamaAsk(kind, b, engine.info.contextLength, opts.maxTokensCap, opts.generationTimeoutS);
     const head = () => ({ model: asked, created_at: new Date().toISOString() });
-    const piece = (t: string, done: boolean) =>
+    const piece = (t: string, done: boolean, calls?: ToolCall[]) =>
       kind === 'chat'
-        ? { ...head(), message: { role: 'assistant', content: t }, done }
+        ? { ...head(), message: { role: 'assistant', content: t, ...ollamaCalls(calls) }, done }
         : { ...head(), response: t, done };
     // Ollama's "load the model" call: loaded above, then kept for its keep_alive (0: unloaded).
     if (ask.load) {
@@ -281,12 +282,13 @@ export function ollamaRoutes(
         `${labels.path}: options.num_ctx ${ask.askedContext} asked; served with this service's context of ${engine.info.contextLength} tokens (LLM_CONTEXT)`,
       );
     // The done object's figures: the prompt's evaluation is the time to the first text.
-    const done = (g: Generation, text: string) => {
+    const done = (g: Generation, text: string, calls: ToolCall[] | undefined) => {
       const end = performance.now();
       const firstAt = first ?? end;
       return {
-        ...piece(text, true),
-        done_reason: g.finishReason,
+        ...piece(text, true, calls),
+        // Ollama ends an answer that called tools with "stop".
+        done_reason: g.finishReason === 'tool_calls' ? 'stop' : g.finishReason,
         ...(g.timedOut ? { timed_out: true } : {}),
         total_duration: ns(end - began),
         load_duration: ns(lease.loadMs),
@@ -311,13 +313,17 @@ export function ollamaRoutes(
         },
         stream: await streamGeneration(opts.log, labels, s, work, ctx, release, {
           text: (t) => line(piece(t, false)),
-          end: (g) => [line(done(g, ''))],
+          // As Ollama streams them: the calls in a part of their own, then the done part.
+          end: (g) => [
+            ...(g.toolCalls ? [line(piece('', false, g.toolCalls))] : []),
+            line(done(g, '', undefined)),
+          ],
           error: (e) => line(ollamaError(e)),
         }),
       };
     try {
       const g = await runGeneration(opts.log, labels, s, work, ctx.signal);
-      return { body: done(g, g.text) };
+      return { body: done(g, g.text, g.toolCalls) };
     } finally {
       release();
     }

@@ -7,12 +7,23 @@
 import { HttpError } from '../../kit/server/index.js';
 import type { ChatMessage, Sampling } from './engine.js';
 import { bad, checkSchema, messages, num, type Obj, sampling, text } from './request.js';
+import { chatChars, chatTools } from './tools.js';
 
 export type OllamaKind = 'chat' | 'generate';
 
 /** Top-level fields served, each route's own. */
 const FIELDS: Record<OllamaKind, Set<string>> = {
-  chat: new Set(['model', 'messages', 'format', 'options', 'stream', 'keep_alive', 'tools', 'think']),
+  chat: new Set([
+    'model',
+    'messages',
+    'format',
+    'options',
+    'stream',
+    'keep_alive',
+    'tools',
+    'tool_choice',
+    'think',
+  ]),
   generate: new Set([
     'model',
     'prompt',
@@ -38,10 +49,6 @@ const TEXT_ONLY = "this service's models take text only (no images)";
 /** Top-level fields not served: accepted only at the value that asks for nothing. */
 const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string }> = {
   images: { neutral: emptyList, why: TEXT_ONLY },
-  tools: {
-    neutral: emptyList,
-    why: 'this service answers with text, without tool calls (a JSON schema in `format` gives structured output)',
-  },
   suffix: { neutral: (v) => none(v) || v === '', why: 'this service does not insert text (suffix)' },
   think: { neutral: (v) => none(v) || v === false, why: 'this service does not separate a thinking part' },
   template: { neutral: none, why: "the chat template is the model package's own" },
@@ -212,12 +219,9 @@ export function ollamaAsk(
             `'messages[${i}].images' is not supported: ${TEXT_ONLY}; leave it out`,
             `messages[${i}].images`,
           );
-        if (m && typeof m === 'object' && !emptyList(m.tool_calls))
-          throw bad(
-            `'messages[${i}].tool_calls' is not supported: this service makes no tool calls`,
-            `messages[${i}].tool_calls`,
-          );
       });
+    // Ollama's tools (tools.ts), and OpenAI's tool_choice as this service's own field.
+    s.tools = chatTools(body, s, 'format');
     return { ...chat(messages(list), s, stream), askedContext };
   }
   if (!none(body.raw) && typeof body.raw !== 'boolean') throw bad("'raw' must be a boolean", 'raw');
@@ -245,5 +249,5 @@ const chat = (ms: ChatMessage[], sampling: Sampling, stream: boolean): OllamaAsk
   load: false,
   sampling,
   stream,
-  chars: ms.reduce((n, m) => n + m.content.length, 0),
+  chars: chatChars(ms, sampling.tools),
 });

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { HttpError, hasLoneSurrogate } from '../../kit/server/index.js';
 import { type ChatMessage, type Engine, MAX_PROMPT_CHARS, type Sampling } from './engine.js';
+import { pairToolResults, type ReadMessage, readCalls } from './tools.js';
 
 export type Obj = Record<string, unknown>;
 export const bad = (message: string, param?: string) => new HttpError(400, message, param);
@@ -140,24 +141,43 @@ export function sampling(body: Obj, cap: number, timeoutCapS: number): Sampling 
 export function messages(v: unknown): ChatMessage[] {
   if (!Array.isArray(v) || v.length === 0) throw bad("'messages' must be a non-empty array", 'messages');
   if (v.length > 1024) throw bad("'messages' has more than 1024 entries", 'messages');
-  return v.map((m: Obj, i) => {
+  const read = v.map((m: Obj, i): ReadMessage => {
     const p = `messages[${i}]`;
     if (!m || typeof m !== 'object') throw bad(`'${p}' must be an object`, p);
     const role = m.role === 'developer' ? 'system' : m.role;
-    if (role !== 'system' && role !== 'user' && role !== 'assistant')
-      throw bad(`'${p}.role' must be system, developer, user or assistant`, `${p}.role`);
+    if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'tool')
+      throw bad(`'${p}.role' must be system, developer, user, assistant or tool`, `${p}.role`);
+    // An assistant's tool calls (its content may then be null), and a tool's result (tools.ts).
+    const listed =
+      role === 'assistant' && m.tool_calls !== undefined && m.tool_calls !== null
+        ? readCalls(m.tool_calls, `${p}.tool_calls`)
+        : undefined;
+    const calls = listed?.calls.length ? listed : undefined;
     // Content as a string or as text parts (what the SDKs send for multi-part messages).
     const c = m.content;
-    const content = Array.isArray(c)
-      ? c
-          .map((part: Obj, j) => {
-            if (part?.type !== 'text') throw bad(`'${p}.content[${j}]' must be a text part`, `${p}.content`);
-            return text(part.text, `${p}.content[${j}].text`);
-          })
-          .join('')
-      : text(c, `${p}.content`);
-    return { role, content };
+    const content =
+      calls && (c === null || c === undefined)
+        ? ''
+        : Array.isArray(c)
+          ? c
+              .map((part: Obj, j) => {
+                if (part?.type !== 'text')
+                  throw bad(`'${p}.content[${j}]' must be a text part`, `${p}.content`);
+                return text(part.text, `${p}.content[${j}].text`);
+              })
+              .join('')
+          : text(c, `${p}.content`);
+    if (role === 'tool') {
+      const callId =
+        m.tool_call_id === undefined || m.tool_call_id === null
+          ? undefined
+          : text(m.tool_call_id, `${p}.tool_call_id`);
+      const name = m.tool_name ?? m.name;
+      return { role: 'user', content, tool: { callId, name: typeof name === 'string' ? name : undefined } };
+    }
+    return calls ? { role, content, toolCalls: calls.calls, callIds: calls.ids } : { role, content };
   });
+  return pairToolResults(read);
 }
 
 /** The fields a request may carry: OpenAI's that are served (`user`, OpenAI's end-user id, is only the client's). */
@@ -176,8 +196,10 @@ const SERVED_COMMON = [
   'generation_timeout_s',
   'user',
 ];
+/** Tool calling (tools.ts): chats only. */
+const TOOL_FIELDS = ['tools', 'tool_choice', 'parallel_tool_calls'];
 const SERVED = {
-  chat: new Set([...SERVED_COMMON, 'messages']),
+  chat: new Set([...SERVED_COMMON, 'messages', ...TOOL_FIELDS]),
   text: new Set([...SERVED_COMMON, 'prompt']),
 };
 
@@ -188,8 +210,8 @@ const emptyObject = (v: unknown) =>
 const zero = (v: unknown) => none(v) || v === 0;
 const off = (v: unknown) => none(v) || v === false;
 
-const TOOLS =
-  'this service answers with text, without function calling (a json_schema response_format gives structured output)';
+const FUNCTIONS = "the older 'functions' API is not served: send 'tools' and 'tool_choice' instead";
+const TOOLS = 'a plain completion calls no tools: send them to /v1/chat/completions';
 const PENALTIES = 'this service has no repetition penalties';
 const LOGPROBS = 'this service gives no log-probabilities';
 
@@ -198,11 +220,11 @@ const LOGPROBS = 'this service gives no log-probabilities';
  * (what some clients send by default), with why it is refused otherwise.
  */
 const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string; only?: 'chat' | 'text' }> = {
-  tools: { neutral: emptyList, why: TOOLS },
-  functions: { neutral: emptyList, why: TOOLS },
-  tool_choice: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: TOOLS },
-  function_call: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: TOOLS },
-  parallel_tool_calls: { neutral: (v) => none(v) || typeof v === 'boolean', why: TOOLS },
+  tools: { neutral: emptyList, why: TOOLS, only: 'text' },
+  tool_choice: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: TOOLS, only: 'text' },
+  parallel_tool_calls: { neutral: (v) => none(v) || typeof v === 'boolean', why: TOOLS, only: 'text' },
+  functions: { neutral: emptyList, why: FUNCTIONS },
+  function_call: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: FUNCTIONS },
   frequency_penalty: { neutral: zero, why: PENALTIES },
   presence_penalty: { neutral: zero, why: PENALTIES },
   logprobs: { neutral: (v) => off(v) || v === 0, why: LOGPROBS },

@@ -1,0 +1,76 @@
+/**
+ * Tool calling, the engine side: node-llama-cpp's own function calling (LlamaChat.generateResponse's
+ * `functions`). The chat wrapper documents the functions in the prompt in its syntax, and once the
+ * model starts a call, a grammar makes it a call of a declared function whose parameters follow its
+ * schema (tool-schema.ts took only schemas that grammar enforces). The request side is tools.ts.
+ */
+import {
+  type ChatHistoryItem,
+  type ChatModelFunctions,
+  type ChatWrapper,
+  type ChatWrapperGeneratedContextState,
+  LlamaText,
+} from 'node-llama-cpp';
+import type { ChatMessage, ToolCall, ToolSet } from './engine-types.js';
+
+/** The messages as node-llama-cpp's history, each call with its result, and the answer to come. */
+export function historyOf(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m) =>
+    m.role === 'assistant'
+      ? {
+          type: 'model',
+          response: [
+            ...(m.content ? [m.content] : []),
+            ...(m.toolCalls ?? []).map((c, k) => ({
+              type: 'functionCall' as const,
+              name: c.name,
+              params: c.arguments,
+              result: c.result,
+              startsNewChunk: k === 0,
+            })),
+          ],
+        }
+      : { type: m.role, text: m.content },
+  );
+  history.push({ type: 'model', response: [] });
+  return history;
+}
+
+/**
+ * The wrapper for a chat that must call a tool (`required`, or a tool named): its prompt as the
+ * wrapper renders it, but the answer begins with the wrapper's call prefix (node-llama-cpp's
+ * `noPrefixTrigger` of type functionCall, with no other trigger), so the first thing generated is
+ * a function's name under the grammar of the names declared.
+ */
+function forcing(wrapper: ChatWrapper): ChatWrapper {
+  const prefix = wrapper.settings.functions.call.prefix;
+  const forced = Object.create(wrapper) as ChatWrapper;
+  forced.generateContextState = (state) =>
+    ({
+      ...wrapper.generateContextState(state),
+      prefixTriggers: undefined,
+      noPrefixTrigger: { type: 'functionCall', inject: LlamaText(prefix) },
+      functionCall: undefined,
+    }) as unknown as ChatWrapperGeneratedContextState;
+  return forced;
+}
+
+/** The wrapper and generateResponse's options of a chat with these tools (none: plain text). */
+export function toolOptions(wrapper: ChatWrapper, tools: ToolSet | undefined) {
+  if (!tools) return { wrapper, state: {}, options: {} };
+  const functions = tools.functions as ChatModelFunctions;
+  const state = { availableFunctions: functions, documentFunctionParams: true };
+  return {
+    wrapper: tools.choice === 'required' ? forcing(wrapper) : wrapper,
+    state,
+    options: { functions, documentFunctionParams: true, maxParallelFunctionCalls: tools.maxCalls },
+  };
+}
+
+/** The calls of node-llama-cpp's answer. */
+export function callsOf(r: {
+  functionCalls?: { functionName: string; params: unknown }[];
+}): ToolCall[] | undefined {
+  const calls = r.functionCalls?.map((c) => ({ name: c.functionName, arguments: c.params ?? {} }));
+  return calls?.length ? calls : undefined;
+}
