@@ -108,6 +108,43 @@ describe('tool calling through the openai client', () => {
     }
   });
 
+  it('every keyword taken is enforced: $defs and $ref, anyOf, arrays, const, formats, maxLength', async () => {
+    const rich = {
+      type: 'object',
+      $defs: { day: { type: 'string', enum: ['mon', 'tue'] } },
+      properties: {
+        when: { $ref: '#/$defs/day' },
+        kind: { anyOf: [{ type: 'boolean' }, { const: 'none' }] },
+        tags: { type: 'array', items: { type: 'string', maxLength: 3 }, maxItems: 2 },
+        pair: { type: 'array', prefixItems: [{ type: 'boolean' }, { type: 'null' }], maxItems: 2 },
+        date: { type: 'string', format: 'date' },
+        note: { type: 'string', minLength: 1, maxLength: 6, description: 'short' },
+        extra: { type: 'object', properties: { on: { type: 'boolean' } }, additionalProperties: false },
+      },
+      required: ['when', 'kind'],
+    };
+    for (const seed of [1, 2, 3]) {
+      const r = await client.chat.completions.create({
+        ...ask,
+        seed,
+        temperature: 1,
+        max_tokens: 160,
+        messages: user,
+        tools: [{ type: 'function', function: { name: 'plan', parameters: rich } }],
+        tool_choice: 'required',
+      });
+      const call = r.choices[0]!.message.tool_calls?.[0];
+      // A call cut by max_tokens is no call (finish_reason length); a whole one is always valid.
+      if (!call) {
+        expect(r.choices[0]!.finish_reason).toBe('length');
+        continue;
+      }
+      const args = call.type === 'function' ? JSON.parse(call.function.arguments) : undefined;
+      const check = z.fromJSONSchema(rich as never).safeParse(args);
+      expect(check.success, JSON.stringify({ args, issues: check.error?.issues })).toBe(true);
+    }
+  });
+
   it('a tool without parameters is called with {}', async () => {
     const r = await client.chat.completions.create({
       ...ask,

@@ -15,6 +15,7 @@
  * `description`, `title`, `$comment`, `$schema`, `$id`, `default`, `examples`.
  */
 import { bad, type Obj } from './request.js';
+import './string-grammar.js';
 
 const ANNOTATION = new Set(['description', 'title', '$comment', '$schema', '$id', 'default', 'examples']);
 const SCALAR = new Set(['string', 'number', 'integer', 'boolean', 'null']);
@@ -181,16 +182,12 @@ export function grammarSchema(schema: unknown, where: string, param: string, def
       if (schema[k] !== undefined && !count(schema[k])) fail(`has a '${k}' that is not a whole number`);
     if ((schema.maxLength as number) < ((schema.minLength as number) ?? 0))
       fail("has a 'maxLength' below its 'minLength'");
-    // The grammar counts characters (code points); node-llama-cpp's check of a call, and
-    // JavaScript's validators, count UTF-16 units, two for a character past U+FFFF: the grammar is
-    // given half the maxLength, so a call holds both counts (and is never refused by that check).
-    const min = (schema.minLength as number | undefined) ?? 0;
-    const max = schema.maxLength as number | undefined;
+    // Counted alike by the grammar and by node-llama-cpp's check of the call: string-grammar.ts.
     return {
       ...out,
       type,
-      ...(schema.minLength !== undefined ? { minLength: min } : {}),
-      ...(max !== undefined ? { maxLength: Math.max(min, Math.floor(max / 2)) } : {}),
+      ...(schema.minLength !== undefined ? { minLength: schema.minLength } : {}),
+      ...(schema.maxLength !== undefined ? { maxLength: schema.maxLength } : {}),
     };
   }
   if (typeof type === 'string' && SCALAR.has(type)) {
