@@ -231,6 +231,11 @@ describe('tool calling through the openai client', () => {
 });
 
 describe('tool calling through the ollama client', () => {
+  it("/api/show lists 'tools' among the capabilities, which Ollama's clients look at before sending tools", async () => {
+    const shown = await ollamaOnSocket(socket).show({ model: 'tiny-llama' });
+    expect(shown.capabilities).toEqual(['completion', 'tools']);
+  });
+
   it('message.tool_calls with arguments as an object, valid; tool messages in the history; streamed alike', async () => {
     const ollama = ollamaOnSocket(socket);
     const req = {

@@ -141,7 +141,8 @@ export function ollamaRoutes(
         'general.parameter_count': info.parameters ?? 0,
         [`${arch}.context_length`]: info.trainedContextLength ?? 0,
       },
-      capabilities: ['completion'],
+      // Every model calls tools: node-llama-cpp's chat wrapper documents them (tools.ts).
+      capabilities: ['completion', 'tools'],
       modified_at: described(id).modified_at,
     };
   }
