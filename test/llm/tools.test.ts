@@ -108,7 +108,7 @@ describe('tool calling through the openai client', () => {
     }
   });
 
-  it('every keyword taken is enforced: $defs and $ref, anyOf, arrays, const, formats, maxLength', async () => {
+  it('every keyword taken is enforced: $defs and $ref, anyOf, arrays, const, formats, maxLength, any value', async () => {
     const rich = {
       type: 'object',
       $defs: { day: { type: 'string', enum: ['mon', 'tue'] } },
@@ -120,6 +120,7 @@ describe('tool calling through the openai client', () => {
         date: { type: 'string', format: 'date' },
         note: { type: 'string', minLength: 1, maxLength: 6, description: 'short' },
         extra: { type: 'object', properties: { on: { type: 'boolean' } }, additionalProperties: false },
+        anything: { title: 'Anything' },
       },
       required: ['when', 'kind'],
     };

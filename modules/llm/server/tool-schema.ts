@@ -11,7 +11,8 @@
  * `additionalProperties`, `min/maxProperties`, `required`, `items`, `prefixItems`, `min/maxItems`,
  * `min/maxLength`, `format` (date-time, date, time), `enum`, `const`, `oneOf`, `anyOf` (the grammar
  * writes one of the branches: valid for anyOf; for oneOf, valid when no value fits two branches),
- * `$defs` and `$ref` (`#/$defs/NAME`, defined above it). Annotations are kept as they are:
+ * `$defs` and `$ref` (`#/$defs/NAME`, defined above it); a node of annotations only (any value) is
+ * written as a scalar. Annotations are kept as they are:
  * `description`, `title`, `$comment`, `$schema`, `$id`, `default`, `examples`.
  */
 import { bad, type Obj } from './request.js';
@@ -196,7 +197,9 @@ export function grammarSchema(schema: unknown, where: string, param: string, def
   }
   if (type === undefined) {
     if (rest.length > 0) fail(`has '${rest[0]!.slice(0, 64)}' without a 'type'`);
-    return fail("has no 'type' (any value; the grammar writes only typed values here)");
+    // Any value (pydantic's Any, zod's z.any(): annotations only): the grammar writes a scalar,
+    // which it is (node-llama-cpp would write only null for a node without a type).
+    return { ...out, type: ['string', 'number', 'boolean', 'null'] };
   }
   return fail(`has the type ${JSON.stringify(type).slice(0, 64)}`);
 }
