@@ -228,6 +228,14 @@ describe('tool calling through the openai client', () => {
       expect(c.id).toMatch(/^call_/);
       valid({ function: c });
     }
+    // The SDK's own accumulator (chat.completions.stream) assembles the same call.
+    const helper = await client.chat.completions.stream(body).finalChatCompletion();
+    expect(helper.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(
+      helper.choices[0]!.message.tool_calls!.map((c) =>
+        c.type === 'function' ? { name: c.function.name, arguments: c.function.arguments } : undefined,
+      ),
+    ).toEqual(expected);
   });
 });
 
