@@ -189,6 +189,23 @@ describe('tool calling through the openai client', () => {
       { role: 'tool', tool_call_id: 'call_1', content: '{"sky":"clear","c":21}' },
     ];
     const text = await client.chat.completions.create({ ...ask, max_tokens: 8, messages: history, tools });
+    // With tool_choice "none" the tools leave the prompt; the calls in the history are still rendered.
+    const none = await client.chat.completions.create({
+      ...ask,
+      max_tokens: 8,
+      messages: history,
+      tools,
+      tool_choice: 'none',
+    });
+    expect(none.choices[0]!.message.tool_calls).toBeUndefined();
+    const noneBare = await client.chat.completions.create({
+      ...ask,
+      max_tokens: 1,
+      messages: user,
+      tools,
+      tool_choice: 'none',
+    });
+    expect(none.usage!.prompt_tokens).toBeGreaterThan(noneBare.usage!.prompt_tokens + 10);
     expect(text.choices[0]!.finish_reason).toMatch(/^(stop|length|tool_calls)$/);
     const again = await client.chat.completions.create({
       ...ask,
