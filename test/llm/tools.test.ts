@@ -436,6 +436,13 @@ describe('tool calling: bounds and refusals, each a 400 naming the field', () =>
     expect(r.message).toMatch(says);
   });
 
+  it("tools whose documentation does not fit the context: a 400 context_length_exceeded, as any prompt's", async () => {
+    const long = { type: 'function', function: { name: 'f', description: 'word '.repeat(4000) } };
+    const r = await refused({ tools: [long], tool_choice: 'required' });
+    expect([r.status, r.param]).toEqual([400, 'messages']);
+    expect(r.message).toMatch(/this model's context is 2048 tokens/);
+  });
+
   it('a plain completion takes no tools; Ollama refuses alike, in its own shape', async () => {
     const r = await refused({ prompt: 'x', messages: undefined, tools: [fn('f')] }, '/completions');
     expect([r.status, r.param]).toEqual([400, 'tools']);
