@@ -8,6 +8,7 @@
 import { createServer } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget } from './body.js';
+import { browserRefusal } from './browser-guard.js';
 import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { Context } from './context.js';
@@ -147,6 +148,9 @@ export function createKitServer(opts: KitOptions): KitServer {
       send(ex, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
       return;
     }
+    // A web page of another site, through a port forwarded to this socket (./browser-guard.ts).
+    const refused = browserRefusal(ex.headers);
+    if (refused) throw refused;
     const r = Object.hasOwn(opts.routes, path) ? opts.routes[path] : opts.match?.(method, path);
     if (!r) {
       const known = Object.entries(opts.routes).map(([p, x]) => `${x.method} ${p}`);

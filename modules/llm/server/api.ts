@@ -62,13 +62,15 @@ export function openAiError(err: HttpError): unknown {
   const type =
     err.status === 401
       ? 'authentication_error'
-      : err.status === 404
-        ? 'not_found_error'
-        : err.status === 503
-          ? 'server_busy'
-          : err.status >= 500
-            ? 'server_error'
-            : 'invalid_request_error';
+      : err.status === 403
+        ? 'permission_error'
+        : err.status === 404
+          ? 'not_found_error'
+          : err.status === 503
+            ? 'server_busy'
+            : err.status >= 500
+              ? 'server_error'
+              : 'invalid_request_error';
   const code = err.message.includes('context') && err.status === 400 ? 'context_length_exceeded' : null;
   return { error: { message: err.message, type, param: err.param ?? null, code } };
 }

@@ -1,0 +1,71 @@
+/**
+ * Requests a web page makes are refused unless the page is this machine's own, as Ollama refuses
+ * them (its allowed-origins and allowed-hosts checks, after DNS rebinding, CVE-2024-28224). A module
+ * answers on a unix socket, but an admin forwards it to a loopback TCP port for a client that only
+ * takes a URL (socat, the llm README); then a page on any site in the admin's browser reaches it. A
+ * cross-site POST with `content-type: text/plain` needs no CORS preflight (the work runs, unseen),
+ * and a page whose own name is made to resolve to 127.0.0.1 reads the answers too. So:
+ *
+ * - an `Origin` (a browser's, on every cross-site request and every POST) must be this machine's:
+ *   http(s) on localhost, *.localhost, 127.x.x.x, [::1] or 0.0.0.0, any port; or a desktop app's
+ *   (app:, tauri:, vscode-webview:, vscode-file:). `null` (a sandboxed frame, a file) is not.
+ * - a `Host` must name this machine, not a site: an address, localhost or *.localhost, *.local,
+ *   *.internal, or a bare name without a dot (what clients on the socket send: `localhost`, `x`).
+ *   A rebinding page's requests carry its own site's name, which always has a dot.
+ *
+ * Programs send no Origin and are not affected.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import { HttpError } from './errors.js';
+
+const APP_SCHEMES = new Set(['app:', 'tauri:', 'vscode-webview:', 'vscode-file:']);
+
+/** localhost, *.localhost, 127.0.0.0/8, ::1, 0.0.0.0 (a URL's hostname: IPv6 in brackets). */
+function loopbackName(name: string): boolean {
+  const host = name.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host === '0.0.0.0')
+    return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+function ownOrigin(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (APP_SCHEMES.has(url.protocol)) return true;
+  return (url.protocol === 'http:' || url.protocol === 'https:') && loopbackName(url.hostname);
+}
+
+/** A Host that names no site: an address, a loopback or local name, or a bare name. */
+function ownHost(hostHeader: string): boolean {
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(hostHeader);
+  const host = (bracketed ? bracketed[1]! : hostHeader.replace(/:\d*$/, '')).toLowerCase().replace(/\.$/, '');
+  if (isIP(host) !== 0) return true;
+  if (!host.includes('.')) return true;
+  return loopbackName(host) || host.endsWith('.local') || host.endsWith('.internal');
+}
+
+/** Shown quoted, cut short and in printable ASCII: the header is the request's, not ours. */
+const quoted = (text: string) =>
+  `"${(text.length > 100 ? `${text.slice(0, 100)}...` : text).replace(/[^\x20-\x7e]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+
+/** The 403 for a request from another site's page, or undefined for one that is served. */
+export function browserRefusal(headers: IncomingHttpHeaders): HttpError | undefined {
+  const origin = headers.origin;
+  if (origin !== undefined && (typeof origin !== 'string' || !ownOrigin(origin)))
+    return new HttpError(
+      403,
+      `refused: a request from a web page of another site (Origin ${quoted(String(origin))}); this service answers programs and this machine's own pages only, so a site in a browser cannot use it through a forwarded port. call it from a program (no Origin header), or from a page served on localhost`,
+    );
+  const host = headers.host;
+  if (typeof host === 'string' && !ownHost(host))
+    return new HttpError(
+      403,
+      `refused: Host ${quoted(host)} is not this machine's name (a web page whose name was made to point here, DNS rebinding). send Host localhost or an address: give the client http://127.0.0.1:PORT or http://localhost:PORT`,
+    );
+  return undefined;
+}
