@@ -6,6 +6,7 @@ import { anyRepository } from '../core/pkg/node-lazy.js';
 import { sameRepoConfig } from '../core/pkg/repo-config.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
 import type { BoxContext } from './context.js';
+import type { NewRepo, NewRepoChecked, RepoAdded } from './repo-add.js';
 
 /**
  * The package manager, after the root's folders are judged as its locked commands judge them
@@ -111,6 +112,17 @@ export interface RepoOps {
   /** Replaces the repository's bound keys. */
   setKeys(name: string, fingerprints: string[]): Promise<RepoConfig>;
   remove(name: string): Promise<void>;
+  /**
+   * A new repository with its own key, pasted (the dashboard's "Add a repository…"): what
+   * `checkNew` refuses writes nothing (repo-add.ts); `addWithKey` trusts the key shown (pinned to
+   * its fingerprint) for that repository alone and runs the first update, undone if that fails.
+   */
+  checkNew(ask: NewRepo): Promise<NewRepoChecked>;
+  addWithKey(
+    ask: NewRepo & { fingerprint: string },
+    step: (done: { trusted?: TrustedKey; added?: AddedRepo }) => void,
+    signal?: AbortSignal,
+  ): Promise<RepoAdded>;
 }
 
 async function rebuildEgressOf(root: string): Promise<void> {
@@ -118,7 +130,10 @@ async function rebuildEgressOf(root: string): Promise<void> {
 }
 
 export function repoOps(ctx: BoxContext): RepoOps {
-  return {
+  const ops: RepoOps = {
+    checkNew: async (ask) => (await import('./repo-add.js')).checkNewRepo(ctx, keyOps(ctx), ask),
+    addWithKey: async (ask, step, signal) =>
+      (await import('./repo-add.js')).addRepoWithKey(ctx, keyOps(ctx), ops, ask, step, signal),
     any: async () => anyRepository(ctx.paths),
     async list(opts = {}) {
       const m = await ctx.manager();
@@ -160,4 +175,5 @@ export function repoOps(ctx: BoxContext): RepoOps {
       return removed;
     },
   };
+  return ops;
 }

@@ -1,4 +1,5 @@
 import { shellWord } from '../core/system/shell-word.js';
+import { escapeLine } from './escape.js';
 import { showFingerprint, showFingerprints } from './fingerprint.js';
 import { packageCount } from './package-count.js';
 import { shownHint } from './root-in-hints.js';
@@ -83,4 +84,9 @@ export function repoRemovedWarning(name: string, from: string[]): string | undef
   return shownHint(
     `${from.join(', ')} (installed from ${name}) ${from.length === 1 ? 'stays installed but is' : 'stay installed but are'} not upgraded until a repository named ${name} is added again (\`bpkg repo add ${name} URL\`), or \`bpkg install NAME --from REPO\` takes ${from.length === 1 ? 'it' : 'one'} from another.`,
   );
+}
+
+/** What `bpkg key add` says of a key it trusted (its user ids made safe for a terminal or a page). */
+export function keyTrustedText(k: { fingerprint: string; userIds: string[] }): string {
+  return `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`;
 }

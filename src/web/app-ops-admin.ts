@@ -1,5 +1,6 @@
 import type { Box } from '../app/index.js';
 import { escapeLine } from '../present/escape.js';
+import { showFingerprint } from '../present/fingerprint.js';
 import {
   defaultModelText,
   defaultSetText,
@@ -7,9 +8,10 @@ import {
   importProgress,
   modelFactRows,
 } from '../present/models.js';
-import { repoRemovedWarning } from '../present/repos.js';
+import { keyTrustedText, repoAddedText, repoRemovedWarning } from '../present/repos.js';
 import { rotationText } from '../present/services.js';
 import { bytes } from '../present/units.js';
+import { updateOutcomeText } from '../present/update-outcome.js';
 import type { DashboardOps } from './ops.js';
 
 /**
@@ -34,6 +36,8 @@ export function adminOps(
     | 'checkModelUpload'
     | 'receiveModel'
     | 'importModel'
+    | 'checkNewRepo'
+    | 'addRepo'
   >
 > {
   return {
@@ -81,6 +85,36 @@ export function adminOps(
     rotateConsumerTokens: async (provider) => rotationText(await box.services.rotateTokens(provider)),
     installedFrom: async (repo) =>
       (await box.packages.list()).filter((p) => p.origin === repo).map((p) => p.name),
+    async checkNewRepo(ask) {
+      const c = await box.repos.checkNew(ask);
+      return {
+        name: c.name,
+        url: c.url,
+        fingerprint: c.key.fingerprint,
+        shownFingerprint: showFingerprint(c.key.fingerprint),
+        userIds: c.key.userIds.map(escapeLine),
+        created: c.key.created,
+        ...(c.key.expires ? { expires: c.key.expires } : {}),
+      };
+    },
+    async addRepo(ask, progress, signal) {
+      // `bpkg key add --fingerprint`, `bpkg repo add --key` and `bpkg update`, each said as the CLI says it.
+      const r = await box.repos
+        .addWithKey(
+          ask,
+          (done) => {
+            if (done.trusted) progress(`${keyTrustedText(done.trusted)}, for repository ${ask.name} only`);
+            if (done.added) progress(repoAddedText(done.added).replace(/; run `bpkg update`$/, ''));
+          },
+          signal,
+        )
+        .catch((err) => {
+          const outcome = (err as { outcome?: Parameters<typeof updateOutcomeText>[0] }).outcome;
+          if (outcome) progress(updateOutcomeText(outcome));
+          throw err;
+        });
+      progress(updateOutcomeText(r.outcome));
+    },
     async removeRepo(name) {
       // As `bpkg repo remove`: the packages from it named before it goes.
       const from = (await box.packages.list()).filter((p) => p.origin === name).map((p) => p.name);

@@ -158,6 +158,23 @@ for (const form of document.querySelectorAll('form[data-upload]')) {
     xhr.send(file);
   });
 }
+// Add a repository: a key file (armoured, 32 KiB at most) read into the key's text box, shown there.
+for (const input of document.querySelectorAll('input[data-key-file]')) {
+  const area = document.getElementById('repo-key');
+  for (const el of document.querySelectorAll('[data-key-file-label]')) el.hidden = false;
+  input.hidden = false;
+  input.addEventListener('change', () => {
+    const f = input.files[0];
+    input.setCustomValidity('');
+    if (!f) return;
+    if (f.size > 32768) {
+      input.setCustomValidity('The key file is larger than 32 KiB: choose the armoured public key (.asc).');
+      input.reportValidity();
+      return;
+    }
+    f.text().then((t) => { area.value = t; });
+  });
+}
 // One click, one action: a submitted form's buttons are disabled while the next page loads.
 for (const form of document.querySelectorAll('form[method="post"]')) {
   form.addEventListener('submit', () => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { escapeText } from '../present/escape.js';
 import { shownHint } from '../present/root-in-hints.js';
 import type { Approvals } from './ops.js';
-import { errorLines } from './respond.js';
+import { errorLines, eventStream } from './respond.js';
 
 /** A package or system change running in the background; its page follows its progress. */
 export interface Job {
@@ -72,4 +73,28 @@ export class Jobs {
     );
     return job;
   }
+}
+
+/**
+ * Jobs live in the dashboard's process: one from before a restart (or older than the last 20) is
+ * gone, and the admin must learn where to see whether its change happened.
+ */
+export const NO_SUCH_JOB =
+  'No such job: the dashboard keeps its last 20 jobs, and none from before it was restarted. To learn whether a change it was making then was made, see /packages (or /system); start it again if it was not.';
+
+/** A job's lines as server-sent events: every one so far, then each new one until it ends. */
+export function streamJob(job: Job, res: ServerResponse): void {
+  const st = eventStream(res);
+  for (const l of job.lines) st.event('message', l);
+  if (job.state !== 'running') {
+    st.event('end', job.state);
+    st.end();
+    return;
+  }
+  const listener = (event: string, data: string) => {
+    st.event(event, data);
+    if (event === 'end') st.end();
+  };
+  job.listeners.add(listener);
+  st.signal.addEventListener('abort', () => job.listeners.delete(listener));
 }

@@ -111,6 +111,20 @@ export interface RepoView {
   packages?: string[];
 }
 
+/** What the admin confirms before a key is trusted: the key's full fingerprint, user ids, dates. */
+export interface NewRepoView {
+  name: string;
+  /** As it will be configured (a folder path as file:///…). */
+  url: string;
+  /** Lower-case hex, pinned by the confirmation; `shownFingerprint` as GnuPG prints it. */
+  fingerprint: string;
+  shownFingerprint: string;
+  /** Control characters made visible; the page escapes them too. */
+  userIds: string[];
+  created: string;
+  expires?: string;
+}
+
 /** An upload of a GGUF from the browser: the model's name, its licence, the file's name there, its size. */
 export interface ModelUploadAsk {
   name: string;
@@ -286,6 +300,18 @@ export interface DashboardOps {
    * upgraded from then on), the CLI's warning. `from`: those packages, for the confirmation page.
    */
   removeRepo?(name: string): Promise<string>;
+  /**
+   * "Add a repository…": `checkNewRepo` refuses what `bpkg repo add` and `bpkg key add` would (and a
+   * private, revoked or expired key, one trusted for another repository, a name taken), writing
+   * nothing; `addRepo` trusts the key pinned to `fingerprint` for that repository only, adds it and
+   * runs its first update, each step a line; a failed update keeps neither (the error says so).
+   */
+  checkNewRepo?(ask: { name: string; url: string; armored: string }): Promise<NewRepoView>;
+  addRepo?(
+    ask: { name: string; url: string; armored: string; fingerprint: string },
+    progress: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   installedFrom?(repo: string): Promise<string[]>;
   /** Both system slots; unavailable on a box without A/B updates. */
   system?(): Promise<Maybe<SystemView>>;

@@ -72,8 +72,11 @@ export function eventStream(res: ServerResponse) {
 
 const MAX_BODY = 16 * 1024;
 
-/** A urlencoded form of at most 16 KiB; undefined for another type or a bigger body. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+/** A urlencoded form of at most `max` bytes (16 KiB): undefined for another type, null for a bigger body. */
+export async function readForm(
+  req: IncomingMessage,
+  max = MAX_BODY,
+): Promise<URLSearchParams | undefined | null> {
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]!
     .trim();
@@ -82,7 +85,7 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams | 
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) return undefined;
+    if (size > max) return null;
     chunks.push(c as Buffer);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

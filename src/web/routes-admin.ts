@@ -1,13 +1,6 @@
 import type { Part } from './html.js';
 import type { DashboardOps, TokenView } from './ops.js';
-import {
-  confirmRepoRemoveBody,
-  confirmTokenBody,
-  modelBody,
-  modelsBody,
-  newTokenBody,
-  tokensBody,
-} from './pages-admin.js';
+import { confirmTokenBody, modelBody, modelsBody, newTokenBody, tokensBody } from './pages-admin.js';
 import { errorText } from './respond.js';
 
 /**
@@ -23,8 +16,16 @@ export interface Shown {
   body: Part;
 }
 
-/** What a POST led to: a page to show as its answer, or a notice on another page. */
-export type Done = { page: Shown } | { to: string; notice: { kind: 'notice' | 'error'; text: string } };
+/**
+ * What a POST led to: a page to show as its answer (with its status and an error notice, for a
+ * refusal shown on the form it corrects), a notice on another page, a job started (its page), or
+ * a change not started because another runs (`busy`: its title).
+ */
+export type Done =
+  | { page: Shown; status?: number; error?: string }
+  | { to: string; notice: { kind: 'notice' | 'error'; text: string } }
+  | { job: string }
+  | { busy: string };
 
 const unavailable = (section: string): Shown => ({
   title: 'Not available',
@@ -40,7 +41,7 @@ async function tokenOf(ops: DashboardOps, name: string): Promise<TokenView> {
   return t;
 }
 
-/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers, /keys/repos/NAME/remove; undefined: not one of them. */
+/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers; undefined: not one of them. */
 export async function adminPage(path: string, ops: DashboardOps, csrf: string): Promise<Shown | undefined> {
   if (path === '/models')
     return ops.models
@@ -73,21 +74,10 @@ export async function adminPage(path: string, ops: DashboardOps, csrf: string): 
       body: confirmTokenBody(t, consumers, csrf),
     };
   }
-  m = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
-  if (m && ops.installedFrom) {
-    const name = dec(m[1]!);
-    if (!(await ops.repos()).some((r) => r.name === name))
-      throw Object.assign(new Error(`No repository named ${name} is configured`), { exitCode: 3 });
-    return {
-      title: `Remove repository ${name}?`,
-      section: '/keys',
-      body: confirmRepoRemoveBody(name, await ops.installedFrom(name), csrf),
-    };
-  }
   return undefined;
 }
 
-/** POST /models/default, /tokens/NAME/new|consumers, /keys/repos/NAME/remove; undefined: not one of them. */
+/** POST /models/default, /tokens/NAME/new|consumers; undefined: not one of them. */
 export async function adminPost(
   path: string,
   form: URLSearchParams,
@@ -102,14 +92,6 @@ export async function adminPost(
       };
     } catch (err) {
       return { to: '/models', notice: { kind: 'error', text: errorText(err) } };
-    }
-  }
-  const r = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
-  if (r && ops.removeRepo) {
-    try {
-      return { to: '/keys', notice: { kind: 'notice', text: await ops.removeRepo(dec(r[1]!)) } };
-    } catch (err) {
-      return { to: '/keys', notice: { kind: 'error', text: errorText(err) } };
     }
   }
   const m = path.match(/^\/tokens\/([^/]+)\/(new|consumers)$/);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { approvalAsked } from '../present/outbound.js';
 import { shownHint } from '../present/root-in-hints.js';
 import { assets } from './assets.js';
-import { Jobs } from './jobs.js';
+import { Jobs, NO_SUCH_JOB, streamJob } from './jobs.js';
 import { type PageOptions, page, stateTone } from './layout.js';
 import { checkModelUpload, postModelUpload } from './model-upload.js';
 import { type Notice, Notices } from './notices.js';
@@ -14,6 +14,7 @@ import { alreadyInstalledBody, notInstalledBody } from './pages-package-state.js
 import { actionFrom, actionTitle, systemPage } from './pages-system.js';
 import { errorLines, errorText, eventStream, readForm, redirect, refuse, send } from './respond.js';
 import { adminPage, adminPost } from './routes-admin.js';
+import { reposPage, reposPost } from './routes-repos.js';
 import {
   allowedHost,
   clearedCookie,
@@ -126,11 +127,14 @@ export function createHandler(o: HandlerOptions) {
     }
     if (path === '/packages') {
       const q = url.searchParams.get('q') ?? '';
+      // ?repo=NAME: what that repository offers (where adding a repository leads).
+      const repo = url.searchParams.get('repo');
+      const rows = (await o.ops.packages(q)).filter((p) => repo === null || p.origin === repo);
       return view(res, {
         ...common,
-        title: 'Packages',
+        title: repo === null ? 'Packages' : `Packages of repository ${repo}`,
         section: '/packages',
-        body: P.packagesBody(await o.ops.packages(q), q, s.csrf),
+        body: P.packagesBody(rows, q, s.csrf),
       });
     }
     if (path === '/packages/upgrade') {
@@ -189,15 +193,8 @@ export function createHandler(o: HandlerOptions) {
     m = at(/^\/jobs\/([^/]+)(\/events)?$/);
     if (m) {
       const job = jobs.get(decodeURIComponent(m[1]!));
-      // Jobs live in this process: one from before a restart (or older than the last 20) is gone,
-      // and the admin must learn where to see whether its change happened.
-      if (!job)
-        return refuse(
-          res,
-          404,
-          'No such job: the dashboard keeps its last 20 jobs, and none from before it was restarted. To learn whether a change it was making then was made, see /packages (or /system); start it again if it was not.',
-        );
-      // An update that ended well: its page is the plan it leads to (its script went there too).
+      if (!job) return refuse(res, 404, NO_SUCH_JOB);
+      // A job that ended well and leads on (an update: its plan; a repository added: its packages).
       if (!m[2] && job.next && job.state === 'done') return redirect(res, job.next.href);
       if (!m[2])
         return view(res, {
@@ -209,32 +206,11 @@ export function createHandler(o: HandlerOptions) {
             job.approval ? approvalBody(job.approval.name, job.approval, s.csrf) : '',
           ],
         });
-      const st = eventStream(res);
-      for (const l of job.lines) st.event('message', l);
-      if (job.state !== 'running') {
-        st.event('end', job.state);
-        return st.end();
-      }
-      const listener = (event: string, data: string) => {
-        st.event(event, data);
-        if (event === 'end') st.end();
-      };
-      job.listeners.add(listener);
-      st.signal.addEventListener('abort', () => job.listeners.delete(listener));
-      return;
+      return streamJob(job, res);
     }
     if (path === '/import-model/check') return checkModelUpload(res, url, o.ops, jobs);
     if (path === '/gpu')
       return view(res, { ...common, title: 'GPU', section: '/gpu', body: P.gpuBody(await o.ops.gpus()) });
-    if (path === '/keys') {
-      const [keys, repos] = await Promise.all([o.ops.keys(), o.ops.repos()]);
-      return view(res, {
-        ...common,
-        title: 'Keys and repositories',
-        section: '/keys',
-        body: P.keysBody(keys, repos),
-      });
-    }
     if (path === '/outbound')
       return view(res, {
         ...common,
@@ -242,7 +218,10 @@ export function createHandler(o: HandlerOptions) {
         section: '/outbound',
         body: outboundBody(await o.ops.outbound()),
       });
-    const other = (await systemPage(path, url, o.ops, s.csrf)) ?? (await adminPage(path, o.ops, s.csrf));
+    const other =
+      (await systemPage(path, url, o.ops, s.csrf)) ??
+      (await reposPage(path, o.ops, s.csrf)) ??
+      (await adminPage(path, o.ops, s.csrf));
     if (other) return view(res, { ...common, ...other });
     if (path === '/audit')
       return view(res, {
@@ -313,12 +292,15 @@ export function createHandler(o: HandlerOptions) {
       );
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
-    const done = await adminPost(path, form, o.ops);
-    if (done)
-      return 'page' in done
-        ? view(res, { csrf: s.csrf, ...done.page })
-        : noticed(res, s, done.to, done.notice);
-    return refuse(res, 404, 'Not found');
+    const done = (await reposPost(path, form, o.ops, jobs, s.csrf)) ?? (await adminPost(path, form, o.ops));
+    if (!done) return refuse(res, 404, 'Not found');
+    if ('job' in done) return redirect(res, `/jobs/${enc(done.job)}`);
+    if ('busy' in done) return busy(res, s, done.busy);
+    if ('page' in done) {
+      const flash = done.error ? { flash: { kind: 'error' as const, text: done.error } } : {};
+      return view(res, { csrf: s.csrf, ...flash, ...done.page }, done.status);
+    }
+    return noticed(res, s, done.to, done.notice);
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -383,7 +365,9 @@ export function createHandler(o: HandlerOptions) {
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
       // The one POST whose body is no form: a GGUF, its CSRF token in a header (model-upload.ts).
       if (path === '/import-model') return await postModelUpload(req, res, url, session, o.ops, jobs);
-      const form = await readForm(req);
+      // A repository's key fits in its form (src/web/pages-repos.ts); every other form in 16 KiB.
+      const form = await readForm(req, path.startsWith('/keys/repos/add') ? 128 * 1024 : undefined);
+      if (form === null) return refuse(res, 413, 'Refused: the form is larger than this page takes');
       if (!form || !csrfMatches(session, form.get('_csrf') ?? undefined))
         return refuse(res, 403, 'Refused: missing or wrong CSRF token');
       return await post(path, res, session, form);

@@ -2,6 +2,7 @@
 import { type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
+import { keyTrustedText } from '../../present/repos.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString } from '../command.js';
@@ -75,7 +76,7 @@ Examples:
       k,
       k.revoked
         ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
-        : `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`,
+        : keyTrustedText(k),
     );
   },
 };
