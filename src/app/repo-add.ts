@@ -9,6 +9,7 @@
 import { ConflictError, UsageError, VerificationError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { TrustedKey, UpdateOutcome } from '../core/pkg/index.js';
+import { LocalKey } from '../core/pkg/local-key.js';
 import { checkRepoNames, normalizeRepoUrl } from '../core/pkg/repo-config.js';
 import { ensureDir } from '../core/system/fs.js';
 import { hasControl } from '../core/system/text.js';
@@ -90,6 +91,13 @@ export async function checkNewRepo(ctx: BoxContext, keys: KeyOps, ask: NewRepo):
       `Key ${showFingerprint(key.fingerprint)} expired on ${key.expires}`,
       'key-expired',
       "An expired key signs nothing that is accepted: ask the publisher for the key's renewed copy; nothing was added.",
+    );
+  // Refused by `bpkg key add` too (keyring.add), in its words; said here, before it is asked.
+  if (key.fingerprint === (await new LocalKey(m.paths).fingerprint()))
+    throw new VerificationError(
+      `Key ${showFingerprint(key.fingerprint)} is this box's own key for local packages (blueprint model import)`,
+      'local-key',
+      'It signs packages made on this box only and is never trusted for a repository; nothing was added.',
     );
   const bound = (await keys.list()).find((k) => k.fingerprint === key.fingerprint)?.repositories ?? [];
   if (bound.length)

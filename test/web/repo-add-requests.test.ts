@@ -9,11 +9,13 @@
  * writes nothing; a first update whose index that key did not sign keeps neither the key nor the
  * repository.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { applyRevocation } from '../../src/core/pkg/index.js';
+import { LocalKey } from '../../src/core/pkg/local-key.js';
+import { layout } from '../../src/core/system/paths.js';
 import { showFingerprint } from '../../src/present/fingerprint.js';
 import { makeKey, signedRepo, tempDir } from '../helpers/pkg.js';
 import { boxDashboard } from './box-dashboard.js';
@@ -77,7 +79,7 @@ it("refuses, in the CLI's words and writing nothing, a bad name, a taken one, a 
   expect(state()).toEqual(before);
 });
 
-it('refuses a secret key, a revoked or expired key, a key trusted for another repository, and an oversized block', async () => {
+it("refuses a secret key, a revoked or expired key, a key trusted for another repository, the box's own key, and an oversized block", async () => {
   const before = state();
   const { repo, key } = await signedRepo([{ name: 'tool', version: '1.0.0' }]);
   const secret = await asked({ name: 'extra', url: repo, key: key.privateKey });
@@ -106,6 +108,19 @@ it('refuses a secret key, a revoked or expired key, a key trusted for another re
   expect(bound.status).toBe(409);
   expect(refusal(bound.body)).toContain(
     `Key ${showFingerprint(box.key.fingerprint)} is already trusted for repository main`,
+  );
+
+  // The box's own key for local packages (made by a model import): refused before anything is asked.
+  const local = new LocalKey(layout(box.root));
+  const localFpr = await local.ensure();
+  const own = await asked({
+    name: 'extra',
+    url: repo,
+    key: readFileSync(path.join(local.dir, 'public.asc'), 'utf8'),
+  });
+  expect(own.status).toBe(400);
+  expect(refusal(own.body)).toContain(
+    `Key ${showFingerprint(localFpr)} is this box&#39;s own key for local packages`,
   );
 
   const big = await asked({ name: 'extra', url: repo, key: `${key.publicKey}\n${' '.repeat(40_000)}` });
