@@ -59,7 +59,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => forwarder.listen(socket, r));
   dataDir = tempDir('bp-rag-unfinished-');
-  rag = await startRag(stack, dataDir, { BLUEPRINT_USES_VECTORS_SOCKET: socket });
+  rag = await startRag(stack, dataDir, { BLUEPRINT_USES_VECTORS_SOCKET: socket, RAG_SWEEP_AFTER_MS: '3000' });
 }, 300_000);
 
 afterAll(async () => {
@@ -178,7 +178,45 @@ it('an ingest whose chunks landed unanswered and whose rollback failed: never se
     await new Promise((r) => setTimeout(r, 200));
   }
   while (readdirSync(join(dataDir, 'pending')).length > 0) await new Promise((r) => setTimeout(r, 200));
+
+  // One of its writes landing later still (after the recovery removed its chunks and marker): it
+  // stayed in vectors for good, with neither record nor marker. The sweep after the recovery takes it.
+  const failed = /recovery: removed the chunks of unfinished ingest of document ([0-9a-f-]{36})/.exec(
+    rag.log(),
+  )![1]!;
+  await writeAs(failed, 1);
+  expect(await countAll()).toBe(11);
+  while (!/sweep: removed/.test(rag.log())) await new Promise((r) => setTimeout(r, 200));
+  expect(rag.log()).toMatch(/sweep: removed 1 chunk of documents rag does not know from rag-default/);
+  expect(await countAll()).toBe(10);
 }, 240_000);
+
+/** All the points in rag's default collection. */
+const countAll = async () =>
+  (
+    (await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', { exact: true }))
+      .json as {
+      result: { count: number };
+    }
+  ).result.count;
+
+/** `n` chunks of `document` written to vectors as rag writes them, not through rag. */
+async function writeAs(document: string, n: number): Promise<void> {
+  const texts = volcanoes
+    .split('\n\n')
+    .filter((t) => !t.startsWith('#'))
+    .slice(0, n);
+  const vectors = (await http(stack.embeddings.socket, 'POST', '/embed', { inputs: texts }))
+    .json as number[][];
+  const put = await http(stack.vectors.socket, 'PUT', '/collections/rag-default/points?wait=true', {
+    points: texts.map((text, i) => ({
+      id: randomUUID(),
+      vector: vectors[i],
+      payload: { document, source: 'stray.md', text, page: null, heading: null },
+    })),
+  });
+  expect(put.status, put.text).toBe(200);
+}
 
 it('chunks of a document neither committed nor marked (a write that landed after its removal): never served, and k still come', async () => {
   const before = await retrieve(8);
@@ -198,4 +236,18 @@ it('chunks of a document neither committed nor marked (a write that landed after
   const hits = await retrieve(8);
   expect(hits).toHaveLength(8);
   expect(hits.map((h) => h.document)).toEqual(before.map((h) => h.document));
+
+  // They stayed for good (nothing removed them). At its next start rag sweeps them away.
+  expect(await countAll()).toBe(10 + texts.length);
+  await rag.stop();
+  rag = await startRag(stack, dataDir, {
+    BLUEPRINT_USES_VECTORS_SOCKET: join(stack.dir, 'vectors-forwarder.sock'),
+    RAG_SWEEP_AFTER_MS: '3000',
+  });
+  while (!/sweep: removed/.test(rag.log())) await new Promise((r) => setTimeout(r, 200));
+  expect(rag.log()).toMatch(
+    new RegExp(`sweep: removed ${texts.length} chunks of documents rag does not know from rag-default`),
+  );
+  expect(await countAll()).toBe(10);
+  expect((await retrieve(8)).map((h) => h.document)).toEqual(before.map((h) => h.document));
 }, 120_000);

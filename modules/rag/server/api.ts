@@ -16,8 +16,9 @@ import {
 } from '../../kit/server/index.js';
 import { type ChatRequest, chat, lastUserText } from './chat.js';
 import { IngestShare } from './ingest-share.js';
+import { checkCollection, checkSource } from './names.js';
 import { type DocumentKind, kindOf, supportedMediaTypes } from './parse.js';
-import { checkCollection, checkSource, type Rag, type RetrieveTiming } from './rag.js';
+import type { Rag, RetrieveTiming } from './rag.js';
 import type { DocumentRecord } from './store.js';
 import { type Upstream, UpstreamError } from './upstream.js';
 

@@ -252,6 +252,30 @@ export class VectorIndex {
     }
   }
 
+  /** rag's collections in vectors (those named `rag-NAME`), by rag's names. */
+  async collections(): Promise<string[]> {
+    const r = await this.up.call<{ result: { collections: { name: string }[] } }>('GET', '/collections');
+    const prefix = vectorsCollection('');
+    return r.result.collections
+      .filter((c) => c.name.startsWith(prefix))
+      .map((c) => c.name.slice(prefix.length));
+  }
+
+  /**
+   * Removes the chunks whose document is none of `keep` (sweep.ts); returns how many there were.
+   * Counted first: a collection with none is not written to.
+   */
+  async sweep(collection: string, keep: string[]): Promise<number> {
+    const filter = keep.length ? { must_not: [{ key: 'document', match: { any: keep } }] } : {};
+    const r = await this.up.call<{ result: { count: number } }>('POST', path(collection, '/points/count'), {
+      filter,
+      exact: true,
+    });
+    if (r.result.count > 0)
+      await this.up.call('POST', path(collection, '/points/delete?wait=true'), { filter });
+    return r.result.count;
+  }
+
   /** Removes every chunk of a document (none is fine: the collection may not even exist). */
   async deleteDocument(collection: string, id: string): Promise<void> {
     try {

@@ -46,7 +46,13 @@ function recoverInBackground(rag: Rag): void {
   let told = false;
   const attempt = () =>
     rag.recover().then(
-      (n) => log(`recovery: ${n} unfinished document operations cleaned up`),
+      (n) => {
+        log(`recovery: ${n} unfinished document operations cleaned up`);
+        // Then chunks of documents rag does not know (writes that landed after a rollback): sweep.ts.
+        rag
+          .sweep()
+          .catch((err: Error) => log(`sweep: not done (${err.message}); the next start tries again`));
+      },
       (err: Error) => {
         if (!told) log(`recovery waits for the vectors module: ${err.message}`);
         told = true;
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
       chunkOverlap: intFromEnv('RAG_CHUNK_OVERLAP', 32),
       maxChunks: intFromEnv('RAG_MAX_CHUNKS', 20_000),
       batch: intFromEnv('RAG_BATCH', 32),
+      sweepAfterMs: intFromEnv('RAG_SWEEP_AFTER_MS', timeout),
     },
   });
   const kit = createRagServer(rag, {

@@ -10,6 +10,7 @@ import type { Chunk, ChunkOptions } from './chunk.js';
 import type { DocumentKind } from './parse.js';
 import { Retry } from './retry.js';
 import { type DocumentRecord, Mutex, type Store } from './store.js';
+import { sweepUnknown } from './sweep.js';
 import type { Upstream } from './upstream.js';
 
 export interface RagConfig {
@@ -19,6 +20,8 @@ export interface RagConfig {
   maxChunks: number;
   /** Chunks embedded and written to vectors per call. */
   batch: number;
+  /** After an unfinished ingest's chunks were removed, the sweep runs this much later (sweep.ts; RAG_SWEEP_AFTER_MS). */
+  sweepAfterMs?: number;
 }
 
 export interface IngestInput {
@@ -69,33 +72,8 @@ export interface RetrieveTiming {
   startedAt?: number;
 }
 
-const COLLECTION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /** How long after a failed removal from vectors the recovery tries again (as at start: main.ts). */
 const RETRY_MS = 2000;
-
-export function checkCollection(c: unknown, param = 'collection'): string {
-  if (c === undefined || c === null || c === '') return 'default';
-  if (typeof c !== 'string' || !COLLECTION.test(c))
-    throw new HttpError(
-      400,
-      `'${param}' must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit`,
-      param,
-    );
-  return c;
-}
-
-export function checkSource(s: unknown): string {
-  if (typeof s !== 'string' || s.trim() === '')
-    throw new HttpError(
-      400,
-      "'source' is required: a name for the document (its file name, a URL, …)",
-      'source',
-    );
-  if (s.length > 1024 || /[\u0000-\u001f\u007f]/.test(s))
-    throw new HttpError(400, "'source' must be at most 1024 characters without control characters", 'source');
-  return s;
-}
 
 export class Rag {
   readonly store: Store;
@@ -110,6 +88,8 @@ export class Rag {
   private readonly inflight = new Set<string>();
   /** After a removal from vectors failed: the recovery, until it succeeds (retrieve leaves the document out). */
   private readonly retry = new Retry(() => this.recover(), RETRY_MS);
+  /** After an unfinished ingest's chunks were removed: the sweep, once a late write's landing is past (sweep.ts). */
+  private readonly settle: Retry;
 
   constructor(deps: {
     store: Store;
@@ -127,6 +107,16 @@ export class Rag {
     this.config = deps.config;
     this.parse = deps.parse;
     this.log = deps.log;
+    this.settle = new Retry(() => this.sweep(), deps.config.sweepAfterMs ?? 60_000);
+  }
+
+  /** Removes the chunks in vectors of documents rag does not know, after the recovery (sweep.ts). */
+  sweep(): Promise<number> {
+    return this.mutex.run(async () => {
+      await this.recoverLocked();
+      const pending = [...this.inflight, ...this.store.unfinished()];
+      return sweepUnknown(this.index, (c) => [...this.store.list(c).map((d) => d.id), ...pending], this.log);
+    });
   }
 
   /** The chunk budget for this model: the configured size, at most the model's limit less 2 special tokens. */
@@ -151,6 +141,8 @@ export class Rag {
         await this.index.deleteDocument(m.collection, m.id);
         n++;
         this.log(`recovery: removed the chunks of unfinished ${m.op} of document ${m.id} (${m.collection})`);
+        // One of its writes may land later still: swept once that is past.
+        if (m.op === 'ingest') this.settle.schedule();
       }
       await this.store.unmark(m.id);
     }
