@@ -45,6 +45,19 @@ export async function restartPackageUsers(
       continue;
     }
     hook.info(`${reg.name}: restarting without ${pkg.name} ${pkg.version}`);
-    await startService(d, reg.name, { wait: false });
+    // Waited for as `service restart` is: the removal returns with the service answering, so a
+    // script's next request (`bpkg remove model-x && curl …`) is not refused while it starts.
+    const started = await startService(d, reg.name).then(
+      (r) => r,
+      (err: unknown) => err as Error,
+    );
+    if (started instanceof Error)
+      hook.warn(
+        `${reg.name}: restarted without ${pkg.name} ${pkg.version}, but it did not become healthy (${started.message}): \`blueprint service logs ${reg.name}\` says why`,
+      );
+    else
+      hook.info(
+        `${reg.name}: restarted without ${pkg.name} ${pkg.version}${started.startToHealthyMs === null ? '' : `, healthy after ${started.startToHealthyMs} ms`}`,
+      );
   }
 }
