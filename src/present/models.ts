@@ -24,7 +24,11 @@ export function modelFactRows(m: ModelFacts): [string, string][] {
 }
 
 /** `blueprint model default` without NAME: the default set, or what llm serves without one. */
-export function defaultModelText(d: { default?: string; installed?: boolean; fallback?: string }): string {
+export function defaultModelText(
+  d: { default?: string; installed?: boolean; fallback?: string },
+  builtIn = false,
+): string {
+  if (builtIn) return `${d.default ? `${d.default} (set)` : 'No default model set'}; ${builtInNote()}.`;
   const fallback = d.fallback
     ? `llm serves the first by name, ${d.fallback} (unless its manifest's LLM_MODEL names one)`
     : 'no model is installed: `blueprint model import FILE.gguf --name NAME`';
@@ -36,9 +40,20 @@ export function defaultModelText(d: { default?: string; installed?: boolean; fal
     : shownHint(`No default model set: ${fallback}. Set one: \`blueprint model default NAME\`.`);
 }
 
+/**
+ * An installed llm with its model built in (the demo's) serves that one only: a default set here
+ * is not what it serves, and no restart changes that.
+ */
+const builtInNote = () =>
+  shownHint(
+    'the installed llm has its model built in and serves that one only (`blueprint service status llm` names it): a default applies to an llm package made without one, which serves the model packages (modules/llm/README.md, "Built-in model")',
+  );
+
 /** What setting the default did (`blueprint model default NAME | --clear`). */
-export const defaultSetText = (r: { default?: string }): string => {
-  const applies = `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
+export const defaultSetText = (r: { default?: string }, builtIn = false): string => {
+  const applies = builtIn
+    ? builtInNote()
+    : `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;
   return r.default ? `default model: ${r.default}; ${applies}` : `default model cleared; ${applies}`;
 };
 

@@ -200,7 +200,8 @@ const defaultCommand: CommandSpec = {
     clear: { type: 'boolean', description: 'Forget the default: llm serves the first model by name' },
   },
   details: `Without NAME, shows the default. NAME is an installed model (\`blueprint model list\`). It is kept in
-llm's data folder (default-model) and applies at llm's next start: \`blueprint service restart llm\`.
+llm's data folder (default-model) and applies at llm's next start: \`blueprint service restart llm\`
+(an llm with its model built in, the demo's, serves that one only: the command says so).
 Set it with this command rather than by writing that file by hand: the folder is the module's,
 and a link it left at the name would lead the write to any file of the box.
 Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
@@ -212,11 +213,11 @@ Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
     const [name] = parsed.positionals;
     if (name === undefined && !clear) {
       const d = await models.defaultModel();
-      ctx.result(d, defaultModelText(d));
+      ctx.result(d, defaultModelText(d, !ctx.json && (await builtInLlm(ctx))));
       return;
     }
     const r = await models.setDefaultModel(clear ? undefined : name);
-    ctx.result(r, defaultSetText(r));
+    ctx.result(r, defaultSetText(r, !ctx.json && (await builtInLlm(ctx))));
   },
 };
 
