@@ -7,9 +7,9 @@
 import { type Deadline, EVERY } from './deadline.js';
 import { type Filter, type Hint, type Payload, valuesAt } from './filter.js';
 import { sliced, type Work } from './slices.js';
-import type { TextQuery } from './text-index.js';
+import { KNOWN_MAX } from './text-index.js';
 import type { TextParams } from './text-params.js';
-import { type Found, TextPostings } from './text-postings.js';
+import { TextPostings } from './text-postings.js';
 
 /** What saved() keeps of a field's index to put back. */
 export interface SavedIndex {
@@ -115,33 +115,35 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
    * and a filter may hold 1,000 hints: with the request's deadline, in its slices (slices.ts). An
    * index that changes while it pauses is read as it is then (the filter applied afterwards sees
    * the points as they are). Every text condition of the filter on a text index, wherever it
-   * stands (must, should, must_not, nested), is first looked up in the postings, which then answer
-   * it for each value (TextQuery.settled): none is tokenized to be judged but a superset's.
+   * stands (must, should, must_not, nested), is then answered for each value from the postings
+   * (TextQuery.settled: text-postings.ts answers()): none is tokenized to be judged but a superset's.
    */
   candidates(filter: Filter, dl?: Deadline): Set<number> | undefined | Promise<Set<number> | undefined> {
+    for (const { key, query } of filter.texts ?? []) {
+      const text = this.texts.get(key);
+      if (text?.params === query.params) query.settled = text.answers(query);
+    }
     const hints = (filter.hints ?? []).filter((h) => this.has(h.key));
-    const texts = filter.texts?.filter((t) => this.texts.get(t.key)?.params === t.query.params) ?? [];
-    if (hints.length === 0 && texts.length === 0) return undefined;
-    return sliced(this.unite(hints, texts), dl);
+    return hints.length === 0 ? undefined : sliced(this.unite(hints), dl);
   }
 
-  private *unite(hints: Hint[], texts: Filter['texts'] & {}): Work<Set<number> | undefined> {
-    const found = new Map<TextQuery, Found>();
-    for (const { key, query } of texts) {
-      const text = this.texts.get(key);
-      if (text?.params !== query.params) continue; // dropped while this paused: tested instead
-      const f = yield* text.lookup(query);
-      if (!f) continue; // changes kept coming while it paused: tested instead
-      found.set(query, f);
-      query.settled = text.settled(f);
-    }
+  private *unite(hints: Hint[]): Work<Set<number> | undefined> {
     const sets: Set<number>[] = [];
     let n = 0;
     for (const h of hints) {
       const idx = this.get(h.key);
       if (!idx) continue; // dropped while this paused: fewer sets to intersect, still a superset
       const text = this.texts.get(h.key);
-      const f = h.text && found.get(h.text);
+      const f = h.text && text?.params === h.text.params ? yield* text.lookup(h.text) : undefined;
+      if (text && f && f.ids.length === 1 && text.version === f.version) {
+        // One value (a rare word): its points, no pause needed.
+        const value = text.valueOf(f.ids[0]!)!;
+        if (f.exact) {
+          if (h.text!.known.size < KNOWN_MAX) h.text!.known.set(value, true);
+          sets.push(new Set(idx.get(value)));
+          continue;
+        }
+      }
       if (text && f && text.version === f.version) {
         // The labels under the values the postings found (a superset's each tested); not used if
         // the postings change while this pauses (their ids name other values then).
@@ -155,6 +157,8 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
           }
           const value = text.valueOf(f.ids[i]!)!;
           if (!f.exact && !h.test(value)) continue;
+          // Known to match: the filter applied to the candidates asks the postings no more.
+          if (f.exact && h.text!.known.size < KNOWN_MAX) h.text!.known.set(value, true);
           for (const l of idx.get(value) ?? []) {
             if ((++n & EVERY) === 0) {
               yield;

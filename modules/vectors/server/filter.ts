@@ -265,8 +265,11 @@ function parseCondition(c: unknown, depth: number, seen: Seen, ctx: FilterContex
   };
   const one = tests.length === 1 ? tests[0]!.one : undefined;
   pred.hints = one ? [{ key, test: one, text: tests[0]!.text }] : [];
-  const texts = tests.filter((t) => t.text).map((t) => ({ key, query: t.text! }));
-  if (texts.length > 0) pred.texts = texts;
+  for (const t of tests)
+    if (t.text) {
+      pred.texts ??= [];
+      pred.texts.push({ key, query: t.text });
+    }
   return pred;
 }
 

@@ -174,7 +174,7 @@ function textTest(
   const query: TextQuery = { kind, tokens, params, known };
   const fn = (v: unknown) => {
     if (typeof v !== 'string' || tokens.length === 0) return false;
-    let yes = query.settled?.(v) ?? known.get(v);
+    let yes = known.get(v) ?? query.settled?.(v);
     if (yes === undefined) {
       yes = test(v);
       if (known.size < KNOWN_MAX) known.set(v, yes);

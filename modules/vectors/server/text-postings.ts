@@ -22,7 +22,7 @@
  * letters is PREFIX_KEY + 1 keys, not its 300,000 prefixes. Its phrases are tested on the values.
  */
 import { EVERY } from './deadline.js';
-import { hasId, type IdList, idsOf, lowerBound, sizeOf, withId, withoutId } from './id-lists.js';
+import { hasId, type IdList, idsOf, sizeOf, withId, withoutId } from './id-lists.js';
 import type { Work } from './slices.js';
 import { docTokensWork, finish, occurs, type TextQuery } from './text-index.js';
 import { type TextParams, textParams } from './text-params.js';
@@ -177,24 +177,50 @@ export class TextPostings {
     this.freeValues.push(id);
   }
 
-  /** The value an id of a Found names (while the version is the same). */
+  /** The value an id of a Found names (while the version is the one found with). */
   valueOf(id: number): string | undefined {
     return this.values[id];
   }
 
   /**
-   * A condition's answer for a value from what lookup() found: true or false, or undefined where
-   * it is not settled (a superset's value, a value the postings do not hold, or the postings
-   * changed since): then the value is tested.
+   * A condition's answer for each value, from the postings as they are then: true or false, or
+   * undefined where they cannot say (a value they do not hold, a long prefix's key, a phrase on a
+   * `prefix` index): then the value is tested. Nothing is gathered ahead: each value costs a look
+   * in each query token's list (a must_not of a word in most values beside a rare must: one value
+   * judged, not the word's 60,000 ids read).
    */
-  settled(found: Found): (value: string) => boolean | undefined {
+  answers(q: TextQuery): (value: string) => boolean | undefined {
+    // The query tokens' key ids (FREE: no value holds it), made again when the postings change; a
+    // phrase's in its order, repeats included (its positions), others' each once.
+    let version = -1;
+    const tokens: number[] = [];
+    const exact: boolean[] = [];
     return (value) => {
-      if (this.version !== found.version) return undefined;
       const id = this.valueIds.get(value);
       if (id === undefined) return undefined;
-      const at = lowerBound(found.ids, id);
-      if (found.ids[at] !== id) return false;
-      return found.exact ? true : undefined;
+      if (version !== this.version) {
+        version = this.version;
+        q.tokens.forEach((t, i) => {
+          const k = this.key(t);
+          tokens[i] = this.tokenIds.get(k.key) ?? FREE;
+          exact[i] = k.exact;
+        });
+      }
+      let sure = true;
+      let some = false;
+      for (let i = 0; i < tokens.length; i++) {
+        const t = tokens[i]!;
+        const had = t === FREE ? FREE : this.lists[t]!;
+        const has = had !== FREE && hasId(had, id);
+        if (q.kind === 'any') {
+          if (has && exact[i]) return true;
+          some ||= has;
+        } else if (!has) return false;
+        sure &&= exact[i]!;
+      }
+      if (q.kind === 'any') return some ? undefined : false;
+      if (q.kind === 'phrase') return this.ordered ? occurs(tokens, this.valueKeys[id]!, false) : undefined;
+      return sure ? true : undefined;
     };
   }
 
@@ -210,13 +236,19 @@ export class TextPostings {
    */
   *lookup(q: TextQuery): Work<Found | undefined> {
     for (let i = 0; i < TRIES; i++) {
-      const found = yield* this.tryLookup(q);
+      const lists = this.listsOf(q);
+      if (!Array.isArray(lists)) return lists; // at once: none, or one list
+      const found = yield* this.combine(q, lists);
       if (found) return found;
     }
     return undefined;
   }
 
-  private *tryLookup(q: TextQuery): Work<Found | undefined> {
+  /**
+   * The lists of a query's tokens, or what it found when that needs no work (no token, a token no
+   * value holds, one list): most queries answered without a generator's turn.
+   */
+  private listsOf(q: TextQuery): IdList[] | Found {
     const version = this.version;
     const none = { ids: [], exact: true, version };
     if (q.tokens.length === 0) return none; // the condition matches nothing
@@ -231,8 +263,17 @@ export class TextPostings {
       else if (q.kind !== 'any') return none; // a token no value holds
     }
     if (lists.length === 0) return none;
+    if (lists.length === 1 && !(q.kind === 'phrase' && this.ordered))
+      return { ids: idsOf(lists[0]!), exact, version };
+    return lists;
+  }
+
+  /** Several lists united or intersected, a phrase's positions checked: undefined if a change came. */
+  private *combine(q: TextQuery, lists: IdList[]): Work<Found | undefined> {
+    const version = this.version;
+    let exact = q.kind !== 'phrase';
+    for (const t of q.tokens) exact &&= this.key(t).exact;
     if (q.kind === 'phrase' && this.ordered) return yield* this.inOrder(q, lists, version);
-    if (lists.length === 1) return { ids: idsOf(lists[0]!), exact, version };
     let n = 0;
     const still = () => this.version === version;
     if (q.kind === 'any') {
