@@ -306,6 +306,16 @@ describe('llm API with the openai client on a unix socket', () => {
       messages: [{ role: 'user', content: 'x' }],
     });
     expect(other.status).toBe(404);
+    // As OpenAI's own 404 for a model (code model_not_found), and what adds one here, as the Ollama
+    // routes say it: an OpenAI-client user learns no more than Ollama's otherwise.
+    expect(other.body.error).toMatchObject({
+      type: 'not_found_error',
+      param: 'model',
+      code: 'model_not_found',
+    });
+    expect(other.body.error.message).toMatch(
+      /^model 'gpt-4' is not installed; this service serves 'tiny-llama', 'tiny-llama-q8'; a model is added on the box: `blueprint model import FILE\.gguf --name NAME`/,
+    );
     const r = await client.completions.create({ model: 'tiny-llama', prompt: 'Still there?', max_tokens: 2 });
     expect(r.choices).toHaveLength(1);
   });

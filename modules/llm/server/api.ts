@@ -26,7 +26,7 @@ import {
 import type { Engine, Generation, Sampling } from './engine.js';
 import { acquire, type RunLabels, runGeneration, streamGeneration, type Work } from './generation-run.js';
 import { type Lease, ModelPool } from './model-pool.js';
-import { isOllamaPath, type ModelFacts, ollamaError, ollamaRoutes } from './ollama-api.js';
+import { isOllamaPath, MANAGE, type ModelFacts, ollamaError, ollamaRoutes } from './ollama-api.js';
 import { bad, checkFields, checkPromptSize, messages, num, type Obj, sampling, text } from './request.js';
 import { logRefusal } from './request-log.js';
 import { chatChars, chatTools, openAiCalls } from './tools.js';
@@ -71,7 +71,12 @@ export function openAiError(err: HttpError): unknown {
             : err.status >= 500
               ? 'server_error'
               : 'invalid_request_error';
-  const code = err.message.includes('context') && err.status === 400 ? 'context_length_exceeded' : null;
+  const code =
+    err.message.includes('context') && err.status === 400
+      ? 'context_length_exceeded'
+      : err.status === 404 && err.param === 'model'
+        ? 'model_not_found' // OpenAI's own code for it
+        : null;
   return { error: { message: err.message, type, param: err.param ?? null, code } };
 }
 
@@ -113,7 +118,7 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
         `model '${asked}' is not installed; this service serves ${pool
           .ids()
           .map((n) => `'${n}'`)
-          .join(', ')}`,
+          .join(', ')}; a model is added ${MANAGE}`,
         'model',
       );
     return body.model;

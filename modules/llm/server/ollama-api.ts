@@ -52,7 +52,8 @@ export const ollamaError = (err: HttpError) => ({ error: err.message });
 const NEVER = '9999-12-31T23:59:59Z';
 const LATEST = ':latest';
 
-const MANAGE =
+/** How models are added and removed here (no hub, no /api/pull): both APIs' 404 and 403 say it. */
+export const MANAGE =
   'on the box: `blueprint model import FILE.gguf --name NAME` adds a model (a GGUF brought on a stick; there is no model hub here), `blueprint model rm NAME` removes one, then `blueprint service restart llm`';
 
 /** Ollama's human parameter count: 7.6B, 494.03M. */
