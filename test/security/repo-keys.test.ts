@@ -197,6 +197,19 @@ describe('finding 4: binding keys, and the migration of repositories added befor
     expect((await pm.repos.list())[0]).toMatchObject({ keys: [keyA.fingerprint], repository: 'repo' });
   });
 
+  it('an old configuration is not bound to the only trusted key when that key is bound to another repository', async () => {
+    // The dashboard's "Add a repository…" trusts a key "for repository NAME only": it must not then
+    // sign an old unbound repository (its own key removed) because it is the only key left.
+    const pm = await oldConfiguration([keyA]);
+    await pm.repos.add('new', tempDir(), { keys: [keyA.fingerprint] });
+    const o = (await pm.update()).find((x) => x.repo === 'old');
+    expect(o).toMatchObject({ ok: false, error: { code: 'repo-key-unbound' } });
+    expect(o?.error?.message).toMatch(/trusted for repository new only/);
+    expect(o?.error?.hint).toMatch(/bpkg repo set-key old FPR/);
+    expect((await pm.repos.list()).find((r) => r.name === 'old')?.keys).toBeUndefined();
+    expect(await pm.search('alpha')).toEqual([]);
+  });
+
   it('an old configuration with no key is refused when several keys are trusted, until set-key', async () => {
     const pm = await oldConfiguration([keyA, keyB]);
     const [o] = await pm.update();

@@ -86,7 +86,7 @@ const add: CommandSpec = {
 Adding a name again with its URL changes only what is given (--key, --mirror, --repository), and nothing when that is as configured; another URL is refused: \`bpkg repo remove\` it first.
 Mirrors: every URL is tried at each update and the newest index that verifies wins; a mirror that is down, stale or serving garbage is skipped with a warning.
 ${SCOPE}
-A repository added without --key is bound at its first update if exactly one key is trusted; otherwise bind it with \`bpkg repo set-key\`.
+A repository added without --key is bound at its first update if exactly one key is trusted and no other repository is bound to it; otherwise bind it with \`bpkg repo set-key\`.
 
 Example:
   bpkg repo add main https://example.org/blueprint --key 0123…CDEF`,

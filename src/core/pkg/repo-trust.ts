@@ -58,14 +58,29 @@ export class RepoTrust {
   /**
    * The keys allowed to sign `repo`. A configuration from before keys were bound (no `keys`) is
    * bound to the only trusted key when exactly one is trusted: then no other key exists that could
-   * be confused with it. With several trusted keys it is refused until the admin says which
-   * (`bpkg repo set-key`); with none, verification fails as untrusted, as before.
+   * be confused with it, unless it is bound to another repository of `configured` (trusted for that
+   * one only, as the dashboard's "Add a repository…" says). With several trusted keys, or such a
+   * one, it is refused until the admin says which (`bpkg repo set-key`); with none, verification
+   * fails as untrusted, as before.
    */
-  async bindingFor(repo: RepoConfig): Promise<{ keys: string[]; bound?: string }> {
+  async bindingFor(
+    repo: RepoConfig,
+    configured: RepoConfig[] = [],
+  ): Promise<{ keys: string[]; bound?: string }> {
     if (repo.keys?.length) return { keys: repo.keys };
     const trusted = await this.keyring.list();
-    if (trusted.length === 1) return { keys: [trusted[0]!.fingerprint], bound: trusted[0]!.fingerprint };
     if (trusted.length === 0) return { keys: [] };
+    const only = trusted.length === 1 ? trusted[0]!.fingerprint : undefined;
+    const elsewhere = configured
+      .filter((r) => r.name !== repo.name && r.keys?.some((k) => normalizeFpr(k) === only))
+      .map((r) => r.name);
+    if (only && !elsewhere.length) return { keys: [only], bound: only };
+    if (only)
+      throw new VerificationError(
+        `Repository ${repo.name} is not bound to a signing key, and the one trusted key ${showFingerprint(only)} is trusted for repository ${elsewhere.join(', ')} only`,
+        'repo-key-unbound',
+        `If that publisher signs ${repo.name} too, say so: \`bpkg repo set-key ${repo.name} FPR\` (FPR: ${showFingerprint(only)}); else trust its own key first (\`bpkg key add FILE --fingerprint FPR\`)`,
+      );
     throw new VerificationError(
       `Repository ${repo.name} is not bound to a signing key, and ${trusted.length} keys are trusted`,
       'repo-key-unbound',

@@ -256,7 +256,7 @@ export class Repositories {
     // (a refused index, a mirror's older one) is removed before this returns.
     const stager = new IndexStager(dir);
     try {
-      const binding = await this.trust.bindingFor(repo);
+      const binding = await this.trust.bindingFor(repo, await this.list());
       // The last accepted index is the rollback baseline only if it is this repository's own:
       // one accepted before keys were bound (by another key, for another name) must not lock out
       // the real one.
