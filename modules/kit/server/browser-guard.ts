@@ -69,3 +69,34 @@ export function browserRefusal(headers: IncomingHttpHeaders): HttpError | undefi
     );
   return undefined;
 }
+
+/** A header list a preflight may ask for: tokens, comma separated (echoed back only then). */
+const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
+
+/**
+ * CORS for this machine's own pages (what passed browserRefusal with an Origin), as Ollama answers
+ * its allowed origins: a page on http://localhost:3000 calling http://127.0.0.1:11434 through the
+ * forwarder reads the answers, and its preflight (a JSON POST, an Authorization header) is
+ * answered. Undefined for a request without an Origin (a program): nothing added.
+ */
+export function corsHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+  const origin = headers.origin;
+  if (typeof origin !== 'string' || browserRefusal(headers)) return undefined; // a refused one reads nothing
+  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+}
+
+/** The answer to a preflight (OPTIONS with Access-Control-Request-Method) from such a page. */
+export function preflightHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+  const cors = corsHeaders(headers);
+  if (!cors || headers['access-control-request-method'] === undefined) return undefined;
+  const asked = headers['access-control-request-headers'];
+  return {
+    ...cors,
+    'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE',
+    'access-control-allow-headers':
+      typeof asked === 'string' && asked.length <= 2000 && HEADER_LIST.test(asked.trim())
+        ? asked.trim()
+        : 'Authorization, Content-Type',
+    'access-control-max-age': '600',
+  };
+}

@@ -8,7 +8,7 @@
 import { createServer } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget } from './body.js';
-import { browserRefusal } from './browser-guard.js';
+import { browserRefusal, corsHeaders, preflightHeaders } from './browser-guard.js';
 import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { Context } from './context.js';
@@ -61,6 +61,12 @@ export function createKitServer(opts: KitOptions): KitServer {
 
   const clients = new ClientNames(opts.token, opts.clientTokens ?? process.env[CLIENT_TOKENS_ENV]);
 
+  /** An answer to this machine's own page (./browser-guard.ts) says it may read it. */
+  const withCors = (ex: Exchange, headers?: Record<string, string>) => {
+    const cors = ex.headers.origin === undefined ? undefined : corsHeaders(ex.headers);
+    return cors ? { ...headers, ...cors } : headers;
+  };
+
   /** A whole answer: JSON text or bytes, its head and body written together. */
   function write(
     ex: Exchange,
@@ -72,8 +78,8 @@ export function createKitServer(opts: KitOptions): KitServer {
     const close = draining || !ex.keepAlive || !ex.complete || status === 413;
     const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     const head =
-      `HTTP/1.1 ${status} ${reason(status)}\r\n${headerLines(headers, type, close, keepAliveS)}` +
-      `content-length: ${length}\r\n\r\n`;
+      `HTTP/1.1 ${status} ${reason(status)}\r\n${headerLines(withCors(ex, headers), type, close, keepAliveS)}` +
+      (status === 204 ? '\r\n' : `content-length: ${length}\r\n\r\n`);
     ex.conn.answer(ex, head, ex.method === 'HEAD' ? '' : payload, close);
   }
 
@@ -95,7 +101,7 @@ export function createKitServer(opts: KitOptions): KitServer {
       conn.write(
         ex,
         `HTTP/1.1 ${reply.status ?? 200} ${reason(reply.status ?? 200)}\r\n` +
-          `${headerLines(reply.headers, undefined, close, keepAliveS)}` +
+          `${headerLines(withCors(ex, reply.headers), undefined, close, keepAliveS)}` +
           `${length !== undefined ? `content-length: ${length}\r\n` : chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`,
       );
       let sent = 0;
@@ -151,6 +157,12 @@ export function createKitServer(opts: KitOptions): KitServer {
     // A web page of another site, through a port forwarded to this socket (./browser-guard.ts).
     const refused = browserRefusal(ex.headers);
     if (refused) throw refused;
+    // This machine's own page asking first (a JSON POST, a token): answered here, for every route.
+    const preflight = method === 'OPTIONS' ? preflightHeaders(ex.headers) : undefined;
+    if (preflight) {
+      write(ex, 204, '', 'text/plain', preflight);
+      return;
+    }
     const r = Object.hasOwn(opts.routes, path) ? opts.routes[path] : opts.match?.(method, path);
     if (!r) {
       const known = Object.entries(opts.routes).map(([p, x]) => `${x.method} ${p}`);
