@@ -447,6 +447,9 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
       const e = await refused(ollamaOnSocket(socket, token).list());
       expect(e.status_code).toBe(401);
       expect(e.error).toContain('`blueprint service token llm`');
+      // How the Ollama client sends it, not the OpenAI client's apiKey (the kit's words elsewhere).
+      expect(e.error).toContain("the ollama client's headers option");
+      expect(e.error).not.toContain('apiKey');
     }
     const r = await raw('POST', '/api/chat', { model: 'tiny-llama', messages: [] }, null);
     expect(r.status).toBe(401);

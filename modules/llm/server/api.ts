@@ -325,7 +325,13 @@ export function createApiServer(engines: Engine | Engine[] | ModelPool, opts: Ap
     limits: { concurrency: pool.info(pool.defaultId)?.parallel ?? 1, ...opts.limits },
     errorBody: (err, path) => {
       logRefusal(opts.log, err, path);
-      return isOllamaPath(path) ? ollamaError(err) : openAiError(err);
+      if (!isOllamaPath(path)) return openAiError(err);
+      // The kit's 401 names the OpenAI client's apiKey; an Ollama client sends the token as a header.
+      const how =
+        "(the ollama client's headers option: new Ollama({ headers: { Authorization: 'Bearer TOKEN' } }))";
+      return err.status === 401
+        ? { error: err.message.replace("(the OpenAI client's apiKey)", how) }
+        : ollamaError(err);
     },
     // Ollama's native API on the same socket (ollama-api.ts), and its GET / probe.
     match: ollama.match,
