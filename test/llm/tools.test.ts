@@ -436,6 +436,27 @@ describe('tool calling: bounds and refusals, each a 400 naming the field', () =>
     expect(r.message).toMatch(says);
   });
 
+  it.each([
+    ['a minLength of 3,000', { type: 'object', properties: { s: { type: 'string', minLength: 3000 } } }],
+    ['a maxLength of 2,000', { type: 'object', properties: { s: { type: 'string', maxLength: 2000 } } }],
+    [
+      'a minItems of 3,000',
+      { type: 'object', properties: { a: { type: 'array', items: {}, minItems: 3000 } } },
+    ],
+    ['a minProperties of 5,000', { type: 'object', additionalProperties: true, minProperties: 5000 }],
+  ])(
+    'a schema whose grammar llama.cpp refuses (%s) is a 400 naming the tool, not a 500',
+    async (_, parameters) => {
+      // llama.cpp's grammar parser refuses such repetition counts ('exceeds sane defaults'); under
+      // tool_choice auto the call's grammar was made only when the model began a call.
+      for (const tool_choice of ['required', 'auto']) {
+        const r = await refused({ tools: [fn('get_weather', weather), fn('big', parameters)], tool_choice });
+        expect([r.status, r.param]).toEqual([400, 'tools']);
+        expect(r.message).toMatch(/tool 'big'.*llama\.cpp/);
+      }
+    },
+  );
+
   it("tools whose documentation does not fit the context: a 400 context_length_exceeded, as any prompt's", async () => {
     const long = { type: 'function', function: { name: 'f', description: 'word '.repeat(4000) } };
     const r = await refused({ tools: [long], tool_choice: 'required' });

@@ -115,4 +115,12 @@ export interface Generation {
 /** The request does not fit the context window (a 400, not a 500). */
 export class ContextOverflowError extends Error {}
 /** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */
-export class SchemaError extends Error {}
+export class SchemaError extends Error {
+  /** The request's field it names (else the route's schema field: response_format, format). */
+  constructor(
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+}

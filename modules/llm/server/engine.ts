@@ -35,7 +35,7 @@ import {
   TEMPLATE_OWN_CHARS,
   templateRendererReady,
 } from './template-bound.js';
-import { historyOf, toolOptions } from './tool-chat.js';
+import { checkToolGrammars, historyOf, toolOptions } from './tool-chat.js';
 
 export type { Device } from './device.js';
 
@@ -284,6 +284,7 @@ export class Engine {
     let promptTokens = 0;
     const g = this.generation(s, d, onText);
     try {
+      await checkToolGrammars(this.llama, s.tools);
       const grammar = s.jsonSchema ? await this.grammar(s.jsonSchema) : undefined;
       // After a template was stopped, its renderer starts again: not counted in this chat's deadline.
       await templateRendererReady();

@@ -59,7 +59,7 @@ export function runGeneration(
     (err: unknown) => {
       if (signal.aborted) logClientLeft(log, labels.path, labels.model);
       if (err instanceof ContextOverflowError) throw bad(err.message, labels.promptParam);
-      if (err instanceof SchemaError) throw bad(err.message, labels.schemaParam);
+      if (err instanceof SchemaError) throw bad(err.message, err.param ?? labels.schemaParam);
       if (err instanceof TemplateError) throw bad(err.message, labels.promptParam);
       throw err;
     },

@@ -9,9 +9,10 @@ import {
   type ChatModelFunctions,
   type ChatWrapper,
   type ChatWrapperGeneratedContextState,
+  type Llama,
   LlamaText,
 } from 'node-llama-cpp';
-import type { ChatMessage, ToolCall, ToolSet } from './engine-types.js';
+import { type ChatMessage, SchemaError, type ToolCall, type ToolSet } from './engine-types.js';
 
 /** The messages as node-llama-cpp's history, each call with its result, and the answer to come. */
 export function historyOf(messages: ChatMessage[]): ChatHistoryItem[] {
@@ -65,6 +66,27 @@ export function toolOptions(wrapper: ChatWrapper, tools: ToolSet | undefined) {
     state,
     options: { functions, documentFunctionParams: true, maxParallelFunctionCalls: tools.maxCalls },
   };
+}
+
+/**
+ * Each tool's arguments grammar made now, before the prompt is evaluated: node-llama-cpp makes it
+ * only once the model begins a call of that tool, and llama.cpp's parser refuses some counts (a
+ * minLength, minItems or minProperties of 2,000 or more: 'exceeds sane defaults'), which was a 500
+ * part-way through an answer, or never seen while the model called another tool. A 400 naming it.
+ */
+export async function checkToolGrammars(llama: Llama, tools: ToolSet | undefined): Promise<void> {
+  for (const [name, f] of Object.entries(tools?.functions ?? {})) {
+    if (!f.params) continue;
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: tool-schema.ts took only what the grammar builder takes
+      await llama.createGrammarForJsonSchema(f.params as any);
+    } catch (err) {
+      throw new SchemaError(
+        `tool '${name}': llama.cpp cannot parse the grammar made from its parameters (${(err as Error).message}); some counts of 2,000 or more (minLength, maxLength, minItems, minProperties) are beyond what it takes`,
+        'tools',
+      );
+    }
+  }
 }
 
 /** The calls of node-llama-cpp's answer. */
