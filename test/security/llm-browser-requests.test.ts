@@ -114,6 +114,8 @@ describe('the llm service behind a loopback forwarder, reached from a web page',
       { host: `[::1]:${port}`, origin: 'http://127.0.0.1:8080' },
       { host: 'localhost' },
       { host: 'x' }, // a bare name, as clients on the socket send one
+      { host: 'vectors.socket:6333' }, // the URL a module README gives Qdrant's clients for a socket
+      { host: 'api.sock' },
     ])
       expect((await viaLoopback('GET', '/api/tags', headers)).status, JSON.stringify(headers)).toBe(200);
     // The official client given the forwarder's URL, as a URL-only tool is.

@@ -10,7 +10,8 @@
  *   http(s) on localhost, *.localhost, 127.x.x.x, [::1] or 0.0.0.0, any port; or a desktop app's
  *   (app:, tauri:, vscode-webview:, vscode-file:). `null` (a sandboxed frame, a file) is not.
  * - a `Host` must name this machine, not a site: an address, localhost or *.localhost, *.local,
- *   *.internal, or a bare name without a dot (what clients on the socket send: `localhost`, `x`).
+ *   *.internal, *.socket, *.sock, or a bare name without a dot (what clients on the socket send:
+ *   `localhost`, `x`, vectors' `vectors.socket`).
  *   A rebinding page's requests carry its own site's name, which always has a dot.
  *
  * Programs send no Origin and are not affected.
@@ -40,13 +41,19 @@ function ownOrigin(origin: string): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && loopbackName(url.hostname);
 }
 
+/**
+ * Names no site can be rebound to (no public suffix): the local network's, and the socket names
+ * module READMEs give clients (Qdrant's clients need a URL: vectors' `http://vectors.socket:6333`).
+ */
+const LOCAL_SUFFIXES = ['.local', '.internal', '.socket', '.sock'];
+
 /** A Host that names no site: an address, a loopback or local name, or a bare name. */
 function ownHost(hostHeader: string): boolean {
   const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(hostHeader);
   const host = (bracketed ? bracketed[1]! : hostHeader.replace(/:\d*$/, '')).toLowerCase().replace(/\.$/, '');
   if (isIP(host) !== 0) return true;
   if (!host.includes('.')) return true;
-  return loopbackName(host) || host.endsWith('.local') || host.endsWith('.internal');
+  return loopbackName(host) || LOCAL_SUFFIXES.some((suffix) => host.endsWith(suffix));
 }
 
 /** Shown quoted, cut short and in printable ASCII: the header is the request's, not ours. */
