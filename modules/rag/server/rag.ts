@@ -90,6 +90,8 @@ export class Rag {
   private readonly retry = new Retry(() => this.recover(), RETRY_MS);
   /** After an unfinished ingest's chunks were removed: the sweep, once a late write's landing is past (sweep.ts). */
   private readonly settle: Retry;
+  /** Collections this process ingested into (a rolled-back ingest's may hold no document): swept. */
+  private readonly written = new Set<string>();
 
   constructor(deps: {
     store: Store;
@@ -115,7 +117,13 @@ export class Rag {
     return this.mutex.run(async () => {
       await this.recoverLocked();
       const pending = [...this.inflight, ...this.store.unfinished()];
-      return sweepUnknown(this.index, (c) => [...this.store.list(c).map((d) => d.id), ...pending], this.log);
+      const ours = new Set([
+        ...this.written,
+        ...this.store.list().map((d) => d.collection),
+        ...(await this.store.markers()).map((m) => m.collection),
+      ]);
+      const keep = (c: string) => [...this.store.list(c).map((d) => d.id), ...pending];
+      return sweepUnknown(this.index, ours, keep, this.log);
     });
   }
 
@@ -197,6 +205,7 @@ export class Rag {
       const again = this.store.findBySha(input.collection, sha256);
       if (again) return { ...again, duplicate: true };
       if (signal.aborted) throw new ClientGoneError();
+      this.written.add(input.collection);
       await this.index.ensure(input.collection, info.dimensions, signal);
       const id = randomUUID();
       await this.store.mark({ id, op: 'ingest', collection: input.collection });

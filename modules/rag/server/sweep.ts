@@ -4,9 +4,12 @@
  * removed its chunks and its marker. Never served (a retrieval asks for known documents' chunks
  * only) nor counted in k, but taking space with nothing to remove them.
  *
- * The sweep removes them: for each of rag's collections in vectors (`rag-NAME`, those whose
- * documents are all gone included), every point whose `document` is none of the committed
- * documents there, the ones being ingested or marked. It runs under rag's mutex (no ingest writes
+ * The sweep removes them: for each of rag's collections in vectors (`rag-NAME`, and rag's: one
+ * that holds a document or a marker of rag's, or that this process ingested into, so one whose
+ * documents are all gone by a rollback since the start), every point whose `document` is none of
+ * the committed documents there, the ones being ingested or marked. A `rag-NAME` collection rag
+ * holds nothing in is not rag's to empty: the name is anyone's to give through vectors' own API
+ * (the admin's, another consumer's), and its points are of no document rag knows. It runs under rag's mutex (no ingest writes
  * meanwhile), after the recovery: at start, and RAG_SWEEP_AFTER_MS (the upstream timeout, 60 s) after
  * a recovery removed an unfinished ingest's chunks, when a write of it that rag gave up on has
  * landed or never will (rag.ts).
@@ -20,14 +23,19 @@ export interface SweepIndex {
   sweep(collection: string, keep: string[]): Promise<number>;
 }
 
-/** Sweeps every collection; `keep(c)`: the documents of c whose chunks stay. Returns the total removed. */
+/**
+ * Sweeps rag's collections (`ours`, by rag's names); `keep(c)`: the documents of c whose chunks
+ * stay. Returns the total removed.
+ */
 export async function sweepUnknown(
   index: SweepIndex,
+  ours: ReadonlySet<string>,
   keep: (collection: string) => string[],
   log: (line: string) => void,
 ): Promise<number> {
   let total = 0;
   for (const collection of await index.collections()) {
+    if (!ours.has(collection)) continue;
     const n = await index.sweep(collection, keep(collection));
     if (n > 0)
       log(
