@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { createApiServer } from '../../modules/llm/server/api.js';
+import type { ModelPool } from '../../modules/llm/server/model-pool.js';
 
 export const FIXTURE_MODELS = resolve(import.meta.dirname, '../fixtures/models');
 export const F32 = resolve(FIXTURE_MODELS, 'tiny-llama/tiny-llama-f32.gguf');
@@ -77,4 +80,18 @@ export function twoModelPackages(): string {
       files: { 'tiny-llama-q8/tiny-llama-q8_0.gguf': sha(Q8) },
     },
   ]);
+}
+
+/**
+ * The service's API over `pool` (generation deadline 120 s, a log that writes nothing), listening
+ * on `socket`: how the pool's tests serve it.
+ */
+export async function servePool(pool: ModelPool, socket: string, maxTokensCap = 64): Promise<KitServer> {
+  const kit = createApiServer(pool, {
+    log: createLog({ name: 'test', write: () => undefined }),
+    maxTokensCap,
+    generationTimeoutS: 120,
+  });
+  await kit.listen(socket);
+  return kit;
 }

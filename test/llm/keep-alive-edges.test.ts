@@ -6,12 +6,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
 import { ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
+import { ollamaOnSocket, openAiOnSocket, Q8, servePool } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
 
 const dir = tempDir('llm-keep-alive-edges-');
@@ -47,12 +46,7 @@ const openai = openAiOnSocket(socket);
 
 beforeAll(async () => {
   await pool.start();
-  kit = createApiServer(pool, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: 64,
-    generationTimeoutS: 120,
-  });
-  await kit.listen(socket);
+  kit = await servePool(pool, socket);
 }, 120_000);
 afterAll(async () => {
   await kit.drain(1000);

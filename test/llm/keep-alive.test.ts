@@ -8,11 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
 import { keepAliveMs, ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
+import { ollamaOnSocket, openAiOnSocket, Q8, servePool } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
 
 const MiB = 2 ** 20;
@@ -49,12 +48,7 @@ async function serve(name: string, limitBytes: number | null) {
   const pool = makePool(limitBytes);
   await pool.start();
   const socket = join(dir, `${name}.sock`);
-  const kit = createApiServer(pool, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: 64,
-    generationTimeoutS: 120,
-  });
-  await kit.listen(socket);
+  const kit = await servePool(pool, socket);
   servers.push({ kit, pool });
   return { pool, socket, ollama: ollamaOnSocket(socket), openai: openAiOnSocket(socket) };
 }

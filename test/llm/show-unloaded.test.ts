@@ -5,12 +5,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitServer } from '../../modules/kit/server/index.js';
-import { createApiServer } from '../../modules/llm/server/api.js';
+import type { KitServer } from '../../modules/kit/server/index.js';
 import { readHeader } from '../../modules/llm/server/gguf-header.js';
 import { ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
+import { ollamaOnSocket, openAiOnSocket, Q8, servePool } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
 
 const dir = tempDir('llm-show-unloaded-');
@@ -37,12 +36,7 @@ beforeAll(async () => {
     { keepAliveMs: 5 * 60_000 },
   );
   await pool.start();
-  kit = createApiServer(pool, {
-    log: createLog({ name: 'test', write: () => undefined }),
-    maxTokensCap: 64,
-    generationTimeoutS: 120,
-  });
-  await kit.listen(socket);
+  kit = await servePool(pool, socket);
 }, 120_000);
 afterAll(async () => {
   await kit.drain(1000);
