@@ -242,6 +242,53 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     }
   });
 
+  it('its keyring directory is judged too: a FIFO among its hashed certificates held a bundle check', async () => {
+    // [keyring] directory= (OpenSSL's hashed folder: the signer's issuer is opened as HASH.0).
+    const { root, mark } = tree(() => base);
+    const bundle = framedBundle(root);
+    const certs = path.join(root, 'etc/rauc/certs');
+    mkdirSync(certs);
+    const hash = spawnSync('openssl', ['x509', '-hash', '-noout', '-in', path.join(root, 'c.pem')], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    const fifo = path.join(certs, `${hash}.0`);
+    spawnSync('mkfifo', [fifo]);
+    writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=${certs}\n`);
+    let opens = 0;
+    let ended = false;
+    const writer = (async () => {
+      while (!ended) {
+        const h = await open(fifo, 'w');
+        if (!ended) opens++;
+        await h.close();
+      }
+    })();
+    try {
+      const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+      const r = await rauc.run(['info', '--output-format=json', bundle]).then(
+        (res) => `rauc ran: ${res.stderr}`,
+        (err: unknown) => String(err),
+      );
+      expect(opens, r).toBe(0);
+      expect(r).toMatch(/keyring\] directory .*certs.* is not a regular file/);
+      expect(existsSync(mark)).toBe(false);
+    } finally {
+      ended = true;
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await writer;
+      closeSync(fd);
+    }
+    // The folder as c_rehash makes it (HASH.0 a link to the certificate beside it), named relative
+    // to the tree's system.conf: RAUC checks with a copy of it, and goes on to the payload.
+    spawnSync('rm', [fifo]);
+    spawnSync('cp', [path.join(root, 'c.pem'), path.join(certs, 'signer.pem')]);
+    spawnSync('ln', ['-s', 'signer.pem', fifo]);
+    writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=certs\n`);
+    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+    const ok = await rauc.run(['info', '--output-format=json', bundle]);
+    expect(ok.stderr).toMatch(/Verified detached signature by 'CN = t'/);
+  });
+
   // Relative, as RAUC resolves it: from the tree's system.conf's folder (the judged copy's folder
   // before, where no keyring was).
   it("a tree's regular keyring, named relative to its system.conf, is what RAUC checks with", async () => {

@@ -11,7 +11,7 @@
  * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again
  * (without the paths the client makes or reads at once: withoutClientPaths).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
@@ -83,45 +83,86 @@ export function withoutClientPaths(text: string): string {
 /** The most a keyring (PEM certificates) may hold. */
 const MAX_KEYRING = 1024 * 1024;
 
+/** The most files a keyring directory may hold (OpenSSL's HASH.N names, their certificates). */
+const MAX_KEYRING_FILES = 256;
+
+/** Why a keyring file of the tree is refused, in words. */
+const notTaken = (r: Exclude<Awaited<ReturnType<typeof readBoundedFile>>, { ok: true }>) =>
+  r.why === 'open'
+    ? r.error.code === 'ELOOP'
+      ? 'is a link (not followed in a tree)'
+      : `cannot be read: ${r.error.message}`
+    : r.why === 'too-large' || r.why === 'grew'
+      ? 'is larger than 1 MiB'
+      : 'is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)';
+
 /**
- * The configuration with each `[keyring] path` pointing at a judged copy in `dir`: RAUC's client
- * reads the keyring to check a bundle (`info`, `install`), and a FIFO there held `system update
- * FILE` until Ctrl-C. Read once as the configuration is (no link, no FIFO, 1 MiB at most); a
- * relative path is the tree's, from its system.conf's folder (as RAUC resolves it), not the copy's.
- * One that is not there is named whole and left to RAUC, which says so in its words.
+ * A copy in `copy` of the tree's keyring directory (OpenSSL's hashed folder: RAUC's client opens
+ * the certificate it needs as HASH.0 while it checks a bundle, and a FIFO there held it). Each
+ * entry read once as a keyring file is; a link (c_rehash makes HASH.0 a link to its certificate) is
+ * read where it resolves, and only when that is a file of the same folder. 256 files and 1 MiB
+ * in all at most. Undefined: no such folder (left to RAUC, which says so).
+ */
+async function copyKeyringDir(conf: string, named: string, copy: string): Promise<boolean> {
+  const what = `its [keyring] directory ${named}`;
+  const real = await realpath(named).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw refused(conf, `${what} cannot be read: ${err.message}`);
+  });
+  if (real === undefined) return false;
+  const names = await readdir(real).catch((err: Error) => {
+    throw refused(conf, `${what} cannot be read as a folder: ${err.message}`);
+  });
+  if (names.length > MAX_KEYRING_FILES)
+    throw refused(conf, `${what} holds more than ${MAX_KEYRING_FILES} files`);
+  await mkdir(copy, { mode: 0o700 });
+  let total = 0;
+  for (const name of names) {
+    const entry = path.join(real, name);
+    const target = await realpath(entry).catch(() => entry);
+    if (path.dirname(target) !== real)
+      throw refused(conf, `${what}: ${name} is a link out of the folder (not followed in a tree)`);
+    const r = await readBoundedFile(target, MAX_KEYRING - total);
+    if (!r.ok) throw refused(conf, `${what}: ${name} ${notTaken(r)}`);
+    total += r.bytes.length;
+    await writeFile(path.join(copy, name), r.bytes, { mode: 0o600, flag: 'wx' });
+  }
+  return true;
+}
+
+/**
+ * The configuration with each `[keyring] path` and `directory` pointing at a judged copy in `dir`:
+ * RAUC's client reads the keyring to check a bundle (`info`, `install`), and a FIFO there held
+ * `system update FILE` until Ctrl-C. Read once as the configuration is (no link, no FIFO, 1 MiB at
+ * most); a relative path is the tree's, from its system.conf's folder (as RAUC resolves it), not
+ * the copy's. One that is not there is named whole and left to RAUC, which says so in its words.
  */
 async function withJudgedKeyrings(text: string, conf: string, dir: string): Promise<string> {
   const lines: string[] = [];
   let n = 0;
   for (const { raw, group } of keyLines(text)) {
-    const m = group === 'keyring' ? /^\s*path\s*=\s*(.*?)\s*$/.exec(raw) : null;
+    const m = group === 'keyring' ? /^\s*(path|directory)\s*=\s*(.*?)\s*$/.exec(raw) : null;
     if (!m) {
       lines.push(raw);
       continue;
     }
-    const named = m[1]!;
+    const [, key, named] = m as unknown as [string, 'path' | 'directory', string];
     // GLib unescapes a value (\s, \\): one spelt so is not read otherwise than RAUC would.
     if (named.includes('\\'))
-      throw refused(conf, `its [keyring] path ${JSON.stringify(named)} has a backslash escape`);
+      throw refused(conf, `its [keyring] ${key} ${JSON.stringify(named)} has a backslash escape`);
     const keyring = path.resolve(path.dirname(conf), named);
+    if (key === 'directory') {
+      const copy = path.join(dir, `keyring-${n++}.d`);
+      lines.push(`directory=${(await copyKeyringDir(conf, keyring, copy)) ? copy : keyring}`);
+      continue;
+    }
     const r = await readBoundedFile(keyring, MAX_KEYRING);
     if (!r.ok) {
       if (r.why === 'open' && r.error.code === 'ENOENT') {
         lines.push(`path=${keyring}`);
         continue;
       }
-      throw refused(
-        conf,
-        `its [keyring] path ${keyring} ${
-          r.why === 'open'
-            ? r.error.code === 'ELOOP'
-              ? 'is a link (not followed in a tree)'
-              : `cannot be read: ${r.error.message}`
-            : r.why === 'too-large' || r.why === 'grew'
-              ? 'is larger than 1 MiB'
-              : 'is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)'
-        }`,
-      );
+      throw refused(conf, `its [keyring] path ${keyring} ${notTaken(r)}`);
     }
     const copy = path.join(dir, `keyring-${n++}.pem`);
     await writeFile(copy, r.bytes, { mode: 0o600, flag: 'wx' });
