@@ -42,6 +42,8 @@ export interface DashboardOptions {
   gid?: number;
   /** At most this many logged-in sessions (default MAX_SESSIONS, src/web/security.ts). */
   maxSessions?: number;
+  /** A model upload that sends nothing for this long is ended (default UPLOAD_IDLE_MS, model-upload.ts). */
+  uploadIdleMs?: number;
 }
 
 export interface Dashboard {
@@ -92,7 +94,12 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       );
     await unlink(socket);
   }
-  const handler = createHandler({ ops: o.ops, tokenDir, maxSessions: o.maxSessions });
+  const handler = createHandler({
+    ops: o.ops,
+    tokenDir,
+    maxSessions: o.maxSessions,
+    uploadIdleMs: o.uploadIdleMs,
+  });
   const server = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
     handler(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);

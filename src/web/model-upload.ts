@@ -44,6 +44,14 @@ function askOf(url: URL, bytes: number): ModelUploadAsk {
 
 const running = (jobs: Jobs) => jobs.latest?.state === 'running';
 
+/**
+ * An upload that sends nothing for this long is ended and its file removed. The server has no
+ * request timeout (gigabytes through a slow tunnel take hours), so one left half-open (a laptop
+ * asleep, a client that never sends the rest of its Content-Length) held its partial file in
+ * root's cache, counted against every later upload's room, for as long as its connection stayed.
+ */
+export const UPLOAD_IDLE_MS = 10 * 60_000;
+
 const busyText = (jobs: Jobs) =>
   `Import was not started: ${jobs.latest!.title} is running (/jobs/${encodeURIComponent(jobs.latest!.id)}). Ask for it again once that has ended.`;
 
@@ -81,6 +89,7 @@ export async function postModelUpload(
   s: Session,
   ops: DashboardOps,
   jobs: Jobs,
+  idleMs = UPLOAD_IDLE_MS,
 ): Promise<void> {
   const given = req.headers['x-csrf-token'];
   if (!csrfMatches(s, typeof given === 'string' ? given : (url.searchParams.get('_csrf') ?? undefined)))
@@ -104,8 +113,11 @@ export async function postModelUpload(
     return refuse(res, statusOf(err), errorText(err));
   }
   let upload: ReceivedModel;
+  // Idle that long (no byte received): the connection is ended, so the receiving stops (aborted).
+  req.setTimeout(idleMs, () => req.destroy());
   try {
     upload = await ops.receiveModel(bodyOf(req, s), ask.bytes, ac.signal);
+    req.setTimeout(0);
   } catch (err) {
     if (ac.signal.aborted && !req.complete) return void res.destroy();
     // Part of the body was read: the rest is read and dropped (nothing written), so that the

@@ -38,6 +38,8 @@ export interface HandlerOptions {
   tokenDir: string;
   /** At most this many sessions (default MAX_SESSIONS); a test makes it small. */
   maxSessions?: number;
+  /** A model upload idle this long is ended (default UPLOAD_IDLE_MS); a test makes it small. */
+  uploadIdleMs?: number | undefined;
 }
 
 const enc = encodeURIComponent;
@@ -364,7 +366,8 @@ export function createHandler(o: HandlerOptions) {
       if (method === 'GET' || method === 'HEAD') return await get(path, url, res, session, method === 'HEAD');
       if (method !== 'POST') return refuse(res, 405, 'Method not allowed');
       // The one POST whose body is no form: a GGUF, its CSRF token in a header (model-upload.ts).
-      if (path === '/import-model') return await postModelUpload(req, res, url, session, o.ops, jobs);
+      if (path === '/import-model')
+        return await postModelUpload(req, res, url, session, o.ops, jobs, o.uploadIdleMs);
       // A repository's key fits in its form (src/web/pages-repos.ts); every other form in 16 KiB.
       const form = await readForm(req, path.startsWith('/keys/repos/add') ? 128 * 1024 : undefined);
       if (form === null) return refuse(res, 413, 'Refused: the form is larger than this page takes');

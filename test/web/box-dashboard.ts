@@ -26,7 +26,12 @@ export interface BoxDashboard {
   jobEnd(location: string): Promise<string>;
 }
 
-export function boxDashboard(sources: SourceSpec[], installed: string, prefix: string): BoxDashboard {
+export function boxDashboard(
+  sources: SourceSpec[],
+  installed: string,
+  prefix: string,
+  opts: { uploadIdleMs?: number } = {},
+): BoxDashboard {
   let cookie = '';
   let csrf = '';
   const b = {
@@ -54,6 +59,7 @@ export function boxDashboard(sources: SourceSpec[], installed: string, prefix: s
       runDir: path.join(tempDir(prefix), 'run/blueprint'),
       ops: appOps(b.root),
       gid: process.getgid?.() ?? 0,
+      ...opts,
     });
     const r = await request(b.dash.socket, `/login?token=${await issueLoginToken(b.dash.tokenDir)}`);
     cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
