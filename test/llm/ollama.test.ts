@@ -240,7 +240,7 @@ describe('llm: Ollama-native API with the official ollama client on a unix socke
     const b = await client.generate(ask);
     expect(a.response).toBe(b.response);
     for (const [options, field] of [
-      [{ repeat_penalty: 1.3 }, 'options.repeat_penalty'],
+      [{ repeat_penalty: 0 }, 'options.repeat_penalty'], // served (penalties.test.ts) above 0
       [{ num_thread: 4 }, 'options.num_thread'],
       [{ temperature: 5 }, 'options.temperature'],
       [{ num_predict: 0 }, 'options.num_predict'],

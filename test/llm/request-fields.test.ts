@@ -71,8 +71,9 @@ describe('fields this service does not serve', () => {
       // Tools are served (tools.test.ts); a call asked for with none declared is not.
       ['tool_choice', 'required', /declares none/],
       ['functions', [{ name: 'f', parameters: {} }], /send 'tools'/],
-      ['frequency_penalty', 1.5, /penalt/],
-      ['presence_penalty', -1, /penalt/],
+      // Served (penalties.test.ts), within OpenAI's range.
+      ['frequency_penalty', 2.5, /-2 to 2/],
+      ['presence_penalty', -3, /-2 to 2/],
       ['logprobs', true, /log-probabilities/],
       ['top_logprobs', 3, /log-probabilities/],
       ['logit_bias', { '50': 100 }, /token biases/],

@@ -79,6 +79,19 @@ export interface ToolSet {
   maxCalls: number;
 }
 
+/**
+ * node-llama-cpp's repetition penalties, over the last `lastTokens` tokens of the answer: `penalty`
+ * divides a repeated token's logit (Ollama's repeat_penalty), `frequencyPenalty` subtracts per
+ * occurrence and `presencePenalty` once (OpenAI's and Ollama's fields of those names).
+ */
+export interface RepeatPenalty {
+  penalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  lastTokens: number;
+  penalizeNewLine: boolean;
+}
+
 export interface Sampling {
   maxTokens?: number;
   temperature: number;
@@ -86,6 +99,8 @@ export interface Sampling {
   /** Only the k likeliest tokens are drawn from (Ollama's top_k; node-llama-cpp's default otherwise). */
   topK?: number;
   seed?: number;
+  /** Repetition penalties (none: node-llama-cpp's default, as before they were served). */
+  repeat?: RepeatPenalty;
   stop: string[];
   /** A JSON schema the answer must follow (enforced by a grammar). */
   jsonSchema?: Record<string, unknown>;

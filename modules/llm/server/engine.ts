@@ -58,6 +58,7 @@ export type {
   EngineOptions,
   FinishReason,
   Generation,
+  RepeatPenalty,
   Sampling,
 } from './engine-types.js';
 export { ContextOverflowError, SchemaError } from './engine-types.js';

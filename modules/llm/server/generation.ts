@@ -29,6 +29,8 @@ export function generation(
     topP: s.topP,
     topK: s.topK,
     seed: s.seed,
+    // No further back than the answer can reach: node-llama-cpp sizes its window by lastTokens.
+    repeatPenalty: s.repeat && { ...s.repeat, lastTokens: Math.min(s.repeat.lastTokens, maxTokens) },
     customStopTriggers: s.stop.length ? s.stop : undefined,
     grammar,
     signal: d.signal,

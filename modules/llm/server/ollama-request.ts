@@ -6,7 +6,7 @@
  */
 import { HttpError } from '../../kit/server/index.js';
 import type { ChatMessage, Sampling } from './engine.js';
-import { bad, checkSchema, messages, num, type Obj, sampling, text } from './request.js';
+import { bad, checkSchema, messages, num, type Obj, repeatPenalty, sampling, text } from './request.js';
 import { chatChars, chatTools } from './tools.js';
 
 export type OllamaKind = 'chat' | 'generate';
@@ -60,15 +60,25 @@ const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string }
  * is served with it, as Ollama serves one past a model's trained context with that (clients send
  * 8,192 by default); nothing is ever cut to fit, so a prompt past it is a 400 that names num_ctx.
  */
-const SERVED_OPTIONS = ['temperature', 'top_p', 'top_k', 'seed', 'num_predict', 'stop', 'num_ctx'];
+const SERVED_OPTIONS = [
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'num_predict',
+  'stop',
+  'num_ctx',
+  'repeat_penalty',
+  'repeat_last_n',
+  'presence_penalty',
+  'frequency_penalty',
+  'penalize_newline',
+];
+/** Ollama's default repeat_last_n: the answer's last 64 tokens. */
+export const OLLAMA_REPEAT_LAST_N = 64;
 const RUNTIME = 'set for the whole service when it starts (LLM_THREADS, LLM_GPU_LAYERS), not by a request';
 /** Ollama's other options: each accepted at the value that changes nothing, else refused, saying why. */
 const NEUTRAL_OPTIONS: Record<string, { neutral: (v: unknown) => boolean; why: string }> = {
-  repeat_penalty: { neutral: (v) => v === 1, why: 'this service has no repetition penalties' },
-  presence_penalty: { neutral: (v) => v === 0, why: 'this service has no repetition penalties' },
-  frequency_penalty: { neutral: (v) => v === 0, why: 'this service has no repetition penalties' },
-  repeat_last_n: { neutral: () => false, why: 'this service has no repetition penalties' },
-  penalize_newline: { neutral: (v) => v === false, why: 'this service has no repetition penalties' },
   mirostat: { neutral: (v) => v === 0, why: 'this service samples without mirostat' },
   mirostat_tau: { neutral: () => false, why: 'this service samples without mirostat' },
   mirostat_eta: { neutral: () => false, why: 'this service samples without mirostat' },
@@ -128,7 +138,7 @@ function checkFields(body: Obj, kind: OllamaKind): void {
  * The options as OpenAI's names, for request.ts's sampling(): its checks and ranges, its errors
  * then renamed to the option the client sent.
  */
-function samplingOf(body: Obj, cap: number, timeoutCapS: number): Sampling {
+function samplingOf(body: Obj, cap: number, timeoutCapS: number, contextLength: number): Sampling {
   const o = body.options ?? {};
   if (typeof o !== 'object' || Array.isArray(o)) throw bad("'options' must be an object", 'options');
   const opts = o as Obj;
@@ -152,6 +162,8 @@ function samplingOf(body: Obj, cap: number, timeoutCapS: number): Sampling {
     seed: seed === -1 ? undefined : seed,
     stop: opts.stop,
     max_tokens: predict === -1 || predict === -2 ? undefined : predict,
+    frequency_penalty: opts.frequency_penalty,
+    presence_penalty: opts.presence_penalty,
     generation_timeout_s: body[OWN],
   };
   const names: Record<string, string> = {
@@ -160,6 +172,8 @@ function samplingOf(body: Obj, cap: number, timeoutCapS: number): Sampling {
     seed: 'options.seed',
     stop: 'options.stop',
     max_tokens: 'options.num_predict',
+    frequency_penalty: 'options.frequency_penalty',
+    presence_penalty: 'options.presence_penalty',
   };
   let s: Sampling;
   try {
@@ -172,7 +186,38 @@ function samplingOf(body: Obj, cap: number, timeoutCapS: number): Sampling {
     throw bad((err as HttpError).message.replaceAll(`'${param}'`, `'${name}'`), name);
   }
   s.topK = num(opts, 'top_k', 1, 100_000, true);
+  s.repeat = repeatOf(opts, s, contextLength);
   return s;
+}
+
+/**
+ * Ollama's repeat_penalty (more than 0; 1 is none), over the last repeat_last_n tokens (-1: the
+ * context, 0: none, at most the context), with presence_penalty and frequency_penalty as
+ * sampling() checked them.
+ */
+function repeatOf(opts: Obj, s: Sampling, contextLength: number) {
+  const p = opts.repeat_penalty;
+  if (!none(p) && (typeof p !== 'number' || !Number.isFinite(p) || p <= 0))
+    throw bad(
+      "'options.repeat_penalty' must be a number more than 0 (1: no penalty)",
+      'options.repeat_penalty',
+    );
+  const n = opts.repeat_last_n;
+  if (!none(n) && (typeof n !== 'number' || !Number.isInteger(n) || n < -1 || n > contextLength))
+    throw bad(
+      `'options.repeat_last_n' must be an integer from -1 (the context) to the context of ${contextLength} tokens (0: no penalty)`,
+      'options.repeat_last_n',
+    );
+  const nl = opts.penalize_newline;
+  if (!none(nl) && typeof nl !== 'boolean')
+    throw bad("'options.penalize_newline' must be a boolean", 'options.penalize_newline');
+  return repeatPenalty({
+    penalty: none(p) ? undefined : (p as number),
+    frequency: s.repeat?.frequencyPenalty,
+    presence: s.repeat?.presencePenalty,
+    lastTokens: none(n) ? OLLAMA_REPEAT_LAST_N : n === -1 ? contextLength : (n as number),
+    penalizeNewLine: none(nl) ? undefined : (nl as boolean),
+  });
 }
 
 /** `format`: "json" (any JSON object) or a JSON schema, enforced by the OpenAI path's grammar. */
@@ -196,7 +241,7 @@ export function ollamaAsk(
   let s: Sampling;
   let askedContext: number | undefined;
   try {
-    s = samplingOf(body, maxTokensCap, timeoutCapS);
+    s = samplingOf(body, maxTokensCap, timeoutCapS, contextLength);
     const numCtx = num((body.options ?? {}) as Obj, 'num_ctx', 1, Number.MAX_SAFE_INTEGER, true);
     if (numCtx !== undefined && numCtx > contextLength) askedContext = numCtx;
   } catch (err) {

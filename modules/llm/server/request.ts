@@ -4,7 +4,13 @@
  */
 import { randomInt } from 'node:crypto';
 import { HttpError, hasLoneSurrogate } from '../../kit/server/index.js';
-import { type ChatMessage, type Engine, MAX_PROMPT_CHARS, type Sampling } from './engine.js';
+import {
+  type ChatMessage,
+  type Engine,
+  MAX_PROMPT_CHARS,
+  type RepeatPenalty,
+  type Sampling,
+} from './engine.js';
 import { pairToolResults, type ReadMessage, readCalls } from './tools.js';
 
 export type Obj = Record<string, unknown>;
@@ -90,6 +96,33 @@ export function checkSchema(
   return schema;
 }
 
+/** OpenAI's range for presence_penalty and frequency_penalty (Ollama's options take the same). */
+export const PENALTY_RANGE = 2;
+
+/**
+ * The penalties asked for, or none when every one is absent or at the value that changes nothing
+ * (or `lastTokens` is 0, Ollama's repeat_last_n off): then node-llama-cpp's default, as before
+ * penalties were served.
+ */
+export function repeatPenalty(p: {
+  penalty?: number;
+  frequency?: number;
+  presence?: number;
+  lastTokens: number;
+  penalizeNewLine?: boolean;
+}): RepeatPenalty | undefined {
+  const on = (p.penalty ?? 1) !== 1 || (p.frequency ?? 0) !== 0 || (p.presence ?? 0) !== 0;
+  if (!on || p.lastTokens === 0) return undefined;
+  return {
+    penalty: p.penalty,
+    frequencyPenalty: p.frequency,
+    presencePenalty: p.presence,
+    lastTokens: p.lastTokens,
+    // OpenAI and Ollama count every token, a newline too (node-llama-cpp leaves it out by default).
+    penalizeNewLine: p.penalizeNewLine ?? true,
+  };
+}
+
 /**
  * `timeoutCapS`: LLM_GENERATION_TIMEOUT_S, the longest a generation may hold its slot; a request may
  * ask for less (`generation_timeout_s`, seconds), never more.
@@ -132,6 +165,13 @@ export function sampling(body: Obj, cap: number, timeoutCapS: number): Sampling 
     // Without one, a seed of its own: node-llama-cpp's default is the clock's second, so every
     // request in one second got the same sampled answer (a regenerate, two users asking alike).
     seed: num(body, 'seed', 0, 2 ** 32 - 1, true) ?? randomInt(2 ** 32 - 1),
+    // OpenAI's penalties count every token of the answer so far: generation.ts bounds this by
+    // the answer's own budget (max_tokens, else the context's room).
+    repeat: repeatPenalty({
+      frequency: num(body, 'frequency_penalty', -PENALTY_RANGE, PENALTY_RANGE),
+      presence: num(body, 'presence_penalty', -PENALTY_RANGE, PENALTY_RANGE),
+      lastTokens: Number.MAX_SAFE_INTEGER,
+    }),
     stop: stops,
     jsonSchema,
     timeoutMs: (num(body, 'generation_timeout_s', 0.001, timeoutCapS) ?? timeoutCapS) * 1000,
@@ -189,6 +229,8 @@ const SERVED_COMMON = [
   'max_completion_tokens',
   'stop',
   'seed',
+  'frequency_penalty',
+  'presence_penalty',
   'stream',
   'stream_options',
   'response_format',
@@ -212,7 +254,6 @@ const off = (v: unknown) => none(v) || v === false;
 
 const FUNCTIONS = "the older 'functions' API is not served: send 'tools' and 'tool_choice' instead";
 const TOOLS = 'a plain completion calls no tools: send them to /v1/chat/completions';
-const PENALTIES = 'this service has no repetition penalties';
 const LOGPROBS = 'this service gives no log-probabilities';
 
 /**
@@ -225,8 +266,6 @@ const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string; 
   parallel_tool_calls: { neutral: (v) => none(v) || typeof v === 'boolean', why: TOOLS, only: 'text' },
   functions: { neutral: emptyList, why: FUNCTIONS },
   function_call: { neutral: (v) => none(v) || v === 'none' || v === 'auto', why: FUNCTIONS },
-  frequency_penalty: { neutral: zero, why: PENALTIES },
-  presence_penalty: { neutral: zero, why: PENALTIES },
   logprobs: { neutral: (v) => off(v) || v === 0, why: LOGPROBS },
   top_logprobs: { neutral: zero, why: LOGPROBS },
   logit_bias: { neutral: emptyObject, why: 'this service has no token biases' },
@@ -247,7 +286,7 @@ const UNSERVED: Record<string, { neutral: (v: unknown) => boolean; why: string; 
 
 /**
  * A field this service does not serve is a 400 naming it, as OpenAI's own API answers an
- * unrecognised one: answering without it would hand a client (tools, logprobs, penalties) an
+ * unrecognised one: answering without it would hand a client (tools, logprobs, biases) an
  * answer it did not ask for, without a word. Checked first, before anything waits.
  */
 export function checkFields(body: Obj, kind: 'chat' | 'text'): void {
