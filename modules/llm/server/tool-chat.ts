@@ -69,17 +69,34 @@ export function toolOptions(wrapper: ChatWrapper, tools: ToolSet | undefined) {
 }
 
 /**
+ * The parameters (as JSON) whose grammar llama.cpp took, the least recently sent first: an agent
+ * sends the same tools every turn, and making their grammars again took up to ~60 ms of the event
+ * loop (128 tools of 30 properties). At most 256, each of 16 KiB at most (4 MiB in all).
+ */
+const taken = new Set<string>();
+const TAKEN_MAX = 256;
+const TAKEN_MAX_CHARS = 16 * 1024;
+
+/**
  * Each tool's arguments grammar made now, before the prompt is evaluated: node-llama-cpp makes it
  * only once the model begins a call of that tool, and llama.cpp's parser refuses some counts (a
  * minLength, minItems or minProperties of 2,000 or more: 'exceeds sane defaults'), which was a 500
  * part-way through an answer, or never seen while the model called another tool. A 400 naming it.
+ * Parameters taken once are not made again (`taken`).
  */
 export async function checkToolGrammars(llama: Llama, tools: ToolSet | undefined): Promise<void> {
   for (const [name, f] of Object.entries(tools?.functions ?? {})) {
     if (!f.params) continue;
+    const text = JSON.stringify(f.params);
+    if (taken.delete(text)) {
+      taken.add(text); // the newest last
+      continue;
+    }
     try {
       // biome-ignore lint/suspicious/noExplicitAny: tool-schema.ts took only what the grammar builder takes
       await llama.createGrammarForJsonSchema(f.params as any);
+      if (text.length <= TAKEN_MAX_CHARS) taken.add(text);
+      if (taken.size > TAKEN_MAX) taken.delete(taken.values().next().value!);
     } catch (err) {
       throw new SchemaError(
         `tool '${name}': llama.cpp cannot parse the grammar made from its parameters (${(err as Error).message}); some counts of 2,000 or more (minLength, maxLength, minItems, minProperties) are beyond what it takes`,
