@@ -45,6 +45,32 @@ function tree(conf: (program: string) => string): { root: string; mark: string }
 const base =
   '[system]\ncompatible=sec-test\nbootloader=noop\n\n[slot.rootfs.0]\ndevice=/dev/null\ntype=raw\nbootname=A\n';
 
+/**
+ * A FIFO made at `fifo` with a writer that lets any reader through at once (its end read): a command
+ * that opens it still ends, and `opens()` says how many times one did. `stop()` ends the writer.
+ */
+function countedFifo(fifo: string): { opens(): number; stop(): Promise<void> } {
+  spawnSync('mkfifo', [fifo]);
+  let opens = 0;
+  let ended = false;
+  const writer = (async () => {
+    while (!ended) {
+      const h = await open(fifo, 'w');
+      if (!ended) opens++;
+      await h.close();
+    }
+  })();
+  return {
+    opens: () => opens,
+    async stop() {
+      ended = true;
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await writer;
+      closeSync(fd);
+    },
+  };
+}
+
 const status = (root: string, ...cmd: string[]) =>
   spawnSync(blueprintExe, ['--root', root, ...(cmd.length ? cmd : ['status'])], {
     encoding: 'utf8',
@@ -99,22 +125,11 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
   it('its variant-file is not read: a FIFO there held system status for good', async () => {
     const { root, mark } = tree(() => base);
     const fifo = path.join(root, 'variant');
-    spawnSync('mkfifo', [fifo]);
     writeFileSync(
       path.join(root, 'etc/rauc/system.conf'),
       base.replace('[system]\n', `[system]\nvariant-file=${fifo}\n`),
     );
-    // A writer that lets any reader through at once (its end read): a command that opens the FIFO
-    // still ends, and `opens` says whether it did.
-    let opens = 0;
-    let ended = false;
-    const writer = (async () => {
-      while (!ended) {
-        const h = await open(fifo, 'w');
-        if (!ended) opens++;
-        await h.close();
-      }
-    })();
+    const counted = countedFifo(fifo);
     try {
       const r = await new Promise<{ status: number | null; out: string }>((done) => {
         const c = spawn(blueprintExe, ['--root', root, 'system', 'status'], {
@@ -126,14 +141,11 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
         c.on('close', (status) => done({ status, out }));
       });
       // Before: rauc's client opened it as it read the configuration (and, with no writer, waited).
-      expect(opens, r.out).toBe(0);
+      expect(counted.opens(), r.out).toBe(0);
       expect(existsSync(mark)).toBe(false);
       expect(r.out).toMatch(/D-Bus/);
     } finally {
-      ended = true;
-      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      await writer;
-      closeSync(fd);
+      await counted.stop();
     }
   });
 
@@ -210,18 +222,9 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
   it('its keyring is read once and judged: a FIFO there held a bundle check (system update FILE) until Ctrl-C', async () => {
     const { root, mark } = tree(() => base);
     const fifo = path.join(root, 'etc/rauc/keyring.pem');
-    spawnSync('mkfifo', [fifo]);
     writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=${fifo}\n`);
     const bundle = framedBundle(root);
-    let opens = 0;
-    let ended = false;
-    const writer = (async () => {
-      while (!ended) {
-        const h = await open(fifo, 'w');
-        if (!ended) opens++;
-        await h.close();
-      }
-    })();
+    const counted = countedFifo(fifo);
     try {
       // The runner `system update FILE` checks a bundle with under --root (its service on the
       // tree's bus: DBUS_SYSTEM_BUS_ADDRESS set), as a tree's runner: RAUC's `info`.
@@ -231,14 +234,11 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
         (err: unknown) => String(err),
       );
       // Before: rauc's client opened it to check the bundle (and, with no writer, waited).
-      expect(opens, r).toBe(0);
+      expect(counted.opens(), r).toBe(0);
       expect(r).toMatch(/keyring\] path .*keyring\.pem is not a regular file/);
       expect(existsSync(mark)).toBe(false);
     } finally {
-      ended = true;
-      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      await writer;
-      closeSync(fd);
+      await counted.stop();
     }
   });
 
@@ -252,31 +252,19 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
       encoding: 'utf8',
     }).stdout.trim();
     const fifo = path.join(certs, `${hash}.0`);
-    spawnSync('mkfifo', [fifo]);
     writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=${certs}\n`);
-    let opens = 0;
-    let ended = false;
-    const writer = (async () => {
-      while (!ended) {
-        const h = await open(fifo, 'w');
-        if (!ended) opens++;
-        await h.close();
-      }
-    })();
+    const counted = countedFifo(fifo);
     try {
       const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
       const r = await rauc.run(['info', '--output-format=json', bundle]).then(
         (res) => `rauc ran: ${res.stderr}`,
         (err: unknown) => String(err),
       );
-      expect(opens, r).toBe(0);
+      expect(counted.opens(), r).toBe(0);
       expect(r).toMatch(/keyring\] directory .*certs.* is not a regular file/);
       expect(existsSync(mark)).toBe(false);
     } finally {
-      ended = true;
-      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      await writer;
-      closeSync(fd);
+      await counted.stop();
     }
     // The folder as c_rehash makes it (HASH.0 a link to the certificate beside it), named relative
     // to the tree's system.conf: RAUC checks with a copy of it, and goes on to the payload.
