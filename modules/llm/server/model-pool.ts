@@ -112,13 +112,8 @@ export class ModelPool {
     return pool;
   }
 
-  ids(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  has(id: string): boolean {
-    return this.entries.has(id);
-  }
+  ids = (): string[] => [...this.entries.keys()];
+  has = (id: string): boolean => this.entries.has(id);
 
   /** What the model said of itself when last loaded, else what its GGUF's header says. */
   info(id: string): Partial<EngineInfo> | undefined {
@@ -358,13 +353,17 @@ export class ModelPool {
   }
 
   /**
-   * The service's stop: loads under way are aborted (their requests get a 503) and waited for,
-   * then every model the pool loaded is unloaded; nothing loads after.
+   * The service's stop: loads under way are aborted (their requests get a 503) and waited for, a
+   * model still held (a generation whose client left, unwinding) let go for at most `graceMs`, then
+   * every model the pool loaded is unloaded; nothing loads after.
    */
-  async dispose(): Promise<void> {
+  async dispose(graceMs = 2000): Promise<void> {
     this.stopLoading();
     const loads = [...this.entries.values()].flatMap((e) => (e.loading ? [e.loading] : []));
     await Promise.allSettled(loads);
+    const until = Date.now() + graceMs;
+    while ([...this.entries.values()].some((e) => e.holders > 0) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
     await Promise.all([...this.entries.values()].map((e) => this.unload(e, 'the service stops')));
   }
 }
