@@ -354,10 +354,11 @@ export class ModelPool {
 
   /**
    * The service's stop: loads under way are aborted (their requests get a 503) and waited for, a
-   * model still held (a generation whose client left, unwinding) let go for at most `graceMs`, then
+   * model still held (a generation whose client left, unwinding) let go for at most `graceMs` (the
+   * drain's 7 s and this stay within the manifest's 10 s stopTimeout), then
    * every model the pool loaded is unloaded; nothing loads after.
    */
-  async dispose(graceMs = 2000): Promise<void> {
+  async dispose(graceMs = 1000): Promise<void> {
     this.stopLoading();
     const loads = [...this.entries.values()].flatMap((e) => (e.loading ? [e.loading] : []));
     await Promise.allSettled(loads);
