@@ -275,6 +275,14 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
     const ok = await rauc.run(['info', '--output-format=json', bundle]);
     expect(ok.stderr).toMatch(/Verified detached signature by 'CN = t'/);
+    // A link that leads out of the folder (here to a file of the tree beside it) is not followed.
+    spawnSync('rm', [fifo]);
+    spawnSync('ln', ['-s', '../../../c.pem', fifo]);
+    const out = await rauc.run(['info', '--output-format=json', bundle]).then(
+      (res) => `rauc ran: ${res.stderr}`,
+      (err: unknown) => String(err),
+    );
+    expect(out).toMatch(/is a link out of the folder/);
   });
 
   // Relative, as RAUC resolves it: from the tree's system.conf's folder (the judged copy's folder

@@ -11,7 +11,8 @@
  * reads its own /etc/rauc/system.conf), and RAUC reads that judged copy, never the tree's file again
  * (without the paths the client makes or reads at once: withoutClientPaths).
  */
-import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
@@ -96,38 +97,55 @@ const notTaken = (r: Exclude<Awaited<ReturnType<typeof readBoundedFile>>, { ok: 
       ? 'is larger than 1 MiB'
       : 'is not a regular file (a link, a FIFO or a device is neither followed nor opened in a tree)';
 
+/** Links followed from one entry of a keyring directory to the file it names (c_rehash: one). */
+const MAX_LINK_HOPS = 8;
+
 /**
  * A copy in `copy` of the tree's keyring directory (OpenSSL's hashed folder: RAUC's client opens
- * the certificate it needs as HASH.0 while it checks a bundle, and a FIFO there held it). Each
- * entry read once as a keyring file is; a link (c_rehash makes HASH.0 a link to its certificate) is
- * read where it resolves, and only when that is a file of the same folder. 256 files and 1 MiB
- * in all at most. Undefined: no such folder (left to RAUC, which says so).
+ * the certificate it needs as HASH.0 while it checks a bundle, and a FIFO there held it). The folder
+ * is opened once and every entry is read through that descriptor (/proc/self/fd/N/NAME, O_NOFOLLOW),
+ * so a folder of the tree swapped for a link meanwhile changes nothing read. Each entry is read once
+ * as a keyring file is; a link (c_rehash makes HASH.0 a link to its certificate) is followed only to
+ * a name in the same folder. 256 files and 1 MiB in all at most. False: no such folder (left to
+ * RAUC, which says so).
  */
 async function copyKeyringDir(conf: string, named: string, copy: string): Promise<boolean> {
   const what = `its [keyring] directory ${named}`;
-  const real = await realpath(named).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw refused(conf, `${what} cannot be read: ${err.message}`);
-  });
-  if (real === undefined) return false;
-  const names = await readdir(real).catch((err: Error) => {
-    throw refused(conf, `${what} cannot be read as a folder: ${err.message}`);
-  });
-  if (names.length > MAX_KEYRING_FILES)
-    throw refused(conf, `${what} holds more than ${MAX_KEYRING_FILES} files`);
-  await mkdir(copy, { mode: 0o700 });
-  let total = 0;
-  for (const name of names) {
-    const entry = path.join(real, name);
-    const target = await realpath(entry).catch(() => entry);
-    if (path.dirname(target) !== real)
-      throw refused(conf, `${what}: ${name} is a link out of the folder (not followed in a tree)`);
-    const r = await readBoundedFile(target, MAX_KEYRING - total);
-    if (!r.ok) throw refused(conf, `${what}: ${name} ${notTaken(r)}`);
-    total += r.bytes.length;
-    await writeFile(path.join(copy, name), r.bytes, { mode: 0o600, flag: 'wx' });
+  const folder = await open(named, constants.O_RDONLY | constants.O_DIRECTORY).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw refused(conf, `${what} cannot be read as a folder: ${err.message}`);
+    },
+  );
+  if (folder === undefined) return false;
+  try {
+    const at = (name: string) => `/proc/self/fd/${folder.fd}/${name}`;
+    const names = await readdir(at('')).catch((err: Error) => {
+      throw refused(conf, `${what} cannot be read as a folder: ${err.message}`);
+    });
+    if (names.length > MAX_KEYRING_FILES)
+      throw refused(conf, `${what} holds more than ${MAX_KEYRING_FILES} files`);
+    await mkdir(copy, { mode: 0o700 });
+    let total = 0;
+    for (const name of names) {
+      let target = name;
+      for (let hop = 0; ; hop++) {
+        const link = await readlink(at(target)).catch(() => undefined);
+        if (link === undefined) break;
+        const next = path.posix.normalize(link);
+        if (next.includes('/') || next === '..' || hop === MAX_LINK_HOPS)
+          throw refused(conf, `${what}: ${name} is a link out of the folder (not followed in a tree)`);
+        target = next;
+      }
+      const r = await readBoundedFile(at(target), MAX_KEYRING - total);
+      if (!r.ok) throw refused(conf, `${what}: ${name} ${notTaken(r)}`);
+      total += r.bytes.length;
+      await writeFile(path.join(copy, name), r.bytes, { mode: 0o600, flag: 'wx' });
+    }
+    return true;
+  } finally {
+    await folder.close();
   }
-  return true;
 }
 
 /**
