@@ -71,6 +71,18 @@ function countedFifo(fifo: string): { opens(): number; stop(): Promise<void> } {
   };
 }
 
+/**
+ * `rauc info BUNDLE` as `system update FILE` asks it under --root TREE (the tree's runner): RAUC's
+ * stderr when it ran ("rauc ran: …"), else the refusal's text.
+ */
+const treeInfo = (root: string, bundle: string): Promise<string> =>
+  execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true })
+    .run(['info', '--output-format=json', bundle])
+    .then(
+      (res) => `rauc ran: ${res.stderr}`,
+      (err: unknown) => String(err),
+    );
+
 const status = (root: string, ...cmd: string[]) =>
   spawnSync(blueprintExe, ['--root', root, ...(cmd.length ? cmd : ['status'])], {
     encoding: 'utf8',
@@ -226,13 +238,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     const bundle = framedBundle(root);
     const counted = countedFifo(fifo);
     try {
-      // The runner `system update FILE` checks a bundle with under --root (its service on the
-      // tree's bus: DBUS_SYSTEM_BUS_ADDRESS set), as a tree's runner: RAUC's `info`.
-      const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
-      const r = await rauc.run(['info', '--output-format=json', bundle]).then(
-        (res) => `rauc ran: ${res.stderr}`,
-        (err: unknown) => String(err),
-      );
+      const r = await treeInfo(root, bundle);
       // Before: rauc's client opened it to check the bundle (and, with no writer, waited).
       expect(counted.opens(), r).toBe(0);
       expect(r).toMatch(/keyring\] path .*keyring\.pem is not a regular file/);
@@ -255,11 +261,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=${certs}\n`);
     const counted = countedFifo(fifo);
     try {
-      const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
-      const r = await rauc.run(['info', '--output-format=json', bundle]).then(
-        (res) => `rauc ran: ${res.stderr}`,
-        (err: unknown) => String(err),
-      );
+      const r = await treeInfo(root, bundle);
       expect(counted.opens(), r).toBe(0);
       expect(r).toMatch(/keyring\] directory .*certs.* is not a regular file/);
       expect(existsSync(mark)).toBe(false);
@@ -278,10 +280,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     // A link that leads out of the folder (here to a file of the tree beside it) is not followed.
     spawnSync('rm', [fifo]);
     spawnSync('ln', ['-s', '../../../c.pem', fifo]);
-    const out = await rauc.run(['info', '--output-format=json', bundle]).then(
-      (res) => `rauc ran: ${res.stderr}`,
-      (err: unknown) => String(err),
-    );
+    const out = await treeInfo(root, bundle);
     expect(out).toMatch(/is a link out of the folder/);
   });
 
