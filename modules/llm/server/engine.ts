@@ -304,7 +304,7 @@ export class Engine {
           // The prompt's evaluation stops at the deadline too (prefill.ts).
           if (!(await prefill(seq, tokens, d.signal))) return g.finish(aborted, promptTokens);
           const r: LlamaChatResponse = await chat.generateResponse(history, {
-            ...g.options(maxTokens, grammar),
+            ...g.options(maxTokens, grammar, seq),
             ...tools.options,
             // Never drop the start of the conversation silently: overflow was refused above.
             contextShift: { strategy: 'eraseFirstResponseAndKeepFirstSystem' },
@@ -354,7 +354,7 @@ export class Engine {
         const c: LlamaCompletionT = new LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false });
         try {
           const r = await c.generateCompletionWithMeta(tokens, {
-            ...g.options(maxTokens, grammar),
+            ...g.options(maxTokens, grammar, seq),
             disableContextShift: true,
             // LlamaCompletion keeps at most the context less this many of a prompt's tokens, silently
             // dropping its start (a tenth of the context by default, even with no shift), and would
