@@ -179,7 +179,7 @@ export type { ShownChange } from './plan-reach.js';
 export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagOps, RagSource } from './rag.js';
 export type { NewRepo, NewRepoChecked, RepoAdded } from './repo-add.js';
 export type { AddedRepo, KeyOps, ListedKey, RepoOps, RepoRow } from './repos.js';
-export type { DamagedService, LogLine, ServiceOps, ServiceRegistration } from './services.js';
+export type { DamagedService, LogLine, ServiceOps, ServiceRegistration, SettingsChange } from './services.js';
 export type { Catalog, CatalogEntry, SetupOps } from './setup.js';
 export type { EgressSummary, SystemSummary } from './status-facts.js';
 export type { AuditOps, BoxStatus, GpuOps, OutboundAudit, OutboundFlow } from './system.js';

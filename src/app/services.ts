@@ -4,6 +4,7 @@ import { type ContainerInfo, inspectContainer } from '../core/services/container
 import type { ServiceInspection } from '../core/services/inspect.js';
 import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
 import type { LoadedRegistration } from '../core/services/registry.js';
+import type { SettingsView } from '../core/services/settings.js';
 import type { ServiceStatus } from '../core/services/status.js';
 import type { WatchEvent } from '../core/services/watch.js';
 import type { BoxContext } from './context.js';
@@ -104,6 +105,16 @@ export interface ServiceOps {
   writeLogs(name: string, out: Writable, opts?: LogOptions & { follow?: boolean }): Promise<void>;
   /** The sandbox asked for, what the running process has (from the kernel), and the rating point by point. */
   inspect(name: string): Promise<ServiceInspection>;
+  /** The module's settings: each one's value, default and bounds, and stored ones not applied. */
+  config(name: string): Promise<SettingsView>;
+  /**
+   * Sets and unsets settings, all judged before anything is written (UsageError naming what each
+   * allows). Applied at the next start; with `restart`, a running service is restarted now.
+   */
+  configure(
+    name: string,
+    opts: { set?: Record<string, string>; unset?: string[]; restart?: boolean; signal?: AbortSignal },
+  ): Promise<SettingsChange>;
   /** Supervises crashed services with backoff until `signal` aborts (`blueprint service watch`). */
   watch(opts: { signal?: AbortSignal; onEvent: (e: WatchEvent) => void }): Promise<void>;
   /**
@@ -127,6 +138,15 @@ export interface ServiceOps {
   ): Promise<import('./token-rotation.js').TokenRotation>;
   /** Which installed modules take an access token, have one set, and which modules use them. */
   tokens(): Promise<import('./token-rotation.js').TokenState[]>;
+}
+
+/** What `service config NAME KEY=VALUE` did: the settings after, and whether the service runs. */
+export interface SettingsChange extends SettingsView {
+  changed: boolean;
+  /** Running with the old settings (not restarted): they apply at its next restart. */
+  running: boolean;
+  /** With `restart` and a running service: its restart. */
+  restarted?: StartResult;
 }
 
 /** Memory admission (core/services/admission.ts): throws `AdmissionError` when it does not fit. */
@@ -299,6 +319,31 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     rotateTokens: async (provider, opts = {}) =>
       (await import('./token-rotation.js')).rotateTokens(ctx, ops, provider, opts),
     tokens: async () => (await import('./token-rotation.js')).tokenStates(ctx),
+    async config(name) {
+      const [{ getRegistration }, { settingsView }] = await Promise.all([
+        import('../core/services/registry.js'),
+        import('../core/services/settings.js'),
+      ]);
+      return settingsView(ctx.root, await getRegistration(ctx.root, name));
+    },
+    async configure(name, opts) {
+      const [{ getRegistration }, { changeSettings }] = await Promise.all([
+        import('../core/services/registry.js'),
+        import('../core/services/settings.js'),
+      ]);
+      const reg = await getRegistration(ctx.root, name);
+      const { view, changed } = await changeSettings(ctx.root, reg, opts.set ?? {}, opts.unset ?? []);
+      // Whether it runs with the old ones; an engine that does not answer: not known to run.
+      const running = await ops.status(name).then(
+        (s) => s.state === 'running',
+        () => false,
+      );
+      if (opts.restart && running) {
+        const restarted = await ops.restart(name, opts.signal ? { signal: opts.signal } : {});
+        return { ...view, changed, running: false, restarted };
+      }
+      return { ...view, changed, running: running && changed };
+    },
     async watch(opts) {
       const { watchServices } = await import('../core/services/watch.js');
       await watchServices(await deps(), {

@@ -12,6 +12,7 @@ import {
   requirePositionals,
 } from '../command.js';
 import { type Context, sayIfSlow } from '../context.js';
+import { config } from './service-config.js';
 import { rotateTokens, token } from './service-tokens.js';
 
 /**
@@ -382,6 +383,6 @@ consumer's data when the admin purges that consumer (socket.consumerPurge; --jso
 
 export const serviceGroup: CommandGroup = {
   name: 'service',
-  summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
-  commands: [start, stop, restart, status, list, logs, inspect, watch, token, rotateTokens],
+  summary: 'Sandboxed AI services: start, stop, restart, status, logs, inspect, config',
+  commands: [start, stop, restart, status, list, logs, inspect, config, watch, token, rotateTokens],
 };

@@ -12,6 +12,7 @@ import { type PlannedPackageMount, planPackageMounts } from './package-mounts.js
 import { type ContainerPlan, NO_GPU, sandboxPolicy } from './policy.js';
 import type { LoadedRegistration } from './registry.js';
 import seccompProfile from './seccomp.json' with { type: 'json' };
+import { withSettings } from './settings.js';
 import { planUses, type UsedModule } from './wiring.js';
 
 /**
@@ -41,8 +42,9 @@ export async function planLooking(
   deps: ServiceDeps,
   manifest: LoadedRegistration,
 ): Promise<{ plan: ContainerPlan; gpuRefused?: BlueprintError }> {
-  // The admin's memory and cpus (etc/blueprint/overrides/NAME.json), read at every plan.
-  const reg = withOverrides(deps.root, manifest);
+  // The admin's memory and cpus (etc/blueprint/overrides/NAME.json) and settings of the manifest's
+  // env (etc/blueprint/settings/NAME.json, only keys it declares), read at every plan.
+  const reg = withSettings(deps.root, withOverrides(deps.root, manifest));
   let refused: BlueprintError | undefined;
   const gpuPlan =
     reg.spec.gpu === 'none' || !deps.planGpu

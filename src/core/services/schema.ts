@@ -10,6 +10,7 @@ import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
  */
 
 import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
+import { judgeSetting, settingsSchema } from './settings-schema.js';
 
 export { MAX_MEMORY_BYTES, parseBytes };
 
@@ -55,6 +56,11 @@ export const serviceSchema = z.strictObject({
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'), z.string())
     .default({}),
+  /**
+   * The env variables an admin may change (`blueprint service config`), typed and bounded; each
+   * one's default is its `env` value (settings-schema.ts). Never the sandbox.
+   */
+  settings: settingsSchema.optional(),
   /** Numeric `uid[:gid]` inside the container; default: the image's user. */
   user: z
     .string()
@@ -204,6 +210,12 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
       path: ['socket', 'consumerPurge'],
       message: 'needs "clientTokens" (a consumer\'s data is known by its own token)',
     });
+  for (const [key, setting] of Object.entries(s.settings ?? {})) {
+    const given = s.env[key];
+    const judged = given === undefined ? undefined : judgeSetting(setting, given);
+    if (judged && !judged.ok)
+      ctx.addIssue({ code: 'custom', path: ['env', key], message: `its setting's default ${judged.why}` });
+  }
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
   const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean) as string[];

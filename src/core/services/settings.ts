@@ -1,0 +1,200 @@
+import path from 'node:path';
+import { StorageError, UsageError } from '../errors.js';
+import { writeJsonAtomic } from '../system/fs.js';
+import { layout } from '../system/paths.js';
+import { readSmallFileSync } from '../system/read-small.js';
+import type { LoadedRegistration } from './registry.js';
+import { allowedText, everySite, judgeSetting, type SettingSpec } from './settings-schema.js';
+
+/**
+ * The admin's settings of a module (`blueprint service config NAME KEY=VALUE`, `settings:` in an
+ * appliance file), kept root-owned beside the resource overrides as
+ * ROOT/etc/blueprint/settings/NAME.json: `{ "KEY": "VALUE" }`, written crash-safe (a temporary
+ * file, fsync, rename). Read at every plan: a change takes effect at the next start or restart.
+ * Only keys the installed manifest declares in `service.settings`, with a value its bounds allow,
+ * reach the environment; one an upgrade no longer declares (or bounds otherwise) is not applied
+ * and is reported (`stale`) until the admin unsets it.
+ */
+
+const MAX_FILE = 64 * 1024;
+
+export const settingsFile = (root: string, name: string) =>
+  path.join(layout(root).root, 'etc/blueprint/settings', `${name}.json`);
+
+function invalid(file: string, why: string): StorageError {
+  return new StorageError(
+    `The settings of ${path.basename(file, '.json')} are not valid: ${why}`,
+    'settings-invalid',
+    `Fix or delete ${file} (\`blueprint service config NAME KEY=VALUE\` writes it), then start the service again.`,
+  );
+}
+
+/** The stored values (an empty object when there is no file); a file that is not one is refused. */
+export function storedSettings(root: string, name: string): Record<string, string> {
+  const file = settingsFile(root, name);
+  let r: ReturnType<typeof readSmallFileSync>;
+  try {
+    // No link followed at the name, no FIFO waited on, only a small regular file read, once.
+    r = readSmallFileSync(file, MAX_FILE, { followLink: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw invalid(file, 'it is a symbolic link');
+    throw invalid(file, (err as Error).message);
+  }
+  if (r && 'unread' in r)
+    throw invalid(file, r.unread === 'not-regular' ? 'it is not a regular file' : 'it is larger than 64 KiB');
+  if (r?.text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(r.text);
+  } catch {
+    throw invalid(file, 'it is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(file, 'it is not a JSON object');
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw invalid(file, `${JSON.stringify(k)} is not text, a number or true/false`);
+    out[k] = String(value);
+  }
+  return out;
+}
+
+export interface SettingRow {
+  key: string;
+  description: string;
+  /** What it takes ("a whole number from 1 to 8"). */
+  allowed: string;
+  /** The manifest's env value, when it has one. */
+  default?: string;
+  /** The admin's value, when set. */
+  value?: string;
+  /** What the service gets at its next start: the admin's value, else the default. */
+  effective?: string;
+  /** The admin's value lets every site's pages in (an origins setting of `*`). */
+  everySite?: boolean;
+}
+
+/** A stored value not applied: the installed version does not declare it, or bounds it otherwise. */
+export interface StaleSetting {
+  key: string;
+  value: string;
+  why: string;
+}
+
+export interface SettingsView {
+  name: string;
+  version: string;
+  file: string;
+  settings: SettingRow[];
+  stale: StaleSetting[];
+}
+
+/** The module's settings as its next start takes them. */
+export function settingsView(root: string, reg: LoadedRegistration, stored = storedSettings(root, reg.name)) {
+  const declared = reg.spec.settings ?? {};
+  const stale: StaleSetting[] = [];
+  for (const [key, value] of Object.entries(stored)) {
+    const s = declared[key];
+    if (!s) stale.push({ key, value, why: `${reg.name} ${reg.version} does not declare it` });
+    else {
+      const j = judgeSetting(s, value);
+      if (!j.ok) stale.push({ key, value, why: `${reg.name} ${reg.version}: it ${j.why}` });
+    }
+  }
+  const settings = Object.entries(declared).map(([key, s]): SettingRow => {
+    const def = reg.spec.env[key];
+    const own = stale.some((x) => x.key === key) ? undefined : stored[key];
+    const effective = own ?? def;
+    return {
+      key,
+      description: s.description,
+      allowed: allowedText(s),
+      ...(def !== undefined ? { default: def } : {}),
+      ...(own !== undefined ? { value: own } : {}),
+      ...(effective !== undefined ? { effective } : {}),
+      ...(own !== undefined && everySite(s, own) ? { everySite: true } : {}),
+    };
+  });
+  return { name: reg.name, version: reg.version, file: settingsFile(root, reg.name), settings, stale };
+}
+
+/** The registration with the admin's settings in its environment (the same one when none apply). */
+export function withSettings(root: string, reg: LoadedRegistration): LoadedRegistration {
+  if (!reg.spec.settings) return reg;
+  const view = settingsView(root, reg);
+  const env = { ...reg.spec.env };
+  for (const r of view.settings) if (r.value !== undefined) env[r.key] = r.value;
+  return view.settings.some((r) => r.value !== undefined) ? { ...reg, spec: { ...reg.spec, env } } : reg;
+}
+
+/**
+ * Given values judged against the declared settings: the environment's text for each, or a usage
+ * error naming every refused one and what it allows (an undeclared key: the keys there are).
+ */
+export function judgeSettings(
+  reg: Pick<LoadedRegistration, 'name' | 'version' | 'spec'>,
+  given: Record<string, unknown>,
+): Record<string, string> {
+  const declared: Record<string, SettingSpec> = reg.spec.settings ?? {};
+  const keys = Object.keys(declared);
+  const out: Record<string, string> = {};
+  const refused: string[] = [];
+  for (const [key, v] of Object.entries(given)) {
+    const s = declared[key];
+    if (!s) {
+      refused.push(
+        `${reg.name} ${reg.version} has no setting ${key}` +
+          (keys.length ? ` (its settings: ${keys.join(', ')})` : ' (it declares none)'),
+      );
+      continue;
+    }
+    const j = judgeSetting(s, v);
+    if (j.ok) out[key] = j.value;
+    else refused.push(`${key} ${j.why}`);
+  }
+  if (refused.length)
+    throw new UsageError(
+      `Refused: ${refused.join('; ')}`,
+      keys.length
+        ? `\`blueprint service config ${reg.name}\` lists its settings, what each allows and its default.`
+        : 'Only the settings a module declares in its manifest (service.settings) can be changed.',
+    );
+  return out;
+}
+
+/**
+ * Sets and unsets settings of an installed module, judged first (nothing is written when one is
+ * refused). `--unset` takes a stored key even when the installed version no longer declares it.
+ * Returns the view after, and whether the file changed.
+ */
+export async function changeSettings(
+  root: string,
+  reg: LoadedRegistration,
+  set: Record<string, string>,
+  unset: string[],
+): Promise<{ view: SettingsView; changed: boolean }> {
+  const stored = storedSettings(root, reg.name);
+  const declared = reg.spec.settings ?? {};
+  const unknown = unset.filter((k) => !(k in declared) && !(k in stored));
+  if (unknown.length)
+    throw new UsageError(
+      `${reg.name} has no setting ${unknown.join(', ')} to unset`,
+      `\`blueprint service config ${reg.name}\` lists its settings.`,
+    );
+  const judged = judgeSettings(reg, set);
+  const next = { ...stored };
+  for (const k of unset) delete next[k];
+  Object.assign(next, judged);
+  const changed = JSON.stringify(next) !== JSON.stringify(stored);
+  if (changed) await writeSettings(root, reg.name, next);
+  return { view: settingsView(root, reg, next), changed };
+}
+
+/** Writes the file crash-safe (readers see the old or the new one), root's, mode 0644. */
+export async function writeSettings(
+  root: string,
+  name: string,
+  values: Record<string, string>,
+): Promise<void> {
+  await writeJsonAtomic(settingsFile(root, name), values, 0o644);
+}

@@ -1,0 +1,73 @@
+import type { SettingsChange } from '../app/services.js';
+import type { SettingsView } from '../core/services/settings.js';
+import { escapeLine } from './escape.js';
+import { startLines } from './service-actions.js';
+import { table } from './table.js';
+
+/**
+ * `blueprint service config NAME`: each setting's value (the admin's, else the default), default
+ * and what it allows, then its description; stored ones the installed version does not apply.
+ * Every text here is the module's (its manifest) or the admin's file: escaped.
+ */
+export function settingsText(v: SettingsView): string {
+  const name = escapeLine(v.name);
+  if (!v.settings.length && !v.stale.length)
+    return `${name} ${escapeLine(v.version)} declares no settings (its manifest's service.settings).`;
+  const lines: string[] = [];
+  if (v.settings.length) {
+    lines.push(
+      table([
+        ['SETTING', 'VALUE', 'DEFAULT', 'ALLOWED'],
+        ...v.settings.map((s) => [
+          escapeLine(s.key),
+          s.value === undefined ? '-' : escapeLine(s.value),
+          s.default === undefined ? '(unset)' : escapeLine(s.default),
+          escapeLine(s.allowed),
+        ]),
+      ]),
+    );
+    lines.push('');
+    for (const s of v.settings) lines.push(`${escapeLine(s.key)}: ${escapeLine(s.description)}`);
+  }
+  const warned = warnings(v);
+  if (warned.length) lines.push('', ...warned);
+  if (v.settings.length)
+    lines.push(
+      '',
+      `Set one with \`blueprint service config ${name} KEY=VALUE\`, back to its default with --unset KEY; it applies at the next start or restart.`,
+    );
+  return lines.join('\n');
+}
+
+function warnings(v: SettingsView): string[] {
+  const out: string[] = [];
+  for (const s of v.settings)
+    if (s.everySite)
+      out.push(
+        `warning: ${escapeLine(s.key)} is *: every web site's pages in your browser may call ${escapeLine(v.name)} through a forwarded port. Name the origins instead.`,
+      );
+  for (const s of v.stale)
+    out.push(
+      `not applied: ${escapeLine(s.key)}=${escapeLine(s.value)} (${escapeLine(s.why)}); remove it with \`blueprint service config ${escapeLine(v.name)} --unset ${escapeLine(s.key)}\``,
+    );
+  return out;
+}
+
+/** The answer to a change: what is set now, and when it applies. */
+export function settingsChangeText(c: SettingsChange): string {
+  const name = escapeLine(c.name);
+  const set = c.settings.filter((s) => s.value !== undefined);
+  const lines = [
+    c.changed
+      ? `${name}'s settings written to ${escapeLine(c.file)}${set.length ? `: ${set.map((s) => `${escapeLine(s.key)}=${escapeLine(s.value!)}`).join(' ')}` : ' (all at their defaults)'}`
+      : `${name}'s settings are unchanged`,
+    ...warnings(c),
+  ];
+  if (c.restarted) lines.push(...startLines(c.restarted, 'restarted'));
+  else if (c.running)
+    lines.push(
+      `${name} runs with the old ones: they apply at its next restart (\`blueprint service restart ${name}\`, or --restart).`,
+    );
+  else if (c.changed) lines.push(`They apply when ${name} next starts.`);
+  return lines.join('\n');
+}
