@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, VerificationError } from '../errors.js';
 import { describeConstraint, newlyBroken } from './constraints.js';
+import { showFingerprint } from './fingerprint-text.js';
 import { requirements } from './format.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
@@ -16,6 +17,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   const db = await readInstalled(p.paths);
   const next = structuredClone(db);
   const changes: Change[] = [];
+  const revoked = new Set((await p.keyring.list()).filter((k) => k.revoked).map((k) => k.fingerprint));
   for (const name of new Set(names)) {
     const pkg = db.packages[name];
     if (!pkg) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
@@ -24,6 +26,15 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         `${name} has no previous version to roll back to`,
         `Only an upgraded package keeps a version to roll back to. For an older one a repository offers: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs it.`,
         'no-previous',
+      );
+    // A revoked key's signatures are accepted nowhere on the box (an install of these same bytes is
+    // refused): the version it signed is not made current again either.
+    const signer = pkg.previousFrom?.signer;
+    if (signer && revoked.has(signer.toLowerCase()))
+      throw new VerificationError(
+        `The kept version ${pkg.previous} of ${name} is signed by key ${showFingerprint(signer)}, revoked on this box: nothing it signs is accepted`,
+        'signer-revoked',
+        `${name} stays at ${pkg.version}. For another version signed by a valid key: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs one.`,
       );
     const report = await verifyVersion(p, name, pkg.previous);
     if (!report.ok)

@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkg, signedRepo } from '../helpers/pkg.js';
+
+/**
+ * QA20's fleet walk: a publisher rotated to a new key, the fleet upgraded to a version signed by
+ * it, then the old key was revoked on the box (`bpkg key add revocation.asc`: "nothing it signs is
+ * accepted any more"). `bpkg rollback` still made the kept version, signed by the revoked key,
+ * current again (and `bpkg install app@1.0.0` of the same bytes was refused). Now the rollback is
+ * refused, naming the key, and nothing changes.
+ */
+describe('bpkg rollback onto a version signed by a revoked key', () => {
+  it('is refused (exit 4), naming the key, and the current version stays', async () => {
+    const old = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+    const next = await signedRepo([{ name: 'app', version: '2.0.0' }]);
+    const root = await bpkgBox('bp-rbrev-', old.key, old.repo);
+    const ok = async (...args: string[]) => {
+      const r = await bpkg(root, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    };
+    await ok('key', 'add', next.key.publicFile, '--fingerprint', next.key.fingerprint);
+    await ok('repo', 'add', 'next', next.repo, '--key', next.key.fingerprint);
+    await ok('update');
+    await ok('install', 'app@1.0.0', '--yes');
+    await ok('install', 'app', '--from', 'next', '--yes');
+    const cert = path.join(old.key.dir, 'revocation.asc');
+    writeFileSync(cert, old.key.revocationCertificate);
+    await ok('key', 'add', cert);
+
+    const r = await bpkg(root, ['--json', 'rollback', 'app']);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('signer-revoked');
+    expect(error.message).toContain(old.key.fingerprint.toUpperCase());
+    expect(error.message).toContain('1.0.0');
+    const list = JSON.parse((await bpkg(root, ['list', '--json'])).stdout);
+    expect(list.find((p: { name: string }) => p.name === 'app')).toMatchObject({
+      version: '2.0.0',
+      signer: next.key.fingerprint,
+    });
+  });
+});
