@@ -43,7 +43,7 @@ import {
   writePackageSource,
 } from '../kit/image.ts';
 import { describeCuda, placeCudaBuild } from './cuda.ts';
-import { estimateNeeds } from './server/estimate.ts';
+import { embeddingBytes, estimateNeeds } from './server/estimate.ts';
 
 const here = import.meta.dirname;
 const nlc = join(modules, 'node-llama-cpp');
@@ -99,12 +99,17 @@ async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
   makeMountPoints(rootfs, ['models', 'run/llm', 'var/lib/llm']);
 }
 
-/** Memory limit for the manifest: what the model needs at this context, rounded up to 64 MiB. */
+/**
+ * Memory limit for the manifest: what the model needs at this context and what its embedding
+ * context needs beside it (made at the first embedding request; the model pool admits it against
+ * this limit, so a limit for the model alone made that request a 503), rounded up to 64 MiB.
+ */
 export async function memoryFor(gguf: string, context: number, parallel: number): Promise<string> {
-  // The service's own estimate at start and in its model pool (server/estimate.ts).
+  // The service's own estimates at start and in its model pool (server/estimate.ts).
   const needs = await estimateNeeds(gguf, { context, parallel });
+  const embedding = await embeddingBytes(gguf, { context, parallel });
   // Headroom for the allocator and glibc's arenas on top of the estimate.
-  const mib = Math.ceil((needs.total * 1.25) / (64 * 2 ** 20)) * 64;
+  const mib = Math.ceil(((needs.total + embedding) * 1.25) / (64 * 2 ** 20)) * 64;
   return `${Math.max(mib, 256)}m`;
 }
 
