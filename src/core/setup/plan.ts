@@ -26,6 +26,7 @@ import {
   specDestinations,
 } from './resources.js';
 import type { ApplianceSpec } from './schema.js';
+import { settingsResources } from './settings-plan.js';
 
 export type Action = 'create' | 'update' | 'delete' | 'unchanged';
 
@@ -297,9 +298,11 @@ export async function planSetup(
   const configured = (await configuredRepositories(root)).filter((r) => !gone.has(r.name));
   // The spec's repositories let out as `repo add` lets them: each URL and mirror, s3:// by its endpoint.
   const declared = await repositoryUrls(root, spec.repositories);
+  const settings = await settingsResources(root, spec);
   const resources = [
     ...desiredResources(spec, await readAccounts(root), hosts, configured, declared),
     ...overrides(spec),
+    ...settings.resources,
   ];
   const changes: SetupPlan['changes'] = [];
   for (const r of resources)
@@ -356,7 +359,7 @@ export async function planSetup(
     repositories: repos,
     changes,
     live,
-    blocked: [...kept, ...mods.blocked, ...sys.blocked],
+    blocked: [...kept, ...mods.blocked, ...sys.blocked, ...settings.blocked],
     egress,
   };
 }

@@ -101,6 +101,16 @@ export const moduleSchema = z.strictObject({
       gpu: z.enum(['none', 'optional', 'required']).optional(),
     })
     .optional(),
+  /**
+   * The module's settings (`blueprint service config`): env variables its manifest declares,
+   * judged against it (setup/settings-plan.ts). Left out: what the admin set is kept.
+   */
+  settings: z
+    .record(
+      z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name'),
+      z.union([z.string().max(4096), z.number(), z.boolean()]),
+    )
+    .optional(),
 });
 
 /** A module as `{ name, state, resources }`, or just its name (installed and running). */

@@ -1,0 +1,106 @@
+import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parseService } from '../../src/core/services/schema.js';
+import {
+  type ApplianceSpec,
+  applyPlan,
+  type ModuleOps,
+  planSetup,
+  specSchema,
+} from '../../src/core/setup/index.js';
+import { image, register } from '../helpers/client-token-box.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from './helpers.js';
+
+// `settings:` of a module in an appliance file (`blueprint apply -f`): the file `service config`
+// writes, judged the same way against the installed manifest.
+const box = boxPerTest('apply-settings');
+const at = box.at;
+const spec = (modules: unknown[]): ApplianceSpec =>
+  specSchema.parse({
+    hostname: 'box-01',
+    users: [{ name: 'admin', keys: [sshPublicKey('ops@laptop')] }],
+    modules,
+  });
+
+/** A box where llm is installed and running (nothing to install or start). */
+const ops = (): ModuleOps => ({
+  trustedKeys: async () => [],
+  trustKey: async () => '',
+  repositories: async () => [],
+  addRepository: async () => {},
+  removeRepository: async () => {},
+  installed: async () => ['llm'],
+  install: async () => {},
+  remove: async () => {},
+  registered: async () => ['llm'],
+  running: async () => ['llm'],
+  start: async () => {},
+  stop: async () => {},
+});
+
+const registerLlm = () =>
+  register(
+    box.root,
+    'llm',
+    parseService({
+      image,
+      env: { LLM_PARALLEL: '1' },
+      settings: {
+        LLM_PARALLEL: { type: 'integer', min: 1, max: 8, description: 'Requests at once' },
+        KIT_ORIGINS: { type: 'origins', description: 'Browser origins' },
+      },
+    }),
+  );
+const file = () => at('etc/blueprint/settings/llm.json');
+const plan = async (modules: unknown[]) => planSetup(box.root, spec(modules), [], ops());
+
+describe('apply -f: settings of a module', () => {
+  it('writes the settings the installed manifest declares, numbers as text', async () => {
+    await registerLlm();
+    await applyPlan(
+      await plan([{ name: 'llm', settings: { LLM_PARALLEL: 4, KIT_ORIGINS: 'http://10.0.0.5:3000' } }]),
+      { ops: ops() },
+    );
+    expect(JSON.parse(await readFile(file(), 'utf8'))).toEqual({
+      LLM_PARALLEL: '4',
+      KIT_ORIGINS: 'http://10.0.0.5:3000',
+    });
+  });
+
+  it.each([
+    [
+      { LLM_CONTEXT: 8192 },
+      'settings of llm: llm 1.0.0 has no setting LLM_CONTEXT (its settings: LLM_PARALLEL, KIT_ORIGINS)',
+    ],
+    [{ LLM_PARALLEL: 64 }, 'settings of llm: LLM_PARALLEL must be a whole number from 1 to 8'],
+  ])('blocks the plan for %j, naming what is allowed, and writes nothing', async (settings, why) => {
+    await registerLlm();
+    await writeFile(file(), '{"LLM_PARALLEL": "2"}\n').catch(() => {});
+    const before = await readFile(file(), 'utf8').catch(() => undefined);
+    const p = await plan([{ name: 'llm', settings }]);
+    expect(p.blocked).toContain(why);
+    await expect(applyPlan(p, { ops: ops() })).rejects.toMatchObject({ code: 'blocked' });
+    expect(await readFile(file(), 'utf8').catch(() => undefined)).toBe(before);
+  });
+
+  it('keeps what service config set when the module has no settings:', async () => {
+    await registerLlm();
+    await applyPlan(await plan([{ name: 'llm', settings: { LLM_PARALLEL: 2 } }]), { ops: ops() });
+    const p = await plan(['llm']);
+    expect(p.changes.some((c) => c.target === 'etc/blueprint/settings/llm.json')).toBe(false);
+    await applyPlan(p, { ops: ops() });
+    expect(JSON.parse(await readFile(file(), 'utf8'))).toEqual({ LLM_PARALLEL: '2' });
+  });
+
+  it('refuses a key that is not an environment variable name in the file itself', () => {
+    expect(() => spec([{ name: 'llm', settings: { 'bad key': 1 } }])).toThrow(/environment variable name/);
+  });
+
+  it('writes nothing for a module the file removes', async () => {
+    await registerLlm();
+    const p = await plan([{ name: 'llm', state: 'absent', settings: { LLM_PARALLEL: 2 } }]);
+    expect(p.changes.some((c) => c.target === 'etc/blueprint/settings/llm.json')).toBe(false);
+    await expect(lstat(file())).rejects.toThrow(/ENOENT/);
+  });
+});
