@@ -101,7 +101,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
           rauc ??
           core.execRauc({
             conf: path.join(ctx.root, 'etc/rauc/system.conf'),
-            tree: path.resolve(ctx.root) !== '/',
+            ...(path.resolve(ctx.root) !== '/' ? { tree: ctx.root } : {}),
           }),
         versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version'),
         ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),

@@ -20,6 +20,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -76,7 +77,7 @@ function countedFifo(fifo: string): { opens(): number; stop(): Promise<void> } {
  * stderr when it ran ("rauc ran: …"), else the refusal's text.
  */
 const treeInfo = (root: string, bundle: string): Promise<string> =>
-  execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true })
+  execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: root })
     .run(['info', '--output-format=json', bundle])
     .then(
       (res) => `rauc ran: ${res.stderr}`,
@@ -274,7 +275,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     spawnSync('cp', [path.join(root, 'c.pem'), path.join(certs, 'signer.pem')]);
     spawnSync('ln', ['-s', 'signer.pem', fifo]);
     writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=certs\n`);
-    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: root });
     const ok = await rauc.run(['info', '--output-format=json', bundle]);
     expect(ok.stderr).toMatch(/Verified detached signature by 'CN = t'/);
     // A link that leads out of the folder (here to a file of the tree beside it) is not followed.
@@ -290,7 +291,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     const { root } = tree(() => base);
     const bundle = framedBundle(root);
     writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=keyring.pem\n`);
-    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: true });
+    const rauc = execRauc({ conf: path.join(root, 'etc/rauc/system.conf'), tree: root });
     // No keyring there: RAUC says so, naming the tree's file (not a copy's).
     const none = await rauc.run(['info', '--output-format=json', bundle]);
     expect(none.code).not.toBe(0);
@@ -301,5 +302,65 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     const r = await rauc.run(['info', '--output-format=json', bundle]);
     expect(r.stderr).toMatch(/Verified detached signature by 'CN = t'/);
     expect(r.stderr).toMatch(/SQUASHFS/);
+  });
+
+  // No link of the tree is followed, in any folder from the tree's own down (not only at the file's
+  // name): TREE/etc -> /elsewhere had RAUC's configuration read from there, a keyring folder or a
+  // folder on a keyring's way that is a link had root's rauc check bundles with what it led to.
+  it('TREE/etc a link out: the system.conf it leads to is not read', () => {
+    const outside = tempDir('bp-rauc-outside-');
+    const { root, mark } = tree(() => base);
+    mkdirSync(path.join(outside, 'rauc'));
+    writeFileSync(
+      path.join(outside, 'rauc/system.conf'),
+      `${base}\n[handlers]\nsystem-info=${path.join(root, 'info.sh')}\n`,
+    );
+    spawnSync('rm', ['-r', path.join(root, 'etc')]);
+    symlinkSync(outside, path.join(root, 'etc'));
+    const r = status(root, 'system', 'status');
+    expect(existsSync(mark), 'RAUC ran the system-info program of the file the link led to').toBe(false);
+    // Refused for the link, before a byte of the file beyond it was read (not for its handler).
+    expect(r.stdout + r.stderr).toMatch(/system\.conf: it is reached through etc, a link of the tree/);
+  });
+
+  it('a keyring folder of the tree that is a link out: its certificates are not what RAUC checks with', async () => {
+    const outside = tempDir('bp-rauc-outside-');
+    const { root } = tree(() => base);
+    const bundle = framedBundle(root);
+    const hash = spawnSync('openssl', ['x509', '-hash', '-noout', '-in', path.join(root, 'c.pem')], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    spawnSync('cp', [path.join(root, 'c.pem'), path.join(outside, `${hash}.0`)]);
+    symlinkSync(outside, path.join(root, 'etc/rauc/keyring-dir'));
+    for (const named of ['keyring-dir', path.join(root, 'etc/rauc/keyring-dir')]) {
+      writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\ndirectory=${named}\n`);
+      const r = await treeInfo(root, bundle);
+      expect(r).not.toMatch(/Verified detached signature/);
+      expect(r).toMatch(
+        /keyring\] directory .*keyring-dir is reached through etc\/rauc\/keyring-dir, a link of the tree/,
+      );
+    }
+  });
+
+  it('a keyring path a/b/c.pem where b is a link out (or ../ leaves the tree): not followed', async () => {
+    const outside = tempDir('bp-rauc-outside-');
+    const { root } = tree(() => base);
+    const bundle = framedBundle(root);
+    spawnSync('cp', [path.join(root, 'c.pem'), path.join(outside, 'c.pem')]);
+    mkdirSync(path.join(root, 'etc/rauc/a'));
+    symlinkSync(outside, path.join(root, 'etc/rauc/a/b'));
+    for (const named of ['a/b/c.pem', path.join(root, 'etc/rauc/a/b/c.pem')]) {
+      writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=${named}\n`);
+      const r = await treeInfo(root, bundle);
+      expect(r).not.toMatch(/Verified detached signature/);
+      expect(r).toMatch(
+        /keyring\] path .*a\/b\/c\.pem is reached through etc\/rauc\/a\/b, a link of the tree/,
+      );
+    }
+    const up = path.relative(path.join(root, 'etc/rauc'), path.join(outside, 'c.pem'));
+    writeFileSync(path.join(root, 'etc/rauc/system.conf'), `${base}\n[keyring]\npath=${up}\n`);
+    const r = await treeInfo(root, bundle);
+    expect(r).not.toMatch(/Verified detached signature/);
+    expect(r).toMatch(/climbs out of the tree/);
   });
 });

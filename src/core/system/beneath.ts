@@ -1,5 +1,6 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { type BoundedRead, readBoundedFile } from './read-bounded.js';
 
 /** Linux's own limit on links followed in one lookup (MAXSYMLINKS); a chain longer than it is refused. */
 export const MAX_LINK_HOPS = 40;
@@ -99,4 +100,97 @@ export function resolveInside(base: string, rel: string): Beneath {
   }
   if (kernel !== r.path) return { inside: false, reason: 'escapes' };
   return r;
+}
+
+/** A folder below a tree, held open (openFolderBeneath), or what stood in the way and where. */
+export type FolderBeneath =
+  | { ok: true; dir: import('node:fs/promises').FileHandle }
+  | {
+      ok: false;
+      /** `missing`: no such name; `link`: a link (never followed); `not-a-folder`: a file, a FIFO… */
+      why: 'missing' | 'link' | 'not-a-folder' | 'climbs-out';
+      /** The path below the tree up to the name that stood in the way (`etc/rauc`). */
+      at: string;
+    };
+
+/**
+ * Opens the folder `rel` below `root` through descriptors only, for a tree that may be anyone's
+ * (`--root TREE`): `root` as named (the admin chose it: links on the way to it are followed), then
+ * each name with O_DIRECTORY|O_NOFOLLOW in the folder held open before it (/proc/self/fd/N/NAME: the
+ * kernel finds the folder by its descriptor). So no link of the tree is followed (TREE/etc ->
+ * /elsewhere, a folder of the tree swapped for one after it was opened), and a FIFO or device at a
+ * folder's name is never opened (O_DIRECTORY fails first). `rel` is lexically normalised; one that
+ * climbs out of the tree with `..` is `climbs-out`. A file in the folder is read as
+ * `/proc/self/fd/${dir.fd}/NAME` with O_NOFOLLOW (read-bounded.ts does: its O_PATH judgement). The
+ * caller closes `dir`. Errors other than ENOENT and what a link or non-folder gives are thrown.
+ */
+export async function openFolderBeneath(root: string, rel: string): Promise<FolderBeneath> {
+  const { open, lstat } = process.getBuiltinModule('node:fs/promises');
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = process.getBuiltinModule('node:fs').constants;
+  const normal = path.posix.normalize(`./${rel}`);
+  if (normal === '..' || normal.startsWith('../')) return { ok: false, why: 'climbs-out', at: rel };
+  const names = normal.split('/').filter((n) => n !== '' && n !== '.');
+  let dir = await open(root, O_RDONLY | O_DIRECTORY | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!dir) return { ok: false, why: 'missing', at: '.' };
+  for (let i = 0; i < names.length; i++) {
+    const at = `/proc/self/fd/${dir.fd}/${names[i]}`;
+    const shown = names.slice(0, i + 1).join('/');
+    try {
+      const next = await open(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      await dir.close();
+      dir = next;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const found =
+        code === 'ENOENT'
+          ? 'missing'
+          : code === 'ELOOP' || code === 'ENOTDIR'
+            ? (await lstat(at)
+                .then((st) => st.isSymbolicLink())
+                .catch(() => false))
+              ? 'link'
+              : 'not-a-folder'
+            : undefined;
+      await dir.close();
+      if (!found) throw shownAs(err, at, path.join(root, shown));
+      return { ok: false, why: found, at: shown };
+    }
+  }
+  return { ok: true, dir };
+}
+
+/** `err` naming `shown` (the path as the admin knows it) where it named the descriptor's `at`. */
+function shownAs(err: unknown, at: string, shown: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.path === at) {
+    e.message = e.message.replaceAll(at, shown);
+    e.path = shown;
+  }
+  return err;
+}
+
+/** A file below a tree read once (readFileBeneath): its bytes, why not, or what stood in the way. */
+export type ReadBeneath = BoundedRead | Extract<FolderBeneath, { ok: false }>;
+
+/**
+ * The bytes of the file `rel` below `root`, a tree that may be anyone's: its folder opened as
+ * openFolderBeneath opens it (no link of the tree followed), the file read once in it as
+ * readBoundedFile reads one (no link at its name, no FIFO or device opened, `max` bytes at most).
+ * An error of the file's own open names `root/rel`, not the descriptor's path.
+ */
+export async function readFileBeneath(root: string, rel: string, max: number): Promise<ReadBeneath> {
+  const normal = path.posix.normalize(`./${rel}`);
+  const folder = await openFolderBeneath(root, path.posix.dirname(normal));
+  if (!folder.ok) return folder;
+  try {
+    const at = `/proc/self/fd/${folder.dir.fd}/${path.posix.basename(normal)}`;
+    const r = await readBoundedFile(at, max);
+    if (!r.ok && r.why === 'open') shownAs(r.error, at, path.join(root, normal));
+    return r;
+  } finally {
+    await folder.dir.close();
+  }
 }

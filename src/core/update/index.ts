@@ -58,15 +58,22 @@ export function execRauc(
   opts: {
     conf?: string;
     env?: NodeJS.ProcessEnv;
-    /** `conf` is a tree's (a root other than /): judged first, RAUC reads a copy (tree-conf.ts). */
-    tree?: boolean;
+    /**
+     * The tree (a root other than /) whose system.conf `conf` is: judged first, read through
+     * descriptors from this folder down, and RAUC reads a copy (tree-conf.ts).
+     */
+    tree?: string;
   } = {},
 ): RaucRunner {
-  const runWith = (conf: string | undefined, args: string[], signal?: AbortSignal) => {
+  const runWith = (
+    conf: string | undefined,
+    args: string[],
+    signal?: AbortSignal,
+    names: [copy: string, tree: string][] = [],
+  ) => {
     const full = [...(conf ? [`--conf=${conf}`] : []), ...args];
-    // Its answers name the file RAUC was given: the tree's, not the judged copy's.
-    const shown = (text: string) =>
-      conf && opts.conf && conf !== opts.conf ? text.replaceAll(conf, opts.conf) : text;
+    // Its answers name the files RAUC was given: the tree's, not the judged copies'.
+    const shown = (text: string) => names.reduce((t, [copy, tree]) => t.replaceAll(copy, tree), text);
     return new Promise<RaucResult>((resolve, reject) => {
       const child = spawn('rauc', full, {
         env: opts.env ?? process.env,
@@ -106,7 +113,11 @@ export function execRauc(
       const { withTreeConf } = await import('./tree-conf.js');
       // info and install check a bundle against the keyring: a tree's is judged and copied too.
       const keyring = args[0] === 'info' || args[0] === 'install';
-      return withTreeConf(opts.conf, (judged) => runWith(judged, args, signal), { keyring });
+      return withTreeConf(
+        { root: opts.tree, conf: opts.conf },
+        (judged, names) => runWith(judged, args, signal, names),
+        { keyring },
+      );
     },
   };
 }
