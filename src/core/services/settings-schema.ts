@@ -70,21 +70,26 @@ export type SettingSpec = z.output<typeof settingSchema>;
 export const RESERVED_PREFIX = 'BLUEPRINT_';
 
 export const settingsSchema = z
-  .record(
-    z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name (upper case, digits, _)')
-      .refine(
-        (k) => !k.startsWith(RESERVED_PREFIX),
-        `must not start with ${RESERVED_PREFIX} (blueprint's own)`,
-      ),
-    settingSchema,
-  )
+  .record(z.string(), settingSchema)
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 settings')
   .superRefine((r, ctx) => {
-    for (const [key, s] of Object.entries(r))
+    for (const [key, s] of Object.entries(r)) {
+      // Said here, with the key: a record's key schema reports only "Invalid key in record".
+      if (!/^[A-Z_][A-Z0-9_]{0,63}$/.test(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'must be an environment variable name (upper case, digits, _; at most 64)',
+        });
+      else if (key.startsWith(RESERVED_PREFIX))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `must not start with ${RESERVED_PREFIX}: blueprint sets those (the socket, tokens, wiring)`,
+        });
       if (s.type === 'integer' && s.min > s.max)
         ctx.addIssue({ code: 'custom', path: [key, 'min'], message: 'must not be above max' });
+    }
   });
 export type SettingsSpec = z.output<typeof settingsSchema>;
 
