@@ -26,6 +26,6 @@ describe('what bpkg says after a change', () => {
     );
     // --json as it was: one package, its change.
     const json = await bpkg(root, ['--json', 'rollback', 'good']);
-    expect(JSON.parse(json.stdout)).toEqual({ name: 'good', from: '1.0.0', to: '1.1.0' });
+    expect(JSON.parse(json.stdout)).toEqual({ name: 'good', from: '1.0.0', to: '1.1.0', stillRunning: [] });
   });
 });

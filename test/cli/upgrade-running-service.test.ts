@@ -4,7 +4,8 @@
  * upgrade said only 'upgraded llm 0.1.0 -> 0.2.0' (the demo walk: `service status` then showed
  * '0.2.0 (running 0.1.0)', and a user believed the new version served). The upgrade now says which
  * running services still run the old version and the command that starts the new one. The real
- * executable and engine; hello renamed, built twice (1.0.0, 1.1.0) into one repository.
+ * executable and engine; hello renamed, built twice (1.0.0, 1.1.0) into one repository. A rollback
+ * says it too, and --json gives them as stillRunning.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -51,6 +52,22 @@ describe('bpkg upgrade of a running service', () => {
       );
       const json = await run(['--root', root, '--json', 'service', 'status', name], { env });
       expect(JSON.parse(json.stdout)).toMatchObject({ version: '1.1.0', containerVersion: '1.0.0' });
+
+      // QA20: a rollback (the fleet's bad version taken back) said only 'rolled back …' while the
+      // service went on running the version rolled back from; --json said nothing of it either.
+      expect((await run(['--root', root, 'service', 'restart', name], { env })).code).toBe(0);
+      const back = await bpkg(root, ['rollback', name], env);
+      expect(back.code, back.stderr).toBe(0);
+      expect(back.stdout).toContain(
+        `${name} still runs 1.1.0: \`blueprint --root ${root} service restart ${name}\` starts 1.0.0`,
+      );
+      const forward = await bpkg(root, ['--json', 'rollback', name], env);
+      expect(JSON.parse(forward.stdout)).toMatchObject({ to: '1.1.0', stillRunning: [] });
+      const again = await bpkg(root, ['--json', 'rollback', name], env);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        to: '1.0.0',
+        stillRunning: [{ name, running: '1.1.0', installed: '1.0.0' }],
+      });
     },
     240_000,
   );

@@ -73,8 +73,10 @@ export const install: CommandSpec = {
     });
     // Installed already and not marked now: only that, as before.
     const rest = notKept(parsed.positionals, kept);
+    // NAME@VERSION over another version (a downgrade too) leaves a running service on the old one.
+    const running = await stillRunning(ctx, changes);
     ctx.report(
-      { changes, kept: kept.map((k) => k.name) },
+      { changes, kept: kept.map((k) => k.name), stillRunning: running },
       shownHint(
         [
           changes.length === 0
@@ -82,6 +84,7 @@ export const install: CommandSpec = {
               ? await alreadyInstalled(rest, () => packages.list())
               : ''
             : changes.map(installedLine).join('\n'),
+          ...running.map(stillRunningLine),
           ...kept.map((k) => keptLine(k, { changed: changes.some((c) => c.name === k.name) })),
         ]
           .filter(Boolean)
@@ -182,27 +185,36 @@ const NOTHING = 'Nothing to remove: every package installed as a dependency is s
 const unneededLine = (names: string[]): string =>
   `No longer needed (installed as dependencies): ${names.join(', ')}. \`bpkg autoremove\` removes them.`;
 
+/** A running service whose container runs another version than the one now installed. */
+interface StillRunning {
+  name: string;
+  running: string;
+  installed: string;
+}
+
 /**
- * The upgraded services whose container still runs the old version (the old one is kept for
- * rollback, so nothing replaces it): the next start runs the new one. A package without a service,
- * or an engine that does not answer, says nothing.
+ * The services whose container still runs the version an upgrade, a downgrade or a rollback
+ * replaced (the replaced one is kept for rollback, so nothing replaces the container): the next
+ * start runs the installed one. A package without a service, or an engine that does not answer,
+ * says nothing.
  */
 async function stillRunning(
   ctx: Context,
   changes: { name: string; from?: string; to?: string }[],
-): Promise<string[]> {
+): Promise<StillRunning[]> {
   const services = cliBox(ctx).services;
-  const lines: string[] = [];
+  const out: StillRunning[] = [];
   for (const c of changes) {
     if (!c.from || !c.to) continue;
     const st = await services.status(c.name).catch(() => undefined);
     if (st?.state === 'running' && st.containerVersion && st.containerVersion !== c.to)
-      lines.push(
-        `${c.name} still runs ${st.containerVersion}: \`blueprint service restart ${c.name}\` starts ${c.to}`,
-      );
+      out.push({ name: c.name, running: st.containerVersion, installed: c.to });
   }
-  return lines;
+  return out;
 }
+
+const stillRunningLine = (s: StillRunning): string =>
+  `${s.name} still runs ${s.running}: \`blueprint service restart ${s.name}\` starts ${s.installed}`;
 
 export const upgrade: CommandSpec = {
   name: 'upgrade',
@@ -223,14 +235,13 @@ export const upgrade: CommandSpec = {
     const packages = cliBox(ctx).packages;
     let held: HeldUpgrade[] = [];
     const changes = await packages.upgrade({ onHeld: (h) => (held = h) });
+    const running = await stillRunning(ctx, changes);
     ctx.report(
       // A script is told what was held back as the dry run tells it (docs/pkg-json.md).
-      { changes, heldBack: ctx.json ? held.map(heldBackJson) : held },
+      { changes, heldBack: ctx.json ? held.map(heldBackJson) : held, stillRunning: running },
       changes.length
         ? // A package new to the box (a dependency the new version needs) was installed, not upgraded.
-          shownHint(
-            [...changes.map(upgradedLine), ...(ctx.json ? [] : await stillRunning(ctx, changes))].join('\n'),
-          )
+          shownHint([...changes.map(upgradedLine), ...running.map(stillRunningLine)].join('\n'))
         : // Newer versions may all be held back (warned above), which is not "up to date".
           nothingUpgradedLine(held.length),
     );
@@ -247,14 +258,19 @@ export const rollback: CommandSpec = {
   async run(ctx, parsed) {
     const names = requirePositionals(parsed, 1, 'a package NAME', 'bpkg rollback');
     const changes = await cliBox(ctx).packages.rollback(names);
+    const running = await stillRunning(ctx, changes);
     ctx.report(
-      names.length === 1 ? changes[0] : { changes },
+      names.length === 1 ? { ...changes[0], stillRunning: running } : { changes, stillRunning: running },
       shownHint(
         [
-          ...changes.map((c) => `rolled back ${c.name} ${c.from} -> ${c.to}`),
-          // Each rollback swaps with the kept version: so does the next one.
-          `(\`bpkg rollback ${changes.map((c) => c.name).join(' ')}\` swaps back)`,
-        ].join(changes.length === 1 ? ' ' : '\n'),
+          [
+            ...changes.map((c) => `rolled back ${c.name} ${c.from} -> ${c.to}`),
+            // Each rollback swaps with the kept version: so does the next one.
+            `(\`bpkg rollback ${changes.map((c) => c.name).join(' ')}\` swaps back)`,
+          ].join(changes.length === 1 ? ' ' : '\n'),
+          // The rolled-back version runs only from the service's next start, as an upgrade's.
+          ...running.map(stillRunningLine),
+        ].join('\n'),
       ),
     );
     finishedDespiteInterrupt(ctx);
