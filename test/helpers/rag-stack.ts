@@ -42,7 +42,7 @@ export function gloveModel(): string {
 export async function stackSources(
   work: string,
   names: StackNames,
-  opts: { llmContext?: number; embeddingsModel?: string } = {},
+  opts: { llmContext?: number; embeddingsModel?: string; ragNamedByHost?: boolean } = {},
 ): Promise<string[]> {
   const emb = await embeddingsSource({
     model: opts.embeddingsModel ?? gloveModel(),
@@ -64,6 +64,10 @@ export async function stackSources(
   const file = join(rag.dir, 'manifest.json');
   const manifest = JSON.parse(readFileSync(file, 'utf8'));
   for (const r of ROLES) manifest.service.env[`RAG_${r.toUpperCase()}_MODULE`] = names[r];
+  // rag names its vectors collections from its module's name, its sandbox's host name (`RAG-NAME@default`
+  // here: modules/rag/server/names.ts); the benches and their probes look in `rag-default`, so this rag
+  // is told it is rag unless the test is about the naming (ragNamedByHost).
+  if (!opts.ragNamedByHost) manifest.service.env.RAG_MODULE_NAME = 'rag';
   writeFileSync(file, JSON.stringify(manifest, null, 2));
   return [emb.dir, vec.dir, llm.dir, rag.dir];
 }

@@ -21,7 +21,8 @@ const e = moduleE2E({
   install: [names.rag], // the other three come as what it uses
   remove: [names.rag, names.llm, names.vectors, names.embeddings],
   timeoutMs: 900_000,
-  sources: (work) => stackSources(work, names),
+  // Named by its sandbox's host name, its module's name: its collections are RAG-NAME@COLLECTION.
+  sources: (work) => stackSources(work, names, { ragNamedByHost: true }),
 });
 const rag = (...args: string[]) => e.run(['rag', ...args, '--service', names.rag]);
 const ragJson = async (...args: string[]) => {
@@ -29,7 +30,7 @@ const ragJson = async (...args: string[]) => {
   return { code: r.code, stderr: r.stderr, json: r.stdout ? JSON.parse(r.stdout) : undefined };
 };
 const pointsOf = async (document: string) => {
-  const r = await e.call(names.vectors, 'POST', '/collections/rag-default/points/count', {
+  const r = await e.call(names.vectors, 'POST', `/collections/${names.rag}@default/points/count`, {
     filter: { must: [{ key: 'document', match: { value: document } }] },
     exact: true,
   });

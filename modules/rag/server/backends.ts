@@ -1,12 +1,14 @@
 /**
  * What rag asks of the embeddings and vectors modules, in their own APIs: text-embeddings-inference
  * `/embed` (which refuses, rather than truncates, an input over the model's token limit) and
- * Qdrant's REST subset. One vectors collection per rag collection, `rag-NAME`, Cosine distance;
+ * Qdrant's REST subset. One vectors collection per rag collection (`rag-NAME`; names.ts vectorsName,
+ * store.ts records it), Cosine distance;
  * each point's payload names its document, so a document's chunks are found and removed by filter.
  */
 import { createHash } from 'node:crypto';
 import { HttpError } from '../../kit/server/index.js';
 import { type Chunk, splitChunk } from './chunk.js';
+import { legacyName } from './store.js';
 import { type Upstream, UpstreamError, unavailable } from './upstream.js';
 
 export interface EmbeddingInfo {
@@ -164,9 +166,6 @@ export interface Hit {
   payload: Record<string, unknown>;
 }
 
-/** The vectors collection that holds a rag collection. */
-export const vectorsCollection = (collection: string) => `rag-${collection}`;
-
 /** A stable point id (a UUID) for chunk `index` of document `id`. */
 export function pointId(id: string, index: number): string {
   const h = createHash('sha256').update(`${id}:${index}`).digest('hex');
@@ -186,8 +185,6 @@ export function searchFilter(must: unknown[], hidden: string[]): Record<string, 
     ...(hidden.length ? { must_not: [{ key: 'document', match: { any: hidden } }] } : {}),
   };
 }
-const path = (collection: string, rest = '') =>
-  `/collections/${encodeURIComponent(vectorsCollection(collection))}${rest}`;
 const missing = (err: unknown) => err instanceof UpstreamError && err.status === 404;
 
 /** The search vector as base64 float32s (modules/vectors/server/parse.ts VECTOR_ENCODING). */
@@ -198,8 +195,15 @@ export class VectorIndex {
   private readonly known = new Set<string>();
   /** The vectors module refused the base64 vector and took numbers: numbers from then on. */
   private numbersOnly = false;
-  constructor(up: Upstream) {
+  /** The vectors collection that holds a rag collection (store.ts vectorsName). */
+  private readonly nameOf: (collection: string) => string;
+  constructor(up: Upstream, nameOf: (collection: string) => string = legacyName) {
     this.up = up;
+    this.nameOf = nameOf;
+  }
+
+  private path(collection: string, rest = ''): string {
+    return `/collections/${encodeURIComponent(this.nameOf(collection))}${rest}`;
   }
 
   /** Creates the collection for this dimension, or checks that the one there has it. */
@@ -208,7 +212,7 @@ export class VectorIndex {
     try {
       const r = await this.up.call<{ result: { config: { params: { vectors: { size: number } } } } }>(
         'GET',
-        path(collection),
+        this.path(collection),
         undefined,
         signal,
       );
@@ -223,7 +227,7 @@ export class VectorIndex {
       if (!missing(err)) throw err;
       await this.up.call(
         'PUT',
-        path(collection),
+        this.path(collection),
         { vectors: { size: dimensions, distance: 'Cosine' } },
         signal,
       );
@@ -236,15 +240,19 @@ export class VectorIndex {
     points: { id: string; vector: number[]; payload: Record<string, unknown> }[],
     signal?: AbortSignal,
   ): Promise<void> {
-    await this.up.call('PUT', path(collection, '/points?wait=true'), { points }, signal);
+    await this.up.call('PUT', this.path(collection, '/points?wait=true'), { points }, signal);
   }
 
   async countDocument(collection: string, id: string): Promise<number> {
     try {
-      const r = await this.up.call<{ result: { count: number } }>('POST', path(collection, '/points/count'), {
-        filter: byDocument(id),
-        exact: true,
-      });
+      const r = await this.up.call<{ result: { count: number } }>(
+        'POST',
+        this.path(collection, '/points/count'),
+        {
+          filter: byDocument(id),
+          exact: true,
+        },
+      );
       return r.result.count;
     } catch (err) {
       if (missing(err)) return 0;
@@ -252,13 +260,10 @@ export class VectorIndex {
     }
   }
 
-  /** rag's collections in vectors (those named `rag-NAME`), by rag's names. */
-  async collections(): Promise<string[]> {
+  /** The names of the collections in vectors, whoever made them. */
+  async collections(): Promise<Set<string>> {
     const r = await this.up.call<{ result: { collections: { name: string }[] } }>('GET', '/collections');
-    const prefix = vectorsCollection('');
-    return r.result.collections
-      .filter((c) => c.name.startsWith(prefix))
-      .map((c) => c.name.slice(prefix.length));
+    return new Set(r.result.collections.map((c) => c.name));
   }
 
   /**
@@ -267,19 +272,25 @@ export class VectorIndex {
    */
   async sweep(collection: string, keep: string[]): Promise<number> {
     const filter = keep.length ? { must_not: [{ key: 'document', match: { any: keep } }] } : {};
-    const r = await this.up.call<{ result: { count: number } }>('POST', path(collection, '/points/count'), {
-      filter,
-      exact: true,
-    });
+    const r = await this.up.call<{ result: { count: number } }>(
+      'POST',
+      this.path(collection, '/points/count'),
+      {
+        filter,
+        exact: true,
+      },
+    );
     if (r.result.count > 0)
-      await this.up.call('POST', path(collection, '/points/delete?wait=true'), { filter });
+      await this.up.call('POST', this.path(collection, '/points/delete?wait=true'), { filter });
     return r.result.count;
   }
 
   /** Removes every chunk of a document (none is fine: the collection may not even exist). */
   async deleteDocument(collection: string, id: string): Promise<void> {
     try {
-      await this.up.call('POST', path(collection, '/points/delete?wait=true'), { filter: byDocument(id) });
+      await this.up.call('POST', this.path(collection, '/points/delete?wait=true'), {
+        filter: byDocument(id),
+      });
     } catch (err) {
       if (!missing(err)) throw err;
     }
@@ -301,7 +312,7 @@ export class VectorIndex {
     const ask = (v: QueryVector, extra?: Record<string, string>) =>
       this.up.call<{ result: Hit[] }>(
         'POST',
-        path(collection, '/points/search'),
+        this.path(collection, '/points/search'),
         filter ? { vector: v, limit, filter, with_payload: true } : { vector: v, limit, with_payload: true },
         signal,
         extra,

@@ -4,7 +4,7 @@
  * modules' sockets and token files from the wiring's BLUEPRINT_USES_* variables.
  */
 import { unlink } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import {
   createLog,
@@ -18,6 +18,7 @@ import { createRagServer } from './api.js';
 import { Embedder, VectorIndex } from './backends.js';
 import { DEFAULT_PARSE_MARGIN, parseBudget } from './budget.js';
 import { type ChunkOptions, chunkSections } from './chunk.js';
+import { moduleName, vectorsName } from './names.js';
 import { DEFAULT_MAX_PDF_DECODED_MB, type DocumentKind, ParseError, parseDocument } from './parse.js';
 import { poolHealth } from './parse-health.js';
 import { parseIn, SMALL_DECODED_MB } from './parse-lanes.js';
@@ -117,10 +118,14 @@ async function main(): Promise<void> {
     parseMargin,
     log,
   });
+  // Which rag this is (its module's name): the vectors collections it makes are named from it, so
+  // two rags on one vectors keep to their own (names.ts); those it made are recorded (store.ts).
+  const self = moduleName(env, hostname(), vectors.config.socket);
+  const store = await Store.open(dataDir, (c) => vectorsName(self, c));
   const rag = new Rag({
-    store: await Store.open(dataDir),
+    store,
     embedder: new Embedder(embeddings),
-    index: new VectorIndex(vectors),
+    index: new VectorIndex(vectors, (c) => store.vectorsName(c)),
     llm,
     parse,
     log,
@@ -153,7 +158,7 @@ async function main(): Promise<void> {
   await kit.listen(socketPath);
   log.startup(`serving the rag API on ${socketPath}, data in ${dataDir}`);
   log.startup(
-    `uses embeddings at ${embeddings.config.socket}, vectors at ${vectors.config.socket}, llm at ${llm.config.socket}`,
+    `uses embeddings at ${embeddings.config.socket}, vectors at ${vectors.config.socket} (collections ${vectorsName(self, 'NAME')}), llm at ${llm.config.socket}`,
   );
   const l = kit.limits;
   log.startup(

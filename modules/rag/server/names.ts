@@ -25,3 +25,47 @@ export function checkSource(s: unknown): string {
     throw new HttpError(400, "'source' must be at most 1024 characters without control characters", 'source');
   return s;
 }
+
+/** A module's name on the box (src/core/pkg: `[a-z0-9][a-z0-9-]*`, 63 at most). */
+const MODULE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Which rag this is: its module's name on the box. `RAG_MODULE_NAME` when set; else, in the
+ * platform's sandbox (a used module's socket under the wiring's /run/blueprint/uses/), the
+ * container's host name, which the platform sets to the module's name (docs/module-wiring.md);
+ * else (run as a plain process: tests, benches) `rag`.
+ */
+export function moduleName(
+  env: Record<string, string | undefined>,
+  hostname: string,
+  usedSocket: string,
+): string {
+  const set = env.RAG_MODULE_NAME;
+  if (set !== undefined && set !== '') {
+    if (!MODULE.test(set))
+      throw new Error(`RAG_MODULE_NAME ${JSON.stringify(set)} is not a module name ([a-z0-9-], 63 at most)`);
+    return set;
+  }
+  if (usedSocket.startsWith('/run/blueprint/uses/') && MODULE.test(hostname)) return hostname;
+  return 'rag';
+}
+
+/**
+ * The vectors collection a rag collection first written to by rag `module` gets: `rag-NAME` for
+ * the rag module (as always), `MODULE@NAME` for a rag installed under another name. `@` is in
+ * neither a module's nor a collection's name, so two rags never get the same one (with `-`, rag's
+ * `fr-docs` and rag-fr's `docs` would both be `rag-fr-docs`). Once written to, a collection keeps
+ * its name (store.ts records it).
+ */
+export const vectorsName = (module: string, collection: string): string =>
+  module === 'rag' ? `rag-${collection}` : `${module}@${collection}`;
+
+/** A 400 when `name`, the vectors collection of rag's `collection`, is over vectors' 100 bytes. */
+export function checkVectorsName(collection: string, name: string): void {
+  if (Buffer.byteLength(name) > 100)
+    throw new HttpError(
+      400,
+      `collection ${collection} would be ${name} in vectors, over its 100 bytes: use a shorter name`,
+      'collection',
+    );
+}

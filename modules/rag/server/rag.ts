@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ClientGoneError, HttpError, type KitLog } from '../../kit/server/index.js';
 import { type Embedder, type EmbeddingInfo, pointId, searchFilter, type VectorIndex } from './backends.js';
 import type { Chunk, ChunkOptions } from './chunk.js';
+import { checkVectorsName } from './names.js';
 import type { DocumentKind } from './parse.js';
 import { Retry } from './retry.js';
 import { type DocumentRecord, Mutex, type Store } from './store.js';
@@ -90,8 +91,6 @@ export class Rag {
   private readonly retry = new Retry(() => this.recover(), RETRY_MS);
   /** After an unfinished ingest's chunks were removed: the sweep, once a late write's landing is past (sweep.ts). */
   private readonly settle: Retry;
-  /** Collections this process ingested into (a rolled-back ingest's may hold no document): swept. */
-  private readonly written = new Set<string>();
 
   constructor(deps: {
     store: Store;
@@ -117,13 +116,9 @@ export class Rag {
     return this.mutex.run(async () => {
       await this.recoverLocked();
       const pending = [...this.inflight, ...this.store.unfinished()];
-      const ours = new Set([
-        ...this.written,
-        ...this.store.list().map((d) => d.collection),
-        ...(await this.store.markers()).map((m) => m.collection),
-      ]);
       const keep = (c: string) => [...this.store.list(c).map((d) => d.id), ...pending];
-      return sweepUnknown(this.index, ours, keep, this.log);
+      // Only the collections this rag wrote to (store.ts records them), whoever else uses vectors.
+      return sweepUnknown(this.index, this.store.collections(), keep, this.log);
     });
   }
 
@@ -170,6 +165,7 @@ export class Rag {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
     const known = this.store.findBySha(input.collection, sha256);
     if (known) return { ...known, duplicate: true };
+    checkVectorsName(input.collection, this.store.vectorsName(input.collection));
     // The chunk size comes from the embedding model, so it is asked first; the document is parsed
     // even when the module does not answer: a broken document is the client's 4xx whether or not
     // the other modules are up, and only then their 503.
@@ -205,7 +201,8 @@ export class Rag {
       const again = this.store.findBySha(input.collection, sha256);
       if (again) return { ...again, duplicate: true };
       if (signal.aborted) throw new ClientGoneError();
-      this.written.add(input.collection);
+      // Recorded as this rag's before its first write: swept even once a rollback left it empty.
+      await this.store.own(input.collection);
       await this.index.ensure(input.collection, info.dimensions, signal);
       const id = randomUUID();
       await this.store.mark({ id, op: 'ingest', collection: input.collection });

@@ -8,6 +8,13 @@
  * - `pending/ID.json`: written (and fsync'ed) before an ingest writes the first chunk of ID to the
  *   vectors module, and before a delete removes ID's record; removed when the operation is over.
  *
+ * - the same file's `collections`: each rag collection this rag ever wrote to, by its name in
+ *   vectors (names.ts vectorsName), recorded before its first write. What the sweep (sweep.ts) may
+ *   empty of points of no known document, and where its chunks are looked up, so a collection's
+ *   name in vectors never changes once chosen. A file from before the record: the collections of
+ *   its documents and markers, by the name rag always gave them then (`rag-NAME`), written back at
+ *   open.
+ *
  * Recovery, at start and before each change: for every marker whose document is NOT committed,
  * delete its chunks from vectors (by the `document` payload), then the marker. That one rule
  * covers both operations: an ingest that never committed loses its partial chunks, and a delete
@@ -78,25 +85,62 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** The vectors collection of a rag collection before the record: `rag-NAME`, whatever the module's name. */
+export const legacyName = (collection: string) => `rag-${collection}`;
+
 export class Store {
   readonly dir: string;
   private docs = new Map<string, DocumentRecord>();
+  /** rag's collections: rag's name → the vectors collection's (recorded, never changed). */
+  private owned = new Map<string, string>();
+  /** The vectors name a collection not yet recorded would get. */
+  private readonly nameFor: (collection: string) => string;
   /** The ids of the markers on disk (read at open, then kept as they are written and removed). */
   private marked = new Set<string>();
-  private constructor(dir: string) {
+  private constructor(dir: string, nameFor: (collection: string) => string) {
     this.dir = dir;
+    this.nameFor = nameFor;
   }
 
-  static async open(dir: string): Promise<Store> {
-    const s = new Store(dir);
+  /** `nameFor`: the vectors name of a collection first written to from now on (names.ts vectorsName). */
+  static async open(dir: string, nameFor: (collection: string) => string = legacyName): Promise<Store> {
+    const s = new Store(dir, nameFor);
     await mkdir(join(dir, 'pending'), { recursive: true, mode: 0o700 });
     const list = await readJson(join(dir, 'documents.json')).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return { documents: [] };
       throw new Error(`${join(dir, 'documents.json')} cannot be read: ${err.message}`);
     });
-    for (const d of (list as { documents: DocumentRecord[] }).documents) s.docs.set(d.id, d);
-    for (const m of await s.markers()) s.marked.add(m.id);
+    const { documents, collections } = list as { documents: DocumentRecord[]; collections?: unknown };
+    for (const d of documents) s.docs.set(d.id, d);
+    if (collections && typeof collections === 'object')
+      for (const [c, v] of Object.entries(collections)) if (typeof v === 'string') s.owned.set(c, v);
+    const markers = await s.markers();
+    for (const m of markers) s.marked.add(m.id);
+    // Written to before the record was kept: named as rag named every collection then.
+    const before = [...documents, ...markers].map((d) => d.collection).filter((c) => !s.owned.has(c));
+    if (before.length) {
+      for (const c of before) s.owned.set(c, legacyName(c));
+      // Written back now, or with the next change when it cannot be (a full disk): known meanwhile.
+      await s.save(s.docs).catch(() => undefined);
+    }
     return s;
+  }
+
+  /** The vectors collection that holds a rag collection (recorded, or the one it would get). */
+  vectorsName(collection: string): string {
+    return this.owned.get(collection) ?? this.nameFor(collection);
+  }
+
+  /** rag's collections in vectors: [rag's name, vectors' name] of each one it ever wrote to. */
+  collections(): [string, string][] {
+    return [...this.owned];
+  }
+
+  /** Records `collection` as this rag's, before its first write (durably; once). */
+  async own(collection: string): Promise<void> {
+    if (this.owned.has(collection)) return;
+    const next = new Map(this.owned).set(collection, this.nameFor(collection));
+    await this.save(this.docs, next);
   }
 
   /**
@@ -120,10 +164,11 @@ export class Store {
     return this.list(collection).find((d) => d.sha256 === sha256);
   }
 
-  private async save(next: Map<string, DocumentRecord>): Promise<void> {
-    const text = `${JSON.stringify({ documents: [...next.values()] }, null, 1)}\n`;
-    await writeAtomic(this.dir, 'documents.json', text);
+  private async save(next: Map<string, DocumentRecord>, owned = this.owned): Promise<void> {
+    const record = { documents: [...next.values()], collections: Object.fromEntries(owned) };
+    await writeAtomic(this.dir, 'documents.json', `${JSON.stringify(record, null, 1)}\n`);
     this.docs = next;
+    this.owned = owned;
   }
 
   async commitAdd(d: DocumentRecord): Promise<void> {
