@@ -10,15 +10,21 @@
  * single queries (`points/query`, limit 10, hnsw_ef 128; 4 connections of the kit's client, as the
  * bench), the order reversed every other round. Per side: the service's CPU a query (all threads,
  * /proc ticks of 10 ms; median of the rounds and each round), wall a query, the kernel's share of
- * that CPU, this process's CPU a query as the client, and the main thread's voluntary and
+ * that CPU, this process's CPU a query as the client and its main thread's context switches, and the main thread's voluntary and
  * involuntary context switches a query. PROF=DIR: each service writes a --cpu-prof there (DIR/0,
- * DIR/1…) at its end. Env N (20000), Q (3000), ROUNDS (6). Diagnosis only: random points, not GloVe,
+ * DIR/1…) at its end. STRACE=1: after the rounds, one more pass a side under `strace -c -f` of its
+ * service, the system calls a query by name (epoll_pwait: the event loop's waits; futex: threads).
+ * CLIENT=fetch: the timed passes through undici's fetch with the Agent @qdrant/js-client-rest makes
+ * (dispatcher.js: pipelining 1, keep-alive 10 s, no body or head timeout; here 4 connections and
+ * the socket's path), the answer read with res.json(), as Qdrant's JS client sends a query; default
+ * kit (the kit's client, the bench's); `TREE@CLIENT=fetch` for one side only. Env N (20000), Q (3000), ROUNDS (6). Diagnosis only: random points, not GloVe,
  * and no in-process library side (the bench's figure is `npm run bench -- vectors`).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { Agent, fetch } from 'undici';
 import { cpuGroup } from './_cpu-group.mjs';
 import { importBundled, root } from './_lib.mjs';
 import { serviceEnv } from './_vectors-sandbox.mjs';
@@ -30,6 +36,13 @@ const Q = Number(process.env.Q ?? 3000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const D = 100;
 const { UnixHttpClient } = await importBundled('modules/kit/client/unix-http.ts');
+const CLIENT = process.env.CLIENT ?? 'kit';
+if (
+  ![CLIENT, ...specs.map((x) => /@CLIENT=([^@]*)/.exec(x)?.[1] ?? 'kit')].every(
+    (c) => c === 'kit' || c === 'fetch',
+  )
+)
+  throw new Error('CLIENT is kit or fetch');
 
 let seed = 1;
 const rnd = () => {
@@ -109,6 +122,9 @@ try {
     const over = Object.fromEntries(
       sets.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     );
+    // TREE@CLIENT=fetch: this side's timed passes through that client (the services alike).
+    const via = over.CLIENT ?? CLIENT;
+    delete over.CLIENT;
     if (process.env.PROF)
       over.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.join(process.env.PROF, String(sides.length))}`;
     const svc = await startService(path.resolve(tree), over, sides.length);
@@ -124,7 +140,45 @@ try {
       if (res.status !== 200) throw new Error(`${spec} ${p}: ${res.status} ${Buffer.from(res.body)}`);
       return res;
     };
-    sides.push({ spec, svc, client, call, cpu: [], wall: [], all: 0, sys: 0, clientUs: 0, vol: 0, invol: 0 });
+    // Qdrant's JS client's transport (its dispatcher.js), on the socket.
+    const agent = new Agent({
+      connect: { socketPath: svc.socket },
+      bodyTimeout: 0,
+      headersTimeout: 0,
+      connections: 4,
+      keepAliveTimeout: 10_000,
+    });
+    const query =
+      via === 'kit'
+        ? (body) => call('POST', '/collections/c/points/query', body)
+        : async (body) => {
+            const res = await fetch('http://localhost/collections/c/points/query', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+              dispatcher: agent,
+            });
+            const j = await res.json();
+            if (res.status !== 200) throw new Error(`${spec}: ${res.status} ${JSON.stringify(j)}`);
+            return j;
+          };
+    sides.push({
+      spec,
+      svc,
+      client,
+      agent,
+      call,
+      query,
+      cpu: [],
+      wall: [],
+      all: 0,
+      sys: 0,
+      clientUs: 0,
+      vol: 0,
+      invol: 0,
+      cvol: 0,
+      cinvol: 0,
+    });
     await call(
       'PUT',
       '/collections/c',
@@ -148,17 +202,19 @@ try {
     let next = 0;
     const [c0, k0] = ticks(s.svc.pid);
     const [v0, i0] = switches(s.svc.pid);
+    const [cv0, ci0] = switches(process.pid);
     const u0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: 4 }, async () => {
-        while (next < Q) await s.call('POST', '/collections/c/points/query', queries[next++]);
+        while (next < Q) await s.query(queries[next++]);
       }),
     );
     const wall = (performance.now() - t0) / Q;
     const u = process.cpuUsage(u0);
     const [c1, k1] = ticks(s.svc.pid);
     const [v1, i1] = switches(s.svc.pid);
+    const [cv1, ci1] = switches(process.pid);
     return {
       wall,
       cpu: ((c1 - c0) * 10) / Q,
@@ -167,7 +223,32 @@ try {
       client: u.user + u.system,
       v: v1 - v0,
       i: i1 - i0,
+      cv: cv1 - cv0,
+      ci: ci1 - ci0,
     };
+  };
+  /** One pass under `strace -c -f` of the service (every thread): system calls a query by name. */
+  const straced = async (s) => {
+    const out = path.join(root, `node_modules/.cache/vectors-ab-strace-${s.svc.pid}`);
+    const st = spawn('strace', ['-c', '-f', '-o', out, '-p', String(s.svc.pid)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const done = new Promise((r) => st.once('exit', r));
+    let err = '';
+    st.stderr.on('data', (c) => (err += c));
+    while (!/attached/.test(err)) {
+      if (st.exitCode !== null) throw new Error(`strace: ${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await pass(s);
+    st.kill('SIGINT');
+    await done;
+    const rows = readFileSync(out, 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f.length >= 5 && /^\d+$/.test(f[3]) && f.at(-1) !== 'total');
+    rmSync(out, { force: true });
+    return `system calls a query ${rows.map((f) => `${f.at(-1)} ${(Number(f[3]) / Q).toFixed(2)}`).join(', ')}`;
   };
   for (const s of sides) await pass(s); // caches, JIT and connections warm
   const load = () =>
@@ -185,6 +266,8 @@ try {
       s.clientUs += p.client;
       s.vol += p.v;
       s.invol += p.i;
+      s.cvol += p.cv;
+      s.cinvol += p.ci;
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -192,13 +275,16 @@ try {
   for (const s of sides)
     console.log(
       `${s.spec}: service CPU ${(med(s.cpu) * 1000).toFixed(1)} us a query (rounds ${s.cpu.map((x) => (x * 1000).toFixed(0)).join(' ')}), ` +
-        `wall ${(med(s.wall) * 1000).toFixed(1)} us, kernel ${(s.sys / s.all).toFixed(2)} of it; client CPU ${(s.clientUs / n).toFixed(1)} us; ` +
+        `wall ${(med(s.wall) * 1000).toFixed(1)} us, kernel ${(s.sys / s.all).toFixed(2)} of it; client CPU ${(s.clientUs / n).toFixed(1)} us ` +
+        `(its main thread's switches ${(s.cvol / n).toFixed(2)} voluntary, ${(s.cinvol / n).toFixed(2)} involuntary a query); ` +
         `main thread switches ${(s.vol / n).toFixed(2)} voluntary, ${(s.invol / n).toFixed(2)} involuntary a query`,
     );
+  if (process.env.STRACE) for (const s of sides) console.log(`${s.spec}: ${await straced(s)}`);
   console.log(`load ${load()}`);
 } finally {
   for (const s of sides.splice(0)) {
     s.client.close();
+    await s.agent.close();
     await s.svc.stop();
   }
 }
