@@ -14,7 +14,8 @@
 //   VECTORS_BENCH_SERVICE_THP=0: the service without the manifest's GLIBC_TUNABLES (diagnosis: memory)
 //   VECTORS_BENCH_CLIENT=kit (default): the timed query passes on the kit's own HTTP/1.1 client
 //   (modules/kit/client, what rag calls vectors with), 4 kept-alive connections, one request each;
-//   =undici: undici's Pool (as @qdrant/js-client-rest's transport), 2 connections × 2 pipelined.
+//   =undici: undici's Pool with the options of the Agent @qdrant/js-client-rest makes (its
+//   dispatcher.js: pipelining 1, keep-alive 10 s, no body or head timeout), 4 connections.
 //   VECTORS_BENCH_ONE_ONLY=1: the rounds without the batches of 16 (the library both ways and one query a
 //   request, the same passes as in a full run): for shorter A/Bs of the single-query path.
 //   VECTORS_BENCH_REUSE=1: keep the built index and data folder (node_modules/.cache/blueprint-vectors-
@@ -39,7 +40,7 @@ const D = 100;
 const K = 10;
 const EFS = (process.env.VECTORS_BENCH_EFS ?? '64,128,256,512').split(',').map(Number);
 const ROUNDS = Number(process.env.VECTORS_BENCH_ROUNDS ?? 7);
-/** Queries in flight through the socket: 4 (kit: 4 connections; undici: 2 connections × 2 pipelined). */
+/** Queries in flight through the socket: 4 connections, one request each, whichever client. */
 // The client of the timed query passes (the set-up calls always go through undici). The kit's
 // client is a real client of this service (rag's calls to vectors go through it) and reads and
 // parses every answer whole as undici does; it costs ~40 % less CPU a single query here (0.11–0.14
@@ -47,8 +48,9 @@ const ROUNDS = Number(process.env.VECTORS_BENCH_ROUNDS ?? 7);
 // library's side, handed ready arrays in process, never spends. Both give the same answers.
 const CLIENT = process.env.VECTORS_BENCH_CLIENT ?? 'kit';
 if (CLIENT !== 'kit' && CLIENT !== 'undici') throw new Error('VECTORS_BENCH_CLIENT is kit or undici');
-const CONNECTIONS = CLIENT === 'kit' ? 4 : 2;
-const PIPELINING = CLIENT === 'kit' ? 1 : 2;
+// Qdrant's JS client does not pipeline (undici's default, pipelining 1); this bench took 2 × 2.
+const CONNECTIONS = 4;
+const PIPELINING = 1;
 const { UnixHttpClient } = CLIENT === 'kit' ? await importBundled('modules/kit/client/unix-http.ts') : {};
 const BATCH = 16;
 const ONE_ONLY = process.env.VECTORS_BENCH_ONE_ONLY === '1';
@@ -134,9 +136,16 @@ const serverCpuMs = () => {
 const sched = (pid) => readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
 const serverRss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${servicePid}/status`, 'utf8'))[1]) / 1024;
-// Clients as Qdrant's JS client does it (undici over keep-alive connections), with pipelining.
+// Clients as Qdrant's JS client makes them (undici over keep-alive connections, its Agent's options).
 const newPool = (connections, pipelining) =>
-  new Pool('http://vectors.socket', { socketPath: socket, connections, pipelining });
+  new Pool('http://vectors.socket', {
+    socketPath: socket,
+    connections,
+    pipelining,
+    keepAliveTimeout: 10_000,
+    bodyTimeout: 0,
+    headersTimeout: 0,
+  });
 let pool = newPool(CONNECTIONS, PIPELINING);
 const newKitClient = () => new UnixHttpClient({ socketPath: socket, maxIdle: CONNECTIONS });
 let kitClient = UnixHttpClient && newKitClient();
