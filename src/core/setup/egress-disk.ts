@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { s3BucketUrl } from '../pkg/transports/urls.js';
 import { readKeptObject } from '../system/damaged-file.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
@@ -85,7 +86,7 @@ export async function repositoryUrls(
         continue;
       }
       s3 ??= await s3Settings(root);
-      out.push({ name: r.name, url: s3.endpoint ?? `https://${bucket}.s3.${s3.region}.amazonaws.com/` });
+      out.push({ name: r.name, url: `${s3BucketUrl(bucket, s3)}/` });
     }
   return out;
 }

@@ -2,14 +2,15 @@
  * S3 buckets (and S3-compatible stores) as repositories: `s3://BUCKET/PREFIX`, each file the object
  * PREFIX/REL. Requests are signed (Signature V4) by aws4fetch, not by hand; credentials, region and
  * endpoint come the AWS way (see awsSettings). An endpoint given means path-style addressing
- * (MinIO, Ceph, s3rver); without one, AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com.
+ * (MinIO, Ceph, s3rver); without one, AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com
+ * (path style for a bucket with a dot in its name: urls.ts s3BucketUrl).
  */
 import { AwsClient } from 'aws4fetch';
 import { BlueprintError, NotFoundError, VerificationError } from '../../errors.js';
 import { type AwsSettings, awsSettings } from './credentials.js';
 import { lengthOf, readSmall, request } from './http.js';
 import type { Transport, TransportOptions } from './types.js';
-import { parseS3Url } from './urls.js';
+import { parseS3Url, s3BucketUrl } from './urls.js';
 
 export { parseS3Url } from './urls.js';
 
@@ -23,7 +24,7 @@ function objectUrl(s: AwsSettings, bucket: string, key: string): string {
       'Give the repository as s3://BUCKET/PREFIX without . or .. segments.',
     );
   const k = segs.map(encodeURIComponent).join('/');
-  return s.endpoint ? `${s.endpoint}/${bucket}/${k}` : `https://${bucket}.s3.${s.region}.amazonaws.com/${k}`;
+  return `${s3BucketUrl(bucket, s)}/${k}`;
 }
 
 async function signed(s: AwsSettings, url: string, method: string, headers: Record<string, string> = {}) {

@@ -38,3 +38,18 @@ export function parseS3Url(base: string): { bucket: string; prefix: string } {
     );
   return { bucket: m[1]!, prefix: m[2]!.replace(/^\//, '') };
 }
+
+/**
+ * Where a bucket's objects are asked for: under the endpoint (MinIO, Ceph, s3rver: path style), else
+ * AWS's virtual-hosted https://BUCKET.s3.REGION.amazonaws.com; a bucket whose name has a dot
+ * (repo.example.org) path style at https://s3.REGION.amazonaws.com/BUCKET, as the AWS SDKs ask for
+ * it: AWS's certificate names *.s3.REGION.amazonaws.com, one label deep, so TLS refuses the
+ * virtual-hosted name of such a bucket. The S3 transport and the firewall's allow-list
+ * (setup/egress-disk.ts) both take it from here, so the host let out is the host asked.
+ */
+export function s3BucketUrl(bucket: string, s: { region: string; endpoint?: string | undefined }): string {
+  if (s.endpoint) return `${s.endpoint}/${bucket}`;
+  return bucket.includes('.')
+    ? `https://s3.${s.region}.amazonaws.com/${bucket}`
+    : `https://${bucket}.s3.${s.region}.amazonaws.com`;
+}
