@@ -4,6 +4,7 @@ import { lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, storageErrorFrom } from '../core/errors.js';
 import { checkImportSpace } from '../core/models/import.js';
+import { type Promised, promise, promisedIn } from '../core/models/upload-room.js';
 import { freeSpace, notEnoughSpace, SPACE_RESERVE } from '../core/system/copy-hashed.js';
 import { trackTemp } from '../core/system/exit-cleanup.js';
 import { ensureDir } from '../core/system/fs.js';
@@ -62,8 +63,24 @@ export async function receiveUpload(
   signal?: AbortSignal,
 ): Promise<ModelUpload> {
   const dir = uploadDir(paths);
-  // Refused before the folder or a byte is written (disk-full, said as the CLI's import says it).
-  await checkImportSpace(paths, bytes, true);
+  // Refused before the folder or a byte is written (disk-full, said as the CLI's import says it),
+  // counting the room promised to the uploads in flight; this one's promised in the same turn.
+  const room = promise(paths.cacheDir, await checkImportSpace(paths, bytes, true));
+  try {
+    return await receiveInto(paths.cacheDir, dir, body, bytes, room, signal);
+  } finally {
+    room.release();
+  }
+}
+
+async function receiveInto(
+  cacheDir: string,
+  dir: string,
+  body: AsyncIterable<Uint8Array>,
+  bytes: number,
+  room: Promised,
+  signal?: AbortSignal,
+): Promise<ModelUpload> {
   await privateDir(dir).catch((err) => {
     throw storageErrorFrom(err, 'making the folder for uploaded models');
   });
@@ -88,16 +105,18 @@ export async function receiveUpload(
       if (got > bytes) throw cut(got, bytes);
       let at = 0;
       while (at < chunk.length) at += (await out.write(chunk, at, chunk.length - at)).bytesWritten;
+      room.wrote(chunk.length);
       // Checked again as it is written (another writer may be filling the disk meanwhile): the rest
-      // must still fit with the reserve kept, or it ends now rather than at a full disk.
+      // must still fit with the reserve kept, or it ends now rather than at a full disk. The room
+      // promised to the other uploads in flight is not this one's.
       if (Math.floor(got / RECHECK) !== Math.floor((got - chunk.length) / RECHECK)) {
-        const free = await freeSpace(dir);
-        if (free.bytes < bytes - got + SPACE_RESERVE)
+        const free = (await freeSpace(dir)).bytes - (promisedIn(cacheDir) - room.bytes);
+        if (free < bytes - got + SPACE_RESERVE)
           throw notEnoughSpace(
             'to upload this model',
             dir,
             bytes - got + SPACE_RESERVE,
-            free.bytes,
+            Math.max(0, free),
             'Free some space (`bpkg clean` deletes downloaded package archives) and send the file again; nothing was imported.',
           );
       }

@@ -23,6 +23,7 @@ import type { Layout } from '../system/paths.js';
 import { alive } from '../system/process-alive.js';
 import { readGgufInfo } from './gguf.js';
 import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
+import { promisedIn } from './upload-room.js';
 
 /**
  * `blueprint model import FILE.gguf --name NAME`: a GGUF handed over on a USB stick becomes a
@@ -133,25 +134,38 @@ export function checkImportSize(shown: string, size: number): void {
  * Refuses before writing anything when the file system cannot hold the import: the private copy,
  * then the package made of it and the package manager's own copy of that and the unpacked files.
  * With `upload`, the dashboard's upload of the file too (kept under the cache until the import ends).
+ * The bytes promised to uploads in flight in this process (upload-room.ts) are counted as taken.
+ * Returns the bytes of the cache's file system this asked for (the reserve not counted): what an
+ * upload promises itself once this passed.
  */
-export async function checkImportSpace(paths: Layout, size: number, upload = false): Promise<void> {
+export async function checkImportSpace(paths: Layout, size: number, upload = false): Promise<number> {
   const cache = await freeSpace(paths.cacheDir);
   const opt = await freeSpace(paths.optDir);
-  const needCache = ((cache.dev === opt.dev ? 3 : 2) + (upload ? 1 : 0)) * size + SPACE_RESERVE;
+  // Read after the awaits, in the turn the caller's promise is made in.
+  const promised = promisedIn(paths.cacheDir);
+  const sameDisk = cache.dev === opt.dev;
+  const asked = ((sameDisk ? 3 : 2) + (upload ? 1 : 0)) * size;
+  const needCache = asked + SPACE_RESERVE;
+  const haveCache = cache.bytes - promised;
+  const haveOpt = opt.bytes - (sameDisk ? promised : 0);
   const short =
-    cache.bytes < needCache
-      ? { where: paths.cacheDir, need: needCache, have: cache.bytes }
-      : opt.bytes < size + SPACE_RESERVE
-        ? { where: paths.optDir, need: size + SPACE_RESERVE, have: opt.bytes }
+    haveCache < needCache
+      ? { where: paths.cacheDir, need: needCache, have: haveCache }
+      : haveOpt < size + SPACE_RESERVE
+        ? { where: paths.optDir, need: size + SPACE_RESERVE, have: haveOpt }
         : undefined;
+  const inFlight = promised
+    ? `${(promised / 1024 ** 3).toFixed(2)} GiB of the free space is promised to model uploads in progress, and counted as taken (wait for them to end, or cancel one). `
+    : '';
   if (short)
     throw notEnoughSpace(
       upload ? 'to upload and import this model' : 'to import this model',
       short.where,
       short.need,
-      short.have,
-      'Free some space (`bpkg clean` deletes downloaded package archives; `bpkg remove model-NAME` a model no longer used) and try again; nothing was imported.',
+      Math.max(0, short.have),
+      `${inFlight}Free some space (\`bpkg clean\` deletes downloaded package archives; \`bpkg remove model-NAME\` a model no longer used) and try again; nothing was imported.`,
     );
+  return asked;
 }
 
 /** Reads `src` once into `dest` (a new file), hashing the bytes on the way (copy-hashed.ts). */
