@@ -79,6 +79,12 @@ export interface ModelOps {
    */
   defaultModel(): Promise<{ default?: string; installed?: boolean; fallback?: string; file: string }>;
   /**
+   * Whether the installed llm has its model built in (the demo's: package.ts --model, no model-*
+   * package mount): it serves that one only, so a default set is not what it serves, and no restart
+   * changes that. False without an llm installed.
+   */
+  llmBuiltIn(): Promise<boolean>;
+  /**
    * Sets the default model (an installed model-NAME; NotFoundError otherwise), or clears it with
    * undefined. Applies at llm's next start.
    */
@@ -217,6 +223,13 @@ export function modelOps(ctx: BoxContext): ModelOps {
         ...(!installed && models[0] ? { fallback: models[0] } : {}),
         file: defaultModelPath(ctx.root),
       };
+    },
+    async llmBuiltIn() {
+      const { listRegistrations } = await import('../core/services/registry.js');
+      const llm = (await listRegistrations(ctx.root)).find((r) => r.name === 'llm');
+      const servesModels = (p: string) =>
+        p.startsWith('model-') || (p.endsWith('*') && 'model-'.startsWith(p.slice(0, -1)));
+      return !!llm && !(llm.spec.packageMounts ?? []).some((m) => servesModels(m.packages));
     },
     async setDefaultModel(name) {
       const [{ writeDefaultModel }, { packageOps }] = await Promise.all([

@@ -42,9 +42,14 @@ export function adminOps(
 > {
   return {
     async models() {
-      const [list, d] = await Promise.all([box.models.list(), box.models.defaultModel()]);
+      const [list, d, builtIn] = await Promise.all([
+        box.models.list(),
+        box.models.defaultModel(),
+        box.models.llmBuiltIn(),
+      ]);
       return {
-        defaultLine: defaultModelText(d),
+        defaultLine: defaultModelText(d, builtIn),
+        ...(builtIn ? { llmBuiltIn: true } : {}),
         rows: list.map((m) => ({
           name: m.name,
           package: m.package,
@@ -76,7 +81,11 @@ export function adminOps(
         await upload.discard();
       }
     },
-    setDefaultModel: async (name) => defaultSetText(await box.models.setDefaultModel(name)),
+    async setDefaultModel(name) {
+      // An llm with its model built in serves that one only: said, not a restart that changes nothing.
+      const [r, builtIn] = await Promise.all([box.models.setDefaultModel(name), box.models.llmBuiltIn()]);
+      return defaultSetText(r, builtIn);
+    },
     tokens: () => box.services.tokens(),
     async newToken(name) {
       const r = await box.services.setToken(name);
@@ -90,6 +99,8 @@ export function adminOps(
       return {
         name: c.name,
         url: c.url,
+        mirrors: c.mirrors,
+        ...(c.repository !== undefined ? { repository: c.repository } : {}),
         fingerprint: c.key.fingerprint,
         shownFingerprint: showFingerprint(c.key.fingerprint),
         userIds: c.key.userIds.map(escapeLine),

@@ -111,11 +111,24 @@ export interface RepoView {
   packages?: string[];
 }
 
+/** "Add a repository…" as the form sends it: `mirrors` one URL a line, `repository` optional. */
+export interface NewRepoAsk {
+  name: string;
+  url: string;
+  armored: string;
+  mirrors?: string[];
+  repository?: string;
+}
+
 /** What the admin confirms before a key is trusted: the key's full fingerprint, user ids, dates. */
 export interface NewRepoView {
   name: string;
   /** As it will be configured (a folder path as file:///…). */
   url: string;
+  /** Other URLs of the same repository, as configured (`--mirror`). */
+  mirrors: string[];
+  /** The name its index must carry (`--repository`); absent: pinned at the first update. */
+  repository?: string;
   /** Lower-case hex, pinned by the confirmation; `shownFingerprint` as GnuPG prints it. */
   fingerprint: string;
   shownFingerprint: string;
@@ -270,7 +283,8 @@ export interface DashboardOps {
   /** What the box and its modules contacted, and what the firewall blocked. */
   outbound(): Promise<OutboundView>;
   /** The installed models and, in words, the default (`blueprint model list`, `model default`). */
-  models?(): Promise<{ rows: ModelView[]; defaultLine: string }>;
+  /** `llmBuiltIn`: the installed llm has its model built in and serves that one only (no default applies). */
+  models?(): Promise<{ rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean }>;
   /** `blueprint model show NAME`'s rows; NotFoundError (exit 3) for no installed model. */
   model?(name: string): Promise<[string, string][]>;
   /** `blueprint model default NAME | --clear`: what it did, in the CLI's words. */
@@ -304,11 +318,12 @@ export interface DashboardOps {
    * "Add a repository…": `checkNewRepo` refuses what `bpkg repo add` and `bpkg key add` would (and a
    * private, revoked or expired key, one trusted for another repository, a name taken), writing
    * nothing; `addRepo` trusts the key pinned to `fingerprint` for that repository only, adds it and
-   * runs its first update, each step a line; a failed update keeps neither (the error says so).
+   * runs its first update, each step a line; an update that refuses the index keeps neither, one
+   * that reached no URL keeps both, as `bpkg repo add` does (the error says which).
    */
-  checkNewRepo?(ask: { name: string; url: string; armored: string }): Promise<NewRepoView>;
+  checkNewRepo?(ask: NewRepoAsk): Promise<NewRepoView>;
   addRepo?(
-    ask: { name: string; url: string; armored: string; fingerprint: string },
+    ask: NewRepoAsk & { fingerprint: string },
     progress: (line: string) => void,
     signal: AbortSignal,
   ): Promise<void>;

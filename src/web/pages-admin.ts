@@ -14,7 +14,10 @@ const enc = encodeURIComponent;
 const command = (text: string) => html`<code>${shownHint(`\`${text}\``).slice(1, -1)}</code>`;
 const from = (origin: string) => (origin === 'local' ? 'imported on this box' : `repository ${origin}`);
 
-export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: string): Part {
+export function modelsBody(
+  v: { rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean },
+  csrf: string,
+): Part {
   return html`<section class="card" aria-labelledby="h-models"><h2 id="h-models">Installed</h2>${
     v.rows.length
       ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>Size</th><th>Quantisation</th><th>Version</th><th>From</th><th>Default</th><th>Actions</th></tr></thead><tbody>${v.rows.map(
@@ -29,7 +32,7 @@ export function modelsBody(v: { rows: ModelView[]; defaultLine: string }, csrf: 
   }
 <p>Default: <strong data-testid="default-model">${v.defaultLine}</strong></p>
 <div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>
-<p class="muted">The default applies at llm's next start: ${command('blueprint service restart llm')}. Remove is ${command('bpkg remove model-NAME')} (as ${command('blueprint model rm NAME')}), asked first on the next page.</p>
+<p class="muted">${v.llmBuiltIn ? 'A default applies to an llm package made without a model of its own; the installed llm serves its built-in model only.' : html`The default applies at llm's next start: ${command('blueprint service restart llm')}.`} Remove is ${command('bpkg remove model-NAME')} (as ${command('blueprint model rm NAME')}), asked first on the next page.</p>
 </section>
 ${importCard(csrf)}`;
 }

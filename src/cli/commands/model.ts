@@ -45,10 +45,7 @@ function importReporter(ctx: Context): (e: ImportProgress) => void {
 
 /** An installed llm that mounts no model-* packages: its model is built in (the demo's). */
 async function builtInLlm(ctx: Context): Promise<boolean> {
-  const llm = (await cliBox(ctx).services.registrations()).find((r) => r.name === 'llm');
-  const servesModels = (p: string) =>
-    p.startsWith('model-') || (p.endsWith('*') && 'model-'.startsWith(p.slice(0, -1)));
-  return !!llm && !llm.packageMounts.some(servesModels);
+  return cliBox(ctx).models.llmBuiltIn();
 }
 
 /**
