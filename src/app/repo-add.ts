@@ -6,7 +6,7 @@
  * repository, a name taken are refused before anything is written. A first update that fails
  * (the index not signed by that key, say) keeps neither the repository nor the key it trusted.
  */
-import { ConflictError, UsageError, VerificationError } from '../core/errors.js';
+import { BlueprintError, ConflictError, UsageError, VerificationError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
 import type { TrustedKey, UpdateOutcome } from '../core/pkg/index.js';
 import { LocalKey } from '../core/pkg/local-key.js';
@@ -26,14 +26,36 @@ export interface NewRepo {
   url: string;
   /** The repository's signing key, an armoured public key block. */
   armored: string;
+  /** Other URLs serving the same repository (`--mirror`). */
+  mirrors?: string[];
+  /** The name its index must carry (`--repository`); without it, pinned at the first update. */
+  repository?: string;
 }
+
+/** The most mirrors a form may give. */
+export const MAX_MIRRORS = 16;
 
 /** What the admin confirms: the key, and the URL as it will be configured. */
 export interface NewRepoChecked {
   name: string;
   url: string;
+  mirrors: string[];
+  repository?: string;
   key: TrustedKey;
 }
+
+/** A URL as `repo add` takes it, checked for what a form could carry in (spaces, control bytes, length). */
+function checkedUrl(url: string): string {
+  if (url.length > MAX_REPO_URL || /\s/.test(url) || hasControl(url))
+    throw new UsageError(
+      `Bad repository URL ${url.slice(0, 200)}`,
+      `A URL on one line, with no spaces, of ${MAX_REPO_URL} characters at most.`,
+    );
+  return normalizeRepoUrl(url);
+}
+
+/** The codes of an index not fetched at all (the repository or the network down): nothing was refused. */
+const NOT_REACHED = new Set(['network', 'mirror-timeout']);
 
 const PRIVATE = /-----BEGIN PGP (PRIVATE|SECRET) KEY BLOCK-----/;
 
@@ -41,18 +63,21 @@ const PRIVATE = /-----BEGIN PGP (PRIVATE|SECRET) KEY BLOCK-----/;
 export async function checkNewRepo(ctx: BoxContext, keys: KeyOps, ask: NewRepo): Promise<NewRepoChecked> {
   const name = ask.name.trim();
   const url = ask.url.trim();
-  checkRepoNames(name, undefined);
+  const repository = ask.repository === undefined || ask.repository === '' ? undefined : ask.repository;
+  checkRepoNames(name, repository);
   if (!url)
     throw new UsageError(
       "Give the repository's URL",
       'A folder (path or file:///…), an HTTP(S) address, oci://REGISTRY/NAME[:TAG] or s3://BUCKET/PREFIX.',
     );
-  if (url.length > MAX_REPO_URL || /\s/.test(url) || hasControl(url))
+  const normalized = checkedUrl(url);
+  const given = (ask.mirrors ?? []).map((m) => m.trim()).filter(Boolean);
+  if (given.length > MAX_MIRRORS)
     throw new UsageError(
-      `Bad repository URL ${url.slice(0, 200)}`,
-      `A URL on one line, with no spaces, of ${MAX_REPO_URL} characters at most.`,
+      `${given.length} mirrors given; at most ${MAX_MIRRORS}`,
+      'Give the mirrors you trust to stay up; more can be added on the box (`bpkg repo add NAME URL --mirror URL`).',
     );
-  const normalized = normalizeRepoUrl(url);
+  const mirrors = [...new Set(given.map(checkedUrl))].filter((m) => m !== normalized);
   const m = await ctx.manager();
   const taken = (await m.repos.list()).find((r) => r.name === name);
   if (taken)
@@ -106,13 +131,20 @@ export async function checkNewRepo(ctx: BoxContext, keys: KeyOps, ask: NewRepo):
       'key-bound-elsewhere',
       `A key signs only the repositories bound to it. If the same publisher signs ${name} too, bind it on the box: \`bpkg repo add ${name} URL --key ${showFingerprint(key.fingerprint)}\`; nothing was added.`,
     );
-  return { name, url: normalized, key };
+  return { name, url: normalized, mirrors, ...(repository !== undefined ? { repository } : {}), key };
 }
 
 /** What was done: the key (and whether it was new here), and the first update's outcome. */
 export interface RepoAdded {
   key: TrustedKey;
   outcome: UpdateOutcome;
+}
+
+/** Whether a failed first update reached no URL at all (an outage, not a refusal of what was served). */
+function notReached(err: unknown): boolean {
+  if (err instanceof FirstUpdateError)
+    return (err.outcome.errors ?? [err.outcome.error]).every((e) => !!e && NOT_REACHED.has(e.code));
+  return err instanceof BlueprintError && !(err instanceof VerificationError) && NOT_REACHED.has(err.code);
 }
 
 /** Raised by a failed first update: its outcome, with what was undone said in the message. */
@@ -145,7 +177,11 @@ export async function addRepoWithKey(
   step({ trusted: key });
   let added = false;
   try {
-    const r = await repos.add(checked.name, checked.url, { keys: [key.fingerprint] });
+    const r = await repos.add(checked.name, checked.url, {
+      keys: [key.fingerprint],
+      ...(checked.mirrors.length ? { mirrors: checked.mirrors } : {}),
+      ...(checked.repository !== undefined ? { repository: checked.repository } : {}),
+    });
     added = true;
     step({ added: r });
     const m = await ctx.manager();
@@ -155,6 +191,15 @@ export async function addRepoWithKey(
     if (!outcome.ok) throw new FirstUpdateError(outcome, '', '');
     return { key, outcome };
   } catch (err) {
+    // No URL reached (the repository or the network down): kept, as `bpkg repo add` keeps it when
+    // the `bpkg update` after it fails; the next update tries again. An index fetched and refused
+    // (another key's, another published name, damaged) keeps nothing: the key shown does not sign it.
+    if (added && notReached(err)) {
+      const kept = `Repository ${checked.name} and key ${showFingerprint(key.fingerprint)} are kept, as \`bpkg repo add\` keeps them when the \`bpkg update\` after it fails.`;
+      const hint = `The next update fetches its index (Update on the Packages page, or \`bpkg update\`); if its URL is wrong, remove it (Remove… on the Keys & repositories page) and add it again.`;
+      if (err instanceof FirstUpdateError) throw new FirstUpdateError(err.outcome, kept, hint);
+      if (err instanceof BlueprintError) throw new BlueprintError(`${err.message}\n${kept}`, err.code, hint);
+    }
     if (added) await repos.remove(checked.name).catch(() => {});
     if (!wasTrusted) await keys.remove(key.fingerprint).catch(() => {});
     const kept = wasTrusted

@@ -115,7 +115,8 @@ export interface RepoOps {
   /**
    * A new repository with its own key, pasted (the dashboard's "Add a repository…"): what
    * `checkNew` refuses writes nothing (repo-add.ts); `addWithKey` trusts the key shown (pinned to
-   * its fingerprint) for that repository alone and runs the first update, undone if that fails.
+   * its fingerprint) for that repository alone and runs the first update, undone if that refuses
+   * its index (kept, as `bpkg repo add` keeps it, when no URL could be reached).
    */
   checkNew(ask: NewRepo): Promise<NewRepoChecked>;
   addWithKey(

@@ -23,6 +23,17 @@ const fieldsOf = (form: URLSearchParams): NewRepoFields => ({
   // A browser sends a text box's lines ended by CR LF; the confirmation carries the key again, and
   // a CR there would be shown as \x0d (html.ts): the armour then no longer reads.
   key: (form.get('key') ?? '').replace(/\r\n?/g, '\n'),
+  mirrors: (form.get('mirrors') ?? '').slice(0, FIELD_MAX.mirrors * 2).replace(/\r\n?/g, '\n'),
+  repository: (form.get('repository') ?? '').slice(0, FIELD_MAX.repository * 4),
+});
+
+/** What the box is asked: the mirrors one a line, the published name when one is given. */
+const askOf = (f: NewRepoFields) => ({
+  name: f.name,
+  url: f.url,
+  armored: f.key,
+  mirrors: f.mirrors.split('\n').filter((l) => l.trim()),
+  ...(f.repository ? { repository: f.repository } : {}),
 });
 
 /**
@@ -60,7 +71,7 @@ export async function reposPage(path: string, ops: DashboardOps, csrf: string): 
     return {
       title: 'Add a repository',
       section: SECTION,
-      body: addRepoFormBody({ name: '', url: '', key: '' }, csrf),
+      body: addRepoFormBody({ name: '', url: '', key: '', mirrors: '', repository: '' }, csrf),
     };
   const m = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
   if (m && ops.installedFrom) {
@@ -87,7 +98,7 @@ export async function reposPost(
   if (path === '/keys/repos/add' && ops.checkNewRepo) {
     const f = fieldsOf(form);
     try {
-      const v = await ops.checkNewRepo({ name: f.name, url: f.url, armored: f.key });
+      const v = await ops.checkNewRepo(askOf(f));
       return {
         page: {
           title: `Add repository ${v.name}?`,
@@ -104,7 +115,7 @@ export async function reposPost(
     const fingerprint = form.get('fingerprint') ?? '';
     let v: Awaited<ReturnType<NonNullable<DashboardOps['checkNewRepo']>>>;
     try {
-      v = await ops.checkNewRepo({ name: f.name, url: f.url, armored: f.key });
+      v = await ops.checkNewRepo(askOf(f));
     } catch (err) {
       return refused(err, f, csrf);
     }
@@ -129,7 +140,7 @@ export async function reposPost(
     const title = `Add repository ${v.name}`;
     if (jobs.latest?.state === 'running') return { busy: title };
     const job = jobs.start(title, async (progress, signal) => {
-      await ops.addRepo!({ name: f.name, url: f.url, armored: f.key, fingerprint }, progress, signal);
+      await ops.addRepo!({ ...askOf(f), fingerprint }, progress, signal);
     });
     job.next = { href: `/packages?repo=${encodeURIComponent(v.name)}`, label: `The packages of ${v.name}` };
     return { job: job.id };
