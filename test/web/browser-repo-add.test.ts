@@ -6,6 +6,9 @@
  * text box), sees the key's full fingerprint and its scope, ticks the confirmation, and the first
  * update's job leads to the repository's packages.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -13,6 +16,7 @@ import { showFingerprint } from '../../src/present/fingerprint.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { signedRepo, type TestKey, trustingRoot } from '../helpers/pkg.js';
 import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
+import { freePort } from './dashboard-harness.js';
 
 let root: string;
 let b: InBrowser;
@@ -76,5 +80,46 @@ describe.skipIf(!runnable)('adding a repository from the browser, in Chromium', 
     expect(k?.repositories).toEqual(['extra']);
     await b.page.goto(`${b.base}/keys`);
     expect(await mainText()).toContain('repository extra only');
+  });
+
+  it('adds a repository whose URL is down with two mirrors and its published name, and updates it from a mirror', async () => {
+    const { key, repo } = await signedRepo([{ name: 'mirrored-tool', version: '1.0.0' }]);
+    const published = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')).repository;
+    const down = `http://127.0.0.1:${await freePort()}/repo`;
+    const alsoDown = `http://127.0.0.1:${await freePort()}/mirror`;
+    await b.page.goto(`${b.base}/keys/repos/add`);
+    await b.page.type('#repo-name', 'mirrored');
+    await b.page.type('#repo-url', down);
+    // The optional fields are folded away until asked for.
+    expect(await b.page.$eval('details', (e) => (e as HTMLDetailsElement).open)).toBe(false);
+    await b.page.click('details summary');
+    await b.page.type('#repo-mirrors', `${alsoDown}\n${repo}`);
+    await b.page.type('#repo-published', published);
+    await b.page.$eval(
+      '#repo-key',
+      (e, v) => {
+        (e as HTMLTextAreaElement).value = v;
+      },
+      key.publicKey,
+    );
+    await Promise.all([b.page.waitForNavigation(), b.page.click('form[action="/keys/repos/add"] button')]);
+    const asked = await mainText();
+    expect(asked).toContain(`Mirrors\n${alsoDown}\n${pathToFileURL(repo).href}`);
+    expect(asked).toContain(`Published name\n${published}`);
+    expect(asked).toContain('One that cannot be reached at all keeps both');
+    await b.page.click('form[action="/keys/repos/add/confirm"] input[name=confirm]');
+    await Promise.all([
+      b.page.waitForNavigation(),
+      b.page.click('form[action="/keys/repos/add/confirm"] button'),
+    ]);
+    await b.page.waitForFunction(`location.pathname + location.search === '/packages?repo=mirrored'`);
+    expect(await mainText()).toContain('mirrored-tool');
+    const config = (await openBox(root).repos.list()).find((x) => x.name === 'mirrored');
+    expect(config).toMatchObject({
+      url: down,
+      mirrors: [alsoDown, pathToFileURL(repo).href],
+      repository: published,
+      keys: [key.fingerprint],
+    });
   });
 });
