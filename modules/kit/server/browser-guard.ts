@@ -14,11 +14,13 @@
  *   `localhost`, `x`, vectors' `vectors.socket`).
  *   A rebinding page's requests carry its own site's name, which always has a dot.
  *
- * Programs send no Origin and are not affected.
+ * Programs send no Origin and are not affected. The admin lets other origins in with the module's
+ * KIT_ORIGINS setting (./origins.ts: exact origins, or * for every site); their Host is still judged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { HttpError } from './errors.js';
+import { type AllowedOrigins, admitted, NO_ORIGINS, ORIGINS_ENV } from './origins.js';
 
 const APP_SCHEMES = new Set(['app:', 'tauri:', 'vscode-webview:', 'vscode-file:']);
 
@@ -79,12 +81,18 @@ const quoted = (text: string) =>
   `"${(text.length > 100 ? `${text.slice(0, 100)}...` : text).replace(/[^\x20-\x7e]|["\\]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 
 /** The 403 for a request from another site's page, or undefined for one that is served. */
-export function browserRefusal(headers: IncomingHttpHeaders): HttpError | undefined {
+export function browserRefusal(
+  headers: IncomingHttpHeaders,
+  allowed: AllowedOrigins = NO_ORIGINS,
+): HttpError | undefined {
   const origin = headers.origin;
-  if (origin !== undefined && (typeof origin !== 'string' || !ownOrigin(origin)))
+  if (
+    origin !== undefined &&
+    (typeof origin !== 'string' || !(ownOrigin(origin) || admitted(allowed, origin)))
+  )
     return new HttpError(
       403,
-      `refused: a request from a web page of another site (Origin ${quoted(String(origin))}); this service answers programs and this machine's own pages only, so a site in a browser cannot use it through a forwarded port. call it from a program (no Origin header), or from a page served on localhost`,
+      `refused: a request from a web page of another site (Origin ${quoted(String(origin))}); this service answers programs and this machine's own pages only, so a site in a browser cannot use it through a forwarded port. call it from a program (no Origin header), or from a page served on localhost; the admin lets that origin in with \`blueprint service config MODULE ${ORIGINS_ENV}=ORIGIN\``,
     );
   const host = headers.host;
   if (typeof host === 'string' && !ownHost(host))
@@ -104,15 +112,21 @@ const HEADER_LIST = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_
  * forwarder reads the answers, and its preflight (a JSON POST, an Authorization header) is
  * answered. Undefined for a request without an Origin (a program): nothing added.
  */
-export function corsHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
+export function corsHeaders(
+  headers: IncomingHttpHeaders,
+  allowed: AllowedOrigins = NO_ORIGINS,
+): Record<string, string> | undefined {
   const origin = headers.origin;
-  if (typeof origin !== 'string' || browserRefusal(headers)) return undefined; // a refused one reads nothing
+  if (typeof origin !== 'string' || browserRefusal(headers, allowed)) return undefined; // a refused one reads nothing
   return { 'access-control-allow-origin': origin, vary: 'Origin' };
 }
 
 /** The answer to a preflight (OPTIONS with Access-Control-Request-Method) from such a page. */
-export function preflightHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {
-  const cors = corsHeaders(headers);
+export function preflightHeaders(
+  headers: IncomingHttpHeaders,
+  allowed: AllowedOrigins = NO_ORIGINS,
+): Record<string, string> | undefined {
+  const cors = corsHeaders(headers, allowed);
   if (!cors || headers['access-control-request-method'] === undefined) return undefined;
   const asked = headers['access-control-request-headers'];
   return {

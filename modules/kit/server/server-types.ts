@@ -117,6 +117,12 @@ export interface KitOptions {
    */
   clientTokens?: string;
   /**
+   * Browser origins let in besides this machine's own pages (./origins.ts): exact origins, comma
+   * separated, or `*`; default: $KIT_ORIGINS, the module's setting the admin changes with
+   * `blueprint service config NAME KIT_ORIGINS=...`.
+   */
+  origins?: string;
+  /**
    * A header that carries the token bare, looked at when there is no `Authorization: Bearer`
    * (vectors: Qdrant's `api-key`): its token names the client as a Bearer one would. Routes with
    * auth still ask for Bearer's; a route that checks `api-key` itself uses ctx.client.

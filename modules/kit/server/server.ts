@@ -16,6 +16,7 @@ import { ClientGoneError, diskFull, HttpError, isDiskFull } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { defaultLimits, type KitLimits } from './limits.js';
 import { listenOnSocket } from './listen.js';
+import { allowedOrigins, ORIGINS_ENV } from './origins.js';
 import { FairQueue } from './queue.js';
 import type { KitOptions, KitServer, Reply } from './server-types.js';
 import { UnreadAnswers } from './unread.js';
@@ -60,10 +61,21 @@ export function createKitServer(opts: KitOptions): KitServer {
   );
 
   const clients = new ClientNames(opts.token, opts.clientTokens ?? process.env[CLIENT_TOKENS_ENV]);
+  // The origins the admin lets in (KIT_ORIGINS), said once; an entry blueprint would have refused
+  // (not an exact origin) is left out and said.
+  const origins = allowedOrigins(opts.origins ?? process.env[ORIGINS_ENV]);
+  if (origins.all)
+    log.startup(`${ORIGINS_ENV}=*: pages of every site may call this service (their Host is still judged)`);
+  else if (origins.exact.size)
+    log.startup(`${ORIGINS_ENV}: pages of ${[...origins.exact].join(', ')} may call this service`);
+  if (origins.ignored.length)
+    log.startup(
+      `${ORIGINS_ENV}: not exact origins, left out: ${origins.ignored.map((o) => JSON.stringify(o)).join(', ')}`,
+    );
 
   /** An answer to this machine's own page (./browser-guard.ts) says it may read it. */
   const withCors = (ex: Exchange, headers?: Record<string, string>) => {
-    const cors = ex.headers.origin === undefined ? undefined : corsHeaders(ex.headers);
+    const cors = ex.headers.origin === undefined ? undefined : corsHeaders(ex.headers, origins);
     return cors ? { ...headers, ...cors } : headers;
   };
 
@@ -155,10 +167,10 @@ export function createKitServer(opts: KitOptions): KitServer {
       return;
     }
     // A web page of another site, through a port forwarded to this socket (./browser-guard.ts).
-    const refused = browserRefusal(ex.headers);
+    const refused = browserRefusal(ex.headers, origins);
     if (refused) throw refused;
     // This machine's own page asking first (a JSON POST, a token): answered here, for every route.
-    const preflight = method === 'OPTIONS' ? preflightHeaders(ex.headers) : undefined;
+    const preflight = method === 'OPTIONS' ? preflightHeaders(ex.headers, origins) : undefined;
     if (preflight) {
       write(ex, 204, '', 'text/plain', preflight);
       return;
