@@ -1,9 +1,10 @@
+import path from 'node:path';
 import type { PlanGpuAccess } from '../core/gpu/types.js';
 import type { PackageManager } from '../core/pkg/index.js';
 import { chooseSocket, type Engine, engineTimeoutMs, openEngine } from '../core/services/engine.js';
 import type { ImageLeft } from '../core/services/hooks.js';
 import type { ServiceDeps } from '../core/services/lifecycle.js';
-import { type Layout, layout } from '../core/system/paths.js';
+import { type Layout, layout, treeShared } from '../core/system/paths.js';
 import type { BoxOptions, CallOptions, Question } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
 
@@ -98,4 +99,17 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
     },
   };
   return ctx;
+}
+
+/**
+ * The `--root` contract for every front end (the CLI's entry asks it too, with its command's words,
+ * before anything runs): an operation that reads or changes the box's state acts only on a tree no
+ * user but root (or the runner) can change (core/system/tree-owner.ts), else VerificationError
+ * `unsafe-root` in the CLI's words. openBox asks it at each such call, so the console and the
+ * dashboard, which open the box once, get it too, and a tree given away since is met. A few stats
+ * (paths.ts's treeShared) unless they find a doubt; the root / is the box itself.
+ */
+export async function treeActable(root: string): Promise<void> {
+  if (path.resolve(root) === '/' || !treeShared(root)) return;
+  (await import('../core/system/tree-owner.js')).judgeTree(root);
 }

@@ -13,7 +13,7 @@
  */
 import type { ProgressEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
-import { type BoxContext, makeContext } from './context.js';
+import { type BoxContext, makeContext, treeActable } from './context.js';
 import type { ModelOps } from './models.js';
 import type { PackageOps } from './packages.js';
 import type { ShownChange } from './plan-reach.js';
@@ -113,19 +113,29 @@ export interface Box {
 export function openBox(root: string, options: BoxOptions = {}): Box {
   const ctx: BoxContext = makeContext(root, options);
   const facts = lazyOps(() => import('./status-facts.js').then((m) => m.statusFactsOps(ctx)));
+  // The `--root` contract (context.ts's treeActable), judged at each call for every front end; what
+  // reads any tree as the CLI's `status`, `system status` and `gpu` do is not judged.
+  const actable = () => treeActable(root);
   return {
     root,
     paths: layout(root),
-    packages: lazyOps(() => import('./packages.js').then((m) => m.packageOps(ctx))),
-    keys: lazyOps(() => import('./repos.js').then((m) => m.keyOps(ctx))),
-    repos: lazyOps(() => import('./repos.js').then((m) => m.repoOps(ctx))),
-    services: lazyOps(() => import('./services.js').then((m) => m.serviceOps(ctx))),
-    models: lazyOps(() => import('./models.js').then((m) => m.modelOps(ctx))),
-    rag: lazyOps(() => import('./rag.js').then((m) => m.ragOps(ctx))),
+    packages: lazyOps(() => import('./packages.js').then((m) => m.packageOps(ctx)), actable),
+    keys: lazyOps(() => import('./repos.js').then((m) => m.keyOps(ctx)), actable),
+    repos: lazyOps(() => import('./repos.js').then((m) => m.repoOps(ctx)), actable),
+    services: lazyOps(() => import('./services.js').then((m) => m.serviceOps(ctx)), actable),
+    models: lazyOps(() => import('./models.js').then((m) => m.modelOps(ctx)), actable),
+    rag: lazyOps(() => import('./rag.js').then((m) => m.ragOps(ctx)), actable),
     gpu: lazyOps(() => import('./system.js').then((m) => m.gpuOps(ctx))),
-    setup: lazyOps(() => import('./setup.js').then((m) => m.setupOps(ctx))),
-    audit: lazyOps(() => import('./system.js').then((m) => m.auditOps(ctx))),
-    system: lazyOps(() => import('./update.js').then((m) => m.systemOps(ctx))),
+    setup: lazyOps(() => import('./setup.js').then((m) => m.setupOps(ctx)), actable),
+    // host and addresses read what `status` reads, sbom the executable's own: not judged.
+    audit: lazyOps(
+      () => import('./system.js').then((m) => m.auditOps(ctx)),
+      (op) => (op === 'host' || op === 'addresses' || op === 'sbom' ? undefined : actable()),
+    ),
+    system: lazyOps(
+      () => import('./update.js').then((m) => m.systemOps(ctx)),
+      (op) => (op === 'status' || op === 'report' ? undefined : actable()),
+    ),
     status: async () => (await import('./system.js')).boxStatus(ctx),
     systemAndEgress: (opts) => facts.read(opts),
   };
@@ -135,12 +145,13 @@ export function openBox(root: string, options: BoxOptions = {}): Box {
  * A group of async operations whose module loads on first call: `blueprint --help` never pays
  * for openpgp or dockerode, and a front end holds one `Box` from the start.
  */
-function lazyOps<T extends object>(load: () => Promise<T>): T {
+function lazyOps<T extends object>(load: () => Promise<T>, judge?: (op: string) => unknown): T {
   let loaded: Promise<T> | undefined;
   return new Proxy({} as T, {
     get(_t, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       return async (...args: unknown[]) => {
+        await judge?.(prop);
         loaded ??= load();
         const ops = await loaded;
         const fn = (ops as Record<string, unknown>)[prop];

@@ -137,12 +137,15 @@ describe('--root TREE that another user can change is refused by the package and
     expect(r.stdout).not.toContain('hostsecret');
     expect(r.stdout).toMatch(/packages: unknown \(.*installed\.json is a symbolic link/);
     // system status and gpu read any tree too; a command that reads no box ignores it.
-    for (const args of [['system', 'status'], ['gpu'], ['version']]) {
+    for (const args of [['system', 'status'], ['gpu'], ['version'], ['audit', 'sbom']]) {
       const other = run(['--root', root, ...args]);
       expect(other.signal, args.join(' ')).toBeNull();
       expect(other.stderr, args.join(' ')).not.toContain('unsafe-root');
       expect(other.stderr, args.join(' ')).not.toMatch(/another user can change/);
     }
+    // The engine socket its config.json names (its owner's) is not asked, nor its history written.
+    for (const args of [['doctor'], ['audit', 'network'], ['audit', 'outbound']])
+      expectRefusedAsUnsafe(run(['--root', root, ...args]), root);
   });
 });
 

@@ -16,10 +16,19 @@ import { shellWord } from './shell-word.js';
  * a state file is read or written (a host file read as installed.json, written through) or a FIFO
  * that holds the command for good. Then VerificationError `unsafe-root` (exit 4), naming the folder
  * and who. `status` reads any tree with read-bounded reads; state files are read so here too
- * (state-file.ts), for a tree of root's own. cli/index.ts asks paths.ts's treeShared first.
+ * (state-file.ts), for a tree of root's own. cli/index.ts asks paths.ts's treeShared first, and
+ * app/context.ts's treeActable (openBox, for every front end) asks the same at each operation.
  */
 export function assertTreeOurs(root: string, words: string[]): void {
   if (TREE_READERS.some((r) => r === words.slice(0, r.split(' ').length).join(' '))) return;
+  judgeTree(root);
+}
+
+/**
+ * The judgement itself, whatever the command (app/context.ts's treeActable asks it for the
+ * operations of every front end: the console and the dashboard open the box with openBox).
+ */
+export function judgeTree(root: string): void {
   const fs = process.getBuiltinModule('node:fs');
   const named = path.resolve(root);
   let real = named;
@@ -62,9 +71,11 @@ export function assertTreeOurs(root: string, words: string[]): void {
 
 /**
  * Commands that read any tree (`status`, `system status`, `gpu`: bounded reads, links judged, no
- * tree program run) or none (`module`, `repo`, `version`).
+ * tree program run) or none (`module`, `repo`, `version`, `audit sbom`: the executable's own SBOM).
+ * Not `doctor` nor the other audits: they connect to the engine socket the tree's config.json names
+ * (one its owner runs would answer root), and `audit outbound` writes its history into the tree.
  */
-const TREE_READERS = ['status', 'system status', 'gpu', 'module', 'repo', 'version'];
+const TREE_READERS = ['status', 'system status', 'gpu', 'module', 'repo', 'version', 'audit sbom'];
 
 /** The refusal: where, who, and what the admin can do. */
 export function unsafeTree(root: string, at: string, who: string): VerificationError {
