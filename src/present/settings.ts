@@ -1,4 +1,5 @@
 import type { SettingsChange } from '../app/services.js';
+import type { ServiceInspection } from '../core/services/inspect.js';
 import type { SettingsView } from '../core/services/settings.js';
 import { escapeLine } from './escape.js';
 import { startLines } from './service-actions.js';
@@ -70,4 +71,28 @@ export function settingsChangeText(c: SettingsChange): string {
     );
   else if (c.changed) lines.push(`They apply when ${name} next starts.`);
   return lines.join('\n');
+}
+
+/**
+ * `service inspect`'s settings: each one the next start gives (the admin's or the default) and,
+ * when it runs with another, that one; stored ones not applied. No lines for a module with none.
+ */
+export function inspectSettingsLines(i: Pick<ServiceInspection, 'name' | 'settings'>): string[] {
+  const s = i.settings;
+  if (!s) return [];
+  const lines = ['', `Settings (\`blueprint service config ${escapeLine(i.name)}\`):`];
+  for (const r of s.rows) {
+    const next = r.effective === undefined ? '(unset)' : escapeLine(r.effective);
+    const from = r.value !== undefined ? 'set by the admin' : 'default';
+    const runs =
+      r.running !== undefined && r.running !== (r.effective ?? '')
+        ? `; runs with ${escapeLine(r.running)} until it restarts`
+        : '';
+    lines.push(`  ${escapeLine(r.key).padEnd(16)} ${next} (${from}${runs})`);
+  }
+  for (const x of s.stale)
+    lines.push(
+      `  ${escapeLine(x.key).padEnd(16)} not applied: ${escapeLine(x.value)} (${escapeLine(x.why)})`,
+    );
+  return lines;
 }

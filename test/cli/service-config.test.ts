@@ -65,6 +65,16 @@ describe('blueprint service config', () => {
     expect(JSON.parse(readFileSync(file(root), 'utf8'))).toEqual({ KIT_ORIGINS: 'http://10.0.0.5:3000' });
   });
 
+  it('service inspect lists the settings the next start gives', async () => {
+    const root = await box();
+    expect((await config(root, 'LLM_PARALLEL=4')).code).toBe(0);
+    const r = await run(['--root', root, 'service', 'inspect', NAME]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Settings (\`blueprint --root ${root} service config llm\`):`);
+    expect(r.stdout).toMatch(/\n  LLM_PARALLEL +4 \(set by the admin\)\n/);
+    expect(r.stdout).toMatch(/\n  KIT_ORIGINS +\(unset\) \(default\)/);
+  });
+
   it('warns when the origins are every site', async () => {
     const root = await box();
     const r = await config(root, 'KIT_ORIGINS=*');

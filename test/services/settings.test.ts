@@ -133,6 +133,13 @@ describe('module settings on the real engine', () => {
     const c = await services.configure(name, { set: { HELLO_LEVEL: '3' } });
     expect(c.running).toBe(true); // said: it applies at the next restart
     expect(await level()).toBe('HELLO_LEVEL=1');
+    // `service inspect`: the next start's value, and the one it runs with until then.
+    expect((await services.inspect(name)).settings?.rows[0]).toMatchObject({
+      key: 'HELLO_LEVEL',
+      value: '3',
+      effective: '3',
+      running: '1',
+    });
     const r = await services.configure(name, { set: { HELLO_LEVEL: '2' }, restart: true });
     expect(r.restarted?.name).toBe(name);
     expect(await level()).toBe('HELLO_LEVEL=2');

@@ -369,15 +369,17 @@ same, its gpu line saying it is missing, with what \`service start\` would answe
 fix; --json: startRefused {code, message, hint}). A module with a socket says what it does for the
 modules that use it: a token of each one's own (socket.clientTokens), and whether it deletes a
 consumer's data when the admin purges that consumer (socket.consumerPurge; --json: consumers
-{ownTokens, purgeOnRequest}).`,
+{ownTokens, purgeOnRequest}). A module with settings (\`service config\`) lists each one's value at
+the next start, and the one it runs with when that differs (--json: settings {rows, stale}).`,
   async run(ctx, parsed) {
     const name = nameArg(parsed, 'inspect');
-    const [i, { formatInspection }] = await Promise.all([
+    const [i, { formatInspection }, { inspectSettingsLines }] = await Promise.all([
       cliBox(ctx).services.inspect(name),
       presentServices(),
+      import('../../present/settings.js'),
     ]);
     // The commands it names (start, reinstall) act on the box inspected: --root kept, as a hint's.
-    ctx.result(i, shownHint(formatInspection(i)));
+    ctx.result(i, shownHint([formatInspection(i), ...inspectSettingsLines(i)].join('\n')));
   },
 };
 

@@ -21,6 +21,7 @@ import {
 import { containerFacts, factsFromService, type Rating, rateService } from './rating.js';
 import { getRegistration, type LoadedRegistration, registrationAt } from './registry.js';
 import { planLooking } from './sandbox-plan.js';
+import { type SettingRow, type StaleSetting, settingsView } from './settings.js';
 import { signerOf } from './signer.js';
 import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
@@ -313,6 +314,12 @@ export interface ServiceInspection {
    * box cannot give (its error, with the fix as hint). The policy's `gpu` then says it is missing.
    */
   startRefused?: { code: string; message: string; hint?: string };
+  /**
+   * The settings its manifest declares (settings.ts): each one's value at the next start and, when
+   * it runs, the value it runs with (`running`; the container's environment); `stale`: stored ones
+   * not applied. Absent for a module that declares none and has none stored.
+   */
+  settings?: { rows: (SettingRow & { running?: string })[]; stale: StaleSetting[] };
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -342,6 +349,19 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     },
     ...(gpuRefused ? { startRefused: gpuRefused.toJSON() } : {}),
   };
+  const settings = settingsView(deps.root, reg);
+  if (settings.settings.length || settings.stale.length) {
+    // What it runs with: the container's environment (the engine's Config.Env), when it runs.
+    const env = info?.State.Running ? ((info.Config as { Env?: string[] }).Env ?? []) : undefined;
+    const running = (key: string) => env?.find((e) => e.startsWith(`${key}=`))?.slice(key.length + 1);
+    result.settings = {
+      rows: settings.settings.map((r) => {
+        const now = running(r.key);
+        return now === undefined ? r : { ...r, running: now };
+      }),
+      stale: settings.stale,
+    };
+  }
   if (!info?.State.Running) return result;
   [result.process, result.info] = await Promise.all([
     processView(info.State.Pid),

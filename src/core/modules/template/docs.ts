@@ -15,6 +15,13 @@ export const manifest = (name: string) => ({
     socket: { dir: `/run/${name}`, file: 'api.sock' },
     data: `/var/lib/${name}`,
     env: { ACCESS_TOKEN_FILE: `/var/lib/${name}/access-token` },
+    settings: {
+      KIT_ORIGINS: {
+        type: 'origins',
+        description:
+          "Browser origins whose pages may call this module through a forwarded port, besides this machine's own: exact origins (chrome-extension://ID, http://10.0.0.5:3000), comma separated; * lets every site in.",
+      },
+    },
     resources: { memory: '128m', cpus: 0.5, pids: 32 },
     health: { http: '/health', startTimeout: 20 },
     stopTimeout: 5,
@@ -52,6 +59,7 @@ checks all of them; \`blueprint repo build\` signs the manifest with the package
 | \`socket\` | \`{dir, file}\` | where that folder is mounted in the container and the socket's name; the server gets its path in \`BLUEPRINT_SOCKET\`. On the box: \`/run/blueprint/services/${name}/api.sock\`. Add \`clientTokens: true\` (with a \`data\` folder) and each module that uses this one gets a token of its own, which the kit reads and takes turns by (one client's many connections share its places); see docs/module-wiring.md, "Who is calling". A provider that keeps data per consumer adds \`consumerPurge: true\` too (with \`clientTokens\`): \`bpkg remove --purge CONSUMER\` then leaves a record \`purge.CONSUMER\` in the folder \`BLUEPRINT_PURGE_DIR\` names (the data folder) and sends SIGUSR2 while it runs; record \`ctx.client\` (\`consumer:NAME\`) with what each request makes, and call the kit's \`onPurgeSignal\` first thing and \`applyPurgeRecords\` before \`listen\` to delete what that consumer made; see docs/module-wiring.md, "A consumer's data, purged" |
 | \`data\` | \`/var/lib/${name}\` | a persistent writable folder, mounted there (on the box: \`/var/lib/blueprint/modules/${name}\`); kept by \`bpkg remove\`, deleted by \`bpkg remove --purge\`. Here it holds \`access-token\`, the token the admin sets with \`blueprint service token ${name}\` (never write that file by hand): \`server/main.ts\` reads it at start, and then every route but \`/health\` needs \`Authorization: Bearer TOKEN\`. A loosening, justified below |
 | \`env\` | \`ACCESS_TOKEN_FILE\` | environment variables of the server; this one says where the token file is |
+| \`settings\` | \`KIT_ORIGINS\` | the \`env\` variables the admin may change on the box without a rebuild (\`blueprint service config ${name} KEY=VALUE\`, \`settings:\` in an appliance file), each typed and bounded: \`{"type": "integer", "min": 1, "max": 8, "description": "..."}\`, \`"boolean"\`, \`"enum"\` with \`values\`, \`"string"\` with \`pattern\` and \`maxLength\`, or \`"origins"\`. A setting's default is its \`env\` value (lint checks it fits); keys are environment names, never \`BLUEPRINT_*\`; the sandbox (user, mounts, network, devices, resources) is never a setting. The admin's values reach the server at its next start. This one is the kit's: browser origins let in besides this machine's own pages |
 | \`resources\` | \`128m\`, \`0.5\`, \`32\` | memory, CPUs and process limits; defaults \`256m\`, \`1\`, \`256\` |
 | \`health\` | \`/health\` | blueprint GETs this path over the socket; a 2xx answer means ready. \`startTimeout\` in seconds |
 | \`stopTimeout\` | \`5\` | seconds between SIGTERM and SIGKILL |
