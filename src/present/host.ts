@@ -3,9 +3,13 @@ import { encryptionLine, recoveryKeyNoteLine } from './encryption.js';
 import { escapeLine } from './escape.js';
 import { packageCount } from './packages.js';
 import { shownHint } from './root-in-hints.js';
+import { statusModuleNote } from './status-services.js';
 import { bytes, duration } from './units.js';
 
-/** A service list in one line: `hello running, embeddings exited`, or why it is unknown. */
+/**
+ * A service list in one line: `hello running, llm running (loaded tiny), embeddings exited`, or why
+ * it is unknown.
+ */
 export function servicesLine(
   services: BoxStatus['services'],
   damaged: BoxStatus['damagedServices'] = [],
@@ -13,13 +17,13 @@ export function servicesLine(
   if (!Array.isArray(services)) return `unknown (${escapeLine(services.error)})`;
   // A damaged registration: its row in `blueprint service list` says what is wrong and the fix.
   const rows = [
-    ...services.map(
-      (s) =>
-        [
-          s.name,
-          `${s.name} ${s.state}${s.usedBy?.length ? ` (used by ${s.usedBy.join(', ')})` : ''}`,
-        ] as const,
-    ),
+    ...services.map((s) => {
+      // Who uses it, and what the running module says of itself (its loaded models), in brackets.
+      const notes = [s.usedBy?.length ? `used by ${s.usedBy.join(', ')}` : '', statusModuleNote(s)].filter(
+        Boolean,
+      );
+      return [s.name, `${s.name} ${s.state}${notes.length ? ` (${notes.join('; ')})` : ''}`] as const;
+    }),
     ...damaged.map(
       (d) => [d.name, `${escapeLine(d.name)} registration damaged (see blueprint service list)`] as const,
     ),

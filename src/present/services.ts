@@ -161,23 +161,7 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
     ?.split(', ')
     .filter((m) => m !== model);
   // Models loaded on demand (llm's `loaded`: ids, each `@` when it unloads if idle).
-  const raw = info.loaded;
-  const loaded =
-    typeof raw === 'string'
-      ? raw
-          .split(', ')
-          .filter(Boolean)
-          .map((m) => {
-            const at = m.indexOf('@');
-            if (at < 0) return escapeLine(m);
-            const when = new Date(m.slice(at + 1));
-            const until = Number.isNaN(when.getTime())
-              ? escapeLine(m.slice(at + 1))
-              : `${when.toISOString().slice(11, 16)} UTC`;
-            return `${escapeLine(m.slice(0, at))} until ${until}`;
-          })
-          .join(', ') || 'none'
-      : undefined;
+  const loaded = typeof info.loaded === 'string' ? loadedText(info.loaded) : undefined;
   const context = get('contextLength', 'context_length');
   const dimension = get('dimension');
   const device = get('device');
@@ -192,6 +176,28 @@ export function moduleInfoText(info: ServiceStatus['info'] | undefined, short = 
   ]
     .filter(Boolean)
     .join(', ');
+}
+
+/**
+ * llm's `loaded` (module-info.ts: the loaded models' ids, each `@` and when it unloads if idle) in
+ * words, escaped: `tiny, q8 until 10:05 UTC`, or `none`.
+ */
+export function loadedText(raw: string): string {
+  return (
+    raw
+      .split(', ')
+      .filter(Boolean)
+      .map((m) => {
+        const at = m.indexOf('@');
+        if (at < 0) return escapeLine(m);
+        const when = new Date(m.slice(at + 1));
+        const until = Number.isNaN(when.getTime())
+          ? escapeLine(m.slice(at + 1))
+          : `${when.toISOString().slice(11, 16)} UTC`;
+        return `${escapeLine(m.slice(0, at))} until ${until}`;
+      })
+      .join(', ') || 'none'
+  );
 }
 
 /** `blueprint service status`: one row per service, then what each running module says it serves. */

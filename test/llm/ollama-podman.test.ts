@@ -3,7 +3,7 @@
  * npm client on the service's socket with its access token: list, show, ps, chat whole and
  * streamed, generate, a JSON schema, a model not served, a client that leaves mid-stream (the
  * module logs its generation stopped and serves the next at once), keep_alive 0 unloading the model
- * and the next request loading it again, the token refused. The
+ * and the next request loading it again (`blueprint status` naming what is loaded), the token refused. The
  * in-process details (options, refusals, the engine's count of tokens at an abort) are
  * ollama.test.ts's.
  */
@@ -130,8 +130,21 @@ describe('llm module in Podman: the Ollama-native API with the official ollama c
       stream: false as const,
       options: { num_predict: 2 },
     };
+    // `blueprint status` (through dist, text and --json) names what the llm has loaded, as ps does.
+    const status = async () => {
+      const text = await e.run(['status']);
+      const json = (await e.blueprint('status')) as {
+        services: { name: string; info: { loaded?: string } }[];
+      };
+      return [
+        text.stdout.split('\n').find((l) => l.trimStart().startsWith('services:')),
+        json.services.find((x) => x.name === name)?.info.loaded,
+      ];
+    };
+    expect(await status()).toEqual([`  services: ${name} running (loaded tiny-llama)`, 'tiny-llama']);
     expect((await client.generate({ ...ask, keep_alive: 0 })).done).toBe(true);
     expect((await client.ps()).models).toEqual([]);
+    expect(await status()).toEqual([`  services: ${name} running (loaded none)`, '']);
     const again = await client.generate(ask);
     expect(again.load_duration).toBeGreaterThan(0);
     const ps = await client.ps();

@@ -21,6 +21,10 @@ export const statusCommand: CommandSpec = {
            and which boots next; RAUC is given 5 s, and slots it cannot tell (no A/B slots, busy
            installing, no answer) are 'unknown (why)', never a failure (--json: system {version,
            bootedSlot, nextSlot, slotsAvailable, slotsUnavailable {code, message}})
+  services each one's state and, for a running module, what it says of itself when asked in 1 s
+           (its GET /info): the llm's loaded models ('llm running (loaded tiny, q8 until 10:05
+           UTC)'), another module's model; one that did not answer in that time is said so
+           (--json: services[].info {model, models, loaded, …}, infoUnanswered true)
   egress   default deny or not (the root's firewall rules), how many destinations are allowed out
            and the first three (--json: egress {policy deny|none|other, destinations ["host:port"],
            error}: the whole list; none before setup)

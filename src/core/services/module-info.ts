@@ -29,6 +29,8 @@ export interface InfoReadOptions {
 }
 
 export const INFO_PATH = '/info';
+/** How long a module's /info may take, connect to last byte, unless the caller says (InfoReadOptions). */
+export const INFO_TIMEOUT_MS = 1000;
 const MAX_FIELDS = 32;
 const MAX_STRING = 200;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
@@ -88,22 +90,36 @@ export function pickInfo(value: unknown): ModuleInfo | null {
 }
 
 /** GET `urlPath` on a unix socket: status and body, bounded in time and size; undefined on any failure. */
-export function boundedGet(
+export async function boundedGet(
   socketPath: string,
   urlPath: string,
   opts: InfoReadOptions & { token?: string } = {},
 ): Promise<{ status: number; body: Buffer } | undefined> {
-  const timeoutMs = opts.timeoutMs ?? 1000;
+  const r = await boundedGetOutcome(socketPath, urlPath, opts);
+  return 'status' in r ? r : undefined;
+}
+
+/**
+ * boundedGet, saying how it failed: `timedOut` when no whole answer came within the deadline (a
+ * module that is slow, hung or trickles bytes), else a refused connection, a reset or too many bytes.
+ */
+export function boundedGetOutcome(
+  socketPath: string,
+  urlPath: string,
+  opts: InfoReadOptions & { token?: string } = {},
+): Promise<{ status: number; body: Buffer } | { timedOut: boolean }> {
+  const timeoutMs = opts.timeoutMs ?? INFO_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? 64 * 1024;
   return new Promise((resolve) => {
     let done = false;
-    const finish = (r: { status: number; body: Buffer } | undefined) => {
+    const finish = (r: { status: number; body: Buffer } | { timedOut: boolean }) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       req.destroy();
       resolve(r);
     };
+    const failed = { timedOut: false };
     const req = nodeHttp().get(
       {
         socketPath,
@@ -115,21 +131,21 @@ export function boundedGet(
       },
       (res: IncomingMessage) => {
         const declared = Number(res.headers['content-length']);
-        if (declared > maxBytes) return finish(undefined);
+        if (declared > maxBytes) return finish(failed);
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > maxBytes) return finish(undefined);
+          if (size > maxBytes) return finish(failed);
           chunks.push(c);
         });
         res.on('end', () => finish({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', () => finish(undefined));
+        res.on('error', () => finish(failed));
       },
     );
     // One deadline for everything: a module that trickles a byte a second is cut off too.
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    req.on('error', () => finish(undefined));
+    const timer = setTimeout(() => finish({ timedOut: true }), timeoutMs);
+    req.on('error', () => finish(failed));
   });
 }
 
@@ -139,8 +155,22 @@ export async function readModuleInfo(
   reg: LoadedRegistration,
   opts: InfoReadOptions = {},
 ): Promise<ModuleInfo | null> {
+  return (await readModuleInfoOutcome(root, reg, opts)).info;
+}
+
+/**
+ * readModuleInfo, and whether the module left its /info unanswered within the deadline
+ * (`unanswered`: asked, and no whole answer in time), which `blueprint status` says rather than
+ * showing nothing as for a module without /info.
+ */
+export async function readModuleInfoOutcome(
+  root: string,
+  reg: LoadedRegistration,
+  opts: InfoReadOptions = {},
+): Promise<{ info: ModuleInfo | null; unanswered: boolean }> {
+  const none = { info: null, unanswered: false };
   const socket = reg.spec.socket;
-  if (!socket) return null;
+  if (!socket) return none;
   const token = (await readToken(root, reg.name))?.toString('utf8').trim();
   // A token no header can carry is the module's misconfiguration: ask without it (401, no info).
   const sendable = token && /^[\x21-\x7e]+$/.test(token) ? token : undefined;
@@ -150,15 +180,16 @@ export async function readModuleInfo(
     path.join(serviceDirs(root, reg.name).socketDir, socket.file),
     reg.name,
   ).catch(() => undefined);
-  if (!pin) return null;
-  const r = await boundedGet(pin.path, INFO_PATH, {
+  if (!pin) return none;
+  const r = await boundedGetOutcome(pin.path, INFO_PATH, {
     ...opts,
     ...(sendable ? { token: sendable } : {}),
   }).finally(pin.release);
-  if (r?.status !== 200) return null;
+  if (!('status' in r)) return { info: null, unanswered: r.timedOut };
+  if (r.status !== 200) return none;
   try {
-    return pickInfo(JSON.parse(r.body.toString('utf8')));
+    return { info: pickInfo(JSON.parse(r.body.toString('utf8'))), unanswered: false };
   } catch {
-    return null;
+    return none;
   }
 }

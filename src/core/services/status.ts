@@ -4,7 +4,7 @@ import { planAppArmor } from './apparmor.js';
 import { type Engine, EngineError, START_ENGINE_HINT } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
 import { checkHealth, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
-import { type ModuleInfo, readModuleInfo } from './module-info.js';
+import { type ModuleInfo, readModuleInfoOutcome } from './module-info.js';
 import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './policy.js';
 import type { Rating } from './rating.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
@@ -41,6 +41,11 @@ export interface ServiceStatus {
    * escape it before showing it (module-info.ts).
    */
   info: ModuleInfo | null;
+  /**
+   * Present (true) when the running module was asked for its info and gave no whole answer within
+   * the read's deadline (1 s): slow or hung, unlike a module that has no /info (info null alone).
+   */
+  infoUnanswered?: true;
   /** The modules its manifest uses (module wiring), and the installed services that use it. */
   uses: string[];
   usedBy: string[];
@@ -131,7 +136,7 @@ async function statusOf(
         query: { containers: containerName(reg.name), stream: false },
       })
       .catch(() => undefined),
-    readModuleInfo(deps.root, reg),
+    readModuleInfoOutcome(deps.root, reg),
   ]);
   const s = stats?.Stats?.[0];
   return {
@@ -140,7 +145,8 @@ async function statusOf(
     memoryBytes: usage.memoryBytes ?? s?.MemUsage ?? null,
     cpuPercent: s ? Math.round(s.CPU * 10) / 10 : null,
     pids: usage.pids ?? s?.PIDs ?? null,
-    info: moduleInfo,
+    info: moduleInfo.info,
+    ...(moduleInfo.unanswered ? { infoUnanswered: true as const } : {}),
   };
 }
 
