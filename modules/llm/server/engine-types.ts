@@ -127,6 +127,19 @@ export interface Generation {
   completionTokens: number;
 }
 
+/**
+ * The client left during its generation (its signal aborted it): `reason` is the signal's own, what
+ * is thrown on to the kit (generation-run.ts); `completionTokens` were generated before it stopped.
+ */
+export class ClientLeftError extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly completionTokens: number,
+  ) {
+    super('the client left');
+  }
+}
+
 /** The request does not fit the context window (a 400, not a 500). */
 export class ContextOverflowError extends Error {}
 /** A json_schema node-llama-cpp cannot turn into a grammar (a 400). */

@@ -12,6 +12,7 @@ import {
   SchemaError,
   TemplateError,
 } from './engine.js';
+import { ClientLeftError } from './engine-types.js';
 import { bad } from './request.js';
 import { logAnswer, logClientLeft } from './request-log.js';
 import { channel, startedOrCleaned } from './stream-parts.js';
@@ -57,7 +58,10 @@ export function runGeneration(
       return g;
     },
     (err: unknown) => {
-      if (signal.aborted) logClientLeft(log, labels.path, labels.model);
+      const left = err instanceof ClientLeftError ? err : undefined;
+      if (signal.aborted) logClientLeft(log, labels.path, labels.model, left?.completionTokens ?? 0);
+      // The signal's own reason, as node-llama-cpp throws it when nothing was generated yet.
+      if (left) throw left.reason;
       if (err instanceof ContextOverflowError) throw bad(err.message, labels.promptParam);
       if (err instanceof SchemaError) throw bad(err.message, err.param ?? labels.schemaParam);
       if (err instanceof TemplateError) throw bad(err.message, labels.promptParam);

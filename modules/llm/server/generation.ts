@@ -6,7 +6,7 @@
  */
 import type { LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import type { Deadline } from './deadline.js';
-import type { Generation, Sampling } from './engine-types.js';
+import { ClientLeftError, type Generation, type Sampling } from './engine-types.js';
 import { callsOf } from './tool-chat.js';
 
 /** What node-llama-cpp answers for a generation stopped by its signal before any text. */
@@ -79,10 +79,11 @@ export function generation(
     promptTokens: number,
   ): Generation => {
     const timedOut = r.metadata.stopReason === 'abort' && d.passed();
-    // A client that left: an abort, as without stopOnAbortSignal (its answer goes nowhere).
-    if (r.metadata.stopReason === 'abort' && !timedOut) throw d.clientReason();
-    const toolCalls = callsOf(r);
     tally();
+    // A client that left: an abort, as without stopOnAbortSignal (its answer goes nowhere), saying
+    // how many tokens it had had.
+    if (r.metadata.stopReason === 'abort' && !timedOut) throw new ClientLeftError(d.clientReason(), counted);
+    const toolCalls = callsOf(r);
     const text = dropped && r.response.endsWith(dropped) ? r.response.slice(0, -dropped.length) : r.response;
     return {
       text,

@@ -33,7 +33,11 @@ export function logAnswer(log: KitLog, path: string, model: string, g: Generatio
   );
 }
 
-/** A client that left before its answer's end: its generation was stopped at the next token. */
-export function logClientLeft(log: KitLog, path: string, model: string): void {
-  log.event('client left', `${path}: ${model}: the client left; its generation stopped`);
+/**
+ * A client that left before its answer's end: its generation was stopped at the next token, after
+ * `tokens` (0: before any, the answer not begun).
+ */
+export function logClientLeft(log: KitLog, path: string, model: string, tokens: number): void {
+  const when = tokens > 0 ? `after ${tokens} token${tokens === 1 ? '' : 's'}` : 'before the answer';
+  log.event('client left', `${path}: ${model}: the client left ${when}; its generation stopped`);
 }
