@@ -320,10 +320,13 @@ describe('llm API with the openai client on a unix socket', () => {
     expect(r.choices).toHaveLength(1);
   });
 
-  it('without the token: 401 in the OpenAI shape', async () => {
+  it('without the token: 401 in the OpenAI shape, with its code invalid_api_key', async () => {
     const anon = openAi('wrong-token-0123456789');
     await expect(anon.models.list()).rejects.toMatchObject({
       status: 401,
+      // What OpenAI's API sends for a wrong key, and what its client's AuthenticationError carries.
+      code: 'invalid_api_key',
+      type: 'authentication_error',
       message: expect.stringContaining('`blueprint service token llm`'),
     });
   });

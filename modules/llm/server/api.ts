@@ -76,7 +76,9 @@ export function openAiError(err: HttpError): unknown {
       ? 'context_length_exceeded'
       : err.status === 404 && err.param === 'model'
         ? 'model_not_found' // OpenAI's own code for it
-        : null;
+        : err.status === 401
+          ? 'invalid_api_key' // OpenAI's for a missing or wrong key; its client's error carries it
+          : null;
   return { error: { message: err.message, type, param: err.param ?? null, code } };
 }
 
