@@ -91,14 +91,14 @@ describe.skipIf(!runnable)('adding a repository from the browser, in Chromium', 
     await b.page.type('#repo-name', 'mirrored');
     await b.page.type('#repo-url', down);
     // The optional fields are folded away until asked for.
-    expect(await b.page.$eval('details', (e) => (e as HTMLDetailsElement).open)).toBe(false);
+    expect(await b.page.$eval('details', (e) => (e as unknown as { open: boolean }).open)).toBe(false);
     await b.page.click('details summary');
     await b.page.type('#repo-mirrors', `${alsoDown}\n${repo}`);
     await b.page.type('#repo-published', published);
     await b.page.$eval(
       '#repo-key',
       (e, v) => {
-        (e as HTMLTextAreaElement).value = v;
+        (e as unknown as { value: string }).value = v;
       },
       key.publicKey,
     );
