@@ -9,6 +9,7 @@ import {
   modelFactRows,
 } from '../present/models.js';
 import { keyTrustedText, repoAddedText, repoRemovedWarning } from '../present/repos.js';
+import { shownHint } from '../present/root-in-hints.js';
 import { rotationText } from '../present/services.js';
 import { bytes } from '../present/units.js';
 import { updateOutcomeText } from '../present/update-outcome.js';
@@ -30,6 +31,7 @@ export function adminOps(
     | 'setDefaultModel'
     | 'tokens'
     | 'newToken'
+    | 'setOwnToken'
     | 'rotateConsumerTokens'
     | 'removeRepo'
     | 'installedFrom'
@@ -90,6 +92,12 @@ export function adminOps(
     async newToken(name) {
       const r = await box.services.setToken(name);
       return { name: r.name, token: r.token ?? '', file: r.file, restart: [r.name, ...r.usedBy] };
+    },
+    async setOwnToken(name, token) {
+      // As `service token NAME --stdin | --remove` says it; the token itself is never in the line.
+      const r = await box.services.setToken(name, token === undefined ? { remove: true } : { token });
+      const restart = [r.name, ...r.usedBy].map((n) => `blueprint service restart ${n}`).join(' && ');
+      return `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${shownHint(`\`${restart}\``)}`;
     },
     rotateConsumerTokens: async (provider) => rotationText(await box.services.rotateTokens(provider)),
     installedFrom: async (repo) =>

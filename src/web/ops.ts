@@ -307,6 +307,11 @@ export interface DashboardOps {
   tokens?(): Promise<TokenView[]>;
   /** `blueprint service token NAME`: a new random token, written as the CLI writes it. */
   newToken?(name: string): Promise<NewToken>;
+  /**
+   * `blueprint service token NAME --stdin` (`token` given: the admin's own, checked as the CLI
+   * checks it) or `--remove` (undefined): the CLI's line, never the token.
+   */
+  setOwnToken?(name: string, token: string | undefined): Promise<string>;
   /** `blueprint service rotate-tokens PROVIDER`: its consumers' new tokens, in the CLI's words. */
   rotateConsumerTokens?(provider: string): Promise<string>;
   /**

@@ -75,11 +75,13 @@ export function tokensBody(list: TokenView[]): Part {
       ? html`<div class="table"><table class="stack"><thead><tr><th>Module</th><th>Admin token</th><th>Used by</th><th>Actions</th></tr></thead><tbody>${list.map(
           (t) =>
             html`<tr data-testid="token-${t.name}"><td>${t.name}</td><td data-label="Admin token">${tokenCell(t)}</td><td data-label="Used by">${t.usedBy.join(', ') || '-'}${t.clientTokens ? html` <span class="muted">(each with a token of its own)</span>` : ''}</td><td data-label="Actions">${
-              t.readsToken ? html`<a href="/tokens/${enc(t.name)}/new">New token…</a>` : ''
+              t.readsToken
+                ? html`<a href="/tokens/${enc(t.name)}/new">New token…</a> <a href="/tokens/${enc(t.name)}/own">Your own, or none…</a>`
+                : ''
             }${t.clientTokens && t.usedBy.length ? html` <a href="/tokens/${enc(t.name)}/consumers">New tokens for its users…</a>` : ''}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No module is installed.</p>`
-  }<p class="muted">The same as ${command('blueprint service token NAME')} and ${command('blueprint service rotate-tokens NAME')}. A token is never shown here again once made; removing one, or setting your own, is done on the box.</p></section>`;
+  }<p class="muted">The same as ${command('blueprint service token NAME')} and ${command('blueprint service rotate-tokens NAME')}. A token is never shown here again once made.</p></section>`;
 }
 
 export function confirmTokenBody(t: TokenView, consumers: boolean, csrf: string): Part {
@@ -92,6 +94,27 @@ export function confirmTokenBody(t: TokenView, consumers: boolean, csrf: string)
   return html`<section class="card" data-testid="token-confirm">${what}
 <div class="actions"><form method="post" action="${to}">${csrfField(csrf)}<button type="submit" autofocus>${consumers ? 'Make new tokens' : 'Make a new token'}</button></form>
 <a href="/tokens">Cancel</a></div></section>`;
+}
+
+/**
+ * `service token NAME --stdin | --remove`: the admin's own token (a password field, sent in the
+ * POST's body only, never shown back), or none, ticked first: without one, any local client may
+ * call the module's API.
+ */
+export function ownTokenBody(t: TokenView, csrf: string): Part {
+  const users = t.usedBy.length
+    ? html`; ${t.usedBy.join(', ')} (which use it) get it at their next start`
+    : '';
+  return html`<section class="card" data-testid="own-token"><h2>Your own token for ${t.name}</h2>
+<p>For clients that already hold a token (a box moved, a client set up by hand). It replaces the one set now (if any) at ${t.name}'s next start${users}.</p>
+<form method="post" action="/tokens/${enc(t.name)}/own">${csrfField(csrf)}
+<p><label for="own-token">Token</label> <input id="own-token" type="password" name="token" required minlength="16" maxlength="4095" pattern="[!-~]+" size="48" autocomplete="new-password" spellcheck="false"> <span class="muted">16 to 4095 printable characters, no spaces</span></p>
+<div class="actions"><button type="submit">Set this token</button> <a href="/tokens">Cancel</a></div></form></section>
+<section class="card" data-testid="remove-token"><h2>No token for ${t.name}</h2>
+<form method="post" action="/tokens/${enc(t.name)}/remove">${csrfField(csrf)}
+<p><label><input type="checkbox" name="confirm" value="yes" required> Remove ${t.name}'s token: from its next start, any local client of its socket may use its API</label></p>
+<div class="actions"><button type="submit" class="secondary">Remove the token</button></div></form>
+<p class="muted">The same as ${command(`blueprint service token ${t.name} --stdin`)} and ${command(`blueprint service token ${t.name} --remove`)}.</p></section>`;
 }
 
 /** The one page that shows a new token: the answer to its POST, never a link or a notice. */

@@ -1,6 +1,13 @@
 import type { Part } from './html.js';
 import type { DashboardOps, TokenView } from './ops.js';
-import { confirmTokenBody, modelBody, modelsBody, newTokenBody, tokensBody } from './pages-admin.js';
+import {
+  confirmTokenBody,
+  modelBody,
+  modelsBody,
+  newTokenBody,
+  ownTokenBody,
+  tokensBody,
+} from './pages-admin.js';
 import { errorText } from './respond.js';
 
 /**
@@ -41,7 +48,7 @@ async function tokenOf(ops: DashboardOps, name: string): Promise<TokenView> {
   return t;
 }
 
-/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers; undefined: not one of them. */
+/** GET /models, /models/NAME, /tokens, /tokens/NAME/new|consumers|own; undefined: not one of them. */
 export async function adminPage(path: string, ops: DashboardOps, csrf: string): Promise<Shown | undefined> {
   if (path === '/models')
     return ops.models
@@ -63,6 +70,11 @@ export async function adminPage(path: string, ops: DashboardOps, csrf: string): 
     return ops.tokens
       ? { title: 'Access tokens', section: '/tokens', body: tokensBody(await ops.tokens()) }
       : unavailable('/tokens');
+  m = path.match(/^\/tokens\/([^/]+)\/own$/);
+  if (m && ops.tokens && ops.setOwnToken) {
+    const t = await tokenOf(ops, dec(m[1]!));
+    return { title: `Your own token for ${t.name}`, section: '/tokens', body: ownTokenBody(t, csrf) };
+  }
   m = path.match(/^\/tokens\/([^/]+)\/(new|consumers)$/);
   if (m) {
     if (!ops.tokens) return unavailable('/tokens');
@@ -77,11 +89,12 @@ export async function adminPage(path: string, ops: DashboardOps, csrf: string): 
   return undefined;
 }
 
-/** POST /models/default, /tokens/NAME/new|consumers; undefined: not one of them. */
+/** POST /models/default, /tokens/NAME/new|consumers|own|remove; undefined: not one of them. */
 export async function adminPost(
   path: string,
   form: URLSearchParams,
   ops: DashboardOps,
+  csrf: string,
 ): Promise<Done | undefined> {
   if (path === '/models/default' && ops.setDefaultModel) {
     const name = form.get('name') ?? '';
@@ -92,6 +105,28 @@ export async function adminPost(
       };
     } catch (err) {
       return { to: '/models', notice: { kind: 'error', text: errorText(err) } };
+    }
+  }
+  const own = path.match(/^\/tokens\/([^/]+)\/(own|remove)$/);
+  if (own && ops.tokens && ops.setOwnToken) {
+    const t = await tokenOf(ops, dec(own[1]!));
+    const token = own[2] === 'own' ? (form.get('token') ?? '') : undefined;
+    // Refused on the form again, never echoing the token sent.
+    const again = (status: number, error: string): Done => ({
+      page: { title: `Your own token for ${t.name}`, section: '/tokens', body: ownTokenBody(t, csrf) },
+      status,
+      error,
+    });
+    if (token === undefined && form.get('confirm') !== 'yes')
+      return again(
+        400,
+        `Nothing was removed: tick the box once you mean it (without a token, any local client of its socket may use its API).`,
+      );
+    try {
+      return { to: '/tokens', notice: { kind: 'notice', text: await ops.setOwnToken(t.name, token) } };
+    } catch (err) {
+      const e = err as { exitCode?: number };
+      return again(e.exitCode === 2 ? 400 : e.exitCode === 5 ? 409 : 500, errorText(err));
     }
   }
   const m = path.match(/^\/tokens\/([^/]+)\/(new|consumers)$/);

@@ -294,7 +294,8 @@ export function createHandler(o: HandlerOptions) {
       );
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
-    const done = (await reposPost(path, form, o.ops, jobs, s.csrf)) ?? (await adminPost(path, form, o.ops));
+    const done =
+      (await reposPost(path, form, o.ops, jobs, s.csrf)) ?? (await adminPost(path, form, o.ops, s.csrf));
     if (!done) return refuse(res, 404, 'Not found');
     if ('job' in done) return redirect(res, `/jobs/${enc(done.job)}`);
     if ('busy' in done) return busy(res, s, done.busy);
