@@ -81,3 +81,10 @@ export function setupNextSteps(
     return [`SSH is off: ${a.admin} logs in on the console or the serial line with the console password.`];
   return [`SSH is off and ${a.admin} has no password: nobody can log in to this box.`];
 }
+
+/**
+ * The hint of an apply stopped by a signal after it made changes: they stay (each was said as it
+ * began, and --json's error lists them in `changed`), and the same command does the rest.
+ */
+export const stoppedPartWayHint = (made: number, json: boolean): string =>
+  `Stopped part-way: the ${made} change(s) made before it stay (${json ? 'the error\'s "changed"' : 'listed above'}); run the same command again to do the rest.`;

@@ -3,7 +3,6 @@ import {
   type AnswersInput,
   BlueprintError,
   type SetupChange as Change,
-  type EncryptionOutcome,
   ExitCode,
   type LoadedSpec,
   NotFoundError,
@@ -15,6 +14,7 @@ import { changesJson, formatChange, formatChanges, namedField, setupNextSteps } 
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
+import { afterApplying } from './setup-apply-error.js';
 
 /**
  * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
@@ -93,7 +93,7 @@ export async function runSpec(
       ...(hold ? { hold } : {}),
     })
     .catch((err: unknown) => {
-      throw ctx.json ? new AfterApplying(err, made, encryption) : err;
+      throw afterApplying(err, made, ctx.json, encryption);
     });
   ctx.report(
     {
@@ -159,35 +159,6 @@ function bootNote(changed: Change[]): string {
   const now = changed.some((c) => c.kind === 'package' || c.kind === 'service' || c.kind === 'system');
   if (!files) return '';
   return ` Its system files take effect at the next boot of that root${now ? '; module changes are done now' : ''}.`;
-}
-
-/**
- * apply's error once it began: its --json document carries the changes made before it (`changed`,
- * as a successful apply's) and, after the partition was encrypted, the outcome (the key).
- */
-class AfterApplying extends BlueprintError {
-  constructor(
-    err: unknown,
-    readonly changed: Change[],
-    readonly encryption: EncryptionOutcome | undefined,
-  ) {
-    const e = err instanceof BlueprintError ? err : undefined;
-    super(
-      e?.message ?? (err as Error)?.message ?? String(err),
-      e?.code ?? 'internal',
-      e?.hint,
-      e?.exitCode ?? ExitCode.failure,
-      { cause: err },
-    );
-  }
-
-  override toJSON() {
-    return {
-      ...super.toJSON(),
-      changed: changesJson(this.changed),
-      ...(this.encryption ? { encryption: this.encryption } : {}),
-    };
-  }
 }
 
 const ANSWER_FLAGS = [

@@ -1,0 +1,57 @@
+/** apply's errors once it began writing (setup.ts). */
+import {
+  BlueprintError,
+  type SetupChange as Change,
+  type EncryptionOutcome,
+  ExitCode,
+  InterruptedError,
+} from '../../app/index.js';
+import { changesJson, stoppedPartWayHint } from '../../present/setup.js';
+
+/**
+ * What an apply that failed part-way throws: Ctrl-C's "Nothing was changed" is not so once
+ * something was, so an interruption after changes says they stay and the same command does the rest (setup and apply).
+ */
+export function afterApplying(
+  err: unknown,
+  made: Change[],
+  json: boolean,
+  encryption: EncryptionOutcome | undefined,
+): unknown {
+  const e =
+    made.length && err instanceof InterruptedError
+      ? new BlueprintError(err.message, err.code, stoppedPartWayHint(made.length, json), err.exitCode, {
+          cause: err,
+        })
+      : err;
+  return json ? new AfterApplying(e, made, encryption) : e;
+}
+
+/**
+ * apply's error once it began: its --json document carries the changes made before it (`changed`,
+ * as a successful apply's) and, after the partition was encrypted, the outcome (the key).
+ */
+class AfterApplying extends BlueprintError {
+  constructor(
+    err: unknown,
+    readonly changed: Change[],
+    readonly encryption: EncryptionOutcome | undefined,
+  ) {
+    const e = err instanceof BlueprintError ? err : undefined;
+    super(
+      e?.message ?? (err as Error)?.message ?? String(err),
+      e?.code ?? 'internal',
+      e?.hint,
+      e?.exitCode ?? ExitCode.failure,
+      { cause: err },
+    );
+  }
+
+  override toJSON() {
+    return {
+      ...super.toJSON(),
+      changed: changesJson(this.changed),
+      ...(this.encryption ? { encryption: this.encryption } : {}),
+    };
+  }
+}
