@@ -57,4 +57,21 @@ describe('status of a tree: the egress files', () => {
     expect(r.signal, 'killed after 20 s: it hung').toBeNull();
     expect(r.stdout).toMatch(/egress: default deny; .*api\.example\.org:443/);
   });
+
+  it("a FIFO at the box's AWS config (an s3:// repository's region) does not hold status", () => {
+    // The S3 endpoint an s3:// repository is let out to comes from ETC/aws/config, which was read
+    // with readFile: a FIFO there held status for good.
+    const root = statusBox('1.0.0', network);
+    mkdirSync(path.join(root, 'etc/blueprint/repos.d'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'etc/blueprint/repos.d/s3.json'),
+      JSON.stringify({ name: 's3', url: 's3://bp-bucket/main' }),
+    );
+    mkdirSync(path.join(root, 'etc/blueprint/aws'));
+    mkfifo(path.join(root, 'etc/blueprint/aws/config'));
+    const r = status(root);
+    expect(r.signal, 'killed after 20 s: it hung').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/egress: default deny; .*api\.example\.org:443/);
+  });
 });

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
@@ -93,10 +93,16 @@ export async function repositoryUrls(
 
 /**
  * Region and endpoint of S3 repositories from the box's AWS config (ETC/aws/config, default
- * profile), as the S3 transport reads them when no environment variable says otherwise.
+ * profile), as the S3 transport reads them when no environment variable says otherwise. Read as
+ * the file itself (readBoundedFile: no link at its name, no FIFO waited on, 256 KiB as the
+ * transport's bound): `--root TREE status` reads anyone's tree, and a FIFO there held it for good
+ * (readFile). One not taken counts as none.
  */
 async function s3Settings(root: string): Promise<{ region: string; endpoint?: string }> {
-  const text = await readFile(path.join(layout(root).etc, 'aws', 'config'), 'utf8').catch(() => '');
+  const r = await readBoundedFile(path.join(layout(root).etc, 'aws', 'config'), 256 * 1024).catch(
+    () => undefined,
+  );
+  const text = r?.ok ? r.bytes.toString('utf8') : '';
   const section = text.split(/^\s*\[/m).find((p) => /^default\s*\]/.test(p)) ?? '';
   const value = (k: string) =>
     section
