@@ -14,6 +14,12 @@ export interface KitLimits {
   idleTimeoutMs: number;
   /** Largest request body; over it 413, before reading when Content-Length says so. */
   maxBodyBytes: number;
+  /**
+   * The setting the module declares for maxBodyBytes (its manifest's service.settings, e.g.
+   * LLM_MAX_BODY_BYTES): the 413 names the command that raises it
+   * (`blueprint service config NAME KEY=BYTES`, NAME the server's `name`).
+   */
+  maxBodySetting?: string;
   /** Request bodies held in memory at once, all requests together; over it 503. */
   maxBufferedBytes: number;
   /**

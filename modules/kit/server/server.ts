@@ -230,6 +230,11 @@ export function createKitServer(opts: KitOptions): KitServer {
 
   const host: WireHost = {
     maxBodyBytes: limits.maxBodyBytes,
+    maxBodyText: `request body over ${limits.maxBodyBytes} bytes${
+      limits.maxBodySetting
+        ? `; the admin raises the limit with \`blueprint service config ${opts.name ?? 'NAME'} ${limits.maxBodySetting}=BYTES\``
+        : ''
+    }`,
     maxHeaderBytes: limits.maxHeaderBytes,
     maxHeaders: limits.maxHeaders,
     budget,

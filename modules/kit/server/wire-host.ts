@@ -12,6 +12,8 @@ import type { Conn } from './wire.js';
 /** What a connection needs from its server. */
 export interface WireHost {
   readonly maxBodyBytes: number;
+  /** The 413's message for a body over it (with the setting that raises it, when there is one). */
+  readonly maxBodyText: string;
   readonly maxHeaderBytes: number;
   readonly maxHeaders: number;
   readonly budget: ByteBudget;

@@ -126,7 +126,7 @@ export class Conn implements Reader {
     if (!h.keepAlive) this.closing = true;
     if (!h.chunked && h.bodyLength > this.host.maxBodyBytes) {
       // Refused before reading: the answer closes the connection, which ends the upload.
-      ex.bodyError = new HttpError(413, `request body over ${this.host.maxBodyBytes} bytes`);
+      ex.bodyError = new HttpError(413, this.host.maxBodyText);
       ex.continueWanted = false;
       this.stopReading();
       ex.dispatched = true;
@@ -153,7 +153,7 @@ export class Conn implements Reader {
     ex.size += chunk.length;
     if (ex.bodyError) return;
     if (ex.size > this.host.maxBodyBytes) {
-      ex.fail(new HttpError(413, `request body over ${this.host.maxBodyBytes} bytes`));
+      ex.fail(new HttpError(413, this.host.maxBodyText));
       this.host.budget.give(ex);
       this.stopReading();
       return;

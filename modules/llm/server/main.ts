@@ -259,6 +259,8 @@ async function main(): Promise<void> {
       maxQueued: intFromEnv('LLM_MAX_QUEUE', 16),
       maxQueuedPerConnection: intFromEnv('LLM_MAX_QUEUE_PER_CONNECTION', 4),
       maxBodyBytes: intFromEnv('LLM_MAX_BODY_BYTES', 4 * 1024 * 1024),
+      // Named in the 413: the admin raises it with `blueprint service config llm LLM_MAX_BODY_BYTES=…`.
+      maxBodySetting: 'LLM_MAX_BODY_BYTES',
       // A long generation is silent on a non-streamed request: the kit keeps connections with
       // running work, and a streamed one writes as it goes.
     },

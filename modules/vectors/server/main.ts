@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     maxTimeoutS: intFromEnv('VECTORS_MAX_TIMEOUT_S', DEFAULT_MAX_TIMEOUT_S),
     limits: {
       maxBodyBytes: intFromEnv('VECTORS_MAX_BODY_BYTES', 32 * 1024 * 1024),
+      maxBodySetting: 'VECTORS_MAX_BODY_BYTES', // named in the 413 (`blueprint service config`)
       maxBufferedBytes: intFromEnv('VECTORS_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
     },
   });
