@@ -78,6 +78,8 @@ export async function publishRepository(
     const real = await realpath(path.join(dir, rel)).catch(() => undefined);
     if (real?.startsWith(root + path.sep)) await folders.beneath(real);
   }
+  // Credentials missing are said before any file is announced as uploading.
+  await t.ready?.(to);
   const files: PublishedFile[] = [];
   let committing = false;
   const bucket = to.startsWith('s3://');

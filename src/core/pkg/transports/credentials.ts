@@ -163,7 +163,7 @@ export async function awsSettings(opts: TransportOptions): Promise<AwsSettings> 
     throw new BlueprintError(
       'No AWS credentials for the S3 repository',
       'credentials-missing',
-      'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write /etc/blueprint/aws/credentials (root only, mode 0600).',
+      'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_SHARED_CREDENTIALS_FILE=~/.aws/credentials (a file of yours, mode 0600; AWS_PROFILE picks its profile); a box reads /etc/blueprint/aws/credentials (root only, mode 0600).',
     );
   const confFile = env.AWS_CONFIG_FILE || (opts.etc && path.join(opts.etc, 'aws', 'config'));
   const confText = confFile ? await readSecretFile(confFile) : undefined;

@@ -136,6 +136,9 @@ export function s3Transport(opts: () => TransportOptions): Transport {
         'Try again later.',
       );
     },
+    async ready() {
+      await awsSettings(opts());
+    },
     async put(base, rel, file, sha256, signal) {
       const { size } = file;
       const { bucket, prefix } = parseS3Url(base);

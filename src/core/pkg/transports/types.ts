@@ -37,6 +37,8 @@ export interface Transport {
    * Every request it makes, and every answer it reads, ends when `signal` does (the file's deadline).
    */
   put?(base: string, rel: string, file: FileBody, sha256: string, signal: AbortSignal): Promise<void>;
+  /** Before a publish's first `put`: what it needs from this machine (S3: the credentials) is there. */
+  ready?(base: string): Promise<void>;
   /**
    * Called once after a publish's files are all `put`: e.g. the OCI manifests that name them, each
    * sent as a `step` of its own (under its own deadline).
