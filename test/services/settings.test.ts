@@ -8,7 +8,7 @@ import { parseService } from '../../src/core/services/schema.js';
 import { settingsFile } from '../../src/core/services/settings.js';
 import { image, register as registerModule } from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { buildHello, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { buildHello, makeBox, podman, quietHook, type TestBox, uniqueName } from './helpers.js';
 
 // A manifest's `service.settings` names the env variables the admin may change; `service config`
 // keeps the admin's values in ROOT/etc/blueprint/settings/NAME.json and the next start gives them
@@ -147,5 +147,14 @@ describe('module settings on the real engine', () => {
     expect(refused.message).toContain('HELLO_LEVEL must be a whole number from 1 to 3');
     await services.stop(name);
     expect(existsSync(settingsFile(box.root, name))).toBe(true);
+    // An upgrade that no longer declares it says so; the next start does not apply it.
+    const hook = quietHook();
+    await box.install(name, { env: {} }, { version: '2.0.0', hook });
+    expect(hook.warnings).toContain(
+      `${name}: the setting HELLO_LEVEL=2 is not applied (${name} 2.0.0 does not declare it); \`blueprint service config ${name} --unset HELLO_LEVEL\` removes it`,
+    );
+    await services.start(name);
+    expect(await level()).toBeUndefined();
+    await services.stop(name);
   }, 240_000);
 });

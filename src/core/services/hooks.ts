@@ -26,6 +26,7 @@ import { VERSION_LABEL } from './policy.js';
 import { deleteRegistration, findRegistration, imageStillUsed, writeRegistration } from './registry.js';
 import { clearRestartRecord, holdRestarts } from './restarts.js';
 import { parseService } from './schema.js';
+import { staleSettingLines } from './settings.js';
 import { keepReplacedSigner } from './signer.js';
 
 export interface ServiceHooksOptions {
@@ -119,6 +120,10 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
         imageId: spec.image.id,
         uses: pkg.manifest.uses ?? [],
       });
+      // The admin's settings this version no longer declares (or bounds otherwise): said, not
+      // silently kept; they are not applied (settings.ts).
+      for (const line of staleSettingLines(opts.root, { name: pkg.name, version: pkg.version, spec }))
+        hook.warn(line);
     },
 
     async afterRemove(pkg: UnpackedPackage, hook: HookOptions) {

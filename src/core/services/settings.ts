@@ -90,7 +90,11 @@ export interface SettingsView {
 }
 
 /** The module's settings as its next start takes them. */
-export function settingsView(root: string, reg: LoadedRegistration, stored = storedSettings(root, reg.name)) {
+export function settingsView(
+  root: string,
+  reg: Pick<LoadedRegistration, 'name' | 'version' | 'spec'>,
+  stored = storedSettings(root, reg.name),
+): SettingsView {
   const declared = reg.spec.settings ?? {};
   const stale: StaleSetting[] = [];
   for (const [key, value] of Object.entries(stored)) {
@@ -116,6 +120,22 @@ export function settingsView(root: string, reg: LoadedRegistration, stored = sto
     };
   });
   return { name: reg.name, version: reg.version, file: settingsFile(root, reg.name), settings, stale };
+}
+
+/**
+ * What an install or upgrade says of the admin's settings the new version does not take (stale):
+ * one line each, with the command that removes it; a settings file that cannot be read is said too
+ * (the install goes on; the start refuses it, naming the file).
+ */
+export function staleSettingLines(root: string, reg: Pick<LoadedRegistration, 'name' | 'version' | 'spec'>) {
+  try {
+    return settingsView(root, reg).stale.map(
+      (s) =>
+        `${reg.name}: the setting ${s.key}=${s.value} is not applied (${s.why}); \`blueprint service config ${reg.name} --unset ${s.key}\` removes it`,
+    );
+  } catch (err) {
+    return [(err as Error).message];
+  }
 }
 
 /** The registration with the admin's settings in its environment (the same one when none apply). */
