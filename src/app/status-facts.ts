@@ -92,7 +92,10 @@ export async function systemSummary(ctx: BoxContext): Promise<SystemSummary> {
         ? { code: err.code, message: err.message }
         : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
     const version = await core
-      .imageVersion({ versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version') })
+      .imageVersion({
+        versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version'),
+        ...(path.resolve(ctx.root) !== '/' ? { tree: ctx.root } : {}),
+      })
       .catch(() => null);
     return { version, bootedSlot: null, nextSlot: null, slotsAvailable: false, slotsUnavailable: why };
   } finally {

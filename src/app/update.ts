@@ -104,6 +104,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
             ...(path.resolve(ctx.root) !== '/' ? { tree: ctx.root } : {}),
           }),
         versionFile: path.join(ctx.root, 'usr/lib/blueprint/system-version'),
+        ...(path.resolve(ctx.root) !== '/' ? { tree: ctx.root } : {}),
         ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
       },
     };

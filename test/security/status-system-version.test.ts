@@ -54,4 +54,23 @@ describe('status of a tree: its system-version file', () => {
     expect(r.stdout).not.toContain('curl evil');
     expect(JSON.parse(status(root, true).stdout).system.version).toBe('1.4.2');
   });
+
+  it('a link in a folder above it (TREE/usr/lib to a folder outside) is not followed either', () => {
+    const outside = tempDir('bp-status-outside-');
+    mkdirSync(path.join(outside, 'blueprint'));
+    writeFileSync(path.join(outside, 'blueprint/system-version'), 's3cret-line\n');
+    const root = tempDir('bp-status-version-');
+    mkdirSync(path.join(root, 'usr'));
+    symlinkSync(outside, path.join(root, 'usr/lib'));
+    for (const args of [['status'], ['system', 'status']]) {
+      const r = spawnSync(blueprintExe, ['--root', root, ...args], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+        env: { PATH: '/usr/bin:/bin', HOME: root, BLUEPRINT_RAUC_TIMEOUT_MS: '1000' },
+      });
+      expect(r.signal, args.join(' ')).toBeNull();
+      expect(r.stdout + r.stderr, args.join(' ')).not.toContain('s3cret');
+    }
+  });
 });

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { BlueprintError, ConflictError, ExitCode, NotFoundError, VerificationError } from '../errors.js';
 import { folderGiven } from '../system/copy-hashed.js';
 import { readBoundedFile } from '../system/read-bounded.js';
@@ -32,6 +33,11 @@ export interface UpdateDeps {
   rauc: RaucRunner;
   /** The file naming the running system's version (written by the image build), read if RAUC has none. */
   versionFile?: string;
+  /**
+   * The tree `versionFile` is in, when it is a root other than / (anyone's): the file is read
+   * through its folders' descriptors from there down, no link of the tree followed (beneath.ts).
+   */
+  tree?: string;
   signal?: AbortSignal;
 }
 
@@ -173,10 +179,17 @@ const MAX_VERSION_FILE = 4096;
  * first line. Under `--root TREE` the tree may be anyone's (an image mounted to inspect), so the
  * file itself is read (read-bounded.ts): a link there is not followed (it led root to print a host
  * file as the version), a FIFO not waited on (it held `status` for good), and nothing past the bound.
+ * With `tree`, neither is a link in a folder above it (TREE/usr/lib -> /elsewhere): beneath.ts.
  */
-export async function imageVersion(deps: Pick<UpdateDeps, 'versionFile'>): Promise<string | null> {
+export async function imageVersion(deps: Pick<UpdateDeps, 'versionFile' | 'tree'>): Promise<string | null> {
   if (!deps.versionFile) return null;
-  const r = await readBoundedFile(deps.versionFile, MAX_VERSION_FILE).catch(() => undefined);
+  const { tree, versionFile } = deps;
+  const r = await (tree
+    ? import('../system/beneath.js').then((m) =>
+        m.readFileBeneath(tree, path.relative(tree, versionFile), MAX_VERSION_FILE),
+      )
+    : readBoundedFile(versionFile, MAX_VERSION_FILE)
+  ).catch(() => undefined);
   if (!r?.ok) return null;
   return r.bytes.toString('utf8').split('\n')[0]!.trim() || null;
 }
