@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { planFor } from '../../src/core/services/lifecycle.js';
+import { purgeModuleData } from '../../src/core/services/module-data.js';
 import { findRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { settingsFile } from '../../src/core/services/settings.js';
@@ -107,6 +108,18 @@ describe('module settings, planned', () => {
     expect(err.code).toBe('settings-invalid');
     expect(err.hint).toContain(settingsFile(root, name));
     rmSync(settingsFile(root, name));
+  });
+});
+
+describe('module settings, purged', () => {
+  it('bpkg remove --purge takes them with the data folder', async () => {
+    const root = tempDir('bp-settings-purge-');
+    const name = uniqueName('set');
+    await registerModule(root, name, spec());
+    await openBox(root).services.configure(name, { set: { PARALLEL: '2' } });
+    expect(existsSync(settingsFile(root, name))).toBe(true);
+    await purgeModuleData(root, name);
+    expect(existsSync(settingsFile(root, name))).toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { lstat, rm, unlink } from 'node:fs/promises';
 import { type DataOwner, moduleDataPath, ownerFile, readOwner, writeOwner } from './data-owner.js';
+import { settingsFile } from './settings.js';
 
 /** The module's data folder when one exists (a link there counts: purge removes the link). */
 export async function moduleDataDir(root: string, name: string): Promise<string | undefined> {
@@ -50,6 +51,8 @@ export async function bindModuleData(
 export async function purgeModuleData(root: string, name: string): Promise<string | undefined> {
   const dir = moduleDataPath(root, name);
   await rm(ownerFile(root, name), { force: true });
+  // The admin's settings of it (`service config`), as dpkg's purge takes a package's conffiles.
+  await rm(settingsFile(root, name), { force: true });
   const st = await lstat(dir).catch(() => undefined);
   if (!st) return undefined;
   if (st.isDirectory()) await rm(dir, { recursive: true, force: true });
