@@ -264,7 +264,8 @@ export async function publishRepository(
   opts: {
     credentials?: string;
     env?: NodeJS.ProcessEnv;
-    info?: (rel: string) => void;
+    /** After each file: uploaded, or kept (the bucket held the same bytes already). */
+    info?: (rel: string, kept?: boolean) => void;
     /** Before each file's upload: its size and how long it is given before the publish gives up. */
     starting?: (rel: string, size: number, deadlineMs: number) => void;
   } = {},

@@ -226,9 +226,13 @@ const publish: CommandSpec = {
     const to = optString(parsed, 'to');
     if (!dir || !to) throw new UsageError('Usage: blueprint repo publish DIR --to URL');
     const credentials = optString(parsed, 'credentials');
+    let kept = 0;
     const out = await publishRepository(dir, to, {
       ...(credentials ? { credentials } : {}),
-      info: (rel) => ctx.info(`uploaded ${rel}`),
+      info: (rel, same) => {
+        if (same) kept++;
+        ctx.info(same ? `kept ${rel} (the bucket holds these bytes already)` : `uploaded ${rel}`);
+      },
       // A big file takes a while: say so, and how long it is given (a server that keeps the
       // request open is given up on then, naming the file).
       starting: (rel, size, ms) => {
@@ -238,7 +242,7 @@ const publish: CommandSpec = {
     });
     ctx.report(
       { to: out.to, files: out.files.map((f) => f.rel) },
-      `published ${out.files.length} files to ${out.to}`,
+      `published ${out.files.length} files to ${out.to}${kept ? ` (${kept} kept as stored, not sent again)` : ''}`,
     );
   },
 };

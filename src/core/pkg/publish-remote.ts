@@ -53,7 +53,8 @@ function notUploadedHint(dir: string, to: string): string {
 export async function publishRepository(
   dir: string,
   to: string,
-  info: (rel: string) => void = () => {},
+  /** After each file: stored now, or `kept` (the store held these bytes already). */
+  info: (rel: string, kept?: boolean) => void = () => {},
   /** Before each file's upload: its size and how long it is given (publishDeadlineMs). */
   starting: (rel: string, size: number, deadlineMs: number) => void = () => {},
 ): Promise<PublishOutcome> {
@@ -96,9 +97,9 @@ export async function publishRepository(
   const send = async (f: Judged, as = f.rel) => {
     joinUrl(to, as); // the same path check a reader makes
     starting(as, f.size, publishDeadlineMs(f.size));
-    await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
+    const kept = await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
     files.push({ rel: as, sha256: f.sha256, size: f.size });
-    info(as);
+    info(as, kept === 'kept');
   };
   for (let i = 0; i < rels.length; i++) {
     const rel = rels[i]!;

@@ -1,0 +1,63 @@
+/**
+ * QA20's fleet walk: every `repo publish` to S3 sent every package again (a 46 MiB module, then
+ * 92, 138, 184 MiB for four versions, 14 files where the new version needed 2 and the index 3),
+ * where a registry is asked first whether it has each blob. Now an object stored with the same
+ * SHA-256 and size (the publisher's own x-amz-meta-sha256) is not sent again and is said as
+ * kept; a box still installs from the repository as before. s3rver on 127.0.0.1.
+ */
+import path from 'node:path';
+import type S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishRepository } from '../../src/core/pkg/publish-remote.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
+import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { awsRoot, publisherEnv, startS3rver, trustingBox } from '../helpers/s3-server.js';
+
+let server: S3rver;
+let endpoint: string;
+let key: TestKey;
+const puts: string[] = [];
+
+describe('repo publish to S3 again', () => {
+  beforeAll(async () => {
+    key = await makeKey(path.join(tempDir(), 'key'));
+    ({ server, endpoint } = await startS3rver());
+    server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
+      for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('sends only the files the bucket does not hold with the same bytes', async () => {
+    const base = tempDir('bp-pubkept-');
+    const repo = path.join(base, 'repo');
+    const to = 's3://blueprint-repo/kept/modules';
+    const build = (version: string) =>
+      buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
+    configureTransports({ env: publisherEnv(endpoint) });
+    await build('1.0.0');
+    const kept: string[] = [];
+    await publishRepository(repo, to, () => {});
+    expect(puts.some((k) => k.endsWith('good_1.0.0_all.bpkg'))).toBe(true);
+
+    await build('1.1.0');
+    puts.length = 0;
+    await publishRepository(repo, to, (rel, wasKept) => {
+      if (wasKept) kept.push(rel);
+    });
+    const sent = puts.map((k) => k.replace('kept/modules/', ''));
+    expect(sent).not.toContain('pool/good/good_1.0.0_all.bpkg');
+    expect(sent).not.toContain('pool/good/good_1.0.0_all.bpkg.asc');
+    expect(sent).toContain('pool/good/good_1.1.0_all.bpkg');
+    expect(sent).toContain('index.json');
+    expect(kept).toEqual(['pool/good/good_1.0.0_all.bpkg', 'pool/good/good_1.0.0_all.bpkg.asc']);
+
+    configureTransports({ env: {} });
+    const pm = await trustingBox(awsRoot(endpoint), to, key);
+    expect((await pm.update())[0]).toMatchObject({ ok: true, packages: 2 });
+    await pm.install(['good@1.0.0']);
+    expect((await pm.installed())[0]?.version).toBe('1.0.0');
+  });
+});
