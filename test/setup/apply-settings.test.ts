@@ -68,6 +68,15 @@ describe('apply -f: settings of a module', () => {
     });
   });
 
+  it('says so in the plan when the origins are every site', async () => {
+    await registerLlm();
+    const p = await plan([{ name: 'llm', settings: { KIT_ORIGINS: '*' } }]);
+    const c = p.changes.find((x) => x.target === 'etc/blueprint/settings/llm.json');
+    expect(c?.what).toBe(
+      "settings of llm (warning: KIT_ORIGINS is *: every web site's pages may call it through a forwarded port)",
+    );
+  });
+
   it.each([
     [
       { LLM_CONTEXT: 8192 },

@@ -1,5 +1,6 @@
 import { findRegistration } from '../services/registry.js';
 import { judgeSettings } from '../services/settings.js';
+import { everySite } from '../services/settings-schema.js';
 import type { Resource } from './resources.js';
 import type { ApplianceSpec } from './schema.js';
 
@@ -30,12 +31,17 @@ export async function settingsResources(
         continue;
       }
     } else values = Object.fromEntries(Object.entries(m.settings).map(([k, v]) => [k, String(v)]));
+    // An origins setting of * (every site's pages may call it) is said in the plan's line.
+    const declared = reg?.spec.settings ?? {};
+    const open = Object.entries(values).filter(([k, v]) =>
+      declared[k] ? everySite(declared[k], v) : /_ORIGINS$/.test(k) && v.trim() === '*',
+    );
     resources.push({
       kind: 'file',
       path: `etc/blueprint/settings/${m.name}.json`,
       content: `${JSON.stringify(values, null, 2)}\n`,
       mode: 0o644,
-      what: `settings of ${m.name}`,
+      what: `settings of ${m.name}${open.length ? ` (warning: ${open.map(([k]) => k).join(', ')} is *: every web site's pages may call it through a forwarded port)` : ''}`,
     });
   }
   return { resources, blocked };
