@@ -97,4 +97,31 @@ describe.skipIf(!runnable)('access tokens, in Chromium', () => {
     const copy = readFileSync(path.join(root, 'run/blueprint/wiring/rag/llm.token'), 'utf8').trim();
     expect(providerTokens(root).identify(copy)).toBe('rag');
   });
+
+  it('sets a token of your own, typed in a password field and never shown back, then removes it once ticked', async () => {
+    const own = 'home-lab-token-0123456789abcdef';
+    await b.page.goto(`${b.base}/tokens`);
+    await go('a[href="/tokens/llm/own"]');
+    // The browser itself refuses a token shorter than 16 characters (minlength): nothing is sent.
+    await b.page.type('#own-token', 'short');
+    await b.page.click('form[action="/tokens/llm/own"] button');
+    expect(b.page.url()).toBe(`${b.base}/tokens/llm/own`);
+    await b.page.$eval('#own-token', (e) => {
+      (e as unknown as { value: string }).value = '';
+    });
+    await b.page.type('#own-token', own);
+    await go('form[action="/tokens/llm/own"] button');
+    expect(String(await readToken(root, 'llm')).trim()).toBe(own);
+    expect(await mainText()).toContain('token of llm written to');
+    expect(await b.page.content()).not.toContain(own);
+    // Removing: the browser asks for the tick first (required), then the token file goes.
+    await b.page.goto(`${b.base}/tokens/llm/own`);
+    await b.page.click('form[action="/tokens/llm/remove"] button');
+    expect(b.page.url()).toBe(`${b.base}/tokens/llm/own`);
+    expect(await readToken(root, 'llm')).toBeDefined();
+    await b.page.click('form[action="/tokens/llm/remove"] input[name=confirm]');
+    await go('form[action="/tokens/llm/remove"] button');
+    expect(await mainText()).toContain('token of llm removed');
+    expect(await readToken(root, 'llm')).toBeUndefined();
+  });
 });
