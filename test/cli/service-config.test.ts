@@ -71,8 +71,8 @@ describe('blueprint service config', () => {
     const r = await run(['--root', root, 'service', 'inspect', NAME]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Settings (\`blueprint --root ${root} service config llm\`):`);
-    expect(r.stdout).toMatch(/\n  LLM_PARALLEL +4 \(set by the admin\)\n/);
-    expect(r.stdout).toMatch(/\n  KIT_ORIGINS +\(unset\) \(default\)/);
+    expect(r.stdout).toMatch(/\n {2}LLM_PARALLEL +4 \(set by the admin\)\n/);
+    expect(r.stdout).toMatch(/\n {2}KIT_ORIGINS +\(unset\) \(default\)/);
   });
 
   it('warns when the origins are every site', async () => {
