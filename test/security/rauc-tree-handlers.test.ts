@@ -13,21 +13,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
-  constants,
   existsSync,
   mkdirSync,
-  openSync,
   readFileSync,
   renameSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execRauc } from '../../src/core/update/index.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
+import { countedFifo } from './rauc-tree-fifo.js';
 
 const hasRauc = spawnSync('sh', ['-c', 'command -v rauc']).status === 0;
 
@@ -45,32 +42,6 @@ function tree(conf: (program: string) => string): { root: string; mark: string }
 
 const base =
   '[system]\ncompatible=sec-test\nbootloader=noop\n\n[slot.rootfs.0]\ndevice=/dev/null\ntype=raw\nbootname=A\n';
-
-/**
- * A FIFO made at `fifo` with a writer that lets any reader through at once (its end read): a command
- * that opens it still ends, and `opens()` says how many times one did. `stop()` ends the writer.
- */
-function countedFifo(fifo: string): { opens(): number; stop(): Promise<void> } {
-  spawnSync('mkfifo', [fifo]);
-  let opens = 0;
-  let ended = false;
-  const writer = (async () => {
-    while (!ended) {
-      const h = await open(fifo, 'w');
-      if (!ended) opens++;
-      await h.close();
-    }
-  })();
-  return {
-    opens: () => opens,
-    async stop() {
-      ended = true;
-      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-      await writer;
-      closeSync(fd);
-    },
-  };
-}
 
 /**
  * `rauc info BUNDLE` as `system update FILE` asks it under --root TREE (the tree's runner): RAUC's

@@ -217,27 +217,41 @@ async function readKeyring(tree: Tree, named: string): Promise<{ shown: string; 
 }
 
 /**
- * The configuration with each `[keyring] path` and `directory` pointing at a judged copy in `dir`:
- * RAUC's client reads the keyring to check a bundle (`info`, `install`), and a FIFO there held
- * `system update FILE` until Ctrl-C. Read once as the configuration is (no link, no FIFO, 1 MiB at
- * most); a relative path is the tree's, from its system.conf's folder (as RAUC resolves it), not
- * the copy's. One that is not there is a name in `dir` that is not there either (never the tree's
- * own name, which its owner could fill after this look: RAUC would read that), recorded in `names`
- * so that RAUC's words about it name the tree's path.
+ * The files RAUC's client reads while it checks a bundle, by group and key: the keyring (a file or
+ * OpenSSL's hashed folder), and for a crypt bundle (RAUC 1.8) the `[encryption]` key and
+ * certificate it decrypts with. `[streaming]`'s TLS files are read only for a bundle at a URL,
+ * which blueprint never hands RAUC (a local copy: bundle-copy.ts).
+ */
+const CLIENT_FILES: Record<string, readonly string[]> = {
+  keyring: ['path', 'directory'],
+  encryption: ['key', 'cert'],
+};
+
+/**
+ * The configuration with each file of CLIENT_FILES pointing at a judged copy in `dir`: RAUC's
+ * client reads them to check a bundle (`info`, `install`), and a FIFO there held `system update
+ * FILE` until Ctrl-C. Read once as the configuration is (no link, no FIFO, 1 MiB at most); a
+ * relative path is the tree's, from its system.conf's folder (as RAUC resolves it), not the copy's.
+ * One that is not there is a name in `dir` that is not there either (never the tree's own name,
+ * which its owner could fill after this look: RAUC would read that), recorded in `names` so that
+ * RAUC's words about it name the tree's path.
  */
 async function withJudgedKeyrings(text: string, tree: Tree, dir: string, names: Names): Promise<string> {
   const lines: string[] = [];
   let n = 0;
-  for (const { raw, group } of keyLines(text)) {
-    const m = group === 'keyring' ? /^\s*(path|directory)\s*=\s*(.*?)\s*$/.exec(raw) : null;
+  for (const { raw, group, key } of keyLines(text)) {
+    // `key[en]=` (a locale's) is not the key RAUC reads: left as it is.
+    const exact = CLIENT_FILES[group]?.includes(key) && raw.slice(0, raw.indexOf('=')).trim() === key;
+    const m = exact ? /^[^=]*=\s*(.*?)\s*$/.exec(raw) : null;
     if (!m) {
       lines.push(raw);
       continue;
     }
-    const [, key, named] = m as unknown as [string, 'path' | 'directory', string];
+    const named = m[1]!;
+    const what = `its [${group}] ${key}`;
     // GLib unescapes a value (\s, \\): one spelt so is not read otherwise than RAUC would.
     if (named.includes('\\'))
-      throw refused(tree.conf, `its [keyring] ${key} ${JSON.stringify(named)} has a backslash escape`);
+      throw refused(tree.conf, `${what} ${JSON.stringify(named)} has a backslash escape`);
     const shown = path.resolve(path.dirname(tree.conf), named);
     if (key === 'directory') {
       const copy = path.join(dir, `keyring-${n++}.d`);
@@ -245,13 +259,13 @@ async function withJudgedKeyrings(text: string, tree: Tree, dir: string, names: 
       lines.push(`directory=${copy}`);
       continue;
     }
-    const copy = path.join(dir, `keyring-${n++}.pem`);
+    const copy = path.join(dir, `${group}-${n++}.pem`);
     const { shown: at, r } = await readKeyring(tree, named);
     if (!r.ok) {
-      if (!isMissing(r)) throw refused(tree.conf, `its [keyring] path ${at} ${notTaken(r, '1 MiB')}`);
+      if (!isMissing(r)) throw refused(tree.conf, `${what} ${at} ${notTaken(r, '1 MiB')}`);
       names.push([copy, shown]);
     } else await writeFile(copy, r.bytes, { mode: 0o600, flag: 'wx' });
-    lines.push(`path=${copy}`);
+    lines.push(`${key}=${copy}`);
   }
   return lines.join('\n');
 }
