@@ -129,7 +129,7 @@ const isMissing = (r: Exclude<ReadBeneath, { ok: true }>) =>
 const MAX_LINK_HOPS = 8;
 
 /**
- * Where a `[keyring]` value of the tree's system.conf is, as RAUC resolves it (relative: from the
+ * Where a file of the tree's system.conf (CLIENT_FILES) is, as RAUC resolves it (relative: from the
  * system.conf's folder): below the tree (`rel`, read through its descriptors: no link of the tree
  * followed, nor `..` out of it), or an absolute path elsewhere on the host (`host`), read as a
  * named path is (read-bounded's followLink: a link only where root put it).
@@ -205,7 +205,7 @@ async function copyKeyringDir(tree: Tree, named: string, copy: string): Promise<
   }
 }
 
-/** The tree's `[keyring] path` file, read once (see placeOf). */
+/** A file the tree's system.conf names (`[keyring] path`, `[encryption] key`…), read once (see placeOf). */
 async function readKeyring(tree: Tree, named: string): Promise<{ shown: string; r: ReadBeneath }> {
   const place = placeOf(tree, named);
   if ('host' in place)
