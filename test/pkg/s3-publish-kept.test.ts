@@ -3,8 +3,9 @@
  * 92, 138, 184 MiB for four versions, 14 files where the new version needed 2 and the index 3),
  * where a registry is asked first whether it has each blob. Now an object stored with the same
  * SHA-256 and size (the publisher's own x-amz-meta-sha256) is not sent again and is said as
- * kept; a box still installs from the repository as before. s3rver on 127.0.0.1.
+ * kept, not announced as uploading; a box still installs from the repository as before. s3rver on 127.0.0.1.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,8 +35,15 @@ describe('repo publish to S3 again', () => {
     const base = tempDir('bp-pubkept-');
     const repo = path.join(base, 'repo');
     const to = 's3://blueprint-repo/kept/modules';
+    // 9 MiB that do not compress: a file announced before its upload ('uploading …').
     const build = (version: string) =>
-      buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
+      buildRepo(repo, key, [
+        makeSource(path.join(base, 'src'), {
+          name: 'good',
+          version,
+          files: { 'payload/blob': randomBytes(9 << 20) },
+        }),
+      ]);
     configureTransports({ env: publisherEnv(endpoint) });
     await build('1.0.0');
     const kept: string[] = [];
@@ -44,9 +52,17 @@ describe('repo publish to S3 again', () => {
 
     await build('1.1.0');
     puts.length = 0;
-    await publishRepository(repo, to, (rel, wasKept) => {
-      if (wasKept) kept.push(rel);
-    });
+    const announced: string[] = [];
+    await publishRepository(
+      repo,
+      to,
+      (rel, wasKept) => {
+        if (wasKept) kept.push(rel);
+      },
+      (rel) => announced.push(rel),
+    );
+    expect(announced).not.toContain('pool/good/good_1.0.0_all.bpkg');
+    expect(announced).toContain('pool/good/good_1.1.0_all.bpkg');
     const sent = puts.map((k) => k.replace('kept/modules/', ''));
     expect(sent).not.toContain('pool/good/good_1.0.0_all.bpkg');
     expect(sent).not.toContain('pool/good/good_1.0.0_all.bpkg.asc');

@@ -139,25 +139,27 @@ export function s3Transport(opts: () => TransportOptions): Transport {
     async ready() {
       await awsSettings(opts());
     },
-    async put(base, rel, file, sha256, signal) {
-      const { size } = file;
+    // The same bytes stored by an earlier publish (each package of every version, at each
+    // publish): not sent again. Only a skip is decided from the bucket's answer: readers check
+    // what they get against the signed index whatever it says. A 403 (no s3:GetObject) sends it.
+    async holds(base, rel, sha256, size, signal) {
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());
       const url = objectUrl(s, bucket, key(prefix, rel));
-      // The same bytes stored by an earlier publish (each package of every version, at each
-      // publish): not sent again. Only a skip is decided from the bucket's answer: readers check
-      // what they get against the signed index whatever it says.
       const head = await request(
         { method: 'HEAD', url, headers: await signed(s, url, 'HEAD'), signal, redirects: 0 },
         opts(),
       );
       head.body.resume();
-      if (
-        head.status === 200 &&
-        head.headers['x-amz-meta-sha256'] === sha256 &&
-        lengthOf(head.headers) === size
-      )
-        return 'kept';
+      return (
+        head.status === 200 && head.headers['x-amz-meta-sha256'] === sha256 && lengthOf(head.headers) === size
+      );
+    },
+    async put(base, rel, file, sha256, signal) {
+      const { size } = file;
+      const { bucket, prefix } = parseS3Url(base);
+      const s = await awsSettings(opts());
+      const url = objectUrl(s, bucket, key(prefix, rel));
       const headers = await signed(s, url, 'PUT', {
         'x-amz-content-sha256': sha256,
         'x-amz-meta-sha256': sha256,

@@ -36,14 +36,12 @@ export interface Transport {
    * `file`: a descriptor the caller opened (without following links) and hashed; read from offset 0.
    * Every request it makes, and every answer it reads, ends when `signal` does (the file's deadline).
    */
-  /** 'kept': the store holds these very bytes already (S3: an object of ours, same SHA-256 and size), not sent. */
-  put?(
-    base: string,
-    rel: string,
-    file: FileBody,
-    sha256: string,
-    signal: AbortSignal,
-  ): Promise<void | 'kept'>;
+  put?(base: string, rel: string, file: FileBody, sha256: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Whether the store holds these very bytes at `rel` already (S3: an object a publish stored, of
+   * the same SHA-256 and size), so that a publish does not send them again.
+   */
+  holds?(base: string, rel: string, sha256: string, size: number, signal: AbortSignal): Promise<boolean>;
   /** Before a publish's first `put`: what it needs from this machine (S3: the credentials) is there. */
   ready?(base: string): Promise<void>;
   /**
