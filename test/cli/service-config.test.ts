@@ -3,7 +3,7 @@
  * settings a manifest declares shown with value, default and bounds; an undeclared key or a value
  * out of bounds refused (exit 2) naming what is allowed; the file written whole or not at all.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
@@ -107,8 +107,13 @@ describe('blueprint service config', () => {
     expect((await config(root, 'LLM_PARALLEL=3')).code).toBe(0);
     const before = readFileSync(file(root), 'utf8');
     killedAtRename(['--root', root, 'service', 'config', NAME, 'LLM_PARALLEL=7']);
+    // Killed with its new file written beside the old one, not yet renamed over it.
+    expect(readdirSync(path.dirname(file(root))).some((f) => /^\.llm\.json\..*\.tmp$/.test(f))).toBe(true);
     expect(readFileSync(file(root), 'utf8')).toBe(before);
     const show = await run(['--root', root, '--json', 'service', 'config', NAME]);
     expect(JSON.parse(show.stdout).settings[0].value).toBe('3');
+    // The dead writer's lock and temporary file do not stand in the next change's way.
+    expect((await config(root, 'LLM_PARALLEL=5')).code).toBe(0);
+    expect(readdirSync(path.dirname(file(root))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -76,6 +76,20 @@ describe('module settings, planned', () => {
     expect(readFileSync(settingsFile(root, name), 'utf8')).toBe(before);
   });
 
+  it('keeps each of three changes made at once', async () => {
+    await box().configure(name, { unset: ['PARALLEL', 'MODE', 'KIT_ORIGINS'] });
+    await Promise.all([
+      box().configure(name, { set: { PARALLEL: '5' } }),
+      box().configure(name, { set: { MODE: 'small' } }),
+      box().configure(name, { set: { KIT_ORIGINS: 'http://10.0.0.5:3000' } }),
+    ]);
+    expect(JSON.parse(readFileSync(settingsFile(root, name), 'utf8'))).toEqual({
+      PARALLEL: '5',
+      MODE: 'small',
+      KIT_ORIGINS: 'http://10.0.0.5:3000',
+    });
+  });
+
   it('reports a setting an upgrade no longer declares, and does not apply it', async () => {
     await box().configure(name, { set: { MODE: 'small' } });
     // The next version declares MODE no more, and PARALLEL only up to 2.

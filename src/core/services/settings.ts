@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { StorageError, UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../system/fs.js';
+import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import { readSmallFileSync } from '../system/read-small.js';
 import type { LoadedRegistration } from './registry.js';
@@ -193,21 +194,37 @@ export async function changeSettings(
   set: Record<string, string>,
   unset: string[],
 ): Promise<{ view: SettingsView; changed: boolean }> {
-  const stored = storedSettings(root, reg.name);
-  const declared = reg.spec.settings ?? {};
-  const unknown = unset.filter((k) => !(k in declared) && !(k in stored));
-  if (unknown.length)
-    throw new UsageError(
-      `${reg.name} has no setting ${unknown.join(', ')} to unset`,
-      `\`blueprint service config ${reg.name}\` lists its settings.`,
-    );
-  const judged = judgeSettings(reg, set);
-  const next = { ...stored };
-  for (const k of unset) delete next[k];
-  Object.assign(next, judged);
-  const changed = JSON.stringify(next) !== JSON.stringify(stored);
-  if (changed) await writeSettings(root, reg.name, next);
-  return { view: settingsView(root, reg, next), changed };
+  // One change at a time: two at once each read the old file and the last write would drop the
+  // other's keys. A lock file in the state folder holding the pid (a dead holder's is taken over).
+  return withSettingsLock(root, async () => {
+    const stored = storedSettings(root, reg.name);
+    const declared = reg.spec.settings ?? {};
+    const unknown = unset.filter((k) => !(k in declared) && !(k in stored));
+    if (unknown.length)
+      throw new UsageError(
+        `${reg.name} has no setting ${unknown.join(', ')} to unset`,
+        `\`blueprint service config ${reg.name}\` lists its settings.`,
+      );
+    const judged = judgeSettings(reg, set);
+    const next = { ...stored };
+    for (const k of unset) delete next[k];
+    Object.assign(next, judged);
+    const changed = JSON.stringify(next) !== JSON.stringify(stored);
+    if (changed) await writeSettings(root, reg.name, next);
+    return { view: settingsView(root, reg, next), changed };
+  });
+}
+
+/** Runs `fn` holding the settings lock of `root` (a pid file in the state folder; waited for). */
+async function withSettingsLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const release = await acquireLock(path.join(layout(root).stateDir, 'settings.lock'), 'settings', {
+    waitMs: 30_000,
+  });
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
 }
 
 /** Writes the file crash-safe (readers see the old or the new one), root's, mode 0644. */
