@@ -11,6 +11,12 @@ import { KNOWN_MAX } from './text-index.js';
 import type { TextParams } from './text-params.js';
 import { TextPostings } from './text-postings.js';
 
+/**
+ * A `should`'s union bounds the candidates while it holds at most this part of the points with a
+ * value at its fields (a quarter): beyond, testing every point is cheaper than gathering them.
+ */
+const BOUND_PART = 4;
+
 /** What saved() keeps of a field's index to put back. */
 export interface SavedIndex {
   map: Map<unknown, Set<number>>;
@@ -124,7 +130,64 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
       if (text?.params === query.params) query.settled = text.answers(query);
     }
     const hints = (filter.hints ?? []).filter((h) => this.has(h.key));
-    return hints.length === 0 ? undefined : sliced(this.unite(hints), dl);
+    // A `should` bounds the candidates when each of its conditions has a hint on an indexed field
+    // (a text condition: its postings): the union of theirs. One without (a has_id, a must_not)
+    // could be met by any point.
+    const anyOf = (filter.anyOf ?? [])
+      .map((alts) => alts.map((a) => a.filter((h) => this.has(h.key))))
+      .filter((alts) => alts.every((a) => a.length > 0));
+    if (hints.length === 0 && anyOf.length === 0) return undefined;
+    return sliced(this.bound(hints, anyOf), dl);
+  }
+
+  /** The intersection of the hints' sets and, for each `should`, the union of its alternatives'. */
+  private *bound(hints: Hint[], anyOf: Hint[][][]): Work<Set<number> | undefined> {
+    const sets: Set<number>[] = [];
+    let n = 0;
+    if (hints.length > 0) {
+      const s = yield* this.unite(hints);
+      if (s) sets.push(s);
+    }
+    for (const alts of anyOf) {
+      // Worth it only while the union stays a small part of the points: gathering half the
+      // collection as candidates cost more than testing every point (measured: modules/vectors/README.md).
+      const most = Math.max(...alts.flat().map((h) => this.count(h.key))) / BOUND_PART;
+      const union = new Set<number>();
+      let bounded = true;
+      for (const a of alts) {
+        // What its text conditions' lists say it would gather, before gathering it.
+        const reach = Math.min(...a.map((h) => this.reach(h)));
+        if (union.size + reach > most) {
+          bounded = false;
+          break;
+        }
+        const s = yield* this.unite(a);
+        // Its fields dropped while this paused, or too many: no bound from this `should`.
+        bounded = s !== undefined && union.size + s.size <= most;
+        if (!bounded) break;
+        for (const l of s!) {
+          if ((++n & EVERY) === 0) yield;
+          union.add(l);
+        }
+      }
+      if (bounded) sets.push(union);
+    }
+    if (sets.length === 0) return undefined;
+    sets.sort((a, b) => a.size - b.size);
+    const [first, ...rest] = sets;
+    if (rest.length === 0) return first;
+    const out = new Set<number>();
+    for (const l of first!) {
+      if ((++n & EVERY) === 0) yield;
+      if (rest.every((s) => s.has(l))) out.add(l);
+    }
+    return out;
+  }
+
+  /** A text hint's reach in its postings (text-postings.ts reach()); 0 when no postings say. */
+  private reach(h: Hint): number {
+    const text = this.texts.get(h.key);
+    return h.text && text?.params === h.text.params ? text.reach(h.text) : 0;
   }
 
   private *unite(hints: Hint[]): Work<Set<number> | undefined> {

@@ -21,10 +21,17 @@ export interface Hint {
   text?: TextQuery;
 }
 /**
- * A filter's predicate; `hints`: what its `must` conditions require (candidates); `texts`: every
- * text condition in it, wherever it stands, for the postings to answer (field-index.ts).
+ * A filter's predicate; `hints`: what its `must` conditions require (candidates); `anyOf`: for its
+ * `should` (and those of the filters in its `must`), one list of alternatives each, a matching
+ * point meeting every hint of at least one alternative (candidates: their union, when every
+ * alternative has a hint on an indexed field); `texts`: every text condition in it, wherever it
+ * stands, for the postings to answer (field-index.ts).
  */
-export type Filter = Predicate & { hints?: Hint[]; texts?: { key: string; query: TextQuery }[] };
+export type Filter = Predicate & {
+  hints?: Hint[];
+  anyOf?: Hint[][][];
+  texts?: { key: string; query: TextQuery }[];
+};
 /** What a filter reads of its collection: the text index of a key, if any (text-index.ts). */
 export interface FilterContext {
   text?(key: string): TextParams | undefined;
@@ -343,6 +350,10 @@ export function parseFilter(
         !mustNot.some((c) => c(id, p));
   // What every "must" condition (nested filters too) requires, every matching point requires.
   pred.hints = must.flatMap((c) => c.hints ?? []);
+  // A matching point meets one of the `should` conditions: so it meets that one's hints.
+  const anyOf = must.flatMap((c) => c.anyOf ?? []);
+  if (should.length > 0) anyOf.push(should.map((c) => c.hints ?? []));
+  if (anyOf.length > 0) pred.anyOf = anyOf;
   const texts: { key: string; query: TextQuery }[] = [];
   for (const list of [must, should, mustNot])
     for (const c of list) if (c.texts) for (const t of c.texts) texts.push(t);

@@ -183,6 +183,21 @@ export class TextPostings {
   }
 
   /**
+   * About how many values a lookup of `q` reads, without reading them: the longest of its tokens'
+   * lists for text_any (at least that many values match), the shortest for text and phrase (an
+   * intersection walks it). A `should`'s candidates are gathered only when few (field-index.ts).
+   */
+  reach(q: TextQuery): number {
+    const sizes = q.tokens.map((t) => {
+      const at = this.tokenIds.get(this.key(t).key);
+      const list = at === undefined ? FREE : this.lists[at]!;
+      return list === FREE ? 0 : sizeOf(list);
+    });
+    if (sizes.length === 0) return 0;
+    return q.kind === 'any' ? Math.max(...sizes) : Math.min(...sizes);
+  }
+
+  /**
    * A condition's answer for each value, from the postings as they are then: true or false, or
    * undefined where they cannot say (a value they do not hold, a long prefix's key, a phrase on a
    * `prefix` index): then the value is tested. Nothing is gathered ahead: each value costs a look
