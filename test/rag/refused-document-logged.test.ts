@@ -32,6 +32,10 @@ describe('rag: a document refused is in its log', () => {
     expect(await logged(/refused "huge\.txt"/)).toMatch(
       /refused "huge\.txt": 413 request body over 33554432 bytes/,
     );
+    // The setting that raises it is named (the admin's `blueprint service config rag`).
+    expect(rag!.log()).toContain(
+      '413 request body over 33554432 bytes; the admin raises the limit with `blueprint service config rag RAG_MAX_BODY_BYTES=BYTES`',
+    );
   });
 
   it('an unsupported type: 415 logged with its source', async () => {

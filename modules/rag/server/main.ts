@@ -150,6 +150,7 @@ async function main(): Promise<void> {
     timingClock: env.RAG_TIMING_CLOCK === '1',
     limits: {
       maxBodyBytes: intFromEnv('RAG_MAX_BODY_BYTES', 32 * 1024 * 1024),
+      maxBodySetting: 'RAG_MAX_BODY_BYTES', // named in the 413 (`blueprint service config`)
       maxBufferedBytes: intFromEnv('RAG_MAX_BUFFERED_BYTES', 96 * 1024 * 1024),
       concurrency,
       maxQueued,
