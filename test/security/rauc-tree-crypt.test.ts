@@ -13,7 +13,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execRauc } from '../../src/core/update/index.js';
 import { tempDir } from '../helpers/pkg.js';
-import { countedFifo } from './rauc-tree-fifo.js';
+import { countedFifo } from './counted-fifo.js';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 

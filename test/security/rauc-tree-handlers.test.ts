@@ -24,7 +24,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execRauc } from '../../src/core/update/index.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
-import { countedFifo } from './rauc-tree-fifo.js';
+import { countedFifo } from './counted-fifo.js';
 
 const hasRauc = spawnSync('sh', ['-c', 'command -v rauc']).status === 0;
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
+import { countedFifo } from './counted-fifo.js';
 
 function rootWith(hostname: (file: string) => void): string {
   const root = tempDir('bp-status-host-');
@@ -42,4 +43,26 @@ describe('status of a root: its etc/hostname', () => {
       expect(JSON.parse(r.stdout).host.hostname.length).toBeLessThan(254);
     }
   }, 20_000);
+
+  it('nothing else is opened there (a FIFO: its writer not woken), nor read through a link above it', async () => {
+    // O_NONBLOCK spares the wait, not the open: a device there (an image's /dev/watchdog node) had
+    // its driver's open run. Now the file is judged before it is opened (read-bounded's O_PATH).
+    const root = rootWith(() => {});
+    const counted = countedFifo(path.join(root, 'etc/hostname'));
+    try {
+      const r = await run(['--root', root, '--json', 'status']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(counted.opens(), 'etc/hostname was opened').toBe(0);
+    } finally {
+      await counted.stop();
+    }
+    // TREE/etc a link to a folder outside the tree: its hostname is not the tree's.
+    const outside = tempDir('bp-status-outside-');
+    writeFileSync(path.join(outside, 'hostname'), 'outside-name\n');
+    const linked = tempDir('bp-status-host-');
+    symlinkSync(outside, path.join(linked, 'etc'));
+    const r = await run(['--root', linked, '--json', 'status']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).host.hostname).not.toBe('outside-name');
+  });
 });

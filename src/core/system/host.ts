@@ -1,5 +1,4 @@
 import type { CpuInfo } from 'node:os';
-import path from 'node:path';
 import { hostArch } from '../version.js';
 
 /** Taken when used: src/app/index.ts re-exports from here, and an import would load node:fs/promises
@@ -37,28 +36,24 @@ export function parseMeminfo(text: string): { totalBytes: number; availableBytes
 /** A host name's most (hostname(7)): what is read of a root's etc/hostname. */
 const HOSTNAME_MAX = 253;
 
+/** What is read of a root's etc/hostname at most: a name and a line or two of comments. */
+const HOSTNAME_FILE_MAX = 4096;
+
 /**
  * The root's host name: its etc/hostname when it has one (a box being prepared), else this
- * machine's. The root may be an image being inspected, so the file is untrusted: not followed if a
- * link, not waited on if a FIFO (O_NONBLOCK), at most HOSTNAME_MAX bytes read, its first line only
- * (a second one would be a line of its choosing on the terminal).
+ * machine's. The root may be an image being inspected, so the file is untrusted: read through the
+ * tree's folders from its own down, no link of the tree followed (TREE/etc -> /elsewhere either),
+ * judged before it is opened (a FIFO's writer is not woken, a device's driver not opened: an image's
+ * watchdog node), 4 KiB at most, its first line only (a second one would be a line of its choosing
+ * on the terminal), at most HOSTNAME_MAX characters.
  */
 async function hostnameOf(root: string): Promise<string> {
   if (root === '/') return nodeOs().hostname();
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = process.getBuiltinModule('node:fs').constants;
-  const file = await fsp()
-    .open(path.join(root, 'etc/hostname'), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
-    .catch(() => undefined);
-  if (!file) return nodeOs().hostname();
-  try {
-    if (!(await file.stat()).isFile()) return nodeOs().hostname();
-    const buf = Buffer.alloc(HOSTNAME_MAX + 1);
-    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
-    const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0]!.trim();
-    return first.slice(0, HOSTNAME_MAX) || nodeOs().hostname();
-  } finally {
-    await file.close();
-  }
+  const { readFileBeneath } = await import('./beneath.js');
+  const r = await readFileBeneath(root, 'etc/hostname', HOSTNAME_FILE_MAX).catch(() => undefined);
+  if (!r?.ok) return nodeOs().hostname();
+  const first = r.bytes.toString('utf8').split('\n')[0]!.trim();
+  return first.slice(0, HOSTNAME_MAX) || nodeOs().hostname();
 }
 
 export async function hostFacts(root: string): Promise<HostFacts> {

@@ -1,6 +1,6 @@
 /**
- * A FIFO for the rauc-tree tests: what RAUC's client opens in a tree is seen (and counted) without
- * holding the command.
+ * A FIFO for the tree tests (rauc-tree-*, status-root-hostname): what is opened in a tree is seen
+ * (and counted) without holding the command.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
