@@ -10,8 +10,16 @@ import { optBool } from '../command.js';
 /** What fixes a failed verify: files come back by reinstalling, a dependency by installing it. */
 function repairHint(r: VerifyReport): string {
   const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
+  const revoked = r.problems.some((p) => p.problem === 'signer-revoked');
   return [
-    ...(r.problems.length > deps.length ? [`\`bpkg install ${r.name} --reinstall\` restores its files`] : []),
+    ...(r.problems.length > deps.length + (revoked ? 1 : 0)
+      ? [`\`bpkg install ${r.name} --reinstall\` restores its files`]
+      : []),
+    ...(revoked
+      ? [
+          `its signer's key is revoked here: install a version signed by a valid key (\`bpkg info ${r.name}\` lists them, \`bpkg install ${r.name}@VERSION\`) or remove it`,
+        ]
+      : []),
     ...(deps.length
       ? [
           `it needs ${deps.join(', ')}: install a version that fits (\`bpkg install NAME@VERSION\`) or roll back`,

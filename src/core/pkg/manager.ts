@@ -8,6 +8,7 @@ import { type Layout, layout } from '../system/paths.js';
 import { brokenConstraints, type HeldUpgrade, heldBackLine, type Upgradable } from './constraints.js';
 import type { InstalledPackage } from './db.js';
 import { pruneLocalCopies } from './fetch.js';
+import { showFingerprint } from './fingerprint-text.js';
 import type { PackageHooks } from './hooks.js';
 import {
   discardLocals,
@@ -356,8 +357,12 @@ export class PackageManager {
     if (name && chosen.length === 0) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
     const out = [];
     const broken = brokenConstraints(Object.fromEntries(pkgs.map((p) => [p.name, p])));
+    // Installed before its key was revoked (nothing it signs is accepted now): said, as a change is.
+    const revoked = new Set((await this.keyring.list()).filter((k) => k.revoked).map((k) => k.fingerprint));
     for (const p of chosen) {
       const r = await verifyVersion(this.parts, p.name, p.version);
+      if (p.signer && revoked.has(p.signer.toLowerCase()))
+        r.problems.push({ path: showFingerprint(p.signer), problem: 'signer-revoked' });
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
       for (const b of broken.filter((b) => b.dependent === p.name))

@@ -13,6 +13,7 @@ export interface VerifyProblem {
    * `link-escapes`: the path, with every link on it followed, lands outside the package.
    * `unsatisfied-dependency`: `path` is a dependency (as written) that the installed set breaks.
    * `damaged`: `path` is the version's file list, not what blueprint wrote (damaged-file.ts).
+   * `signer-revoked`: `path` is the fingerprint of the key that signed it, revoked on this box.
    */
   problem:
     | 'missing'
@@ -21,7 +22,8 @@ export interface VerifyProblem {
     | 'link-escapes'
     | 'not-current'
     | 'unsatisfied-dependency'
-    | 'damaged';
+    | 'damaged'
+    | 'signer-revoked';
 }
 
 export interface VerifyReport {
