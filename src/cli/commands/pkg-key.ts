@@ -66,17 +66,24 @@ Examples:
         `Key ${showFingerprint(k.fingerprint)}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
       );
     }
+    // What the box had of it, so that a run that adds nothing says so (Ansible's ok, not changed).
+    const before = await keys.list();
     const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
+    const had = before.find((b) => b.fingerprint === k.fingerprint);
+    const changed =
+      !had || had.revoked !== k.revoked || had.expires !== k.expires || `${had.userIds}` !== `${k.userIds}`;
     // Its public part is what is trusted; the key that signs for this box was copied onto it.
     if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
       ctx.warn(
         `${file === '-' ? 'Standard input' : file} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${file === '-' ? '' : ` (delete ${file} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
       );
     return ctx.report(
-      k,
-      k.revoked
-        ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
-        : keyTrustedText(k),
+      { ...k, changed },
+      `${changed ? '' : 'already '}${
+        k.revoked
+          ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
+          : keyTrustedText(k)
+      }`,
     );
   },
 };
