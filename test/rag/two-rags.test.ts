@@ -157,3 +157,39 @@ it('a collection emptied before a restart, then written to by a late write: swep
   expect(rag.log()).toMatch(/sweep: removed 1 chunk of documents rag does not know from rag-emptied/);
   expect(await pointsOf(stray)).toBe(0);
 }, 300_000);
+
+it('a vectors collection rag never wrote to, holding points, is not taken for a rag collection of that name', async () => {
+  // The admin's own rag-notes, made through vectors' API. A first ingest into rag's `notes` would
+  // have written into it and recorded it as rag's: its points then swept at the next start.
+  const [vector] = (await http(stack.embeddings.socket, 'POST', '/embed', { inputs: ['my own note'] }))
+    .json as number[][];
+  const made = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes', {
+    vectors: { size: vector!.length, distance: 'Cosine' },
+  });
+  expect(made.status, made.text).toBe(200);
+  const put = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes/points?wait=true', {
+    points: [{ id: 1, vector, payload: { note: 'mine' } }],
+  });
+  expect(put.status, put.text).toBe(200);
+  const r = await http(rag.socket, 'POST', '/v1/documents', {
+    source: 'n.md',
+    text: bread,
+    collection: 'notes',
+  });
+  expect(r.status, r.text).toBe(409);
+  expect(r.text).toContain('rag-notes');
+  rag = await restart(rag, dirs.rag, {}, 'probe-e');
+  const count = await http(stack.vectors.socket, 'POST', '/collections/rag-notes/points/count', {
+    exact: true,
+  });
+  expect((count.json as { result: { count: number } }).result.count).toBe(1);
+  // An empty one (a collection an older rag made and emptied) is taken.
+  expect(
+    (
+      await http(stack.vectors.socket, 'PUT', '/collections/rag-empty', {
+        vectors: { size: vector!.length, distance: 'Cosine' },
+      })
+    ).status,
+  ).toBe(200);
+  await ingest(rag, 'e.md', bread, 'empty');
+}, 300_000);

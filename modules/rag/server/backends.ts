@@ -235,6 +235,33 @@ export class VectorIndex {
     this.known.add(collection);
   }
 
+  /**
+   * Before rag first writes to a collection: one that vectors holds with points in it is someone
+   * else's under that name (made through vectors' API: the admin's `rag-notes`), not rag's to
+   * write to and then sweep (409). None, or an empty one (an older rag's, emptied), is taken.
+   */
+  async claim(collection: string, signal?: AbortSignal): Promise<void> {
+    let count: number;
+    try {
+      const r = await this.up.call<{ result: { count: number } }>(
+        'POST',
+        this.path(collection, '/points/count'),
+        { exact: true },
+        signal,
+      );
+      count = r.result.count;
+    } catch (err) {
+      if (missing(err)) return;
+      throw err;
+    }
+    if (count > 0)
+      throw new HttpError(
+        409,
+        `the vectors module holds a collection ${this.nameOf(collection)} with ${count} points that this rag did not make: use another collection name`,
+        'collection',
+      );
+  }
+
   async upsert(
     collection: string,
     points: { id: string; vector: number[]; payload: Record<string, unknown> }[],

@@ -202,6 +202,8 @@ export class Rag {
       if (again) return { ...again, duplicate: true };
       if (signal.aborted) throw new ClientGoneError();
       // Recorded as this rag's before its first write: swept even once a rollback left it empty.
+      // Not one of another's under that name, holding points (backends.ts claim()).
+      if (!this.store.owns(input.collection)) await this.index.claim(input.collection, signal);
       await this.store.own(input.collection);
       await this.index.ensure(input.collection, info.dimensions, signal);
       const id = randomUUID();

@@ -136,6 +136,11 @@ export class Store {
     return [...this.owned];
   }
 
+  /** Whether `collection` is recorded as this rag's. */
+  owns(collection: string): boolean {
+    return this.owned.has(collection);
+  }
+
   /** Records `collection` as this rag's, before its first write (durably; once). */
   async own(collection: string): Promise<void> {
     if (this.owned.has(collection)) return;
