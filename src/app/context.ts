@@ -5,6 +5,7 @@ import { chooseSocket, type Engine, engineTimeoutMs, openEngine } from '../core/
 import type { ImageLeft } from '../core/services/hooks.js';
 import type { ServiceDeps } from '../core/services/lifecycle.js';
 import { type Layout, layout, treeShared } from '../core/system/paths.js';
+import { judgeTree } from '../core/system/tree-owner.js';
 import type { BoxOptions, CallOptions, Question } from './index.js';
 import type { OutboundApprovals } from './outbound-approval.js';
 
@@ -53,7 +54,12 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
     },
     engine() {
       if (!engine) {
-        const choice = chooseSocket(options.env ?? process.env, paths.configFile);
+        // The tree's config.json names the engine only on a tree that passes the `--root` contract:
+        // on another user's (status reads any) the socket would be theirs, and root would talk to it.
+        const choice = chooseSocket(
+          options.env ?? process.env,
+          ownConfig(root) ? paths.configFile : undefined,
+        );
 
         const env = options.env ?? process.env;
         // The command's signal ends a wait on the engine; its quick calls have a deadline (engine.ts).
@@ -102,6 +108,20 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
 }
 
 /**
+ * Whether the root's own configuration (config.json: the engine socket) is the box's to go by: the
+ * root /, or a tree no user but root (or the runner) can change (tree-owner.ts judgeTree).
+ */
+function ownConfig(root: string): boolean {
+  if (path.resolve(root) === '/' || !treeShared(root)) return true;
+  try {
+    judgeTree(root);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The `--root` contract for every front end (the CLI's entry asks it too, with its command's words,
  * before anything runs): an operation that reads or changes the box's state acts only on a tree no
  * user but root (or the runner) can change (core/system/tree-owner.ts), else VerificationError
@@ -111,5 +131,5 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
  */
 export async function treeActable(root: string): Promise<void> {
   if (path.resolve(root) === '/' || !treeShared(root)) return;
-  (await import('../core/system/tree-owner.js')).judgeTree(root);
+  judgeTree(root);
 }
