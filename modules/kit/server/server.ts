@@ -207,7 +207,8 @@ export function createKitServer(opts: KitOptions): KitServer {
 
   function failed(ex: Exchange, path: string, err: unknown) {
     if (err instanceof ClientGoneError || ex.gone) {
-      log.event('client gone', `${ex.method} ${path}: client closed the connection before the answer`);
+      const when = ex.started ? 'during the answer' : 'before the answer';
+      log.event('client gone', `${ex.method} ${path}: client closed the connection ${when}`);
       return ex.conn.destroy();
     }
     const e =
