@@ -143,14 +143,14 @@ const list: CommandSpec = {
   async run(ctx) {
     const box = cliBox(ctx);
     const rows = await box.repos.list();
-    // A bound key whose revocation was added signs nothing any more: marked, not 'signed by' as any.
-    const revoked = new Set(
-      rows.some((r) => r.keys?.length) && !ctx.json
-        ? (await box.keys.list()).filter((k) => k.revoked).map((k) => k.fingerprint.toLowerCase())
-        : [],
-    );
-    const signers = (keys: string[]) =>
-      keys.map((k) => `${showFingerprint(k)}${revoked.has(k.toLowerCase()) ? ' (revoked)' : ''}`).join(', ');
+    // A bound key whose revocation was added, or that the box no longer trusts (`key remove`; the
+    // binding is kept for when it is trusted again), signs nothing: marked, not 'signed by' as any.
+    const trusted = rows.some((r) => r.keys?.length) && !ctx.json ? await box.keys.list() : [];
+    const revoked = new Set(trusted.filter((k) => k.revoked).map((k) => k.fingerprint.toLowerCase()));
+    const known = new Set(trusted.map((k) => k.fingerprint.toLowerCase()));
+    const mark = (k: string) =>
+      revoked.has(k.toLowerCase()) ? ' (revoked)' : known.has(k.toLowerCase()) ? '' : ' (not trusted)';
+    const signers = (keys: string[]) => keys.map((k) => `${showFingerprint(k)}${mark(k)}`).join(', ');
     return ctx.result(
       rows,
       rows.length
