@@ -5,7 +5,8 @@ import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import { readSmallFileSync } from '../system/read-small.js';
 import type { LoadedRegistration } from './registry.js';
-import { allowedText, everySite, judgeSetting, type SettingSpec } from './settings-schema.js';
+import { allowedText, everySite, judgeSetting } from './settings-judge.js';
+import type { SettingSpec } from './settings-schema.js';
 
 /**
  * The admin's settings of a module (`blueprint service config NAME KEY=VALUE`, `settings:` in an

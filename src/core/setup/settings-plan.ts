@@ -1,6 +1,6 @@
 import { findRegistration } from '../services/registry.js';
 import { judgeSettings } from '../services/settings.js';
-import { everySite } from '../services/settings-schema.js';
+import { everySite } from '../services/settings-judge.js';
 import type { Resource } from './resources.js';
 import type { ApplianceSpec } from './schema.js';
 
