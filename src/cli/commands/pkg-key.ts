@@ -47,7 +47,8 @@ const add: CommandSpec = {
 Examples:
   bpkg key add publisher.asc --fingerprint 0123…CDEF
   gpg --export --armor 0123…CDEF | bpkg key add - --fingerprint 0123…CDEF
-  bpkg key add revocation.asc    # a trusted key's revocation certificate: nothing it signs is accepted`,
+  bpkg key add revocation.asc    # a trusted key's revocation certificate: nothing it signs is accepted
+  bpkg key add revoked.asc       # a revoked public key (or key and certificate in one file): kept revoked, trusted or not`,
   async run(ctx, parsed) {
     const [file] = parsed.positionals;
     if (!file)

@@ -156,30 +156,41 @@ export class Keyring {
 
   /**
    * The keys `armored` holds; for a revocation certificate (a bare key revocation signature, as
-   * `repo keygen` and `gpg --gen-revoke` write), the trusted key it revokes, with it applied once
-   * it verifies against that key. A certificate for a key not trusted here revokes nothing: refused.
+   * `repo keygen` and `gpg --gen-revoke` write), the key it revokes with it applied once it verifies
+   * against that key: a key given in the same file (`cat key.asc revocation.asc`), or a trusted one.
+   * A certificate is signed by the key it revokes, so without that key it proves nothing: refused,
+   * naming what to send (the revoked public key records the revocation on a box without the key).
    */
   private async keysIn(armored: string): Promise<PublicKey[]> {
-    const ids = await revocationIssuers(armored);
-    if (!ids) return readPublicKeys(armored);
-    const key = (await this.keys()).find((k) => ids.some((id) => k.getKeyID().equals(id)));
-    if (!key)
-      throw new VerificationError(
-        `The file is a revocation certificate for key ${ids.map((id) => id.toHex().toUpperCase()).join(', ')}, which this box does not trust`,
-        'revocation-unknown-key',
-        'There is nothing to revoke here (`bpkg key list` shows the trusted keys); nothing was changed.',
-      );
-    try {
-      const { revokeKey } = await import('openpgp');
-      const { publicKey } = await revokeKey({ key, revocationCertificate: armored, format: 'object' });
-      return [publicKey];
-    } catch (err) {
-      throw new VerificationError(
-        `The revocation certificate for key ${showFingerprint(key.getFingerprint())} does not verify: ${oneLine((err as Error).message)}`,
-        'bad-revocation',
-        'It is damaged or was not made by that key: fetch it again from the publisher; nothing was changed.',
-      );
+    const blocks = armored.match(/-----BEGIN PGP [^\n]*-----[\s\S]*?-----END PGP [^\n]*-----/g) ?? [];
+    const certs: { text: string; ids: openpgp.KeyID[] }[] = [];
+    const rest: string[] = [];
+    for (const text of blocks) {
+      const ids = await revocationIssuers(text);
+      if (ids) certs.push({ text, ids });
+      else rest.push(text);
     }
+    if (certs.length === 0) return readPublicKeys(armored);
+    const given = rest.length ? await readPublicKeys(rest.join('\n')) : [];
+    const trusted = await this.keys();
+    const out = [...given];
+    for (const { text, ids } of certs) {
+      const named = (k: PublicKey) => ids.some((id) => k.getKeyID().equals(id));
+      const at = out.findIndex(named);
+      const key = at >= 0 ? out[at] : trusted.find(named);
+      if (!key) {
+        const id = ids.map((i) => i.toHex().toUpperCase()).join(', ');
+        throw new VerificationError(
+          `The file is a revocation certificate for key ${id} without that key, which this box does not trust: a certificate is checked against the key it revokes`,
+          'revocation-without-key',
+          `Send the revoked public key: \`gpg --import revocation.asc && gpg --armor --export ${id} > revoked.asc\`, then \`bpkg key add revoked.asc\` (or the public key and the certificate in one file: \`cat key.asc revocation.asc\`). The box keeps it as revoked and never trusts it; nothing was changed.`,
+        );
+      }
+      const revoked = await revokeWith(key, text);
+      if (at >= 0) out[at] = revoked;
+      else out.push(revoked);
+    }
+    return out;
   }
 
   /** Reads a key without trusting it, so a caller can show its fingerprint and ask. */
@@ -258,6 +269,21 @@ export class Keyring {
     const key = matches[0]!.fingerprint;
     await rm(path.join(this.dir, `${key}.asc`), { force: true });
     return key;
+  }
+}
+
+/** `key` with the revocation certificate `armored` applied, refused unless it verifies against it. */
+async function revokeWith(key: PublicKey, armored: string): Promise<PublicKey> {
+  try {
+    const { revokeKey } = await import('openpgp');
+    const { publicKey } = await revokeKey({ key, revocationCertificate: armored, format: 'object' });
+    return publicKey;
+  } catch (err) {
+    throw new VerificationError(
+      `The revocation certificate for key ${showFingerprint(key.getFingerprint())} does not verify: ${oneLine((err as Error).message)}`,
+      'bad-revocation',
+      'It is damaged or was not made by that key: fetch it again from the publisher; nothing was changed.',
+    );
   }
 }
 
