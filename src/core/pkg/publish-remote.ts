@@ -97,7 +97,7 @@ export async function publishRepository(
   const send = async (f: Judged, as = f.rel) => {
     joinUrl(to, as); // the same path check a reader makes
     const holds = t.holds?.bind(t);
-    const kept = holds ? await step(as, 0, (signal) => holds(to, as, f.sha256, f.size, signal)) : false;
+    const kept = holds ? await step(as, 0, (signal) => holds(to, as, f, signal)) : false;
     if (!kept) {
       starting(as, f.size, publishDeadlineMs(f.size));
       await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
@@ -192,6 +192,8 @@ interface Judged {
   fd: number;
   size: number;
   sha256: string;
+  /** The MD5 too (S3's ETag of an object stored in one PUT, which the store computes itself). */
+  md5: string;
 }
 
 /**
@@ -221,14 +223,14 @@ async function openJudged(
         'Publish from a folder only you can write, with no links in it (`blueprint repo build` writes none).',
       );
     await folders.beneath(real);
-    const sha256 = await sha256Fd({ fd, size: stat.size });
+    const { sha256, md5 } = await hashFd({ fd, size: stat.size });
     if (entry && (entry.sha256 !== sha256 || entry.size !== stat.size))
       throw new VerificationError(
         `${file} is ${stat.size} bytes with SHA-256 ${sha256}; the index says ${entry.size} bytes, ${entry.sha256}`,
         'hash-mismatch',
         'Rebuild the repository (blueprint repo build) and publish again; this file was not sent.',
       );
-    return { rel, fd, size: stat.size, sha256 };
+    return { rel, fd, size: stat.size, sha256, md5 };
   } catch (err) {
     await closeFd(fd);
     throw err;
@@ -332,18 +334,21 @@ async function readIndex(file: string): Promise<Buffer> {
   throw new NotFoundError(`${file} is missing (or not a regular file)`, 'Rebuild the repository.');
 }
 
-/** The SHA-256 of a descriptor's first `size` bytes (pread from 0: the upload reads the same). */
-async function sha256Fd(body: { fd: number; size: number }): Promise<string> {
+/** The SHA-256 and MD5 of a descriptor's first `size` bytes (pread from 0: the upload reads the same). */
+async function hashFd(body: { fd: number; size: number }): Promise<{ sha256: string; md5: string }> {
   const hash = createHash('sha256');
+  const md5 = createHash('md5');
   if (body.size > 0)
     for await (const chunk of createReadStream('', {
       fd: body.fd,
       start: 0,
       end: body.size - 1,
       autoClose: false,
-    }))
+    })) {
       hash.update(chunk as Buffer);
-  return hash.digest('hex');
+      md5.update(chunk as Buffer);
+    }
+  return { sha256: hash.digest('hex'), md5: md5.digest('hex') };
 }
 
 async function isFile(p: string): Promise<boolean> {

@@ -141,8 +141,13 @@ export function s3Transport(opts: () => TransportOptions): Transport {
     },
     // The same bytes stored by an earlier publish (each package of every version, at each
     // publish): not sent again. Only a skip is decided from the bucket's answer: readers check
-    // what they get against the signed index whatever it says. A 403 (no s3:GetObject) sends it.
-    async holds(base, rel, sha256, size, signal) {
+    // what they get against the signed index whatever it says. Judged by the ETag, which S3
+    // computes (the MD5 of an object stored in one PUT, as publish stores them), not by the
+    // x-amz-meta-sha256 put beside it: anyone who can write the bucket sets that, and other bytes
+    // under the old claim were kept, so publishing again never repaired a package every box
+    // refuses as damaged. An ETag that is no MD5 (SSE-KMS, a multipart upload), a 403 (no
+    // s3:GetObject): sent again.
+    async holds(base, rel, { sha256, md5, size }, signal) {
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());
       const url = objectUrl(s, bucket, key(prefix, rel));
@@ -152,7 +157,10 @@ export function s3Transport(opts: () => TransportOptions): Transport {
       );
       head.body.resume();
       return (
-        head.status === 200 && head.headers['x-amz-meta-sha256'] === sha256 && lengthOf(head.headers) === size
+        head.status === 200 &&
+        head.headers.etag === `"${md5}"` &&
+        head.headers['x-amz-meta-sha256'] === sha256 &&
+        lengthOf(head.headers) === size
       );
     },
     async put(base, rel, file, sha256, signal) {

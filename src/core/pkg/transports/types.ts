@@ -38,10 +38,17 @@ export interface Transport {
    */
   put?(base: string, rel: string, file: FileBody, sha256: string, signal: AbortSignal): Promise<void>;
   /**
-   * Whether the store holds these very bytes at `rel` already (S3: an object a publish stored, of
-   * the same SHA-256 and size), so that a publish does not send them again.
+   * Whether the store holds these very bytes at `rel` already, by what the store itself computed
+   * of them (S3: the ETag of an object stored in one PUT is its MD5), never by what an uploader
+   * wrote beside them (metadata anyone who can write there sets), so that a publish does not send
+   * them again and does send again what was changed.
    */
-  holds?(base: string, rel: string, sha256: string, size: number, signal: AbortSignal): Promise<boolean>;
+  holds?(
+    base: string,
+    rel: string,
+    file: { sha256: string; md5: string; size: number },
+    signal: AbortSignal,
+  ): Promise<boolean>;
   /** Before a publish's first `put`: what it needs from this machine (S3: the credentials) is there. */
   ready?(base: string): Promise<void>;
   /**
