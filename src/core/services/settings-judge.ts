@@ -43,6 +43,35 @@ function exactOrigin(o: string): boolean {
 
 export type Judged = { ok: true; value: string } | { ok: false; why: string };
 
+/** The most one pattern's match may take: a pattern that fits a value takes microseconds. */
+const PATTERN_MS = 250;
+let patternRealm: import('node:vm').Context | undefined;
+
+/**
+ * Whether `value` matches the whole of `pattern`, or 'slow'. The pattern is the package's and the
+ * value the admin's: a pattern that backtracks (`(a+)+` on a run of a's and a !) would hold root's
+ * command, every start and the dashboard in one match for good, so the match runs in a context of
+ * its own under a deadline (V8 stops a regular expression's backtracking at it).
+ */
+function matchesPattern(pattern: string, value: string): boolean | 'slow' {
+  const vm = process.getBuiltinModule('node:vm');
+  patternRealm ??= vm.createContext({});
+  patternRealm.pattern = pattern;
+  patternRealm.value = value;
+  try {
+    return (
+      vm.runInContext('new RegExp("^(?:" + pattern + ")$", "u").test(value)', patternRealm, {
+        timeout: PATTERN_MS,
+      }) === true
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'slow';
+    throw err;
+  } finally {
+    patternRealm.pattern = patternRealm.value = undefined;
+  }
+}
+
 /**
  * A value given for a setting, judged: the environment's text for it, or why it is refused (naming
  * what is allowed). Numbers and booleans are taken from JSON (an appliance file) as from text.
@@ -65,7 +94,14 @@ export function judgeSetting(s: SettingSpec, given: unknown): Judged {
       return s.values.includes(raw) ? { ok: true, value: raw } : no();
     case 'string':
       if (raw.length > s.maxLength) return no();
-      if (s.pattern && !new RegExp(`^(?:${s.pattern})$`, 'u').test(raw)) return no();
+      if (s.pattern) {
+        const m = matchesPattern(s.pattern, raw);
+        if (m === 'slow')
+          return no(
+            `must be ${allowedText(s)}: the module's pattern took too long to judge this value (it backtracks; its publisher should simplify it), so it is refused`,
+          );
+        if (!m) return no();
+      }
       return { ok: true, value: raw };
     case 'origins': {
       const list = raw
