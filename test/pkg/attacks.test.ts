@@ -241,7 +241,7 @@ describe('signing keys that are no longer valid', () => {
       doomed.fingerprint,
     );
     expect((await pm.keyring.list())[0]?.revoked).toBe(true);
-    await expectRefused(pm.install(['good']), 'key-not-valid', /revoked/);
+    await expectRefused(pm.install(['good']), 'signer-revoked', /revoked on this box/);
     const [o] = await pm.update();
     expect(o?.ok).toBe(false);
     await expectNothingInstalled(root);

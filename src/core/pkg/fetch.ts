@@ -29,6 +29,8 @@ export interface FetchContext {
   /** ROOT/etc/blueprint/config.json: `downloads.minKiBPerSecond` (download-pace.ts). */
   configFile?: string;
   trusted: () => Promise<PublicKey[]>;
+  /** The fingerprints (lower case) of the keys revoked on this box: their packages are refused before the download. */
+  revoked?: () => Promise<string[]>;
   /** The box's own key (local-key.ts): trusted for local package files only, never for a repository. */
   localKey?: () => Promise<PublicKey | undefined>;
   now: () => Date;

@@ -21,6 +21,7 @@ import type { PooledRead } from './read-pool.js';
 import { unknownSigner } from './repo-trust.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
+import { refuseRevokedSigner } from './revoked-first.js';
 import type { FastKey } from './sig-fast.js';
 import { fastSignature } from './sig-fast.js';
 import { type SignatureCheck, verifyDetached } from './signature.js';
@@ -50,6 +51,7 @@ export async function streamPackage(
 ): Promise<StreamedPackage | undefined> {
   // Nothing is kept in the package cache now, but its folder is part of the layout as before.
   await ensureDir(ctx.cacheDir);
+  await refuseRevokedSigner(ctx, c, state);
   const floor = await downloadFloor(ctx.configFile);
   let first: unknown;
   for (const base of state.urls ?? [state.url]) {

@@ -32,6 +32,7 @@ import type { ManagerParts } from './parts.js';
 import { pinsFor } from './pins.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, parseRequest, resolve } from './resolve.js';
+import { refuseRevokedSigner } from './revoked-first.js';
 import { noRepositoryHint, usableStates, verifyVersion } from './states.js';
 import { type Change, stagingRoot, versionDir } from './transaction.js';
 import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
@@ -300,13 +301,14 @@ async function unpacked(
   return { out, signer: await signed };
 }
 
-/** The repository package's own signature checked on a copy in the cache (`file`: one made already). */
+/** The package's own signature checked on a copy in the cache (`file`: one made already, else fetched unless revoked). */
 async function signatureOnly(
   p: ManagerParts,
   c: Candidate,
   state: RepoState,
   file?: string,
 ): Promise<string> {
+  if (!file) await refuseRevokedSigner(p.fetchContext, c, state);
   const copy = file ?? (await fetchPackage(p.fetchContext, c, state));
   const signer = await checkPackageSignature(p.fetchContext, c, state, copy);
   return p.repos.requireOwnSigner(state, signer, packageFileName(c.entry));

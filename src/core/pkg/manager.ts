@@ -91,6 +91,7 @@ export class PackageManager {
         cacheDir: paths.pkgCache,
         configFile: paths.configFile,
         trusted: () => keyring.keys(),
+        revoked: async () => (await keyring.list()).filter((k) => k.revoked).map((k) => k.fingerprint),
         localKey: () => localKey.publicKey(),
         now,
         progress,
