@@ -18,7 +18,11 @@ export interface AllowedOrigins {
 
 export const NO_ORIGINS: AllowedOrigins = { all: false, exact: new Set(), ignored: [] };
 
-/** The origin as a browser serializes it (scheme://host[:port], lower case), or undefined. */
+/**
+ * The origin as a browser serializes it (scheme://host[:port]), lower case as `admitted` compares
+ * it, or undefined. Lower case on both sides: an opaque host (an extension's ID) keeps its case in
+ * URL, and blueprint takes `chrome-extension://ABCDEF` as the admin types it, which was left out.
+ */
 function exact(o: string): string | undefined {
   if (o.includes('*')) return undefined;
   let url: URL;
@@ -27,7 +31,7 @@ function exact(o: string): string | undefined {
   } catch {
     return undefined;
   }
-  const shown = `${url.protocol}//${url.host}`;
+  const shown = `${url.protocol}//${url.host}`.toLowerCase();
   return url.host && shown === o.toLowerCase().replace(/\/$/, '') ? shown : undefined;
 }
 
