@@ -158,7 +158,18 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
         revoked: k.revoked,
       })),
     trustKey: async (armored) => showFingerprint((await (await pm()).keyring.add(armored)).fingerprint),
-    repositories: async () => (await pm()).repos.list(),
+    async repositories() {
+      const m = await pm();
+      // The signer of each accepted index: apply retires a repository's other keys once its pin signs it.
+      const signers = new Map((await m.repos.states().catch(() => [])).map((s) => [s.name, s.signer]));
+      return (await m.repos.list()).map((r) => {
+        const signer = signers.get(r.name);
+        return signer ? { ...r, signer } : r;
+      });
+    },
+    async untrustKey(fingerprint) {
+      await (await pm()).keyring.remove(fingerprint);
+    },
     async addRepository(name, url, keys, mirrors = []) {
       const m = await pm();
       const { normalizeRepoUrl } = await import('../core/pkg/repo-config.js');
@@ -209,10 +220,13 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     async install(names) {
       const m = await pm();
       // The setup plan the admin confirmed is the question: no second one per package.
-      await m.update();
+      const rotated = (await m.update()).flatMap((o) =>
+        o.rotatedKey ? [{ repo: o.repo, key: showFingerprint(o.rotatedKey) }] : [],
+      );
       await m.install(names).catch((err: unknown) => {
         throw outboundRefused(err) ?? err;
       });
+      return { rotated };
     },
     remove: async (names) => void (await (await pm()).remove(names)),
     registered: () => services.registered(),

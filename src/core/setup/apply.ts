@@ -208,9 +208,11 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       if (!r && c.kind !== 'marker') await live();
       opts.onChange?.(c);
       if (r) await writeResource(plan.root, r);
-      else if (c.kind !== 'marker') await applyModuleChange(plan, c, opts.ops!);
-      done.push(c);
-      if (c.kind !== 'marker') opts.onDone?.(c);
+      const more = !r && c.kind !== 'marker' ? await applyModuleChange(plan, c, opts.ops!) : [];
+      for (const d of [c, ...more]) {
+        done.push(d);
+        if (d.kind !== 'marker') opts.onDone?.(d);
+      }
     }
     await live();
     // The marker is the very last step: the image closes every console's wizard once it appears,
@@ -244,27 +246,41 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
   }
 }
 
-async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Promise<void> {
+/** Carries out `c`; returns what else it changed (a key trusted by a rotation notice the install's update followed). */
+async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Promise<Change[]> {
   switch (c.kind) {
     case 'key': {
-      const repo = plan.repositories.find((r) => r.key.fingerprint === c.target)!;
-      await ops.trustKey(repo.key.armored);
-      return;
+      if (c.action === 'delete') await ops.untrustKey?.(c.target);
+      else await ops.trustKey(plan.repositories.find((r) => r.key.fingerprint === c.target)!.key.armored);
+      return [];
     }
     case 'repository': {
-      if (c.action === 'delete') return ops.removeRepository(c.target);
-      const repo = plan.repositories.find((r) => r.name === c.target)!;
-      await ops.addRepository(c.target, repo.url, [repo.key.fingerprint], repo.mirrors ?? []);
-      return;
+      if (c.action === 'delete') await ops.removeRepository(c.target);
+      else {
+        const repo = plan.repositories.find((r) => r.name === c.target)!;
+        await ops.addRepository(c.target, repo.url, [repo.key.fingerprint], repo.mirrors ?? []);
+      }
+      return [];
     }
-    case 'package':
-      await (c.action === 'delete' ? ops.remove([c.target]) : ops.install([c.target]));
-      return;
+    case 'package': {
+      if (c.action === 'delete') await ops.remove([c.target]);
+      else {
+        const out = await ops.install([c.target]);
+        return (out?.rotated ?? []).map((k) => ({
+          action: 'create',
+          kind: 'key',
+          target: k.key,
+          what: `trust key of ${k.repo} (its rotation notice)`,
+        }));
+      }
+      return [];
+    }
     case 'service':
       await (c.action === 'delete' ? ops.stop(c.target) : ops.start(c.target));
-      return;
+      return [];
     case 'system':
       await ops.systemUpdate!(plan.spec.system!.from, c.target, plan.spec.system!.force);
-      return;
+      return [];
   }
+  return [];
 }

@@ -10,7 +10,12 @@ export interface ModuleOps {
   trustedKeys(): Promise<{ fingerprint: string; revoked?: boolean }[]>;
   /** Trusts an armored public key; returns its fingerprint. */
   trustKey(armored: string): Promise<string>;
-  repositories(): Promise<{ name: string; url: string; mirrors?: string[]; keys?: string[] }[]>;
+  /** `signer`: the key (lower case) that signed the index the box accepted last, when it has one. */
+  repositories(): Promise<
+    { name: string; url: string; mirrors?: string[]; keys?: string[]; signer?: string }[]
+  >;
+  /** Stops trusting a key (`bpkg key remove`): apply's retiring of a repository's old key. */
+  untrustKey?(fingerprint: string): Promise<void>;
   /**
    * `keys`: fingerprints of the trusted keys that sign it (the repository is bound to them);
    * `mirrors`: the whole list of its other URLs (none given: it has none).
@@ -38,7 +43,8 @@ export interface ModuleOps {
       }
     | undefined
   >;
-  install(names: string[]): Promise<void>;
+  /** `rotated`: keys the box came to trust by a repository's rotation notice in the update before it. */
+  install(names: string[]): Promise<void | { rotated: { repo: string; key: string }[] }>;
   remove(names: string[]): Promise<void>;
   /** Installed modules that are services (have a `service` section); no engine needed. */
   registered(): Promise<string[]>;

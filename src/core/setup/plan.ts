@@ -25,6 +25,7 @@ import {
   SSH_WANTS,
   specDestinations,
 } from './resources.js';
+import { retiredKeys } from './retired-keys.js';
 import type { ApplianceSpec } from './schema.js';
 import { settingsResources } from './settings-plan.js';
 
@@ -149,6 +150,8 @@ async function moduleChanges(
       blocked: ['repositories and modules need the package manager: plan through openBox (src/app)'],
     };
   const changes: Change[] = [];
+  /** Keys a repository of the file is no longer bound to once applied, and which one. */
+  const dropped = new Map<string, string>();
   const trusted = await ops.trustedKeys();
   const keys = new Set(trusted.map((k) => k.fingerprint.toUpperCase()));
   const revoked = new Set(trusted.filter((k) => k.revoked).map((k) => k.fingerprint.toUpperCase()));
@@ -175,6 +178,10 @@ async function moduleChanges(
     // The package manager stores URLs without trailing slashes (but oci://'s). A repository not yet
     // bound to its pinned key (added before repositories had keys) is added again, bound.
     const sameUrl = box !== undefined && keptUrl(box.url) === keptUrl(r.url);
+    // Once the pinned key signs the repository (a rotation followed), the file's key is its whole
+    // binding: the others are taken off. Before (a stale pin, the new key signing), the box keeps them.
+    const others = (box?.keys ?? []).map((f) => f.toUpperCase()).filter((f) => f !== k);
+    const retire = bound && others.length > 0 && box?.signer?.toUpperCase() === k;
     // The mirrors are the file's whole list: ones it adds, and ones the box has that it left out.
     const had = new Set((box?.mirrors ?? []).map(keptUrl));
     const want = new Set((r.mirrors ?? []).map(keptUrl));
@@ -182,14 +189,22 @@ async function moduleChanges(
       ...[...want].filter((m) => !had.has(m)).map((m) => `+ ${m}`),
       ...[...had].filter((m) => !want.has(m)).map((m) => `- ${m}`),
     ];
+    const same = bound && sameUrl && !mirrors.length && !retire;
+    // Applied, the repository is bound to the file's key alone (addRepository): said when it drops some.
+    const detail = [
+      ...(sameUrl && mirrors.length ? [`mirrors: ${mirrors.join(', ')}`] : []),
+      ...(!same && others.length ? [`keys: ${others.map((f) => `- ${f}`).join(', ')}`] : []),
+    ].join('; ');
     changes.push({
-      action: bound && sameUrl && !mirrors.length ? 'unchanged' : box ? 'update' : 'create',
+      action: same ? 'unchanged' : box ? 'update' : 'create',
       kind: 'repository',
       target: r.name,
       what: r.url,
-      ...(sameUrl && mirrors.length ? { detail: `mirrors: ${mirrors.join(', ')}` } : {}),
+      ...(detail ? { detail } : {}),
     });
+    if (!same) for (const f of others) dropped.set(f, r.name);
   }
+  changes.push(...retiredKeys(dropped, repos, [...known.values()], absent, trusted));
   const installed = new Set(await ops.installed());
   const registered = new Set(await ops.registered());
   // A module whose registration is damaged cannot be planned (is it a service? does it run?): the
