@@ -65,11 +65,14 @@ export async function receiveUpload(
   const dir = uploadDir(paths);
   // Refused before the folder or a byte is written (disk-full, said as the CLI's import says it),
   // counting the room promised to the uploads in flight; this one's promised in the same turn.
+  // What is left of it (the import's copies) is kept until the upload is discarded: given back
+  // at the body's end, a second upload was checked as if those copies were never coming.
   const room = promise(paths.cacheDir, await checkImportSpace(paths, bytes, true));
   try {
     return await receiveInto(paths.cacheDir, dir, body, bytes, room, signal);
-  } finally {
+  } catch (err) {
     room.release();
+    throw err;
   }
 }
 
@@ -92,9 +95,11 @@ async function receiveInto(
     0o600,
   );
   const untrack = trackTemp(file);
+  room.owner = path.resolve(file);
   const discard = async () => {
     await unlink(file).catch(() => {});
     untrack();
+    room.release();
   };
   let got = 0;
   try {

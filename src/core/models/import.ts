@@ -138,11 +138,17 @@ export function checkImportSize(shown: string, size: number): void {
  * Returns the bytes of the cache's file system this asked for (the reserve not counted): what an
  * upload promises itself once this passed.
  */
-export async function checkImportSpace(paths: Layout, size: number, upload = false): Promise<number> {
+export async function checkImportSpace(
+  paths: Layout,
+  size: number,
+  upload = false,
+  /** The upload file being imported: its own promise (upload-room.ts) is not counted against it. */
+  own?: string,
+): Promise<number> {
   const cache = await freeSpace(paths.cacheDir);
   const opt = await freeSpace(paths.optDir);
   // Read after the awaits, in the turn the caller's promise is made in.
-  const promised = promisedIn(paths.cacheDir);
+  const promised = promisedIn(paths.cacheDir, own);
   const sameDisk = cache.dev === opt.dev;
   const asked = ((sameDisk ? 3 : 2) + (upload ? 1 : 0)) * size;
   const needCache = asked + SPACE_RESERVE;
@@ -233,7 +239,7 @@ export async function buildModelPackage(
   const made = notYetThere(workBase(paths));
   try {
     checkImportSize(opts.shownAs ?? src, size);
-    await checkImportSpace(paths, size);
+    await checkImportSpace(paths, size, false, src);
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));

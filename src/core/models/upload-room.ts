@@ -12,16 +12,21 @@ export interface Promised {
   wrote(n: number): void;
   /** The bytes still promised to this upload. */
   readonly bytes: number;
-  /** Given back (the upload received, aborted or refused); a second call does nothing. */
+  /**
+   * The upload's file, once named: its import's own space check does not count this promise
+   * (promisedIn's `except`), which is kept until the upload is discarded, the import's end.
+   */
+  owner?: string;
+  /** Given back (the import over and the upload discarded, or it aborted or was refused); a second call does nothing. */
   release(): void;
 }
 
-const room = new Map<string, Set<{ bytes: number }>>();
+const room = new Map<string, Set<{ bytes: number; owner?: string }>>();
 
-/** The bytes promised to uploads in flight into `cacheDir`. */
-export function promisedIn(cacheDir: string): number {
+/** The bytes promised to uploads in flight into `cacheDir`, but the one of the upload file `except`. */
+export function promisedIn(cacheDir: string, except?: string): number {
   let sum = 0;
-  for (const p of room.get(cacheDir) ?? []) sum += p.bytes;
+  for (const p of room.get(cacheDir) ?? []) if (except === undefined || p.owner !== except) sum += p.bytes;
   return sum;
 }
 
@@ -30,7 +35,7 @@ export function promisedIn(cacheDir: string): number {
  * room (no await between), so two checks cannot both count the same bytes.
  */
 export function promise(cacheDir: string, bytes: number): Promised {
-  const entry = { bytes };
+  const entry: { bytes: number; owner?: string } = { bytes };
   const set = room.get(cacheDir) ?? new Set();
   room.set(cacheDir, set.add(entry));
   return {
@@ -39,6 +44,12 @@ export function promise(cacheDir: string, bytes: number): Promised {
     },
     get bytes() {
       return entry.bytes;
+    },
+    get owner() {
+      return entry.owner;
+    },
+    set owner(file) {
+      entry.owner = file;
     },
     release() {
       set.delete(entry);
