@@ -106,6 +106,15 @@ describe('apply -f: settings of a module', () => {
     expect(() => spec([{ name: 'llm', settings: { 'bad key': 1 } }])).toThrow(/environment variable name/);
   });
 
+  // A module not installed yet has its values written as given (judged at its start): a newline
+  // or an escape there reached the install's 'not applied' warning, where lines stay lines.
+  it.each([
+    ['a newline', 'x\nwarning: all fine'],
+    ['an escape', '\u001b]0;title\u0007'],
+  ])('refuses a value with %s in the file itself', (_, value) => {
+    expect(() => spec([{ name: 'rag', settings: { RAG_NOTE: value } }])).toThrow(/control characters/);
+  });
+
   it('writes nothing for a module the file removes', async () => {
     await registerLlm();
     const p = await plan([{ name: 'llm', state: 'absent', settings: { LLM_PARALLEL: 2 } }]);

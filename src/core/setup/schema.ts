@@ -108,7 +108,16 @@ export const moduleSchema = z.strictObject({
   settings: z
     .record(
       z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'must be an environment variable name'),
-      z.union([z.string().max(4096), z.number(), z.boolean()]),
+      // No control characters (as service config refuses them): a module not installed yet has
+      // its values written as given, and a line of its install's warnings may show one.
+      z.union([
+        z
+          .string()
+          .max(4096)
+          .refine((v) => !hasControl(v), NO_CONTROL),
+        z.number(),
+        z.boolean(),
+      ]),
     )
     .optional(),
 });
