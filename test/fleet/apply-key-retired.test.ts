@@ -8,7 +8,7 @@
  * And a box set up later from the old pin trusted the new key through the notice while apply
  * installed, but apply's `changed` listed the pinned key alone: now the rotated key is listed.
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repositoriesSection } from '../helpers/apply-workspace.js';
@@ -105,6 +105,24 @@ describe('apply after a key rotation', () => {
     );
     const st = await run(['--root', stale, '--json', 'apply', '-f', oldFile]);
     expect(st.code, st.stdout + st.stderr).toBe(0);
+    expect(await keysOf(stale, 'main')).toEqual(expect.arrayContaining([old.fingerprint, next.fingerprint]));
+    // Nor when the same file adds a mirror: the repository is written again, the rotated key kept.
+    const copy = path.join(work, 'mirror');
+    cpSync(repo, copy, { recursive: true });
+    writeFileSync(
+      oldFile,
+      [
+        'hostname: edge-1',
+        ...repositoriesSection('main', `file://${repo}`, old),
+        `    mirrors: ["file://${copy}"]`,
+        '',
+      ].join('\n'),
+    );
+    const smDry = await run(['--root', stale, 'apply', '-f', oldFile, '--dry-run']);
+    expect(smDry.stdout).toContain('mirrors: + file://');
+    expect(smDry.stdout).not.toContain('keys: -');
+    const sm = await run(['--root', stale, 'apply', '-f', oldFile]);
+    expect(sm.code, sm.stdout + sm.stderr).toBe(0);
     expect(await keysOf(stale, 'main')).toEqual(expect.arrayContaining([old.fingerprint, next.fingerprint]));
 
     // A box set up later from the old pin follows the notice while apply installs: apply says so.

@@ -21,7 +21,9 @@ import {
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
+import { keptUrl } from './repository-schema.js';
 import type { Resource } from './resources.js';
+import { rotatedKeyKept } from './retired-keys.js';
 
 export interface ApplyOptions {
   ops?: ModuleOps;
@@ -258,7 +260,12 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       if (c.action === 'delete') await ops.removeRepository(c.target);
       else {
         const repo = plan.repositories.find((r) => r.name === c.target)!;
-        await ops.addRepository(c.target, repo.url, [repo.key.fingerprint], repo.mirrors ?? []);
+        const pin = repo.key.fingerprint;
+        // A stale pin on a box that followed a rotation: the key signing the repository stays bound.
+        const box = (await ops.repositories()).find((b) => b.name === c.target);
+        const same = box !== undefined && keptUrl(box.url) === keptUrl(repo.url);
+        const kept = same ? rotatedKeyKept(box, pin, await ops.trustedKeys()) : undefined;
+        await ops.addRepository(c.target, repo.url, kept ? [pin, kept] : [pin], repo.mirrors ?? []);
       }
       return [];
     }

@@ -25,7 +25,7 @@ import {
   SSH_WANTS,
   specDestinations,
 } from './resources.js';
-import { retiredKeys } from './retired-keys.js';
+import { retiredKeys, rotatedKeyKept } from './retired-keys.js';
 import type { ApplianceSpec } from './schema.js';
 import { settingsResources } from './settings-plan.js';
 
@@ -180,7 +180,8 @@ async function moduleChanges(
     const sameUrl = box !== undefined && keptUrl(box.url) === keptUrl(r.url);
     // Once the pinned key signs the repository (a rotation followed), the file's key is its whole
     // binding: the others are taken off. Before (a stale pin, the new key signing), the box keeps them.
-    const others = (box?.keys ?? []).map((f) => f.toUpperCase()).filter((f) => f !== k);
+    const kept = sameUrl ? rotatedKeyKept(box, k, trusted) : undefined;
+    const others = (box?.keys ?? []).map((f) => f.toUpperCase()).filter((f) => f !== k && f !== kept);
     const retire = bound && others.length > 0 && box?.signer?.toUpperCase() === k;
     // The mirrors are the file's whole list: ones it adds, and ones the box has that it left out.
     const had = new Set((box?.mirrors ?? []).map(keptUrl));

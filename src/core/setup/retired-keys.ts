@@ -31,3 +31,20 @@ export function retiredKeys(
       what: `stop trusting key retired from ${repo}`,
     }));
 }
+
+/**
+ * The key a repository keeps bound beside the file's pin `pin` (upper case): on a box that followed
+ * a rotation while the file still pins the old key, the key that signs the accepted index now (bound,
+ * trusted, not revoked). Taking it off would lock the box out of the repository.
+ */
+export function rotatedKeyKept(
+  box: { keys?: string[]; signer?: string } | undefined,
+  pin: string,
+  trusted: { fingerprint: string; revoked?: boolean }[],
+): string | undefined {
+  const signer = box?.signer?.toUpperCase();
+  if (!signer || signer === pin) return undefined;
+  const bound = (box?.keys ?? []).map((f) => f.toUpperCase());
+  const live = trusted.some((t) => t.fingerprint.toUpperCase() === signer && !t.revoked);
+  return bound.includes(pin) && bound.includes(signer) && live ? signer : undefined;
+}
