@@ -62,6 +62,18 @@ describe('bpkg install of a package signed by a revoked key', () => {
       await fresh.ok('key', 'add', cert);
       await fresh.ok('update'); // the index is signed by next: still accepted
       await refused(fresh.root);
+      // Nor is it put in a bundle for another box.
+      packageBytes = 0;
+      const b = await bpkg(fresh.root, [
+        '--json',
+        'bundle',
+        'app@1.0.0',
+        '--out',
+        path.join(tempDir(), 'usb'),
+      ]);
+      expect(b.code, b.stdout + b.stderr).toBe(4);
+      expect(JSON.parse(b.stdout).error.code).toBe('signer-revoked');
+      expect(packageBytes).toBe(0);
       // A version signed by a valid key installs, its bytes fetched.
       await fresh.ok('install', 'app@2.0.0', '--yes');
       expect(packageBytes).toBeGreaterThan(0);

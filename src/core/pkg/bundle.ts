@@ -27,6 +27,7 @@ import { packageFileName } from './format.js';
 import { hostArch } from './install.js';
 import type { ManagerParts } from './parts.js';
 import { type Candidate, parseRequest, resolve } from './resolve.js';
+import { refuseRevokedSigner } from './revoked-first.js';
 import { verifyDetached } from './signature.js';
 import { candidates } from './states.js';
 import { joinUrl } from './transport.js';
@@ -180,6 +181,7 @@ async function fill(
     // The folder just made, through its descriptor: its name in `out` may be swapped meanwhile.
     const dir = byFd(fh.fd);
     for (const c of chosen) {
+      await refuseRevokedSigner(p.fetchContext, c, state); // before the download, as an install
       const file = await fetchPackage(p.fetchContext, c, state);
       // The signature is read once, checked on the cached package, and those bytes are written.
       const sig = await firstSignature(p, c, state.urls ?? [state.url], file, trusted);
