@@ -49,6 +49,10 @@ describe('bpkg install of a package signed by a revoked key', () => {
       writeFileSync(cert, old.revocationCertificate);
       const refused = async (root: string) => {
         packageBytes = 0;
+        // The dry run refuses it in the same words (it fetches the signature alone).
+        const dry = await bpkg(root, ['--json', 'install', 'app@1.0.0', '--dry-run']);
+        expect(dry.code, dry.stdout + dry.stderr).toBe(4);
+        expect(JSON.parse(dry.stdout).error.code).toBe('signer-revoked');
         const r = await bpkg(root, ['--json', 'install', 'app@1.0.0', '--yes']);
         expect(r.code, r.stdout + r.stderr).toBe(4);
         const error = JSON.parse(r.stdout).error;

@@ -4,6 +4,7 @@ import { packageFileName } from './format.js';
 import type { PlannedChange } from './install.js';
 import type { ManagerParts } from './parts.js';
 import { archMatches } from './resolve.js';
+import { refuseRevokedSigner } from './revoked-first.js';
 import { keyNamed, keyUnusableNow, noGoodSignature, type PublicKey, trustedSigners } from './signature.js';
 import { joinUrl } from './transport.js';
 
@@ -12,8 +13,8 @@ import { joinUrl } from './transport.js';
  * key its own detached signature names. Only the signature is fetched (a few KB), never the
  * package, from the repository's URLs in the install's order (its mirrors after the first).
  * Refused as the install refuses it: no signature (`no-signature`), no trusted key
- * (`untrusted-signer`, e.g. the key removed since the index was fetched), only keys revoked or
- * expired since (`key-not-valid`), or a key trusted only for another repository
+ * (`untrusted-signer`, e.g. the key removed since the index was fetched), only keys revoked on the
+ * box (`signer-revoked`), only keys revoked or expired since (`key-not-valid`), or a key trusted only for another repository
  * (`wrong-repository-key`: the install's `requireOwnSigner`, repos.ts). Of several trusted signers,
  * one bound to the repository is named, as the install's quick check takes it. A package file
  * given was checked by the plan itself. For `bpkg install --dry-run` and `bpkg upgrade --dry-run`.
@@ -31,6 +32,8 @@ export async function planSigners(p: ManagerParts, changes: PlannedChange[]): Pr
     );
     if (!state || !entry) continue;
     const file = packageFileName(entry);
+    // Signed by revoked keys only: the install's refusal before its download, in its words.
+    await refuseRevokedSigner(p.fetchContext, { entry, repo: c.repo }, state);
     // From each URL in turn, as the install (fetch.ts checkPackageSignature): one whose signature
     // is missing or names no trusted, valid key is skipped; the first refusal when none serves one.
     const usable = await fromMirrors(state, p.signal, async (base) => {
