@@ -34,10 +34,14 @@ function invalid(file: string, why: string): StorageError {
 }
 
 /**
- * The file's text, or undefined when there is none. Opened without following a link at its name and
- * without blocking (a FIFO there never holds a start), and only a small regular file is read.
+ * An admin's small file's text (the overrides here, the settings in settings.ts), or undefined when
+ * there is none. Opened without following a link at its name and without blocking (a FIFO there
+ * never holds a start), and only a small regular file is read; `invalid` words a refusal.
  */
-function readSmall(file: string): string | undefined {
+export function readAdminFile(
+  file: string,
+  invalid: (file: string, why: string) => Error,
+): string | undefined {
   let r: ReturnType<typeof readSmallFileSync>;
   try {
     r = readSmallFileSync(file, MAX_FILE, { followLink: false });
@@ -91,7 +95,7 @@ export function parseOverrides(file: string, text: string): ResourceOverrides {
 /** The registration with the admin's overrides of its limits applied (the same one when none). */
 export function withOverrides(root: string, reg: LoadedRegistration): LoadedRegistration {
   const file = overridesFile(root, reg.name);
-  const text = readSmall(file);
+  const text = readAdminFile(file, invalid);
   if (text === undefined) return reg;
   const o = parseOverrides(file, text);
   if (o.memoryBytes === undefined && o.cpus === undefined) return reg;

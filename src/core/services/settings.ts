@@ -3,7 +3,7 @@ import { StorageError, UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
-import { readSmallFileSync } from '../system/read-small.js';
+import { readAdminFile } from './overrides.js';
 import type { LoadedRegistration } from './registry.js';
 import { allowedText, everySite, judgeSetting } from './settings-judge.js';
 import type { SettingSpec } from './settings-schema.js';
@@ -17,8 +17,6 @@ import type { SettingSpec } from './settings-schema.js';
  * reach the environment; one an upgrade no longer declares (or bounds otherwise) is not applied
  * and is reported (`stale`) until the admin unsets it.
  */
-
-const MAX_FILE = 64 * 1024;
 
 export const settingsFile = (root: string, name: string) =>
   path.join(layout(root).root, 'etc/blueprint/settings', `${name}.json`);
@@ -34,20 +32,12 @@ function invalid(file: string, why: string): StorageError {
 /** The stored values (an empty object when there is no file); a file that is not one is refused. */
 export function storedSettings(root: string, name: string): Record<string, string> {
   const file = settingsFile(root, name);
-  let r: ReturnType<typeof readSmallFileSync>;
-  try {
-    // No link followed at the name, no FIFO waited on, only a small regular file read, once.
-    r = readSmallFileSync(file, MAX_FILE, { followLink: false });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw invalid(file, 'it is a symbolic link');
-    throw invalid(file, (err as Error).message);
-  }
-  if (r && 'unread' in r)
-    throw invalid(file, r.unread === 'not-regular' ? 'it is not a regular file' : 'it is larger than 64 KiB');
-  if (r?.text === undefined) return {};
+  // No link followed at the name, no FIFO waited on, only a small regular file read, once.
+  const text = readAdminFile(file, invalid);
+  if (text === undefined) return {};
   let v: unknown;
   try {
-    v = JSON.parse(r.text);
+    v = JSON.parse(text);
   } catch {
     throw invalid(file, 'it is not JSON');
   }
