@@ -110,10 +110,17 @@ export interface ServiceOps {
   /**
    * Sets and unsets settings, all judged before anything is written (UsageError naming what each
    * allows). Applied at the next start; with `restart`, a running service is restarted now.
+   * `dryRun`: judged the same, the settings it would leave, nothing written (a confirmation page).
    */
   configure(
     name: string,
-    opts: { set?: Record<string, string>; unset?: string[]; restart?: boolean; signal?: AbortSignal },
+    opts: {
+      set?: Record<string, string>;
+      unset?: string[];
+      restart?: boolean;
+      signal?: AbortSignal;
+      dryRun?: boolean;
+    },
   ): Promise<SettingsChange>;
   /** Supervises crashed services with backoff until `signal` aborts (`blueprint service watch`). */
   watch(opts: { signal?: AbortSignal; onEvent: (e: WatchEvent) => void }): Promise<void>;
@@ -332,7 +339,14 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         import('../core/services/settings.js'),
       ]);
       const reg = await getRegistration(ctx.root, name);
-      const { view, changed } = await changeSettings(ctx.root, reg, opts.set ?? {}, opts.unset ?? []);
+      const { view, changed } = await changeSettings(
+        ctx.root,
+        reg,
+        opts.set ?? {},
+        opts.unset ?? [],
+        opts.dryRun,
+      );
+      if (opts.dryRun) return { ...view, changed, running: false };
       // Whether it runs with the old ones; an engine that does not answer: not known to run.
       const running = await ops.status(name).then(
         (s) => s.state === 'running',

@@ -30,7 +30,7 @@ export function settingsText(v: SettingsView): string {
     lines.push('');
     for (const s of v.settings) lines.push(`${escapeLine(s.key)}: ${escapeLine(s.description)}`);
   }
-  const warned = warnings(v);
+  const warned = settingsWarnings(v);
   if (warned.length) lines.push('', ...warned);
   if (v.settings.length)
     lines.push(
@@ -40,7 +40,8 @@ export function settingsText(v: SettingsView): string {
   return lines.join('\n');
 }
 
-function warnings(v: SettingsView): string[] {
+/** An origins setting of `*`, and stored ones not applied: the CLI's and the dashboard's words. */
+export function settingsWarnings(v: SettingsView): string[] {
   const out: string[] = [];
   for (const s of v.settings)
     if (s.everySite)
@@ -62,7 +63,7 @@ export function settingsChangeText(c: SettingsChange): string {
     c.changed
       ? `${name}'s settings written to ${escapeLine(c.file)}${set.length ? `: ${set.map((s) => `${escapeLine(s.key)}=${escapeLine(s.value!)}`).join(' ')}` : ' (all at their defaults)'}`
       : `${name}'s settings are unchanged`,
-    ...warnings(c),
+    ...settingsWarnings(c),
   ];
   if (c.restarted) lines.push(...startLines(c.restarted, 'restarted'));
   else if (c.running)

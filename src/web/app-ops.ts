@@ -227,6 +227,10 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         inspection: formatInspection(inspection).split('\n'),
       };
     },
+    settings: async (name, change) =>
+      change
+        ? box.services.configure(name, change)
+        : { ...(await box.services.config(name)), changed: false, running: false },
     async serviceAction(action, name) {
       if (action === 'start') return startLines(await box.services.start(name), 'started');
       if (action === 'stop') return [stopLine(name, await box.services.stop(name))];

@@ -4,7 +4,7 @@
  * may come from a repository, a key or a container and is escaped when a page renders it.
  */
 
-import type { PackageRow } from '../app/index.js';
+import type { PackageRow, SettingsChange } from '../app/index.js';
 import type { OutboundRow } from '../present/outbound.js';
 
 export type Maybe<T> = { available: true; value: T } | { available: false; reason: string };
@@ -244,6 +244,14 @@ export interface DashboardOps {
   service(name: string): Promise<ServiceDetail>;
   /** What it did, in the CLI's words (present/service-actions.ts): started, already running, not running. */
   serviceAction(action: ServiceAction, name: string): Promise<string[]>;
+  /**
+   * `blueprint service config NAME [KEY=VALUE] [--unset KEY]` (a SettingsChange's view and `changed`
+   * only without a change); `dryRun`: judged as the change is, nothing written. Absent: no card.
+   */
+  settings?(
+    name: string,
+    change?: { set: Record<string, string>; unset: string[]; dryRun?: boolean },
+  ): Promise<SettingsChange>;
   /** Follows a service's log (the last lines first) until the signal aborts. */
   followLogs(name: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
   packages(query: string): Promise<PackageView[]>;

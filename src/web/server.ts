@@ -27,6 +27,7 @@ import {
   sessionCookie,
 } from './security.js';
 import { ServiceActions } from './service-actions.js';
+import { settingsPost, settingsSection } from './settings.js';
 
 /**
  * The dashboard's request handler: checks, then routes. Every answer carries the security
@@ -104,7 +105,11 @@ export function createHandler(o: HandlerOptions) {
         ...common,
         title: `Service ${d.name}`,
         section: '/services',
-        body: [serviceActions.card(d.name), P.serviceBody(d, s.csrf)],
+        body: [
+          serviceActions.card(d.name),
+          P.serviceBody(d, s.csrf),
+          await settingsSection(o.ops, d.name, s.csrf),
+        ],
       });
     }
     m = at(/^\/services\/([^/]+)\/action$/);
@@ -295,7 +300,9 @@ export function createHandler(o: HandlerOptions) {
       return redirect(res, `/jobs/${enc(job.id)}`);
     }
     const done =
-      (await reposPost(path, form, o.ops, jobs, s.csrf)) ?? (await adminPost(path, form, o.ops, s.csrf));
+      (await reposPost(path, form, o.ops, jobs, s.csrf)) ??
+      (await adminPost(path, form, o.ops, s.csrf)) ??
+      (await settingsPost(path, form, o.ops, s.csrf));
     if (!done) return refuse(res, 404, 'Not found');
     if ('job' in done) return redirect(res, `/jobs/${enc(done.job)}`);
     if ('busy' in done) return busy(res, s, done.busy);

@@ -177,13 +177,15 @@ export function judgeSettings(
 /**
  * Sets and unsets settings of an installed module, judged first (nothing is written when one is
  * refused). `--unset` takes a stored key even when the installed version no longer declares it.
- * Returns the view after, and whether the file changed.
+ * Returns the view after, and whether the file changed. `dryRun`: judged, and the view it would
+ * give, but nothing written (the dashboard's confirmation page).
  */
 export async function changeSettings(
   root: string,
   reg: LoadedRegistration,
   set: Record<string, string>,
   unset: string[],
+  dryRun = false,
 ): Promise<{ view: SettingsView; changed: boolean }> {
   // One change at a time: two at once each read the old file and the last write would drop the
   // other's keys. A lock file in the state folder holding the pid (a dead holder's is taken over).
@@ -201,7 +203,7 @@ export async function changeSettings(
     for (const k of unset) delete next[k];
     Object.assign(next, judged);
     const changed = JSON.stringify(next) !== JSON.stringify(stored);
-    if (changed) await writeSettings(root, reg.name, next);
+    if (changed && !dryRun) await writeSettings(root, reg.name, next);
     return { view: settingsView(root, reg, next), changed };
   });
 }
