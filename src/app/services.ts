@@ -336,7 +336,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
     async configure(name, opts) {
       const [{ getRegistration }, { changeSettings }] = await Promise.all([
         import('../core/services/registry.js'),
-        import('../core/services/settings.js'),
+        import('../core/services/settings-change.js'),
       ]);
       const reg = await getRegistration(ctx.root, name);
       const { view, changed } = await changeSettings(

@@ -75,7 +75,10 @@ export const SETTLED_FLAGS = ['--optimize-for-size'] as const;
  * START_FLAGS is compiled from source (node:crypto and five others: 7 ms of CPU before, 21-25 after).
  */
 export const PAINT_GLOBALS = ['performance', 'navigator'] as const;
-export const PAINT_BUILTINS = ['node:assert'] as const;
+// node:fs/promises: the Dashboard's reads (hostFacts, the service inspection's module) use it; it
+// came before START_FLAGS by folder-writers.ts's static import until that file took its stat from
+// node:fs (the service start path must not load it: test/services/start-modules).
+export const PAINT_BUILTINS = ['node:assert', 'node:fs/promises'] as const;
 
 /** Loads PAINT_GLOBALS' and PAINT_BUILTINS' modules while Node's code cache for them applies. */
 export function loadPaintBuiltins(): void {

@@ -1,7 +1,5 @@
 import path from 'node:path';
 import { StorageError, UsageError } from '../errors.js';
-import { writeJsonAtomic } from '../system/fs.js';
-import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import { readAdminFile } from './overrides.js';
 import type { LoadedRegistration } from './registry.js';
@@ -172,59 +170,4 @@ export function judgeSettings(
         : 'Only the settings a module declares in its manifest (service.settings) can be changed.',
     );
   return out;
-}
-
-/**
- * Sets and unsets settings of an installed module, judged first (nothing is written when one is
- * refused). `--unset` takes a stored key even when the installed version no longer declares it.
- * Returns the view after, and whether the file changed. `dryRun`: judged, and the view it would
- * give, but nothing written (the dashboard's confirmation page).
- */
-export async function changeSettings(
-  root: string,
-  reg: LoadedRegistration,
-  set: Record<string, string>,
-  unset: string[],
-  dryRun = false,
-): Promise<{ view: SettingsView; changed: boolean }> {
-  // One change at a time: two at once each read the old file and the last write would drop the
-  // other's keys. A lock file in the state folder holding the pid (a dead holder's is taken over).
-  return withSettingsLock(root, async () => {
-    const stored = storedSettings(root, reg.name);
-    const declared = reg.spec.settings ?? {};
-    const unknown = unset.filter((k) => !(k in declared) && !(k in stored));
-    if (unknown.length)
-      throw new UsageError(
-        `${reg.name} has no setting ${unknown.join(', ')} to unset`,
-        `\`blueprint service config ${reg.name}\` lists its settings.`,
-      );
-    const judged = judgeSettings(reg, set);
-    const next = { ...stored };
-    for (const k of unset) delete next[k];
-    Object.assign(next, judged);
-    const changed = JSON.stringify(next) !== JSON.stringify(stored);
-    if (changed && !dryRun) await writeSettings(root, reg.name, next);
-    return { view: settingsView(root, reg, next), changed };
-  });
-}
-
-/** Runs `fn` holding the settings lock of `root` (a pid file in the state folder; waited for). */
-async function withSettingsLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
-  const release = await acquireLock(path.join(layout(root).stateDir, 'settings.lock'), 'settings', {
-    waitMs: 30_000,
-  });
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
-}
-
-/** Writes the file crash-safe (readers see the old or the new one), root's, mode 0644. */
-export async function writeSettings(
-  root: string,
-  name: string,
-  values: Record<string, string>,
-): Promise<void> {
-  await writeJsonAtomic(settingsFile(root, name), values, 0o644);
 }

@@ -102,9 +102,15 @@ export function resolveInside(base: string, rel: string): Beneath {
   return r;
 }
 
+/** A folder held open by its descriptor: `fd` for /proc/self/fd/N/NAME, closed once by `close`. */
+export interface HeldFolder {
+  readonly fd: number;
+  close(): Promise<void>;
+}
+
 /** A folder below a tree, held open (openFolderBeneath), or what stood in the way and where. */
 export type FolderBeneath =
-  | { ok: true; dir: import('node:fs/promises').FileHandle }
+  | { ok: true; dir: HeldFolder }
   | {
       ok: false;
       /** `missing`: no such name; `link`: a link (never followed); `not-a-folder`: a file, a FIFO… */
@@ -125,41 +131,55 @@ export type FolderBeneath =
  * caller closes `dir`. Errors other than ENOENT and what a link or non-folder gives are thrown.
  */
 export async function openFolderBeneath(root: string, rel: string): Promise<FolderBeneath> {
-  const { open, lstat } = process.getBuiltinModule('node:fs/promises');
-  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = process.getBuiltinModule('node:fs').constants;
+  // node:fs's synchronous calls, not node:fs/promises: `status` and the console's first paint read
+  // a tree's files through here, and loading node:fs/promises takes readline and the fs watchers
+  // with it (test/tui/paint-builtins); each call is a local open or stat of microseconds.
+  const { openSync, closeSync, lstatSync, constants } = process.getBuiltinModule('node:fs');
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+  const held = (fd: number): HeldFolder => {
+    let open = true;
+    return {
+      fd,
+      close: async () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
+    };
+  };
   const normal = path.posix.normalize(`./${rel}`);
   if (normal === '..' || normal.startsWith('../')) return { ok: false, why: 'climbs-out', at: rel };
   const names = normal.split('/').filter((n) => n !== '' && n !== '.');
-  let dir = await open(root, O_RDONLY | O_DIRECTORY | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
+  let fd: number;
+  try {
+    fd = openSync(root, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, why: 'missing', at: '.' };
     throw err;
-  });
-  if (!dir) return { ok: false, why: 'missing', at: '.' };
+  }
   for (let i = 0; i < names.length; i++) {
-    const at = `/proc/self/fd/${dir.fd}/${names[i]}`;
+    const at = `/proc/self/fd/${fd}/${names[i]}`;
     const shown = names.slice(0, i + 1).join('/');
     try {
-      const next = await open(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
-      await dir.close();
-      dir = next;
+      const next = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      closeSync(fd);
+      fd = next;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const found =
-        code === 'ENOENT'
-          ? 'missing'
-          : code === 'ELOOP' || code === 'ENOTDIR'
-            ? (await lstat(at)
-                .then((st) => st.isSymbolicLink())
-                .catch(() => false))
-              ? 'link'
-              : 'not-a-folder'
-            : undefined;
-      await dir.close();
+      let found: 'missing' | 'link' | 'not-a-folder' | undefined;
+      if (code === 'ENOENT') found = 'missing';
+      else if (code === 'ELOOP' || code === 'ENOTDIR') {
+        let isLink = false;
+        try {
+          isLink = lstatSync(at).isSymbolicLink();
+        } catch {}
+        found = isLink ? 'link' : 'not-a-folder';
+      }
+      closeSync(fd);
       if (!found) throw shownAs(err, at, path.join(root, shown));
       return { ok: false, why: found, at: shown };
     }
   }
-  return { ok: true, dir };
+  return { ok: true, dir: held(fd) };
 }
 
 /** `err` naming `shown` (the path as the admin knows it) where it named the descriptor's `at`. */

@@ -6,7 +6,6 @@
  * src/app: repo keygen's folder (app/publish.ts), the console's code cache (tui/code-cache.ts), the
  * dashboard's run folder (web/index.ts). Built-ins only: the console loads it before anything else.
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface WriterAllowances {
@@ -15,6 +14,13 @@ export interface WriterAllowances {
   /** Group-writable is ours alone when the group is our own and private (a user group, umask 002). */
   ownGroupIsFine: boolean;
 }
+
+/**
+ * A folder's stat, synchronous under a promise: not node:fs/promises, which the service start path
+ * (context.ts's tree check) would load with readline and the fs watchers at every start
+ * (test/services/start-modules); node:fs is loaded already, and a stat takes microseconds.
+ */
+const stat = async (p: string) => process.getBuiltinModule('node:fs').statSync(p);
 
 /** Where the accounts are read and how they are looked up (tests point these at their own). */
 export const accountFiles = {

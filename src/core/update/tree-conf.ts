@@ -12,21 +12,11 @@
  * (without the paths the client makes or reads at once: withoutClientPaths).
  */
 import { constants } from 'node:fs';
-import {
-  type FileHandle,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readlink,
-  realpath,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
-import { openFolderBeneath, type ReadBeneath, readFileBeneath } from '../system/beneath.js';
+import { type HeldFolder, openFolderBeneath, type ReadBeneath, readFileBeneath } from '../system/beneath.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 
 const MAX_CONF = 64 * 1024;
@@ -159,7 +149,7 @@ function placeOf(tree: Tree, named: string): { rel: string } | { host: string } 
 async function copyKeyringDir(tree: Tree, named: string, copy: string): Promise<boolean> {
   const place = placeOf(tree, named);
   const what = `its [keyring] directory ${'rel' in place ? path.join(tree.root, place.rel) : place.host}`;
-  let folder: FileHandle;
+  let folder: HeldFolder;
   if ('rel' in place) {
     const r = await openFolderBeneath(tree.root, place.rel);
     if (!r.ok && r.why === 'missing') return false;
