@@ -36,16 +36,7 @@ export function boxDashboard(
   let csrf = '';
   const b = {
     get: (p: string) => request(b.dash.socket, p, { headers: { cookie } }),
-    post: (p: string, fields: Record<string, string>) =>
-      request(b.dash.socket, p, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          cookie,
-          origin: 'http://localhost:8080',
-        },
-        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-      }),
+    post: (p: string, fields: Record<string, string>) => postForm(b.dash, { cookie, csrf }, p, fields),
     async jobEnd(location: string) {
       await b.get(`${location}/events`); // the stream closes when the job ends
       return (await b.get(location)).body;
@@ -61,9 +52,7 @@ export function boxDashboard(
       gid: process.getgid?.() ?? 0,
       ...opts,
     });
-    const r = await request(b.dash.socket, `/login?token=${await issueLoginToken(b.dash.tokenDir)}`);
-    cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
-    csrf = (await b.get('/packages')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
+    ({ cookie, csrf } = await logIn(b.dash, '/packages'));
     b.cookie = cookie;
     b.csrf = csrf;
   }, 60_000);
@@ -71,6 +60,38 @@ export function boxDashboard(
     await b.dash?.close();
   });
   return b;
+}
+
+/** A session on `dash`: its cookie (`bp_session=…`) and the CSRF token `page` carries. */
+export async function logIn(dash: Dashboard, page = '/tokens'): Promise<{ cookie: string; csrf: string }> {
+  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
+  const cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
+  const html = (await request(dash.socket, page, { headers: { cookie } })).body;
+  return { cookie, csrf: html.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '' };
+}
+
+/**
+ * A form posted as the page's own: the session's cookie, this machine's origin, the CSRF token.
+ * `fields` as entries when a name repeats (the settings form's `unset`).
+ */
+export function postForm(
+  dash: Dashboard,
+  session: { cookie: string; csrf: string },
+  p: string,
+  fields: Record<string, string> | [string, string][],
+): Promise<Answer> {
+  const body = Array.isArray(fields)
+    ? new URLSearchParams([['_csrf', session.csrf], ...fields])
+    : new URLSearchParams({ _csrf: session.csrf, ...fields });
+  return request(dash.socket, p, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: session.cookie,
+      origin: 'http://localhost:8080',
+    },
+    body: body.toString(),
+  });
 }
 
 /** The actions of a page's POST forms, but for the logout every page has. */

@@ -12,9 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { layout } from '../../src/core/system/paths.js';
 import { appOps } from '../../src/web/app-ops.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { type Dashboard, startDashboard } from '../../src/web/index.js';
 import { providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 import { tempDir } from '../helpers/pkg.js';
+import { logIn, postForm } from './box-dashboard.js';
 import { request } from './fake-ops.js';
 
 const OWN = 'my-own-token-0123456789_ABCDEF';
@@ -24,12 +25,7 @@ let cookie = '';
 let csrf = '';
 const tokenFile = () => path.join(layout(root).modulesData, 'llm', 'access-token');
 const get = (p: string) => request(dash.socket, p, { headers: { cookie } });
-const post = (p: string, fields: Record<string, string>) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost:8080' },
-    body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
-  });
+const post = (p: string, fields: Record<string, string>) => postForm(dash, { cookie, csrf }, p, fields);
 const decoded = (s: string) => s.replaceAll('&#39;', "'").replaceAll('&#96;', '`');
 
 beforeAll(async () => {
@@ -40,9 +36,7 @@ beforeAll(async () => {
     ops: appOps(root),
     gid: process.getgid?.() ?? 0,
   });
-  const login = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(login.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/tokens')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
+  ({ cookie, csrf } = await logIn(dash));
 });
 afterAll(async () => {
   await dash?.close();

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
 import { appOps } from '../../src/web/app-ops.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
+import { type Dashboard, startDashboard } from '../../src/web/index.js';
 import { image, register, tokenRoot } from '../helpers/client-token-box.js';
 import { tempDir } from '../helpers/pkg.js';
+import { logIn, postForm } from './box-dashboard.js';
 import { request } from './fake-ops.js';
 
 let root: string;
@@ -21,12 +22,7 @@ let csrf = '';
 const file = () => path.join(root, 'etc/blueprint/settings/llm.json');
 const stored = () => (existsSync(file()) ? JSON.parse(readFileSync(file(), 'utf8')) : undefined);
 const get = (p: string) => request(dash.socket, p, { headers: { cookie } });
-const post = (p: string, fields: [string, string][]) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost:8080' },
-    body: new URLSearchParams([['_csrf', csrf], ...fields]).toString(),
-  });
+const post = (p: string, fields: [string, string][]) => postForm(dash, { cookie, csrf }, p, fields);
 const decoded = (s: string) => s.replaceAll('&#39;', "'").replaceAll('&#96;', '`').replaceAll('&quot;', '"');
 const hidden = (page: string) =>
   [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)]
@@ -52,9 +48,7 @@ beforeAll(async () => {
     ops: appOps(root),
     gid: process.getgid?.() ?? 0,
   });
-  const login = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(login.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/tokens')).body.match(/name="_csrf" value="([^"]+)"/)?.[1] ?? '';
+  ({ cookie, csrf } = await logIn(dash));
 });
 afterAll(async () => {
   await dash?.close();
