@@ -9,8 +9,8 @@ import {
   modelFactRows,
 } from '../present/models.js';
 import { keyTrustedText, repoAddedText, repoRemovedWarning } from '../present/repos.js';
-import { shownHint } from '../present/root-in-hints.js';
 import { rotationText } from '../present/services.js';
+import { tokenSetText } from '../present/token-set.js';
 import { bytes } from '../present/units.js';
 import { updateOutcomeText } from '../present/update-outcome.js';
 import type { DashboardOps } from './ops.js';
@@ -96,8 +96,7 @@ export function adminOps(
     async setOwnToken(name, token) {
       // As `service token NAME --stdin | --remove` says it; the token itself is never in the line.
       const r = await box.services.setToken(name, token === undefined ? { remove: true } : { token });
-      const restart = [r.name, ...r.usedBy].map((n) => `blueprint service restart ${n}`).join(' && ');
-      return `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${shownHint(`\`${restart}\``)}`;
+      return tokenSetText(r);
     },
     rotateConsumerTokens: async (provider) => rotationText(await box.services.rotateTokens(provider)),
     installedFrom: async (repo) =>

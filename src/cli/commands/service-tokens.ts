@@ -1,5 +1,5 @@
 import { UsageError } from '../../app/index.js';
-import { shownHint } from '../../present/root-in-hints.js';
+import { tokenSetText } from '../../present/token-set.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, type Parsed, requirePositionals } from '../command.js';
 
@@ -45,17 +45,13 @@ Example: blueprint service token llm`,
       ...(remove ? { remove: true } : {}),
       ...(given === undefined ? {} : { token: given }),
     });
-    const restart = [r.name, ...r.usedBy].map((n) => `blueprint service restart ${n}`).join(' && ');
     const made = given === undefined && r.token !== undefined;
     // -q: only what a script needs, the new token (TOKEN=$(blueprint -q service token NAME)).
     if (ctx.quiet && !ctx.json) {
       if (made) ctx.result(r, r.token);
       return;
     }
-    ctx.result(
-      r,
-      `${r.token === undefined ? `token of ${r.name} removed` : `token of ${r.name} written to ${r.file}`}; it applies at the next start: ${shownHint(`\`${restart}\``)}${made ? `\n${r.token}` : ''}`,
-    );
+    ctx.result(r, `${tokenSetText(r)}${made ? `\n${r.token}` : ''}`);
   },
 };
 
