@@ -9,7 +9,7 @@
  * of `bpkg install hello@>>1` and `hello@` ('Give a version (bpkg install hello@1.2.3) …; bpkg info
  * hello lists the versions.': not even in backticks).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
 import { providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -25,8 +25,15 @@ describe('model and service messages carry the typed --root', () => {
 
   it('service watch with none installed', async () => {
     const root = tempDir('bp-msg-root-watch-');
-    const stop = setTimeout(() => process.emit('SIGINT', 'SIGINT'), 300);
-    const r = await runCliHere(['--root', root, 'service', 'watch']).finally(() => clearTimeout(stop));
+    // Ctrl-C once the watch has said it is watching: a fixed 300 ms came, on a loaded machine, before
+    // the command was under way, and the CLI's handler then ended the test's process (exit 130).
+    const said = () => (vi.mocked(process.stderr.write).mock?.calls ?? []).map((c) => String(c[0])).join('');
+    const stop = setInterval(() => {
+      if (!said().includes('bpkg')) return;
+      clearInterval(stop);
+      process.emit('SIGINT', 'SIGINT');
+    }, 50);
+    const r = await runCliHere(['--root', root, 'service', 'watch']).finally(() => clearInterval(stop));
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain(`\`bpkg --root ${root} install NAME\``);
     expect(r.err).toContain(`\`bpkg --root ${root} search\``);
