@@ -1,4 +1,5 @@
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
 import {
@@ -100,6 +101,24 @@ describe('apply -f: settings of a module', () => {
     expect(p.changes.some((c) => c.target === 'etc/blueprint/settings/llm.json')).toBe(false);
     await applyPlan(p, { ops: ops() });
     expect(JSON.parse(await readFile(file(), 'utf8'))).toEqual({ LLM_PARALLEL: '2' });
+  });
+
+  it('sets the keys it names, keeps the others, and puts a null one back to its default', async () => {
+    await registerLlm();
+    await mkdir(path.dirname(file()), { recursive: true });
+    await writeFile(file(), '{"KIT_ORIGINS": "http://10.0.0.5:3000", "LLM_PARALLEL": "3"}\n');
+    await applyPlan(await plan([{ name: 'llm', settings: { LLM_PARALLEL: 2 } }]), { ops: ops() });
+    expect(JSON.parse(await readFile(file(), 'utf8'))).toEqual({
+      KIT_ORIGINS: 'http://10.0.0.5:3000',
+      LLM_PARALLEL: '2',
+    });
+    await applyPlan(await plan([{ name: 'llm', settings: { KIT_ORIGINS: null } }]), { ops: ops() });
+    expect(JSON.parse(await readFile(file(), 'utf8'))).toEqual({ LLM_PARALLEL: '2' });
+    // Applied again: nothing left to change.
+    const again = await plan([{ name: 'llm', settings: { KIT_ORIGINS: null, LLM_PARALLEL: 2 } }]);
+    expect(again.changes.find((c) => c.target === 'etc/blueprint/settings/llm.json')?.action).toBe(
+      'unchanged',
+    );
   });
 
   it('refuses a key that is not an environment variable name in the file itself', () => {

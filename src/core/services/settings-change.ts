@@ -46,6 +46,26 @@ export async function changeSettings(
   });
 }
 
+/**
+ * An appliance file's `settings:` (apply -f): `set` and `unset` made in the file as it is now,
+ * under the same lock, so a `service config` at the same moment keeps its keys too. The values
+ * were judged by the plan (a module not installed yet: written as given, judged at its start).
+ */
+export async function mergeSettings(
+  root: string,
+  name: string,
+  set: Record<string, string>,
+  unset: string[],
+): Promise<void> {
+  await withSettingsLock(root, async () => {
+    const stored = storedSettings(root, name);
+    const next = { ...stored };
+    for (const k of unset) delete next[k];
+    Object.assign(next, set);
+    if (JSON.stringify(next) !== JSON.stringify(stored)) await writeSettings(root, name, next);
+  });
+}
+
 /** Runs `fn` holding the settings lock of `root` (a pid file in the state folder; waited for). */
 async function withSettingsLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const release = await acquireLock(path.join(layout(root).stateDir, 'settings.lock'), 'settings', {

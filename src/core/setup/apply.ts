@@ -86,6 +86,13 @@ export async function writeResource(root: string, r: Resource): Promise<void> {
         await symlinkAt(dir, name, r.target);
         return;
       case 'file':
+        if (r.settings) {
+          // Read, changed and written under the lock `service config` takes: a change it makes
+          // meanwhile is kept (the keys this file does not name are left as they are).
+          const { mergeSettings } = await import('../services/settings-change.js');
+          await mergeSettings(root, r.settings.module, r.settings.set, r.settings.unset);
+          return;
+        }
         await writeFileAt(dir, name, r.content, {
           mode: r.mode,
           owner: owner(r),

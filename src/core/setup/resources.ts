@@ -25,6 +25,11 @@ export type Resource =
       gid?: number;
       /** Existing mode and owner are kept (passwd, shadow): only the content is managed. */
       keepOwnership?: boolean;
+      /**
+       * A module's settings file: written by setting and unsetting these keys in the file as it is
+       * at the write, under `service config`'s lock (`content` is what the plan saw it become).
+       */
+      settings?: { module: string; set: Record<string, string>; unset: string[] };
       what: string;
     }
   | { kind: 'dir'; path: string; mode: number; uid?: number; gid?: number; what: string }

@@ -103,7 +103,8 @@ export const moduleSchema = z.strictObject({
     .optional(),
   /**
    * The module's settings (`blueprint service config`): env variables its manifest declares,
-   * judged against it (setup/settings-plan.ts). Left out: what the admin set is kept.
+   * judged against it (setup/settings-plan.ts). A key left out keeps what it has (the admin's
+   * `service config`); `KEY: null` puts it back to its default.
    */
   settings: z
     .record(
@@ -117,6 +118,7 @@ export const moduleSchema = z.strictObject({
           .refine((v) => !hasControl(v), NO_CONTROL),
         z.number(),
         z.boolean(),
+        z.null(),
       ]),
     )
     .optional(),
