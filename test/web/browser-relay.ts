@@ -22,17 +22,31 @@ export interface InBrowser {
   close(): Promise<void>;
 }
 
+/**
+ * A relay from 127.0.0.1 to a unix socket, as `ssh -L` is for an admin: when one side's connection
+ * closes, the other's is closed once what was relayed to it is written. pipe() alone only ends the
+ * browser's side: Chromium still sending a body the dashboard refused (an upload: the answer is
+ * sent with the connection closed, the rest unread) reads the answer only once its send fails, and
+ * a relay that stopped reading without closing left the XHR waiting for ever
+ * (browser-relay.test.ts).
+ */
+export function relayTo(socketPath: string): net.Server {
+  return net.createServer((c) => {
+    const s = net.connect(socketPath);
+    c.pipe(s).pipe(c);
+    c.on('error', () => s.destroy());
+    s.on('error', () => c.destroy());
+    s.on('close', () => c.end(() => c.destroy()));
+    c.on('close', () => s.end(() => s.destroy()));
+  });
+}
+
 export async function dashboardInBrowser(ops: DashboardOps): Promise<InBrowser> {
   const dash: Dashboard = await startDashboard({
     runDir: path.join(tempDir('bp-web-browser-'), 'run/blueprint'),
     ops,
   });
-  const relay = net.createServer((c) => {
-    const s = net.connect(dash.socket);
-    c.pipe(s).pipe(c);
-    c.on('error', () => s.destroy());
-    s.on('error', () => c.destroy());
-  });
+  const relay = relayTo(dash.socket);
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
   const browser: Browser = await launchChromium(tempDir('bp-web-browser-chromium-'));
