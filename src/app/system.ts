@@ -175,10 +175,22 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
       `${ctx.root} does not exist`,
       'Check --root: it names the folder that holds the box (an image mounted there, say).',
     );
-  const { packageOps } = await import('./packages.js');
-  const { serviceOps } = await import('./services.js');
+  const [{ packageOps }, { serviceOps }, { treeActable }] = await Promise.all([
+    import('./packages.js'),
+    import('./services.js'),
+    import('./context.js'),
+  ]);
   const audit = auditOps(ctx);
-  const pkgs = packageOps(ctx);
+  // Status reads any tree: on one it may not act on (another user's), the package manager only
+  // reads (dryRun): no interrupted transaction finished there (its journal named what root would
+  // delete), no cache written (test/security/status-tree-journal).
+  const actable = await treeActable(ctx.root).then(
+    () => true,
+    () => false,
+  );
+  const pkgs = packageOps(
+    actable ? ctx : { ...ctx, manager: (call = {}) => ctx.manager({ ...call, dryRun: true }) },
+  );
   const { encryptionState } = await import('./encryption.js');
   const { egressSummary, systemSummary } = await import('./status-facts.js');
   // Run without root (the box's umask leaves the package manager's files root's): the rest of the

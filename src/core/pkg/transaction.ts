@@ -3,7 +3,7 @@ import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readKeptObject } from '../system/damaged-file.js';
 import { removeIfExists, syncDir, writeJsonAtomic } from '../system/fs.js';
-import type { Layout } from '../system/paths.js';
+import { type Layout, PACKAGE_NAME } from '../system/paths.js';
 import { type Database, fileListPath, saveDatabase } from './db.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { readFileList, readInstalled } from './installed-db.js';
@@ -15,6 +15,17 @@ export interface Change {
   from?: string;
   /** Version current after it (absent for a removal). */
   to?: string;
+}
+
+/** A version as a folder name: semver's characters, never `.`, `..` or a `/` (checked, not trusted). */
+const VERSION_NAME = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,127}$/;
+
+/** A change as run() writes it: a package's name, each version present a version's folder name. */
+function journalChange(c: unknown): boolean {
+  if (typeof c !== 'object' || c === null) return false;
+  const { name, from, to } = c as Record<string, unknown>;
+  const version = (v: unknown) => v === undefined || (typeof v === 'string' && VERSION_NAME.test(v));
+  return typeof name === 'string' && PACKAGE_NAME.test(name) && version(from) && version(to);
 }
 
 export interface Journal {
@@ -76,12 +87,14 @@ export class Transactions {
 
   /**
    * The journal of an interrupted transaction. One that is not what run() wrote (a disk fault, an
-   * edit) is damagedFile: what it changed is unknown, so neither way of recovering is safe.
+   * edit) is damagedFile: what it changed is unknown, so neither way of recovering is safe. Each
+   * change's name and versions must be a package's: recovery joins them to opt/blueprint and
+   * deletes what they name, so `../..` in a version had a folder outside the root deleted.
    */
   async pending(): Promise<Journal | undefined> {
     return readKeptObject<Journal>(
       this.paths.journal,
-      (o) => typeof o.txid === 'string' && Array.isArray(o.changes),
+      (o) => typeof o.txid === 'string' && Array.isArray(o.changes) && o.changes.every(journalChange),
       'It records a package operation that was interrupted. Move it aside, then run `bpkg verify`: install again each package it names (`bpkg install NAME --reinstall`).',
     );
   }
