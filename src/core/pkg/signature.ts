@@ -248,7 +248,9 @@ export async function verifyDetached(
     try {
       await s.verified;
     } catch (err) {
-      problems.push(`${named(s.keyID)}: ${(err as Error).message}`);
+      // OpenPGP.js refuses a revoked key before the signature's hash: said as keyUnusableNow says it.
+      const revoked = /^(Primary key|Subkey) is revoked/.test((err as Error).message);
+      problems.push(`${named(s.keyID)}${revoked ? ' is revoked' : `: ${(err as Error).message}`}`);
       continue;
     }
     const key = signerKeys.find((k) => k.getKeys(s.keyID).length > 0);
@@ -264,13 +266,25 @@ export async function verifyDetached(
   throw noGoodSignature(what, problems);
 }
 
-/** verifyDetached's refusal when no signature held: each signature's `problems`. */
-export const noGoodSignature = (what: string, problems: string[]): VerificationError =>
-  new VerificationError(
+/**
+ * verifyDetached's refusal when no signature held: each signature's `problems`. Signed only by keys
+ * revoked on this box (each problem `KEY is revoked`): `signer-revoked`, in revoked-first.ts's words,
+ * as the refusal before a download says it (a package file given, an index, a bundle).
+ */
+export function noGoodSignature(what: string, problems: string[]): VerificationError {
+  const revoked = problems.map((p) => / is revoked$/.exec(p) && p.slice(0, -' is revoked'.length));
+  if (revoked.length > 0 && revoked.every(Boolean))
+    return new VerificationError(
+      `${what} is signed by ${[...new Set(revoked)].join(', ')}, revoked on this box: nothing it signs is accepted`,
+      'signer-revoked',
+      "Nothing was installed. Install a version signed by a valid key (`bpkg info NAME` lists the versions), or bind its repository to the publisher's new key (`bpkg repo set-key REPO FPR`); do not trust the revoked key again.",
+    );
+  return new VerificationError(
     `${what}: no good signature by a trusted, valid key (${problems.join('; ') || 'none verified'})`,
     problems.some((p) => / is (revoked|expired)/.test(p)) ? 'key-not-valid' : 'bad-signature',
     'The file may have been tampered with, or the signing key revoked/expired. Do not install it; contact the publisher.',
   );
+}
 
 /** The primary fingerprint the admin trusted (of `keys`), and the subkey when a subkey signed. */
 export function keyNamed(keys: OpenPGP.PublicKey[], id: OpenPGP.KeyID): string {
