@@ -13,7 +13,13 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openRegular, pathOfFd, readBoundedFile, statRegular } from '../../src/core/system/read-bounded.js';
+import {
+  type BoundedOptions,
+  openRegular,
+  pathOfFd,
+  readBoundedFile as readBounded,
+  statRegular,
+} from '../../src/core/system/read-bounded.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 // The one read of an untrusted file (a token, a detached signature, a credentials file, a
@@ -23,7 +29,18 @@ import { tempDir } from '../setup/temp-registry.js';
 const dir = tempDir('bp-read-bounded-');
 const at = (name: string) => path.join(dir, name);
 
-describe('readBoundedFile', () => {
+// Both ways of reading judge alike: node:fs's callbacks, and its synchronous calls (`now`, for a
+// command's small files: services/registry.ts).
+describe.each([
+  ['callbacks', {}],
+  ['synchronous calls (now)', { now: true }],
+] as const)('readBoundedFile over node:fs %s', (_way, mode: BoundedOptions) => {
+  const sub = path.join(dir, mode.now ? 'now' : 'callbacks');
+  mkdirSync(sub, { recursive: true });
+  const at = (name: string) => path.join(sub, name);
+  const readBoundedFile = (file: string, max: number, opts: BoundedOptions = {}) =>
+    readBounded(file, max, { ...opts, ...mode });
+
   it('a regular file within the bound: its bytes and its fstat', async () => {
     writeFileSync(at('ok'), 'hello\n');
     const r = await readBoundedFile(at('ok'), 64);
@@ -145,7 +162,7 @@ describe('pathOfFd', () => {
     symlinkSync(at('real-folder'), at('folder-link'));
     const seen: (string | undefined)[] = [];
     for (const p of [at('real-folder/f'), at('folder-link/f')]) {
-      const r = await readBoundedFile(p, 64, {
+      const r = await readBounded(p, 64, {
         accept: (_st, fd) => {
           seen.push(pathOfFd(fd));
           return true;

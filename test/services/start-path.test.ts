@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -97,6 +98,33 @@ describe('service start: engine round trips', () => {
     expect((await services.start(name)).healthy).toBe(true);
     expect(calls.some((c) => c.includes('/containers/create'))).toBe(false);
     expect(record().held).toBeUndefined();
+  }, 120_000);
+
+  it("makes no trip through libuv's thread pool (its first starts four threads, each answer a wake-up)", async () => {
+    const env = setup.proxy.env;
+    const services = openBox(setup.box.root, { env }).services;
+    await services.stop(name);
+    await podman('rm', '-f', `blueprint-${name}`);
+    // What Node hands to the thread pool: file calls (callbacks and promises), DNS, crypto, zlib.
+    const pooled =
+      /^(FSREQ|GETADDRINFO|GETNAMEINFO|PBKDF2|RANDOMBYTES|SCRYPT|HASH|KEYGEN|ZLIB|SIGN|VERIFY|CIPHER|DERIVEBITS)/;
+    const seen: string[] = [];
+    const hook = createHook({
+      init(_id, type) {
+        if (pooled.test(type)) seen.push(`${type}\n${new Error().stack?.split('\n').slice(2, 9).join('\n')}`);
+      },
+    });
+    calls.length = 0;
+    hook.enable();
+    let r: Awaited<ReturnType<typeof services.start>>;
+    try {
+      r = await services.start(name);
+    } finally {
+      hook.disable();
+    }
+    expect(r.healthy).toBe(true);
+    expect(calls.some((c) => c.includes('/containers/create'))).toBe(true); // a first start, created
+    expect(seen).toEqual([]);
   }, 120_000);
 
   it('health is polled finely at first, then coarser (a refused probe costs CPU the service starts with)', () => {

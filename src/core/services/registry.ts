@@ -80,12 +80,14 @@ function damaged(file: string, why: string): StorageError {
 }
 
 /**
- * One registration file, or undefined when it is gone: read as the file itself (state-file.ts, over
- * node:fs's callbacks, not node:fs/promises): a FIFO there held `--root TREE status` for good, a
- * link was read wherever it led. Either is `not-a-state-file`, named.
+ * One registration file, or undefined when it is gone: read as the file itself (state-file.ts): a
+ * FIFO there held `--root TREE status` for good, a link was read wherever it led. Either is
+ * `not-a-state-file`, named. With node:fs's synchronous calls (a file of ~1 KB blueprint wrote):
+ * over its callbacks, `service start`'s one read was seven trips through libuv's thread pool, the
+ * only ones of a start, and the first started the pool's four threads (test/services/start-path).
  */
 async function readRegistration(file: string): Promise<Registration | undefined> {
-  const text = await readStateText(file);
+  const text = await readStateText(file, { now: true });
   if (text === undefined) return undefined;
   let reg: Partial<Registration> | null;
   try {

@@ -23,6 +23,13 @@ export interface BoundedOptions {
   followLink?: boolean;
   /** Judges the descriptor (its fstat: a regular file within the bound) before anything is read. */
   accept?: (st: Stats, fd: number) => boolean;
+  /**
+   * node:fs's synchronous calls instead of its callbacks, the same judgement: for a small local
+   * file on a command's way (`service start`'s registration). Each callback is a trip through
+   * libuv's thread pool, whose first call starts four threads and waits until each has run, and
+   * each answer is a wake-up of the main thread: on a busy box every one waits for a core.
+   */
+  now?: boolean;
 }
 
 /** Why a file was not read: `open` (the error says: ENOENT, ELOOP for a link…) or what its fstat showed. */
@@ -152,6 +159,22 @@ const fdOpener: Opener<number> = {
   fd: (fd) => fd,
 };
 
+/** The call's value, or its error, as a settled promise (BoundedOptions.now). */
+function settled<T>(call: () => T): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+const fdOpenerNow: Opener<number> = {
+  open: (file, flags) => settled(() => fs().openSync(file, flags)),
+  stat: (fd) => settled(() => fs().fstatSync(fd)),
+  close: (fd) => settled(() => fs().closeSync(fd)),
+  fd: (fd) => fd,
+};
+
 /**
  * Opens `file` as above (judgedOpen) and fstats it: a regular file, or why not. For a caller that
  * streams the bytes instead of reading them whole (and bounds them itself); the descriptor is the
@@ -159,9 +182,9 @@ const fdOpener: Opener<number> = {
  */
 export async function openRegular(
   file: string,
-  opts: Pick<BoundedOptions, 'followLink'> = {},
+  opts: Pick<BoundedOptions, 'followLink' | 'now'> = {},
 ): Promise<{ ok: true; fd: number; stat: Stats } | Unread> {
-  const r = await judgedOpen(file, opts, fdOpener);
+  const r = await judgedOpen(file, opts, opts.now ? fdOpenerNow : fdOpener);
   return r.ok ? { ok: true, fd: r.handle, stat: r.stat } : r;
 }
 
@@ -192,14 +215,17 @@ export async function readBoundedFile(
     const buf = Buffer.alloc(stat.size + 1);
     let n = 0;
     while (n < buf.length) {
-      const got = await promised<number>((done) => fs().read(fd, buf, n, buf.length - n, n, done));
+      const got = opts.now
+        ? fs().readSync(fd, buf, n, buf.length - n, n)
+        : await promised<number>((done) => fs().read(fd, buf, n, buf.length - n, n, done));
       if (got === 0) break;
       n += got;
     }
     if (n > stat.size) return { ok: false, why: 'grew', stat };
     return { ok: true, bytes: buf.subarray(0, n), stat };
   } finally {
-    await close(fd);
+    if (opts.now) fs().closeSync(fd);
+    else await close(fd);
   }
 }
 

@@ -35,9 +35,12 @@ export function notAStateFile(file: string, shape: string): StorageError {
   );
 }
 
-/** The text of the state file `file`, or undefined when there is none (ENOENT). */
-export async function readStateText(file: string): Promise<string | undefined> {
-  const r = await readBoundedFile(file, STATE_MAX);
+/**
+ * The text of the state file `file`, or undefined when there is none (ENOENT). `now`: read with
+ * node:fs's synchronous calls (read-bounded.ts BoundedOptions.now), for a command's small files.
+ */
+export async function readStateText(file: string, opts: { now?: boolean } = {}): Promise<string | undefined> {
+  const r = await readBoundedFile(file, STATE_MAX, opts);
   if (r.ok) return r.bytes.toString('utf8');
   if (r.why === 'open') {
     if (r.error.code === 'ENOENT') return undefined;
