@@ -322,7 +322,7 @@ Answers file (YAML or JSON):
   ssh: { enabled: true }                      # off by default; key-only, no root login
   # SSH off: the admin logs in on the console and serial line with a console password, given as its
   # crypt(3) hash, never the password:  admin: { name: ops, keys: [...], passwordHash: "$6$..." }
-  # (printf '%s\n' 'PASSWORD' | openssl passwd -6 -stdin -salt "rounds=500000$$(openssl rand -hex 8)";
+  # (printf '%s\\n' 'PASSWORD' | openssl passwd -6 -stdin -salt "rounds=500000\\$$(openssl rand -hex 8)";
   #  or mkpasswd -m yescrypt: the image's login.defs asks 500,000 rounds, openssl's default is 5,000)
   dashboard: { enabled: true }                # off by default; ssh -L 8080:/run/blueprint/dashboard.sock
   repository: { name: main, url: https://repo.example/bp, key: repo.asc, fingerprint: "ABCD..." }
