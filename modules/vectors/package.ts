@@ -6,7 +6,8 @@
  *
  * SRC gets manifest.json, the Containerfile and rootfs/: node + its shared libraries, the esbuild
  * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
- * packages that load it.
+ * packages that load it, and multilingual-stemmer (its WebAssembly Greek stemmer, loaded by path at
+ * the first Greek text index: server/greek-stemmer.ts).
  */
 import { join, resolve } from 'node:path';
 import {
@@ -42,6 +43,8 @@ async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
   for (const f of ['package.json', 'lib']) put(join(modules, 'hnswlib-node', f), `${nm}/hnswlib-node/${f}`);
   put(addon(arch), `${nm}/hnswlib-node/build/Release/addon.node`);
   for (const p of ['bindings', 'file-uri-to-path']) put(join(modules, p), `${nm}/${p}`);
+  for (const f of ['package.json', 'LICENSE', 'dist'])
+    put(join(modules, 'multilingual-stemmer', f), `${nm}/multilingual-stemmer/${f}`);
   makeMountPoints(rootfs, ['run/vectors', 'var/lib/vectors']);
 }
 

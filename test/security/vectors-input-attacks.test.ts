@@ -259,6 +259,13 @@ describe('collection names in the snapshot routes follow the create rule', () =>
         { config: { ...config, size: 0 }, ids: [], payloads: [], versions: [], vectors: new Float32Array(0) },
       ],
       ['threshold', { config: { ...config, fullScanThreshold: -1 } }],
+      // Collection metadata (Qdrant's, since 2026-12-07): a JSON object, not too deep, not huge.
+      ['metadata not an object', { config: { ...config, metadata: 'x' } }],
+      [
+        'metadata nested too deep',
+        { config: { ...config, metadata: JSON.parse(`${'{"a":'.repeat(150)}1${'}'.repeat(150)}`) } },
+      ],
+      ['metadata huge', { config: { ...config, metadata: { big: 'x'.repeat(300_000) } } }],
     ];
     for (const [what, over] of cases) {
       const r = await send(

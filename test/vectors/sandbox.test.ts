@@ -52,7 +52,11 @@ describe('vectors in its sandbox', () => {
     // biome-ignore lint/suspicious/noExplicitAny: the answer is checked field by field
     const telemetry = async () => (await e.call(name, 'GET', '/telemetry')).body as any;
 
-    await client.createCollection('s', { vectors: { size: 32, distance: 'Cosine' } });
+    await client.createCollection('s', {
+      vectors: { size: 32, distance: 'Cosine' },
+      metadata: { model: 'm1' },
+    });
+    await client.updateCollection('s', { metadata: { dims: 32 } });
     // ~1.3 MB of JSON: over the 256 KiB threshold, so parsed by the worker thread in the container.
     const points = Array.from({ length: 2000 }, (_, i) => ({
       id: i,
@@ -81,6 +85,27 @@ describe('vectors in its sandbox', () => {
     const after = await client.query('s', { query: vec(7, 32), filter, limit: 5, with_payload: true });
     expect(after).toEqual(before);
     expect((await client.getCollection('s')).payload_schema.group).toMatchObject({ data_type: 'keyword' });
+    expect((await client.getCollection('s')).config.metadata).toEqual({ model: 'm1', dims: 32 });
+
+    // A Greek stemmer's text index: multilingual-stemmer's WebAssembly, shipped in the image.
+    await client.createCollection('gr', { vectors: { size: 32, distance: 'Cosine' } });
+    await client.upsert('gr', {
+      wait: true,
+      points: ['Οι άνθρωποι τρέχουν', 'ο δρόμος'].map((t, i) => ({
+        id: i,
+        vector: vec(i, 32),
+        payload: { t },
+      })),
+    });
+    await client.createPayloadIndex('gr', {
+      field_name: 't',
+      field_schema: { type: 'text', stemmer: { type: 'snowball', language: 'greek' } },
+      wait: true,
+    });
+    const greek = await client.scroll('gr', {
+      filter: { must: [{ key: 't', match: { text: 'ανθρώπων' } }] },
+    });
+    expect(greek.points.map((p) => p.id)).toEqual([0]);
 
     // LangChain through the socket itself (no bridge): fetch sent through an undici Agent on it.
     const undo = fetchThroughSocket(e.socket(name));

@@ -19,7 +19,8 @@ import { DEFAULT_MAX_TIMEOUT_S, requestDeadline, TimeoutError } from './deadline
 import { graphLost } from './graph.js';
 import { API_VERSION, collectionInfo, telemetry } from './info.js';
 import { type BodyParser, bodyParser, LATER } from './offload.js';
-import { bad, body, checkCollectionName, isObject, parseCollectionConfig } from './parse.js';
+import { mergeMetadata } from './ops.js';
+import { bad, body, checkCollectionName, checkMetadata, isObject, parseCollectionConfig } from './parse.js';
 import { pointRoutes } from './points.js';
 import { quarantineRoutes } from './quarantine-admin.js';
 import { type DeadlineOf, searchRoutes } from './search.js';
@@ -138,8 +139,12 @@ export function createVectorsServer(store: Store, opts: ApiOptions): KitServer {
       'PATCH',
       /^\/collections\/([^/]+)$/,
       async (ctx, [n]) => {
-        need(store, n!);
-        body(await json(ctx), [], 'update collection');
+        const c = need(store, n!);
+        const o = body(await json(ctx), ['metadata'], 'update collection');
+        if (o.metadata === undefined || o.metadata === null) return true;
+        const metadata = checkMetadata(o.metadata);
+        checkMetadata(mergeMetadata(c.config.metadata, metadata)); // the merge within the bound too
+        await store.commit({ t: 'metadata', c: n!, metadata });
         return true;
       },
     ],

@@ -14,6 +14,11 @@ export interface CollectionConfig {
   efConstruct: number;
   /** Below this many candidates, search is exact (Qdrant's full_scan_threshold, counted in points). */
   fullScanThreshold: number;
+  /**
+   * Qdrant's collection `metadata` (1.16+), as given and merged by updates (parse.ts checkMetadata);
+   * kept with the config, so in the create record, every checkpoint and every snapshot.
+   */
+  metadata?: Payload;
 }
 /**
  * Which consumer made a collection (its token named the client `consumer:NAME`) and when (ms since

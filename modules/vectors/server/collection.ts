@@ -24,7 +24,8 @@ const space = { Cosine: 'ip', Dot: 'ip', Euclid: 'l2' } as const;
 
 export class Collection {
   readonly name: string;
-  readonly config: CollectionConfig;
+  /** Replaced whole, never changed in place, by a metadata update (ops.ts): a capture keeps its own. */
+  config: CollectionConfig;
   /** The consumer that made it, kept in the log and the checkpoint (none: the admin's, or from before). */
   owner: Owner | undefined;
   /** Per label; a free label has id undefined. */

@@ -61,6 +61,8 @@ export function collectionInfo(c: Collection, problems: string[] = []) {
       },
       wal_config: { wal_capacity_mb: 64, wal_segments_ahead: 0 },
       quantization_config: null,
+      // Qdrant leaves it out when the collection has none.
+      ...(c.config.metadata ? { metadata: c.config.metadata } : {}),
     },
     payload_schema: schema,
   };

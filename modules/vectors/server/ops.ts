@@ -10,6 +10,7 @@ import { Collection, type CollectionConfig, type Owner, type Point } from './col
 import type { Payload } from './filter.js';
 import type { PointId } from './ids.js';
 import { setOwn } from './own-key.js';
+import { checkMetadata } from './parse.js';
 import { remover } from './payload-select.js';
 import { Journal, undoAfter } from './undo.js';
 
@@ -23,6 +24,8 @@ export type Op =
   // names top-level keys and is replayed so (test/vectors/unset-record-format.test.ts).
   | { t: 'unset'; c: string; ids: PointId[]; keys: string[]; paths?: true }
   | { t: 'index'; c: string; field: string; schema: unknown | null }
+  // Qdrant's collection update's `metadata`: merged into the collection's, a null value removing its key.
+  | { t: 'metadata'; c: string; metadata: Payload }
   | { t: 'restore'; name: string; file: string; owner?: Owner };
 
 /** A large upsert's points checked before its first slice (apply-change.ts applyInSlices). */
@@ -144,6 +147,11 @@ function applyTo(
       }
       return;
     }
+    case 'metadata':
+      // One assignment, the merge made and bounded first (api.ts checked it too, but an update
+      // committed between that check and this one may have grown it): nothing to undo if it throws.
+      c.config = { ...c.config, metadata: checkMetadata(mergeMetadata(c.config.metadata, op.metadata)) };
+      return;
     case 'index':
       j.index(c, op.field);
       if (op.schema === null) {
@@ -155,6 +163,16 @@ function applyTo(
       }
       return;
   }
+}
+
+/** Qdrant's metadata update: each key set, or removed when its value is null. */
+export function mergeMetadata(was: Payload | undefined, update: Payload): Payload {
+  const out: Payload = { ...was };
+  for (const [k, v] of Object.entries(update)) {
+    if (v === null) delete out[k];
+    else setOwn<unknown>(out, k, v);
+  }
+  return out;
 }
 
 /** A record logged before 9a23a03c: its keys are top-level names, removed from a copy. */

@@ -72,9 +72,11 @@ export function parseCollectionConfig(b: unknown): CollectionConfig {
       'replication_factor',
       'write_consistency_factor',
       'sparse_vectors',
+      'metadata',
     ],
     'create collection',
   );
+  const metadata = o.metadata === undefined || o.metadata === null ? undefined : checkMetadata(o.metadata);
   // `{"": {...}}`: the default vector by its name, "" (LangChain's Python QdrantVectorStore makes its
   // collections so, with `sparse_vectors: {}`); before, both were a 400 and its from_texts failed.
   const v = defaultVector(o.vectors);
@@ -118,7 +120,25 @@ export function parseCollectionConfig(b: unknown): CollectionConfig {
       0,
       10_000_000,
     ),
+    ...(metadata ? { metadata } : {}),
   };
+}
+
+/**
+ * Bytes of JSON a collection's metadata may take, merged with what it had: it is written into
+ * every collection info answer, checkpoint and snapshot header. Qdrant sets no bound of its own.
+ */
+export const MAX_METADATA_BYTES = 256 * 1024;
+
+/** Qdrant's collection `metadata` (a payload: a JSON object), at most MAX_METADATA_BYTES as JSON. */
+export function checkMetadata(v: unknown): Payload {
+  const m = checkPayload(v, 'metadata');
+  const bytes = Buffer.byteLength(JSON.stringify(m));
+  if (bytes > MAX_METADATA_BYTES)
+    throw bad(
+      `metadata takes ${bytes} bytes of JSON; a collection's metadata may take at most ${MAX_METADATA_BYTES} bytes (merged with what it has): keep large data in points' payloads`,
+    );
+  return m;
 }
 
 /**

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import type { CollectionConfig, Owner } from './collection.js';
 import type { Payload } from './filter.js';
 import { type PointId, parsePointId } from './ids.js';
-import { checkPayload } from './parse.js';
+import { checkMetadata, checkPayload } from './parse.js';
 
 export const MAGIC = Buffer.from('BPVEC1\n');
 
@@ -227,6 +227,15 @@ export function* checkSnapshotWork(h: Header): Generator<void, void, void> {
   if (!whole(c.size, 1, 65_536) || !['Cosine', 'Dot', 'Euclid'].includes(c.distance as string))
     throw new Error('its config has no vector size of 1-65536 and distance Cosine, Dot or Euclid');
   if (!whole(c.fullScanThreshold, 0, 10_000_000)) throw new Error('its full scan threshold is out of range');
+  if (c.metadata !== undefined) {
+    try {
+      checkMetadata(c.metadata);
+    } catch (err) {
+      throw new Error(
+        `its collection metadata is refused: ${(err as Error).message.replace(/^Wrong input: /, '')}`,
+      );
+    }
+  }
   const n = Array.isArray(h.ids) ? h.ids.length : -1;
   if (
     n < 0 ||

@@ -177,7 +177,7 @@ export class Store implements Changes {
     // sees the change (the worker walks searches ahead of queued changes, graph.ts). If the worker
     // is lost, /health says so; the change is in the log.
     const inGraph =
-      op.t === 'payload' || op.t === 'unset' || op.t === 'index'
+      op.t === 'payload' || op.t === 'unset' || op.t === 'index' || op.t === 'metadata'
         ? undefined
         : (applied ?? Promise.resolve()).then(graphsReady).catch(() => undefined);
     await Promise.all([
