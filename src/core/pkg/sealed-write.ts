@@ -84,6 +84,98 @@ export async function writeSealed(
   return sealHex;
 }
 
+/** A sealed file made in memory (sealedFile): its seal in hex, and the parts to write, seal line first. */
+export interface SealedFile {
+  file: string;
+  hex: string;
+  parts: Uint8Array[];
+}
+
+/** `payload` sealed as `file` of kind `kind` for the repository `name`, as writeSealed seals it, not yet written. */
+export function sealedFile(
+  key: Buffer,
+  name: string,
+  file: string,
+  payload: Uint8Array | Uint8Array[],
+  kind = 'index-cache',
+): SealedFile {
+  const parts = Array.isArray(payload) ? payload : [payload];
+  const mac = hmac(key, name, kind);
+  for (const p of parts) mac.update(p);
+  const hex = mac.digest().toString('hex');
+  return { file, hex, parts: [Buffer.from(`${hex}\n`), ...parts] };
+}
+
+/** The box's sealing key for writing, made on first use (writeSealed's). */
+export async function writingKey(paths: Layout): Promise<Buffer> {
+  if (readOnly.has(paths)) throw new Error('no cache is written: a dry run writes no cache');
+  return sealingKey(paths);
+}
+
+/**
+ * Sealed files of the repository `name` written as writeSealed writes each (beside, then renamed;
+ * not fsynced), in the order given, or removed where `undefined` is given for a name (`gone`).
+ * The folder is made, judged and swept once for all of them, and each file is written by this
+ * thread in one writev, not in turns of the thread pool: a box's first update wrote its cache,
+ * search table and head in ~20 hand-offs to the pool, each waiting its turn of this thread
+ * (issue 20). The same steps in the same order, so a crash leaves what writeSealed's would.
+ */
+export async function writeSealedFiles(
+  paths: Layout,
+  name: string,
+  files: (SealedFile | { gone: string })[],
+): Promise<void> {
+  if (readOnly.has(paths)) throw new Error('no cache is written: a dry run writes no cache');
+  const fs = nodeFs();
+  const dir = path.join(paths.listsDir, name);
+  assertInsideRootSync(paths.root, [dir]);
+  let tmp: string | undefined;
+  let target = dir;
+  try {
+    await ensureDir(dir);
+    // The folder holds only the update's files: every dead writer's temporary file at once.
+    await removeDeadTemps(dir);
+    for (const f of files) {
+      if ('gone' in f) {
+        target = path.join(dir, f.gone);
+        fs.rmSync(target, { force: true });
+        continue;
+      }
+      target = path.join(dir, f.file);
+      tmp = path.join(dir, `.${f.file}.${process.pid}.tmp`);
+      const fd = fs.openSync(tmp, 'w', 0o644);
+      try {
+        let left = f.parts.reduce((n, p) => n + p.byteLength, 0);
+        let parts = f.parts;
+        while (left > 0) {
+          let wrote = fs.writevSync(fd, parts);
+          left -= wrote;
+          // A short write: the rest of the parts, from where it stopped.
+          const rest: Uint8Array[] = [];
+          for (const p of parts) {
+            if (wrote >= p.byteLength) wrote -= p.byteLength;
+            else {
+              rest.push(wrote ? p.subarray(wrote) : p);
+              wrote = 0;
+            }
+          }
+          parts = rest;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, target);
+      tmp = undefined;
+    }
+  } catch (err) {
+    if (tmp)
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {}
+    throw storageErrorFrom(err, `writing ${target}`);
+  }
+}
+
 /**
  * Whether a sealed file matches its seal, as readSealed judges it, read in pieces into `piece`
  * and hashed on the way (eachPiece: what is only checked needs no buffer of its own); and, when
