@@ -163,10 +163,12 @@ async function admit(
   except: string[] = [],
   inspected?: Promise<ContainerInfo | undefined>,
   registered?: Promise<LoadedRegistration>,
+  /** Said after the hint (what the refusal left as it was). */
+  note?: string,
 ): Promise<void> {
   const { AdmissionError, admitStart } = await import('../core/services/admission.js');
   const verdict = await admitStart(deps, name, undefined, except, inspected, registered);
-  if (!verdict.ok) throw new AdmissionError(verdict);
+  if (!verdict.ok) throw new AdmissionError(verdict, note);
 }
 
 export function serviceOps(ctx: BoxContext): ServiceOps {
@@ -339,19 +341,33 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         import('../core/services/settings-change.js'),
       ]);
       const reg = await getRegistration(ctx.root, name);
-      const { view, changed } = await changeSettings(
-        ctx.root,
-        reg,
-        opts.set ?? {},
-        opts.unset ?? [],
-        opts.dryRun,
-      );
-      if (opts.dryRun) return { ...view, changed, running: false };
+      const change = (dryRun?: boolean) =>
+        changeSettings(ctx.root, reg, opts.set ?? {}, opts.unset ?? [], dryRun);
+      if (opts.dryRun) {
+        const { view, changed } = await change(true);
+        return { ...view, changed, running: false };
+      }
       // Whether it runs with the old ones; an engine that does not answer: not known to run.
       const running = await ops.status(name).then(
         (s) => s.state === 'running',
         () => false,
       );
+      if (opts.restart && running) {
+        // The restart is judged by memory admission before anything is written, with the new
+        // values: refused, the file stays as it was (not left for a later start unsaid).
+        const after = (await change(true)).view;
+        const env = { ...reg.spec.env };
+        for (const r of after.settings) if (r.value !== undefined) env[r.key] = r.value;
+        await admit(
+          await deps(),
+          name,
+          [name],
+          undefined,
+          Promise.resolve({ ...reg, spec: { ...reg.spec, env } }),
+          'The settings were not changed: without --restart they are kept for its next start.',
+        );
+      }
+      const { view, changed } = await change();
       if (opts.restart && running) {
         const restarted = await ops.restart(name, opts.signal ? { signal: opts.signal } : {});
         return { ...view, changed, running: false, restarted };

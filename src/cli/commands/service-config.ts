@@ -29,7 +29,7 @@ With KEY=VALUE (and --unset KEY): every one is judged before anything is written
 does not declare, or a value outside what it allows, is refused (exit 2) naming what is allowed.
 They are kept in ROOT/etc/blueprint/settings/NAME.json (root's, written whole or not at all) and
 reach the service's environment at its next start or restart; --restart restarts it now when it
-runs. Only the environment: the sandbox (user, mounts, network, devices) stays the manifest's.
+runs, judged by memory admission first: refused (exit 5), nothing is written. Only the environment: the sandbox (user, mounts, network, devices) stays the manifest's.
 A setting the installed version no longer declares (after an upgrade), or bounds otherwise, is not
 applied and is listed as "not applied" until --unset removes it.
 An origins setting (KIT_ORIGINS) takes exact origins, comma separated; * lets every site's pages

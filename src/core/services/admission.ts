@@ -108,7 +108,11 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(n < 10 * 1024 ** 3 ? 2 : 1
 
 /** A start refused for memory: both numbers, the running services, what to do. Exit 5 (conflict). */
 export class AdmissionError extends BlueprintError {
-  constructor(readonly verdict: AdmissionVerdict) {
+  constructor(
+    readonly verdict: AdmissionVerdict,
+    /** Said after the hint: what the refusal left as it was. */
+    note?: string,
+  ) {
     const v = verdict;
     const with_ = v.alsoStarting.length ? ` with ${v.alsoStarting.join(', ')}, which it uses` : '';
     const running = v.running.length
@@ -125,7 +129,7 @@ export class AdmissionError extends BlueprintError {
       'memory-admission',
       `Stop a service (\`blueprint service stop NAME\`), or use a smaller model, quantisation or context ` +
         `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
-        `(the kernel may then kill a service when memory runs out).`,
+        `(the kernel may then kill a service when memory runs out).${note ? ` ${note}` : ''}`,
       ExitCode.conflict,
     );
   }
