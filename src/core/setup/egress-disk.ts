@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { s3BucketUrl } from '../pkg/transports/urls.js';
+import { isTree, namesBeneath, readFileBeneath } from '../system/beneath.js';
 import { readKeptObject } from '../system/damaged-file.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
@@ -32,12 +33,23 @@ import { type ApplianceSpec, describeIssues, networkSchema, sshSchema } from './
  * A JSON file blueprint wrote under a root, read as the file itself: `status` reads these of a tree
  * that may be anyone's (an image mounted to inspect), where a FIFO held it for good (SIGTERM too)
  * and a link led wherever. No link followed, no FIFO waited on, 1 MiB at most; none there: undefined.
+ * A tree's from its root down through descriptors (beneath.ts): TREE/etc or TREE/etc/blueprint a
+ * link out had another box's choices and repositories shown as what the tree lets out.
  */
 class UnsafeRootFile extends Error {}
 
-async function readRootJson<T>(file: string): Promise<T | undefined> {
-  const r = await readBoundedFile(file, 1024 * 1024);
+async function readRootJson<T>(root: string, rel: string): Promise<T | undefined> {
+  const file = path.join(root, rel);
+  const r = isTree(root)
+    ? await readFileBeneath(root, rel, 1024 * 1024)
+    : await readBoundedFile(file, 1024 * 1024);
   if (r.ok) return JSON.parse(r.bytes.toString('utf8')) as T;
+  if ('at' in r) {
+    if (r.why === 'missing') return undefined;
+    throw new UnsafeRootFile(
+      `${path.join(root, r.at)} is ${r.why === 'link' ? 'a link: not followed' : 'not a folder'}`,
+    );
+  }
   if (r.why === 'open' && r.error.code === 'ENOENT') return undefined;
   if (r.why === 'open')
     throw r.error.code === 'ELOOP' ? new UnsafeRootFile(`${file} is a link: not followed`) : r.error;
@@ -51,12 +63,15 @@ async function readRootJson<T>(file: string): Promise<T | undefined> {
  * s3:// one as the HTTPS endpoint the S3 transport asks (transports/s3.ts).
  */
 export async function configuredRepositories(root: string): Promise<{ name: string; url: string }[]> {
-  const dir = layout(root).reposDir;
-  const files = await readdir(dir).catch(() => [] as string[]);
+  const dir = 'etc/blueprint/repos.d';
+  const files = isTree(root)
+    ? await namesBeneath(root, dir)
+    : await readdir(layout(root).reposDir).catch(() => [] as string[]);
   const repos: { name: string; url: string; mirrors: string[] }[] = [];
   for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
     const c = await readRootJson<{ name?: unknown; url?: unknown; mirrors?: unknown }>(
-      path.join(dir, f),
+      root,
+      `${dir}/${f}`,
     ).catch(() => undefined);
     if (!c || typeof c.name !== 'string' || typeof c.url !== 'string') continue;
     const mirrors = Array.isArray(c.mirrors)
@@ -99,9 +114,10 @@ export async function repositoryUrls(
  * (readFile). One not taken counts as none.
  */
 async function s3Settings(root: string): Promise<{ region: string; endpoint?: string }> {
-  const r = await readBoundedFile(path.join(layout(root).etc, 'aws', 'config'), 256 * 1024).catch(
-    () => undefined,
-  );
+  const r = await (isTree(root)
+    ? readFileBeneath(root, 'etc/blueprint/aws/config', 256 * 1024)
+    : readBoundedFile(path.join(layout(root).etc, 'aws', 'config'), 256 * 1024)
+  ).catch(() => undefined);
   const text = r?.ok ? r.bytes.toString('utf8') : '';
   const section = text.split(/^\s*\[/m).find((p) => /^default\s*\]/.test(p)) ?? '';
   const value = (k: string) =>
@@ -134,12 +150,10 @@ function storedChoices(stored: { network?: unknown; ssh?: unknown }) {
 export async function currentDestinations(root: string) {
   // A file that cannot be read or parsed counts as none, as before; one not read (a FIFO, a link)
   // leaves what is allowed out unknown, said by the caller.
-  const stored = await readRootJson<{ network?: unknown }>(path.join(root, NETWORK_CHOICES)).catch(
-    (err: unknown) => {
-      if (err instanceof UnsafeRootFile) throw err;
-      return undefined;
-    },
-  );
+  const stored = await readRootJson<{ network?: unknown }>(root, NETWORK_CHOICES).catch((err: unknown) => {
+    if (err instanceof UnsafeRootFile) throw err;
+    return undefined;
+  });
   if (!stored) return [];
   const spec = await choicesForRoot(root, { network: storedChoices(stored).network, repositories: [] });
   return specDestinations(spec, await configuredRepositories(root));

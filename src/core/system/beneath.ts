@@ -102,6 +102,9 @@ export function resolveInside(base: string, rel: string): Beneath {
   return r;
 }
 
+/** A root other than the box's own `/`: a tree `status` reads whoever's it is (through here). */
+export const isTree = (root: string): boolean => path.resolve(root) !== '/';
+
 /** A folder held open by its descriptor: `fd` for /proc/self/fd/N/NAME, closed once by `close`. */
 export interface HeldFolder {
   readonly fd: number;
@@ -210,6 +213,40 @@ export async function readFileBeneath(root: string, rel: string, max: number): P
     const r = await readBoundedFile(at, max);
     if (!r.ok && r.why === 'open') shownAs(r.error, at, path.join(root, normal));
     return r;
+  } finally {
+    await folder.dir.close();
+  }
+}
+
+/**
+ * `read` given `/proc/self/fd/N/NAME`, the file `rel` below `root` in its folder held open as
+ * openFolderBeneath opens it (no link of the tree followed on the way), or what stood in the way.
+ * `read` judges the name itself (with O_NOFOLLOW: read-bounded's readers do). The folder is closed
+ * when `read` settles.
+ */
+export async function atBeneath<R>(
+  root: string,
+  rel: string,
+  read: (at: string) => Promise<R>,
+): Promise<{ ok: true; value: R } | Extract<FolderBeneath, { ok: false }>> {
+  const normal = path.posix.normalize(`./${rel}`);
+  const folder = await openFolderBeneath(root, path.posix.dirname(normal));
+  if (!folder.ok) return folder;
+  try {
+    return { ok: true, value: await read(`/proc/self/fd/${folder.dir.fd}/${path.posix.basename(normal)}`) };
+  } finally {
+    await folder.dir.close();
+  }
+}
+
+/** The names in the folder `rel` below `root`, reached as openFolderBeneath reaches it; [] where none is. */
+export async function namesBeneath(root: string, rel: string): Promise<string[]> {
+  const folder = await openFolderBeneath(root, rel).catch(() => undefined);
+  if (!folder?.ok) return [];
+  try {
+    return process.getBuiltinModule('node:fs').readdirSync(`/proc/self/fd/${folder.dir.fd}`);
+  } catch {
+    return [];
   } finally {
     await folder.dir.close();
   }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { atBeneath, isTree, readFileBeneath } from './beneath.js';
 import { auditNetwork, type Listener, type ListenerRole, sshPortOf } from './network.js';
-import { readBoundedFile } from './read-bounded.js';
 
 export type { Listener, ListenerRole };
 
@@ -29,18 +29,26 @@ export interface ExposureAudit {
 
 export async function exposureAudit(root: string): Promise<ExposureAudit> {
   const sshPort = await sshPortOf(root);
-  const socketsRead = await stat(path.join(root, 'proc/net/tcp')).then(
-    () => true,
-    () => false,
-  );
+  // A tree's (status reads any) through its folders' descriptors, as auditNetwork reads it.
+  const socketsRead = isTree(root)
+    ? await atBeneath(root, 'proc/net/tcp', async (at) =>
+        process.getBuiltinModule('node:fs').lstatSync(at).isFile(),
+      ).then(
+        (r) => r.ok && r.value,
+        () => false,
+      )
+    : await stat(path.join(root, 'proc/net/tcp')).then(
+        () => true,
+        () => false,
+      );
   const listeners = (await auditNetwork(root, sshPort === undefined ? {} : { sshPort })).filter(
     (l) => l.proto !== 'unix' && !l.loopback,
   );
   // The root may be a tree being inspected: a FIFO there held status for good (readFile waits for a
-  // writer), a link led out of it. Not a regular file of at most 1 MiB: no rules read.
-  const read = await readBoundedFile(path.join(root, 'etc/nftables.conf'), 1024 * 1024).catch(
-    () => undefined,
-  );
+  // writer), a link led out of it, at its name or a folder above (TREE/etc a link had another
+  // firewall shown as the tree's). Read from the root down through descriptors (beneath.ts), as a
+  // regular file of at most 1 MiB, or no rules read.
+  const read = await readFileBeneath(root, 'etc/nftables.conf', 1024 * 1024).catch(() => undefined);
   const rules = read?.ok ? read.bytes.toString('utf8') : undefined;
   const firewall =
     rules === undefined ? 'none' : rules.includes('Managed by `blueprint') ? 'blueprint' : 'other';

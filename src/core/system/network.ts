@@ -1,6 +1,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readBoundedFile, readCappedFile } from './read-bounded.js';
+import { atBeneath, isTree, namesBeneath, readFileBeneath } from './beneath.js';
+import { type BoundedRead, readBoundedFile, readCappedFile } from './read-bounded.js';
 
 /** More than any box's socket tables (/proc/net/unix is ~100 bytes a socket). */
 const PROC_NET_CAP = 64 * 1024 * 1024;
@@ -103,10 +104,19 @@ export interface AuditOptions {
 }
 
 export async function auditNetwork(root: string, opts: AuditOptions = {}): Promise<Listener[]> {
-  // Read as the kernel's files are (size 0 in fstat), bounded: a tree's proc/net may be a FIFO.
+  // Read as the kernel's files are (size 0 in fstat), bounded: a tree's proc/net may be a FIFO. A
+  // tree's (status reads any) through its folders' descriptors: TREE/proc a link out had another
+  // machine's sockets shown as the tree's. The box's own /proc/net is the kernel's link to self/net.
+  const capped = async (f: string): Promise<BoundedRead | undefined> => {
+    if (!isTree(root)) return readCappedFile(path.join(root, 'proc/net', f), PROC_NET_CAP);
+    const r = await atBeneath(root, `proc/net/${f}`, (at) =>
+      readCappedFile(at, PROC_NET_CAP, { kernelLinks: false }),
+    );
+    return r.ok ? r.value : undefined;
+  };
   const read = (f: string) =>
-    readCappedFile(path.join(root, 'proc/net', f), PROC_NET_CAP).then(
-      (r) => (r.ok ? r.bytes.toString('utf8') : ''),
+    capped(f).then(
+      (r) => (r?.ok ? r.bytes.toString('utf8') : ''),
       () => '',
     );
   const [tcp, tcp6, udp, udp6, unix] = await Promise.all(['tcp', 'tcp6', 'udp', 'udp6', 'unix'].map(read));
@@ -230,27 +240,57 @@ async function configText(file: string): Promise<string> {
   return r?.ok ? r.bytes.toString('utf8') : '';
 }
 
+/** How sshPortOf reads a root: the box's own by name, a tree's through its folders' descriptors. */
+interface SshFiles {
+  /** Whether `rel` is there at all, a link included (the unit's link leads out of a tree). */
+  there(rel: string): Promise<boolean>;
+  names(rel: string): Promise<string[]>;
+  text(rel: string): Promise<string>;
+}
+
+const boxFiles = (root: string): SshFiles => ({
+  there: (rel) =>
+    lstat(path.join(root, rel)).then(
+      () => true,
+      () => false,
+    ),
+  names: (rel) => readdir(path.join(root, rel)).catch(() => [] as string[]),
+  text: (rel) => configText(path.join(root, rel)),
+});
+
+// No link of a tree is followed, not even at a config file's name: sshd would follow it inside the
+// image, not on this machine; such a file counts as unread (sshd's default then).
+const treeFiles = (root: string): SshFiles => ({
+  there: async (rel) => {
+    const { lstatSync } = process.getBuiltinModule('node:fs');
+    const r = await atBeneath(root, rel, async (at) => lstatSync(at)).catch(() => undefined);
+    return r?.ok === true;
+  },
+  names: (rel) => namesBeneath(root, rel),
+  text: async (rel) => {
+    const r = await readFileBeneath(root, rel, 256 * 1024).catch(() => undefined);
+    return r?.ok ? r.bytes.toString('utf8') : '';
+  },
+});
+
 /**
  * SSH's port when it is enabled under the root (ssh.service or sshd.service wanted by
  * multi-user.target). The unit link is checked with lstat, as its target (/lib/systemd/...) is
  * outside a root that is not `/`; the port is read from the drop-ins first, as sshd does (first
- * value wins), then sshd_config; 22 by default.
+ * value wins), then sshd_config; 22 by default. A tree's files are read through its folders'
+ * descriptors (TREE/etc/ssh a link out had another sshd_config's port shown as the tree's).
  */
 export async function sshPortOf(root: string): Promise<number | undefined> {
-  const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
-  const enabled = await Promise.any(
-    ['ssh.service', 'sshd.service'].map((u) => lstat(path.join(wants, u))),
-  ).then(
-    () => true,
-    () => false,
-  );
+  const files = isTree(root) ? treeFiles(root) : boxFiles(root);
+  const wants = 'etc/systemd/system/multi-user.target.wants';
+  const enabled = (
+    await Promise.all(['ssh.service', 'sshd.service'].map((u) => files.there(`${wants}/${u}`)))
+  ).some(Boolean);
   if (!enabled) return undefined;
-  const dropDir = path.join(root, 'etc/ssh/sshd_config.d');
-  const dropIns = (await readdir(dropDir).catch(() => [] as string[]))
-    .filter((f) => f.endsWith('.conf'))
-    .sort();
-  for (const f of [...dropIns.map((d) => path.join(dropDir, d)), path.join(root, 'etc/ssh/sshd_config')]) {
-    const m = /^\s*Port\s+(\d+)/im.exec(await configText(f));
+  const dropDir = 'etc/ssh/sshd_config.d';
+  const dropIns = (await files.names(dropDir)).filter((f) => f.endsWith('.conf')).sort();
+  for (const f of [...dropIns.map((d) => `${dropDir}/${d}`), 'etc/ssh/sshd_config']) {
+    const m = /^\s*Port\s+(\d+)/im.exec(await files.text(f));
     if (m) return Number(m[1]);
   }
   return 22;
