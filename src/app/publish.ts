@@ -270,11 +270,13 @@ export async function publishRepository(
     starting?: (rel: string, size: number, deadlineMs: number) => void;
   } = {},
 ) {
-  const [{ publishRepository: publish }, { configureTransports }, { tokenHostsOf }] = await Promise.all([
-    import('../core/pkg/publish-remote.js'),
-    import('../core/pkg/transport.js'),
-    import('../core/pkg/transports/credentials.js'),
-  ]);
+  const [{ publishRepository: publish }, { configureTransports }, { tokenHostsOf }, { publishRecordDir }] =
+    await Promise.all([
+      import('../core/pkg/publish-remote.js'),
+      import('../core/pkg/transport.js'),
+      import('../core/pkg/transports/credentials.js'),
+      import('../core/pkg/publish-record.js'),
+    ]);
   if (opts.credentials) await requireCredentialsFile(opts.credentials, to);
   await requireBuiltRepository(path.resolve(dir));
   const env = opts.env ?? process.env;
@@ -291,7 +293,15 @@ export async function publishRepository(
         }
       : {}),
   });
-  return publish(path.resolve(dir), to, opts.info, opts.starting);
+  const { homedir } = await import('node:os');
+  // A bucket's ETags as earlier publishes stored them: SSE-KMS objects are then not sent again.
+  return publish(
+    path.resolve(dir),
+    to,
+    opts.info,
+    opts.starting,
+    publishRecordDir(env, env.HOME || homedir()),
+  );
 }
 
 /**

@@ -23,6 +23,7 @@ import { shellWord } from '../system/shell-word.js';
 import { BY_HASH_NAME, staleByHash } from './by-hash-prune.js';
 import { parseIndex } from './format.js';
 import { PublishFolders } from './publish-folders.js';
+import { PublishRecord } from './publish-record.js';
 import { signatureByHash } from './repo-trust.js';
 import { joinUrl, transportFor } from './transport.js';
 import { REACH_HINT } from './transports/http.js';
@@ -57,6 +58,8 @@ export async function publishRepository(
   info: (rel: string, kept?: boolean) => void = () => {},
   /** Before each file's upload: its size and how long it is given (publishDeadlineMs). */
   starting: (rel: string, size: number, deadlineMs: number) => void = () => {},
+  /** The folder of publish records (publish-record.ts): the ETags earlier publishes were answered. */
+  recordDir?: string,
 ): Promise<PublishOutcome> {
   if (!/^(oci|s3):\/\//.test(to)) throw new UsageError(`Cannot publish to ${to}`, notUploadedHint(dir, to));
   const t = await transportFor(to);
@@ -82,6 +85,7 @@ export async function publishRepository(
   // Credentials missing are said before any file is announced as uploading.
   await t.ready?.(to);
   const files: PublishedFile[] = [];
+  const record = await PublishRecord.open(bucketRecordDir(to, recordDir), to);
   let committing = false;
   const bucket = to.startsWith('s3://');
   const step = deadlines(
@@ -97,43 +101,51 @@ export async function publishRepository(
   const send = async (f: Judged, as = f.rel) => {
     joinUrl(to, as); // the same path check a reader makes
     const holds = t.holds?.bind(t);
-    const kept = holds ? await step(as, 0, (signal) => holds(to, as, f, signal)) : false;
+    const etag = record.etagOf(as, f.sha256, f.size);
+    const kept = holds ? await step(as, 0, (signal) => holds(to, as, { ...f, etag }, signal)) : false;
+    let stored: void | { etag?: string } | undefined;
     if (!kept) {
       starting(as, f.size, publishDeadlineMs(f.size));
-      await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
+      stored = await step(as, f.size, (signal) => put(to, as, f, f.sha256, signal));
     }
+    record.published(as, f.sha256, f.size, stored ? stored.etag : undefined);
     files.push({ rel: as, sha256: f.sha256, size: f.size });
     info(as, kept);
   };
-  for (let i = 0; i < rels.length; i++) {
-    const rel = rels[i]!;
-    if (bucket && (rel === 'index.json' || rel === 'keys/rotation.json')) {
-      // A bucket cannot replace two objects at once: a signed file's signature goes up first
-      // under a name from the file's SHA-256 (which readers fall back to: RepoTrust.verifyServed),
-      // then the file, then its .asc for readers that know only that name. Both opened (and
-      // hashed) first.
-      const file = await judge(rel);
-      try {
-        const sig = await judge(`${rel}.asc`);
+  try {
+    for (let i = 0; i < rels.length; i++) {
+      const rel = rels[i]!;
+      if (bucket && (rel === 'index.json' || rel === 'keys/rotation.json')) {
+        // A bucket cannot replace two objects at once: a signed file's signature goes up first
+        // under a name from the file's SHA-256 (which readers fall back to: RepoTrust.verifyServed),
+        // then the file, then its .asc for readers that know only that name. Both opened (and
+        // hashed) first.
+        const file = await judge(rel);
         try {
-          await send(sig, signatureByHash(file.sha256));
-          await send(file);
-          await send(sig);
+          const sig = await judge(`${rel}.asc`);
+          try {
+            await send(sig, signatureByHash(file.sha256));
+            await send(file);
+            await send(sig);
+          } finally {
+            await closeFd(sig.fd);
+          }
         } finally {
-          await closeFd(sig.fd);
+          await closeFd(file.fd);
         }
-      } finally {
-        await closeFd(file.fd);
+        i++; // its .asc, sent
+        continue;
       }
-      i++; // its .asc, sent
-      continue;
+      const f = await judge(rel);
+      try {
+        await send(f);
+      } finally {
+        await closeFd(f.fd);
+      }
     }
-    const f = await judge(rel);
-    try {
-      await send(f);
-    } finally {
-      await closeFd(f.fd);
-    }
+  } finally {
+    // Also after a failure: what was stored is not sent again next time. Not written: sent again.
+    await record.save().catch(() => {});
   }
   committing = true;
   await t.commit?.(to, files, step);
@@ -150,6 +162,9 @@ export async function publishRepository(
     });
   return { to, files };
 }
+
+/** Only a bucket's publishes are recorded: a registry is asked by digest (oci.ts). */
+const bucketRecordDir = (to: string, dir: string | undefined) => (to.startsWith('s3://') ? dir : undefined);
 
 /**
  * Deletes the bucket's stale signatures by hash (by-hash-prune.ts), after everything is stored:

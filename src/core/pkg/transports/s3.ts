@@ -145,9 +145,10 @@ export function s3Transport(opts: () => TransportOptions): Transport {
     // computes (the MD5 of an object stored in one PUT, as publish stores them), not by the
     // x-amz-meta-sha256 put beside it: anyone who can write the bucket sets that, and other bytes
     // under the old claim were kept, so publishing again never repaired a package every box
-    // refuses as damaged. An ETag that is no MD5 (SSE-KMS, a multipart upload), a 403 (no
-    // s3:GetObject): sent again.
-    async holds(base, rel, { sha256, md5, size }, signal) {
+    // refuses as damaged. An ETag that is no MD5 (SSE-KMS, SSE-C) holds when it is the one S3
+    // answered an earlier publish's PUT of these bytes with (`etag`, publish-record.ts): storing
+    // the object again gives it another. No such ETag, a 403 (no s3:GetObject): sent again.
+    async holds(base, rel, { sha256, md5, size, etag }, signal) {
       const { bucket, prefix } = parseS3Url(base);
       const s = await awsSettings(opts());
       const url = objectUrl(s, bucket, key(prefix, rel));
@@ -158,7 +159,7 @@ export function s3Transport(opts: () => TransportOptions): Transport {
       head.body.resume();
       return (
         head.status === 200 &&
-        head.headers.etag === `"${md5}"` &&
+        (head.headers.etag === `"${md5}"` || (etag !== undefined && head.headers.etag === etag)) &&
         head.headers['x-amz-meta-sha256'] === sha256 &&
         lengthOf(head.headers) === size
       );
@@ -176,7 +177,11 @@ export function s3Transport(opts: () => TransportOptions): Transport {
       });
       // The answer (and an error's text) is read under `signal` too: the file's deadline.
       const res = await request({ method: 'PUT', url, headers, body: file, signal }, opts());
-      if (res.status === 200) return void res.body.resume();
+      if (res.status === 200) {
+        res.body.resume();
+        const etag = res.headers.etag;
+        return typeof etag === 'string' && /^[\x21-\x7e]{1,256}$/.test(etag) ? { etag } : {};
+      }
       const code = await s3Code(res.body);
       throw new BlueprintError(
         `S3 refused to store ${base}/${rel}: HTTP ${res.status} ${code}`,

@@ -36,17 +36,25 @@ export interface Transport {
    * `file`: a descriptor the caller opened (without following links) and hashed; read from offset 0.
    * Every request it makes, and every answer it reads, ends when `signal` does (the file's deadline).
    */
-  put?(base: string, rel: string, file: FileBody, sha256: string, signal: AbortSignal): Promise<void>;
+  put?(
+    base: string,
+    rel: string,
+    file: FileBody,
+    sha256: string,
+    signal: AbortSignal,
+  ): Promise<void | { etag?: string }>;
   /**
    * Whether the store holds these very bytes at `rel` already, by what the store itself computed
    * of them (S3: the ETag of an object stored in one PUT is its MD5), never by what an uploader
    * wrote beside them (metadata anyone who can write there sets), so that a publish does not send
-   * them again and does send again what was changed.
+   * them again and does send again what was changed. `etag`: the one the store answered an earlier
+   * publish's PUT of these very bytes at `rel` with (publish-record.ts), for a store whose ETag is
+   * no MD5 (S3 with SSE-KMS): an object stored again since has another.
    */
   holds?(
     base: string,
     rel: string,
-    file: { sha256: string; md5: string; size: number },
+    file: { sha256: string; md5: string; size: number; etag?: string | undefined },
     signal: AbortSignal,
   ): Promise<boolean>;
   /** Before a publish's first `put`: what it needs from this machine (S3: the credentials) is there. */
