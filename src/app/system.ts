@@ -162,6 +162,15 @@ const unreadExitCodes = new WeakMap<ServicesUnread, ExitCodeValue>();
 export const servicesUnreadExitCode = (unread: ServicesUnread): ExitCodeValue | undefined =>
   unreadExitCodes.get(unread);
 
+/** The folders below a tree whose files status reads by name: packages, services, keys, repositories. */
+const STATE_FOLDERS = [
+  'var/lib/blueprint/pkg/lists',
+  'var/lib/blueprint/services',
+  'etc/blueprint/keys',
+  'etc/blueprint/repos.d',
+  'opt/blueprint',
+];
+
 export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   // A root that is not there (a mistyped --root, an image not mounted): said as such, where the
   // host's disk figures failed on it as an internal error.
@@ -191,6 +200,10 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   const pkgs = packageOps(
     actable ? ctx : { ...ctx, manager: (call = {}) => ctx.manager({ ...call, dryRun: true }) },
   );
+  // And its state folders reached without a link (each file in them is judged at its name only):
+  // TREE/var/lib/blueprint a link out had that folder's packages and set-up shown as the tree's.
+  const { linkOnTheWay } = await import('../core/system/beneath.js');
+  const linked = actable ? undefined : await linkOnTheWay(ctx.root, STATE_FOLDERS);
   const { encryptionState } = await import('./encryption.js');
   const { egressSummary, systemSummary } = await import('./status-facts.js');
   // Run without root (the box's umask leaves the package manager's files root's): the rest of the
@@ -204,30 +217,37 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   const [host, packageList, [exposure, egress], updates, services, setUp, encryption, system] =
     await Promise.all([
       audit.host(),
-      pkgs.list().catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
+      linked
+        ? { error: linked }
+        : pkgs
+            .list()
+            .catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
       audit.exposure().then(async (e) => [e, await egressSummary(ctx, e.firewall)] as const),
-      pkgs.upgradable().catch(() => []),
-      serviceOps(ctx)
-        .listAll()
-        .catch((err: NodeJS.ErrnoException): ServicesUnread => {
-          // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
-          // as a report whose services say "Interrupted".
-          if (err instanceof InterruptedError) throw err;
-          // Run without root (the registrations' folder is root's): why, not the errno's words.
-          if (isPermissionDenied(err))
-            return {
-              error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
-              code: 'permission-denied',
-            };
-          if (!(err instanceof BlueprintError)) return { error: err.message, code: 'internal' };
-          const unread = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
-          unreadExitCodes.set(unread, err.exitCode);
-          return unread;
-        }),
-      access(ctx.paths.setupMarker).then(
-        () => true,
-        () => false,
-      ),
+      linked ? [] : pkgs.upgradable().catch(() => []),
+      linked
+        ? ({ error: linked, code: 'not-a-state-file' } satisfies ServicesUnread)
+        : serviceOps(ctx)
+            .listAll()
+            .catch((err: NodeJS.ErrnoException): ServicesUnread => {
+              // Stopped (Ctrl-C, SIGTERM) while the engine was asked: the command ends so (130/143), not
+              // as a report whose services say "Interrupted".
+              if (err instanceof InterruptedError) throw err;
+              // Run without root (the registrations' folder is root's): why, not the errno's words.
+              if (isPermissionDenied(err))
+                return {
+                  error: `permission denied: ${err.path ?? 'the service registrations'}; run it as root`,
+                  code: 'permission-denied',
+                };
+              if (!(err instanceof BlueprintError)) return { error: err.message, code: 'internal' };
+              const unread = { error: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
+              unreadExitCodes.set(unread, err.exitCode);
+              return unread;
+            }),
+      !linked &&
+        access(ctx.paths.setupMarker).then(
+          () => true,
+          () => false,
+        ),
       encryptionState(ctx),
       systemSummary(ctx),
     ]);

@@ -8,6 +8,7 @@
  * descriptors from the tree down (no link of the tree followed): the fact is unknown or absent,
  * never another file's. The real executable.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,5 +109,26 @@ describe('status of a tree: links in the folders above its fixed-name files', ()
       socketsRead: true,
       listeners: [{ address: '0.0.0.0', port: 4444 }],
     });
+  });
+
+  it("another user's tree with var/lib/blueprint a link out: no packages, set-up or services of that folder", async () => {
+    // Run as root (the tests' user); the tree is uid 1000's, so status only reads it.
+    const outside = tempDir('bp-tree-outside-state-');
+    const pkg = { version: '1.0.0', arch: 'all', summary: 'host', depends: [], origin: 'file', signer: 'x' };
+    const packages = { hostsecret: { name: 'hostsecret', installed: '2026-01-01T00:00:00Z', ...pkg } };
+    mkdirSync(path.join(outside, 'pkg'));
+    writeFileSync(
+      path.join(outside, 'pkg/installed.json'),
+      JSON.stringify({ format: 1, txid: 'x', packages }),
+    );
+    writeFileSync(path.join(outside, 'setup-done'), '');
+    const root = path.join(tempDir('bp-tree-state-link-'), 'tree');
+    mkdirSync(path.join(root, 'var/lib'), { recursive: true });
+    symlinkSync(outside, path.join(root, 'var/lib/blueprint'));
+    expect(spawnSync('chown', ['-R', '-h', '1000:1000', root]).status).toBe(0);
+    const doc = await statusOf(root);
+    expect(JSON.stringify(doc)).not.toContain('hostsecret');
+    expect(doc.setUp).toBe(false);
+    expect(doc.packagesError).toContain('var/lib/blueprint is a link: not followed');
   });
 });

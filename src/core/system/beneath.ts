@@ -251,3 +251,20 @@ export async function namesBeneath(root: string, rel: string): Promise<string[]>
     await folder.dir.close();
   }
 }
+
+/**
+ * The first of the folders `rels` below `root` whose way holds a link or something not a folder
+ * (as openFolderBeneath meets it), named `ROOT/PATH is a link: not followed` (or not a folder);
+ * undefined when each is reached as a folder or is simply not there. For a reader of a tree that
+ * then reads files below those folders by name (a race with the tree's owner is left: it changes
+ * what is shown, nothing written or run).
+ */
+export async function linkOnTheWay(root: string, rels: string[]): Promise<string | undefined> {
+  for (const rel of rels) {
+    const r = await openFolderBeneath(root, rel);
+    if (r.ok) await r.dir.close();
+    else if (r.why !== 'missing')
+      return `${path.join(root, r.at)} is ${r.why === 'link' ? 'a link: not followed' : 'not a folder: not read'}`;
+  }
+  return undefined;
+}
