@@ -193,7 +193,19 @@ writeFileSync(
     // Node's crypto binding reachable (src/core/pkg/crypto-lite.ts): the quick `bpkg search` and
     // `bpkg update` hash and check Ed25519 without loading node:crypto's 38 modules (7-11 ms of CPU
     // a command here, issue 20). A Node option, not V8's: the builtin and SEA code caches still hold.
-    execArgv: ['--v8-pool-size=2', '--min-semi-space-size=2', '--expose-internals'],
+    // Sparkplug (V8's baseline compiler) on the main thread, not as jobs for the helper threads: in
+    // a command's ~100 ms each batch was a helper woken, two thirds of the helpers' wake-ups
+    // (`service start` under strace: futex waits 46 -> 18); on a busy box each waits for a core
+    // beside the main thread. The batch is compiled where it was queued, a few µs a function.
+    // `service start` (15 starts taking turns, load 14-15): context switches 116 -> 70, CPU 51.4
+    // -> 50.0 ms; `--json version` 33 -> 24 switches, CPU 24.8 vs 25.4 ms (25 pairs). V8 takes
+    // the code caches under it (--no-sparkplug it would not).
+    execArgv: [
+      '--v8-pool-size=2',
+      '--min-semi-space-size=2',
+      '--expose-internals',
+      '--no-concurrent-sparkplug',
+    ],
     assets,
   }),
 );
