@@ -27,7 +27,7 @@ export function settingsCard(v: SettingsChange, csrf: string, typed?: Record<str
   const base = `/services/${enc(v.name)}/settings`;
   const row = (s: SettingsChange['settings'][number]) => html`<tr data-testid="setting-${s.key}">
 <th scope="row"><label for="set-${s.key}"><code>${s.key}</code></label><br><span class="muted">${s.description}</span></th>
-<td data-label="Value"><input id="set-${s.key}" name="${VALUE}${s.key}" type="text" value="${typed?.[s.key] ?? s.value ?? ''}" placeholder="${s.default ?? ''}" autocomplete="off" spellcheck="false"></td>
+<td data-label="Value">${control(s, typed?.[s.key] ?? s.value ?? '')}</td>
 <td data-label="Default">${s.default === undefined ? html`<span class="muted">(unset)</span>` : html`<code>${s.default}</code>`}</td>
 <td data-label="Allowed">${s.allowed}</td>
 <td data-label="Reset">${s.value === undefined ? html`<span class="muted">default</span>` : html`<button type="submit" class="secondary" name="reset" value="${s.key}">Reset to default</button>`}</td></tr>`;
@@ -42,7 +42,31 @@ ${warningList(v)}
       html`<p data-testid="stale-${s.key}">Not applied: <code>${s.key}=${s.value}</code> (${s.why}) <button type="submit" class="secondary" name="reset" value="${s.key}">Remove it</button></p>`,
   )}
 <div class="actions"><button type="submit">Change settings…</button></div></form>
-<p class="muted">An empty value is the default. A change applies at the service's next start or restart, asked first on the next page; the same as <code>blueprint service config ${v.name} KEY=VALUE</code> (<code>--unset KEY</code> to reset).</p></section>`;
+<p class="muted">An empty value is the default (a text setting's box keeps it empty instead). A change applies at the service's next start or restart, asked first on the next page; the same as <code>blueprint service config ${v.name} KEY=VALUE</code> (<code>--unset KEY</code> to reset).</p></section>`;
+}
+
+type Row = SettingsChange['settings'][number];
+
+/**
+ * A setting's control: a choice for an enum or a boolean (its first, the default), a number field
+ * with the bounds for an integer, text otherwise; a text setting has a check box for the empty
+ * text, since an empty field is the default (the CLI's `KEY=`).
+ */
+function control(s: Row, value: string): Part {
+  const id = `set-${s.key}`;
+  const name = `${VALUE}${s.key}`;
+  const choices = s.type === 'enum' ? (s.values ?? []) : s.type === 'boolean' ? ['true', 'false'] : undefined;
+  if (choices) {
+    const known = value === '' || choices.includes(value) ? choices : [...choices, value];
+    return html`<select id="${id}" name="${name}"><option value=""${value === '' ? ' selected' : ''}>default${s.default === undefined ? '' : ` (${s.default})`}</option>${known.map(
+      (c) => html`<option value="${c}"${c === value ? ' selected' : ''}>${c}</option>`,
+    )}</select>`;
+  }
+  if (s.type === 'integer')
+    return html`<input id="${id}" name="${name}" type="number" step="1" min="${String(s.min ?? '')}" max="${String(s.max ?? '')}" value="${value}" placeholder="${s.default ?? ''}" autocomplete="off">`;
+  const text = html`<input id="${id}" name="${name}" type="text" value="${value}" placeholder="${s.default ?? ''}" autocomplete="off" spellcheck="false">`;
+  if (s.type !== 'string') return text;
+  return html`${text}<br><label class="muted"><input type="checkbox" name="empty" value="${s.key}" data-testid="empty-${s.key}"${s.value === '' ? ' checked' : ''}> empty text, not the default</label>`;
 }
 
 function warningList(v: SettingsChange): Part {
@@ -56,11 +80,16 @@ function warningList(v: SettingsChange): Part {
 function asked(v: SettingsChange, form: URLSearchParams) {
   const set: Record<string, string> = {};
   const unset = new Set(form.getAll('reset'));
+  // A text setting's 'empty text' box: an empty field is the empty text, not the default.
+  const empty = new Set(form.getAll('empty'));
   for (const s of v.settings) {
     const given = form.get(`${VALUE}${s.key}`);
-    if (given === null || unset.has(s.key) || given === (s.value ?? '')) continue;
-    if (given === '') unset.add(s.key);
-    else set[s.key] = given;
+    if (given === null || unset.has(s.key)) continue;
+    if (given === '' && empty.has(s.key)) {
+      if (s.value !== '') set[s.key] = '';
+    } else if (given === '') {
+      if (s.value !== undefined) unset.add(s.key);
+    } else if (given !== s.value) set[s.key] = given;
   }
   // A key the page did not show (an older page, a hand-made form): judged, so refused in its words.
   for (const [k, val] of form)
@@ -86,7 +115,8 @@ function confirmBody(
   const shown = (value: string | undefined) => (value === undefined ? '(unset)' : value);
   const lines = [
     ...Object.entries(change.set).map(
-      ([k, val]) => html`<li><code>${k}</code>: ${shown(was(k)?.effective)} → <strong>${val}</strong></li>`,
+      ([k, val]) =>
+        html`<li><code>${k}</code>: ${shown(was(k)?.effective)} → <strong>${val === '' ? '(empty text)' : val}</strong></li>`,
     ),
     ...change.unset.map((k) =>
       was(k)

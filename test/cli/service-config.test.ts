@@ -43,6 +43,9 @@ describe('blueprint service config', () => {
     const j = await run(['--root', root, '--json', 'service', 'config', NAME]);
     expect(JSON.parse(j.stdout).settings[0]).toEqual({
       key: 'LLM_PARALLEL',
+      type: 'integer',
+      min: 1,
+      max: 8,
       description: 'Requests generated at once',
       allowed: 'a whole number from 1 to 8',
       default: '1',

@@ -49,6 +49,10 @@ describe.skipIf(!runnable || !engineUp)("a module's settings, in Chromium", () =
     );
     expect(row).toContain('A <i>level</i>'); // the description as text, not markup
     expect(row).toContain('a whole number from 1 to 3');
+    // A number field with the setting's bounds: the browser itself holds 4 out (no request made).
+    await b!.page.type('#set-HELLO_LEVEL', '4');
+    expect(await b!.page.evaluate(`document.querySelector('#set-HELLO_LEVEL').checkValidity()`)).toBe(false);
+    await b!.page.evaluate(`document.querySelector('#set-HELLO_LEVEL').value = ''`);
     await b!.page.type('#set-HELLO_LEVEL', '3');
     await go('#h-settings ~ form button[type="submit"]:not([name])');
     expect(await mainText()).toContain(`Change these settings of ${name}?`);

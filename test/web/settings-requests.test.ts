@@ -43,6 +43,19 @@ beforeAll(async () => {
       },
     }),
   );
+  await register(
+    root,
+    'rag',
+    parseService({
+      image,
+      env: { RAG_MODE: 'fast', RAG_STRICT: 'false', RAG_PREFIX: 'doc:' },
+      settings: {
+        RAG_MODE: { type: 'enum', values: ['fast', 'exact'], description: 'How it searches' },
+        RAG_STRICT: { type: 'boolean', description: 'Refuse unknown fields' },
+        RAG_PREFIX: { type: 'string', description: 'Put before each passage' },
+      },
+    }),
+  );
   dash = await startDashboard({
     runDir: path.join(tempDir('bp-web-settings-'), 'run/blueprint'),
     ops: appOps(root),
@@ -59,7 +72,9 @@ it("shows the module's settings on its service page, escaped, with a form to cha
   expect(page.status).toBe(200);
   expect(page.body).toContain('<h2 id="h-settings">Settings</h2>');
   expect(page.body).toMatch(/<form method="post" action="\/services\/llm\/settings">/);
-  expect(page.body).toMatch(/name="v:LLM_PARALLEL" type="text" value="" placeholder="1"/);
+  expect(page.body).toMatch(
+    /name="v:LLM_PARALLEL" type="number" step="1" min="1" max="8" value="" placeholder="1"/,
+  );
   expect(page.body).toContain('a whole number from 1 to 8');
   expect(page.body).toContain('Requests &lt;b&gt;generated&lt;/b&gt; at once');
   expect(page.body).not.toContain('<b>generated');
@@ -82,7 +97,7 @@ it('changes a setting after a confirmation page, saying when it applies', async 
   const page = decoded((await get(done.headers.location!)).body);
   expect(page).toContain(`llm's settings written to ${file()}: LLM_PARALLEL=4`);
   expect(page).toContain('They apply when llm next starts.');
-  expect(page).toMatch(/name="v:LLM_PARALLEL" type="text" value="4"/);
+  expect(page).toMatch(/name="v:LLM_PARALLEL" type="number" step="1" min="1" max="8" value="4"/);
 });
 
 it('refuses a change without the CSRF token or from another site, writing nothing', async () => {
@@ -107,7 +122,7 @@ it('refuses what `service config` refuses, in its words (400), writing nothing',
   expect(ask.status).toBe(400);
   expect(decoded(ask.body)).toContain('Refused: LLM_PARALLEL');
   expect(ask.body).toContain('a whole number from 1 to 8');
-  expect(ask.body).toMatch(/name="v:LLM_PARALLEL" type="text" value="99"/);
+  expect(ask.body).toMatch(/name="v:LLM_PARALLEL" type="number" step="1" min="1" max="8" value="99"/);
   const forged = await post('/services/llm/settings/apply', [['set:LLM_PARALLEL', '0']]);
   expect(forged.status).toBe(400);
   const undeclared = await post('/services/llm/settings/apply', [['set:LLM_SECRET', '1']]);
@@ -156,4 +171,54 @@ it('lists a stored value the installed version does not apply, escaped, and remo
   const done = await post('/services/llm/settings/apply', hidden(ask.body));
   expect(done.status).toBe(303);
   expect(stored()).toEqual({ KIT_ORIGINS: '*' });
+});
+
+const ragFile = () => path.join(root, 'etc/blueprint/settings/rag.json');
+const ragStored = () => (existsSync(ragFile()) ? JSON.parse(readFileSync(ragFile(), 'utf8')) : undefined);
+
+it('gives an enum and a boolean a choice, an integer a number field with its bounds', async () => {
+  const page = await get('/services/rag');
+  expect(page.status).toBe(200);
+  expect(page.body).toContain(
+    '<select id="set-RAG_MODE" name="v:RAG_MODE"><option value="" selected>default (fast)</option><option value="fast">fast</option><option value="exact">exact</option></select>',
+  );
+  expect(page.body).toContain(
+    '<select id="set-RAG_STRICT" name="v:RAG_STRICT"><option value="" selected>default (false)</option><option value="true">true</option><option value="false">false</option></select>',
+  );
+  const ask = await post('/services/rag/settings', [
+    ['v:RAG_MODE', 'exact'],
+    ['v:RAG_STRICT', 'true'],
+    ['v:RAG_PREFIX', ''],
+  ]);
+  expect(ask.status).toBe(200);
+  const done = await post('/services/rag/settings/apply', hidden(ask.body));
+  expect(done.status).toBe(303);
+  expect(ragStored()).toEqual({ RAG_MODE: 'exact', RAG_STRICT: 'true' });
+  const after = await get('/services/rag');
+  expect(after.body).toContain('<option value="exact" selected>exact</option>');
+  expect(after.body).toContain('<option value="true" selected>true</option>');
+});
+
+it('sets a text setting to the empty text with its box, and back to the default without', async () => {
+  const page = await get('/services/rag');
+  expect(page.body).toMatch(
+    /<input type="checkbox" name="empty" value="RAG_PREFIX" data-testid="empty-RAG_PREFIX">/,
+  );
+  const ask = await post('/services/rag/settings', [
+    ['v:RAG_PREFIX', ''],
+    ['empty', 'RAG_PREFIX'],
+  ]);
+  expect(ask.status).toBe(200);
+  expect(ask.body).toMatch(/<code>RAG_PREFIX<\/code>: doc: → <strong>\(empty text\)<\/strong>/);
+  expect(hidden(ask.body)).toEqual([['set:RAG_PREFIX', '']]);
+  expect((await post('/services/rag/settings/apply', hidden(ask.body))).status).toBe(303);
+  expect(ragStored()).toMatchObject({ RAG_PREFIX: '' });
+  // Shown with its box ticked; untick it (the field still empty) and it goes back to its default.
+  expect((await get('/services/rag')).body).toMatch(
+    /value="RAG_PREFIX" data-testid="empty-RAG_PREFIX" checked>/,
+  );
+  const back = await post('/services/rag/settings', [['v:RAG_PREFIX', '']]);
+  expect(hidden(back.body)).toEqual([['unset', 'RAG_PREFIX']]);
+  expect((await post('/services/rag/settings/apply', hidden(back.body))).status).toBe(303);
+  expect(ragStored()).not.toHaveProperty('RAG_PREFIX');
 });

@@ -24,7 +24,8 @@ export const config: CommandSpec = {
   },
   details: `Without KEY=VALUE: each setting the module declares (its manifest's service.settings), its
 value, its default and what it allows, then what each does; --json {name, version, file,
-settings: [{key, description, allowed, default, value, effective}], stale}.
+settings: [{key, type, min, max, values, description, allowed, default, value, effective}],
+stale}.
 With KEY=VALUE (and --unset KEY): every one is judged before anything is written; a key the module
 does not declare, or a value outside what it allows, is refused (exit 2) naming what is allowed.
 They are kept in ROOT/etc/blueprint/settings/NAME.json (root's, written whole or not at all) and

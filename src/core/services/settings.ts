@@ -51,6 +51,13 @@ export function storedSettings(root: string, name: string): Record<string, strin
 
 export interface SettingRow {
   key: string;
+  /** Its type, for a form's control: a number field, a choice, a check box, text. */
+  type: SettingSpec['type'];
+  /** An integer's bounds. */
+  min?: number;
+  max?: number;
+  /** An enum's values. */
+  values?: string[];
   description: string;
   /** What it takes ("a whole number from 1 to 8"). */
   allowed: string;
@@ -101,6 +108,9 @@ export function settingsView(
     const effective = own ?? def;
     return {
       key,
+      type: s.type,
+      ...(s.type === 'integer' ? { min: s.min, max: s.max } : {}),
+      ...(s.type === 'enum' ? { values: [...s.values] } : {}),
       description: s.description,
       allowed: allowedText(s),
       ...(def !== undefined ? { default: def } : {}),
