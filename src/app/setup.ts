@@ -120,6 +120,10 @@ export function setupOps(ctx: BoxContext): SetupOps {
 }
 
 /** A thrown value as an update outcome's error: code, message, hint. */
+/** The keys an update's repositories came to trust by their rotation notices (apply lists them). */
+const rotatedBy = (outcomes: { repo: string; rotatedKey?: string }[]) =>
+  outcomes.flatMap((o) => (o.rotatedKey ? [{ repo: o.repo, key: showFingerprint(o.rotatedKey) }] : []));
+
 function asError(err: unknown): { code: string; message: string; hint?: string } {
   return err instanceof BlueprintError
     ? err.toJSON()
@@ -220,9 +224,7 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     async install(names) {
       const m = await pm();
       // The setup plan the admin confirmed is the question: no second one per package.
-      const rotated = (await m.update()).flatMap((o) =>
-        o.rotatedKey ? [{ repo: o.repo, key: showFingerprint(o.rotatedKey) }] : [],
-      );
+      const rotated = rotatedBy(await m.update());
       await m.install(names).catch((err: unknown) => {
         throw outboundRefused(err) ?? err;
       });
@@ -249,9 +251,10 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     stop: async (name) => void (await services.stop(name)),
     systemStatus: async () => (await import('./update.js')).systemOps(ctx).status(),
     async systemUpdate(repo, version, force) {
-      // Its index as the repository serves it now, as an install does.
-      await (await pm()).update();
+      // Its index as the repository serves it now, as an install does (a rotation it follows said).
+      const rotated = rotatedBy(await (await pm()).update());
       await (await import('./update.js')).systemOps(ctx).updateFrom(repo, { version, force });
+      return { rotated };
     },
   };
 }

@@ -279,13 +279,7 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
     case 'package': {
       if (c.action === 'delete') await ops.remove([c.target]);
       else {
-        const out = await ops.install([c.target]);
-        return (out?.rotated ?? []).map((k) => ({
-          action: 'create',
-          kind: 'key',
-          target: k.key,
-          what: `trust key of ${k.repo} (its rotation notice)`,
-        }));
+        return rotatedKeys(await ops.install([c.target]));
       }
       return [];
     }
@@ -293,8 +287,16 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       await (c.action === 'delete' ? ops.stop(c.target) : ops.start(c.target));
       return [];
     case 'system':
-      await ops.systemUpdate!(plan.spec.system!.from, c.target, plan.spec.system!.force);
-      return [];
+      return rotatedKeys(await ops.systemUpdate!(plan.spec.system!.from, c.target, plan.spec.system!.force));
   }
   return [];
 }
+
+/** The keys an install's (or a system update's) `bpkg update` trusted by a rotation notice, as changes. */
+const rotatedKeys = (out: void | { rotated: { repo: string; key: string }[] }): Change[] =>
+  (out?.rotated ?? []).map((k) => ({
+    action: 'create',
+    kind: 'key',
+    target: k.key,
+    what: `trust key of ${k.repo} (its rotation notice)`,
+  }));

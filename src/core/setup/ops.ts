@@ -59,8 +59,15 @@ export interface ModuleOps {
   stop(name: string): Promise<void>;
   /** Both A/B system slots (`apply`'s `system:`, issue 21); throws on a box without them. */
   systemStatus?(): Promise<SystemStatus>;
-  /** Installs `version` of repository `repo`'s system-bundle into the other slot (after `bpkg update`). */
-  systemUpdate?(repo: string, version: string, force: boolean): Promise<void>;
+  /**
+   * Installs `version` of repository `repo`'s system-bundle into the other slot (after `bpkg update`).
+   * `rotated`: as install's, the keys that update came to trust by a rotation notice.
+   */
+  systemUpdate?(
+    repo: string,
+    version: string,
+    force: boolean,
+  ): Promise<void | { rotated: { repo: string; key: string }[] }>;
 }
 
 /** Commands that change a running system (systemctl, nft). Only used when the root is `/`. */
