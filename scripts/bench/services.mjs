@@ -11,7 +11,7 @@
 // names, paths and ids: any other difference is printed, and the figure is marked not comparable.
 // Each round starts from no container, and the sides take turns at going first. Needs root, Podman's API socket, and dist/blueprint
 // (`npm run build`). Usage: node scripts/bench/services.mjs [--rounds N] [--json]
-// Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, ... }.
+// Prints a table, or with --json one JSON document: { blueprintMs, podmanRunMs, ratio, blueprintCpuMs, ... }.
 // BLUEPRINT_EXE=/path/to/blueprint measures another build; BLUEPRINT_BEFORE=/path/to/blueprint
 // also times that build in every round (before/after a change, under the same load).
 import { execFile, spawn } from 'node:child_process';
@@ -105,9 +105,25 @@ function firstHealthy(socketPath, t0, give) {
   });
 }
 
-/** Runs a command; resolves with its stdout and the times (from t0) of `marker` in it and of its exit. */
+/**
+ * CPU time (user + system, ms) of this process's children reaped so far: /proc/self/stat's cutime
+ * and cstime, in clock ticks (100 a second). Read before a command and after its exit, the
+ * difference is its CPU, with the children it waited for; a wall-clock figure under load follows
+ * the waits for a core, this does not. Ticks are 10 ms: summed over the rounds, not a median.
+ */
+function childCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // field 3 (state) onwards
+  return (Number(f[13]) + Number(f[14])) * 10; // fields 16 and 17
+}
+
+/**
+ * Runs a command; resolves with its stdout, the times (from t0) of `marker` in it and of its exit,
+ * and its CPU time (childCpuMs: nothing else of the bench's is reaped meanwhile).
+ */
 function timed(cmd, argv, t0, marker) {
   return new Promise((resolve, reject) => {
+    const cpu0 = childCpuMs();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -123,7 +139,7 @@ function timed(cmd, argv, t0, marker) {
     child.on('close', (code) => {
       const exitMs = performance.now() - t0;
       if (code !== 0) return reject(new Error(`${cmd} ${argv.join(' ')}: exit ${code}: ${err}`));
-      resolve({ out, seenMs, exitMs });
+      resolve({ out, seenMs, exitMs, cpuMs: childCpuMs() - cpu0 });
     });
   });
 }
@@ -277,6 +293,10 @@ try {
   const podmanExitMs = [];
   const before = process.env.BLUEPRINT_BEFORE;
   const beforeMs = [];
+  // CPU time of each side's command, summed over the rounds (childCpuMs). podman run's counts its
+  // create and start work (not conmon's and runc's: conmon leaves podman's process tree), where
+  // blueprint's leaves it to the API service: compare blueprint's with the build before's.
+  const cpu = { blueprint: 0, before: 0, podman: 0 };
   const sock = path.join(runDir, svc.socket.file);
   const startBlueprint = async (build) => {
     await removeContainer(`blueprint-${name}`);
@@ -287,13 +307,16 @@ try {
   const sides = {
     async blueprint(i) {
       const b = await startBlueprint(exe);
+      cpu.blueprint += b.cpuMs;
       lastBuild = exe;
       blueprintMs[i] = b.seenMs;
       blueprintExitMs[i] = b.exitMs;
       engineMs[i] = JSON.parse(b.out).startToHealthyMs;
     },
     async before(i) {
-      beforeMs[i] = (await startBlueprint(before)).seenMs;
+      const b = await startBlueprint(before);
+      beforeMs[i] = b.seenMs;
+      cpu.before += b.cpuMs;
       lastBuild = before;
     },
     async podman(i) {
@@ -307,6 +330,7 @@ try {
         throw err;
       });
       const h = await health;
+      cpu.podman += p.cpuMs;
       podmanHealthyMs[i] = h;
       podmanExitMs[i] = p.exitMs;
       podmanMs[i] = Math.max(h, p.exitMs);
@@ -346,6 +370,9 @@ try {
     ratio: Math.round((median(blueprintMs) / median(podmanMs)) * 1000) / 1000,
     exactRatio: median(blueprintMs) / median(podmanMs),
     blueprintStartToHealthyInsideMs: median(engineMs),
+    // Mean CPU a start (user + system of the command and the children it waited for).
+    blueprintCpuMs: Math.round((cpu.blueprint / rounds) * 10) / 10,
+    podmanRunCpuMs: Math.round((cpu.podman / rounds) * 10) / 10,
     blueprintExitMs: Math.round(median(blueprintExitMs)),
     podmanRunExitMs: Math.round(median(podmanExitMs)),
     podmanRunFirstHealthyMs: Math.round(median(podmanHealthyMs)),
@@ -356,6 +383,7 @@ try {
       ? {
           beforeMs: Math.round(median(beforeMs)),
           beforeRatio: Math.round((median(beforeMs) / median(podmanMs)) * 100) / 100,
+          beforeCpuMs: Math.round((cpu.before / rounds) * 10) / 10,
         }
       : {}),
     worstRoundRatio: Math.round(Math.max(...ratios) * 100) / 100,
@@ -375,7 +403,10 @@ try {
         (result.sameSandbox
           ? 'same sandbox (OCI configs compared)'
           : `SANDBOXES DIFFER (${differences.length})`) +
-        (before ? `; BLUEPRINT_BEFORE ${result.beforeMs} ms, ratio ${result.beforeRatio}` : '') +
+        `; CPU a start (mean): blueprint ${result.blueprintCpuMs} ms, podman run ${result.podmanRunCpuMs} ms (its create and start in-process)` +
+        (before
+          ? `; BLUEPRINT_BEFORE ${result.beforeMs} ms, ratio ${result.beforeRatio}, CPU ${result.beforeCpuMs} ms`
+          : '') +
         `; ${load()}`,
     );
   if (!asJson)
