@@ -17,7 +17,7 @@ import type { ScannedIndex } from './index-scan.js';
 import { nodeCrypto, nodeFs } from './node-lazy.js';
 import { sameBytesAs } from './pieces.js';
 import { readKey, readSealed } from './sealed.js';
-import { sealedFile, sealHolds, writeSealed, writeSealedFiles, writingKey } from './sealed-write.js';
+import { sealHolds, writeSealed } from './sealed-write.js';
 
 export { type IndexHead, readHead, readSearchTable, type SearchTable } from './index-head.js';
 
@@ -80,12 +80,11 @@ export async function writeScanned(
   signer: string,
   sha256: string,
   bytes: Uint8Array,
-  committed?: Promise<void>,
 ): Promise<void> {
   const head = scannedHead(s, signer, sha256);
   // Every name, version and summary scanIndex takes is printable ASCII (no tab, newline or
   // control) and every name plain ([a-z0-9-]): known, not judged again over 600 KB of text.
-  await writeKept(paths, name, head, rawCacheParts(signer, sha256, bytes), true, s, true, committed);
+  await writeKept(paths, name, head, rawCacheParts(signer, sha256, bytes), true, s, true);
 }
 
 /** headOf for an index scanIndex judged. */
@@ -107,29 +106,11 @@ async function writeKept(
   raw: boolean,
   rows: Rows,
   printable = false,
-  committed?: Promise<void>,
 ): Promise<void> {
-  let files: Parameters<typeof writeSealedFiles>[2];
-  try {
-    // All three sealed in memory first: this thread's work, made while the index's commit
-    // (`committed`: renames and folder syncs on the thread pool) is under way.
-    const key = await writingKey(paths);
-    const cache = sealedFile(key, name, CACHE_FILE, payload);
-    const table = searchTableParts(of, rows, printable);
-    const head: IndexHead = { ...of, cache: cache.hex, ...(raw ? { raw: true as const } : {}) };
-    files = [
-      cache,
-      table ? sealedFile(key, name, TABLE_FILE, table, TABLE_KIND) : { gone: TABLE_FILE },
-      sealedFile(key, name, HEAD_FILE, Buffer.from(JSON.stringify(head)), HEAD_KIND),
-    ];
-  } catch (err) {
-    // The commit's own failure first, as when it was awaited before anything else.
-    await committed;
-    throw err;
-  }
-  // Written only once the index they keep is the one kept: cache, table, then the head.
-  await committed;
-  await writeSealedFiles(paths, name, files);
+  const cacheSeal = await writeSealed(paths, name, CACHE_FILE, payload);
+  await writeSearchTable(paths, name, of, rows, printable);
+  const head: IndexHead = { ...of, cache: cacheSeal, ...(raw ? { raw: true as const } : {}) };
+  await writeSealed(paths, name, HEAD_FILE, Buffer.from(JSON.stringify(head)), HEAD_KIND);
 }
 
 /** What a search table is made of: each entry's name, version and summary, in the index's order. */
@@ -267,17 +248,24 @@ function rawCacheAround(
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
 /**
- * The search table of `rows` (its header line and its rows), or undefined where a field holds a
- * tab or a line break (then no table: search reads the verified index instead). `known`: every
- * field is printable ASCII and every name plain (scanIndex's rows): not judged again.
+ * `known`: every field is printable ASCII and every name plain (scanIndex's rows): not judged again.
  */
-function searchTableParts(of: TableHead, r: Rows, known = false): Buffer[] | undefined {
+async function writeSearchTable(
+  paths: Layout,
+  name: string,
+  of: TableHead,
+  r: Rows,
+  known = false,
+): Promise<void> {
   const { names, versions, summaries } = r;
   // The index refuses control characters in these fields (format.ts); should one ever get
   // through, no table is written and search reads the verified index instead. Judged over all
   // fields at once: each holds iff the whole does (two passes of native code, not 30,000).
   const fields = known ? '' : `${names.join('')}${versions.join('')}${summaries.join('')}`;
-  if (/[\t\n\r]/.test(fields)) return undefined;
+  if (/[\t\n\r]/.test(fields)) {
+    await fsp().rm(path.join(paths.listsDir, name, TABLE_FILE), { force: true });
+    return;
+  }
   const printable = known || PRINTABLE.test(fields);
   const plain = known || names.every(plainName);
   // By name, so that search finds its hits in the order it answers them and need not sort them
@@ -296,12 +284,6 @@ function searchTableParts(of: TableHead, r: Rows, known = false): Buffer[] | und
     { sorted: true, printable, plain },
   );
   // In two parts: the header line joined to the 650 KB of rows made a second flat copy of them.
-  return [Buffer.from(`${head}\n`), Buffer.from(lines.join(''))];
-}
-
-/** The search table of `r` written (searchTableParts), or the old one removed where there is none. */
-async function writeSearchTable(paths: Layout, name: string, of: TableHead, r: Rows): Promise<void> {
-  const parts = searchTableParts(of, r);
-  if (parts) await writeSealed(paths, name, TABLE_FILE, parts, TABLE_KIND);
-  else await fsp().rm(path.join(paths.listsDir, name, TABLE_FILE), { force: true });
+  const parts = [Buffer.from(`${head}\n`), Buffer.from(lines.join(''))];
+  await writeSealed(paths, name, TABLE_FILE, parts, TABLE_KIND);
 }

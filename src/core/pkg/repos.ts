@@ -300,15 +300,29 @@ export class Repositories {
       }
       const { bytes, sig, check, head, index, asParsed, scanned, same, keys, rotated, staged } = best;
       // The signature first (StagedIndex.commit); not staged: the kept bytes, baseline not its own.
-      // A scanned index's caches are made while its commit runs, and written once it is done.
-      const committing = !same && staged ? staged.commit() : undefined;
-      if (!same && !staged) {
+      if (!same && staged) await staged.commit();
+      else if (!same) {
         await writeFileAtomic(path.join(dir, 'index.json.asc'), sig);
         await writeFileAtomic(path.join(dir, 'index.json'), bytes);
       }
-      if (scanned)
-        await writeScanned(this.paths, repo.name, scanned, check.signer, head.sha256, bytes, committing);
-      else await this.keepCaches(repo.name, { bytes, check, head, index, asParsed }, committing);
+      if (scanned) await writeScanned(this.paths, repo.name, scanned, check.signer, head.sha256, bytes);
+      else if (index)
+        await writeVerified(
+          this.paths,
+          repo.name,
+          { index, signer: check.signer, sha256: head.sha256 },
+          asParsed ? bytes : undefined,
+        );
+      else if (!(await cachesSealed(this.paths, repo.name, { head, bytes }))) {
+        // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
+        const again = { value: false };
+        await writeVerified(
+          this.paths,
+          repo.name,
+          { index: await parseIndex(bytes, again), signer: check.signer, sha256: head.sha256 },
+          again.value ? bytes : undefined,
+        );
+      }
       // meta.json and the bindings learnt (the only trusted key, a rotated key, the name) at once:
       // the pair and caches are committed, a crash keeping either alone is healed by the next
       // update (meta.json is rewritten each time; a signer not bound or not the kept index's is refused).
@@ -341,33 +355,6 @@ export class Repositories {
       return { repo: repo.name, ok: false, changed: false, error: asBlueprintError(err).toJSON() };
     } finally {
       await stager.finish();
-    }
-  }
-
-  /** A parsed (or unchanged) index's caches kept, once its commit is done (updateOne). */
-  private async keepCaches(
-    name: string,
-    f: Pick<Fetched, 'bytes' | 'check' | 'head' | 'index' | 'asParsed'>,
-    committing: Promise<void> | undefined,
-  ): Promise<void> {
-    await committing;
-    const { bytes, check, head, index } = f;
-    if (index)
-      await writeVerified(
-        this.paths,
-        name,
-        { index, signer: check.signer, sha256: head.sha256 },
-        f.asParsed ? bytes : undefined,
-      );
-    else if (!(await cachesSealed(this.paths, name, { head, bytes }))) {
-      // Unchanged, but the cache or the table is gone or was changed: made again from the bytes just verified.
-      const again = { value: false };
-      await writeVerified(
-        this.paths,
-        name,
-        { index: await parseIndex(bytes, again), signer: check.signer, sha256: head.sha256 },
-        again.value ? bytes : undefined,
-      );
     }
   }
 }
