@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
-import { access, open, readdir, realpath, stat } from 'node:fs/promises';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readFileBeneath } from '../system/beneath.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
@@ -52,27 +52,25 @@ const readText = async (p: string) => {
   return r?.ok ? r.bytes.toString('utf8') : undefined;
 };
 
+/** A file of the root read from it down through descriptors (no link of a tree followed), 1 MiB. */
+const readTreeText = async (root: string, rel: string) => {
+  const r = await readFileBeneath(root, rel, 1024 * 1024).catch(() => undefined);
+  return r?.ok ? r.bytes.toString('utf8') : undefined;
+};
+
 /** The provisioning's note of where a headless setup kept the recovery key (5b17513), under ROOT. */
 export const RECOVERY_KEY_NOTE = 'var/lib/blueprint/recovery-key-where';
 
 /**
- * The note's first 1 KiB: opened without following a link at its name and without waiting on a
- * FIFO there; undefined when there is none (or it is not a plain file).
+ * The note's first 1 KiB: a regular file of at most 64 KiB, no link followed, no FIFO or device
+ * opened; undefined when there is none (or it is not such a file).
  */
 async function readNote(root: string): Promise<string | undefined> {
-  const fh = await open(
-    path.join(root, RECOVERY_KEY_NOTE),
-    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-  ).catch(() => undefined);
-  if (!fh) return undefined;
-  try {
-    if (!(await fh.stat()).isFile()) return undefined;
-    const buf = Buffer.alloc(1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.toString('utf8', 0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  // Read from the root down through descriptors and judged before it is opened (beneath.ts):
+  // `status` reads any tree, where an open of the name woke a FIFO's writer (a device's driver
+  // opened) and TREE/var/lib/blueprint a link out had another note shown as the tree's.
+  const r = await readFileBeneath(root, RECOVERY_KEY_NOTE, 64 * 1024).catch(() => undefined);
+  return r?.ok ? r.bytes.toString('utf8', 0, Math.min(r.bytes.length, 1024)) : undefined;
 }
 
 /** crypttab's device field as a path: UUID=, PARTUUID=, LABEL=, PARTLABEL= or a path. */
@@ -113,7 +111,7 @@ export async function readEncryptionState(o: StateOptions = {}): Promise<Encrypt
   const name = o.name ?? DATA_NAME;
   const tools = o.tools ?? systemTools;
   const entry: CrypttabEntry | undefined = parseCrypttab(
-    (await readText(path.join(root, 'etc/crypttab'))) ?? '',
+    (await readTreeText(root, 'etc/crypttab')) ?? '',
   ).find((e) => e.name === name);
   // Without udev's /dev/disk links (a container, a test) the caller names the partition.
   const named = entry ? crypttabDevicePath(entry.device) : undefined;
