@@ -36,6 +36,12 @@ export interface IngestReport {
   failed: number;
   /** Files of other types below the folders named, not sent (a file named is refused instead). */
   passedOver: number;
+  /**
+   * Their types, sorted, each once: lower-case extensions ('' for none), at most 5;
+   * passedOverTypesMore when the folders held files of further types.
+   */
+  passedOverTypes: string[];
+  passedOverTypesMore?: true;
 }
 
 export interface RagSource {

@@ -107,7 +107,7 @@ export function ragOps(ctx: BoxContext): RagOps {
         );
       const client = await api(opts);
       const signal = signalOf(opts);
-      const { files, refused, passedOver } = await collectFiles(paths, Object.keys(RAG_TYPES));
+      const { files, refused, ...passed } = await collectFiles(paths, Object.keys(RAG_TYPES));
       // Folders of .docx only (or empty): '0 indexed, 0 failed' read as if the documents were in.
       if (!files.length && !refused.length) {
         const types = Object.keys(RAG_TYPES).join(' ');
@@ -133,7 +133,7 @@ export function ragOps(ctx: BoxContext): RagOps {
             : 'Nothing was sent. Check the path (a relative one is read from the current folder).',
         );
       }
-      const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0, passedOver };
+      const report: IngestReport = { files: [], ingested: 0, duplicates: 0, failed: 0, ...passed };
       // A file sent again with new content is a second document, the old one still answering: the
       // collection's documents are listed once, after the first one indexed, to name it (best effort).
       let listed: Promise<RagDocument[] | undefined> | undefined;

@@ -31,7 +31,11 @@ export function ingestLine(r: IngestResult): string {
 export function ingestSummary(r: IngestReport): string {
   const parts = [`${r.ingested} indexed`, `${plural(r.duplicates, 'duplicate')}`, `${r.failed} failed`];
   // Files of other types in the folders: counted, so that the summary does not read as every file.
-  const other = r.passedOver ? `; ${plural(r.passedOver, 'file')} of other types passed over` : '';
+  // Which types, so that a folder of .docx says what to convert: its names escaped (a file's name).
+  const types = r.passedOverTypes?.length
+    ? ` (${[...r.passedOverTypes.map((t) => (t ? escapeLine(t) : 'no extension')), ...(r.passedOverTypesMore ? ['…'] : [])].join(', ')})`
+    : '';
+  const other = r.passedOver ? `; ${plural(r.passedOver, 'file')} of other types passed over${types}` : '';
   return parts.join(', ') + other;
 }
 

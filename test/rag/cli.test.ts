@@ -60,7 +60,7 @@ describe('blueprint rag against the rag server', () => {
       'docs/more/football.html',
       'docs/more/markets.txt',
       'docs/volcanoes.pdf',
-      '4 indexed, 1 duplicate, 1 failed; 1 file of other types passed over', // photo.jpg
+      '4 indexed, 1 duplicate, 1 failed; 1 file of other types passed over (.jpg)', // photo.jpg
     ]);
     expect(lines[1]).toMatch(
       /^docs\/more\/copy-of-bread\.md: already indexed as \S+ \(same content as docs\/bread\.md\)$/,

@@ -30,11 +30,31 @@ describe('rag ingest of a folder with files of other types', () => {
     mkdirSync(join(docs, 'sub'));
     writeFileSync(join(docs, 'sub', 'report.docx'), 'PK');
     writeFileSync(join(docs, 'sub', 'photo.png'), 'x');
+    writeFileSync(join(docs, 'sub', 'scan.PNG'), 'x');
+    writeFileSync(join(docs, 'LICENSE'), 'x');
     const r = await run(['--root', root, 'rag', 'ingest', docs]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('1 indexed, 0 duplicates, 0 failed; 3 files of other types passed over\n');
+    // Which types, so that a folder of .docx says what to convert (QA21's walk): each once, sorted.
+    expect(r.stdout).toContain(
+      '1 indexed, 0 duplicates, 0 failed; 5 files of other types passed over (.bin, .docx, .png, no extension)\n',
+    );
     const json = await run(['--root', root, '--json', 'rag', 'ingest', docs]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ingested: 1, passedOver: 3 });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ingested: 1,
+      passedOver: 5,
+      passedOverTypes: ['.bin', '.docx', '.png', ''],
+    });
+  });
+
+  it('names a few types, escaped, and says when there are more', async () => {
+    const docs = tempDir('bp-rag-many-types-');
+    writeFileSync(join(docs, 'a.md'), '# a\n');
+    for (const ext of ['a1', 'b2', 'c3', 'd4', 'e5', 'f6', 'g7']) writeFileSync(join(docs, `x.${ext}`), 'x');
+    writeFileSync(join(docs, 'y.\x1b[31m'), 'x');
+    const r = await run(['--root', root, 'rag', 'ingest', docs]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('\x1b');
+    expect(r.stdout).toMatch(/; 8 files of other types passed over \((\.[^,)]+, ){4}\.[^,)]+, …\)\n$/);
   });
 
   it('says nothing more when there are none', async () => {

@@ -71,13 +71,14 @@ chunks and pages), already indexed (the same content is there: nothing sent twic
 for every file) stops the run there, saying how far it got. Links below a folder are followed
 only to files inside it; a link on a path named is followed only in a folder no other user can
 change (not /tmp, not another user's home). Files of other types in a folder are passed over (the
-summary counts them); a file named on the command line must be of one of these types.
+summary counts them and names their types); a file named on the command line must be of one of
+these types.
 
 Exit codes: 0 every file indexed or already there, 1 at least one failed (the rest were sent)
 or a module rag uses is down (the run stopped there),
 3 the module is not installed or the paths hold no file of these types or are not there
 (nothing sent), 130 interrupted (the file being sent is indexed whole or not at all). With --json:
-{files:[{name,status,document|error}], ingested, duplicates, failed, passedOver}.
+{files:[{name,status,document|error}], ingested, duplicates, failed, passedOver, passedOverTypes}.
 
 Example: blueprint rag ingest ~/manuals notes.md --collection support`,
   async run(ctx, parsed) {

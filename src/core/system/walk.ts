@@ -43,6 +43,14 @@ const refuse = (name: string, message: string, code: string, hint?: string): Ref
 /** Entries a folder's stream reads ahead (opendir's bufferSize; its default is 32). */
 const DIR_BUFFER = 128;
 
+/** The types of passed-over files a summary names; one more is kept to say there are more. */
+const PASSED_OVER_TYPES = 5;
+
+interface PassedOver {
+  n: number;
+  types: Set<string>;
+}
+
 const inside = (base: string, p: string) => p === base || p.startsWith(base + path.sep);
 
 /**
@@ -54,11 +62,18 @@ const inside = (base: string, p: string) => p === base || p.startsWith(base + pa
 export async function collectFiles(
   paths: string[],
   extensions: readonly string[],
-): Promise<{ files: FoundFile[]; refused: Refused[]; passedOver: number }> {
+): Promise<{
+  files: FoundFile[];
+  refused: Refused[];
+  passedOver: number;
+  passedOverTypes: string[];
+  passedOverTypesMore?: true;
+}> {
   const files: FoundFile[] = [];
   const refused: Refused[] = [];
-  // Files of other types below the folders: counted (not kept), for the summary to say.
-  const other = { n: 0 };
+  // Files of other types below the folders: counted (not kept), for the summary to say, with their
+  // first types (lower-case extensions, '' for none): PASSED_OVER_TYPES + 1 at most, to tell "more".
+  const other: PassedOver = { n: 0, types: new Set() };
   const wanted = (name: string) => extensions.includes(path.extname(name).toLowerCase());
   for (const given of paths) {
     let real: string;
@@ -102,7 +117,15 @@ export async function collectFiles(
       });
     }
   }
-  return { files, refused, passedOver: other.n };
+  // Sorted, files with no extension ('') last.
+  const types = [...other.types].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a < b ? -1 : a > b ? 1 : 0));
+  return {
+    files,
+    refused,
+    passedOver: other.n,
+    passedOverTypes: types.slice(0, PASSED_OVER_TYPES),
+    ...(types.length > PASSED_OVER_TYPES ? { passedOverTypesMore: true as const } : {}),
+  };
 }
 
 async function walk(
@@ -112,7 +135,7 @@ async function walk(
   files: FoundFile[],
   refused: Refused[],
   wanted: (name: string) => boolean,
-  other: { n: number },
+  other: PassedOver,
 ): Promise<void> {
   const entries: Dirent[] = [];
   try {
@@ -124,7 +147,10 @@ async function walk(
     // entries. The iterator closes the folder when done or on an error.
     for await (const entry of await opendir(dir, { bufferSize: DIR_BUFFER }))
       if (entry.isDirectory() || wanted(entry.name)) entries.push(entry);
-      else other.n++;
+      else {
+        other.n++;
+        if (other.types.size <= PASSED_OVER_TYPES) other.types.add(path.extname(entry.name).toLowerCase());
+      }
   } catch (err) {
     refused.push({
       name: shown,
