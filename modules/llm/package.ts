@@ -113,6 +113,19 @@ export async function memoryFor(gguf: string, context: number, parallel: number)
   return `${Math.max(mib, 256)}m`;
 }
 
+/**
+ * What the memory limit grows by per token of context per sequence (manifest
+ * `resources.memoryPerSetting` over LLM_CONTEXT × LLM_PARALLEL): the KV cache and the embedding
+ * context of one sequence more, with memoryFor's headroom, so that an admin raising either setting
+ * gets a limit (and a memory admission) that holds the model loaded with them.
+ */
+export async function memoryPerToken(gguf: string, context: number, parallel: number): Promise<number> {
+  const at = async (p: number) =>
+    (await estimateNeeds(gguf, { context, parallel: p })).total +
+    (await embeddingBytes(gguf, { context, parallel: p }));
+  return Math.ceil((((await at(2 * parallel)) - (await at(parallel))) * 1.25) / (context * parallel));
+}
+
 export interface SourceOptions {
   /** A folder with one .gguf file (plus, optionally, LICENSE and a chat template) to build in. */
   model?: string;
@@ -134,7 +147,7 @@ interface LlmManifest extends Record<string, unknown> {
   description: string;
   service: {
     env: Record<string, string>;
-    resources: { memory: string };
+    resources: { memory: string; memoryPerSetting?: { of: string[]; bytes: number } };
     mounts?: { source: string; target: string }[];
     packageMounts?: unknown[];
     justification: Record<string, string>;
@@ -159,6 +172,10 @@ async function buildInModel(manifest: LlmManifest, model: string, out: string, c
   };
   delete s.justification.packageMounts;
   s.resources.memory = await memoryFor(join(model, ggufs[0]!), context, parallel);
+  s.resources.memoryPerSetting = {
+    of: ['LLM_CONTEXT', 'LLM_PARALLEL'],
+    bytes: await memoryPerToken(join(model, ggufs[0]!), context, parallel),
+  };
   // At or under the sandbox's default (256 MiB) the limit loosens nothing and needs no reason.
   if (Number.parseInt(s.resources.memory, 10) <= 256) delete s.justification['resources.memory'];
   manifest.files = files;

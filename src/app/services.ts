@@ -165,9 +165,11 @@ async function admit(
   registered?: Promise<LoadedRegistration>,
   /** Said after the hint (what the refusal left as it was). */
   note?: string,
+  /** Its settings to judge instead of the file's. */
+  settings?: Record<string, string>,
 ): Promise<void> {
   const { AdmissionError, admitStart } = await import('../core/services/admission.js');
-  const verdict = await admitStart(deps, name, undefined, except, inspected, registered);
+  const verdict = await admitStart(deps, name, undefined, except, inspected, registered, settings);
   if (!verdict.ok) throw new AdmissionError(verdict, note);
 }
 
@@ -356,15 +358,17 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         // The restart is judged by memory admission before anything is written, with the new
         // values: refused, the file stays as it was (not left for a later start unsaid).
         const after = (await change(true)).view;
-        const env = { ...reg.spec.env };
-        for (const r of after.settings) if (r.value !== undefined) env[r.key] = r.value;
+        const values: Record<string, string> = {};
+        for (const r of after.settings) if (r.value !== undefined) values[r.key] = r.value;
+        for (const r of after.stale) values[r.key] = r.value;
         await admit(
           await deps(),
           name,
           [name],
           undefined,
-          Promise.resolve({ ...reg, spec: { ...reg.spec, env } }),
+          Promise.resolve(reg),
           'The settings were not changed: without --restart they are kept for its next start.',
+          values,
         );
       }
       const { view, changed } = await change();

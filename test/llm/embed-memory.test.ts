@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { KitServer } from '../../modules/kit/server/index.js';
-import { memoryFor } from '../../modules/llm/package.js';
+import { memoryFor, memoryPerToken } from '../../modules/llm/package.js';
 import { embeddingBytes, estimateNeeds } from '../../modules/llm/server/estimate.js';
 import { RUNTIME_BYTES } from '../../modules/llm/server/memory.js';
 import { ModelPool } from '../../modules/llm/server/model-pool.js';
@@ -52,4 +52,17 @@ it('a limit computed for the model alone (package.ts) admits its embedding conte
   kit = await servePool(pool, socket);
   const r = await openAiOnSocket(socket).embeddings.create({ model: 'long', input: 'Hello there' });
   expect(r.data[0]!.embedding.length).toBeGreaterThan(0);
+});
+
+it("the limit grown by the package's memoryPerSetting holds the model at a larger context and parallel", async () => {
+  // The admin's LLM_CONTEXT=16384 LLM_PARALLEL=2 over the package's 4096 × 1: its limit grows by
+  // memoryPerToken per unit of the product (settings.ts withSettings), which admission judges.
+  const file = tinyLlamaWithContext(dir, 16384);
+  const base = Number.parseInt(await memoryFor(file, 4096, 1), 10) * 2 ** 20;
+  const per = await memoryPerToken(file, 4096, 1);
+  const grown = base + per * (16384 * 2 - 4096);
+  const sizing = { context: 16384, parallel: 2 };
+  const need = (await estimateNeeds(file, sizing)).total + (await embeddingBytes(file, sizing));
+  expect(need).toBeGreaterThan(base); // the case: the package's limit alone does not hold it
+  expect(grown).toBeGreaterThanOrEqual(need);
 });

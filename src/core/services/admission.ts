@@ -7,6 +7,7 @@ import { allInOrder } from './in-order.js';
 import { type ContainerInfo, inspectContainer, ownOrNone, type ServiceDeps } from './lifecycle.js';
 import { withOverrides } from './overrides.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
+import { withSettings } from './settings.js';
 import { usesOf } from './wiring.js';
 
 /**
@@ -153,6 +154,8 @@ export async function admitStart(
   inspected?: Promise<ContainerInfo | undefined>,
   /** Its registration when the caller is reading it already (start does): read once. */
   registered: Promise<LoadedRegistration> = getRegistration(deps.root, name),
+  /** Its settings to judge instead of the file's (a change `service config --restart` makes). */
+  settings?: Record<string, string>,
 ): Promise<AdmissionVerdict> {
   registered.catch(() => {}); // met below, in order
   const state = new Map<string, ContainerInfo | undefined>();
@@ -177,17 +180,20 @@ export async function admitStart(
   ] as const);
   // Already running: `start` does nothing, so there is nothing to admit.
   if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
-  // Limits as the sandbox gets them: the admin's overrides (overrides.ts) over the manifests'. The
-  // ones that start are refused on a bad file (their plan would be); a running one keeps its figure.
+  // Limits as the sandbox gets them: the memory settings grow (settings.ts), then the admin's
+  // overrides (overrides.ts) over the manifests'. The ones that start are refused on a bad file
+  // (their plan would be); a running one keeps its figure.
+  const limits = (r: LoadedRegistration) =>
+    withOverrides(deps.root, withSettings(deps.root, r, r.name === name ? settings : undefined));
   const regs = listed.map((r) => {
     try {
-      return withOverrides(deps.root, r);
+      return limits(r);
     } catch (err) {
       if (r.name === name) throw err;
       return r;
     }
   });
-  const reg = withOverrides(deps.root, registration);
+  const reg = limits(registration);
   await allInOrder(regs.map((r) => info(r.name))); // each is asked below: all at once
   // What starts with it: the modules it uses, transitively, that are not running.
   const starting: LoadedRegistration[] = [];

@@ -43,8 +43,9 @@ export async function planLooking(
   manifest: LoadedRegistration,
 ): Promise<{ plan: ContainerPlan; gpuRefused?: BlueprintError }> {
   // The admin's memory and cpus (etc/blueprint/overrides/NAME.json) and settings of the manifest's
-  // env (etc/blueprint/settings/NAME.json, only keys it declares), read at every plan.
-  const reg = withSettings(deps.root, withOverrides(deps.root, manifest));
+  // env (etc/blueprint/settings/NAME.json, only keys it declares), read at every plan; the memory
+  // the settings grow (resources.memoryPerSetting) gives way to the admin's own memory.
+  const reg = withOverrides(deps.root, withSettings(deps.root, manifest));
   let refused: BlueprintError | undefined;
   const gpuPlan =
     reg.spec.gpu === 'none' || !deps.planGpu

@@ -71,6 +71,19 @@ export const serviceSchema = z.strictObject({
       memory: byteSize.default(256 * 1024 * 1024),
       cpus: z.number().positive().max(256).default(1),
       pids: z.number().int().min(8).max(32768).default(256),
+      /**
+       * Settings the memory it needs grows with (llm: LLM_CONTEXT × LLM_PARALLEL, its KV cache):
+       * `bytes` more per unit their product is above their defaults' (never less than `memory`).
+       * The container's limit and memory admission take it (settings.ts withSettings).
+       */
+      memoryPerSetting: z
+        .strictObject({
+          of: z.array(z.string()).min(1).max(4),
+          bytes: z
+            .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
+            .transform((v) => parseBytes(v)),
+        })
+        .optional(),
     })
     .prefault({}),
   gpu: z.enum(['none', 'optional', 'required']).default('none'),
@@ -216,6 +229,13 @@ export const checkedServiceSchema = serviceSchema.superRefine((s, ctx) => {
     if (judged && !judged.ok)
       ctx.addIssue({ code: 'custom', path: ['env', key], message: `its setting's default ${judged.why}` });
   }
+  for (const key of s.resources.memoryPerSetting?.of ?? [])
+    if (s.settings?.[key]?.type !== 'integer' || s.env[key] === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resources', 'memoryPerSetting', 'of'],
+        message: `${key} is not an integer setting with a default in env`,
+      });
   if (s.health && !s.socket)
     ctx.addIssue({ code: 'custom', path: ['health'], message: 'http checks need a "socket"' });
   const targets = [s.data, s.socket?.dir, ...s.mounts.map((m) => m.target)].filter(Boolean) as string[];

@@ -138,13 +138,32 @@ export function staleSettingLines(root: string, reg: Pick<LoadedRegistration, 'n
   }
 }
 
-/** The registration with the admin's settings in its environment (the same one when none apply). */
-export function withSettings(root: string, reg: LoadedRegistration): LoadedRegistration {
+/**
+ * The registration with the admin's settings in its environment, and the memory limit they grow
+ * (`resources.memoryPerSetting`); the same one when none apply. `stored`: values to judge instead
+ * of the file's (a change not written yet, judged by admission first).
+ */
+export function withSettings(
+  root: string,
+  reg: LoadedRegistration,
+  stored?: Record<string, string>,
+): LoadedRegistration {
   if (!reg.spec.settings) return reg;
-  const view = settingsView(root, reg);
+  const view = settingsView(root, reg, stored);
   const env = { ...reg.spec.env };
   for (const r of view.settings) if (r.value !== undefined) env[r.key] = r.value;
-  return view.settings.some((r) => r.value !== undefined) ? { ...reg, spec: { ...reg.spec, env } } : reg;
+  if (!view.settings.some((r) => r.value !== undefined)) return reg;
+  const memory = settingsMemory(reg.spec, env);
+  return { ...reg, spec: { ...reg.spec, env, resources: { ...reg.spec.resources, memory } } };
+}
+
+/** The memory limit with these settings: grown by `memoryPerSetting` over its defaults', never less. */
+function settingsMemory(spec: LoadedRegistration['spec'], env: Record<string, string>): number {
+  const per = spec.resources.memoryPerSetting;
+  if (!per) return spec.resources.memory;
+  const product = (e: Record<string, string | undefined>) => per.of.reduce((p, k) => p * Number(e[k]), 1);
+  const more = (product(env) - product(spec.env)) * per.bytes;
+  return Number.isFinite(more) && more > 0 ? spec.resources.memory + more : spec.resources.memory;
 }
 
 /**
