@@ -36,6 +36,7 @@ describe('the executable starts Node', () => {
       '--min-semi-space-size=2',
       '--expose-internals',
       '--no-concurrent-sparkplug',
+      '--disable-sigusr1',
     ]);
     // A command that waits on its standard input (a key read from `-`) stays alive to be looked at.
     // Its input is a FIFO that nobody writes: /dev/stdin on the socket a 'pipe' gives cannot be opened.
@@ -55,6 +56,9 @@ describe('the executable starts Node', () => {
       }
       expect(names).toContain('libuv-worker');
       expect(names.filter((n) => n === 'V8Worker')).toHaveLength(2);
+      // --disable-sigusr1: no thread waiting for SIGUSR1 to open an inspector in a root process.
+      expect(names).toContain('MainThread');
+      expect(names).not.toContain('SignalInspector');
     } finally {
       child.kill('SIGKILL');
       closeSync(input);
