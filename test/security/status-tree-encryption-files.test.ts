@@ -6,6 +6,7 @@
  * O_NOFOLLOW|O_NONBLOCK and judged after the open: a FIFO's writer woken, a device node's driver
  * opened; and a link above it followed: another note shown as where the tree's key is). Now both are
  * read through beneath.ts's descriptors, each judged on an O_PATH descriptor before it is opened.
+ * A tree's TPM files (sys/class/tpm, dev/tpmrm0) likewise.
  * The real executable.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -62,5 +63,19 @@ describe('status of a tree: its encryption files', () => {
     } finally {
       await counted.stop();
     }
+  });
+
+  it("TREE/sys and TREE/dev links out: another machine's TPM is not the tree's", async () => {
+    const outside = tempDir('bp-tree-tpm-outside-');
+    mkdirSync(path.join(outside, 'sys/class/tpm/tpm0'), { recursive: true });
+    writeFileSync(path.join(outside, 'sys/class/tpm/tpm0/tpm_version_major'), '2\n');
+    mkdirSync(path.join(outside, 'dev'));
+    writeFileSync(path.join(outside, 'dev/tpmrm0'), '');
+    const root = tempDir('bp-tree-tpm-link-');
+    symlinkSync(path.join(outside, 'sys'), path.join(root, 'sys'));
+    symlinkSync(path.join(outside, 'dev'), path.join(root, 'dev'));
+    expect((await encryptionOf(root)).tpmPresent).toBe(false);
+    // The control: the same files as the tree's own.
+    expect((await encryptionOf(outside)).tpmPresent).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readFileBeneath } from '../system/beneath.js';
+import { atBeneath, isTree, readFileBeneath } from '../system/beneath.js';
 import { readBoundedFile } from '../system/read-bounded.js';
 import { type CryptTools, namedInCrypttab, systemTools } from './encrypt.js';
 import {
@@ -81,6 +81,14 @@ export function crypttabDevicePath(field: string): string {
 }
 
 export async function tpmPresent(root = '/'): Promise<boolean> {
+  // The box's own sysfs is made of links (class/tpm/tpm0 -> ../../devices/…), followed as before; a
+  // tree's (status reads any) only through its folders' descriptors: TREE/sys or TREE/dev a link
+  // out had another machine's TPM shown as the tree's.
+  if (isTree(root)) {
+    const { lstatSync } = process.getBuiltinModule('node:fs');
+    const device = await atBeneath(root, 'dev/tpmrm0', async (at) => lstatSync(at)).catch(() => undefined);
+    return tpm2Present(await readTreeText(root, 'sys/class/tpm/tpm0/tpm_version_major'), device?.ok === true);
+  }
   return tpm2Present(
     await readText(path.join(root, 'sys/class/tpm/tpm0/tpm_version_major')),
     await exists(path.join(root, 'dev/tpmrm0')),
