@@ -165,7 +165,7 @@ async function moduleOpsFor(ctx: BoxContext): Promise<ModuleOps> {
     async repositories() {
       const m = await pm();
       // The signer of each accepted index: apply retires a repository's other keys once its pin signs it.
-      const signers = new Map((await m.repos.states().catch(() => [])).map((s) => [s.name, s.signer]));
+      const signers = await m.repos.signers();
       return (await m.repos.list()).map((r) => {
         const signer = signers.get(r.name);
         return signer ? { ...r, signer } : r;

@@ -172,6 +172,21 @@ export class Repositories {
     return out;
   }
 
+  /**
+   * The key that signed each repository's accepted index (its meta.json, written with the index at
+   * `update`), without reading the indexes: apply asks it once a plan (a box's 5 repositories of
+   * 10,000 packages each were parsed for it). One never fetched, or whose meta.json is damaged, is
+   * left out (its kept index is not used either: states()).
+   */
+  async signers(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const r of await this.list()) {
+      const meta = await readMeta(path.join(this.paths.listsDir, r.name)).catch(() => undefined);
+      if (meta) out.set(r.name, meta.signer);
+    }
+    return out;
+  }
+
   private async state(repo: RepoConfig): Promise<RepoState | undefined> {
     const dir = path.join(this.paths.listsDir, repo.name);
     const meta = await readMeta(dir);
