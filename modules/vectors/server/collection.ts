@@ -322,6 +322,26 @@ export class Collection {
    */
   matching(filter: Filter | undefined, dl?: Deadline, ordered = true): number[] | Promise<number[]> {
     if (!filter) return ordered ? this.orderedLabels(dl) : this.liveLabels();
+    // must_not text conditions alone: the live labels less those their postings name, no payload
+    // read; scanned as below if the points changed while it paused (test/vectors/text-must-not.test.ts).
+    const changes = this.changes;
+    const ex = filter.noneOf && this.fieldIndexes.excluded(filter, dl);
+    if (ex)
+      return andThen(ex, (out) =>
+        andThen(ordered ? this.orderedLabels(dl) : this.liveLabels(), (labels) => {
+          if (!out || this.changes !== changes) return this.matchingOf(filter, dl, ordered);
+          this.stats.indexedFilters++;
+          return out.size === 0 ? labels.slice() : labels.filter((l) => !out.has(l));
+        }),
+      );
+    return this.matchingOf(filter, dl, ordered);
+  }
+
+  private matchingOf(
+    filter: Filter,
+    dl: Deadline | undefined,
+    ordered: boolean,
+  ): number[] | Promise<number[]> {
     // The unions of indexed values (field-index.ts), the scan and, for an order, the sort of what
     // passed (candidates come in no order), each in the request's slices.
     return andThen(this.fieldIndexes.candidates(filter, dl), (cand) => {

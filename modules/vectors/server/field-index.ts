@@ -140,6 +140,41 @@ export class FieldIndexes extends Map<string, Map<unknown, Set<number>>> {
     return sliced(this.bound(hints, anyOf), dl);
   }
 
+  /**
+   * For a filter of `must_not` text conditions only (Filter.noneOf): the labels that meet any of
+   * them, from the postings (each condition's values, then their labels: exact), in the request's
+   * slices; undefined when a key has no text index that answers its condition, or when the
+   * postings say they hold over a quarter of the key's values (then the scan: gathering most of
+   * the points cost twice the scan, measured at 100,000). Collection.matching() leaves these out
+   * of the live labels, reading no payload.
+   */
+  excluded(filter: Filter, dl?: Deadline): Set<number> | undefined | Promise<Set<number> | undefined> {
+    const noneOf = filter.noneOf ?? [];
+    if (noneOf.length === 0) return undefined;
+    let reach = 0;
+    for (const h of noneOf) {
+      if (!this.get(h.key) || this.texts.get(h.key)?.params !== h.text?.params) return undefined;
+      reach += this.reach(h);
+      if (reach > this.count(h.key) / BOUND_PART) return undefined;
+    }
+    for (const { key, query } of filter.texts ?? []) query.settled = this.texts.get(key)!.answers(query);
+    const self = this;
+    function* work(): Work<Set<number> | undefined> {
+      const out = new Set<number>();
+      let n = 0;
+      for (const h of noneOf) {
+        const s = yield* self.unite([h]);
+        if (!s || !self.get(h.key)) return undefined; // its index dropped while this paused
+        for (const l of s) {
+          if ((++n & EVERY) === 0) yield;
+          out.add(l);
+        }
+      }
+      return out;
+    }
+    return sliced(work(), dl);
+  }
+
   /** The intersection of the hints' sets and, for each `should`, the union of its alternatives'. */
   private *bound(hints: Hint[], anyOf: Hint[][][]): Work<Set<number> | undefined> {
     const sets: Set<number>[] = [];

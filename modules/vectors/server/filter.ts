@@ -31,6 +31,13 @@ export type Filter = Predicate & {
   hints?: Hint[];
   anyOf?: Hint[][][];
   texts?: { key: string; query: TextQuery }[];
+  /** A text condition on one key: met exactly by the points with a value there that passes it. */
+  only?: Hint;
+  /**
+   * A filter of `must_not` text conditions only: met exactly by the points that meet none of
+   * these (field-index.ts excluded(): the postings' complement, no point read).
+   */
+  noneOf?: Hint[];
 };
 /** What a filter reads of its collection: the text index of a key, if any (text-index.ts). */
 export interface FilterContext {
@@ -272,6 +279,7 @@ function parseCondition(c: unknown, depth: number, seen: Seen, ctx: FilterContex
   };
   const one = tests.length === 1 ? tests[0]!.one : undefined;
   pred.hints = one ? [{ key, test: one, text: tests[0]!.text }] : [];
+  if (pred.hints[0]?.text) pred.only = pred.hints[0];
   for (const t of tests)
     if (t.text) {
       pred.texts ??= [];
@@ -358,5 +366,7 @@ export function parseFilter(
   for (const list of [must, should, mustNot])
     for (const c of list) if (c.texts) for (const t of c.texts) texts.push(t);
   if (texts.length > 0) pred.texts = texts;
+  if (!noShould && must.length === 0 && should.length === 0 && mustNot.every((c) => c.only))
+    if (mustNot.length > 0) pred.noneOf = mustNot.map((c) => c.only!);
   return pred;
 }
