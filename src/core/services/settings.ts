@@ -95,7 +95,8 @@ export function settingsView(
   const declared = reg.spec.settings ?? {};
   const stale: StaleSetting[] = [];
   for (const [key, value] of Object.entries(stored)) {
-    const s = declared[key];
+    // Own keys only: `toString` or `__proto__` is no setting of any module.
+    const s = Object.hasOwn(declared, key) ? declared[key] : undefined;
     if (!s) stale.push({ key, value, why: `${reg.name} ${reg.version} does not declare it` });
     else {
       const j = judgeSetting(s, value);
@@ -179,7 +180,8 @@ export function judgeSettings(
   const out: Record<string, string> = {};
   const refused: string[] = [];
   for (const [key, v] of Object.entries(given)) {
-    const s = declared[key];
+    // Own keys only: `toString` or `__proto__` is no setting of any module.
+    const s = Object.hasOwn(declared, key) ? declared[key] : undefined;
     if (!s) {
       refused.push(
         `${reg.name} ${reg.version} has no setting ${key}` +
