@@ -75,6 +75,8 @@ export function escapedSources(s: Sources): Sources {
     ...(s.systemAndEgress ? { systemAndEgress: wrap(s.systemAndEgress) } : {}),
     ...(s.outbound ? { outbound: wrap(s.outbound) } : {}),
     ...(s.inspect ? { inspect: wrap(s.inspect) } : {}),
+    ...(s.settings ? { settings: wrap(s.settings) } : {}),
+    ...(s.configure ? { configure: wrap(s.configure) } : {}),
     ...(s.serviceAction ? { serviceAction: wrap(s.serviceAction) } : {}),
     ...(s.system ? { system: wrap(s.system) } : {}),
     ...(s.systemAction

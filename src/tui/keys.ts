@@ -19,6 +19,7 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   services: [
     ['s / S / R', 'start / stop / restart the selected service'],
     ['l', 'live logs (follow)'],
+    ['c', 'settings: change one (Enter) or put it back to its default (d)'],
     ['Enter', 'inspect'],
   ],
   keys: [],

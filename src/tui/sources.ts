@@ -18,6 +18,7 @@ import {
   type OutboundAudit,
   openBox,
   type Rating,
+  type SettingsChange,
   type SetupChange,
   type SetupHold,
   type SetupPlan,
@@ -31,6 +32,7 @@ import { sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
 import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
+import { settingsChangeText } from '../present/settings.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
 import { escapedSources } from './escaped-sources.js';
@@ -71,6 +73,9 @@ export interface GpuRow {
 }
 
 /** The core calls the TUI makes. Screens take this as a prop so tests can hand in their own. */
+/** A module's settings as `blueprint service config NAME` shows them. */
+export type SettingsShown = Pick<SettingsChange, 'name' | 'version' | 'file' | 'settings' | 'stale'>;
+
 export interface Sources {
   root: string;
   host(): Promise<HostFacts>;
@@ -139,6 +144,10 @@ export interface Sources {
   /** Follows a service's log until the signal aborts. */
   followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
   inspect?: (name: string) => Promise<string[]>;
+  /** `blueprint service config NAME`: each setting's value, default, what it allows, description. */
+  settings?: (name: string) => Promise<SettingsShown>;
+  /** `service config NAME KEY=VALUE` / `--unset KEY`: judged as the CLI judges; its answer's lines. */
+  configure?: (name: string, change: { set?: Record<string, string>; unset?: string[] }) => Promise<string[]>;
   /** Both A/B system slots (issue 21); unavailable on a box without them. */
   system?: () => Promise<Maybe<SystemStatus>>;
   /** `blueprint system update FILE | --from REPO | rollback`; resolves with the outcome in lines. */
@@ -245,6 +254,9 @@ export function coreSources(at: string | Box): Sources {
     },
     followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
     inspect: async (name) => formatInspection(await box.services.inspect(name)).split('\n'),
+    settings: (name) => box.services.config(name),
+    configure: async (name, change) =>
+      settingsChangeText(await box.services.configure(name, change)).split('\n'),
     async updates() {
       if (!(await box.repos.any()))
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };

@@ -9,11 +9,13 @@ import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
+import { ServiceSettings } from './ServiceSettings.js';
 
 type Mode =
   | { kind: 'list' }
   | { kind: 'logs'; name: string }
-  | { kind: 'inspect'; name: string; lines: string[] };
+  | { kind: 'inspect'; name: string; lines: string[] }
+  | { kind: 'settings'; name: string };
 
 function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   const { plain } = useTheme();
@@ -59,6 +61,16 @@ export function Services(props: ScreenProps) {
         name={mode.name}
         height={props.height}
         width={props.width}
+        onClose={() => setMode({ kind: 'list' })}
+      />
+    );
+  if (mode.kind === 'settings' && sources.settings && sources.configure)
+    return (
+      <ServiceSettings
+        name={mode.name}
+        height={props.height}
+        load={sources.settings}
+        change={sources.configure}
         onClose={() => setMode({ kind: 'list' })}
       />
     );
@@ -111,12 +123,14 @@ export function Services(props: ScreenProps) {
         if (input === 'S') void act('stop', row.name, reload);
         if (input === 'R') void act('restart', row.name, reload);
         if (input === 'l') setMode({ kind: 'logs', name: row.name });
+        if (input === 'c' && sources.settings) setMode({ kind: 'settings', name: row.name });
         if (key.return && sources.inspect)
           void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
       }}
       footer={
         <Text dimColor>
-          {escapeLine(note) || 's start  S stop  R restart  l logs  Enter inspect and security rating'}
+          {escapeLine(note) ||
+            's start  S stop  R restart  l logs  c settings  Enter inspect, security rating'}
         </Text>
       }
     />
