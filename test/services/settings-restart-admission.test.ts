@@ -4,7 +4,7 @@
  * new values waited for the next start without a word. Admission is judged first now: refused,
  * nothing is written, the service runs on as it was, and the error says the settings are unchanged.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -48,6 +48,31 @@ describe('service config --restart refused by memory admission', () => {
     expect(err.hint).toContain('The settings were not changed');
     expect((await services.status(name)).state).toBe('running');
     expect(await level()).toBe('HELLO_LEVEL=2');
+    await services.stop(name);
+  }, 180_000);
+
+  it('judges the restart with the new values: a setting that grows the memory is refused', async () => {
+    box ??= await makeBox(await buildHello());
+    const name = uniqueName('bpt-setgrow');
+    // 64 MiB at HELLO_LEVEL=1, 64 MiB more per level above it (resources.memoryPerSetting).
+    await box.install(name, {
+      env: { HELLO_LEVEL: '1' },
+      settings: { HELLO_LEVEL: { type: 'integer', min: 1, max: 3, description: 'A level' } },
+      resources: { memory: '64m', cpus: 1, memoryPerSetting: { of: ['HELLO_LEVEL'], bytes: '64m' } },
+    });
+    const services = openBox(box.root).services;
+    mkdirSync(path.join(box.root, 'proc'), { recursive: true });
+    // 100 MiB left: level 1 (64 MiB) restarts, level 2 (128 MiB) does not.
+    writeFileSync(
+      path.join(box.root, 'proc/meminfo'),
+      'MemTotal:       4194304 kB\nMemFree:  1 kB\nMemAvailable:   102400 kB\n',
+    );
+    await services.start(name);
+    const err = await services.configure(name, { set: { HELLO_LEVEL: '2' }, restart: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AdmissionError);
+    expect(err.message).toContain(`${name} needs 0.13 GiB of memory`);
+    expect(existsSync(settingsFile(box.root, name))).toBe(false);
+    expect((await services.status(name)).state).toBe('running');
     await services.stop(name);
   }, 180_000);
 });
