@@ -21,7 +21,6 @@ import {
 import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
-import { keptUrl } from './repository-schema.js';
 import type { Resource } from './resources.js';
 import { rotatedKeyKept } from './retired-keys.js';
 
@@ -268,10 +267,10 @@ async function applyModuleChange(plan: SetupPlan, c: Change, ops: ModuleOps): Pr
       else {
         const repo = plan.repositories.find((r) => r.name === c.target)!;
         const pin = repo.key.fingerprint;
-        // A stale pin on a box that followed a rotation: the key signing the repository stays bound.
+        // A stale pin on a box that followed a rotation: the key signing the repository stays bound,
+        // also when the repository moved (plan.ts judges it alike).
         const box = (await ops.repositories()).find((b) => b.name === c.target);
-        const same = box !== undefined && keptUrl(box.url) === keptUrl(repo.url);
-        const kept = same ? rotatedKeyKept(box, pin, await ops.trustedKeys()) : undefined;
+        const kept = rotatedKeyKept(box, pin, await ops.trustedKeys());
         await ops.addRepository(c.target, repo.url, kept ? [pin, kept] : [pin], repo.mirrors ?? []);
       }
       return [];

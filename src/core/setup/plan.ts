@@ -179,8 +179,9 @@ async function moduleChanges(
     // bound to its pinned key (added before repositories had keys) is added again, bound.
     const sameUrl = box !== undefined && keptUrl(box.url) === keptUrl(r.url);
     // Once the pinned key signs the repository (a rotation followed), the file's key is its whole
-    // binding: the others are taken off. Before (a stale pin, the new key signing), the box keeps them.
-    const kept = sameUrl ? rotatedKeyKept(box, k, trusted) : undefined;
+    // binding: the others are taken off. Before (a stale pin, the new key signing), the box keeps them,
+    // at a new URL too: a move does not change whom the box trusts for it (as apt's signed-by).
+    const kept = rotatedKeyKept(box, k, trusted);
     const others = (box?.keys ?? []).map((f) => f.toUpperCase()).filter((f) => f !== k && f !== kept);
     const retire = bound && others.length > 0 && box?.signer?.toUpperCase() === k;
     // The mirrors are the file's whole list: ones it adds, and ones the box has that it left out.
