@@ -33,7 +33,7 @@ it('says the dependency is now marked as installed by the admin; --dry-run marks
 
   const r = await bpkg(root, ['--json', 'install', 'libgreet']);
   expect(r.code, r.stderr).toBe(0);
-  expect(JSON.parse(r.stdout)).toEqual({ changes: [], kept: ['libgreet'], stillRunning: [] });
+  expect(JSON.parse(r.stdout)).toEqual({ changes: [], kept: ['libgreet'], stillRunning: [], notStarted: [] });
   expect(await auto(root, 'libgreet')).toBe(false);
 
   // Marked already: only "already installed", as before.
