@@ -52,6 +52,7 @@ export function adminOps(
       return {
         defaultLine: defaultModelText(d, builtIn),
         ...(builtIn ? { llmBuiltIn: true } : {}),
+        ...(d.default ? { defaultSet: true } : {}),
         rows: list.map((m) => ({
           name: m.name,
           package: m.package,

@@ -292,7 +292,8 @@ export interface DashboardOps {
   outbound(): Promise<OutboundView>;
   /** The installed models and, in words, the default (`blueprint model list`, `model default`). */
   /** `llmBuiltIn`: the installed llm has its model built in and serves that one only (no default applies). */
-  models?(): Promise<{ rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean }>;
+  /** `defaultSet`: a default is set (installed or not): the page offers to clear it. */
+  models?(): Promise<{ rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean; defaultSet?: boolean }>;
   /** `blueprint model show NAME`'s rows; NotFoundError (exit 3) for no installed model. */
   model?(name: string): Promise<[string, string][]>;
   /** `blueprint model default NAME | --clear`: what it did, in the CLI's words. */

@@ -15,7 +15,7 @@ const command = (text: string) => html`<code>${shownHint(`\`${text}\``).slice(1,
 const from = (origin: string) => (origin === 'local' ? 'imported on this box' : `repository ${origin}`);
 
 export function modelsBody(
-  v: { rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean },
+  v: { rows: ModelView[]; defaultLine: string; llmBuiltIn?: boolean; defaultSet?: boolean },
   csrf: string,
 ): Part {
   return html`<section class="card" aria-labelledby="h-models"><h2 id="h-models">Installed</h2>${
@@ -31,7 +31,7 @@ export function modelsBody(
       : html`<p>No models installed.</p>`
   }
 <p>Default: <strong data-testid="default-model">${v.defaultLine}</strong></p>
-<div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>
+${v.defaultSet ? html`<div class="actions">${actionButton(csrf, '/models/default', 'Clear the default', 'secondary', { name: '' })}</div>` : ''}
 <p class="muted">${v.llmBuiltIn ? 'A default applies to an llm package made without a model of its own; the installed llm serves its built-in model only.' : html`The default applies at llm's next start: ${command('blueprint service restart llm')}.`} Remove is ${command('bpkg remove model-NAME')} (as ${command('blueprint model rm NAME')}), asked first on the next page.</p>
 </section>
 ${importCard(csrf)}`;

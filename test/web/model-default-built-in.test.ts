@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 /** The dashboard on an llmBox with model tiny imported, logged in: Make default tiny, the Models page after. */
-async function makeDefault(servesModels: boolean): Promise<{ notice: string; page: string }> {
+async function makeDefault(servesModels: boolean): Promise<{ notice: string; page: string; before: string }> {
   const root = await llmBox(servesModels);
   await openBox(root).models.import(Q8, { name: 'tiny' });
   const dash = await startDashboard({
@@ -46,7 +46,7 @@ async function makeDefault(servesModels: boolean): Promise<{ notice: string; pag
   const page = (await request(dash.socket, String(set.headers.location), { headers: { cookie } })).body
     .replaceAll('&#39;', "'")
     .replaceAll('&#96;', '`');
-  return { notice: page.match(/default model: tiny;[^<]*/)?.[0] ?? '', page };
+  return { notice: page.match(/default model: tiny;[^<]*/)?.[0] ?? '', page, before };
 }
 
 describe('Make default on the Models page', () => {
@@ -57,6 +57,15 @@ describe('Make default on the Models page', () => {
     );
     expect(page).not.toContain('next start');
     expect(page).not.toContain('blueprint service restart llm');
+  });
+
+  // QA21's walk: the page offered 'Clear the default' on a box with none set, a button that changes
+  // nothing; it is there once one is set.
+  it('offers Clear the default only once a default is set', async () => {
+    const { before, page } = await makeDefault(true);
+    expect(before).toContain('No default model set');
+    expect(before).not.toContain('Clear the default');
+    expect(page).toContain('Clear the default');
   });
 
   it('with an llm that serves the model packages, names the restart as before', async () => {
