@@ -367,7 +367,8 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
           [name],
           undefined,
           Promise.resolve(reg),
-          'The settings were not changed: without --restart they are kept for its next start.',
+          // The hint's --force is a start's: `service config` has none, so the note says where it goes.
+          `The settings were not changed: without --restart they are kept for its next start (then \`blueprint service restart ${name} --force\` to start it anyway).`,
           values,
         );
       }

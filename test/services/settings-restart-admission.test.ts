@@ -46,6 +46,8 @@ describe('service config --restart refused by memory admission', () => {
     expect(err.message).toContain(`${name} needs 0.06 GiB of memory`);
     expect(readFileSync(settingsFile(box.root, name), 'utf8')).toBe(before);
     expect(err.hint).toContain('The settings were not changed');
+    // Its --force is restart's: service config has none (SETTINGS2's left item).
+    expect(err.hint).toContain(`then \`blueprint service restart ${name} --force\``);
     expect((await services.status(name)).state).toBe('running');
     expect(await level()).toBe('HELLO_LEVEL=2');
     await services.stop(name);
