@@ -11,6 +11,7 @@
  *   hello crash           exit with status 3 after a moment (the restart policy must restart it)
  *   hello connect PATH    GET /health over the unix socket PATH; prints {"connect":"ok"} or the error
  *   hello read PATH       prints the first line of file PATH as {"read":"..."} or the error
+ *   hello env NAME        prints the variable NAME of its environment as {"env":"..."}, or {"env":null}
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -191,6 +192,15 @@ static int forks(long n) {
   return err ? 1 : 0;
 }
 
+/* A variable the sandbox set (BLUEPRINT_MODULE...), as the module's own process sees it. */
+static int print_env(const char *name) {
+  const char *v = getenv(name);
+  if (!v) return printf("{\"env\":null}\n"), 1;
+  for (const char *p = v; *p; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') return printf("{\"env\":\"(unprintable)\"}\n"), 1;
+  return printf("{\"env\":\"%s\"}\n", v), 0;
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "serve";
   if (!strcmp(mode, "serve")) return serve();
@@ -200,6 +210,7 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "forks") && argc > 2) return forks(atol(argv[2]));
   if (!strcmp(mode, "connect") && argc > 2) return connect_to(argv[2]);
   if (!strcmp(mode, "read") && argc > 2) return read_file(argv[2]);
+  if (!strcmp(mode, "env") && argc > 2) return print_env(argv[2]);
   if (!strcmp(mode, "stubborn")) {
     signal(SIGTERM, SIG_IGN);
     logf_("ignoring SIGTERM", NULL);
@@ -210,6 +221,6 @@ int main(int argc, char **argv) {
     usleep(200000);
     return 3;
   }
-  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N|stubborn|crash|connect PATH|read PATH]\n");
+  fprintf(stderr, "usage: hello [serve|health|probe [IP PORT]|hog MB|forks N|stubborn|crash|connect PATH|read PATH|env NAME]\n");
   return 2;
 }

@@ -11,8 +11,12 @@ import { Store } from '../../modules/rag/server/store.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 describe('rag: its module name and its collections in vectors', () => {
-  it('the module name: RAG_MODULE_NAME, else the sandbox host name, else rag', () => {
+  it('the module name: BLUEPRINT_MODULE, else RAG_MODULE_NAME, else the sandbox host name, else rag', () => {
     const uses = '/run/blueprint/uses/vec/api.sock';
+    // The runtime's variable first (src/core/services/policy.ts): a setting cannot pass for another rag.
+    expect(moduleName({ BLUEPRINT_MODULE: 'rag-de', RAG_MODULE_NAME: 'rag' }, 'rag-x', uses)).toBe('rag-de');
+    expect(moduleName({ BLUEPRINT_MODULE: 'rag-de' }, 'devbox', '/tmp/x/vectors.sock')).toBe('rag-de');
+    expect(() => moduleName({ BLUEPRINT_MODULE: 'Bad' }, 'box', uses)).toThrow(/not a module name/);
     expect(moduleName({ RAG_MODULE_NAME: 'rag-fr' }, 'box', uses)).toBe('rag-fr');
     expect(moduleName({}, 'rag-e2e-12', uses)).toBe('rag-e2e-12');
     // A plain process (tests, benches): the machine's host name is not the module's.

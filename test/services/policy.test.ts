@@ -126,6 +126,12 @@ describe('sandbox policy', () => {
     expect((spec.env as Record<string, string>).BLUEPRINT_SOCKET).toBe('/run/demo/api.sock');
   });
 
+  it("names the module to itself in BLUEPRINT_MODULE, whatever the manifest's env says", () => {
+    expect((policy({}).spec.env as Record<string, string>).BLUEPRINT_MODULE).toBe('demo');
+    const { spec } = policy({ env: { BLUEPRINT_MODULE: 'rag', OTHER: 'x' } });
+    expect(spec.env).toMatchObject({ BLUEPRINT_MODULE: 'demo', OTHER: 'x' });
+  });
+
   it('gives outbound network only with the admin approval', () => {
     expect(() => policy({ network: 'outbound' })).toThrow(/not approved/);
     const { spec } = policy({ network: 'outbound' }, { approvals: { outboundNetwork: true } });

@@ -30,20 +30,22 @@ export function checkSource(s: unknown): string {
 const MODULE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
- * Which rag this is: its module's name on the box. `RAG_MODULE_NAME` when set; else, in the
- * platform's sandbox (a used module's socket under the wiring's /run/blueprint/uses/), the
- * container's host name, which the platform sets to the module's name (docs/module-wiring.md);
- * else (run as a plain process: tests, benches) `rag`.
+ * Which rag this is: its module's name on the box. `BLUEPRINT_MODULE`, which the platform sets in
+ * every module's environment after the manifest's (docs/module-wiring.md), so no setting passes
+ * for another rag; else `RAG_MODULE_NAME` (plain processes: tests, benches); else, in the
+ * platform's sandbox (a used module's socket under the wiring's /run/blueprint/uses/) of a
+ * runtime from before that variable, the container's host name, the module's name too; else `rag`.
  */
 export function moduleName(
   env: Record<string, string | undefined>,
   hostname: string,
   usedSocket: string,
 ): string {
-  const set = env.RAG_MODULE_NAME;
-  if (set !== undefined && set !== '') {
+  for (const key of ['BLUEPRINT_MODULE', 'RAG_MODULE_NAME']) {
+    const set = env[key];
+    if (set === undefined || set === '') continue;
     if (!MODULE.test(set))
-      throw new Error(`RAG_MODULE_NAME ${JSON.stringify(set)} is not a module name ([a-z0-9-], 63 at most)`);
+      throw new Error(`${key} ${JSON.stringify(set)} is not a module name ([a-z0-9-], 63 at most)`);
     return set;
   }
   if (usedSocket.startsWith('/run/blueprint/uses/') && MODULE.test(hostname)) return hostname;

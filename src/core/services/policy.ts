@@ -18,6 +18,12 @@ export const CLIENT_TOKENS_FILE = 'client-tokens';
 export const CLIENT_TOKENS_ENV = 'BLUEPRINT_CLIENT_TOKENS_FILE';
 /** A provider's purge records (consumer-purge.ts) are in its data folder, which this names. */
 export const PURGE_DIR_ENV = 'BLUEPRINT_PURGE_DIR';
+/**
+ * A module's own name on the box (docs/module-wiring.md): one installed under another name than
+ * the one it was written for (a second rag, `rag-fr`) can tell which it is. Set after the
+ * manifest's env, which cannot change it.
+ */
+export const MODULE_ENV = 'BLUEPRINT_MODULE';
 
 export const MODULE_LABEL = 'org.blueprintos.module';
 export const VERSION_LABEL = 'org.blueprintos.version';
@@ -229,6 +235,7 @@ export function sandboxPolicy(input: PolicyInput): ContainerPlan {
     ...(s.socket?.consumerPurge && s.data ? { [PURGE_DIR_ENV]: s.data } : {}),
     ...usesEnv,
     ...packagesEnv(packages),
+    [MODULE_ENV]: name,
   };
   const spec: Record<string, unknown> = {
     name: containerName(name),
