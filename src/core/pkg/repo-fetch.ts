@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { VerificationError } from '../errors.js';
+import { damagedFile } from '../system/damaged-file.js';
 import type { Layout } from '../system/paths.js';
 import type { RepoIndex } from './format.js';
 import { checkFreshness } from './freshness.js';
@@ -48,6 +50,23 @@ export interface Fetched {
   rotated?: string;
   /** The bytes and signature on their way into the repository's folder (when not the kept bytes). */
   staged?: StagedIndex;
+}
+
+/**
+ * The kept index's head, the rollback check's baseline. Damaged, it is the box's file that is
+ * wrong, not the publisher's index: refused as such (taken as absent, it would drop the check).
+ */
+async function keptBaseline(paths: Layout, name: string, bytes: Buffer): Promise<RepoIndex> {
+  try {
+    return await parseStoredIndex(bytes);
+  } catch (err) {
+    const dir = path.join(paths.listsDir, name);
+    throw damagedFile(
+      path.join(dir, 'index.json'),
+      err,
+      `It is the index last accepted from the repository (the baseline of its rollback check). Remove the folder ${dir} and run \`bpkg update\`: it fetches and verifies the index again.`,
+    );
+  }
 }
 
 /** One URL's index: signed by the repository's keys, naming it, fresh, not older than the last. */
@@ -101,7 +120,7 @@ export async function fetchIndexFrom(
   let previous: Pick<IndexHead, 'version' | 'repository'> | undefined = same
     ? head
     : prevBytes
-      ? (keptHead ?? (await parseStoredIndex(prevBytes)))
+      ? (keptHead ?? (await keptBaseline(ctx.paths, repo.name, prevBytes)))
       : undefined;
   if (
     previous &&

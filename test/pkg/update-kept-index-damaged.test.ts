@@ -1,0 +1,34 @@
+/**
+ * Seen by KEYS2: a box's kept index (lists/NAME/index.json, the rollback baseline) damaged on disk
+ * made `bpkg update` refuse the repository with 'Stored index is not valid JSON', hint 'The
+ * repository publisher must fix index.json', exit 4: a verification refusal blaming the publisher
+ * for a file of this box. It is refused still (taken as absent, it would drop the rollback check),
+ * but as the box's damaged file (`damaged-file`), named, with the way back, as a damaged meta.json is.
+ */
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { bpkg, lists, signedRepo, tempDir } from '../helpers/pkg.js';
+
+describe('bpkg update with its kept index damaged', () => {
+  it('names the box file and the way back, not the publisher', async () => {
+    const { key, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+    const root = tempDir('bp-keptdamaged-');
+    const ok = async (...args: string[]) => expect((await bpkg(root, args)).code).toBe(0);
+    await ok('key', 'add', key.publicFile, '--fingerprint', key.fingerprint);
+    await ok('repo', 'add', 'main', `file://${repo}`, '--key', key.fingerprint);
+    await ok('update');
+    for (const f of readdirSync(lists(root, 'main')))
+      if (f !== 'meta.json') rmSync(lists(root, 'main', f), { recursive: true, force: true });
+    writeFileSync(lists(root, 'main', 'index.json'), '{ damaged');
+    const up = await bpkg(root, ['--json', 'update']);
+    expect(up.code, up.stdout).not.toBe(0);
+    const [main] = JSON.parse(up.stdout) as { error: { code: string; message: string; hint: string } }[];
+    expect(main!.error.code).toBe('damaged-file');
+    expect(main!.error.message).toContain(lists(root, 'main', 'index.json'));
+    expect(main!.error.hint).toContain(`Remove the folder ${lists(root, 'main')} and run \`bpkg update\``);
+    expect(main!.error.hint).not.toMatch(/publisher/);
+    // The way back works.
+    rmSync(lists(root, 'main'), { recursive: true, force: true });
+    await ok('update');
+  });
+});
