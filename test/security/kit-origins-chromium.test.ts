@@ -9,11 +9,12 @@
  */
 import { existsSync } from 'node:fs';
 import { type Server as HttpServer, createServer as httpServer, request } from 'node:http';
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { relayTo } from '../helpers/relay.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,12 +55,7 @@ async function served(origins: string | undefined) {
   }
   const socket = join(dir, `${kits.length}.sock`);
   await kit.listen(socket);
-  const forwarder = createServer((tcp) => {
-    const unix = netConnect(socket);
-    tcp.pipe(unix).pipe(tcp);
-    tcp.on('error', () => unix.destroy());
-    unix.on('error', () => tcp.destroy());
-  });
+  const forwarder = relayTo(socket);
   kits.push({ kit, forwarder });
   return { port: await listen(forwarder), ran, logged };
 }

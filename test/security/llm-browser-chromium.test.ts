@@ -9,10 +9,11 @@
  */
 import { existsSync } from 'node:fs';
 import { type Server as HttpServer, createServer as httpServer } from 'node:http';
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayTo } from '../helpers/relay.js';
 import { bundleLlm, serveLlm } from '../helpers/served-llm.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -31,12 +32,7 @@ const listen = (s: Server | HttpServer) =>
 
 beforeAll(async () => {
   llm = await serveLlm(await bundleLlm(served), join(served, 'api.sock'));
-  forwarder = createServer((tcp) => {
-    const unix = netConnect(llm.socket);
-    tcp.pipe(unix).pipe(tcp);
-    tcp.on('error', () => unix.destroy());
-    unix.on('error', () => tcp.destroy());
-  });
+  forwarder = relayTo(llm.socket);
   port = await listen(forwarder);
   pages = httpServer((_req, res) => res.end('<!doctype html><title>page</title>'));
   pagePort = await listen(pages);

@@ -11,10 +11,11 @@
  */
 
 import { request } from 'node:http';
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayTo } from '../helpers/relay.js';
 import { bundleLlm, serveLlm } from '../helpers/served-llm.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { tempDir } from '../setup/temp-registry.js';
@@ -26,12 +27,7 @@ const served = tempDir('llm-browser-');
 beforeAll(async () => {
   llm = await serveLlm(await bundleLlm(served), join(served, 'api.sock'));
   // What socat does: each loopback TCP connection piped to the service's socket.
-  forwarder = createServer((tcp) => {
-    const unix = netConnect(llm.socket);
-    tcp.pipe(unix).pipe(tcp);
-    tcp.on('error', () => unix.destroy());
-    unix.on('error', () => tcp.destroy());
-  });
+  forwarder = relayTo(llm.socket);
   await new Promise<void>((done) => forwarder.listen(0, '127.0.0.1', done));
   port = (forwarder.address() as { port: number }).port;
 }, 120_000);

@@ -6,10 +6,11 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { type Agent as HttpAgent, request } from 'node:http';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { bundleServer } from '../../modules/vectors/package.js';
+import { relayTo } from '../helpers/relay.js';
 import { bundleInto, moduleCache, type ServedProcess, serveBundle } from '../helpers/served-module.js';
 import { dropTempDir, tempDir } from '../setup/temp-registry.js';
 
@@ -35,14 +36,10 @@ export async function serve(
 /** 127.0.0.1:PORT → the unix socket, one socket pair per connection (test only). */
 export async function bridge(socketPath: string): Promise<{ url: string; close(): Promise<void> }> {
   const open = new Set<import('node:net').Socket>();
-  const server: Server = createServer((c) => {
-    const u = connect(socketPath);
+  const server: Server = relayTo(socketPath, (c, u) => {
     open.add(c).add(u);
     c.once('close', () => open.delete(c));
     u.once('close', () => open.delete(u));
-    c.pipe(u).pipe(c);
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;

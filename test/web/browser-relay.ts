@@ -5,12 +5,13 @@
  * on nothing else. Logged in with a one-time token, as an admin is.
  */
 import { existsSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import type { DashboardOps } from '../../src/web/ops.js';
 import { tempDir } from '../helpers/pkg.js';
+import { relayTo } from '../helpers/relay.js';
 import { launchChromium } from './dashboard-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -22,24 +23,7 @@ export interface InBrowser {
   close(): Promise<void>;
 }
 
-/**
- * A relay from 127.0.0.1 to a unix socket, as `ssh -L` is for an admin: when one side's connection
- * closes, the other's is closed once what was relayed to it is written. pipe() alone only ends the
- * browser's side: Chromium still sending a body the dashboard refused (an upload: the answer is
- * sent with the connection closed, the rest unread) reads the answer only once its send fails, and
- * a relay that stopped reading without closing left the XHR waiting for ever
- * (browser-relay.test.ts).
- */
-export function relayTo(socketPath: string): net.Server {
-  return net.createServer((c) => {
-    const s = net.connect(socketPath);
-    c.pipe(s).pipe(c);
-    c.on('error', () => s.destroy());
-    s.on('error', () => c.destroy());
-    s.on('close', () => c.end(() => c.destroy()));
-    c.on('close', () => s.end(() => s.destroy()));
-  });
-}
+export { relayTo };
 
 export async function dashboardInBrowser(ops: DashboardOps): Promise<InBrowser> {
   const dash: Dashboard = await startDashboard({

@@ -1,9 +1,10 @@
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import { tempDir } from '../helpers/pkg.js';
+import { relayTo } from '../helpers/relay.js';
 import { runnable } from './browser-relay.js';
 import { launchChromium } from './dashboard-harness.js';
 import { fakeOps } from './fake-ops.js';
@@ -38,17 +39,13 @@ beforeAll(async () => {
       },
     },
   });
-  const relay = net.createServer((c) => {
-    const s = net.connect(dash.socket);
+  const relay = relayTo(dash.socket, (c, s) => {
     links.add(c);
     c.on('close', () => links.delete(c));
     // After the cut: the server's answer to the stream's new request, its lines sent again.
     s.on('data', (d) => {
       if (cut && String(d).includes('data: verify greet')) replayed();
     });
-    c.pipe(s).pipe(c);
-    c.on('error', () => s.destroy());
-    s.on('error', () => c.destroy());
   });
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
