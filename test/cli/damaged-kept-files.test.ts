@@ -126,27 +126,29 @@ describe('a service’s restart record damaged', () => {
 });
 
 describe('installed.json damaged, read by the services', () => {
-  it.each(['{"format":1,"txid":"a","packa', '{"format":1,"packages":7}'])(
-    '%s: service inspect (and start of a module with package mounts) name it, exit 7',
-    async (text) => {
-      const root = tokenRoot('bp-damaged-db-services-');
-      const spec = parseService({
-        image: { id: `sha256:${'a'.repeat(64)}` },
-        network: 'loopback-socket',
-        socket: { dir: '/run/mounter', file: 's' },
-        packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-      });
-      await register(root, 'mounter', spec);
-      const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
-      mkdirSync(path.dirname(db), { recursive: true });
-      writeFileSync(db, text);
-      for (const cmd of ['inspect', 'start'])
-        judge(await run(['--root', root, 'service', cmd, 'mounter']), db, /hint: .*backup/);
-      // Without package mounts: inspect's signer (before: taken as none, silently).
-      await register(root, 'plain', consumerSpec('/run/plain'));
-      judge(await run(['--root', root, 'service', 'inspect', 'plain']), db, /hint: .*backup/);
-    },
-  );
+  it.each([
+    '{"format":1,"txid":"a","packa',
+    '{"format":1,"packages":7}',
+    // A version joined to opt/blueprint/model-x: a folder outside it mounted (test/security/installed-db-names).
+    '{"format":1,"txid":"a","packages":{"model-x":{"name":"model-x","version":"../../../../etc"}}}',
+  ])('%s: service inspect (and start of a module with package mounts) name it, exit 7', async (text) => {
+    const root = tokenRoot('bp-damaged-db-services-');
+    const spec = parseService({
+      image: { id: `sha256:${'a'.repeat(64)}` },
+      network: 'loopback-socket',
+      socket: { dir: '/run/mounter', file: 's' },
+      packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
+    });
+    await register(root, 'mounter', spec);
+    const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
+    mkdirSync(path.dirname(db), { recursive: true });
+    writeFileSync(db, text);
+    for (const cmd of ['inspect', 'start'])
+      judge(await run(['--root', root, 'service', cmd, 'mounter']), db, /hint: .*backup/);
+    // Without package mounts: inspect's signer (before: taken as none, silently).
+    await register(root, 'plain', consumerSpec('/run/plain'));
+    judge(await run(['--root', root, 'service', 'inspect', 'plain']), db, /hint: .*backup/);
+  });
 });
 
 describe('setup’s network choices damaged', () => {

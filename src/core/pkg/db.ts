@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeJsonAtomic } from '../system/fs.js';
-import type { Layout } from '../system/paths.js';
+import { type Layout, PACKAGE_NAME } from '../system/paths.js';
 import type { FileRecord } from './archive.js';
 import type { Manifest } from './format.js';
 
@@ -30,6 +30,33 @@ export interface Database {
   txid: string;
   packages: Record<string, InstalledPackage>;
 }
+
+/** A version as a folder name: semver's characters, never `.`, `..` or a `/` (checked, not trusted). */
+const VERSION_NAME = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,127}$/;
+
+/**
+ * `name` is a package's name and each version given (undefined: none) a version's folder name. Both
+ * are joined to paths (opt/blueprint/NAME/VERSION, files/NAME_VERSION.json, NAME/current's text):
+ * the package database's entries and the transaction record's changes are judged by this alone.
+ */
+export function packageNamed(name: unknown, ...versions: unknown[]): boolean {
+  return (
+    typeof name === 'string' &&
+    PACKAGE_NAME.test(name) &&
+    versions.every((v) => v === undefined || (typeof v === 'string' && VERSION_NAME.test(v)))
+  );
+}
+
+/** An entry as a transaction commits it: under its own name, a version, any kept one a version too. */
+function entryNamed(key: string, e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const { name, version, previous } = e as Record<string, unknown>;
+  return name === key && typeof version === 'string' && packageNamed(key, version, previous);
+}
+
+/** Every entry of a database's packages as a transaction commits it (entryNamed). */
+export const entriesNamed = (packages: Record<string, unknown>): boolean =>
+  Object.entries(packages).every(([key, e]) => entryNamed(key, e));
 
 export const emptyDatabase = (): Database => ({ format: 1, txid: '', packages: {} });
 

@@ -1,6 +1,6 @@
 import { damagedFile, readKeptJson, readKeptObject } from '../system/damaged-file.js';
 import type { Layout } from '../system/paths.js';
-import { type Database, emptyDatabase, type FileList, fileListPath } from './db.js';
+import { type Database, emptyDatabase, entriesNamed, type FileList, fileListPath } from './db.js';
 
 /**
  * What to do about a damaged database: moved aside, the box counts no package installed, and each
@@ -11,15 +11,20 @@ const HINT =
 
 /**
  * The installed-package database as the package manager reads it: a file that is not JSON, or
- * not a database, is damagedFile (exit 7, named, what to do), not a bug. db.ts's loadDatabase, the
- * services' read (the start part's lazy modules), stays as it was: this one is kept out of the
- * start part (test/perf/start-path).
+ * not a database, is damagedFile (exit 7, named, what to do), not a bug. So is one whose entry is
+ * not a package's name and version: recovery, rollback and the hooks join them to paths, so a
+ * kept version `../../…` had rollback point NAME/current outside the box
+ * (test/security/installed-db-names); the services' read (package-mounts.ts, db.ts's loadDatabase
+ * in the start part) judges entries with the same entriesNamed. This one is kept out of the start
+ * part (test/perf/start-path).
  */
 export async function readInstalled(paths: Layout): Promise<Database> {
   const db = await readKeptJson<Database>(paths.installedDb, HINT);
   if (db === undefined || db === null) return emptyDatabase();
   if (typeof db.packages !== 'object' || !db.packages || Array.isArray(db.packages))
     throw damagedFile(paths.installedDb, 'not a package database', HINT);
+  if (!entriesNamed(db.packages))
+    throw damagedFile(paths.installedDb, 'an entry is not a package name and version', HINT);
   return db;
 }
 

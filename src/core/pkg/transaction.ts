@@ -3,8 +3,8 @@ import { readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { readKeptObject } from '../system/damaged-file.js';
 import { removeIfExists, syncDir, writeJsonAtomic } from '../system/fs.js';
-import { type Layout, PACKAGE_NAME } from '../system/paths.js';
-import { type Database, fileListPath, saveDatabase } from './db.js';
+import type { Layout } from '../system/paths.js';
+import { type Database, fileListPath, packageNamed, saveDatabase } from './db.js';
 import type { HookOptions, PackageHooks } from './hooks.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import { pruneDeadCopies } from './private-copy.js';
@@ -17,15 +17,11 @@ export interface Change {
   to?: string;
 }
 
-/** A version as a folder name: semver's characters, never `.`, `..` or a `/` (checked, not trusted). */
-const VERSION_NAME = /^[0-9A-Za-z][0-9A-Za-z.+-]{0,127}$/;
-
 /** A change as run() writes it: a package's name, each version present a version's folder name. */
 function journalChange(c: unknown): boolean {
   if (typeof c !== 'object' || c === null) return false;
   const { name, from, to } = c as Record<string, unknown>;
-  const version = (v: unknown) => v === undefined || (typeof v === 'string' && VERSION_NAME.test(v));
-  return typeof name === 'string' && PACKAGE_NAME.test(name) && version(from) && version(to);
+  return packageNamed(name, from, to);
 }
 
 export interface Journal {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BlueprintError, NotFoundError } from '../errors.js';
-import { fileListPath, loadDatabase, loadFileList } from '../pkg/db.js';
+import { entriesNamed, fileListPath, loadDatabase, loadFileList } from '../pkg/db.js';
 import { resolveInside } from '../system/beneath.js';
 import { layout } from '../system/paths.js';
 import { realpath } from './fs-cb.js';
@@ -72,11 +72,13 @@ export async function planPackageMounts(
   const specs = packageMountsOf(reg);
   if (specs.length === 0) return [];
   const paths = layout(root);
-  // A database not JSON, or not a database, is named with what to do by the package manager's
-  // reader (damaged-file, exit 7), not a bug: that command-part module loaded only then.
+  // A database not JSON, or not a database, or whose entry is not a package's name and version
+  // (joined to opt/blueprint below: `../..` had a host folder mounted), is named with what to do by
+  // the package manager's reader (damaged-file, exit 7), not a bug: that module loaded only then.
   const db = await loadDatabase(paths)
     .then((d) => {
       if (typeof d.packages !== 'object' || !d.packages || Array.isArray(d.packages)) throw d;
+      if (!entriesNamed(d.packages)) throw d;
       return d;
     })
     .catch(async () => (await import('../pkg/installed-db.js')).readInstalled(paths));
