@@ -8,7 +8,9 @@
  * a time slice (issue 20: postMessage was a third of the main thread's profile). For such a model
  * a second copy runs on the main thread and takes the batches whose estimated cost is within
  * `inlineBudgetMs`; anything bigger still goes to the worker, so /health never waits longer than
- * that budget. The estimate is characters × the worker's measured time per character.
+ * that budget. The estimate is characters × the worker's measured time per character, measured at
+ * start and decided again from the batches the service runs (./placement.ts): a start on a busy box
+ * does not hold for the service's whole life.
  *
  * A single query (one input: what a retrieval or a search box waits for) has its own, larger
  * budget: for a transformer the hop is not the cost but the waiting, two thread wake-ups that on a
@@ -28,6 +30,7 @@ import {
   InputTooLongError,
   type ModelInfo,
 } from './engine.js';
+import { Decision, placementLine, WINDOW } from './placement.js';
 
 export type WorkerInit = Omit<EngineOptions, 'log'>;
 
@@ -101,10 +104,15 @@ export async function measureCost(
  * transferred buffer: each transferred buffer costs ~1.5 µs to detach and re-create, ~45 µs for a
  * batch of 32 (issue 20; `unpack` gives views on it, no copy).
  */
-interface Packed {
+interface Packed extends Timed {
   data: Float32Array;
   dimension: number;
   tokens: number[];
+}
+/** How long the worker's batch took (ms) and whether no thread of the process was preempted meanwhile. */
+interface Timed {
+  ms?: number;
+  clean?: boolean;
 }
 function pack(out: Embeddings): Packed {
   const dimension = out.vectors[0]?.length ?? 0;
@@ -134,7 +142,7 @@ const HEAD = 16;
  * The message of a query whose vector is in the shared memory (`seq`: its job's): the main thread
  * reads it there (fromWorker), so the message carries no copy of it.
  */
-interface InShared {
+interface InShared extends Timed {
   inShared: number;
   tokens: number[];
 }
@@ -169,16 +177,19 @@ export function runEngineWorker(): void {
         const { texts, options, reply } = p as { texts: string[]; options: EmbedOptions; reply?: Reply };
         written = undefined;
         let out: Embeddings;
+        const s0 = preemptions();
+        const t0 = performance.now();
         try {
           out = await engine.embed(texts, options);
         } catch (err) {
           if (reply) release(reply, false);
           throw err;
         }
-        if (!reply) return pack(out);
+        const timed: Timed = { ms: performance.now() - t0, clean: preemptions() === s0 };
+        if (!reply) return { ...pack(out), ...timed };
         if (!writeVector(reply, out)) {
           release(reply, false);
-          return pack(out);
+          return { ...pack(out), ...timed };
         }
         // The answer's message goes first (serveJobs posts it once this returns), then the main
         // thread is woken (posted(), right after that post): woken, it writes the answer to its
@@ -188,7 +199,7 @@ export function runEngineWorker(): void {
         // does not see the job as written (`seq` is stored by release), so it never takes the
         // answer before its message is posted.
         written = reply;
-        return { inShared: reply.seq, tokens: out.tokens } satisfies InShared;
+        return { inShared: reply.seq, tokens: out.tokens, ...timed } satisfies InShared;
       },
       posted: () => {
         if (written) release(written, true);
@@ -202,12 +213,12 @@ export interface EngineWorker extends Engine {
   healthy(): boolean;
   /** Where a batch would run now: on the main thread (cheap enough) or in the worker. */
   placement(texts: string[]): 'main' | 'worker';
-  /** Measured at start: milliseconds per character of an ordinary batch. */
-  msPerChar: number;
-  /** Whether a copy of the model was loaded on the main thread (an ordinary batch or query fits a budget). */
-  mainThreadCopy: boolean;
+  /** Milliseconds per character of an ordinary batch: measured at start, then as batches re-decide it. */
+  readonly msPerChar: number;
+  /** Whether a copy of the model is loaded on the main thread (an ordinary batch or query fit a budget). */
+  readonly mainThreadCopy: boolean;
   /** The longest batch, and the longest single input, in characters, that run on the main thread. */
-  onMainThread: { batchChars: number; queryChars: number };
+  readonly onMainThread: { batchChars: number; queryChars: number };
   /**
    * Single queries sent to the worker while the main thread waited for the answer in `Atomics.wait`
    * (`waited`), and those whose wait ran out or could not be used, answered through the message.
@@ -231,12 +242,43 @@ export async function startEngineWorker(
   queryWaitMs = 0,
 ): Promise<EngineWorker> {
   const pool = await startPool<WorkerInit, Ready>({ file, data: init, log, resourceLimits });
-  const { info, msPerChar } = pool.ready;
+  const { info } = pool.ready;
+  const decision = new Decision(
+    pool.ready.msPerChar,
+    { inlineMs: inlineBudgetMs, queryMs: queryBudgetMs },
+    chars(CALIBRATION),
+    CALIBRATION[0]!.length,
+  );
+  let inline: Engine | undefined;
+  let loading: Promise<unknown> | undefined;
+  const onMainThread = () => ({
+    batchChars: inline && decision.batchFits ? Math.floor(inlineBudgetMs / decision.msPerChar) : 0,
+    queryChars: inline && decision.queryFits ? Math.floor(queryBudgetMs / decision.msPerChar) : 0,
+  });
+  /** A batch's time: when it moves the decision, says so once (after loading the copy it now needs). */
+  const timed = (texts: string[], ms: number | undefined, clean: boolean | undefined) => {
+    const was = decision.msPerChar;
+    if (ms === undefined || !decision.observe(chars(texts), ms, clean === true)) return;
+    const say = () =>
+      log(
+        `placement decided again from ${WINDOW} batches that kept their core (was ${(was * 1000).toFixed(3)}): ${placementLine(decision.msPerChar, onMainThread())}`,
+      );
+    if (inline || loading || !(decision.batchFits || decision.queryFits)) return say();
+    loading = createEngine({ ...init, log }).then(
+      (copy) => {
+        inline = copy;
+        say();
+      },
+      (err: unknown) =>
+        log(`cannot load the main-thread copy; batches stay in the worker: ${(err as Error).message}`),
+    );
+  };
   const fromWorker = async (texts: string[], options: EmbedOptions, reply?: Reply): Promise<Embeddings> => {
     try {
       const got = (await pool.run(reply ? { texts, options, reply } : { texts, options })) as
         | Packed
         | InShared;
+      timed(texts, got.ms, got.clean);
       if ('inShared' in got) {
         // Written before the message was posted; no later query writes over it until this one has
         // settled (queryWaiter's `held`). A copy: the next query writes over the shared vector.
@@ -257,35 +299,43 @@ export async function startEngineWorker(
     }
   };
   const waiter = queryWaitMs > 0 ? queryWaiter(info.dimension, queryWaitMs, fromWorker) : undefined;
-  const batchFits = inlineBudgetMs > 0 && msPerChar * chars(CALIBRATION) <= inlineBudgetMs;
-  const queryFits = queryBudgetMs > 0 && msPerChar * CALIBRATION[0]!.length <= queryBudgetMs;
-  const inline = batchFits || queryFits ? await createEngine({ ...init, log }) : undefined;
+  if (decision.batchFits || decision.queryFits) inline = await createEngine({ ...init, log });
   const placement = (texts: string[]): 'main' | 'worker' => {
     if (!inline) return 'worker';
-    const cost = chars(texts) * msPerChar;
-    if (batchFits && cost <= inlineBudgetMs) return 'main';
-    return queryFits && texts.length === 1 && cost <= queryBudgetMs ? 'main' : 'worker';
+    const cost = chars(texts) * decision.msPerChar;
+    if (decision.batchFits && cost <= inlineBudgetMs) return 'main';
+    return decision.queryFits && texts.length === 1 && cost <= queryBudgetMs ? 'main' : 'worker';
   };
   return {
     info,
-    msPerChar,
-    mainThreadCopy: inline !== undefined,
-    onMainThread: {
-      batchChars: inline && batchFits ? Math.floor(inlineBudgetMs / msPerChar) : 0,
-      queryChars: inline && queryFits ? Math.floor(queryBudgetMs / msPerChar) : 0,
+    get msPerChar() {
+      return decision.msPerChar;
+    },
+    get mainThreadCopy() {
+      return inline !== undefined;
+    },
+    get onMainThread() {
+      return onMainThread();
     },
     healthy: pool.healthy,
     placement,
     queryWaits: waiter?.counts ?? { waited: 0, gaveUp: 0 },
     embed: async (texts, options) => {
-      if (placement(texts) === 'main') return inline!.embed(texts, options);
+      if (placement(texts) === 'main') {
+        const s0 = preemptions();
+        const t0 = performance.now();
+        const out = await inline!.embed(texts, options);
+        timed(texts, performance.now() - t0, preemptions() === s0);
+        return out;
+      }
       // A short single input only, estimated within the wait: a long one would use up the wait
       // and then be answered through the message anyway.
-      if (waiter && texts.length === 1 && chars(texts) * msPerChar <= queryWaitMs && pool.healthy())
+      if (waiter && texts.length === 1 && chars(texts) * decision.msPerChar <= queryWaitMs && pool.healthy())
         return waiter.embed(texts, options);
       return fromWorker(texts, options);
     },
     dispose: async () => {
+      await loading;
       await inline?.dispose();
       await pool.close();
     },

@@ -18,6 +18,7 @@ import {
 import type { Device } from './engine.js';
 import { runEngineWorker, startEngineWorker } from './engine-worker.js';
 import { createApiServer } from './http.js';
+import { placementLine } from './placement.js';
 import { parseFileHashes, verifyModelFiles } from './verify.js';
 
 /** The longest a single query may hold the main thread (EMBEDDINGS_QUERY_WAIT_MS): well inside /health's 2 s. */
@@ -115,13 +116,8 @@ async function main(): Promise<void> {
     `serving ${info.model} (dimension ${info.dimension}, max ${info.maxTokens} tokens) on ${socketPath}`,
   );
   log.startup(`device: ${info.device} (${info.deviceReason}), ${threads} inference threads`);
-  const perK = engine.msPerChar * 1000;
-  const { batchChars, queryChars } = engine.onMainThread;
-  log.startup(
-    engine.mainThreadCopy
-      ? `${perK.toFixed(3)} ms per 1,000 characters: on the main thread batches up to ${batchChars} characters and single inputs up to ${queryChars}, the rest in the worker`
-      : `${perK.toFixed(3)} ms per 1,000 characters: every batch runs in the worker`,
-  );
+  // Decided again from the batches it runs; a change is logged then (engine-worker.ts, placement.ts).
+  log.startup(placementLine(engine.msPerChar, engine.onMainThread));
   if (waitMs > 0)
     log.startup(
       `single queries up to ${Math.floor(waitMs / engine.msPerChar)} characters: the main thread waits up to ${waitMs} ms for the worker's answer`,
