@@ -18,10 +18,11 @@ import { packageCount } from './package-count.js';
 const UNFETCHED = new Set(['network', 'not-found-remote', 'timeout', 'mirror-timeout', 'access-denied']);
 export const unfetched = (o: UpdateOutcome): boolean => !o.ok && UNFETCHED.has(o.error?.code ?? '');
 /**
- * An update whose index could not be kept (the disk full, a folder not writable): nothing was
- * refused either. Exit 7 (storage), as any command's full disk, not 4: a full disk is no tampering.
+ * An update whose index could not be kept (the disk full, a folder not writable, the box's own kept
+ * index damaged): nothing was refused either. Exit 7 (storage), as any command's full disk, not 4:
+ * a full disk or a damaged file of this box is no tampering by the publisher.
  */
-const UNKEPT = new Set(['disk-full', 'not-writable']);
+const UNKEPT = new Set(['disk-full', 'not-writable', 'damaged-file']);
 export const unkept = (o: UpdateOutcome): boolean => !o.ok && UNKEPT.has(o.error?.code ?? '');
 
 /** Each mirror's error, one line each, when every URL of a repository with mirrors failed. */

@@ -23,9 +23,3 @@ export function relayTo(
     c.on('close', () => s.end(() => s.destroy()));
   });
 }
-
-/** Listening on 127.0.0.1 at a free port: the port. */
-export async function listenLoopback(server: net.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
-}

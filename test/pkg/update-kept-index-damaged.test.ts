@@ -3,7 +3,8 @@
  * made `bpkg update` refuse the repository with 'Stored index is not valid JSON', hint 'The
  * repository publisher must fix index.json', exit 4: a verification refusal blaming the publisher
  * for a file of this box. It is refused still (taken as absent, it would drop the rollback check),
- * but as the box's damaged file (`damaged-file`), named, with the way back, as a damaged meta.json is.
+ * but as the box's damaged file (`damaged-file`, exit 7 and "not updated" as a full disk is), named,
+ * with the way back, as a damaged meta.json is.
  */
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,11 @@ describe('bpkg update with its kept index damaged', () => {
       if (f !== 'meta.json') rmSync(lists(root, 'main', f), { recursive: true, force: true });
     writeFileSync(lists(root, 'main', 'index.json'), '{ damaged');
     const up = await bpkg(root, ['--json', 'update']);
-    expect(up.code, up.stdout).not.toBe(0);
+    // The box's storage (7), not a refused signature or index (4): nothing came from the publisher.
+    expect(up.code, up.stdout).toBe(7);
+    const human = await bpkg(root, ['update']);
+    expect(human.code).toBe(7);
+    expect(human.stdout + human.stderr).toContain('main: not updated:');
     const [main] = JSON.parse(up.stdout) as { error: { code: string; message: string; hint: string } }[];
     expect(main!.error.code).toBe('damaged-file');
     expect(main!.error.message).toContain(lists(root, 'main', 'index.json'));

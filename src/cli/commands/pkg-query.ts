@@ -169,7 +169,7 @@ export const update: CommandSpec = {
   name: 'update',
   summary: 'Fetch and verify the signed index of every repository',
   details:
-    'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.\nOne that cannot be reached (down, or its folder not there) keeps it too: "not updated", exit 1 unless another was refused.',
+    'A repository whose new index fails verification keeps its previous verified index; the command then exits 4.\nOne that cannot be reached (down, or its folder not there) keeps it too: "not updated", exit 1 unless another was refused.\nOne whose index this box cannot keep (the disk full, its kept index damaged): "not updated", exit 7.',
   async run(ctx) {
     return showUpdate(ctx, await sayIfSlow(ctx, UPDATE_WAIT, cliBox(ctx).packages.update()));
   },
