@@ -140,13 +140,14 @@ describe('must_not text conditions alone: the postings complement', () => {
     for (let round = 0; round < 30; round++) {
       const id = Math.floor(r() * 2100);
       const words = Array.from({ length: 1 + Math.floor(r() * 3) }, () => `w${Math.floor(r() * 60)}`);
-      if (r() < 0.5)
+      const roll = r();
+      if (roll < 0.5)
         await s.commit({
           t: 'upsert',
           c: 'c',
           points: [{ id, vector: [1, 0, 0, 1], payload: { body: words.join(' ') } }],
         });
-      else if (r() < 0.5) await s.commit({ t: 'delete', c: 'c', ids: [id] });
+      else if (roll < 0.75) await s.commit({ t: 'delete', c: 'c', ids: [id] });
       else await s.commit({ t: 'payload', c: 'c', ids: [Math.floor(r() * 1900)], mode: 'clear' });
       const f = {
         must_not: [{ key: 'body', match: { [['text', 'text_any', 'phrase'][round % 3]!]: words.join(' ') } }],
