@@ -3,8 +3,8 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, storageErrorFrom } from '../core/errors.js';
-import { checkImportSpace } from '../core/models/import.js';
-import { type Promised, promise, promisedIn } from '../core/models/upload-room.js';
+import { reserveImportSpace } from '../core/models/import.js';
+import { type Promised, promisedIn } from '../core/models/upload-room.js';
 import { freeSpace, notEnoughSpace, SPACE_RESERVE } from '../core/system/copy-hashed.js';
 import { trackTemp } from '../core/system/exit-cleanup.js';
 import { ensureDir } from '../core/system/fs.js';
@@ -63,22 +63,26 @@ export async function receiveUpload(
   signal?: AbortSignal,
 ): Promise<ModelUpload> {
   const dir = uploadDir(paths);
+  // Named by this process and a random UUID before anything is written: the promise's owner.
+  const file = path.join(dir, `${process.pid}-${randomUUID()}.gguf`);
   // Refused before the folder or a byte is written (disk-full, said as the CLI's import says it),
-  // counting the room promised to the uploads in flight; this one's promised in the same turn.
-  // What is left of it (the import's copies) is kept until the upload is discarded: given back
-  // at the body's end, a second upload was checked as if those copies were never coming.
-  const room = promise(paths.cacheDir, await checkImportSpace(paths, bytes, true));
+  // counting the room promised to the uploads and imports in flight in every process of the box;
+  // this one's promised under the same lock (upload-room.ts). What is left of it (the import's
+  // copies) is kept until the upload is discarded: given back at the body's end, a second upload
+  // was checked as if those copies were never coming.
+  const room = await reserveImportSpace(paths, bytes, true, path.resolve(file));
   try {
-    return await receiveInto(paths.cacheDir, dir, body, bytes, room, signal);
+    return await receiveInto(paths, dir, file, body, bytes, room, signal);
   } catch (err) {
-    room.release();
+    await room.release();
     throw err;
   }
 }
 
 async function receiveInto(
-  cacheDir: string,
+  paths: Layout,
   dir: string,
+  file: string,
   body: AsyncIterable<Uint8Array>,
   bytes: number,
   room: Promised,
@@ -88,18 +92,16 @@ async function receiveInto(
     throw storageErrorFrom(err, 'making the folder for uploaded models');
   });
   await pruneStale(dir);
-  const file = path.join(dir, `${process.pid}-${randomUUID()}.gguf`);
   const out = await open(
     file,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
   const untrack = trackTemp(file);
-  room.owner = path.resolve(file);
   const discard = async () => {
     await unlink(file).catch(() => {});
     untrack();
-    room.release();
+    await room.release();
   };
   let got = 0;
   try {
@@ -113,9 +115,11 @@ async function receiveInto(
       room.wrote(chunk.length);
       // Checked again as it is written (another writer may be filling the disk meanwhile): the rest
       // must still fit with the reserve kept, or it ends now rather than at a full disk. The room
-      // promised to the other uploads in flight is not this one's.
+      // promised to the others in flight is not this one's; the account is told what this one
+      // still needs (the rest is on disk now).
       if (Math.floor(got / RECHECK) !== Math.floor((got - chunk.length) / RECHECK)) {
-        const free = (await freeSpace(dir)).bytes - (promisedIn(cacheDir) - room.bytes);
+        await room.save();
+        const free = (await freeSpace(dir)).bytes - ((await promisedIn(paths)) - room.bytes);
         if (free < bytes - got + SPACE_RESERVE)
           throw notEnoughSpace(
             'to upload this model',
@@ -128,6 +132,7 @@ async function receiveInto(
     }
     if (got !== bytes) throw cut(got, bytes);
     await out.sync();
+    await room.save();
   } catch (err) {
     await out.close().catch(() => {});
     await discard();

@@ -23,7 +23,7 @@ import type { Layout } from '../system/paths.js';
 import { alive } from '../system/process-alive.js';
 import { readGgufInfo } from './gguf.js';
 import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
-import { promisedIn } from './upload-room.js';
+import { heldFor, type Promised, promise, promisedIn } from './upload-room.js';
 
 /**
  * `blueprint model import FILE.gguf --name NAME`: a GGUF handed over on a USB stick becomes a
@@ -107,6 +107,8 @@ async function pruneStale(paths: Layout): Promise<void> {
  * its package); left, it would fill the disk until the next import.
  */
 const tracked = new Map<string, () => void>();
+/** Each live import's promise of the cache's room (upload-room.ts), by its work folder. */
+const rooms = new Map<string, Promised>();
 
 /**
  * Removes an import's work folder; with `made` (after a failure) also the folders it made on the
@@ -117,6 +119,8 @@ export async function discardImport(work: string, made: readonly string[] = []):
   await rm(work, { recursive: true, force: true });
   tracked.get(work)?.();
   tracked.delete(work);
+  await rooms.get(work)?.release();
+  rooms.delete(work);
   await removeWhileEmpty(made);
 }
 
@@ -134,9 +138,10 @@ export function checkImportSize(shown: string, size: number): void {
  * Refuses before writing anything when the file system cannot hold the import: the private copy,
  * then the package made of it and the package manager's own copy of that and the unpacked files.
  * With `upload`, the dashboard's upload of the file too (kept under the cache until the import ends).
- * The bytes promised to uploads in flight in this process (upload-room.ts) are counted as taken.
- * Returns the bytes of the cache's file system this asked for (the reserve not counted): what an
- * upload promises itself once this passed.
+ * The bytes promised to uploads and imports in flight on the box, in any process (upload-room.ts),
+ * are counted as taken (`promised`: as the account's lock holder read them). Returns the bytes of
+ * the cache's file system this asked for (the reserve not counted): what an upload or import
+ * promises itself once this passed (reserveImportSpace).
  */
 export async function checkImportSpace(
   paths: Layout,
@@ -144,11 +149,11 @@ export async function checkImportSpace(
   upload = false,
   /** The upload file being imported: its own promise (upload-room.ts) is not counted against it. */
   own?: string,
+  promisedNow?: number,
 ): Promise<number> {
   const cache = await freeSpace(paths.cacheDir);
   const opt = await freeSpace(paths.optDir);
-  // Read after the awaits, in the turn the caller's promise is made in.
-  const promised = promisedIn(paths.cacheDir, own);
+  const promised = promisedNow ?? (await promisedIn(paths, own));
   const sameDisk = cache.dev === opt.dev;
   const asked = ((sameDisk ? 3 : 2) + (upload ? 1 : 0)) * size;
   const needCache = asked + SPACE_RESERVE;
@@ -161,7 +166,7 @@ export async function checkImportSpace(
         ? { where: paths.optDir, need: size + SPACE_RESERVE, have: haveOpt }
         : undefined;
   const inFlight = promised
-    ? `${(promised / 1024 ** 3).toFixed(2)} GiB of the free space is promised to model uploads in progress, and counted as taken (wait for them to end, or cancel one). `
+    ? `${(promised / 1024 ** 3).toFixed(2)} GiB of the free space is promised to model imports and uploads in progress, and counted as taken (wait for them to end, or cancel one). `
     : '';
   if (short)
     throw notEnoughSpace(
@@ -173,6 +178,14 @@ export async function checkImportSpace(
     );
   return asked;
 }
+
+/**
+ * checkImportSpace, and what it asked for promised (upload-room.ts) under the account's lock, so
+ * that no other upload or import, in this process or another, counts the same free bytes.
+ * `owner`: the upload's file, named before a byte of it is written.
+ */
+export const reserveImportSpace = (paths: Layout, size: number, upload: boolean, owner?: string) =>
+  promise(paths, (promised) => checkImportSpace(paths, size, upload, undefined, promised), owner);
 
 /** Reads `src` once into `dest` (a new file), hashing the bytes on the way (copy-hashed.ts). */
 async function copyOnce(
@@ -239,7 +252,10 @@ export async function buildModelPackage(
   const made = notYetThere(workBase(paths));
   try {
     checkImportSize(opts.shownAs ?? src, size);
-    await checkImportSpace(paths, size, false, src);
+    // An upload's import is covered by that upload's promise; any other (the CLI's) promises its own
+    // room, given back when its work folder is discarded.
+    if (heldFor(src)) await checkImportSpace(paths, size, false, src);
+    else rooms.set(work, await reserveImportSpace(paths, size, false));
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));

@@ -1,59 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { writeJsonAtomic } from '../system/fs.js';
+import { acquireLock } from '../system/lock.js';
+import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
+import type { Layout } from '../system/paths.js';
+import { alive } from '../system/process-alive.js';
+import { readStateText } from '../system/state-file.js';
+
 /**
- * The room promised to the model uploads in flight in this process (the dashboard's), per package
- * cache. Each upload's free-space check saw the disk alone, so uploads sent at once each found the
- * room for itself and together could pass the reserve. Now a check counts the bytes promised to
- * the others as taken: an upload promises what its check asked for (its copy, the import's copies),
- * less what it has written since (on disk already, so in the free space asked), and gives it back
- * when it ends, however it ends.
+ * The room of the package cache promised to the model uploads (the dashboard's) and imports (the
+ * CLI's and the dashboard's) in flight, one account for every process of the box. Each one's
+ * free-space check saw the disk alone, so two at once each found the room for itself and together
+ * could pass the reserve. Now a check counts the bytes promised to the others as taken: each
+ * promises what its check asked for (its copy, the import's copies), less what it has written
+ * since (on disk already, so in the free space asked), and gives it back when it ends.
+ *
+ * The account is var/lib/blueprint/model-room.json, changed under model-room.lock (lock.ts: a dead
+ * holder's lock is taken over) and written whole by a rename (never half-written). Each entry
+ * carries its process's pid and is counted only while that process lives: a killed holder's room
+ * is given back at the next read, and dropped at the next write. An entry of this pid that this
+ * process does not hold is an earlier process's of the same pid, dropped too. Nothing else in the
+ * file is believed: a damaged file or entry counts as none.
  */
 
 export interface Promised {
-  /** `n` more bytes written: on disk now, no longer promised. */
+  /** `n` more bytes written: on disk now, no longer promised (said to the account at `save`). */
   wrote(n: number): void;
-  /** The bytes still promised to this upload. */
+  /** The bytes still promised. */
   readonly bytes: number;
-  /**
-   * The upload's file, once named: its import's own space check does not count this promise
-   * (promisedIn's `except`), which is kept until the upload is discarded, the import's end.
-   */
-  owner?: string;
+  /** This promise's entry in the account. */
+  readonly id: string;
+  /** The account told what is still promised (after `wrote`). */
+  save(): Promise<void>;
   /** Given back (the import over and the upload discarded, or it aborted or was refused); a second call does nothing. */
-  release(): void;
+  release(): Promise<void>;
 }
 
-const room = new Map<string, Set<{ bytes: number; owner?: string }>>();
+interface Entry {
+  id: string;
+  pid: number;
+  bytes: number;
+  /** The upload's file: its own import does not count this promise. */
+  owner?: string;
+}
 
-/** The bytes promised to uploads in flight into `cacheDir`, but the one of the upload file `except`. */
-export function promisedIn(cacheDir: string, except?: string): number {
-  let sum = 0;
-  for (const p of room.get(cacheDir) ?? []) if (except === undefined || p.owner !== except) sum += p.bytes;
-  return sum;
+const account = (paths: Layout) => path.join(paths.stateDir, 'model-room.json');
+/** The promises of this process still held: its own entries of the account. */
+const mine = new Map<string, Entry>();
+
+const valid = (e: unknown): e is Entry => {
+  const x = e as Entry;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.id === 'string' &&
+    Number.isSafeInteger(x.pid) &&
+    x.pid > 0 &&
+    Number.isSafeInteger(x.bytes) &&
+    x.bytes >= 0 &&
+    (x.owner === undefined || typeof x.owner === 'string')
+  );
+};
+
+/** The live entries of the account: of living processes, and of this one only those it holds. */
+async function entries(paths: Layout): Promise<Entry[]> {
+  const text = await readStateText(account(paths));
+  let held: unknown;
+  try {
+    held = text === undefined ? [] : (JSON.parse(text) as { held?: unknown }).held;
+  } catch {
+    held = [];
+  }
+  if (!Array.isArray(held)) return [];
+  return held
+    .filter(valid)
+    .filter((e) => (e.pid === process.pid ? mine.has(e.id) : alive(e.pid)))
+    .map((e) => (e.pid === process.pid ? mine.get(e.id)! : e));
+}
+
+const sum = (list: Entry[], except?: string) =>
+  list.reduce(
+    (n, e) => n + (except !== undefined && e.owner === except && e.pid === process.pid ? 0 : e.bytes),
+    0,
+  );
+
+/**
+ * The bytes promised to uploads and imports in flight on this box, but the one of this process's
+ * upload file `except` (its import's check: that upload's promise covers it).
+ */
+export async function promisedIn(paths: Layout, except?: string): Promise<number> {
+  return sum(await entries(paths), except);
+}
+
+/** Whether this process holds a promise for the upload file `owner`. */
+export const heldFor = (owner: string) => [...mine.values()].some((e) => e.owner === owner);
+
+/** The folders of a root's state this process made for the account (a new root): see `changed`. */
+const madeHere = new Map<string, string[]>();
+
+/**
+ * The account changed under its lock: `change` is given the live entries, returns the new. An
+ * empty account is no file, and on a new root the folders made for it go too (while empty), so a
+ * refused import leaves nothing there (test/cli/model-import-refused).
+ */
+async function changed<T>(paths: Layout, change: (list: Entry[]) => Promise<{ list: Entry[]; value: T }>) {
+  const fresh = notYetThere(paths.stateDir);
+  if (fresh.length > 0 && !madeHere.has(paths.stateDir)) madeHere.set(paths.stateDir, fresh);
+  let empty = true;
+  const release = await acquireLock(path.join(paths.stateDir, 'model-room.lock'), 'model room', {
+    waitMs: 30_000,
+    mode: 0o600,
+  });
+  try {
+    const { list, value } = await change(await entries(paths));
+    empty = list.length === 0;
+    if (empty) await unlink(account(paths)).catch(() => {});
+    else await writeJsonAtomic(account(paths), { held: list }, 0o600);
+    return value;
+  } finally {
+    await release();
+    const made = madeHere.get(paths.stateDir);
+    if (empty && made) {
+      madeHere.delete(paths.stateDir);
+      await removeWhileEmpty(made);
+    }
+  }
 }
 
 /**
- * Promises `bytes` of `cacheDir` to an upload. Called in the same turn as the check that found the
- * room (no await between), so two checks cannot both count the same bytes.
+ * Promises of the cache's room what `check` asked for: `check` is given the bytes promised to the
+ * others and refuses, or returns the bytes it needs. Under the account's lock, so two checks (in
+ * this process or another) never both count the same free bytes.
  */
-export function promise(cacheDir: string, bytes: number): Promised {
-  const entry: { bytes: number; owner?: string } = { bytes };
-  const set = room.get(cacheDir) ?? new Set();
-  room.set(cacheDir, set.add(entry));
+export async function promise(
+  paths: Layout,
+  check: (promised: number) => Promise<number>,
+  owner?: string,
+): Promise<Promised> {
+  const entry: Entry = { id: randomUUID(), pid: process.pid, bytes: 0, ...(owner ? { owner } : {}) };
+  await changed(paths, async (list) => {
+    entry.bytes = await check(sum(list));
+    mine.set(entry.id, entry);
+    return { list: [...list, entry], value: undefined };
+  });
+  const keep = (list: Entry[]) => ({ list, value: undefined });
   return {
+    id: entry.id,
     wrote(n) {
       entry.bytes = Math.max(0, entry.bytes - n);
     },
     get bytes() {
       return entry.bytes;
     },
-    get owner() {
-      return entry.owner;
+    async save() {
+      if (mine.has(entry.id)) await changed(paths, async (list) => keep(list));
     },
-    set owner(file) {
-      entry.owner = file;
-    },
-    release() {
-      set.delete(entry);
-      if (set.size === 0 && room.get(cacheDir) === set) room.delete(cacheDir);
+    async release() {
+      if (!mine.delete(entry.id)) return;
+      // Not written (a full disk): dropped here all the same, and by this process's next write;
+      // other processes count it until then, or until this one ends.
+      await changed(paths, async (list) => keep(list.filter((e) => e.id !== entry.id))).catch(() => {});
     },
   };
 }

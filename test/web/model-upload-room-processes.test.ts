@@ -1,0 +1,126 @@
+/**
+ * The room promised to model uploads and imports is one account for every process of a box. The
+ * dashboard's uploads once shared it in its process alone: a `blueprint model import` run at the
+ * same moment did not see an upload's room (nor the dashboard a CLI's), so each alone fitted, both
+ * passed the check, and together they could pass the 64 MiB reserve. Now the account is a file
+ * under the box's state (var/lib/blueprint/model-room.json), each entry carrying its process's pid:
+ * a killed holder's room is given back. A real box, its package cache on a 100 MiB tmpfs; the CLI
+ * is the built executable, another process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { run, tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
+import { boxDashboard } from './box-dashboard.js';
+import { waitFor } from './dashboard-harness.js';
+import type { Answer } from './fake-ops.js';
+
+const MiB = 1024 ** 2;
+const mountTmpfs = tmpfsPerFile();
+const box = boxDashboard([{ name: 'app', version: '1.0.0' }], 'app', 'bp-web-upload-room-proc-');
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+const cache = () => path.join(box.root, 'var/cache/blueprint');
+const uploads = () => path.join(cache(), 'model-uploads');
+const left = () => (existsSync(uploads()) ? readdirSync(uploads()) : []);
+const sizes = () => left().map((f) => statSync(path.join(uploads(), f)).size);
+
+/** An upload of `bytes` as the page's script sends it; the body is written by the caller. */
+function start(name: string, bytes: number) {
+  const req = http.request({
+    socketPath: box.dash.socket,
+    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(box.csrf)}`,
+    method: 'POST',
+    headers: {
+      host: 'localhost:8080',
+      cookie: box.cookie,
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes),
+    },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+  });
+  return { req, answer };
+}
+
+/** A file of `bytes` that starts as a GGUF does (refused once read: not a model). */
+function fakeGguf(bytes: number): string {
+  const file = path.join(tempDir('bp-upload-room-proc-'), 'model.gguf');
+  const b = Buffer.alloc(bytes);
+  b.write('GGUF');
+  writeFileSync(file, b);
+  return file;
+}
+
+it('a CLI import does not take the room of a dashboard upload in flight, and is taken once it ended', async () => {
+  mkdirSync(cache(), { recursive: true });
+  // 100 MiB: an upload of 8 MiB holds 24 MiB (its copy, the import's copy and package; the
+  // installed files are on another disk) with the 64 MiB reserve; an import of 10 MiB needs 20.
+  mountTmpfs(cache(), '100m');
+  const file = fakeGguf(10 * MiB);
+  const body = Buffer.alloc(8 * MiB, 1);
+  const up = start('first', body.length);
+  up.req.write(body.subarray(0, 64 * 1024));
+  await waitFor('the upload being written', () => sizes().includes(64 * 1024));
+
+  const refused = await run(['--root', box.root, 'model', 'import', file, '--name', 'other']);
+  expect(refused.stderr).toMatch(/Not enough free space to import this model/);
+  expect(refused.stderr).toContain('uploads in progress');
+  expect(refused.code).not.toBe(0);
+  // Refused before it wrote: the cache holds the upload alone.
+  expect(readdirSync(cache()).sort()).toEqual(['model-uploads']);
+  expect(sizes()).toEqual([64 * 1024]);
+
+  // The upload aborted: its room is given back, and the import is not refused for room (it is
+  // then refused as not a model, having been read).
+  up.answer.catch(() => {});
+  up.req.destroy();
+  await waitFor('the aborted upload removed', () => left().length === 0);
+  const taken = await run(['--root', box.root, 'model', 'import', file, '--name', 'other']);
+  expect(taken.stderr).not.toMatch(/Not enough free space/);
+  expect(taken.stderr).toMatch(/nothing was imported/);
+}, 60_000);
+
+it("a killed process's room is given back; a live one's is counted", async () => {
+  mountTmpfs(cache(), '100m');
+  // Another process holding 30 MiB of the cache's room (as an import in it would).
+  const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+  children.push(holder);
+  const account = path.join(box.root, 'var/lib/blueprint/model-room.json');
+  writeFileSync(
+    account,
+    JSON.stringify({ held: [{ id: 'held-by-sleep', pid: holder.pid, bytes: 30 * MiB }] }),
+  );
+  const body = Buffer.alloc(8 * MiB, 1);
+  const first = start('first', body.length);
+  first.req.end(body);
+  const refused = await first.answer;
+  expect(refused.status).toBe(413);
+  expect(refused.body).toContain('uploads in progress');
+  expect(left()).toEqual([]);
+
+  const gone = new Promise((r) => holder.once('exit', r));
+  holder.kill('SIGKILL');
+  await gone;
+  const second = start('second', body.length);
+  second.req.end(body);
+  const taken = await second.answer;
+  expect(taken.status).toBe(303);
+  expect(await box.jobEnd(String(taken.headers.location))).toContain('is not a GGUF');
+  expect(left()).toEqual([]);
+}, 60_000);
