@@ -202,8 +202,12 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
   );
   // And its state folders reached without a link (each file in them is judged at its name only):
   // TREE/var/lib/blueprint a link out had that folder's packages and set-up shown as the tree's.
-  const { linkOnTheWay } = await import('../core/system/beneath.js');
+  const { atBeneath, linkOnTheWay } = await import('../core/system/beneath.js');
   const linked = actable ? undefined : await linkOnTheWay(ctx.root, STATE_FOLDERS);
+  // And each state file below them through descriptors too (a folder further down swapped for a
+  // link: test/security/status-tree-state-files).
+  if (!actable)
+    (await import('../core/system/state-file.js')).readStatesBeneath(path.resolve(ctx.root), atBeneath);
   const { encryptionState } = await import('./encryption.js');
   const { egressSummary, systemSummary } = await import('./status-facts.js');
   // Run without root (the box's umask leaves the package manager's files root's): the rest of the

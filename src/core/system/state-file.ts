@@ -1,5 +1,6 @@
 import { StorageError } from '../errors.js';
-import { readBoundedFile, type Unread } from './read-bounded.js';
+import type { atBeneath } from './beneath.js';
+import { type BoundedRead, readBoundedFile, type Unread } from './read-bounded.js';
 import { shellWord } from './shell-word.js';
 
 /**
@@ -36,11 +37,40 @@ export function notAStateFile(file: string, shape: string): StorageError {
 }
 
 /**
+ * Trees whose state files are read through descriptors: another user's tree that `status` reads
+ * (app/system.ts boxStatus). Its state folders were walked without a link, but a file below them
+ * read by name followed a link further down (TREE/var/lib/blueprint/services/NAME swapped for a link
+ * out had that folder's registration shown as the tree's service: test/security/status-tree-state-
+ * files). Given beneath.ts's atBeneath by the caller: this module, on the start path, imports
+ * nothing more.
+ */
+const trees = new Map<string, typeof atBeneath>();
+
+/** From now on in this process, every state file under `root` is read through `at`'s descriptors. */
+export function readStatesBeneath(root: string, at: typeof atBeneath): void {
+  const tree = root.replace(/\/+$/, '');
+  if (tree !== '') trees.set(tree, at); // The box's own / reads as before.
+}
+
+/** `file` read as below, or through the descriptors of the tree it is in (readStatesBeneath). */
+async function readState(file: string, opts: { now?: boolean }): Promise<BoundedRead | undefined> {
+  for (const [root, at] of trees) {
+    if (!file.startsWith(`${root}/`)) continue;
+    const r = await at(root, file.slice(root.length + 1), (name) => readBoundedFile(name, STATE_MAX, opts));
+    if (r.ok) return r.value;
+    if (r.why === 'missing') return undefined;
+    throw notAStateFile(`${root}/${r.at}`, r.why === 'link' ? 'a symbolic link' : 'not a folder');
+  }
+  return readBoundedFile(file, STATE_MAX, opts);
+}
+
+/**
  * The text of the state file `file`, or undefined when there is none (ENOENT). `now`: read with
  * node:fs's synchronous calls (read-bounded.ts BoundedOptions.now), for a command's small files.
  */
 export async function readStateText(file: string, opts: { now?: boolean } = {}): Promise<string | undefined> {
-  const r = await readBoundedFile(file, STATE_MAX, opts);
+  const r = await readState(file, opts);
+  if (r === undefined) return undefined;
   if (r.ok) return r.bytes.toString('utf8');
   if (r.why === 'open') {
     if (r.error.code === 'ENOENT') return undefined;
