@@ -8,7 +8,7 @@
  * is the built executable, another process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -58,6 +58,12 @@ function start(name: string, bytes: number) {
   return { req, answer };
 }
 
+/** The process's start time (/proc/PID/stat's 22nd field): what tells it from a later one of its pid. */
+function startOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
 /** A file of `bytes` that starts as a GGUF does (refused once read: not a model). */
 function fakeGguf(bytes: number): string {
   const file = path.join(tempDir('bp-upload-room-proc-'), 'model.gguf');
@@ -104,7 +110,9 @@ it("a killed process's room is given back; a live one's is counted", async () =>
   const account = path.join(box.root, 'var/lib/blueprint/model-room.json');
   writeFileSync(
     account,
-    JSON.stringify({ held: [{ id: 'held-by-sleep', pid: holder.pid, bytes: 30 * MiB }] }),
+    JSON.stringify({
+      held: [{ id: 'held-by-sleep', pid: holder.pid, start: startOf(holder.pid!), bytes: 30 * MiB }],
+    }),
   );
   const body = Buffer.alloc(8 * MiB, 1);
   const first = start('first', body.length);
@@ -120,6 +128,26 @@ it("a killed process's room is given back; a live one's is counted", async () =>
   const second = start('second', body.length);
   second.req.end(body);
   const taken = await second.answer;
+  expect(taken.status).toBe(303);
+  expect(await box.jobEnd(String(taken.headers.location))).toContain('is not a GGUF');
+  expect(left()).toEqual([]);
+}, 60_000);
+
+it('an entry of a live pid that is not the process that wrote it (the pid reused) is not counted', async () => {
+  mountTmpfs(cache(), '100m');
+  const other = spawn('sleep', ['600'], { stdio: 'ignore' });
+  children.push(other);
+  // The entry names this live pid, but another process's start: its writer ended, the pid reused.
+  const account = path.join(box.root, 'var/lib/blueprint/model-room.json');
+  const gone = String(Number(startOf(other.pid!)) - 1);
+  writeFileSync(
+    account,
+    JSON.stringify({ held: [{ id: 'held-by-gone', pid: other.pid, start: gone, bytes: 30 * MiB }] }),
+  );
+  const body = Buffer.alloc(8 * MiB, 1);
+  const up = start('reused', body.length);
+  up.req.end(body);
+  const taken = await up.answer;
   expect(taken.status).toBe(303);
   expect(await box.jobEnd(String(taken.headers.location))).toContain('is not a GGUF');
   expect(left()).toEqual([]);

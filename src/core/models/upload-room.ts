@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic } from '../system/fs.js';
@@ -18,7 +19,8 @@ import { readStateText } from '../system/state-file.js';
  *
  * The account is var/lib/blueprint/model-room.json, changed under model-room.lock (lock.ts: a dead
  * holder's lock is taken over) and written whole by a rename (never half-written). Each entry
- * carries its process's pid and is counted only while that process lives: a killed holder's room
+ * carries its process's pid and start time and is counted only while that process lives (the pid
+ * alive, and its start time the same: a pid reused is not the holder): a killed holder's room
  * is given back at the next read, and dropped at the next write. An entry of this pid that this
  * process does not hold is an earlier process's of the same pid, dropped too. Nothing else in the
  * file is believed: a damaged file or entry counts as none.
@@ -40,6 +42,8 @@ export interface Promised {
 interface Entry {
   id: string;
   pid: number;
+  /** The process's start time (/proc/PID/stat's 22nd field): a later process of the same pid is not it. */
+  start: string;
   bytes: number;
   /** The upload's file: its own import does not count this promise. */
   owner?: string;
@@ -57,6 +61,7 @@ const valid = (e: unknown): e is Entry => {
     typeof x.id === 'string' &&
     Number.isSafeInteger(x.pid) &&
     x.pid > 0 &&
+    typeof x.start === 'string' &&
     Number.isSafeInteger(x.bytes) &&
     x.bytes >= 0 &&
     (x.owner === undefined || typeof x.owner === 'string')
@@ -75,8 +80,25 @@ async function entries(paths: Layout): Promise<Entry[]> {
   if (!Array.isArray(held)) return [];
   return held
     .filter(valid)
-    .filter((e) => (e.pid === process.pid ? mine.has(e.id) : alive(e.pid)))
+    .filter((e) => (e.pid === process.pid ? mine.has(e.id) : living(e.pid, e.start)))
     .map((e) => (e.pid === process.pid ? mine.get(e.id)! : e));
+}
+
+/** The start time of process `pid`; undefined when /proc does not say (no /proc, or it is gone). */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that wrote an entry lives: its pid, and (where /proc says) its start time. */
+function living(pid: number, start: string): boolean {
+  if (!alive(pid)) return false;
+  const now = startOf(pid);
+  return now === undefined || now === start;
 }
 
 const sum = (list: Entry[], except?: string) =>
@@ -138,7 +160,13 @@ export async function promise(
   check: (promised: number) => Promise<number>,
   owner?: string,
 ): Promise<Promised> {
-  const entry: Entry = { id: randomUUID(), pid: process.pid, bytes: 0, ...(owner ? { owner } : {}) };
+  const entry: Entry = {
+    id: randomUUID(),
+    pid: process.pid,
+    start: startOf(process.pid) ?? '',
+    bytes: 0,
+    ...(owner ? { owner } : {}),
+  };
   await changed(paths, async (list) => {
     entry.bytes = await check(sum(list));
     mine.set(entry.id, entry);
