@@ -179,8 +179,15 @@ describe('installed.json of the wrong shape, read by the quick paths', () => {
     const { key, repo } = await signedRepo([GOOD]);
     const root = await trustingRoot(key, repo);
     const db = path.join(pkgState(root), 'installed.json');
-    writeFileSync(db, '{"format":1,"txid":"a","packages":7}');
-    judge(await bpkg(root, argv), db, /hint: .*backup/);
+    // Not a database; an entry not a package's name and version (test/security/installed-db-names).
+    const entry = { name: '../x', version: '1.0.0', origin: 'main', signer: key.fingerprint };
+    for (const text of [
+      '{"format":1,"txid":"a","packages":7}',
+      JSON.stringify({ format: 1, txid: 'a', packages: { '../x': entry } }),
+    ]) {
+      writeFileSync(db, text);
+      judge(await bpkg(root, argv), db, /hint: .*backup/);
+    }
   });
 });
 

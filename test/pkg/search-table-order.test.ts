@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quickSearch } from '../../src/app/search.js';
-import { hitsTable } from '../../src/cli/commands/pkg-quick.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { writeSealed } from '../../src/core/pkg/sealed-write.js';
 import { layout } from '../../src/core/system/paths.js';
@@ -134,17 +133,16 @@ describe('search table rows by name, and the printable flag', () => {
     }
   });
 
-  it('an installed version the table does not hold is judged by itself: an escape in it is escaped', async () => {
+  it('an installed version that is no version (an escape in it): no quick answer, the package manager names the database', async () => {
     const root = await trustingRoot(key, ascii);
     const db = layout(root).installedDb;
     writeFileSync(
       db,
       JSON.stringify({ format: 1, txid: 't', packages: { b: { name: 'b', version: '1.0.0\x1b[31m' } } }),
     );
-    const hits = await quickSearch(root, 'vision');
-    expect(hits?.find((h) => h.name === 'b')?.installed).toBe('1.0.0\x1b[31m');
-    expect((hits as { printable?: true }).printable).toBeUndefined();
-    expect(hitsTable(hits!)).not.toMatch(/\x1b/);
+    // Not a version's folder name (db.ts entriesNamed, test/security/installed-db-names): the
+    // package manager's read says installed.json is damaged, so the escape is never shown.
+    expect(await quickSearch(root, 'vision')).toBeUndefined();
   });
 
   it('a flag changed in the table breaks its seal: no quick answer', async () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Layout } from '../system/paths.js';
-import { type Database, emptyDatabase } from './db.js';
+import { type Database, emptyDatabase, entriesNamed } from './db.js';
 import { plainName, readSearchTable, type SearchTable } from './index-head.js';
 import type { SearchHit } from './manager.js';
 import { readJsonSync, repoConfigFiles, semverGt } from './node-lazy.js';
@@ -109,8 +109,9 @@ export async function searchTables(paths: Layout, word: string, now: Date): Prom
     } else for (const h of later) if (gt(h.version, best.get(h.name)!.version)) best.set(h.name, h);
   }
   const db = readJsonSync<Database>(paths.installedDb) ?? emptyDatabase();
-  // No database (`"packages": 7`, `[]`): the package manager's search names it (damaged-file).
-  if (db.packages?.constructor !== Object) return undefined;
+  // No database (`"packages": 7`, `[]`), or an entry not a package's name and version: the package
+  // manager's search names it (damaged-file).
+  if (db.packages?.constructor !== Object || !entriesNamed(db.packages)) return undefined;
   // A box with nothing installed (the common case for a search): the hits as they are, no copy.
   const hits: SearchHits = inOrder ? list : [...best.values()];
   if (Object.keys(db.packages).length)

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Layout } from '../system/paths.js';
-import type { Database, InstalledPackage } from './db.js';
+import { type Database, entriesNamed, type InstalledPackage } from './db.js';
 import type { RepoIndex } from './format.js';
 import { parseIndexFast } from './index-fast.js';
 import { judgeKeysFast } from './key-fast.js';
@@ -52,8 +52,9 @@ export async function noUpgrades(paths: Layout, now: Date): Promise<[] | undefin
 /** The installed packages that came from a repository; undefined when one's origin is not recorded. */
 function fromRepositories(paths: Layout): InstalledPackage[] | undefined {
   const db = readJsonSync<Database>(paths.installedDb);
-  // No database (`"packages": 7`, `[]`): the package manager names it (damaged-file).
-  if (db && db.packages?.constructor !== Object) return undefined;
+  // No database (`"packages": 7`, `[]`), or an entry not a package's name and version: the package
+  // manager names it (damaged-file).
+  if (db && (db.packages?.constructor !== Object || !entriesNamed(db.packages))) return undefined;
   const installed = Object.values(db?.packages ?? {}).filter(
     (p) => p.origin !== 'file' && p.origin !== LOCAL_ORIGIN,
   );
