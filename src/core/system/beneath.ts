@@ -255,9 +255,10 @@ export async function namesBeneath(root: string, rel: string): Promise<string[]>
 /**
  * The first of the folders `rels` below `root` whose way holds a link or something not a folder
  * (as openFolderBeneath meets it), named `ROOT/PATH is a link: not followed` (or not a folder);
- * undefined when each is reached as a folder or is simply not there. For a reader of a tree that
- * then reads files below those folders by name (a race with the tree's owner is left: it changes
- * what is shown, nothing written or run).
+ * undefined when each is reached as a folder or is simply not there. `status` then reads the
+ * state files below them through descriptors too (state-file.ts readStatesBeneath); listings and
+ * `current` links there are still read by name (a race with the tree's owner changes what is
+ * listed, nothing written or run).
  */
 export async function linkOnTheWay(root: string, rels: string[]): Promise<string | undefined> {
   for (const rel of rels) {
