@@ -272,6 +272,13 @@ export async function buildModelPackage(
     const gguf = path.join(folder, `${opts.name}.gguf`);
     const ggufSha256 = await copyOnce(input, src, size, gguf, opts);
     await input.close().catch(() => {});
+    // The copy is on disk now (in the free space others read; the package takes its place below):
+    // no longer promised, or the others would count it twice.
+    const room = rooms.get(work);
+    if (room) {
+      room.wrote(size);
+      await room.save();
+    }
     // Only the copy is read from here on.
     const copy = await open(gguf, constants.O_RDONLY | constants.O_NOFOLLOW);
     const info = await readGgufInfo(copy, size).finally(() => copy.close());
