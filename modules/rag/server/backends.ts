@@ -190,76 +190,94 @@ const missing = (err: unknown) => err instanceof UpstreamError && err.status ===
 /** The search vector as base64 float32s (modules/vectors/server/parse.ts VECTOR_ENCODING). */
 const BASE64_VECTOR = { 'x-vector-encoding': 'float32-base64' };
 
+/** The key of a vectors collection's metadata that names the rag that made it (its module's name). */
+export const OWNER_KEY = 'blueprint-rag';
+const keepFilter = (keep: string[]) =>
+  keep.length ? { must_not: [{ key: 'document', match: { any: keep } }] } : {};
+
 export class VectorIndex {
   private readonly up: Upstream;
+  /** This rag's module name (names.ts moduleName): what its collections' metadata says. */
+  readonly self: string;
   private readonly known = new Set<string>();
   /** The vectors module refused the base64 vector and took numbers: numbers from then on. */
   private numbersOnly = false;
   /** The vectors collection that holds a rag collection (store.ts vectorsName). */
   private readonly nameOf: (collection: string) => string;
-  constructor(up: Upstream, nameOf: (collection: string) => string = legacyName) {
+  constructor(up: Upstream, nameOf: (collection: string) => string = legacyName, self = 'rag') {
     this.up = up;
     this.nameOf = nameOf;
+    this.self = self;
   }
 
   private path(collection: string, rest = ''): string {
     return `/collections/${encodeURIComponent(this.nameOf(collection))}${rest}`;
   }
 
-  /** Creates the collection for this dimension, or checks that the one there has it. */
-  async ensure(collection: string, dimensions: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Creates the collection for this dimension, named as this rag's in its metadata, or checks the
+   * one there: its dimension, and whose it is (`OWNER_KEY`). Another rag's is a 409; one naming no
+   * rag is this one's only when `older` (recorded by a rag from before the metadata) or empty (then
+   * named as this rag's); holding points, it is someone else's under that name (made through
+   * vectors' API: the admin's `rag-notes`), not rag's to write to and then sweep (409).
+   */
+  async ensure(collection: string, dimensions: number, older: boolean, signal?: AbortSignal): Promise<void> {
     if (this.known.has(collection)) return;
-    try {
-      const r = await this.up.call<{ result: { config: { params: { vectors: { size: number } } } } }>(
-        'GET',
-        this.path(collection),
-        undefined,
-        signal,
-      );
-      const size = r.result.config.params.vectors.size;
-      if (size !== dimensions)
+    const there = await this.owner(collection, signal);
+    if (!there) {
+      const body = {
+        vectors: { size: dimensions, distance: 'Cosine' },
+        metadata: { [OWNER_KEY]: this.self },
+      };
+      await this.up.call('PUT', this.path(collection), body, signal);
+    } else {
+      if (there.size !== dimensions)
         throw new HttpError(
           409,
-          `collection ${collection} holds ${size}-dimensional vectors but the embedding model makes ${dimensions}: the model changed; delete and re-ingest the collection's documents, or use another collection`,
+          `collection ${collection} holds ${there.size}-dimensional vectors but the embedding model makes ${dimensions}: the model changed; delete and re-ingest the collection's documents, or use another collection`,
           'collection',
         );
-    } catch (err) {
-      if (!missing(err)) throw err;
-      await this.up.call(
-        'PUT',
-        this.path(collection),
-        { vectors: { size: dimensions, distance: 'Cosine' } },
-        signal,
-      );
+      const name = this.nameOf(collection);
+      if (there.rag !== null && there.rag !== this.self)
+        throw new HttpError(
+          409,
+          `the vectors collection ${name} is the ${there.rag} module's: use another collection name`,
+          'collection',
+        );
+      if (there.rag === null && !older) {
+        const count = await this.strays(collection, [], signal);
+        if (count > 0)
+          throw new HttpError(
+            409,
+            `the vectors module holds a collection ${name} with ${count} points that this rag did not make: use another collection name`,
+            'collection',
+          );
+        await this.label(collection, signal);
+      }
     }
     this.known.add(collection);
   }
 
-  /**
-   * Before rag first writes to a collection: one that vectors holds with points in it is someone
-   * else's under that name (made through vectors' API: the admin's `rag-notes`), not rag's to
-   * write to and then sweep (409). None, or an empty one (an older rag's, emptied), is taken.
-   */
-  async claim(collection: string, signal?: AbortSignal): Promise<void> {
-    let count: number;
+  /** The collection in vectors, its dimension and the rag its metadata names; undefined if none. */
+  async owner(
+    collection: string,
+    signal?: AbortSignal,
+  ): Promise<{ size: number; rag: string | null } | undefined> {
     try {
-      const r = await this.up.call<{ result: { count: number } }>(
-        'POST',
-        this.path(collection, '/points/count'),
-        { exact: true },
-        signal,
-      );
-      count = r.result.count;
+      const r = await this.up.call<{
+        result: { config: { params: { vectors: { size: number } }; metadata?: Record<string, unknown> } };
+      }>('GET', this.path(collection), undefined, signal);
+      const rag = r.result.config.metadata?.[OWNER_KEY];
+      return { size: r.result.config.params.vectors.size, rag: typeof rag === 'string' ? rag : null };
     } catch (err) {
-      if (missing(err)) return;
+      if (missing(err)) return undefined;
       throw err;
     }
-    if (count > 0)
-      throw new HttpError(
-        409,
-        `the vectors module holds a collection ${this.nameOf(collection)} with ${count} points that this rag did not make: use another collection name`,
-        'collection',
-      );
+  }
+
+  /** Names this rag in the collection's metadata (Qdrant's PATCH merges it). */
+  async label(collection: string, signal?: AbortSignal): Promise<void> {
+    await this.up.call('PATCH', this.path(collection), { metadata: { [OWNER_KEY]: this.self } }, signal);
   }
 
   async upsert(
@@ -287,10 +305,15 @@ export class VectorIndex {
     }
   }
 
-  /** The names of the collections in vectors, whoever made them. */
-  async collections(): Promise<Set<string>> {
-    const r = await this.up.call<{ result: { collections: { name: string }[] } }>('GET', '/collections');
-    return new Set(r.result.collections.map((c) => c.name));
+  /** How many points of the collection belong to none of the documents `keep`. */
+  async strays(collection: string, keep: string[], signal?: AbortSignal): Promise<number> {
+    const r = await this.up.call<{ result: { count: number } }>(
+      'POST',
+      this.path(collection, '/points/count'),
+      { filter: keepFilter(keep), exact: true },
+      signal,
+    );
+    return r.result.count;
   }
 
   /**
@@ -298,18 +321,12 @@ export class VectorIndex {
    * Counted first: a collection with none is not written to.
    */
   async sweep(collection: string, keep: string[]): Promise<number> {
-    const filter = keep.length ? { must_not: [{ key: 'document', match: { any: keep } }] } : {};
-    const r = await this.up.call<{ result: { count: number } }>(
-      'POST',
-      this.path(collection, '/points/count'),
-      {
-        filter,
-        exact: true,
-      },
-    );
-    if (r.result.count > 0)
-      await this.up.call('POST', this.path(collection, '/points/delete?wait=true'), { filter });
-    return r.result.count;
+    const n = await this.strays(collection, keep);
+    if (n > 0)
+      await this.up.call('POST', this.path(collection, '/points/delete?wait=true'), {
+        filter: keepFilter(keep),
+      });
+    return n;
   }
 
   /** Removes every chunk of a document (none is fine: the collection may not even exist). */

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const rag = new Rag({
     store,
     embedder: new Embedder(embeddings),
-    index: new VectorIndex(vectors, (c) => store.vectorsName(c)),
+    index: new VectorIndex(vectors, (c) => store.vectorsName(c), self),
     llm,
     parse,
     log,

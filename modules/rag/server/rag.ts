@@ -118,7 +118,7 @@ export class Rag {
       const pending = [...this.inflight, ...this.store.unfinished()];
       const keep = (c: string) => [...this.store.list(c).map((d) => d.id), ...pending];
       // Only the collections this rag wrote to (store.ts records them), whoever else uses vectors.
-      return sweepUnknown(this.index, this.store.collections(), keep, this.log);
+      return sweepUnknown(this.index, this.store, keep, this.log);
     });
   }
 
@@ -202,10 +202,14 @@ export class Rag {
       if (again) return { ...again, duplicate: true };
       if (signal.aborted) throw new ClientGoneError();
       // Recorded as this rag's before its first write: swept even once a rollback left it empty.
-      // Not one of another's under that name, holding points (backends.ts claim()).
-      if (!this.store.owns(input.collection)) await this.index.claim(input.collection, signal);
+      // Made with this rag's name in its metadata; not one of another's (backends.ts ensure()).
       await this.store.own(input.collection);
-      await this.index.ensure(input.collection, info.dimensions, signal);
+      await this.index.ensure(
+        input.collection,
+        info.dimensions,
+        this.store.isOlder(input.collection),
+        signal,
+      );
       const id = randomUUID();
       await this.store.mark({ id, op: 'ingest', collection: input.collection });
       this.inflight.add(id);

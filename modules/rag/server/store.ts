@@ -14,6 +14,9 @@
  *   name in vectors never changes once chosen. A file from before the record: the collections of
  *   its documents and markers, by the name rag always gave them then (`rag-NAME`), written back at
  *   open.
+ * - the same file's `older`: the recorded collections a rag from before 2026-12-07 may have made
+ *   with no rag named in their vectors metadata (all of a file without `older`), until the sweep
+ *   adopts them; rag names itself in the metadata of each collection it makes (backends.ts).
  *
  * Recovery, at start and before each change: for every marker whose document is NOT committed,
  * delete its chunks from vectors (by the `document` payload), then the marker. That one rule
@@ -95,6 +98,12 @@ export class Store {
   private owned = new Map<string, string>();
   /** The vectors name a collection not yet recorded would get. */
   private readonly nameFor: (collection: string) => string;
+  /**
+   * Recorded collections a rag from before 2026-12-07 may have made without its name in their
+   * metadata (the file's `older`; all of a file without it): taken as this rag's until the sweep
+   * adopts them (sweep.ts).
+   */
+  private older = new Set<string>();
   /** The ids of the markers on disk (read at open, then kept as they are written and removed). */
   private marked = new Set<string>();
   private constructor(dir: string, nameFor: (collection: string) => string) {
@@ -110,7 +119,11 @@ export class Store {
       if (err.code === 'ENOENT') return { documents: [] };
       throw new Error(`${join(dir, 'documents.json')} cannot be read: ${err.message}`);
     });
-    const { documents, collections } = list as { documents: DocumentRecord[]; collections?: unknown };
+    const { documents, collections, older } = list as {
+      documents: DocumentRecord[];
+      collections?: unknown;
+      older?: unknown;
+    };
     for (const d of documents) s.docs.set(d.id, d);
     if (collections && typeof collections === 'object')
       for (const [c, v] of Object.entries(collections)) if (typeof v === 'string') s.owned.set(c, v);
@@ -120,9 +133,13 @@ export class Store {
     const before = [...documents, ...markers].map((d) => d.collection).filter((c) => !s.owned.has(c));
     if (before.length) {
       for (const c of before) s.owned.set(c, legacyName(c));
+    }
+    if (Array.isArray(older))
+      for (const c of older) typeof c === 'string' && s.owned.has(c) && s.older.add(c);
+    else for (const c of s.owned.keys()) s.older.add(c);
+    if (before.length || (!Array.isArray(older) && s.owned.size > 0))
       // Written back now, or with the next change when it cannot be (a full disk): known meanwhile.
       await s.save(s.docs).catch(() => undefined);
-    }
     return s;
   }
 
@@ -139,6 +156,19 @@ export class Store {
   /** Whether `collection` is recorded as this rag's. */
   owns(collection: string): boolean {
     return this.owned.has(collection);
+  }
+
+  /** Whether `collection` was recorded by a rag from before the metadata, and not adopted since. */
+  isOlder(collection: string): boolean {
+    return this.older.has(collection);
+  }
+
+  /** `collection` now names this rag in its metadata (sweep.ts adopted it). */
+  async adopted(collection: string): Promise<void> {
+    if (!this.older.has(collection)) return;
+    const next = new Set(this.older);
+    next.delete(collection);
+    await this.save(this.docs, this.owned, next);
   }
 
   /** Records `collection` as this rag's, before its first write (durably; once). */
@@ -169,11 +199,20 @@ export class Store {
     return this.list(collection).find((d) => d.sha256 === sha256);
   }
 
-  private async save(next: Map<string, DocumentRecord>, owned = this.owned): Promise<void> {
-    const record = { documents: [...next.values()], collections: Object.fromEntries(owned) };
+  private async save(
+    next: Map<string, DocumentRecord>,
+    owned = this.owned,
+    older = this.older,
+  ): Promise<void> {
+    const record = {
+      documents: [...next.values()],
+      collections: Object.fromEntries(owned),
+      older: [...older],
+    };
     await writeAtomic(this.dir, 'documents.json', `${JSON.stringify(record, null, 1)}\n`);
     this.docs = next;
     this.owned = owned;
+    this.older = older;
   }
 
   async commitAdd(d: DocumentRecord): Promise<void> {
