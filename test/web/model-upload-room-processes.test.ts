@@ -12,9 +12,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import type { Dashboard } from '../../src/web/index.js';
+import { startDashboardExe } from '../helpers/dashboard-exe.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
-import { boxDashboard } from './box-dashboard.js';
+import { boxDashboard, logIn } from './box-dashboard.js';
 import { waitFor } from './dashboard-harness.js';
 import type { Answer } from './fake-ops.js';
 
@@ -32,14 +34,15 @@ const left = () => (existsSync(uploads()) ? readdirSync(uploads()) : []);
 const sizes = () => left().map((f) => statSync(path.join(uploads(), f)).size);
 
 /** An upload of `bytes` as the page's script sends it; the body is written by the caller. */
-function start(name: string, bytes: number) {
+function start(name: string, bytes: number, to = { socket: '', cookie: '', csrf: '' }) {
+  const at = to.socket ? to : { socket: box.dash.socket, cookie: box.cookie, csrf: box.csrf };
   const req = http.request({
-    socketPath: box.dash.socket,
-    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(box.csrf)}`,
+    socketPath: at.socket,
+    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(at.csrf)}`,
     method: 'POST',
     headers: {
       host: 'localhost:8080',
-      cookie: box.cookie,
+      cookie: at.cookie,
       'content-type': 'application/octet-stream',
       'content-length': String(bytes),
     },
@@ -151,4 +154,29 @@ it('an entry of a live pid that is not the process that wrote it (the pid reused
   expect(taken.status).toBe(303);
   expect(await box.jobEnd(String(taken.headers.location))).toContain('is not a GGUF');
   expect(left()).toEqual([]);
+}, 60_000);
+
+it('a dashboard killed mid-upload gives its room back: a CLI import refused while it lived is taken', async () => {
+  mountTmpfs(cache(), '100m');
+  // The dashboard as its own process, on the box's own run folder.
+  const { child } = await startDashboardExe(box.root, children);
+  const run_ = path.join(box.root, 'run/blueprint');
+  const dash = { socket: path.join(run_, 'dashboard.sock'), tokenDir: path.join(run_, 'dashboard-login') };
+  const session = await logIn(dash as Dashboard, '/packages');
+  const body = Buffer.alloc(8 * MiB, 1);
+  const up = start('held', body.length, { socket: dash.socket, ...session });
+  up.answer.catch(() => {}); // its process killed: no answer
+  up.req.write(body.subarray(0, 64 * 1024));
+  await waitFor('the upload being written', () => sizes().includes(64 * 1024));
+  const file = fakeGguf(10 * MiB);
+  const refused = await run(['--root', box.root, 'model', 'import', file, '--name', 'other']);
+  expect(refused.stderr).toMatch(/Not enough free space to import this model/);
+
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+  const taken = await run(['--root', box.root, 'model', 'import', file, '--name', 'other']);
+  expect(taken.stderr).not.toMatch(/Not enough free space/);
+  expect(taken.stderr).toMatch(/nothing was imported/);
+  up.req.destroy();
 }, 60_000);
