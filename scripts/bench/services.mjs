@@ -277,6 +277,8 @@ try {
     '--image-volume=ignore',
     '-e',
     `BLUEPRINT_SOCKET=${svc.socket.dir}/${svc.socket.file}`,
+    '-e', // as policy.ts since 0ab9f133: every module's environment names the module
+    `BLUEPRINT_MODULE=${name}`,
     image,
   ];
 
