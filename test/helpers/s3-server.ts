@@ -4,11 +4,13 @@
  * what those tests set up around it: the publisher's credentials, a box root whose AWS settings
  * name the server, a box trusting a key, a repository of several versions.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { PackageManager } from '../../src/core/pkg/index.js';
+import { transportFor } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeSource, type TestKey, tempDir } from './pkg.js';
 import { freePort } from './registry.js';
 
@@ -25,17 +27,61 @@ export async function startS3rver(): Promise<{ server: S3rver; endpoint: string 
   return { server, endpoint: `http://127.0.0.1:${port}` };
 }
 
-/** Passes `req` on to the S3 server at `endpoint` and its answer back (a test proxy's way through). */
-export function forwardTo(endpoint: string, req: IncomingMessage, res: ServerResponse): void {
+/** The keys of the objects `server` stores (each PUT), as they come: empty it between steps. */
+export function countPuts(server: S3rver): string[] {
+  const puts: string[] = [];
+  server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
+    for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
+  });
+  return puts;
+}
+
+/**
+ * Passes `req` on to the S3 server at `endpoint` and its answer back (a test proxy's way through);
+ * `etag` rewrites the answer's ETag (a bucket whose ETags are no MD5: SSE-KMS).
+ */
+export function forwardTo(
+  endpoint: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  etag?: (given: string) => string,
+): void {
   const up = new URL(endpoint);
   const out = request(
     { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const headers = { ...answer.headers };
+      if (etag && typeof headers.etag === 'string') headers.etag = etag(headers.etag);
+      res.writeHead(answer.statusCode ?? 502, headers);
       answer.pipe(res);
     },
   );
   req.pipe(out);
+}
+
+/**
+ * Other bytes of the same size stored at a published package's name, under its old SHA-256 as
+ * metadata (what anyone who can write the bucket, or a failed upload, leaves there).
+ */
+export async function storeOtherBytes(repo: string, to: string, rel: string, work: string): Promise<void> {
+  const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as {
+    packages: { path: string; sha256: string; size: number }[];
+  };
+  const entry = index.packages.find((p) => p.path === rel)!;
+  const other = path.join(work, 'other');
+  writeFileSync(other, randomBytes(entry.size));
+  const fd = openSync(other, 'r');
+  try {
+    await (await transportFor(to)).put!(
+      to,
+      rel,
+      { fd, size: entry.size },
+      entry.sha256,
+      new AbortController().signal,
+    );
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A publisher's credentials for s3rver at `endpoint`, from its environment (the AWS way). */

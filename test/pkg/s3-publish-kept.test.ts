@@ -6,27 +6,31 @@
  * kept, not announced as uploading; a box still installs from the repository as before. s3rver on 127.0.0.1.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
-import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { awsRoot, publisherEnv, startS3rver, trustingBox } from '../helpers/s3-server.js';
+import {
+  awsRoot,
+  countPuts,
+  publisherEnv,
+  startS3rver,
+  storeOtherBytes,
+  trustingBox,
+} from '../helpers/s3-server.js';
 
 let server: S3rver;
 let endpoint: string;
 let key: TestKey;
-const puts: string[] = [];
+let puts: string[] = [];
 
 describe('repo publish to S3 again', () => {
   beforeAll(async () => {
     key = await makeKey(path.join(tempDir(), 'key'));
     ({ server, endpoint } = await startS3rver());
-    server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
-      for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
-    });
+    puts = countPuts(server);
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -95,25 +99,7 @@ describe('repo publish to S3 again', () => {
     ]);
     configureTransports({ env: publisherEnv(endpoint) });
     await publishRepository(repo, to, () => {});
-    const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as {
-      packages: { path: string; sha256: string; size: number }[];
-    };
-    const entry = index.packages.find((p) => p.path === rel)!;
-    // Other bytes of the same size, stored with the old SHA-256 as their metadata.
-    const other = path.join(base, 'other');
-    writeFileSync(other, randomBytes(entry.size));
-    const fd = openSync(other, 'r');
-    try {
-      await (await transportFor(to)).put!(
-        to,
-        rel,
-        { fd, size: entry.size },
-        entry.sha256,
-        new AbortController().signal,
-      );
-    } finally {
-      closeSync(fd);
-    }
+    await storeOtherBytes(repo, to, rel, base);
     const kept: string[] = [];
     puts.length = 0;
     await publishRepository(repo, to, (r, wasKept) => {

@@ -9,49 +9,42 @@
  * SSE-KMS does (opaque, not the MD5); a box still installs from the repository.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
-import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
+import { configureTransports } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
-import { awsRoot, publisherEnv, startS3rver, trustingBox } from '../helpers/s3-server.js';
+import {
+  awsRoot,
+  countPuts,
+  forwardTo,
+  publisherEnv,
+  startS3rver,
+  storeOtherBytes,
+  trustingBox,
+} from '../helpers/s3-server.js';
 
 let server: S3rver;
 let endpoint: string;
 let proxy: Server;
 let kmsEndpoint: string;
 let key: TestKey;
-const puts: string[] = [];
+let puts: string[] = [];
 
 /** An ETag as SSE-KMS gives one: not the MD5 of the bytes (derived from s3rver's, so it changes with them). */
 const kmsEtag = (etag: string) =>
   `"${createHash('sha256').update(`sse-kms:${etag}`).digest('hex').slice(0, 32)}"`;
 
-function forwardKms(req: IncomingMessage, res: ServerResponse): void {
-  const up = new URL(endpoint);
-  const out = request(
-    { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-    (answer) => {
-      const headers = { ...answer.headers };
-      if (typeof headers.etag === 'string') headers.etag = kmsEtag(headers.etag);
-      res.writeHead(answer.statusCode ?? 502, headers);
-      answer.pipe(res);
-    },
-  );
-  req.pipe(out);
-}
+const forwardKms = (req: IncomingMessage, res: ServerResponse) => forwardTo(endpoint, req, res, kmsEtag);
 
 describe('repo publish to an S3 bucket whose ETags are not MD5s (SSE-KMS)', () => {
   beforeAll(async () => {
     key = await makeKey(path.join(tempDir(), 'key'));
     ({ server, endpoint } = await startS3rver());
-    server.on('event', (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => {
-      for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated')) puts.push(r.s3.object.key);
-    });
+    puts = countPuts(server);
     proxy = createServer(forwardKms);
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     kmsEndpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -105,24 +98,7 @@ describe('repo publish to an S3 bucket whose ETags are not MD5s (SSE-KMS)', () =
 
     // Other bytes of the same size stored at its name, under the old SHA-256 as metadata: the
     // object's ETag is not the recorded one any more, so the package is sent again.
-    const index = JSON.parse(readFileSync(path.join(repo, 'index.json'), 'utf8')) as {
-      packages: { path: string; sha256: string; size: number }[];
-    };
-    const entry = index.packages.find((p) => p.path === rel)!;
-    const other = path.join(base, 'other');
-    writeFileSync(other, randomBytes(entry.size));
-    const fd = openSync(other, 'r');
-    try {
-      await (await transportFor(to)).put!(
-        to,
-        rel,
-        { fd, size: entry.size },
-        entry.sha256,
-        new AbortController().signal,
-      );
-    } finally {
-      closeSync(fd);
-    }
+    await storeOtherBytes(repo, to, rel, base);
     expect(await publish()).not.toContain(rel);
     expect(sent()).toContain(rel);
 
