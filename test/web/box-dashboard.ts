@@ -1,3 +1,4 @@
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { appOps } from '../../src/web/app-ops.js';
@@ -99,3 +100,38 @@ export const forms = (page: string) =>
   [...page.matchAll(/<form[^>]* method="post" action="([^"]+)"/g)]
     .map((m) => m[1])
     .filter((a) => a !== '/logout');
+
+/**
+ * A model upload as the Models page's script sends it (POST /import-model, the session's cookie
+ * and CSRF token): the request, its body written by the caller, and its answer. A refusal may close
+ * the connection before the body was all sent (EPIPE is no error).
+ */
+export function startUpload(
+  at: { socket: string; cookie: string; csrf: string },
+  name: string,
+  bytes: number,
+): { req: http.ClientRequest; answer: Promise<Answer> } {
+  const req = http.request({
+    socketPath: at.socket,
+    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(at.csrf)}`,
+    method: 'POST',
+    headers: {
+      host: 'localhost:8080',
+      cookie: at.cookie,
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes),
+    },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+  });
+  return { req, answer };
+}

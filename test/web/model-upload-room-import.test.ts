@@ -7,12 +7,11 @@
  * count its own promise against itself. On a real box whose package cache is a small tmpfs.
  */
 import { mkdirSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
-import { boxDashboard } from './box-dashboard.js';
+import { boxDashboard, startUpload } from './box-dashboard.js';
 import type { Answer } from './fake-ops.js';
 
 const MiB = 1024 ** 2;
@@ -21,29 +20,13 @@ const box = boxDashboard([{ name: 'app', version: '1.0.0' }], 'app', 'bp-web-upl
 
 /** An upload of `body` as the page's script sends it, whole. */
 function upload(name: string, body: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath: box.dash.socket,
-      path: `/import-model?name=${name}&_csrf=${encodeURIComponent(box.csrf)}`,
-      method: 'POST',
-      headers: {
-        host: 'localhost:8080',
-        cookie: box.cookie,
-        'content-type': 'application/octet-stream',
-        'content-length': String(body.length),
-      },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
-    req.end(body);
-  });
+  const { req, answer } = startUpload(
+    { socket: box.dash.socket, cookie: box.cookie, csrf: box.csrf },
+    name,
+    body.length,
+  );
+  req.end(body);
+  return answer;
 }
 
 it("keeps an upload's room for its import's copies until the import ends", async () => {

@@ -9,16 +9,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { Dashboard } from '../../src/web/index.js';
 import { startDashboardExe } from '../helpers/dashboard-exe.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
-import { boxDashboard, logIn } from './box-dashboard.js';
+import { boxDashboard, logIn, startUpload } from './box-dashboard.js';
 import { waitFor } from './dashboard-harness.js';
-import type { Answer } from './fake-ops.js';
 
 const MiB = 1024 ** 2;
 const mountTmpfs = tmpfsPerFile();
@@ -33,33 +31,9 @@ const uploads = () => path.join(cache(), 'model-uploads');
 const left = () => (existsSync(uploads()) ? readdirSync(uploads()) : []);
 const sizes = () => left().map((f) => statSync(path.join(uploads(), f)).size);
 
-/** An upload of `bytes` as the page's script sends it; the body is written by the caller. */
-function start(name: string, bytes: number, to = { socket: '', cookie: '', csrf: '' }) {
-  const at = to.socket ? to : { socket: box.dash.socket, cookie: box.cookie, csrf: box.csrf };
-  const req = http.request({
-    socketPath: at.socket,
-    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(at.csrf)}`,
-    method: 'POST',
-    headers: {
-      host: 'localhost:8080',
-      cookie: at.cookie,
-      'content-type': 'application/octet-stream',
-      'content-length': String(bytes),
-    },
-  });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
-  });
-  return { req, answer };
-}
+/** An upload of `bytes` as the page's script sends it (this file's box, or `to`); the body is written by the caller. */
+const start = (name: string, bytes: number, to?: { socket: string; cookie: string; csrf: string }) =>
+  startUpload(to ?? { socket: box.dash.socket, cookie: box.cookie, csrf: box.csrf }, name, bytes);
 
 /** The process's start time (/proc/PID/stat's 22nd field): what tells it from a later one of its pid. */
 function startOf(pid: number): string {

@@ -8,13 +8,11 @@
  * when another writer fills the disk meanwhile.
  */
 import { existsSync, mkdirSync, readdirSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
-import { boxDashboard } from './box-dashboard.js';
+import { boxDashboard, startUpload } from './box-dashboard.js';
 import { waitFor } from './dashboard-harness.js';
-import type { Answer } from './fake-ops.js';
 
 const MiB = 1024 ** 2;
 const mountTmpfs = tmpfsPerFile();
@@ -26,32 +24,8 @@ const left = () => (existsSync(uploads()) ? readdirSync(uploads()) : []);
 const sizes = () => left().map((f) => statSync(path.join(uploads(), f)).size);
 
 /** An upload of `bytes` as the page's script sends it; the body is written by the caller. */
-function start(name: string, bytes: number) {
-  const req = http.request({
-    socketPath: box.dash.socket,
-    path: `/import-model?name=${name}&_csrf=${encodeURIComponent(box.csrf)}`,
-    method: 'POST',
-    headers: {
-      host: 'localhost:8080',
-      cookie: box.cookie,
-      'content-type': 'application/octet-stream',
-      'content-length': String(bytes),
-    },
-  });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    // A refusal may close the connection before the body was all sent.
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
-  });
-  return { req, answer };
-}
+const start = (name: string, bytes: number) =>
+  startUpload({ socket: box.dash.socket, cookie: box.cookie, csrf: box.csrf }, name, bytes);
 
 it('counts an upload in flight against the room of the next: the second is refused before it writes, the room given back at every end', async () => {
   mkdirSync(cache(), { recursive: true });
