@@ -26,10 +26,14 @@ export function startLine(r: StartResult, done: string, user?: string): string {
 export const usedLines = (r: StartResult): string[] =>
   (r.uses ?? []).flatMap((u) => [...usedLines(u), startLine(u, 'started', r.name)]);
 
-/** A start's or restart's lines: what it used first, then the service itself. */
+/**
+ * A start's or restart's lines: what it used first, then the service itself, then where its API is
+ * (its socket on this box: what a client is pointed at).
+ */
 export const startLines = (r: StartResult, done: 'started' | 'restarted'): string[] => [
   ...usedLines(r),
   startLine(r, done),
+  ...(r.socket ? [`${r.name}'s API: ${r.socket}`] : []),
 ];
 
 /** A stop's line: stopped, or it was not running (nothing done). */

@@ -6,6 +6,7 @@
  * in this process against the real engine (Podman), the hello module as A, upgraded from 1.0.0 to
  * 2.0.0 the way the package transaction runs the hooks (as test/security/rating-same-sandbox does).
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceStatus } from '../../src/core/services/status.js';
 import { runCliHere } from '../helpers/cli-here.js';
@@ -45,6 +46,7 @@ describe('service start of a module whose used module runs an older version', ()
     expect(text.out.trim().split('\n')).toEqual([
       `${a} 1.0.0 was already running (used by ${c}), healthy (2.0.0 is installed: \`blueprint --root ${box.root} service restart ${a}\` starts it)`,
       `${c} 1.0.0 was already running, healthy`,
+      `${c}'s API: ${path.join(box.root, 'run/blueprint/services', c, 'hello.sock')}`,
     ]);
   }, 180_000);
 });

@@ -6,6 +6,7 @@
  * object for NAME has them under `uses` (the same shape, nested). The CLI in this process against
  * the real engine (Podman), the hello module as a (used by c).
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliHere } from '../helpers/cli-here.js';
 import { buildHello, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
@@ -28,11 +29,13 @@ describe('service start of a module that uses another', () => {
     const first = await runCliHere(['--root', box.root, 'service', 'start', c]);
     expect(first.code, first.err).toBe(0);
     const lines = first.out.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
       new RegExp(`^${a} 1\\.0\\.0 started \\(used by ${c}\\), healthy after \\d+ ms$`),
     );
     expect(lines[1]).toMatch(new RegExp(`^${c} 1\\.0\\.0 started, healthy after \\d+ ms$`));
+    // Then where its API is: the one it was asked to start, not what it uses.
+    expect(lines[2]).toBe(`${c}'s API: ${path.join(box.root, 'run/blueprint/services', c, 'hello.sock')}`);
 
     const stop = await runCliHere(['--root', box.root, 'service', 'stop', c]);
     expect(stop.code, stop.err).toBe(0);
@@ -48,6 +51,7 @@ describe('service start of a module that uses another', () => {
     expect(again.out.trim().split('\n')).toEqual([
       `${a} 1.0.0 was already running (used by ${c}), healthy`,
       `${c} 1.0.0 was already running, healthy`,
+      `${c}'s API: ${path.join(box.root, 'run/blueprint/services', c, 'hello.sock')}`,
     ]);
   }, 180_000);
 });

@@ -3,7 +3,7 @@ import { type ContainerInfo, containerName, inspectContainer } from './container
 import { ensureContainer, keptBy } from './ensure-container.js';
 import { waitHealthy } from './health.js';
 import { allInOrder } from './in-order.js';
-import { VERSION_LABEL } from './policy.js';
+import { serviceDirs, VERSION_LABEL } from './policy.js';
 import { getRegistration, type LoadedRegistration } from './registry.js';
 import { startRestartRecord } from './restarts.js';
 import { planFor, type ServiceDeps } from './sandbox-plan.js';
@@ -28,6 +28,8 @@ export interface StartResult {
    * (alreadyRunning), theirs nested. Absent when it uses none.
    */
   uses?: StartResult[];
+  /** Its API's socket on this box (ROOT/run/blueprint/services/NAME/FILE), when it has one. */
+  socket?: string;
 }
 
 export interface StartOptions {
@@ -81,6 +83,10 @@ export async function startService(
     startToHealthyMs: null,
     alreadyRunning,
     ...(used ? { uses: usedResults } : {}),
+    // Where its clients go (an Ollama user looks for "listening on …"); a path, not URL parsing.
+    ...(reg.spec.socket
+      ? { socket: `${serviceDirs(deps.root, name).socketDir}/${reg.spec.socket.file}` }
+      : {}),
   };
   if (opts.wait === false || !reg.spec.health) {
     await starting;
