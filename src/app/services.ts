@@ -64,6 +64,12 @@ export interface ServiceOps {
   listAll(): Promise<{ services: ServiceStatus[]; damaged: DamagedService[] }>;
   status(name: string): Promise<ServiceStatus>;
   /**
+   * Of what an install brought in by name (not as a dependency: the module that uses one starts
+   * it), the modules with a service that do not run: a module runs only once `service start` starts
+   * it, which a user of `ollama run` is not told otherwise. An engine that cannot say names none.
+   */
+  notStarted(changes: { name: string; dependencyOf?: string[] }[]): Promise<string[]>;
+  /**
    * Starts in the sandbox and (unless `wait: false`) waits until its health check answers. First,
    * memory admission (core/services/admission.ts): its memory limit must fit in what the box has
    * left, else `AdmissionError` (exit 5) with both numbers and what to do, nothing created; `force`
@@ -199,6 +205,11 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
       return { services, damaged: found.map(({ name, error }) => ({ name, error: error.toJSON() })) };
     },
     status: async (name) => (await status()).serviceStatus(await deps(), name),
+    async notStarted(changes) {
+      const named = changes.filter((c) => !c.dependencyOf?.length);
+      const states = await Promise.all(named.map((c) => ops.status(c.name).catch(() => undefined)));
+      return named.filter((_, i) => states[i] && states[i].state !== 'running').map((c) => c.name);
+    },
     async start(name, { force, ...opts } = {}) {
       const d = await deps();
       // One inspect for admission and start (issue 20), asked before the modules that plan and

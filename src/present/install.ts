@@ -156,3 +156,7 @@ export function keptLine(
     ? `${named} is installed already; it would be marked as installed by you: autoremove would keep it`
     : `${named} is installed already; marked as installed by you: autoremove keeps it`;
 }
+
+/** A module `bpkg install` brought in by name that does not run yet, and how to start it. */
+export const notStartedLine = (name: string): string =>
+  `${escapeLine(name)} is installed, not started: \`blueprint service start ${escapeLine(name)}\` starts it`;

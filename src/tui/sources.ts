@@ -26,7 +26,7 @@ import {
 } from '../app/index.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
-import { installedLine, keptLine, planLines } from '../present/install.js';
+import { installedLine, keptLine, notStartedLine, planLines } from '../present/install.js';
 import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
@@ -321,6 +321,7 @@ export function coreSources(at: string | Box): Sources {
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
         for (const k of kept) progress(keptLine(k, { changed: done.some((c) => c.name === k.name) }));
         if (!done.length && !kept.length) progress(`${name} is already installed`);
+        for (const n of await box.services.notStarted(done)) progress(notStartedLine(n));
         const signer = await box.packages.signerOf(name);
         const shown = shownSigner.get(name);
         if (signer) {

@@ -15,7 +15,14 @@ import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import { heldBackItems } from '../present/held-back.js';
 import { egressLine, listenerNote, systemLine } from '../present/host.js';
-import { installedLine, keptLine, planRows, reachLines, upgradedLine } from '../present/install.js';
+import {
+  installedLine,
+  keptLine,
+  notStartedLine,
+  planRows,
+  reachLines,
+  upgradedLine,
+} from '../present/install.js';
 import { outboundRows, outboundSummary } from '../present/outbound.js';
 import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from '../present/packages.js';
 import { ratingLines, reasonText, sandboxWhole } from '../present/rating.js';
@@ -295,6 +302,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         for (const c of done) for (const l of installedLine(c).split('\n')) progress(l);
         for (const k of kept) progress(keptLine(k, { changed: done.some((c) => c.name === k.name) }));
         if (!done.length && !kept.length) progress(`${name} is already installed`);
+        for (const n of await box.services.notStarted(done)) progress(notStartedLine(n));
         const signer = await box.packages.signerOf(name);
         if (signer) progress(verifiedLine(signer));
       } else if (action === 'remove') {

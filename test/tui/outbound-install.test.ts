@@ -73,6 +73,8 @@ describe('installing an outbound module from the console', () => {
     await type(app, 'y');
     const done = await frameWith(app, /Done\.|error|refused/i, 2400);
     expect(done).toContain('Done.');
+    // As `bpkg install` says it (QA21): a module runs only once started.
+    expect(done).toContain(`${name} is installed, not started`);
     const reg = await findRegistration(t.root, name);
     expect(reg?.approvals).toEqual({ outboundNetwork: true, outbound: HOSTS });
     expect(await installedJson()).toContain(name);

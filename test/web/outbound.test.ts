@@ -148,6 +148,8 @@ describe('installing an outbound module from the dashboard', () => {
     );
     const done = await jobEnd(String(approved.headers.location), cookie);
     expect(done).toContain('data-testid="job-state">done');
+    // As `bpkg install` says it (QA21): a module runs only once started.
+    expect(done).toContain(`${name} is installed, not started`);
     expect((await findRegistration(root, name))?.approvals).toEqual({
       outboundNetwork: true,
       outbound: HOSTS,

@@ -2,7 +2,7 @@
 
 import type { KeptPackage } from '../../app/index.js';
 import { type HeldUpgrade, heldBackJson } from '../../present/held-back.js';
-import { installedLine, keptLine, upgradedLine } from '../../present/install.js';
+import { installedLine, keptLine, notStartedLine, upgradedLine } from '../../present/install.js';
 import { nothingUpgradedLine, purgeAskLines, removedLine } from '../../present/packages.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
@@ -75,7 +75,7 @@ export const install: CommandSpec = {
     const rest = notKept(parsed.positionals, kept);
     // NAME@VERSION over another version (a downgrade too) leaves a running service on the old one.
     const running = await stillRunning(ctx, changes);
-    const toStart = await notStarted(ctx, changes);
+    const toStart = await cliBox(ctx).services.notStarted(changes);
     ctx.report(
       { changes, kept: kept.map((k) => k.name), stillRunning: running, notStarted: toStart },
       shownHint(
@@ -214,29 +214,6 @@ async function stillRunning(
   }
   return out;
 }
-
-/**
- * The modules this install brought in by name (not as a dependency: the module that uses one starts
- * it) that have a service and do not run: a module runs only once `service start` starts it, which a
- * new user (used to `ollama run`) is not told otherwise. A package without a service, or an engine
- * that cannot say, names nothing.
- */
-async function notStarted(
-  ctx: Context,
-  changes: { name: string; dependencyOf?: string[] }[],
-): Promise<string[]> {
-  const services = cliBox(ctx).services;
-  const out: string[] = [];
-  for (const c of changes) {
-    if (c.dependencyOf?.length) continue;
-    const st = await services.status(c.name).catch(() => undefined);
-    if (st && st.state !== 'running') out.push(c.name);
-  }
-  return out;
-}
-
-const notStartedLine = (name: string): string =>
-  `${name} is installed, not started: \`blueprint service start ${name}\` starts it`;
 
 const stillRunningLine = (s: StillRunning): string =>
   `${s.name} still runs ${s.running}: \`blueprint service restart ${s.name}\` starts ${s.installed}`;
