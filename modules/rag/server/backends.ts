@@ -229,7 +229,20 @@ export class VectorIndex {
         vectors: { size: dimensions, distance: 'Cosine' },
         metadata: { [OWNER_KEY]: this.self },
       };
-      await this.up.call('PUT', this.path(collection), body, signal);
+      await this.up.call('PUT', this.path(collection), body, signal).catch((err: unknown) => {
+        // A vectors from before collection metadata (cf3fce01) refuses the field: the box's modules
+        // are out of step, not the admin's request (rag's `uses` range cannot tell the two 0.1.0s).
+        if (
+          err instanceof UpstreamError &&
+          err.status === 400 &&
+          /field "metadata" is not supported/.test(err.message)
+        )
+          throw new HttpError(
+            503,
+            `the vectors module is older than this rag: it keeps no collection metadata, which rag names its collections in; upgrade it: bpkg upgrade vectors, then blueprint service restart vectors`,
+          );
+        throw err;
+      });
     } else {
       if (there.size !== dimensions)
         throw new HttpError(
