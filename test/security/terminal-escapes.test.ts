@@ -134,14 +134,13 @@ beforeAll(async () => {
   await pm.repos.add('main', pathToFileURL(repo).href);
   await pm.update();
   await pm.install(['evil']);
-  // What an older version (which allowed any character) could have recorded.
+  // What an older version (which allowed any character) could have recorded. A version or kept
+  // version not a version's name is a damaged record since 988c6144 (below), never shown.
   const db = JSON.parse(readFileSync(layout(root).installedDb, 'utf8'));
   Object.assign(db.packages.evil, {
-    version: '1.0.0\x1b[8m',
     summary: HOSTILE_SUMMARY,
     origin: 'main\x1b[1A\x1b[2K',
     signer: `${key.fingerprint}\u009b2K`,
-    previous: '0.9.0\x1b]2;title\x07',
   });
   writeFileSync(layout(root).installedDb, JSON.stringify(db));
 });
@@ -176,13 +175,28 @@ describe.skipIf(!existsSync(blueprintExe))('the real executable escapes untruste
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout + r.stderr).not.toMatch(RAW);
       expect(r.stdout).toMatch(/evil/);
-      const shown = { list: '\\x1b]0;owned\\x07\\x1b[2J', info: 'main\\x1b[1A', search: '1.0.0\\x1b[8m' };
+      // search shows the repository's entry (its hostile version is refused by the index's schema).
+      const shown = { list: '\\x1b]0;owned\\x07\\x1b[2J', info: 'main\\x1b[1A', search: 'evil  1.0.0' };
       expect(r.stdout).toContain(shown[args[0] as keyof typeof shown]);
       const json = await bpkg(root, ['--json', ...args]);
       expect(json.stdout).not.toMatch(RAW);
       // --json keeps the data as it is: only its encoding changed.
       if (args[0] === 'list') expect(JSON.parse(json.stdout)[0].summary).toBe(HOSTILE_SUMMARY);
     });
+
+  it('a recorded version with control characters is a damaged record (exit 7), said escaped', async () => {
+    const box = tempDir('bp-esc-db-');
+    mkdirSync(path.dirname(layout(box).installedDb), { recursive: true });
+    const db = JSON.parse(readFileSync(layout(root).installedDb, 'utf8'));
+    Object.assign(db.packages.evil, { version: '1.0.0\x1b[8m', previous: '0.9.0\x1b]2;title\x07' });
+    writeFileSync(layout(box).installedDb, JSON.stringify(db));
+    for (const args of [['list'], ['info', 'evil'], ['search', 'evil']]) {
+      const r = await bpkg(box, args);
+      expect(r.code, args.join(' ')).toBe(7);
+      expect(r.stderr).toContain('installed.json is damaged');
+      expect(r.stdout + r.stderr).not.toMatch(RAW);
+    }
+  });
 
   it('a hostile index is refused by `bpkg update`, and the refusal is printed escaped', async () => {
     const base = tempDir('bp-esc-idx-');
