@@ -77,7 +77,7 @@ export function setLeanClient(cls) {
 }
 
 /** What the bench does with a stack: ingest, retrieve, time a chat's first token, and each hop alone. */
-function client(sockets, chat) {
+function client(sockets, chat, collection = 'rag-default') {
   const rag = sockets.rag;
   async function nodeRetrieve(query) {
     let timing = '';
@@ -131,7 +131,7 @@ function client(sockets, chat) {
         return Array.from(new Float32Array(b.buffer, b.byteOffset, b.length / 4));
       },
       search: (vector) =>
-        call(sockets.vectors, 'POST', '/collections/rag-default/points/search', {
+        call(sockets.vectors, 'POST', `/collections/${encodeURIComponent(collection)}/points/search`, {
           vector,
           limit: 4,
           with_payload: true,
@@ -212,6 +212,9 @@ export function sandboxed(stack, chat) {
     ...client(
       { rag: sock(names.rag), embeddings: sock(names.embeddings), vectors: sock(names.vectors) },
       chat,
+      // The box names the module (BLUEPRINT_MODULE): a rag not named `rag` keeps MODULE@NAME
+      // (modules/rag/server/names.ts vectorsName).
+      names.rag === 'rag' ? 'rag-default' : `${names.rag}@default`,
     ),
     names,
     /** CPU time (ms) the rag, embeddings and vectors sandboxes have used: their cgroups' cpuacct. */
