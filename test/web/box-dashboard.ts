@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { appOps } from '../../src/web/app-ops.js';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import { bpkg, type SourceSpec, signedRepo, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
-import { type Answer, request } from './fake-ops.js';
+import { type Answer, answerOf, request } from './fake-ops.js';
 
 /**
  * The dashboard on a real box, logged in, for the tests of its package pages: a signed folder
@@ -122,16 +122,5 @@ export function startUpload(
       'content-length': String(bytes),
     },
   });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => {
-        text += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
-  });
-  return { req, answer };
+  return { req, answer: answerOf(req, true) };
 }

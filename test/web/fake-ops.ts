@@ -81,25 +81,39 @@ export interface Answer {
   body: string;
 }
 
+/**
+ * The answer to `req`, its body read whole as text. `refusedEarly`: an upload the server may answer
+ * and close before the body was all sent (EPIPE on the request is no error then).
+ */
+export function answerOf(req: http.ClientRequest, refusedEarly = false): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', (err) =>
+      refusedEarly && (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err),
+    );
+  });
+}
+
 /** One HTTP request over the dashboard's unix socket. */
 export function request(
   socketPath: string,
   path: string,
   o: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath, path, method: o.method ?? 'GET', headers: { host: 'localhost:8080', ...o.headers } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(o.body);
+  const req = http.request({
+    socketPath,
+    path,
+    method: o.method ?? 'GET',
+    headers: { host: 'localhost:8080', ...o.headers },
   });
+  const answer = answerOf(req);
+  req.end(o.body);
+  return answer;
 }

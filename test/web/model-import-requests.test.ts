@@ -17,7 +17,7 @@ import { repoRoot } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { boxDashboard } from './box-dashboard.js';
 import { waitFor } from './dashboard-harness.js';
-import type { Answer } from './fake-ops.js';
+import { type Answer, answerOf } from './fake-ops.js';
 
 const Q8 = readFileSync(path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf'));
 const mountTmpfs = tmpfsPerFile();
@@ -33,36 +33,25 @@ function upload(
   body: Buffer,
   headers: Record<string, string | undefined>,
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const h: Record<string, string> = {
-      host: 'localhost:8080',
-      origin: 'http://localhost:8080',
-      'content-type': 'application/octet-stream',
-      'content-length': String(body.length),
-    };
-    for (const [k, v] of Object.entries(headers))
-      if (v === undefined) delete h[k];
-      else h[k] = v;
-    const req = http.request(
-      {
-        socketPath: box.dash.socket,
-        path: `/import-model?${new URLSearchParams(query)}`,
-        method: 'POST',
-        headers: h,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    // A refusal may close the connection before the body was all sent.
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
-    req.end(body);
+  const h: Record<string, string> = {
+    host: 'localhost:8080',
+    origin: 'http://localhost:8080',
+    'content-type': 'application/octet-stream',
+    'content-length': String(body.length),
+  };
+  for (const [k, v] of Object.entries(headers))
+    if (v === undefined) delete h[k];
+    else h[k] = v;
+  const req = http.request({
+    socketPath: box.dash.socket,
+    path: `/import-model?${new URLSearchParams(query)}`,
+    method: 'POST',
+    headers: h,
   });
+  // A refusal may close the connection before the body was all sent.
+  const answer = answerOf(req, true);
+  req.end(body);
+  return answer;
 }
 
 it('refuses an upload without the session, without the CSRF token (a cookie is not one), or from another site', async () => {
