@@ -5,46 +5,10 @@
  * answers, through a kill -9 (the log), a restart (a checkpoint) and a snapshot restore; bad and
  * huge metadata are a 400 that changes nothing. Before, `metadata` was a 400 on create and update.
  */
-import { rmSync } from 'node:fs';
-import { QdrantClient } from '@qdrant/js-client-rest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bridge, bundle, newDataDir, type Served, serve } from './served.js';
+import { describe, expect, it } from 'vitest';
+import { client, dataDir, raw, restartVectors, withVectorsService } from './qdrant-setup.js';
 
-let file: string;
-let dataDir: string;
-let served: Served;
-let br: Awaited<ReturnType<typeof bridge>>;
-let client: QdrantClient;
-
-async function start(): Promise<void> {
-  served = await serve(file, dataDir);
-  br = await bridge(served.socket);
-  client = new QdrantClient({ url: br.url, checkCompatibility: false });
-}
-async function stop(kill = false): Promise<void> {
-  await br?.close();
-  if (kill) await served?.kill();
-  else await served?.stop();
-}
-
-beforeAll(async () => {
-  file = await bundle();
-  dataDir = newDataDir();
-  await start();
-}, 60_000);
-afterAll(async () => {
-  await stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function raw(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${br.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as { status: { error: string } } };
-}
+withVectorsService();
 
 const metadataOf = async (c: string) => (await client.getCollection(c)).config.metadata;
 const vectors = { size: 2, distance: 'Dot' } as const;
@@ -83,12 +47,10 @@ describe('collection metadata, as Qdrant', () => {
     await client.createCollection('keep', { vectors, metadata: { a: 1, b: { c: [true, null] } } });
     await client.updateCollection('keep', { metadata: { a: null, d: 'é"\n' } });
     const want = { b: { c: [true, null] }, d: 'é"\n' };
-    await stop(true);
-    await start();
+    await restartVectors(true);
     expect(await metadataOf('keep')).toEqual(want);
     const snap = await client.createSnapshot('keep');
-    await stop();
-    await start();
+    await restartVectors();
     expect(await metadataOf('keep')).toEqual(want);
     await client.deleteCollection('keep');
     const location = `file://${dataDir}/snapshots/${Buffer.from('keep').toString('hex')}/${snap!.name}`;

@@ -1,7 +1,7 @@
 /**
  * The vectors service as a separate process on its unix socket, reached by the real
  * @qdrant/js-client-rest over a loopback bridge (the client builds its own undici Agent), for the
- * client tests (client.test.ts, client-snapshots.test.ts). `withVectorsService()` starts it for the
+ * client tests (client.test.ts, client-snapshots.test.ts, collection-metadata, text-index-params). `withVectorsService()` starts it for the
  * calling test file; the bindings below are live (set in its beforeAll).
  */
 import { rmSync } from 'node:fs';
@@ -14,19 +14,34 @@ export let br: Awaited<ReturnType<typeof bridge>>;
 export let client: QdrantClient;
 export let dataDir: string;
 
+async function start(): Promise<void> {
+  served = await serve(await bundle(), dataDir);
+  br = await bridge(served.socket);
+  client = new QdrantClient({ url: br.url, checkCompatibility: false });
+}
+
+async function stop(kill = false): Promise<void> {
+  await br?.close();
+  if (kill) await served?.kill();
+  else await served?.stop();
+}
+
 export function withVectorsService(): void {
   beforeAll(async () => {
     dataDir = newDataDir();
-    served = await serve(await bundle(), dataDir);
-    br = await bridge(served.socket);
-    client = new QdrantClient({ url: br.url, checkCompatibility: false });
+    await start();
   }, 60_000);
 
   afterAll(async () => {
-    await br?.close();
-    await served?.stop();
+    await stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
+}
+
+/** The service stopped (or killed: `kill -9`) and started again on the same data folder. */
+export async function restartVectors(kill = false): Promise<void> {
+  await stop(kill);
+  await start();
 }
 
 /** A raw request, for what the client has no method for and for malformed bodies. */

@@ -7,46 +7,12 @@
  * each was a 400. The parameters survive a restart and a snapshot restore; work on long words,
  * huge stop-word lists and long phrases stays bounded.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { QdrantClient } from '@qdrant/js-client-rest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { textParams } from '../../modules/vectors/server/text-params.js';
-import { bridge, bundle, newDataDir, type Served, serve } from './served.js';
+import { client, dataDir, raw, restartVectors, withVectorsService } from './qdrant-setup.js';
 
-let file: string;
-let dataDir: string;
-let served: Served;
-let br: Awaited<ReturnType<typeof bridge>>;
-let client: QdrantClient;
-
-async function start(): Promise<void> {
-  served = await serve(file, dataDir);
-  br = await bridge(served.socket);
-  client = new QdrantClient({ url: br.url, checkCompatibility: false });
-}
-async function stop(): Promise<void> {
-  await br?.close();
-  await served?.stop();
-}
-
-beforeAll(async () => {
-  file = await bundle();
-  dataDir = newDataDir();
-  await start();
-}, 60_000);
-afterAll(async () => {
-  await stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function raw(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${br.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as { status: { error: string } } };
-}
+withVectorsService();
 
 async function ids(c: string, key: string, match: Record<string, string>): Promise<number[]> {
   const page = await client.scroll(c, { filter: { must: [{ key, match }] }, limit: 100 });
@@ -216,8 +182,7 @@ describe('text index parameters, as Qdrant serves them', () => {
     };
     await check('keep');
     const snap = await client.createSnapshot('keep');
-    await stop();
-    await start();
+    await restartVectors();
     await check('keep');
     const location = `file://${dataDir}/snapshots/${Buffer.from('keep').toString('hex')}/${snap!.name}`;
     await client.deleteCollection('keep');
