@@ -1,4 +1,7 @@
-/** The GGUF's quantisation names (llama_ftype values, general.file_type): /info's and Ollama's. */
+/**
+ * The GGUF's quantisation names (llama_ftype values, general.file_type): /info's and Ollama's, and
+ * `blueprint model show`'s (src/core/models/describe.ts imports this table; this file imports nothing).
+ */
 export const GGML_TYPES: Record<number, string> = {
   0: 'F32',
   1: 'F16',

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { GGML_TYPES } from '../../../modules/llm/server/gguf-types.js';
 import { loadFileList } from '../pkg/db.js';
 import type { Layout } from '../system/paths.js';
 import { readGgufInfo } from './gguf.js';
@@ -33,27 +34,8 @@ export interface ModelFacts {
   sha256?: string;
 }
 
-/** llama_ftype (general.file_type): the names the llm's /info gives (modules/llm/server/engine.ts). */
-const FILE_TYPES: Record<number, string> = {
-  0: 'F32',
-  1: 'F16',
-  2: 'Q4_0',
-  3: 'Q4_1',
-  7: 'Q8_0',
-  8: 'Q5_0',
-  9: 'Q5_1',
-  10: 'Q2_K',
-  11: 'Q3_K_S',
-  12: 'Q3_K_M',
-  13: 'Q3_K_L',
-  14: 'Q4_K_S',
-  15: 'Q4_K_M',
-  16: 'Q5_K_S',
-  17: 'Q5_K_M',
-  18: 'Q6_K',
-  32: 'BF16',
-};
-
+// Quantisation names: the llm module's own table (llama_ftype, general.file_type), so `model show`
+// says what the llm's /info says (the module imports nothing from src/; src may read its table).
 const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined);
 
 export async function describeModel(
@@ -94,7 +76,7 @@ export async function describeModel(
       ...(contextLength !== undefined ? { contextLength } : {}),
       ...(embeddingLength !== undefined ? { embeddingLength } : {}),
       ...(layers !== undefined ? { layers } : {}),
-      ...(type !== undefined ? { quantisation: FILE_TYPES[type] ?? `type ${type}` } : {}),
+      ...(type !== undefined ? { quantisation: GGML_TYPES[type] ?? `type ${type}` } : {}),
       ...(license ? { license } : {}),
       chatTemplate:
         Object.keys(files).some((f) => f.endsWith('/chat_template.jinja')) ||
