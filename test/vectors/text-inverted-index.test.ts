@@ -148,6 +148,25 @@ function both(c: Collection, f: unknown) {
   return { viaIndex, byScan, cand: cand && [...cand].map((l) => c.ids[l]) };
 }
 
+/** The ids of the points a filter leaves, through the index (matching()). */
+const idsMatching = (c: Collection, f: unknown) =>
+  (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]);
+
+/** A store in a new folder with collection c of 20,000 points, each with a text body, upserted 5,000 at a time. */
+async function storeOfTexts(prefix: string) {
+  const dir = tempDir(prefix);
+  const s = await Store.open(dir, quiet);
+  await s.commit({ t: 'create', name: 'c', config });
+  const points = Array.from({ length: 20_000 }, (_, i) => ({
+    id: i,
+    vector: [1, i % 5, i % 3, 1],
+    payload: { body: `text number w${i} of ${i % 7} words` },
+  }));
+  for (let i = 0; i < points.length; i += 5000)
+    await s.commit({ t: 'upsert', c: 'c', points: points.slice(i, i + 5000) });
+  return { dir, s };
+}
+
 async function changes(s: Store, r: () => number, round: number) {
   const points = Array.from({ length: 60 }, (_, i) => ({
     id: (round * 37 + i * 7) % 150,
@@ -290,23 +309,12 @@ describe('text payload index: an inverted index', () => {
       expect(c.fieldIndexes.postings('body')!.size.values).toBe(1);
     }
     const f = { must: [{ key: 'body', match: { text: 'x wzz' } }] };
-    expect(
-      (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
-    ).toEqual([1]);
+    expect(idsMatching(c, f)).toEqual([1]);
     await s.close();
   }, 30_000);
 
   it("builds a text index on many points in the request's slices (PUT /index)", async () => {
-    const dir = tempDir('vec-textbuild-');
-    const s = await Store.open(dir, quiet);
-    await s.commit({ t: 'create', name: 'c', config });
-    const points = Array.from({ length: 20_000 }, (_, i) => ({
-      id: i,
-      vector: [1, i % 5, i % 3, 1],
-      payload: { body: `text number w${i} of ${i % 7} words` },
-    }));
-    for (let i = 0; i < points.length; i += 5000)
-      await s.commit({ t: 'upsert', c: 'c', points: points.slice(i, i + 5000) });
+    const { s } = await storeOfTexts('vec-textbuild-');
     const c = s.get('c')!;
     // Scheduled before the change: it runs while the index is built aside (a turn per slice). Before,
     // the whole build ran in the request's own turn (2.5 s at 100,000 points).
@@ -321,24 +329,15 @@ describe('text payload index: an inverted index', () => {
     expect(c.fieldIndexes.built).toBeUndefined();
     expect(c.fieldIndexes.postings('body')!.size.values).toBe(20_000);
     const f = { must: [{ key: 'body', match: { phrase: 'number w12345 of' } }] };
-    expect(
-      (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
-    ).toEqual([12345]);
+    expect(idsMatching(c, f)).toEqual([12345]);
     expect(c.stats.indexedFilters).toBe(1);
     await s.close();
   }, 30_000);
 
   it('is rebuilt in slices when a checkpoint is loaded', async () => {
-    const dir = tempDir('vec-textload-');
-    let s = await Store.open(dir, quiet);
-    await s.commit({ t: 'create', name: 'c', config });
-    const points = Array.from({ length: 20_000 }, (_, i) => ({
-      id: i,
-      vector: [1, i % 5, i % 3, 1],
-      payload: { body: `text number w${i} of ${i % 7} words` },
-    }));
-    for (let i = 0; i < points.length; i += 5000)
-      await s.commit({ t: 'upsert', c: 'c', points: points.slice(i, i + 5000) });
+    const made = await storeOfTexts('vec-textload-');
+    const dir = made.dir;
+    let s = made.s;
     await s.commit({ t: 'index', c: 'c', field: 'body', schema: 'text' });
     await s.close(); // a checkpoint: the index is rebuilt from the schema when it is loaded
     // When the loaded collection's index is made, a callback: it runs before the index is full when
@@ -358,9 +357,7 @@ describe('text payload index: an inverted index', () => {
     expect(c.fieldIndexes.postings('body')!.size.values).toBe(20_000);
     expect(c.fieldIndexes.count('body')).toBe(20_000);
     const f = { must: [{ key: 'body', match: { text: 'w777' } }] };
-    expect(
-      (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map((l) => c.ids[l]),
-    ).toEqual([777]);
+    expect(idsMatching(c, f)).toEqual([777]);
     await s.close();
   }, 30_000);
 
@@ -432,10 +429,7 @@ describe('text payload index: an inverted index', () => {
       ],
     ] as const) {
       const before = textWork.values;
-      const ids = (c.matching(parseFilter(f, 0, undefined, filterContext(c))) as number[]).map(
-        (l) => c.ids[l],
-      );
-      expect(ids).toEqual(want);
+      expect(idsMatching(c, f)).toEqual(want);
       expect(textWork.values - before).toBeLessThanOrEqual(work);
     }
     // A phrase whose tokens every value holds: the positional check on each, from the token
