@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { describe, expect, it } from 'vitest';
@@ -116,11 +116,16 @@ describe('vectors module end to end (signed repository, Podman sandbox)', () => 
   });
 
   it('an upgrade of the module keeps the database', async () => {
-    const { dir } = await makePackageSource({ out: join(e.work, 'src2'), name, version: '0.1.1' });
+    // One patch release past the version the module ships (its manifest's), installed above.
+    const from = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../modules/vectors/manifest.json'), 'utf8'),
+    ).version;
+    const to = from.replace(/\d+$/, (p: string) => String(Number(p) + 1));
+    const { dir } = await makePackageSource({ out: join(e.work, 'src2'), name, version: to });
     await e.publish(dir);
     const up = await e.bpkg(['--json', 'upgrade']);
     expect(up.code, up.stderr).toBe(0);
-    expect(JSON.parse(up.stdout).changes).toMatchObject([{ name, from: '0.1.0', to: '0.1.1' }]);
+    expect(JSON.parse(up.stdout).changes).toMatchObject([{ name, from, to }]);
     await blueprint('service', 'stop', name).catch(() => undefined);
     expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
     const { b, client } = await connect();

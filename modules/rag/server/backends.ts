@@ -230,8 +230,9 @@ export class VectorIndex {
         metadata: { [OWNER_KEY]: this.self },
       };
       await this.up.call('PUT', this.path(collection), body, signal).catch((err: unknown) => {
-        // A vectors from before collection metadata (cf3fce01) refuses the field: the box's modules
-        // are out of step, not the admin's request (rag's `uses` range cannot tell the two 0.1.0s).
+        // A vectors from before collection metadata (0.1.0, before cf3fce01) refuses the field: the
+        // box's modules are out of step, not the admin's request. rag's `uses` asks for vectors
+        // 0.2.0, so bpkg and service start refuse that pair first; this is for one got round them.
         if (
           err instanceof UpstreamError &&
           err.status === 400 &&

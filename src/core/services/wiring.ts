@@ -94,6 +94,17 @@ export function meets(version: string, comparators: string[]): boolean {
   });
 }
 
+/** Whether `version` is below a lower bound of `comparators` (`>=1.0.0`, `>1.0.0`, `=1.0.0`). */
+function olderThan(version: string, comparators: string[]): boolean {
+  return comparators.some((c) => {
+    const m = /^(>=|>|=)(.+)$/.exec(c);
+    return (
+      m !== null &&
+      (m[1] === '>' ? compareVersions(version, m[2]!) <= 0 : compareVersions(version, m[2]!) < 0)
+    );
+  });
+}
+
 /**
  * What `reg` uses, checked against what is installed: each must be installed at a version in range
  * and have a socket. Reads nothing the provider could change but whether it has a token file.
@@ -114,7 +125,11 @@ export async function planUses(root: string, reg: LoadedRegistration): Promise<U
       throw new ConflictError(
         `${reg.name} uses ${name} ${range}, but ${name} ${p.version} is installed`,
         'uses-version',
-        `Install a version of ${name} that ${reg.name} accepts (\`bpkg install ${name}@VERSION\`), or upgrade ${reg.name}.`,
+        // Below the range (rag 0.2.0 beside vectors 0.1.0, from before collection metadata): the
+        // used module is the one to upgrade; above it, the consumer or an older used module.
+        olderThan(p.version, comparators)
+          ? `Upgrade ${name}: \`bpkg upgrade ${name}\`, or install a version that ${reg.name} accepts (\`bpkg install ${name}@VERSION\`); then \`blueprint service restart ${name}\` if it runs.`
+          : `Install a version of ${name} that ${reg.name} accepts (\`bpkg install ${name}@VERSION\`), or upgrade ${reg.name}.`,
       );
     if (!p.spec.socket)
       throw new BlueprintError(
