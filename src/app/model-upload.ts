@@ -39,11 +39,21 @@ async function privateDir(dir: string): Promise<void> {
     );
 }
 
-/** Uploads of dashboards that are gone (SIGKILL, power cut): removed by the next upload. */
+/** The upload files this process is receiving or holds for their import (until discarded). */
+const receiving = new Set<string>();
+
+/**
+ * Uploads of dashboards that are gone (SIGKILL, power cut): removed by the next upload. One named
+ * by this process's own pid that it does not hold is an earlier process's of the same pid (a box
+ * booted again often gives the dashboard the pid it had): removed too, or it stayed for good
+ * (test/security/model-upload-pid-reused).
+ */
 async function pruneStale(dir: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [])) {
-    const pid = NAME.exec(name)?.[1];
-    if (pid && !alive(Number(pid))) await unlink(path.join(dir, name)).catch(() => {});
+    const pid = Number(NAME.exec(name)?.[1]);
+    const file = path.join(dir, name);
+    const stale = pid === process.pid ? !receiving.has(file) : pid > 0 && !alive(pid);
+    if (stale) await unlink(file).catch(() => {});
   }
 }
 
@@ -91,15 +101,21 @@ async function receiveInto(
   await privateDir(dir).catch((err) => {
     throw storageErrorFrom(err, 'making the folder for uploaded models');
   });
-  await pruneStale(dir);
+  // Held before the folder is pruned: another upload of this process keeps it meanwhile.
+  receiving.add(file);
+  await pruneStale(dir); // its errors are passed over
   const out = await open(
     file,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
-  );
+  ).catch((err: unknown) => {
+    receiving.delete(file);
+    throw err;
+  });
   const untrack = trackTemp(file);
   const discard = async () => {
     await unlink(file).catch(() => {});
+    receiving.delete(file);
     untrack();
     await room.release();
   };

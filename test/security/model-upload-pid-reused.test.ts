@@ -1,0 +1,67 @@
+/**
+ * A dashboard's upload left by an earlier dashboard of the same pid. Each upload is named by its
+ * process's pid (`PID-UUID.gguf`), and the next upload removes the ones whose pid is dead. But a box
+ * that lost power mid-upload boots the same services in the same order, so the next dashboard
+ * often gets the very pid of the one that died: its partial upload (gigabytes) was judged alive
+ * and kept for good, counted against every later upload's and import's free space. Now a file of
+ * this process's own pid that this process is not receiving is an earlier one's, removed; one it
+ * is receiving (a second upload at the same time) and another live process's stay.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { receiveUpload, uploadDir } from '../../src/app/model-upload.js';
+import { layout } from '../../src/core/system/paths.js';
+import { tempDir } from '../helpers/pkg.js';
+
+const body = async function* (parts: Buffer[], wait?: Promise<void>) {
+  for (const p of parts) {
+    yield p;
+    if (wait) await wait;
+  }
+};
+
+it("removes an earlier process's upload of this very pid, and keeps this process's own and a live one's", async () => {
+  const paths = layout(tempDir('bp-upload-pid-'));
+  const dir = uploadDir(paths);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Left by a dashboard that had this pid before a power cut.
+  const earlier = path.join(dir, `${process.pid}-${randomUUID()}.gguf`);
+  writeFileSync(earlier, Buffer.alloc(4096, 7), { mode: 0o600 });
+  // Another live process's (the test runner's parent): not this one's to judge.
+  const live = path.join(dir, `${process.ppid}-${randomUUID()}.gguf`);
+  writeFileSync(live, 'x', { mode: 0o600 });
+
+  // An upload of this process in flight: its file stays while the next one is received.
+  let go!: () => void;
+  const held = new Promise<void>((r) => {
+    go = r;
+  });
+  const first = receiveUpload(paths, body([Buffer.from('a'), Buffer.from('b')], held), 2);
+  const firstFile = async () => {
+    for (;;) {
+      const { readdirSync } = await import('node:fs');
+      const mine = readdirSync(dir).filter(
+        (n) => n.startsWith(`${process.pid}-`) && path.join(dir, n) !== earlier,
+      );
+      if (mine.length) return path.join(dir, mine[0]!);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const inFlight = await firstFile();
+
+  const second = await receiveUpload(paths, body([Buffer.from('c')]), 1);
+  expect(existsSync(earlier)).toBe(false);
+  expect(existsSync(inFlight)).toBe(true);
+  expect(existsSync(live)).toBe(true);
+  expect(existsSync(second.file)).toBe(true);
+
+  go();
+  const done = await first;
+  expect(done.file).toBe(inFlight);
+  await done.discard();
+  await second.discard();
+  expect(existsSync(inFlight)).toBe(false);
+  expect(existsSync(live)).toBe(true);
+});
