@@ -88,3 +88,11 @@ export function setupNextSteps(
  */
 export const stoppedPartWayHint = (made: number, json: boolean): string =>
   `Stopped part-way: the ${made} change(s) made before it stay (${json ? 'the error\'s "changed"' : 'listed above'}); run the same command again to do the rest.`;
+
+/**
+ * A failure (not an interruption) after apply made changes: the failure's own hint says what to do
+ * about it, often with "nothing was installed" or "nothing was written" about its own step, so the
+ * changes made before it are said after it.
+ */
+export const failedPartWayHint = (hint: string | undefined, made: number, json: boolean): string =>
+  `${hint ? `${hint.replace(/\.?$/, '.')} ` : ''}Stopped part-way: the ${made} change(s) made before it stay (${json ? 'the error\'s "changed"' : 'listed above'}); once that is fixed, the same command does the rest.`;

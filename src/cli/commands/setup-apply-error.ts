@@ -6,11 +6,12 @@ import {
   ExitCode,
   InterruptedError,
 } from '../../app/index.js';
-import { changesJson, stoppedPartWayHint } from '../../present/setup.js';
+import { changesJson, failedPartWayHint, stoppedPartWayHint } from '../../present/setup.js';
 
 /**
  * What an apply that failed part-way throws: Ctrl-C's "Nothing was changed" is not so once
- * something was, so an interruption after changes says they stay and the same command does the rest (setup and apply).
+ * something was, nor a package's "nothing was installed" about its own step, so a failure after
+ * changes says they stay and the same command does the rest (setup and apply).
  */
 export function afterApplying(
   err: unknown,
@@ -18,11 +19,18 @@ export function afterApplying(
   json: boolean,
   encryption: EncryptionOutcome | undefined,
 ): unknown {
+  // A storage error after changes has its hint from setup's apply already (what stays, what to free).
   const e =
-    made.length && err instanceof InterruptedError
-      ? new BlueprintError(err.message, err.code, stoppedPartWayHint(made.length, json), err.exitCode, {
-          cause: err,
-        })
+    made.length && err instanceof BlueprintError && err.exitCode !== ExitCode.storage
+      ? new BlueprintError(
+          err.message,
+          err.code,
+          err instanceof InterruptedError
+            ? stoppedPartWayHint(made.length, json)
+            : failedPartWayHint(err.hint, made.length, json),
+          err.exitCode,
+          { cause: err },
+        )
       : err;
   return json ? new AfterApplying(e, made, encryption) : e;
 }
