@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bpkg, makeKey, makeSource, run, tempDir } from '../helpers/pkg.js';
+import { rotateKey } from '../helpers/rotate-key.js';
 
 describe('bpkg bundle after a key rotation', () => {
   it('prints the commands for the box with no network, and they work when pasted', async () => {
@@ -34,17 +35,7 @@ describe('bpkg bundle after a key rotation', () => {
     ).toBe(0);
     expect((await bpkg(box, ['repo', 'add', 'main', repo, '--key', oldKey.fingerprint])).code).toBe(0);
     expect((await bpkg(box, ['update'])).code).toBe(0);
-    const rotate = [
-      'repo',
-      'rotate-key',
-      '--repo',
-      repo,
-      '--new-key',
-      newKey.publicFile,
-      '--key',
-      oldKey.privateFile,
-    ];
-    expect((await run(rotate)).code).toBe(0);
+    expect((await rotateKey(repo, oldKey, newKey)).code).toBe(0);
     expect((await build('1.0.1', newKey.privateFile)).code).toBe(0);
     expect((await bpkg(box, ['update'])).code).toBe(0);
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repositoriesSection } from '../helpers/apply-workspace.js';
 import { bpkg, makeKey, makeSource, run, signedRepo, tempDir } from '../helpers/pkg.js';
+import { pinnedBox, rotateKey } from '../helpers/rotate-key.js';
 
 type Change = { action: string; kind: string; target: string; detail?: string };
 
@@ -22,33 +23,13 @@ describe('apply after a key rotation', () => {
     const { key: old, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
     const next = await makeKey(path.join(work, 'next'));
     const { repo: second } = await signedRepo([{ name: 'tool', version: '1.0.0' }], old);
-    const box = async (withSecond: boolean) => {
-      const root = tempDir('bp-keyretire-box-');
-      const ok = async (...args: string[]) => {
-        const r = await bpkg(root, args);
-        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      };
-      await ok('key', 'add', old.publicFile, '--fingerprint', old.fingerprint);
-      await ok('repo', 'add', 'main', `file://${repo}`, '--key', old.fingerprint);
-      if (withSecond) await ok('repo', 'add', 'second', `file://${second}`, '--key', old.fingerprint);
-      await ok('update');
-      return root;
-    };
+    const box = (withSecond: boolean) =>
+      pinnedBox('bp-keyretire-box-', old, withSecond ? { main: repo, second } : { main: repo });
     const plain = await box(false);
     const shared = await box(true);
     const stale = await box(false);
     // The publisher rotates and signs with the new key; each box follows the notice.
-    const rotate = [
-      'repo',
-      'rotate-key',
-      '--repo',
-      repo,
-      '--new-key',
-      next.publicFile,
-      '--key',
-      old.privateFile,
-    ];
-    expect((await run(rotate)).code).toBe(0);
+    expect((await rotateKey(repo, old, next)).code).toBe(0);
     const build = ['repo', 'build', makeSource(path.join(work, 'src'), { name: 'app', version: '2.0.0' })];
     expect((await run([...build, '--repo', repo, '--key', next.privateFile])).code).toBe(0);
     for (const root of [plain, shared, stale]) expect((await bpkg(root, ['update'])).code).toBe(0);

@@ -15,31 +15,19 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repositoriesSection } from '../helpers/apply-workspace.js';
 import { bpkg, makeKey, makeSource, run, signedRepo, tempDir } from '../helpers/pkg.js';
+import { pinnedBox, rotateKey } from '../helpers/rotate-key.js';
 
 describe('apply: a repository moved while the file still pins the rotated-from key', () => {
   it('keeps the rotated key bound at the new URL, and the box updates from it', async () => {
     const work = tempDir('bp-moved-');
     const { key: old, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
     const next = await makeKey(path.join(work, 'next'));
-    const root = tempDir('bp-moved-box-');
+    const root = await pinnedBox('bp-moved-box-', old, { main: repo });
     const ok = async (...args: string[]) => {
       const r = await bpkg(root, args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     };
-    await ok('key', 'add', old.publicFile, '--fingerprint', old.fingerprint);
-    await ok('repo', 'add', 'main', `file://${repo}`, '--key', old.fingerprint);
-    await ok('update');
-    const rotate = [
-      'repo',
-      'rotate-key',
-      '--repo',
-      repo,
-      '--new-key',
-      next.publicFile,
-      '--key',
-      old.privateFile,
-    ];
-    expect((await run(rotate)).code).toBe(0);
+    expect((await rotateKey(repo, old, next)).code).toBe(0);
     const build = ['repo', 'build', makeSource(path.join(work, 'src'), { name: 'app', version: '2.0.0' })];
     expect((await run([...build, '--repo', repo, '--key', next.privateFile])).code).toBe(0);
     await ok('update');

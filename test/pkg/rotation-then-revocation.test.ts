@@ -11,7 +11,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkg, makeKey, publishSources, run, signedRepo, tempDir } from '../helpers/pkg.js';
+import { bpkg, makeKey, publishSources, signedRepo, tempDir } from '../helpers/pkg.js';
+import { rotateKey } from '../helpers/rotate-key.js';
 
 describe('a rotation notice signed by the old key, once the old key is revoked', () => {
   it('does not stop the updates of a box that already moved to the new key', async () => {
@@ -25,16 +26,7 @@ describe('a rotation notice signed by the old key, once the old key is revoked',
       expect((await bpkg(r, ['update'])).code).toBe(0);
     }
 
-    const rot = await run([
-      'repo',
-      'rotate-key',
-      '--repo',
-      repo,
-      '--new-key',
-      b.publicFile,
-      '--key',
-      a.privateFile,
-    ]);
+    const rot = await rotateKey(repo, a, b);
     expect(rot.code, rot.stderr).toBe(0);
     await publishSources(repo, b, [{ name: 'hello-data', version: '1.1.0' }]);
     const moved = await bpkg(root, ['update']);
