@@ -4,7 +4,7 @@ import { lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BlueprintError, storageErrorFrom } from '../core/errors.js';
 import { reserveImportSpace } from '../core/models/import.js';
-import { type Promised, promisedIn } from '../core/models/upload-room.js';
+import { type Promised, promisedIn, uploadsHeldElsewhere } from '../core/models/upload-room.js';
 import { freeSpace, notEnoughSpace, SPACE_RESERVE } from '../core/system/copy-hashed.js';
 import { trackTemp } from '../core/system/exit-cleanup.js';
 import { ensureDir } from '../core/system/fs.js';
@@ -43,16 +43,25 @@ async function privateDir(dir: string): Promise<void> {
 const receiving = new Set<string>();
 
 /**
- * Uploads of dashboards that are gone (SIGKILL, power cut): removed by the next upload. One named
- * by this process's own pid that it does not hold is an earlier process's of the same pid (a box
- * booted again often gives the dashboard the pid it had): removed too, or it stayed for good
- * (test/security/model-upload-pid-reused).
+ * Uploads of dashboards that are gone (SIGKILL, power cut): removed by the next upload. A box booted
+ * again gives the pids out again (often the dashboard the one it had), so a live pid is not enough:
+ * one named by this process's own pid that it does not hold is an earlier process's, and one of
+ * another pid is kept only while that process holds the room for it (upload-room.ts: its entry,
+ * pid and start time, is written before the file is made). The folder is listed before the room's
+ * account is read, so an upload starting meanwhile is never taken for a gone one; an account that
+ * cannot be read leaves the live pids' files as they are. test/security/model-upload-pid-reused.
  */
-async function pruneStale(dir: string): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [])) {
+async function pruneStale(paths: Layout, dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const held = await uploadsHeldElsewhere(paths).catch(() => undefined);
+  for (const name of names) {
     const pid = Number(NAME.exec(name)?.[1]);
+    if (!(pid > 0)) continue;
     const file = path.join(dir, name);
-    const stale = pid === process.pid ? !receiving.has(file) : pid > 0 && !alive(pid);
+    const stale =
+      pid === process.pid
+        ? !receiving.has(file)
+        : !alive(pid) || (held !== undefined && !held.has(path.resolve(file)));
     if (stale) await unlink(file).catch(() => {});
   }
 }
@@ -103,7 +112,7 @@ async function receiveInto(
   });
   // Held before the folder is pruned: another upload of this process keeps it meanwhile.
   receiving.add(file);
-  await pruneStale(dir); // its errors are passed over
+  await pruneStale(paths, dir); // its errors are passed over
   const out = await open(
     file,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,

@@ -3,17 +3,26 @@
  * process's pid (`PID-UUID.gguf`), and the next upload removes the ones whose pid is dead. But a box
  * that lost power mid-upload boots the same services in the same order, so the next dashboard
  * often gets the very pid of the one that died: its partial upload (gigabytes) was judged alive
- * and kept for good, counted against every later upload's and import's free space. Now a file of
- * this process's own pid that this process is not receiving is an earlier one's, removed; one it
- * is receiving (a second upload at the same time) and another live process's stay.
+ * and kept for good, counted against every later upload's and import's free space; so was one whose
+ * pid another program got (any live pid kept it). Now a file of this process's own pid that this
+ * process is not receiving is an earlier one's, and one of another pid is kept only while its
+ * process holds the room for it (var/lib/blueprint/model-room.json: an entry of that pid and start
+ * time owning the file, written before the file is made): removed otherwise. One this process is
+ * receiving (a second upload at the same time) and another live dashboard's stay.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { receiveUpload, uploadDir } from '../../src/app/model-upload.js';
 import { layout } from '../../src/core/system/paths.js';
 import { tempDir } from '../helpers/pkg.js';
+
+/** The process's start time (/proc/PID/stat's 22nd field), as the account records it. */
+function startOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
 
 const body = async function* (parts: Buffer[], wait?: Promise<void>) {
   for (const p of parts) {
@@ -22,23 +31,30 @@ const body = async function* (parts: Buffer[], wait?: Promise<void>) {
   }
 };
 
-it("removes an earlier process's upload of this very pid, and keeps this process's own and a live one's", async () => {
+it("removes an upload whose pid is now this process's or another program's, and keeps this process's own and a live dashboard's", async () => {
   const paths = layout(tempDir('bp-upload-pid-'));
   const dir = uploadDir(paths);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Left by a dashboard that had this pid before a power cut.
   const earlier = path.join(dir, `${process.pid}-${randomUUID()}.gguf`);
   writeFileSync(earlier, Buffer.alloc(4096, 7), { mode: 0o600 });
-  // Another live process's (the test runner's parent): not this one's to judge.
+  // Another live process's upload in flight (the test runner's parent as that dashboard): its
+  // entry in the room's account, as its promise wrote it before making the file.
   const live = path.join(dir, `${process.ppid}-${randomUUID()}.gguf`);
   writeFileSync(live, 'x', { mode: 0o600 });
+  mkdirSync(paths.stateDir, { recursive: true });
+  const held = [{ id: randomUUID(), pid: process.ppid, start: startOf(process.ppid), bytes: 3, owner: live }];
+  writeFileSync(path.join(paths.stateDir, 'model-room.json'), JSON.stringify({ held }), { mode: 0o600 });
+  // A dead dashboard's whose pid a live program has now (the same parent: any live pid): no room held.
+  const reused = path.join(dir, `${process.ppid}-${randomUUID()}.gguf`);
+  writeFileSync(reused, Buffer.alloc(4096, 7), { mode: 0o600 });
 
   // An upload of this process in flight: its file stays while the next one is received.
   let go!: () => void;
-  const held = new Promise<void>((r) => {
+  const waiting = new Promise<void>((r) => {
     go = r;
   });
-  const first = receiveUpload(paths, body([Buffer.from('a'), Buffer.from('b')], held), 2);
+  const first = receiveUpload(paths, body([Buffer.from('a'), Buffer.from('b')], waiting), 2);
   const firstFile = async () => {
     for (;;) {
       const { readdirSync } = await import('node:fs');
@@ -53,6 +69,7 @@ it("removes an earlier process's upload of this very pid, and keeps this process
 
   const second = await receiveUpload(paths, body([Buffer.from('c')]), 1);
   expect(existsSync(earlier)).toBe(false);
+  expect(existsSync(reused)).toBe(false);
   expect(existsSync(inFlight)).toBe(true);
   expect(existsSync(live)).toBe(true);
   expect(existsSync(second.file)).toBe(true);

@@ -115,6 +115,16 @@ export async function promisedIn(paths: Layout, except?: string): Promise<number
   return sum(await entries(paths), except);
 }
 
+/**
+ * The upload files (`owner`) a living process of another pid holds room for: another dashboard's
+ * uploads in flight. Its entry is written before its file is made and dropped after the file is
+ * removed, so a file listed before this is read and not in it is no living process's.
+ */
+export async function uploadsHeldElsewhere(paths: Layout): Promise<Set<string>> {
+  const list = await entries(paths);
+  return new Set(list.flatMap((e) => (e.owner !== undefined && e.pid !== process.pid ? [e.owner] : [])));
+}
+
 /** Whether this process holds a promise for the upload file `owner`. */
 export const heldFor = (owner: string) => [...mine.values()].some((e) => e.owner === owner);
 
