@@ -3,7 +3,7 @@
  * settings a manifest declares shown with value, default and bounds; an undeclared key or a value
  * out of bounds refused (exit 2) naming what is allowed; the file written whole or not at all.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
@@ -99,9 +99,36 @@ describe('blueprint service config', () => {
     expect(() => readFileSync(file(root))).toThrow(/ENOENT/);
   });
 
+  it('refuses a settings file that is a link to a file outside, writing nothing there', async () => {
+    const root = await box();
+    const outside = path.join(root, 'outside.json');
+    writeFileSync(outside, '{"LLM_PARALLEL": "1"}\n');
+    mkdirSync(path.dirname(file(root)), { recursive: true });
+    symlinkSync(outside, file(root));
+    const r = await config(root, 'LLM_PARALLEL=4');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('The settings of llm are not valid: it is a symbolic link');
+    expect(readFileSync(outside, 'utf8')).toBe('{"LLM_PARALLEL": "1"}\n');
+  });
+
+  it('refuses a settings folder that is a link in a folder others can write, writing nothing outside', async () => {
+    const root = await box();
+    const outside = path.join(root, 'outside');
+    mkdirSync(outside);
+    mkdirSync(path.join(root, 'etc/blueprint'), { recursive: true });
+    chmodSync(path.join(root, 'etc/blueprint'), 0o777);
+    symlinkSync(outside, path.dirname(file(root)));
+    const r = await config(root, 'LLM_PARALLEL=4');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('another user can change');
+    expect(r.stderr).toContain('etc/blueprint (writable by all users)');
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
   it.skipIf(!hasStrace)('writes the file synced before it is renamed into place', async () => {
     const root = await box();
-    const lines = traceUntil(['--root', root, 'service', 'config', NAME, 'LLM_PARALLEL=2'], file(root));
+    // Renamed in its folder held open (/proc/self/fd/N/llm.json), never by the path.
+    const lines = traceUntil(['--root', root, 'service', 'config', NAME, 'LLM_PARALLEL=2'], /\/llm\.json"/);
     expect(lines.some((l) => /\bfsync\(\d+<[^>]*\.llm\.json\.[^>]*\.tmp>/.test(l))).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
@@ -139,5 +139,35 @@ describe('apply -f: settings of a module', () => {
     const p = await plan([{ name: 'llm', state: 'absent', settings: { LLM_PARALLEL: 2 } }]);
     expect(p.changes.some((c) => c.target === 'etc/blueprint/settings/llm.json')).toBe(false);
     await expect(lstat(file())).rejects.toThrow(/ENOENT/);
+  });
+});
+
+// Guards: apply refuses both before its writer runs (the read refuses a link at the file's name;
+// apply opens the folder one name at a time). test/services/settings-write holds the writer to it.
+describe('apply -f: the settings file is never written through a link', () => {
+  it('refuses a settings file that is a link to a file outside, and writes nothing there', async () => {
+    await registerLlm();
+    const outside = at('outside.json');
+    await writeFile(outside, '{"LLM_PARALLEL": "1"}\n');
+    await mkdir(path.dirname(file()), { recursive: true });
+    await symlink(outside, file());
+    const p = await plan([{ name: 'llm', settings: { LLM_PARALLEL: 4 } }]);
+    await expect(applyPlan(p, { ops: ops() })).rejects.toThrow(/llm.*symbolic link/);
+    expect(await readFile(outside, 'utf8')).toBe('{"LLM_PARALLEL": "1"}\n');
+    expect((await lstat(file())).isSymbolicLink()).toBe(true);
+  });
+
+  it('refuses a settings folder that is a link in a folder others can write, and writes nothing outside', async () => {
+    await registerLlm();
+    const outside = at('outside');
+    await mkdir(outside, { recursive: true });
+    await mkdir(at('etc/blueprint'), { recursive: true });
+    await chmod(at('etc/blueprint'), 0o777);
+    await symlink(outside, at('etc/blueprint/settings'));
+    const p = await plan([{ name: 'llm', settings: { LLM_PARALLEL: 4 } }]);
+    await expect(applyPlan(p, { ops: ops() })).rejects.toThrow(
+      /etc\/blueprint\/settings is a symbolic link in a folder another user can change/,
+    );
+    expect(await readdir(outside)).toEqual([]);
   });
 });

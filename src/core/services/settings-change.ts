@@ -1,10 +1,18 @@
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { writeJsonAtomic } from '../system/fs.js';
+import { storageErrorFrom, UsageError } from '../errors.js';
 import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
+import { inDir, namedInError, openDirBeneath, writeFileAt } from '../system/safe-write.js';
 import type { LoadedRegistration } from './registry.js';
-import { judgeSettings, type SettingsView, settingsFile, settingsView, storedSettings } from './settings.js';
+import {
+  invalid,
+  judgeSettings,
+  type SettingsView,
+  settingsFile,
+  settingsView,
+  storedSettings,
+} from './settings.js';
 
 /*
  * Changing a module's settings (`service config`, the dashboard): the lock and the crash-safe write.
@@ -78,11 +86,34 @@ async function withSettingsLock<T>(root: string, fn: () => Promise<T>): Promise<
   }
 }
 
-/** Writes the file crash-safe (readers see the old or the new one), root's, mode 0644. */
+/**
+ * Writes the file crash-safe (readers see the old or the new one), root's, mode 0644, through its
+ * folder's descriptor: each folder opened with O_NOFOLLOW (a link only where root alone could have
+ * put it), the new file made O_EXCL|O_NOFOLLOW beside the old one, synced and renamed over it. A
+ * link at the file's name is refused (as the read refuses it), never written through nor replaced.
+ */
 export async function writeSettings(
   root: string,
   name: string,
   values: Record<string, string>,
 ): Promise<void> {
-  await writeJsonAtomic(settingsFile(root, name), values, 0o644);
+  const file = settingsFile(root, name);
+  const top = layout(root).root;
+  const dir = await openDirBeneath(top, path.relative(top, path.dirname(file)), true).catch((err) => {
+    throw storageErrorFrom(err, `writing ${file}`);
+  });
+  if (!dir) return; // never: the folders are made (create)
+  try {
+    const at = `${name}.json`;
+    const st = await lstat(inDir(dir, at)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st?.isSymbolicLink()) throw invalid(file, 'it is a symbolic link');
+    await writeFileAt(dir, at, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o644 });
+  } catch (err) {
+    throw storageErrorFrom(namedInError(err, file), `writing ${file}`);
+  } finally {
+    await dir.close();
+  }
 }

@@ -19,7 +19,7 @@ import type { SettingSpec } from './settings-schema.js';
 export const settingsFile = (root: string, name: string) =>
   path.join(layout(root).root, 'etc/blueprint/settings', `${name}.json`);
 
-function invalid(file: string, why: string): StorageError {
+export function invalid(file: string, why: string): StorageError {
   return new StorageError(
     `The settings of ${path.basename(file, '.json')} are not valid: ${why}`,
     'settings-invalid',
