@@ -97,3 +97,15 @@ export function inspectSettingsLines(i: Pick<ServiceInspection, 'name' | 'settin
     );
   return lines;
 }
+
+/**
+ * What a console or a form offers to choose from for a setting: an enum's values, a boolean's
+ * true and false; none for a number or text (typed, then judged).
+ */
+export function settingChoices(
+  s: Pick<SettingsView['settings'][number], 'type' | 'values'>,
+): string[] | undefined {
+  if (s.type === 'enum') return s.values ?? [];
+  if (s.type === 'boolean') return ['true', 'false'];
+  return undefined;
+}

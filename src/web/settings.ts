@@ -1,5 +1,5 @@
 import type { SettingsChange } from '../app/index.js';
-import { settingsChangeText, settingsWarnings } from '../present/settings.js';
+import { settingChoices, settingsChangeText, settingsWarnings } from '../present/settings.js';
 import { html, type Part } from './html.js';
 import { csrfField } from './layout.js';
 import type { DashboardOps } from './ops.js';
@@ -55,7 +55,7 @@ type Row = SettingsChange['settings'][number];
 function control(s: Row, value: string): Part {
   const id = `set-${s.key}`;
   const name = `${VALUE}${s.key}`;
-  const choices = s.type === 'enum' ? (s.values ?? []) : s.type === 'boolean' ? ['true', 'false'] : undefined;
+  const choices = settingChoices(s);
   if (choices) {
     const known = value === '' || choices.includes(value) ? choices : [...choices, value];
     return html`<select id="${id}" name="${name}"><option value=""${value === '' ? ' selected' : ''}>default${s.default === undefined ? '' : ` (${s.default})`}</option>${known.map(
