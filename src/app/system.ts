@@ -126,8 +126,10 @@ export interface BoxStatus {
   packages: { name: string; version: string }[];
   /** Why `packages` could not be read ([] then): run without root on a box whose package files are root's. */
   packagesError?: string;
-  /** Upgrades available from each package's own repository ([] when unknown). */
+  /** Upgrades available from each package's own repository ([] when unknown: `updatesError`). */
   updates: Array<{ name: string; from: string; to: string; repo: string }>;
+  /** Why `updates` could not be read: a repository's state refused, a link on the way, no root. */
+  updatesError?: string;
   /**
    * Every service's status, or why they could not be read: the error's message, its code as an
    * error document has it (`engine-down`, `engine-denied`…: the container engine; `permission-denied`:
@@ -227,7 +229,17 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
             .list()
             .catch((err: NodeJS.ErrnoException) => ({ error: unreadable(err, 'the package database') })),
       audit.exposure().then(async (e) => [e, await egressSummary(ctx, e.firewall)] as const),
-      linked ? [] : pkgs.upgradable().catch(() => []),
+      // Unread said as such (why), never as none: a repository state refused (a link below
+      // pkg/lists) read as "no updates" (test/security/status-tree-listings).
+      // Another user's tree asks the package manager itself (its reads go through the descriptors):
+      // the quick answer (upgradable-fast.ts) reads the sealed tables by name, through a link.
+      linked
+        ? { error: linked }
+        : (actable ? pkgs.upgradable() : ctx.manager({ dryRun: true }).then((m) => m.upgradable())).catch(
+            (err: NodeJS.ErrnoException) => ({
+              error: isPermissionDenied(err) ? unreadable(err, "the repositories' states") : err.message,
+            }),
+          ),
       linked
         ? ({ error: linked, code: 'not-a-state-file' } satisfies ServicesUnread)
         : serviceOps(ctx)
@@ -262,7 +274,8 @@ export async function boxStatus(ctx: BoxContext): Promise<BoxStatus> {
     host,
     packages: 'error' in packageList ? [] : packageList.map((p) => ({ name: p.name, version: p.version })),
     ...('error' in packageList ? { packagesError: packageList.error } : {}),
-    updates,
+    updates: 'error' in updates ? [] : updates,
+    ...('error' in updates ? { updatesError: updates.error } : {}),
     services: 'error' in services ? services : services.services,
     damagedServices: 'error' in services ? [] : services.damaged,
     exposure,

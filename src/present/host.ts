@@ -123,7 +123,7 @@ export function statusText(s: BoxStatus): string {
     `${host.hostname}: blueprint ${s.version}${s.setUp ? '' : shownHint(' (not set up: run `blueprint setup`)')}`,
     `  system: ${systemLine(s.system)}`,
     `  ${host.arch}, up ${duration(host.uptimeSeconds)}, load ${host.cpu.load.join(' ')}, memory ${bytes(host.memory.totalBytes - host.memory.availableBytes)} of ${bytes(host.memory.totalBytes)}`,
-    `  packages: ${s.packagesError ? `unknown (${s.packagesError})` : s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}`,
+    `  packages: ${s.packagesError ? `unknown (${s.packagesError})` : s.packages.map((p) => `${p.name} ${p.version}`).join(', ') || 'none'}${s.updates.length ? ` (${s.updates.length} upgradable)` : ''}${s.updatesError && s.updatesError !== s.packagesError ? `; updates unknown (${s.updatesError})` : ''}`,
     `  services: ${servicesLine(s.services, s.damagedServices)}`,
     `  exposure: ${exposureCount(s.exposure)}; firewall ${s.exposure.firewall}`,
     `  egress: ${egressLine(s.egress)}`,

@@ -198,9 +198,11 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
         services: Array.isArray(st.services)
           ? { available: true, value: serviceViews(st.services, st.damagedServices) }
           : { available: false, reason: st.services.error },
-        updates: anyRepo
-          ? { available: true, value: st.updates.length }
-          : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
+        updates: st.updatesError
+          ? { available: false, reason: st.updatesError }
+          : anyRepo
+            ? { available: true, value: st.updates.length }
+            : { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' },
         exposure: exposureView(st.exposure),
         encryption: encryptionLine(st.encryption),
         system: systemLine(st.system),

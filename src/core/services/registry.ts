@@ -1,10 +1,10 @@
-import { existsSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StorageError } from '../errors.js';
 import { closestName } from '../system/edit-distance.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
-import { readStateText } from '../system/state-file.js';
+import { atStatePath, notAStateFile, readStateText } from '../system/state-file.js';
 import { readdir, rm } from './fs-cb.js';
 import { isModuleName, notAModuleName } from './module-name.js';
 import type { AdminApprovals } from './policy.js';
@@ -119,13 +119,77 @@ export async function deleteRegistration(root: string, name: string, version: st
 
 /**
  * A folder's names, none when it is not there. Any other failure is thrown: an admin without root
- * reading the registrations' folder (root's, 0700) was told 'No services installed'.
+ * reading the registrations' folder (root's, 0700) was told 'No services installed'. Below another
+ * user's tree (state-file.ts atStatePath) through descriptors, the folder itself opened without
+ * following a link at its name: a link there is refused, named (test/security/status-tree-listings).
  */
 const namesIn = (dir: string) =>
-  readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
-    throw err;
-  });
+  atStatePath(
+    dir,
+    (at, beneath) =>
+      beneath
+        ? namesAt(at, dir)
+        : readdir(at).catch((err: NodeJS.ErrnoException) => {
+            if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+            throw err;
+          }),
+    [] as string[],
+  );
+
+/** Why a name below another user's tree is not followed: a link there is not blueprint's. */
+const linkAt = (at: string, shown: string) => {
+  if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw notAStateFile(shown, 'a symbolic link');
+};
+
+/** The names in the folder `at` (/proc/self/fd/N/NAME), opened O_NOFOLLOW; `shown`: its path. */
+function namesAt(at: string, shown: string): string[] {
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+  let fd: number;
+  try {
+    fd = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
+    linkAt(at, shown);
+    return [];
+  }
+  try {
+    return readdirSync(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The version a module's `current` link names, or undefined. Below another user's tree the link
+ * itself is read in its folder reached through descriptors (the version it names is only taken
+ * when it is one of the registrations' listed versions: a name, never a path).
+ */
+const currentOf = (root: string, name: string) =>
+  atStatePath(
+    path.join(layout(root).optDir, name, 'current'),
+    (at) => {
+      try {
+        return readlinkSync(at);
+      } catch {
+        return undefined;
+      }
+    },
+    undefined,
+  );
+
+/** Whether a version's files are there; below another user's tree a link there is refused, named. */
+const filesThere = (prefix: string) =>
+  atStatePath(
+    prefix,
+    (at, beneath) => {
+      if (!beneath) return existsSync(at);
+      linkAt(at, prefix);
+      return lstatSync(at, { throwIfNoEntry: false }) !== undefined;
+    },
+    false,
+  );
 
 async function versions(root: string, name: string): Promise<string[]> {
   const files = await namesIn(regDir(root, name));
@@ -147,10 +211,7 @@ async function versions(root: string, name: string): Promise<string[]> {
 export async function findRegistration(root: string, name: string): Promise<LoadedRegistration | undefined> {
   if (!isModuleName(name)) return undefined;
   const all = await versions(root, name);
-  let current: string | undefined;
-  try {
-    current = readlinkSync(path.join(layout(root).optDir, name, 'current'));
-  } catch {}
+  const current = await currentOf(root, name);
   for (const v of current && all.includes(current) ? [current, ...all.filter((x) => x !== current)] : all) {
     const reg = await registrationAt(root, name, v);
     if (reg) return reg;
@@ -176,7 +237,7 @@ export async function registrationAt(
   const rel = path.relative(l.root, reg.prefix);
   const prefix =
     rel.startsWith('..') || path.isAbsolute(rel) ? path.join(l.optDir, name, reg.version) : reg.prefix;
-  return existsSync(prefix) ? (prefix === reg.prefix ? reg : { ...reg, prefix }) : undefined;
+  return (await filesThere(prefix)) ? (prefix === reg.prefix ? reg : { ...reg, prefix }) : undefined;
 }
 
 export async function getRegistration(root: string, name: string): Promise<LoadedRegistration> {
@@ -185,11 +246,8 @@ export async function getRegistration(root: string, name: string): Promise<Loade
   if (reg) return reg;
   // Installed (its current version linked) but registered nothing: a package without a service
   // (hello-data, a model). Installing it again would change nothing.
-  let installed = false;
-  try {
-    installed = readlinkSync(path.join(layout(root).optDir, name, 'current')) !== '';
-  } catch {}
-  if (installed)
+  const current = await currentOf(root, name);
+  if (current !== undefined && current !== '')
     throw new NotFoundError(
       `${name} is installed, but it is a package without a service`,
       'Only modules with a service run; `blueprint service list` shows the installed services.',

@@ -65,6 +65,30 @@ async function readState(file: string, opts: { now?: boolean }): Promise<Bounded
 }
 
 /**
+ * `read` given where `p` is: `p` itself (`beneath` false) on a root read by name, or, below a tree
+ * read through descriptors (readStatesBeneath), `/proc/self/fd/N/NAME` in its folder held open with
+ * no link of the tree followed on the way (`beneath` true: `read` judges the name itself, links not
+ * followed). For registry.ts's listings and `current` links: a folder of such a tree swapped for a
+ * link (opt/blueprint/NAME -> elsewhere) had that folder's versions judge the tree's services
+ * (test/security/status-tree-listings). `missing` where a folder on the way is not there; a link or
+ * not-a-folder on the way refused, named, as a state file's folder is.
+ */
+export async function atStatePath<R>(
+  p: string,
+  read: (at: string, beneath: boolean) => R | Promise<R>,
+  missing: R,
+): Promise<R> {
+  for (const [root, at] of trees) {
+    if (!p.startsWith(`${root}/`)) continue;
+    const r = await at(root, p.slice(root.length + 1), async (name) => read(name, true));
+    if (r.ok) return r.value;
+    if (r.why === 'missing') return missing;
+    throw notAStateFile(`${root}/${r.at}`, r.why === 'link' ? 'a symbolic link' : 'not a folder');
+  }
+  return read(p, false);
+}
+
+/**
  * The text of the state file `file`, or undefined when there is none (ENOENT). `now`: read with
  * node:fs's synchronous calls (read-bounded.ts BoundedOptions.now), for a command's small files.
  */
