@@ -2,6 +2,7 @@
 // the console part, scripts/build-console-part.mjs): each is one CommonJS file that the executable
 // compiles with vm.compileFunction and a code cache of its own (an asset; the arm64 build has none
 // and compiles from source), then runs once for its exports.
+import path from 'node:path';
 
 /** The banner of each part: esbuild's `import.meta.url` in a CommonJS file, the executable's URL. */
 export const PART_BANNER =
@@ -43,3 +44,22 @@ for (const k of ${JSON.stringify(names)})
   Object.defineProperty(v, k, { enumerable: true, get: () => (m ??= process.getBuiltinModule(${JSON.stringify(id)}))[k] });
 module.exports = v;`;
 }
+
+/**
+ * Source of a part's entry: a CommonJS table of `modules` (paths relative to `root`) by path, each a
+ * getter that requires its module at the first read (so a module is initialised when first asked for).
+ */
+export function partTableSource(root, modules) {
+  return [
+    'const t = Object.create(null);',
+    ...modules.map(
+      (m) =>
+        `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => require(${JSON.stringify(path.join(root, m))}) });`,
+    ),
+    'module.exports = t;',
+  ].join('\n');
+}
+
+/** Source of a module whose exports are the start part's own copy of `file`, read from its table. */
+export const fromStartTable = (startGlobal, file) =>
+  `module.exports = globalThis.${startGlobal}[${JSON.stringify(file)}];`;

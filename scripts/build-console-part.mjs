@@ -20,7 +20,14 @@
 // that table, never a second copy (a second React breaks hooks; a second theme.tsx, its context).
 // Start modules come from globalThis.__bpStart; dynamic imports go to the command part's entries.
 import path from 'node:path';
-import { builtinViewSource, PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
+import {
+  builtinViewSource,
+  fromStartTable,
+  PART_BANNER,
+  PART_WRAPPER,
+  partTableSource,
+  seaPartExports,
+} from './_part-loader.mjs';
 
 /** The console part's file beside blueprint.cjs and SEA asset; its code cache's asset. */
 export const CONSOLE_FILE = 'console.cjs';
@@ -224,14 +231,7 @@ export function consolePartOptions({
     setup(build) {
       build.onResolve({ filter: /^bp-console-entry$/ }, () => ({ path: 'entry', namespace: 'bp-console' }));
       build.onLoad({ filter: /.*/, namespace: 'bp-console' }, () => ({
-        contents: [
-          'const t = Object.create(null);',
-          ...[CONSOLE_ENTRY, ...published].map(
-            (m) =>
-              `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => require(${JSON.stringify(path.join(root, m))}) });`,
-          ),
-          'module.exports = t;',
-        ].join('\n'),
+        contents: partTableSource(root, [CONSOLE_ENTRY, ...published]),
         resolveDir: root,
       }));
       build.onResolve({ filter: /.*/ }, async (args) => {
@@ -255,7 +255,7 @@ module.exports = m;`,
         loader: 'js',
       }));
       build.onLoad({ filter: /.*/, namespace: 'bp-console-start' }, (args) => ({
-        contents: `module.exports = globalThis.${startGlobal}[${JSON.stringify(args.path)}];`,
+        contents: fromStartTable(startGlobal, args.path),
         loader: 'js',
       }));
     },

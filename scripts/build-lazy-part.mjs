@@ -13,7 +13,13 @@
 // lazy module read that table; this part reads the eager start modules from the table too, and
 // imports the command part as the start part does (`import("./NAME.mjs")`, mapped to SEA assets).
 import path from 'node:path';
-import { PART_BANNER, PART_WRAPPER, seaPartExports } from './_part-loader.mjs';
+import {
+  fromStartTable,
+  PART_BANNER,
+  PART_WRAPPER,
+  partTableSource,
+  seaPartExports,
+} from './_part-loader.mjs';
 
 /** The file name of the lazy part, beside blueprint.cjs and as a SEA asset; its code cache's asset. */
 export const LAZY_FILE = 'lazy-start.cjs';
@@ -62,16 +68,7 @@ export function lazyPartOptions({
     setup(build) {
       build.onResolve({ filter: /^bp-lazy-entry$/ }, () => ({ path: 'entry', namespace: 'bp-lazy' }));
       build.onLoad({ filter: /.*/, namespace: 'bp-lazy' }, () => ({
-        contents: [
-          'const t = Object.create(null);',
-          ...lazy
-            .filter(published)
-            .map(
-              (m) =>
-                `Object.defineProperty(t, ${JSON.stringify(m)}, { enumerable: true, get: () => require(${JSON.stringify(path.join(root, m))}) });`,
-            ),
-          'module.exports = t;',
-        ].join('\n'),
+        contents: partTableSource(root, lazy.filter(published)),
         resolveDir: root,
       }));
       build.onResolve({ filter: /.*/ }, async (args) => {
@@ -85,7 +82,7 @@ export function lazyPartOptions({
         return entry ? { path: `./${entry}.mjs`, external: true } : undefined;
       });
       build.onLoad({ filter: /.*/, namespace: 'bp-lazy-eager' }, (args) => ({
-        contents: `module.exports = globalThis.${startGlobal}[${JSON.stringify(args.path)}];`,
+        contents: fromStartTable(startGlobal, args.path),
         loader: 'js',
       }));
     },
