@@ -185,15 +185,20 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
   }
   const { release } = opts.hold ?? (await holdSetup(plan));
   const marker = todo.find((c) => c.kind === 'marker');
-  const check = () => {
-    if (opts.signal?.aborted)
-      throw new InterruptedError(
-        // Said by setup and apply alike: neither named, the one the admin ran is the one meant.
-        'Interrupted before every change was made; run the same command again to finish',
-        'What was written before stays (each change whole); the same command again changes only what is left.',
-      );
-  };
   const done: Change[] = [];
+  const check = () => {
+    if (!opts.signal?.aborted) return;
+    // Said by setup and apply alike: neither named, the one the admin ran is the one meant.
+    if (!done.length)
+      throw new InterruptedError(
+        'Interrupted before any change was made',
+        'Nothing was written; run the same command again.',
+      );
+    throw new InterruptedError(
+      'Interrupted before every change was made; run the same command again to finish',
+      'What was written before stays (each change whole); the same command again changes only what is left.',
+    );
+  };
   try {
     const commands: string[][] = [];
     const live = async () => {
