@@ -53,15 +53,17 @@ const receiving = new Set<string>();
  */
 async function pruneStale(paths: Layout, dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const held = await uploadsHeldElsewhere(paths).catch(() => undefined);
+  // By name (PID-UUID): another dashboard may spell the same root otherwise (a link to it).
+  const held = await uploadsHeldElsewhere(paths).then(
+    (owners) => new Set([...owners].map((o) => path.basename(o))),
+    () => undefined,
+  );
   for (const name of names) {
     const pid = Number(NAME.exec(name)?.[1]);
     if (!(pid > 0)) continue;
     const file = path.join(dir, name);
     const stale =
-      pid === process.pid
-        ? !receiving.has(file)
-        : !alive(pid) || (held !== undefined && !held.has(path.resolve(file)));
+      pid === process.pid ? !receiving.has(file) : !alive(pid) || (held !== undefined && !held.has(name));
     if (stale) await unlink(file).catch(() => {});
   }
 }

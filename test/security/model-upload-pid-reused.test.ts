@@ -11,7 +11,7 @@
  * receiving (a second upload at the same time) and another live dashboard's stay.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { receiveUpload, uploadDir } from '../../src/app/model-upload.js';
@@ -43,7 +43,11 @@ it("removes an upload whose pid is now this process's or another program's, and 
   const live = path.join(dir, `${process.ppid}-${randomUUID()}.gguf`);
   writeFileSync(live, 'x', { mode: 0o600 });
   mkdirSync(paths.stateDir, { recursive: true });
-  const held = [{ id: randomUUID(), pid: process.ppid, start: startOf(process.ppid), bytes: 3, owner: live }];
+  // That dashboard names the root through a link to it: the same file, spelled otherwise.
+  const link = `${paths.root}-link`;
+  symlinkSync(paths.root, link);
+  const owner = path.join(link, path.relative(paths.root, live));
+  const held = [{ id: randomUUID(), pid: process.ppid, start: startOf(process.ppid), bytes: 3, owner }];
   writeFileSync(path.join(paths.stateDir, 'model-room.json'), JSON.stringify({ held }), { mode: 0o600 });
   // A dead dashboard's whose pid a live program has now (the same parent: any live pid): no room held.
   const reused = path.join(dir, `${process.ppid}-${randomUUID()}.gguf`);
@@ -81,4 +85,5 @@ it("removes an upload whose pid is now this process's or another program's, and 
   await second.discard();
   expect(existsSync(inFlight)).toBe(false);
   expect(existsSync(live)).toBe(true);
+  unlinkSync(link);
 });
