@@ -1,0 +1,66 @@
+/**
+ * A lock left by a power cut, whose pid the next boot gave to another program. blueprint's locks
+ * (lock.ts) hold their holder's pid and are taken over only when no process has it; they live in
+ * /var/lib/blueprint, which a reboot keeps. A box that lost power while `bpkg install`, `service
+ * config` or a model import held one booted with that pid in use by some daemon, so every later
+ * package operation was refused ("Another package operation is running (pid N)") and every
+ * settings change or model import waited and failed, as long as that daemon ran. No process of
+ * this boot can hold a lock of the last one: the image's tmpfiles.d removes them at boot, before
+ * any service starts (systemd-tmpfiles-setup: --remove --boot), as the tool itself runs it here.
+ * Only the locks and the names lock.ts makes beside them go: the state files stay.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { acquireLock } from '../../src/core/system/lock.js';
+import { tempDir } from '../helpers/pkg.js';
+
+const conf = new URL('../../image/overlay/etc/tmpfiles.d/blueprint-locks.conf', import.meta.url).pathname;
+
+it("removes at boot the locks a power cut left, whose pid another program has now, and nothing else of blueprint's state", async () => {
+  const tree = tempDir('bp-boot-locks-');
+  const state = path.join(tree, 'var/lib/blueprint');
+  mkdirSync(path.join(state, 'pkg'), { recursive: true });
+  mkdirSync(path.join(state, 'modules/notes'), { recursive: true });
+  mkdirSync(path.join(tree, 'etc'), { recursive: true });
+  // Each lock names a live process that is not its holder (the test runner's parent stands for
+  // the daemon that got the pid), and one has a taker's temporary name beside it.
+  const other = String(process.ppid);
+  const locks = [
+    'var/lib/blueprint/pkg/lock',
+    'var/lib/blueprint/settings.lock',
+    'var/lib/blueprint/model-room.lock',
+    'var/lib/blueprint/setup.lock',
+    'var/lib/blueprint/client-tokens.lock',
+    'etc/.crypttab.blueprint-lock',
+  ];
+  for (const l of locks) writeFileSync(path.join(tree, l), other);
+  writeFileSync(path.join(state, `settings.lock.${other}.0123456789ab.new`), other);
+  // What must stay: state files, and a module's own file of that shape in its data folder.
+  const kept = [
+    'var/lib/blueprint/pkg/installed.json',
+    'var/lib/blueprint/model-room.json',
+    'var/lib/blueprint/modules/notes/db.lock',
+    'etc/crypttab',
+  ];
+  for (const k of kept) writeFileSync(path.join(tree, k), '{}');
+
+  // As it was: the settings lock is judged held by that live pid.
+  await expect(acquireLock(path.join(state, 'settings.lock'), 'settings')).rejects.toMatchObject({
+    code: 'locked',
+  });
+
+  const boot = spawnSync('systemd-tmpfiles', [`--root=${tree}`, '--remove', '--boot', conf], {
+    encoding: 'utf8',
+  });
+  expect(boot.stderr).toBe('');
+  expect(boot.status).toBe(0);
+  for (const l of locks) expect(existsSync(path.join(tree, l)), l).toBe(false);
+  expect(existsSync(path.join(state, `settings.lock.${other}.0123456789ab.new`))).toBe(false);
+  for (const k of kept) expect(existsSync(path.join(tree, k)), k).toBe(true);
+
+  // And the next `service config` takes the lock at once.
+  const release = await acquireLock(path.join(state, 'settings.lock'), 'settings');
+  await release();
+});
