@@ -7,7 +7,8 @@
  * settings change or model import waited and failed, as long as that daemon ran. No process of
  * this boot can hold a lock of the last one: the image's tmpfiles.d removes them at boot, before
  * any service starts (systemd-tmpfiles-setup: --remove --boot), as the tool itself runs it here.
- * Only the locks and the names lock.ts makes beside them go: the state files stay.
+ * Only the locks and the names lock.ts makes beside them go, and the dashboard's partial model
+ * uploads of the last boot (none is being received yet): the state files stay.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -37,12 +38,19 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   ];
   for (const l of locks) writeFileSync(path.join(tree, l), other);
   writeFileSync(path.join(state, `settings.lock.${other}.0123456789ab.new`), other);
+  // A dashboard's partial model upload of the last boot (src/app/model-upload.ts): no process of
+  // this boot receives it, and until the next dashboard upload it held its gigabytes.
+  const uploads = path.join(tree, 'var/cache/blueprint/model-uploads');
+  mkdirSync(uploads, { recursive: true });
+  const partial = path.join(uploads, `${other}-00000000-0000-4000-8000-000000000000.gguf`);
+  writeFileSync(partial, Buffer.alloc(4096));
   // What must stay: state files, and a module's own file of that shape in its data folder.
   const kept = [
     'var/lib/blueprint/pkg/installed.json',
     'var/lib/blueprint/model-room.json',
     'var/lib/blueprint/modules/notes/db.lock',
     'etc/crypttab',
+    'var/cache/blueprint/model-uploads/notes.txt',
   ];
   for (const k of kept) writeFileSync(path.join(tree, k), '{}');
 
@@ -58,6 +66,7 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   expect(boot.status).toBe(0);
   for (const l of locks) expect(existsSync(path.join(tree, l)), l).toBe(false);
   expect(existsSync(path.join(state, `settings.lock.${other}.0123456789ab.new`))).toBe(false);
+  expect(existsSync(partial)).toBe(false);
   for (const k of kept) expect(existsSync(path.join(tree, k)), k).toBe(true);
 
   // And the next `service config` takes the lock at once.
