@@ -8,7 +8,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { auditNetwork } from '../../src/core/system/network.js';
+import { auditNetwork, dhcpHolders } from '../../src/core/system/network.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const HEAD =
@@ -38,5 +38,28 @@ it("a process folder or descriptor folder that is a link is not walked: its 'hol
   expect(udp.map((l) => [l.flagged, l.role])).toEqual([
     [true, undefined],
     [true, undefined],
+  ]);
+});
+
+it("a tree's proc swapped for a link after its socket tables were read: the processes it leads to are not the tree's", async () => {
+  // The walk of TREE/proc (dhcpHolders) starts after proc/net was read through the tree's folders:
+  // an owner who swaps TREE/proc for a link in between (here before the walk is asked) had the
+  // folder it leads to read by name, its networkd process named as the holder of the tree's sockets.
+  const elsewhere = tempDir('bp-audit-dhcp-elsewhere-');
+  await mkdir(path.join(elsewhere, '700/fd'), { recursive: true });
+  await symlink('/usr/lib/systemd/systemd-networkd', path.join(elsewhere, '700/exe'));
+  await symlink('socket:[61]', path.join(elsewhere, '700/fd/3'));
+  const swapped = tempDir('bp-audit-dhcp-swapped-');
+  await symlink(elsewhere, path.join(swapped, 'proc'));
+  expect([...(await dhcpHolders(swapped, [61]))]).toEqual([]);
+  // The control: the same folder as the tree's own proc is read.
+  const own = tempDir('bp-audit-dhcp-own-');
+  await mkdir(path.join(own, 'proc'));
+  await symlink(path.join(elsewhere, '700'), path.join(own, 'proc/700'));
+  await mkdir(path.join(own, 'proc/701/fd'), { recursive: true });
+  await symlink('/usr/lib/systemd/systemd-networkd', path.join(own, 'proc/701/exe'));
+  await symlink('socket:[61]', path.join(own, 'proc/701/fd/3'));
+  expect([...(await dhcpHolders(own, [61]))]).toEqual([
+    [61, { kind: 'dhcp-client', program: '/usr/lib/systemd/systemd-networkd' }],
   ]);
 });

@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { atBeneath, isTree, namesBeneath, readFileBeneath } from './beneath.js';
+import { atBeneath, isTree, namesBeneath, openFolderBeneath, readFileBeneath } from './beneath.js';
 import { type BoundedRead, readBoundedFile, readCappedFile } from './read-bounded.js';
 
 /** More than any box's socket tables (/proc/net/unix is ~100 bytes a socket). */
@@ -174,60 +174,146 @@ const isDhcpClientPort = (l: { proto: string; port: number | null }) =>
 const MAX_PROCESSES = 32_768;
 const MAX_FDS = 65_536;
 
+/** How dhcpHolders reads a root's proc: the box's own by name, a tree's through descriptors. */
+interface ProcReads {
+  /** The numbered entries that are folders (the kernel's /proc has no link at a PID). */
+  pids(): Promise<string[]>;
+  /** A process's executable, as the link `exe` says it; null: not read. */
+  exe(pid: string): Promise<string | null>;
+  /** What each of a process's descriptors names (`socket:[INODE]`), '' for one not read. */
+  fds(pid: string): Promise<string[]>;
+}
+
+const numberedOf = (names: string[]) => names.filter((p) => /^\d+$/.test(p)).slice(0, MAX_PROCESSES);
+
+/** The box's own /proc (and a tree's until it is read so), by name, links at a PID or fd not walked. */
+const procByName = (proc: string): ProcReads => {
+  const realDir = async (p: string) => (await lstat(p).catch(() => undefined))?.isDirectory() === true;
+  return {
+    async pids() {
+      const out: string[] = [];
+      for (const pid of numberedOf(await readdir(proc).catch(() => [] as string[])))
+        if (await realDir(path.join(proc, pid))) out.push(pid);
+      return out;
+    },
+    exe: (pid) => readlink(path.join(proc, pid, 'exe')).catch(() => null),
+    async fds(pid) {
+      const fdDir = path.join(proc, pid, 'fd');
+      if (!(await realDir(fdDir))) return [];
+      const out: string[] = [];
+      for (const fd of (await readdir(fdDir).catch(() => [] as string[])).slice(0, MAX_FDS))
+        out.push(await readlink(path.join(fdDir, fd)).catch(() => ''));
+      return out;
+    },
+  };
+};
+
+/**
+ * A tree's proc (status reads anyone's), through descriptors: TREE/proc opened as beneath.ts opens
+ * a tree's folder (no link followed), each PID and its fd folder opened O_DIRECTORY|O_NOFOLLOW in the
+ * one held open before, each link read as itself. By name, TREE/proc or TREE/proc/PID swapped for a
+ * link after it was judged had another machine's processes named as the tree's DHCP client
+ * (test/services/audit-dhcp-links). Undefined: TREE/proc is not the tree's own folder.
+ */
+async function procBeneath(root: string): Promise<(ProcReads & { close(): Promise<void> }) | undefined> {
+  const folder = await openFolderBeneath(root, 'proc').catch(() => undefined);
+  if (!folder?.ok) return undefined;
+  const { openSync, closeSync, readdirSync, readlinkSync, constants } = process.getBuiltinModule('node:fs');
+  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+  /** `read` given the folder `name` in `at` held open (its /proc/self/fd/N), or undefined. */
+  const inFolder = <R>(at: string, name: string, read: (dir: string) => R): R | undefined => {
+    let fd: number;
+    try {
+      fd = openSync(`${at}/${name}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+    } catch {
+      return undefined;
+    }
+    try {
+      return read(`/proc/self/fd/${fd}`);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const link = (p: string, none: string | null) => {
+    try {
+      return readlinkSync(p);
+    } catch {
+      return none;
+    }
+  };
+  const proc = `/proc/self/fd/${folder.dir.fd}`;
+  return {
+    pids: async () => {
+      let names: string[] = [];
+      try {
+        names = readdirSync(proc);
+      } catch {}
+      return numberedOf(names).filter((pid) => inFolder(proc, pid, () => true) === true);
+    },
+    exe: async (pid) => inFolder(proc, pid, (dir) => link(`${dir}/exe`, null)) ?? null,
+    fds: async (pid) =>
+      inFolder(proc, pid, (dir) =>
+        inFolder(dir, 'fd', (fdDir) => {
+          let names: string[] = [];
+          try {
+            names = readdirSync(fdDir).slice(0, MAX_FDS);
+          } catch {}
+          return names.map((fd) => link(`${fdDir}/${fd}`, '') ?? '');
+        }),
+      ) ?? [],
+    close: () => folder.dir.close(),
+  };
+}
+
 /**
  * The executable of the process holding each of these sockets (by inode), from ROOT/proc/PID/fd's
  * `socket:[INODE]` links; none walked when there is no socket to judge. The DHCP clients' own
  * descriptors first (a box runs one; `status` and the console's Dashboard ask this at every
  * refresh), every other process's only for a socket none of them holds, to name who does. A socket
- * held by no process seen (another PID namespace, a process gone) is not among them.
+ * held by no process seen (another PID namespace, a process gone) is not among them. Exported for
+ * its test (a tree's proc swapped for a link after proc/net was read).
  */
-async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, ListenerRole>> {
+export async function dhcpHolders(root: string, inodes: number[]): Promise<Map<number, ListenerRole>> {
   const out = new Map<number, ListenerRole>();
   if (!inodes.length) return out;
   const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
   const proc = path.join(root, 'proc');
-  // The kernel's /proc has no link at a PID or its fd; a tree's may, and is walked only as itself.
-  const realDir = async (p: string) => (await lstat(p).catch(() => undefined))?.isDirectory() === true;
-  const numbered = (await readdir(proc).catch(() => [] as string[]))
-    .filter((p) => /^\d+$/.test(p))
-    .slice(0, MAX_PROCESSES);
-  const pids: string[] = [];
-  for (const pid of numbered) if (await realDir(path.join(proc, pid))) pids.push(pid);
-  // A program replaced on disk since it started reads 'PATH (deleted)'; null: not read.
-  const exe = new Map<string, string | null>();
-  for (const pid of pids)
-    exe.set(
-      pid,
-      (await readlink(path.join(proc, pid, 'exe')).catch(() => null))?.replace(/ \(deleted\)$/, '') ?? null,
-    );
-  // On the running box a client's program must be the host's own file: a process in a mount
-  // namespace of its own (a rootful container on the host's network) shows its own path, which
-  // may read /usr/sbin/dhclient. A tree's proc has nothing to compare with; its paths are taken.
-  const role = new Map<string, ListenerRole>();
-  for (const pid of pids) {
-    const program = exe.get(pid)!;
-    const named = program !== null && DHCP_CLIENTS.has(program);
-    const foreign = named && root === '/' && !(await sameFile(path.join(proc, pid, 'exe'), program));
-    role.set(
-      pid,
-      named && !foreign
-        ? { kind: 'dhcp-client', program }
-        : { kind: 'dhcp-port', program, ...(foreign ? { notHostFile: true as const } : {}) },
-    );
-  }
-  const clients = pids.filter((p) => role.get(p)!.kind === 'dhcp-client');
-  const rest = pids.filter((p) => role.get(p)!.kind !== 'dhcp-client');
-  for (const pid of [...clients, ...rest]) {
-    const fdDir = path.join(proc, pid, 'fd');
-    if (!(await realDir(fdDir))) continue;
-    for (const fd of (await readdir(fdDir).catch(() => [] as string[])).slice(0, MAX_FDS)) {
-      const target = await readlink(path.join(fdDir, fd)).catch(() => '');
-      const inode = Number(target.slice(8, -1));
-      if (wanted.has(target) && !out.has(inode)) out.set(inode, role.get(pid)!);
+  const beneath = isTree(root) ? await procBeneath(root) : undefined;
+  if (isTree(root) && !beneath) return out;
+  const reads = beneath ?? procByName(proc);
+  try {
+    const pids = await reads.pids();
+    // A program replaced on disk since it started reads 'PATH (deleted)'; null: not read.
+    const exe = new Map<string, string | null>();
+    for (const pid of pids) exe.set(pid, (await reads.exe(pid))?.replace(/ \(deleted\)$/, '') ?? null);
+    // On the running box a client's program must be the host's own file: a process in a mount
+    // namespace of its own (a rootful container on the host's network) shows its own path, which
+    // may read /usr/sbin/dhclient. A tree's proc has nothing to compare with; its paths are taken.
+    const role = new Map<string, ListenerRole>();
+    for (const pid of pids) {
+      const program = exe.get(pid)!;
+      const named = program !== null && DHCP_CLIENTS.has(program);
+      const foreign = named && root === '/' && !(await sameFile(path.join(proc, pid, 'exe'), program));
+      role.set(
+        pid,
+        named && !foreign
+          ? { kind: 'dhcp-client', program }
+          : { kind: 'dhcp-port', program, ...(foreign ? { notHostFile: true as const } : {}) },
+      );
     }
-    if (out.size === wanted.size) break;
+    const clients = pids.filter((p) => role.get(p)!.kind === 'dhcp-client');
+    const rest = pids.filter((p) => role.get(p)!.kind !== 'dhcp-client');
+    for (const pid of [...clients, ...rest]) {
+      for (const target of await reads.fds(pid)) {
+        const inode = Number(target.slice(8, -1));
+        if (wanted.has(target) && !out.has(inode)) out.set(inode, role.get(pid)!);
+      }
+      if (out.size === wanted.size) break;
+    }
+    return out;
+  } finally {
+    await beneath?.close();
   }
-  return out;
 }
 
 /**
