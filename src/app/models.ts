@@ -125,11 +125,13 @@ export function modelOps(ctx: BoxContext): ModelOps {
     async import(file, opts) {
       const [
         { buildModelPackage, checkImportName, discardImport },
+        { importCopyInstalled },
         { LocalKey },
         { packageOps },
         { modelHoldingGguf },
       ] = await Promise.all([
         import('../core/models/import.js'),
+        import('../core/models/import-room.js'),
         import('../core/pkg/local-key.js'),
         import('./packages.js'),
         import('../core/models/describe.js'),
@@ -169,7 +171,15 @@ export function modelOps(ctx: BoxContext): ModelOps {
           );
         }
         opts.onImport?.({ phase: 'install' });
-        const changes = await packageOps(ctx).install([built.file], { ...call, typed: true });
+        // Unpacking: the package manager's copy of the package is in the cache, no longer promised.
+        const changes = await packageOps(ctx).install([built.file], {
+          ...call,
+          typed: true,
+          onProgress: (p) => {
+            if (p.phase === 'unpack' && p.name === pkg) importCopyInstalled(built.work, built.ggufBytes);
+            call.onProgress?.(p);
+          },
+        });
         // Installed meanwhile by another command at this very version: nothing was changed.
         if (!changes.some((c) => c.name === pkg))
           throw nameTaken(opts.name, String(built.manifest.version), 'another install');
@@ -187,7 +197,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
         return result;
       } finally {
         // A refused install leaves nothing either: the cache folders this import made go too.
-        await discardImport(built.work, failed ? built.made : []);
+        await discardImport(built.work, failed ? built.made : [], failed);
       }
     },
     async checkUpload(o) {

@@ -22,8 +22,9 @@ import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import type { Layout } from '../system/paths.js';
 import { alive } from '../system/process-alive.js';
 import { readGgufInfo } from './gguf.js';
+import { endRoom, holdRoom, reserveRoom, roomSteps, stillNeeded, uploadRoom } from './import-room.js';
 import { MODEL_NAME, modelManifest, plainLine } from './manifest.js';
-import { heldFor, type Promised, promise, promisedIn } from './upload-room.js';
+import { promisedIn } from './upload-room.js';
 
 /**
  * `blueprint model import FILE.gguf --name NAME`: a GGUF handed over on a USB stick becomes a
@@ -107,20 +108,20 @@ async function pruneStale(paths: Layout): Promise<void> {
  * its package); left, it would fill the disk until the next import.
  */
 const tracked = new Map<string, () => void>();
-/** Each live import's promise of the cache's room (upload-room.ts), by its work folder. */
-const rooms = new Map<string, Promised>();
-
 /**
  * Removes an import's work folder; with `made` (after a failure) also the folders it made on the
  * way there, deepest first, while they are empty: a refused import leaves nothing on disk. The
  * first one that is not empty (another import's, another command's) ends it.
  */
-export async function discardImport(work: string, made: readonly string[] = []): Promise<void> {
+export async function discardImport(
+  work: string,
+  made: readonly string[] = [],
+  failed = true,
+): Promise<void> {
   await rm(work, { recursive: true, force: true });
   tracked.get(work)?.();
   tracked.delete(work);
-  await rooms.get(work)?.release();
-  rooms.delete(work);
+  await endRoom(work, failed);
   await removeWhileEmpty(made);
 }
 
@@ -185,7 +186,7 @@ export async function checkImportSpace(
  * `owner`: the upload's file, named before a byte of it is written.
  */
 export const reserveImportSpace = (paths: Layout, size: number, upload: boolean, owner?: string) =>
-  promise(paths, (promised) => checkImportSpace(paths, size, upload, undefined, promised), owner);
+  reserveRoom(paths, (promised) => checkImportSpace(paths, size, upload, undefined, promised), owner);
 
 /** Reads `src` once into `dest` (a new file), hashing the bytes on the way (copy-hashed.ts). */
 async function copyOnce(
@@ -194,6 +195,7 @@ async function copyOnce(
   size: number,
   dest: string,
   opts: ImportSource,
+  written: (n: number) => void,
 ): Promise<string> {
   const out = await open(
     dest,
@@ -220,6 +222,7 @@ async function copyOnce(
             'Give a .gguf file as llama.cpp writes it; nothing was imported.',
           );
         opts.onProgress?.({ phase: 'copy', bytes: before + chunk.length, total: size });
+        written(before); // the chunks before this one are on disk
       },
     });
     if (copied.size !== size) throw changed(`shrank (${copied.size} of ${size} bytes)`);
@@ -252,10 +255,14 @@ export async function buildModelPackage(
   const made = notYetThere(workBase(paths));
   try {
     checkImportSize(opts.shownAs ?? src, size);
-    // An upload's import is covered by that upload's promise; any other (the CLI's) promises its own
-    // room, given back when its work folder is discarded.
-    if (heldFor(src)) await checkImportSpace(paths, size, false, src);
-    else rooms.set(work, await reserveImportSpace(paths, size, false));
+    // An upload's import takes over that upload's promise (what is left of it: this import's
+    // copies), not adding one of its own; any other (the CLI's) promises its own room, given back
+    // when its work folder is discarded.
+    const handed = uploadRoom(src);
+    if (handed) {
+      await checkImportSpace(paths, size, false, src);
+      holdRoom(work, handed, true);
+    } else holdRoom(work, await reserveImportSpace(paths, size, false), false);
     const folder = path.join(work, 'payload/models', opts.name);
     // The cache folders as the package manager makes them; only this import's own folder is private.
     await ensureDir(workBase(paths));
@@ -270,15 +277,11 @@ export async function buildModelPackage(
     // another's link can be on the way below it.
     await mkdir(folder, { recursive: true });
     const gguf = path.join(folder, `${opts.name}.gguf`);
-    const ggufSha256 = await copyOnce(input, src, size, gguf, opts);
+    // Each step's bytes, once on disk, are no longer promised (import-room.ts).
+    const copied = roomSteps(work, size);
+    const ggufSha256 = await copyOnce(input, src, size, gguf, opts, copied.written);
     await input.close().catch(() => {});
-    // The copy is on disk now (in the free space others read; the package takes its place below):
-    // no longer promised, or the others would count it twice.
-    const room = rooms.get(work);
-    if (room) {
-      room.wrote(size);
-      await room.save();
-    }
+    await copied.end();
     // Only the copy is read from here on.
     const copy = await open(gguf, constants.O_RDONLY | constants.O_NOFOLLOW);
     const info = await readGgufInfo(copy, size).finally(() => copy.close());
@@ -311,8 +314,13 @@ export async function buildModelPackage(
       work,
       packageFileName(manifest as { name: string; version: string; arch: string }),
     );
-    await packTar(work, file, size, opts);
-    // The package holds the GGUF now: the loose copy goes, so the disk holds it twice at most.
+    // The package (its GGUF's bytes counted: what the check asked for it) lowers the promise as it is written.
+    const packed = roomSteps(work, size);
+    await packTar(work, file, size, opts, packed.written);
+    await packed.end();
+    // The package holds the GGUF now: the loose copy goes, so the disk holds it twice at most. Its
+    // room is what the install's copy of the package takes next: promised again before it is freed.
+    await stillNeeded(work, size);
     await rm(path.join(work, 'payload'), { recursive: true, force: true });
     opts.onProgress?.({ phase: 'sign' });
     await key.ensure();
@@ -330,12 +338,19 @@ export async function buildModelPackage(
  * A plain (uncompressed) tar: manifest.json, then payload/. Quantised weights barely compress and
  * gzip would cost minutes on a large model; the package manager accepts plain tar packages.
  */
-async function packTar(work: string, file: string, size: number, opts: ImportSource): Promise<void> {
+async function packTar(
+  work: string,
+  file: string,
+  size: number,
+  opts: ImportSource,
+  written: (n: number) => void,
+): Promise<void> {
   let done = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       done += chunk.length;
       opts.onProgress?.({ phase: 'package', bytes: Math.min(done, size), total: size });
+      written(out.bytesWritten); // what the stream has written, not what it holds
       cb(null, chunk);
     },
   });

@@ -29,6 +29,8 @@ import { readStateText } from '../system/state-file.js';
 export interface Promised {
   /** `n` more bytes written: on disk now, no longer promised (said to the account at `save`). */
   wrote(n: number): void;
+  /** `n` bytes about to be freed that a later step needs again: promised again (said at `save`, before they go). */
+  need(n: number): void;
   /** The bytes still promised. */
   readonly bytes: number;
   /** This promise's entry in the account. */
@@ -187,6 +189,9 @@ export async function promise(
     id: entry.id,
     wrote(n) {
       entry.bytes = Math.max(0, entry.bytes - n);
+    },
+    need(n) {
+      entry.bytes += n;
     },
     get bytes() {
       return entry.bytes;
