@@ -93,6 +93,32 @@ describe("rag's uses ask for the vectors that keeps collection metadata", () => 
     const list = await bpkg(root, ['--json', 'list']);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'vectors', version: OLD })]);
   });
+
+  it('a box of the older rag and vectors (both 0.1.0) takes both to the new ones at bpkg upgrade', async () => {
+    const repo = tempDir('bp-rag-uses-repo-');
+    const older = [
+      pkg('vectors', OLD),
+      pkg('embeddings', '0.1.0'),
+      pkg('llm', '0.1.0'),
+      pkg('rag', OLD, { uses: ['embeddings>=0.1.0,<1.0.0', 'vectors>=0.1.0,<1.0.0', 'llm>=0.1.0,<1.0.0'] }),
+    ];
+    await buildRepo(repo, key, older);
+    const root = await trustingRoot(key, repo);
+    expect((await bpkg(root, ['install', 'rag'])).code).toBe(0);
+    await buildRepo(repo, key, [
+      ...older,
+      pkg('vectors', vectors.version),
+      pkg('rag', rag.version, { uses: rag.uses }),
+    ]);
+    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const r = await bpkg(root, ['upgrade']);
+    expect(r.code, r.stderr).toBe(0);
+    const list = await bpkg(root, ['--json', 'list']);
+    const got = Object.fromEntries(
+      (JSON.parse(list.stdout) as { name: string; version: string }[]).map((p) => [p.name, p.version]),
+    );
+    expect(got).toMatchObject({ rag: rag.version, vectors: vectors.version });
+  });
 });
 
 describe('service start rag beside vectors 0.1.0', () => {
