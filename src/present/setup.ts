@@ -86,13 +86,19 @@ export function setupNextSteps(
  * The hint of an apply stopped by a signal after it made changes: they stay (each was said as it
  * began, and --json's error lists them in `changed`), and the same command does the rest.
  */
-export const stoppedPartWayHint = (made: number, json: boolean): string =>
-  `Stopped part-way: the ${made} change(s) made before it stay (${json ? 'the error\'s "changed"' : 'listed above'}); run the same command again to do the rest.`;
+export const stoppedPartWayHint = (made: number, shown: ChangesShown): string =>
+  `Stopped part-way: ${stayed(made, shown)}; run the same command again to do the rest.`;
+
+/** Where the changes an apply made are to be read: its --json error's `changed`, the lines it printed, or nowhere (--quiet). */
+export type ChangesShown = 'json' | 'above' | 'none';
+
+const stayed = (made: number, shown: ChangesShown): string =>
+  `the ${made} change(s) made before it stay${shown === 'json' ? ' (the error\'s "changed")' : shown === 'above' ? ' (listed above)' : ''}`;
 
 /**
  * A failure (not an interruption) after apply made changes: the failure's own hint says what to do
  * about it, often with "nothing was installed" or "nothing was written" about its own step, so the
  * changes made before it are said after it.
  */
-export const failedPartWayHint = (hint: string | undefined, made: number, json: boolean): string =>
-  `${hint ? `${hint.replace(/\.?$/, '.')} ` : ''}Stopped part-way: the ${made} change(s) made before it stay (${json ? 'the error\'s "changed"' : 'listed above'}); once that is fixed, the same command does the rest.`;
+export const failedPartWayHint = (hint: string | undefined, made: number, shown: ChangesShown): string =>
+  `${hint ? `${hint.replace(/\.?$/, '.')} ` : ''}Stopped part-way: ${stayed(made, shown)}; once that is fixed, the same command does the rest.`;

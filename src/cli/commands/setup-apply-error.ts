@@ -16,9 +16,10 @@ import { changesJson, failedPartWayHint, stoppedPartWayHint } from '../../presen
 export function afterApplying(
   err: unknown,
   made: Change[],
-  json: boolean,
+  ctx: { json: boolean; quiet: boolean },
   encryption: EncryptionOutcome | undefined,
 ): unknown {
+  const shown = ctx.json ? 'json' : ctx.quiet ? 'none' : 'above';
   // A storage error after changes has its hint from setup's apply already (what stays, what to free).
   const e =
     made.length && err instanceof BlueprintError && err.exitCode !== ExitCode.storage
@@ -26,13 +27,13 @@ export function afterApplying(
           err.message,
           err.code,
           err instanceof InterruptedError
-            ? stoppedPartWayHint(made.length, json)
-            : failedPartWayHint(err.hint, made.length, json),
+            ? stoppedPartWayHint(made.length, shown)
+            : failedPartWayHint(err.hint, made.length, shown),
           err.exitCode,
           { cause: err },
         )
       : err;
-  return json ? new AfterApplying(e, made, encryption) : e;
+  return ctx.json ? new AfterApplying(e, made, encryption) : e;
 }
 
 /**

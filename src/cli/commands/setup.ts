@@ -93,7 +93,7 @@ export async function runSpec(
       ...(hold ? { hold } : {}),
     })
     .catch((err: unknown) => {
-      throw afterApplying(err, made, ctx.json, encryption);
+      throw afterApplying(err, made, ctx, encryption);
     });
   ctx.report(
     {
