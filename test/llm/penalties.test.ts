@@ -5,28 +5,17 @@
  * Its text is noise: what is asserted is what a penalty guarantees on a greedy run.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
 import { ollamaOnSocket, openAiOnSocket } from './helpers.js';
-import { loadTinyLlama, serveEngine } from './tiny-engine.js';
+import { servedForFile } from './served-tiny.js';
 
 const socket = join(tempDir('llm-penalties-'), 'api.sock');
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama();
-  kit = await serveEngine(engine, socket);
-});
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+const served = servedForFile(socket);
 
 /** How many of the text's tokens are one seen before in it. */
 const repeats = (text: string) => {
-  const tokens = engine.tokenize(text);
+  const tokens = served.engine.tokenize(text);
   return tokens.length - new Set(tokens).size;
 };
 

@@ -4,28 +4,17 @@
  */
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { sampling } from '../../modules/llm/server/request.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { openAiOnSocket } from './helpers.js';
-import { loadTinyLlama, serveEngine } from './tiny-engine.js';
+import { servedForFile } from './served-tiny.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: error bodies are checked field by field
 type Json = any;
 
 const socket = join(tempDir('llm-fields-'), 'api.sock');
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama();
-  kit = await serveEngine(engine, socket);
-});
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+servedForFile(socket);
 
 describe('seed', () => {
   const ask = (seed?: number) =>

@@ -6,24 +6,14 @@
  */
 import { join } from 'node:path';
 import type { LlamaContextSequence } from 'node-llama-cpp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
 import { ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
-import { loadTinyLlama, serveEngine } from './tiny-engine.js';
+import { servedForFile } from './served-tiny.js';
+import { loadTinyLlama } from './tiny-engine.js';
 
 const socket = join(tempDir('llm-token-counts-'), 'api.sock');
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama({ modelPath: Q8 });
-  kit = await serveEngine(engine, socket);
-});
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+const served = servedForFile(socket, () => loadTinyLlama({ modelPath: Q8 }));
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 const LIMITS = [1, 2, 3];
@@ -104,7 +94,7 @@ describe('an answer counts at most the tokens asked for', () => {
 
 describe('an answer holds at most the tokens asked for', () => {
   /** The engine's one sequence, between requests: what the last generation evaluated. */
-  const sequence = () => (engine as unknown as { free: LlamaContextSequence[] }).free[0]!;
+  const sequence = () => (served.engine as unknown as { free: LlamaContextSequence[] }).free[0]!;
   const complete = (prompt: string, max: number) =>
     openAiOnSocket(socket).completions.create({
       model: 'tiny-llama',
@@ -120,13 +110,13 @@ describe('an answer holds at most the tokens asked for', () => {
       const prompt = `Story ${i}:`;
       // The tokens a greedy answer of 12 samples: the sequence holds all but the last after the prompt.
       await complete(prompt, 12);
-      const promptTokens = 1 + engine.tokenize(prompt).length;
+      const promptTokens = 1 + served.engine.tokenize(prompt).length;
       const first = sequence().contextTokens.slice(promptTokens);
       expect(first.length).toBeGreaterThanOrEqual(11);
       for (const max of LIMITS) {
         // Asked again, the prompt's evaluation is kept and its last token evaluated again: the same picks.
         const r = await complete(prompt, max);
-        const within = engine.detokenize(first.slice(0, max));
+        const within = served.engine.detokenize(first.slice(0, max));
         const text = r.choices[0]!.text;
         if (within.endsWith('\uFFFD')) cutInside++;
         if (!within.startsWith(text) || r.usage!.completion_tokens > max)

@@ -15,12 +15,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { TEMPLATE_RENDER_MS, templateRendererIsReady } from '../../modules/llm/server/template-bound.js';
 import { postJson } from '../helpers/served-llm.js';
-import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
+import { servedForFile } from '../llm/served-tiny.js';
+import { loadTinyLlama } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-chat-template-memory-');
@@ -40,16 +39,7 @@ const TEMPLATE = [
   '{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}',
 ].join('');
 
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama({ chatTemplate: TEMPLATE });
-  kit = await serveEngine(engine, socket);
-}, 60_000);
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+servedForFile(socket, () => loadTinyLlama({ chatTemplate: TEMPLATE }));
 
 const chat = (n: number) =>
   postJson(socket, '/v1/chat/completions', {

@@ -12,12 +12,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { TEMPLATE_RENDER_MS, templateRendererIsReady } from '../../modules/llm/server/template-bound.js';
 import { postJson } from '../helpers/served-llm.js';
-import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
+import { servedForFile } from '../llm/served-tiny.js';
+import { loadTinyLlama } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-chat-template-');
@@ -70,16 +69,7 @@ const TEMPLATE = [
 
 const load = (chatTemplate: string) => loadTinyLlama({ chatTemplate });
 
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await load(TEMPLATE);
-  kit = await serveEngine(engine, socket);
-}, 60_000);
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+servedForFile(socket, () => load(TEMPLATE));
 
 /** A chat of `n` messages (user, assistant, …, user), the last one `content`. */
 const chat = (n: number, content = 'hello') =>

@@ -11,29 +11,21 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { postJson } from '../helpers/served-llm.js';
 import { until } from '../helpers/until.js';
-import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
+import { servedForFile } from '../llm/served-tiny.js';
+import { loadTinyLlama } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-template-spawn-fails-');
 const socket = join(dir, 'api.sock');
 
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama({
+servedForFile(socket, () =>
+  loadTinyLlama({
     chatTemplate: '{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant: ',
-  });
-  kit = await serveEngine(engine, socket);
-}, 60_000);
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+  }),
+);
 
 const chat = () =>
   postJson(socket, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hello' }], max_tokens: 2 });

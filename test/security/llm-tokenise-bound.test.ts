@@ -13,12 +13,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { postJson } from '../helpers/served-llm.js';
 import { F32 } from '../llm/helpers.js';
-import { loadTinyLlama, serveEngine } from '../llm/tiny-engine.js';
+import { servedForFile } from '../llm/served-tiny.js';
+import { loadTinyLlama } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const dir = tempDir('llm-tokenise-bound-');
@@ -39,17 +38,8 @@ function longPieceLlama(): string {
   return file;
 }
 
-let engine: Engine;
-let kit: KitServer;
 const socket = join(dir, 'api.sock');
-beforeAll(async () => {
-  engine = await loadTinyLlama({ modelPath: longPieceLlama(), name: 'long-piece' });
-  kit = await serveEngine(engine, socket);
-}, 60_000);
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+servedForFile(socket, () => loadTinyLlama({ modelPath: longPieceLlama(), name: 'long-piece' }));
 
 describe("a vocabulary with long pieces (Llama 3's, Qwen2's)", () => {
   it('does not let a longer prompt be tokenised: 16 characters a token of context at most', async () => {
