@@ -21,13 +21,19 @@ const index = (repo: string) =>
     packages: { path: string; sha256: string }[];
   };
 
+/** A source of tool 1.0.0, a repository folder not made yet and a new key; `build` runs repo build of them. */
+async function toolRepo() {
+  const key = await makeKey(tempDir('bp-key-'));
+  const src = makeSource(tempDir('bp-src-'), { name: 'tool', version: '1.0.0' });
+  const repo = path.join(tempDir('bp-repo-'), 'repo');
+  const build = (...more: string[]) =>
+    run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile, ...more]);
+  return { src, repo, build };
+}
+
 describe('repo build of a version already published', () => {
   it('unchanged: the same SHA-256, nothing said; changed: refused, unless --force-replace', async () => {
-    const key = await makeKey(tempDir('bp-key-'));
-    const src = makeSource(tempDir('bp-src-'), { name: 'tool', version: '1.0.0' });
-    const repo = path.join(tempDir('bp-repo-'), 'repo');
-    const build = (...more: string[]) =>
-      run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile, ...more]);
+    const { src, repo, build } = await toolRepo();
 
     const first = await build();
     expect(first.code, first.stderr).toBe(0);
@@ -70,11 +76,7 @@ describe('repo build of a version already published', () => {
   }, 60_000);
 
   it('the pool file gone but the index naming that version with another SHA-256: refused as well', async () => {
-    const key = await makeKey(tempDir('bp-key-'));
-    const src = makeSource(tempDir('bp-src-'), { name: 'tool', version: '1.0.0' });
-    const repo = path.join(tempDir('bp-repo-'), 'repo');
-    const build = (...more: string[]) =>
-      run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile, ...more]);
+    const { src, repo, build } = await toolRepo();
     expect((await build()).code).toBe(0);
     rmSync(path.join(repo, 'pool', 'tool'), { recursive: true });
     writeFileSync(path.join(src, 'payload', 'share', 'README'), 'other\n');
@@ -91,11 +93,7 @@ describe('repo build of a version already published', () => {
   // owners): the same contents built now are other bytes. The pool's file stays, and so does the
   // SHA-256 boxes and mirrors have for it; nothing is said but that it was kept.
   it('the pool holding the same contents in other bytes (an older build): that file kept, no warning', async () => {
-    const key = await makeKey(tempDir('bp-key-'));
-    const src = makeSource(tempDir('bp-src-'), { name: 'tool', version: '1.0.0' });
-    const repo = path.join(tempDir('bp-repo-'), 'repo');
-    const build = (...more: string[]) =>
-      run(['repo', 'build', src, '--repo', repo, '--key', key.privateFile, ...more]);
+    const { repo, build } = await toolRepo();
     expect((await build()).code).toBe(0);
     const file = path.join(repo, 'pool', 'tool', 'tool_1.0.0_all.bpkg');
     const unpacked = tempDir('bp-old-');
