@@ -68,6 +68,18 @@ async function pruneStale(paths: Layout, dir: string): Promise<void> {
   }
 }
 
+/**
+ * At a dashboard's start: the uploads earlier dashboards left (killed without a reboot, out of
+ * memory) removed now, not at the next upload, which an admin importing with the CLI never makes.
+ * Only in the folder of root's alone that uploads are made in (no link, no one else's).
+ */
+export async function pruneUploads(paths: Layout): Promise<void> {
+  const dir = uploadDir(paths);
+  const st = await lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory() || st.uid !== (process.getuid?.() ?? 0) || (st.mode & 0o077) !== 0) return;
+  await pruneStale(paths, dir);
+}
+
 const cut = (got: number, bytes: number) =>
   new BlueprintError(
     got > bytes

@@ -68,6 +68,8 @@ export interface ModelOps {
    * meanwhile is removed by the next upload.
    */
   receive(body: AsyncIterable<Uint8Array>, bytes: number, signal?: AbortSignal): Promise<ModelUpload>;
+  /** At a dashboard's start: the uploads earlier dashboards left (no upload of this one yet) removed. */
+  pruneUploads(): Promise<void>;
   /** The box's own key for local packages, once made (its fingerprint). */
   localKey(): Promise<{ fingerprint: string } | undefined>;
   /** What installed model NAME (or model-NAME) is, from its manifest and GGUF header; NotFoundError when none. */
@@ -214,6 +216,10 @@ export function modelOps(ctx: BoxContext): ModelOps {
     async receive(body, bytes, signal) {
       const { receiveUpload } = await import('./model-upload.js');
       return receiveUpload(ctx.paths, body, bytes, signal);
+    },
+    async pruneUploads() {
+      const { pruneUploads } = await import('./model-upload.js');
+      await pruneUploads(ctx.paths);
     },
     async defaultModel() {
       const [{ readDefaultModel, defaultModelPath }, { packageOps }] = await Promise.all([

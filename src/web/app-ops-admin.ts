@@ -37,6 +37,7 @@ export function adminOps(
     | 'installedFrom'
     | 'checkModelUpload'
     | 'receiveModel'
+    | 'pruneModelUploads'
     | 'importModel'
     | 'checkNewRepo'
     | 'addRepo'
@@ -70,6 +71,7 @@ export function adminOps(
     model: async (name) => modelFactRows(await box.models.show(name)),
     checkModelUpload: (o) => box.models.checkUpload(o),
     receiveModel: (body, n, signal) => box.models.receive(body, n, signal),
+    pruneModelUploads: () => box.models.pruneUploads(),
     async importModel(upload, o, progress, signal) {
       try {
         const r = await box.models.import(upload.file, {

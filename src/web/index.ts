@@ -121,6 +121,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   }
   const sweep = setInterval(() => void sweepLoginTokens(tokenDir), 60_000);
   sweep.unref();
+  // Partial model uploads an earlier dashboard left (killed without a reboot): removed now, not at
+  // this one's first upload, which may never come. Not waited for; an upload meanwhile keeps its own.
+  void o.ops.pruneModelUploads?.().catch(() => {});
   return {
     server,
     socket,

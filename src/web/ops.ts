@@ -306,6 +306,8 @@ export interface DashboardOps {
    */
   checkModelUpload?(o: ModelUploadAsk): Promise<void>;
   receiveModel?(body: AsyncIterable<Uint8Array>, bytes: number, signal: AbortSignal): Promise<ReceivedModel>;
+  /** Called once at the dashboard's start: the partial uploads earlier dashboards left, removed. */
+  pruneModelUploads?(): Promise<void>;
   importModel?(
     upload: ReceivedModel,
     o: ModelUploadAsk,

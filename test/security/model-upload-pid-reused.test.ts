@@ -10,13 +10,17 @@
  * time owning the file, written before the file is made): removed otherwise. One this process is
  * receiving (a second upload at the same time) and another live dashboard's stay.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { receiveUpload, uploadDir } from '../../src/app/model-upload.js';
 import { layout } from '../../src/core/system/paths.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { startDashboard } from '../../src/web/index.js';
 import { tempDir } from '../helpers/pkg.js';
+import { waitFor } from '../web/dashboard-harness.js';
 
 /** The process's start time (/proc/PID/stat's 22nd field), as the account records it. */
 function startOf(pid: number): string {
@@ -86,4 +90,31 @@ it("removes an upload whose pid is now this process's or another program's, and 
   expect(existsSync(inFlight)).toBe(false);
   expect(existsSync(live)).toBe(true);
   unlinkSync(link);
+});
+
+it('a dashboard removes at its start the uploads an earlier dashboard left, without waiting for an upload', async () => {
+  // A dashboard killed without a reboot (out of memory, SIGKILL; systemd starts it again): its
+  // partial upload was removed only by the next dashboard upload, so an admin who then imports with
+  // the CLI kept its gigabytes in the package cache.
+  const root = tempDir('bp-upload-start-');
+  const paths = layout(root);
+  const dir = uploadDir(paths);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const gone = spawnSync('true').pid!; // a pid no process has now
+  const left = [`${gone}-${randomUUID()}.gguf`, `${process.pid}-${randomUUID()}.gguf`].map((n) =>
+    path.join(dir, n),
+  );
+  for (const f of left) writeFileSync(f, Buffer.alloc(4096, 7), { mode: 0o600 });
+  const other = path.join(dir, 'notes.txt'); // not an upload's name: not judged
+  writeFileSync(other, 'x');
+  const dash = await startDashboard({
+    runDir: path.join(tempDir('bp-upload-start-run-'), 'run/blueprint'),
+    ops: appOps(root),
+  });
+  try {
+    await waitFor('the earlier uploads removed', () => left.every((f) => !existsSync(f)));
+    expect(existsSync(other)).toBe(true);
+  } finally {
+    await dash.close();
+  }
 });
