@@ -183,17 +183,25 @@ export async function admitStart(
   // Limits as the sandbox gets them: the memory settings grow (settings.ts), then the admin's
   // overrides (overrides.ts) over the manifests'. The ones that start are refused on a bad file
   // (their plan would be); a running one keeps its figure.
-  const limits = (r: LoadedRegistration) =>
-    withOverrides(deps.root, withSettings(deps.root, r, r.name === name ? settings : undefined));
-  const regs = listed.map((r) => {
-    try {
-      return limits(r);
-    } catch (err) {
-      if (r.name === name) throw err;
-      return r;
-    }
-  });
-  const reg = limits(registration);
+  // A limit grown per token of the models it mounts (memoryPerSetting.bytes "model") reads them.
+  const limits = async (r: LoadedRegistration) => {
+    const stored = r.name === name ? settings : undefined;
+    return withOverrides(
+      deps.root,
+      r.spec.resources.memoryPerSetting?.bytes === 'model'
+        ? await (await import('./model-memory.js')).withSettingsOfModels(deps.root, r, stored)
+        : withSettings(deps.root, r, stored),
+    );
+  };
+  const regs = await Promise.all(
+    listed.map((r) =>
+      limits(r).catch((err: unknown) => {
+        if (r.name === name) throw err;
+        return r;
+      }),
+    ),
+  );
+  const reg = await limits(registration);
   await allInOrder(regs.map((r) => info(r.name))); // each is asked below: all at once
   // What starts with it: the modules it uses, transitively, that are not running.
   const starting: LoadedRegistration[] = [];

@@ -45,7 +45,21 @@ export async function planLooking(
   // The admin's memory and cpus (etc/blueprint/overrides/NAME.json) and settings of the manifest's
   // env (etc/blueprint/settings/NAME.json, only keys it declares), read at every plan; the memory
   // the settings grow (resources.memoryPerSetting) gives way to the admin's own memory.
-  const reg = withOverrides(deps.root, withSettings(deps.root, manifest));
+  // A limit grown per token of the models it mounts (memoryPerSetting.bytes "model", the catalog's
+  // llm) reads their GGUF headers: only that manifest loads the reader (model-memory.ts).
+  const packagesPlanned = planPackageMounts(deps.root, manifest);
+  packagesPlanned.catch(() => {}); // met below, in order
+  const reg = withOverrides(
+    deps.root,
+    manifest.spec.resources.memoryPerSetting?.bytes === 'model'
+      ? await (await import('./model-memory.js')).withSettingsOfModels(
+          deps.root,
+          manifest,
+          undefined,
+          packagesPlanned,
+        )
+      : withSettings(deps.root, manifest),
+  );
   let refused: BlueprintError | undefined;
   const gpuPlan =
     reg.spec.gpu === 'none' || !deps.planGpu
@@ -60,7 +74,7 @@ export async function planLooking(
     gpuPlan,
     planAppArmor(reg.name),
     planUses(deps.root, reg),
-    planPackageMounts(deps.root, reg),
+    packagesPlanned,
   ] as const).catch((err: unknown) => {
     throw refused ?? err;
   });

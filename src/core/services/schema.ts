@@ -73,15 +73,20 @@ export const serviceSchema = z.strictObject({
       pids: z.number().int().min(8).max(32768).default(256),
       /**
        * Settings the memory it needs grows with (llm: LLM_CONTEXT × LLM_PARALLEL, its KV cache):
-       * `bytes` more per unit their product is above their defaults' (never less than `memory`).
+       * `bytes` more per unit their product is above their defaults' (never less than `memory`);
+       * `"model"`: the KV cache per token of the largest model its packageMounts mount.
        * The container's limit and memory admission take it (settings.ts withSettings).
        */
       memoryPerSetting: z
         .strictObject({
           of: z.array(z.string()).min(1).max(4),
-          bytes: z
-            .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
-            .transform((v) => parseBytes(v)),
+          // "model": what one token takes in the models it mounts (model-memory.ts), read at its start.
+          bytes: z.union([
+            z.literal('model'),
+            z
+              .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]i?b?$/i)])
+              .transform((v) => parseBytes(v)),
+          ]),
         })
         .optional(),
     })

@@ -148,22 +148,29 @@ export function withSettings(
   root: string,
   reg: LoadedRegistration,
   stored?: Record<string, string>,
+  /** `memoryPerSetting.bytes: "model"`: the figure read from its models (model-memory.ts). */
+  modelBytes?: number,
 ): LoadedRegistration {
   if (!reg.spec.settings) return reg;
   const view = settingsView(root, reg, stored);
   const env = { ...reg.spec.env };
   for (const r of view.settings) if (r.value !== undefined) env[r.key] = r.value;
   if (!view.settings.some((r) => r.value !== undefined)) return reg;
-  const memory = settingsMemory(reg.spec, env);
+  const memory = settingsMemory(reg.spec, env, modelBytes);
   return { ...reg, spec: { ...reg.spec, env, resources: { ...reg.spec.resources, memory } } };
 }
 
 /** The memory limit with these settings: grown by `memoryPerSetting` over its defaults', never less. */
-function settingsMemory(spec: LoadedRegistration['spec'], env: Record<string, string>): number {
+function settingsMemory(
+  spec: LoadedRegistration['spec'],
+  env: Record<string, string>,
+  modelBytes = 0,
+): number {
   const per = spec.resources.memoryPerSetting;
   if (!per) return spec.resources.memory;
+  const bytes = per.bytes === 'model' ? modelBytes : per.bytes;
   const product = (e: Record<string, string | undefined>) => per.of.reduce((p, k) => p * Number(e[k]), 1);
-  const more = (product(env) - product(spec.env)) * per.bytes;
+  const more = (product(env) - product(spec.env)) * bytes;
   return Number.isFinite(more) && more > 0 ? spec.resources.memory + more : spec.resources.memory;
 }
 

@@ -1,0 +1,93 @@
+/**
+ * The catalog's llm serves the model-NAME packages installed beside it, so its publisher cannot
+ * know what a token of context costs: its manifest said nothing (`memoryPerSetting`), and memory
+ * admission judged `service config llm LLM_CONTEXT=…` with the package's 2 GiB whatever the
+ * context, a start admitted and then the model refused at load. `memoryPerSetting.bytes: "model"`
+ * reads it from the mounted models' GGUF headers: a real model imported with `blueprint model
+ * import` (the tiny llama the llm tests serve: 2 layers, 2 KV heads of 16 = 256 bytes of F16 KV
+ * cache a token, 320 with the built-in model's 25 % headroom).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { AdmissionError, admitStart } from '../../src/core/services/admission.js';
+import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
+import { planFor } from '../../src/core/services/lifecycle.js';
+import { findRegistration } from '../../src/core/services/registry.js';
+import { parseService } from '../../src/core/services/schema.js';
+import { image, register, tokenRoot } from '../helpers/client-token-box.js';
+import { run } from '../helpers/pkg.js';
+import { F32 } from '../llm/helpers.js';
+import { engineUp, uniqueName } from './helpers.js';
+
+const MiB = 1024 ** 2;
+const PER_TOKEN = 320;
+const name = uniqueName('bpt-llmmodel');
+const spec = () =>
+  parseService({
+    image,
+    env: { LLM_CONTEXT: '4096', LLM_PARALLEL: '1' },
+    settings: {
+      LLM_CONTEXT: { type: 'integer', min: 64, max: 131072, description: 'Context' },
+      LLM_PARALLEL: { type: 'integer', min: 1, max: 8, description: 'At once' },
+    },
+    packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
+    resources: { memory: '64m', memoryPerSetting: { of: ['LLM_CONTEXT', 'LLM_PARALLEL'], bytes: 'model' } },
+  });
+
+async function box(withModel: boolean) {
+  const root = tokenRoot('bp-settings-model-');
+  if (withModel) {
+    const r = await run([
+      '--root',
+      root,
+      'model',
+      'import',
+      F32,
+      '--name',
+      'tiny',
+      '--license',
+      'MIT (test)',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  await register(root, name, spec());
+  mkdirSync(path.join(root, 'proc'), { recursive: true });
+  // 200 MiB left on this box.
+  writeFileSync(
+    path.join(root, 'proc/meminfo'),
+    'MemTotal: 4194304 kB\nMemFree: 1 kB\nMemAvailable: 204800 kB\n',
+  );
+  return root;
+}
+const limit = async (root: string) =>
+  (await planFor({ engine: undefined as never, root }, (await findRegistration(root, name))!)).summary
+    .memoryBytes;
+
+describe('memory per setting read from the models a service mounts', () => {
+  it.skipIf(!engineUp)('refuses a context the model cannot have in memory, admits one it can', async () => {
+    const root = await box(true);
+    const services = openBox(root).services;
+    expect(await limit(root)).toBe(64 * MiB);
+    // 131072 × 8 − 4096 = 1,044,480 tokens more × 320 bytes: 318.75 MiB over the 64.
+    await services.configure(name, { set: { LLM_CONTEXT: '131072', LLM_PARALLEL: '8' } });
+    expect(await limit(root)).toBe(64 * MiB + (131072 * 8 - 4096) * PER_TOKEN);
+    const err = await services.start(name).catch((e) => e);
+    expect(err).toBeInstanceOf(AdmissionError);
+    expect(err.message).toContain(`${name} needs 0.37 GiB of memory`);
+    // 131072 × 2: 78.75 MiB more, 142.75 MiB in all, within the 200 left.
+    await services.configure(name, { set: { LLM_PARALLEL: '2' } });
+    const engine = openEngine(chooseSocket(process.env).path);
+    const verdict = await admitStart({ engine, root }, name);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.needBytes).toBe(64 * MiB + (131072 * 2 - 4096) * PER_TOKEN);
+    expect(await limit(root)).toBe(verdict.needBytes);
+  });
+
+  it('keeps the package figure with no model installed (nothing to foresee)', async () => {
+    const root = await box(false);
+    await openBox(root).services.configure(name, { set: { LLM_CONTEXT: '131072', LLM_PARALLEL: '8' } });
+    expect(await limit(root)).toBe(64 * MiB);
+  });
+});
