@@ -76,6 +76,10 @@ describe('memory per setting read from the models a service mounts', () => {
     const err = await services.start(name).catch((e) => e);
     expect(err).toBeInstanceOf(AdmissionError);
     expect(err.message).toContain(`${name} needs 0.37 GiB of memory`);
+    // The built executable too (its model reader is a part loaded on demand).
+    const cli = await run(['--root', root, 'service', 'start', name]);
+    expect(cli.code, cli.stderr).not.toBe(0);
+    expect(cli.stderr).toContain(`${name} needs 0.37 GiB of memory`);
     // 131072 × 2: 78.75 MiB more, 142.75 MiB in all, within the 200 left.
     await services.configure(name, { set: { LLM_PARALLEL: '2' } });
     const engine = openEngine(chooseSocket(process.env).path);
@@ -83,6 +87,10 @@ describe('memory per setting read from the models a service mounts', () => {
     expect(verdict.ok).toBe(true);
     expect(verdict.needBytes).toBe(64 * MiB + (131072 * 2 - 4096) * PER_TOKEN);
     expect(await limit(root)).toBe(verdict.needBytes);
+    // The limit the container would get, as `service inspect` (the built executable) plans it.
+    const shown = await run(['--root', root, 'service', 'inspect', name]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/limits +memory 143 MiB,/);
   });
 
   it('keeps the package figure with no model installed (nothing to foresee)', async () => {
