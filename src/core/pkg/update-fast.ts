@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertInsideRootSync, removeDeadTemps, writeJsonAtomicSync } from '../system/fs.js';
+import { assertInsideRootSync, removeDeadTempsSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
 import { checkFreshness } from './freshness.js';
 import { type IndexHead, readHead } from './index-head.js';
@@ -72,8 +72,9 @@ export async function updateUnchanged(root: string, now: () => Date): Promise<Up
   }
   for (const u of found) {
     const dir = path.join(paths.listsDir, u.repo.name);
-    // What a killed update left (its process gone), as updateOne's stager sweeps it.
-    await removeDeadTemps(dir);
+    // What a killed update left (its process gone), as updateOne's stager sweeps it; synchronously,
+    // as meta.json is written: nothing else here needs node:fs/promises (removeDeadTempsSync).
+    removeDeadTempsSync(dir);
     writeJsonAtomicSync(path.join(dir, 'meta.json'), {
       name: u.repo.name,
       url: u.url,
