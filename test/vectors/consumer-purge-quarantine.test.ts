@@ -7,56 +7,24 @@
  * collections; the admin's stays. The vectors service runs as its container runs it.
  */
 import { appendFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
 import { until } from '../helpers/until.js';
-import { dropTempDir } from '../setup/temp-registry.js';
-import {
-  ADMIN,
-  filesHolding,
-  makeDocCollection,
-  purgeEnv,
-  RAG,
-  SECRET,
-  writeTokenFiles,
-} from './purge-fixture.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+import { ADMIN, filesHolding, makeDocCollection, purgeService, RAG, SECRET } from './purge-fixture.js';
 
-let file: string;
-let dataDir: string;
-let served: Served | undefined;
-let agent = new Agent({ keepAlive: false });
-
-const db = () => join(dataDir, 'db');
-async function start(): Promise<Served> {
-  served = await serve(file, db(), purgeEnv(dataDir));
-  return served;
-}
-const call = (token: string, method: string, path: string, body?: unknown) =>
-  callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
+const svc = purgeService();
+const { start, call, db } = svc;
 const make = (token: string, name: string) => makeDocCollection(call, token, name, true);
 const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
-
-beforeAll(async () => {
-  file = await bundle();
-  dataDir = newDataDir();
-  writeTokenFiles(dataDir);
-}, 120_000);
-afterAll(async () => {
-  await served?.stop();
-  agent.destroy();
-  if (dataDir) dropTempDir(dataDir);
-});
 
 describe("a purge deletes the consumer's records set aside at start", () => {
   it("rag's record set aside goes with its collections, at the start after; the admin's stays", async () => {
     await start();
     await make(RAG, 'rag-docs');
     await make(ADMIN, 'admin-docs');
-    await served!.kill(); // no checkpoint: the next start replays the log
-    served = undefined;
+    await svc.served!.kill(); // no checkpoint: the next start replays the log
+    svc.served = undefined;
     // Two logged upserts that throw when replayed (three numbers for a 2-d collection), each with
     // a document's text, as a bug past the checks would have logged them.
     const wal = join(db(), 'wal');
@@ -72,21 +40,21 @@ describe("a purge deletes the consumer's records set aside at start", () => {
     appendFileSync(log, bad('rag-docs', last + 1));
     appendFileSync(log, bad('admin-docs', last + 2));
     await start();
-    expect(served!.log()).toMatch(/could not be applied.*set aside in quarantine\//);
+    expect(svc.served!.log()).toMatch(/could not be applied.*set aside in quarantine\//);
     const ragRecord = `${String(last + 1).padStart(16, '0')}.json`;
     const adminRecord = `${String(last + 2).padStart(16, '0')}.json`;
     expect(readdirSync(join(db(), 'quarantine')).sort()).toEqual([ragRecord, adminRecord]);
     expect(holding('rag-docs')).toContain(join(db(), 'quarantine', ragRecord));
     // Stopped and purged: the record's owner is read back from its file at the next start.
-    await served!.stop();
-    served = undefined;
-    writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+    await svc.served!.stop();
+    svc.served = undefined;
+    writeFileSync(join(svc.dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
     await start();
-    expect(existsSync(join(dataDir, 'purge.rag'))).toBe(false);
+    expect(existsSync(join(svc.dataDir, 'purge.rag'))).toBe(false);
     // Before: rag's collection went, its record set aside stayed, the document's text in it.
     expect(holding('rag-docs')).toEqual([]);
     expect(readdirSync(join(db(), 'quarantine'))).toEqual([adminRecord]);
-    expect(served!.log()).toMatch(
+    expect(svc.served!.log()).toMatch(
       new RegExp(
         `purge of rag's data .*deleted 1 collections \\(rag-docs\\) and 1 records set aside \\(quarantine/${ragRecord.replace('.', '\\.')}\\)`,
       ),
@@ -101,11 +69,10 @@ describe("a purge deletes the consumer's records set aside at start", () => {
   }, 120_000);
 
   it('running: a record set aside since the start goes at SIGUSR2 too', async () => {
-    agent.destroy();
-    agent = new Agent({ keepAlive: false });
+    svc.newAgent();
     await make(RAG, 'rag-more');
-    await served!.kill();
-    served = undefined;
+    await svc.served!.kill();
+    svc.served = undefined;
     const wal = join(db(), 'wal');
     const log = join(wal, readdirSync(wal).sort().at(-1)!);
     const last = Math.max(...readWal(log).ops.map((o) => (o as { seq: number }).seq));
@@ -120,9 +87,9 @@ describe("a purge deletes the consumer's records set aside at start", () => {
     );
     await start();
     expect(holding('rag-more').some((f) => f.includes('/quarantine/'))).toBe(true);
-    writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
-    process.kill(served!.pid, 'SIGUSR2');
-    await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+    writeFileSync(join(svc.dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+    process.kill(svc.served!.pid, 'SIGUSR2');
+    await until('the record applied', () => !existsSync(join(svc.dataDir, 'purge.rag')));
     expect(holding('rag-more')).toEqual([]);
     expect(readdirSync(join(db(), 'quarantine'))).toHaveLength(1); // the admin's
     const telemetry = await call(ADMIN, 'GET', '/telemetry');

@@ -7,28 +7,13 @@
  * became of its collection; one of the admin's stays. The vectors service runs as its container runs it.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { until } from '../helpers/until.js';
-import { dropTempDir } from '../setup/temp-registry.js';
-import {
-  ADMIN,
-  filesHolding,
-  makeDocCollection,
-  purgeEnv,
-  RAG,
-  SECRET,
-  writeTokenFiles,
-} from './purge-fixture.js';
-import { bundle, callSocket, newDataDir, type Served, serve } from './served.js';
+import { ADMIN, filesHolding, makeDocCollection, purgeService, RAG, SECRET } from './purge-fixture.js';
 
-let dataDir: string;
-let served: Served | undefined;
-const agent = new Agent({ keepAlive: false });
-const db = () => join(dataDir, 'db');
-const call = (token: string, method: string, path: string, body?: unknown) =>
-  callSocket(served!.socket, agent, method, path, body, { authorization: `Bearer ${token}` });
+const svc = purgeService();
+const { call, db } = svc;
 /** A collection with one point holding a document's text, snapshotted, then deleted. */
 async function snapshotThenDelete(token: string, name: string) {
   await makeDocCollection(call, token, name, true);
@@ -36,30 +21,20 @@ async function snapshotThenDelete(token: string, name: string) {
   expect((await call(token, 'DELETE', `/collections/${name}`)).status).toBe(200);
 }
 const holding = (name: string) => filesHolding(db(), `${SECRET} of ${name}`);
-
-beforeAll(async () => {
-  dataDir = newDataDir();
-  writeTokenFiles(dataDir);
-  served = await serve(await bundle(), db(), purgeEnv(dataDir));
-}, 120_000);
-afterAll(async () => {
-  await served?.stop();
-  agent.destroy();
-  if (dataDir) dropTempDir(dataDir);
-});
+beforeAll(() => svc.start());
 
 it("a purge deletes the consumer's snapshots of collections it deleted itself; the admin's stay", async () => {
   await snapshotThenDelete(RAG, 'rag-old');
   await snapshotThenDelete(ADMIN, 'admin-old');
   const ragDir = join(db(), 'snapshots', Buffer.from('rag-old').toString('hex'));
   expect(holding('rag-old').length).toBeGreaterThan(0);
-  writeFileSync(join(dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
-  process.kill(served!.pid, 'SIGUSR2');
-  await until('the record applied', () => !existsSync(join(dataDir, 'purge.rag')));
+  writeFileSync(join(svc.dataDir, 'purge.rag'), `rag ${Date.now()}\n`);
+  process.kill(svc.served!.pid, 'SIGUSR2');
+  await until('the record applied', () => !existsSync(join(svc.dataDir, 'purge.rag')));
   // Before: the snapshot (and its checksum) stayed, with the document's text.
   expect(holding('rag-old')).toEqual([]);
   expect(existsSync(ragDir) ? readdirSync(ragDir) : []).toEqual([]);
-  expect(served!.log()).toMatch(
+  expect(svc.served!.log()).toMatch(
     /purge of rag's data .*deleted 1 more snapshots naming it as the owner \(rag-old\/[^)]*\.snapshot\)/,
   );
   expect(holding('admin-old').length).toBeGreaterThan(0);
