@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ConflictError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from './fs.js';
 import { alive } from './process-alive.js';
+import { shellWord } from './shell-word.js';
 
 /**
  * Locks this process holds. A lock file naming this process's pid is stale (left by an earlier
@@ -157,6 +158,15 @@ async function sweep(file: string, mode: number): Promise<void> {
   }
 }
 
+/**
+ * What to do about a lock held by `pid`: wait, or, when that pid is no blueprint command, remove it.
+ * A lock names its holder's pid only, and a box keeps its locks across a reboot (the image clears
+ * them at boot: image/overlay/etc/tmpfiles.d/blueprint-locks.conf), where that number may be
+ * another program's: the process exists, so "no such process" alone misled.
+ */
+const staleHint = (pid: number, file: string) =>
+  `Wait for it to finish. If pid ${pid} is no blueprint command (\`ps -p ${pid} -o args=\`; after a reboot or a crash its number may be another program's), remove ${shellWord(file)}.`;
+
 export interface LockOptions {
   /** Wait up to this long for a live holder (in this process too); by default it is refused. */
   waitMs?: number;
@@ -222,17 +232,13 @@ export async function acquireLock(
           'locked',
           'Wait for it to finish, then try again.',
         );
-      throw new ConflictError(
-        `Another ${what} is running (pid ${owner})`,
-        'locked',
-        `Wait for it to finish; if no such process exists, remove ${file}.`,
-      );
+      throw new ConflictError(`Another ${what} is running (pid ${owner})`, 'locked', staleHint(owner, file));
     }
     if (Date.now() > deadline)
       throw new ConflictError(
         `Another ${what} (pid ${owner}) held ${file} for over ${Math.round((opts.waitMs ?? 0) / 1000)} s`,
         'locked',
-        `Wait for it to finish; if no such process exists, remove ${file}.`,
+        staleHint(owner, file),
       );
     await sleep(25);
   }
