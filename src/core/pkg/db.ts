@@ -14,11 +14,16 @@ export interface InstalledPackage {
   origin: string;
   /** Fingerprint of the key whose signature was checked. */
   signer: string;
+  /**
+   * Fingerprint of the key that made that signature: `signer` itself or one of its subkeys (absent
+   * in a database from before it was kept). A subkey revoked since refuses `bpkg rollback` to it.
+   */
+  signingKey?: string;
   installed: string;
   /** The version kept on disk for `bpkg rollback`. */
   previous?: string;
   /** Where that kept version came from and who signed it (absent in a database from before). */
-  previousFrom?: { origin: string; signer: string };
+  previousFrom?: { origin: string; signer: string; signingKey?: string };
   /** Installed as a dependency of another package (not asked for by name). */
   auto?: boolean;
 }

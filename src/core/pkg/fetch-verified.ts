@@ -90,7 +90,7 @@ export async function fetchVerified(p: ManagerParts, opts: FetchVerifiedOptions)
   const file = await fetchPackage(p.fetchContext, c, state);
   try {
     const signed = checkPackageSignature(p.fetchContext, c, state, file).then((s) =>
-      p.repos.requireOwnSigner(state, s, packageFileName(entry)),
+      p.repos.requireOwnSigner(state, s.signer, packageFileName(entry)),
     );
     signed.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
     p.progress({ phase: 'unpack', name: entry.name });

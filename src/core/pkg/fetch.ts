@@ -9,7 +9,7 @@ import type { ProgressEvent } from './parts.js';
 import { unknownSigner } from './repo-trust.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
-import { type PublicKey, verifyDetached } from './signature.js';
+import { type PublicKey, type SignatureCheck, verifyDetached } from './signature.js';
 import { download, fetchBytes, joinUrl, sha256File } from './transport.js';
 
 // Local package files (local-package.ts), importable from here where they were first written.
@@ -154,18 +154,16 @@ export async function checkPackageSignature(
   c: Candidate,
   state: RepoState,
   file: string,
-): Promise<string> {
+): Promise<SignatureCheck> {
   const name = packageFileName(c.entry);
   ctx.progress({ phase: 'verify', name: c.entry.name });
   try {
     const trusted = await ctx.trusted();
     return await fromMirrors(state, ctx.signal, async (base) => {
       const sig = await fetchPackageSignature(joinUrl(base, c.entry.path), name, c.repo, ctx.signal);
-      return (
-        await verifyDetached({ file }, sig, trusted, name, ctx.now()).catch((err: unknown) => {
-          throw unknownSigner(err, state.name, state.keys);
-        })
-      ).signer;
+      return await verifyDetached({ file }, sig, trusted, name, ctx.now()).catch((err: unknown) => {
+        throw unknownSigner(err, state.name, state.keys);
+      });
     });
   } catch (err) {
     await rm(file, { force: true });

@@ -25,12 +25,15 @@ import { refuseRevokedSigner } from './revoked-first.js';
 import type { FastKey } from './sig-fast.js';
 import { fastSignature } from './sig-fast.js';
 import { type SignatureCheck, verifyDetached } from './signature.js';
+import { signingKeyOf } from './signer-revoked.js';
 import { joinUrl, openStream } from './transport.js';
 
 export interface StreamedPackage {
   out: Extracted;
   /** Fingerprint of the trusted key whose signature over exactly these bytes is good. */
   signer: string;
+  /** The key that made it: `signer` or one of its subkeys (signature.ts signingKeyOf). */
+  signingKey: string;
 }
 
 /**
@@ -192,10 +195,13 @@ async function unpackVerified(
     );
   // Not accepted outright by sig-fast: OpenPGP.js judges the same digests, with its reasons.
   const quick = fast?.verify(hashes.get(fast.hash)!.copy());
-  const { signer } =
-    quick ?? (await (verdict ?? openpgpVerdict(ctx, sig, name, hashes, complete, true).verdict));
+  const check = quick ?? (await (verdict ?? openpgpVerdict(ctx, sig, name, hashes, complete, true).verdict));
   if (unpackError !== undefined || !out) throw unpackError;
-  return { out: { ...out, archiveSha256: sha256, archiveSize: size }, signer };
+  return {
+    out: { ...out, archiveSha256: sha256, archiveSize: size },
+    signer: check.signer,
+    signingKey: signingKeyOf(check),
+  };
 }
 
 /**

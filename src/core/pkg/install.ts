@@ -33,6 +33,7 @@ import { pinsFor } from './pins.js';
 import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, parseRequest, resolve } from './resolve.js';
 import { refuseRevokedSigner } from './revoked-first.js';
+import { keptFrom, signingKeyOf } from './signer-revoked.js';
 import { noRepositoryHint, usableStates, verifyVersion } from './states.js';
 import { type Change, stagingRoot, versionDir } from './transaction.js';
 import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
@@ -193,11 +194,14 @@ export async function discardLocals(p: ManagerParts, locals: Array<{ file: strin
 }
 
 /** Where a package's bytes come from: a local file read once into a private copy, or its repository. */
-type Source = { file: string; signer: string } | { state: RepoState };
+type Source = ({ file: string } & Signed) | { state: RepoState };
+
+/** Who signed a package: the trusted key (`signer`) and the key of it that made the signature. */
+type Signed = { signer: string; signingKey: string };
 
 /**
  * Unpacks one package into NAME/VERSION through a staging directory and records its files;
- * resolves with the fingerprint of the key that signed it. Nothing leaves staging until its size,
+ * resolves with the key that signed it (Signed). Nothing leaves staging until its size,
  * SHA-256 and signature have passed.
  */
 export async function stage(
@@ -206,7 +210,7 @@ export async function stage(
   source: Source,
   db: Database,
   n: number,
-): Promise<string> {
+): Promise<Signed> {
   const { entry } = c;
   const target = versionDir(p.paths, entry.name, entry.version);
   const kept = db.packages[entry.name];
@@ -215,7 +219,7 @@ export async function stage(
       const report = await verifyVersion(p, entry.name, entry.version);
       // Re-activating a kept version: its files are still as recorded; its signature is checked again.
       if (report.ok) {
-        const signer = await ('file' in source ? source.signer : signatureOnly(p, c, source.state));
+        const signer = await ('file' in source ? source : signatureOnly(p, c, source.state));
         // A reinstall of the installed version, or the kept previous one made current again, still
         // runs the hooks: what they made outside the files (a module's image in the engine, its
         // service registration) may be gone or damaged, and the reinstall is what their errors
@@ -236,7 +240,7 @@ export async function stage(
   const staging = path.join(stagingRoot(p.paths), `${n}-${entry.name}`);
   await rm(staging, { recursive: true, force: true });
   const limits = { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) };
-  const { out, signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
+  const { out, ...signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
     throw storageErrorFrom(err, `unpacking ${entry.name}`);
   });
   const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was installed');
@@ -270,7 +274,7 @@ async function unpacked(
   source: Source,
   staging: string,
   limits: typeof LIMITS,
-): Promise<{ out: Extracted; signer: string }> {
+): Promise<{ out: Extracted } & Signed> {
   const name = packageFileName(c.entry);
   if (!('file' in source)) {
     p.progress({ phase: 'download', name: c.entry.name, bytes: 0, total: c.entry.size });
@@ -279,10 +283,15 @@ async function unpacked(
       p.keyring.fastKeys(state.keys),
     );
     if (streamed)
-      return { out: streamed.out, signer: p.repos.requireOwnSigner(source.state, streamed.signer, name) };
+      return {
+        out: streamed.out,
+        signer: p.repos.requireOwnSigner(source.state, streamed.signer, name),
+        signingKey: streamed.signingKey,
+      };
   }
   const file = 'file' in source ? source.file : await fetchPackage(p.fetchContext, c, source.state);
-  const signed = 'file' in source ? Promise.resolve(source.signer) : signatureOnly(p, c, source.state, file);
+  const signed: Promise<Signed> =
+    'file' in source ? Promise.resolve(source) : signatureOnly(p, c, source.state, file);
   signed.catch(() => {}); // awaited below, whatever unpacking does
   p.progress({ phase: 'unpack', name: c.entry.name });
   let out: Extracted;
@@ -298,7 +307,8 @@ async function unpacked(
     await signed; // a bad signature is the better answer for a tampered package: it wins
     throw err;
   }
-  return { out, signer: await signed };
+  const { signer, signingKey } = await signed;
+  return { out, signer, signingKey };
 }
 
 /** The package's own signature checked on a copy in the cache (`file`: one made already, else fetched unless revoked). */
@@ -307,11 +317,14 @@ async function signatureOnly(
   c: Candidate,
   state: RepoState,
   file?: string,
-): Promise<string> {
+): Promise<Signed> {
   if (!file) await refuseRevokedSigner(p.fetchContext, c, state);
   const copy = file ?? (await fetchPackage(p.fetchContext, c, state));
-  const signer = await checkPackageSignature(p.fetchContext, c, state, copy);
-  return p.repos.requireOwnSigner(state, signer, packageFileName(c.entry));
+  const check = await checkPackageSignature(p.fetchContext, c, state, copy);
+  return {
+    signer: p.repos.requireOwnSigner(state, check.signer, packageFileName(c.entry)),
+    signingKey: signingKeyOf(check),
+  };
 }
 
 /** The plan carried out (`expected`) is no longer the plan: the admin looks again. */
@@ -365,7 +378,9 @@ export async function installLocked(
     const local = locals.find((l) => l.entry.name === c.entry.name);
     sources.set(
       c.entry.name,
-      local ? { file: local.file, signer: local.signer } : { state: states.get(c.repo)! },
+      local
+        ? { file: local.file, signer: local.signer, signingKey: local.signingKey }
+        : { state: states.get(c.repo)! },
     );
   }
   const next: Database = structuredClone(db);
@@ -382,7 +397,7 @@ export async function installLocked(
       signer: '', // set once the package's signature check passes, before the commit
       installed: p.now().toISOString(),
       ...(prev && prev.version !== c.entry.version
-        ? { previous: prev.version, previousFrom: { origin: prev.origin, signer: prev.signer } }
+        ? { previous: prev.version, previousFrom: keptFrom(prev) }
         : prev?.previous
           ? { previous: prev.previous, ...(prev.previousFrom && { previousFrom: prev.previousFrom }) }
           : {}),
@@ -393,7 +408,7 @@ export async function installLocked(
   await p.tx.run('install', changes, next, async () => {
     let i = 0;
     for (const c of todo) {
-      next.packages[c.entry.name]!.signer = await stage(p, c, sources.get(c.entry.name)!, db, i++);
+      Object.assign(next.packages[c.entry.name]!, await stage(p, c, sources.get(c.entry.name)!, db, i++));
     }
   });
   told();

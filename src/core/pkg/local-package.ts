@@ -27,6 +27,7 @@ import { readManifestBytes } from './manifest-read.js';
 import { pruneDeadCopies, writePrivateCopy } from './private-copy.js';
 import type { Candidate } from './resolve.js';
 import { type PublicKey, verifyDetached } from './signature.js';
+import { signingKeyOf } from './signer-revoked.js';
 
 /** `readLocalPackage`'s private copies: `.local-PID-UUID.bpkg`, removed by `discardLocalCopy`. */
 const LOCAL_COPY = /^\.local-([0-9]+)-[0-9a-f-]{36}\.bpkg$/;
@@ -268,7 +269,7 @@ async function stickKeyFiles(dir: string): Promise<string[] | 'too-many'> {
 export async function readLocalPackage(
   ctx: FetchContext,
   file: string,
-): Promise<Candidate & { file: string; signer: string }> {
+): Promise<Candidate & { file: string; signer: string; signingKey: string }> {
   const { abs, sig } = await localSignature(ctx, file);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {
@@ -276,6 +277,7 @@ export async function readLocalPackage(
     const check = await verifyDetached({ file: copy }, sig, keys.all, path.basename(file), ctx.now());
     return {
       ...localCandidate(abs, await readManifestBytes(copy), size, sha256, keys, check.signer),
+      signingKey: signingKeyOf(check),
       file: copy,
     };
   } catch (err) {

@@ -29,6 +29,7 @@ import { Repositories } from './repos.js';
 import { unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { writesNoCaches } from './sealed-write.js';
+import { revokedSigning } from './signer-revoked.js';
 import { originsOf, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
@@ -359,11 +360,16 @@ export class PackageManager {
     const out = [];
     const broken = brokenConstraints(Object.fromEntries(pkgs.map((p) => [p.name, p])));
     // Installed before its key was revoked (nothing it signs is accepted now): said, as a change is.
-    const revoked = new Set((await this.keyring.list()).filter((k) => k.revoked).map((k) => k.fingerprint));
+    // The key that made its signature: the primary, or the signing subkey installed.json recorded.
+    const keys = await this.keyring.keys();
     for (const p of chosen) {
       const r = await verifyVersion(this.parts, p.name, p.version);
-      if (p.signer && revoked.has(p.signer.toLowerCase()))
-        r.problems.push({ path: showFingerprint(p.signer), problem: 'signer-revoked' });
+      const revoked = await revokedSigning(keys, p.signer, p.signingKey ?? p.signer, this.parts.now());
+      if (revoked)
+        r.problems.push({
+          path: showFingerprint(revoked.subkey ?? revoked.signer),
+          problem: 'signer-revoked',
+        });
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
       for (const b of broken.filter((b) => b.dependent === p.name))

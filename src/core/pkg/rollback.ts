@@ -4,6 +4,7 @@ import { showFingerprint } from './fingerprint-text.js';
 import { requirements } from './format.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
+import { keptFrom, type RevokedSigning, revokedSigning } from './signer-revoked.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
 import { versionDir } from './transaction.js';
@@ -17,7 +18,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   const db = await readInstalled(p.paths);
   const next = structuredClone(db);
   const changes: Change[] = [];
-  const revoked = new Set((await p.keyring.list()).filter((k) => k.revoked).map((k) => k.fingerprint));
+  const keys = await p.keyring.keys();
   for (const name of new Set(names)) {
     const pkg = db.packages[name];
     if (!pkg) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
@@ -28,14 +29,11 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         'no-previous',
       );
     // A revoked key's signatures are accepted nowhere on the box (an install of these same bytes is
-    // refused): the version it signed is not made current again either.
-    const signer = pkg.previousFrom?.signer;
-    if (signer && revoked.has(signer.toLowerCase()))
-      throw new VerificationError(
-        `The kept version ${pkg.previous} of ${name} is signed by key ${showFingerprint(signer)}, revoked on this box: nothing it signs is accepted`,
-        'signer-revoked',
-        `${name} stays at ${pkg.version}. For another version signed by a valid key: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs one.`,
-      );
+    // refused): the version it signed is not made current again either. The key that made the
+    // signature: the primary or the signing subkey installed.json recorded.
+    const from = pkg.previousFrom;
+    const revoked = await revokedSigning(keys, from?.signer, from?.signingKey, p.now());
+    if (revoked) throw keptRevoked(name, pkg.previous, pkg.version, revoked);
     const report = await verifyVersion(p, name, pkg.previous);
     if (!report.ok)
       throw new VerificationError(
@@ -44,13 +42,15 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         `Reinstall it: \`bpkg install ${name}@${pkg.previous}\``,
       );
     // The kept version's own origin and signer (it upgrades from there, its rating is its key's);
-    // a database from before they were kept has none: the current ones stay, as they always did.
+    // a database from before they were kept has none: the current ones stay, as they always did,
+    // but not the current version's signing key (the kept one's is then not known).
+    const { signingKey: _current, ...current } = pkg;
     next.packages[name] = {
-      ...pkg,
+      ...current,
       ...pkg.previousFrom,
       version: pkg.previous,
       previous: pkg.version,
-      previousFrom: { origin: pkg.origin, signer: pkg.signer },
+      previousFrom: keptFrom(pkg),
       installed: p.now().toISOString(),
     };
     const list = await readFileList(p.paths, name, pkg.previous);
@@ -86,4 +86,21 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
     }
   });
   return changes;
+}
+
+/** rollbackLocked's refusal of a kept version whose signing key is revoked, or may be (unrecorded). */
+function keptRevoked(name: string, kept: string, current: string, r: RevokedSigning): VerificationError {
+  const key = `key ${showFingerprint(r.signer)}`;
+  const stays = `${name} stays at ${current}.`;
+  if (r.unrecorded)
+    return new VerificationError(
+      `The kept version ${kept} of ${name} is signed by ${key}, whose signing subkey ${showFingerprint(r.subkey!)} is revoked on this box, and this box did not record which of its keys signed it`,
+      'signer-revoked',
+      `${stays} \`bpkg install ${name}@${kept}\` checks its signature again and makes it current if a valid key signed it.`,
+    );
+  return new VerificationError(
+    `The kept version ${kept} of ${name} is signed by ${key}${r.subkey ? ` (subkey ${showFingerprint(r.subkey)})` : ''}, revoked on this box: nothing it signs is accepted`,
+    'signer-revoked',
+    `${stays} For another version signed by a valid key: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs one.`,
+  );
 }

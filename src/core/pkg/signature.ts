@@ -23,6 +23,8 @@ export type PublicKey = OpenPGP.PublicKey;
 export interface SignatureCheck {
   /** Fingerprint (lower-case hex) of the trusted primary key that made a good signature. */
   signer: string;
+  /** Fingerprint of the signing subkey that made it, when not the primary key itself. */
+  subkey?: string;
   created?: Date;
 }
 
@@ -261,7 +263,13 @@ export async function verifyDetached(
       continue;
     }
     const packet = (await s.signature).packets[0];
-    return { signer: key.getFingerprint(), ...(packet?.created ? { created: packet.created } : {}) };
+    const signer = key.getFingerprint();
+    const by = key.getKeys(s.keyID)[0]?.getFingerprint();
+    return {
+      signer,
+      ...(by && by !== signer ? { subkey: by } : {}),
+      ...(packet?.created ? { created: packet.created } : {}),
+    };
   }
   throw noGoodSignature(what, problems);
 }

@@ -1,0 +1,63 @@
+import type { InstalledPackage } from './db.js';
+import type { PublicKey, SignatureCheck } from './signature.js';
+
+/**
+ * The fingerprint of the key that made a check's signature: the primary's, or the subkey's
+ * (InstalledPackage.signingKey: what `bpkg rollback` and `verify` judge again later).
+ */
+export const signingKeyOf = (check: Pick<SignatureCheck, 'signer' | 'subkey'>): string =>
+  check.subkey ?? check.signer;
+
+/** Where an entry's version came from and who signed it, kept beside it once another is installed. */
+export const keptFrom = (e: InstalledPackage): NonNullable<InstalledPackage['previousFrom']> => ({
+  origin: e.origin,
+  signer: e.signer,
+  ...(e.signingKey ? { signingKey: e.signingKey } : {}),
+});
+
+/** A kept or installed version whose signer is not to be believed now (revokedSigning). */
+export interface RevokedSigning {
+  /** The trusted key recorded as its signer. */
+  signer: string;
+  /** Its signing subkey that is revoked, when the primary key itself is not. */
+  subkey?: string;
+  /**
+   * The version's record does not say which of the key's keys signed it (a database from before
+   * signingKey was kept), and `subkey`, one that can sign, is revoked: it may have been that one.
+   */
+  unrecorded?: boolean;
+}
+
+/** OpenPGP key flag: may sign data (RFC 4880 5.2.3.21). */
+const SIGN_DATA = 0x02;
+
+/**
+ * Whether the key that signed a version (`signer`, the trusted primary; `signingKey`, the one of
+ * its keys that made the signature, as installed.json records it) is revoked on this box now: the
+ * primary, or the signing subkey, as an install's check judges the signature (signature.ts
+ * verifyDetached refuses both). `keys`: the trusted keys (a key no longer trusted is not judged
+ * here: the caller's question is revocation). Without `signingKey`, a revoked subkey that can sign
+ * may have been the one: `unrecorded`.
+ */
+export async function revokedSigning(
+  keys: PublicKey[],
+  signer: string | undefined,
+  signingKey: string | undefined,
+  now = new Date(),
+): Promise<RevokedSigning | undefined> {
+  if (!signer) return undefined;
+  const fpr = signer.toLowerCase();
+  const key = keys.find((k) => k.getFingerprint() === fpr);
+  if (!key) return undefined;
+  if (await key.isRevoked(undefined, undefined, now)) return { signer: fpr };
+  const by = signingKey?.toLowerCase();
+  if (by === fpr) return undefined;
+  for (const sub of key.subkeys) {
+    if (by !== undefined && sub.getFingerprint() !== by) continue;
+    const signs = sub.bindingSignatures.some((s) => ((s.keyFlags?.[0] ?? 0) & SIGN_DATA) !== 0);
+    // OpenPGP.js: a null signature asks whether the subkey itself is revoked.
+    if ((by !== undefined || signs) && (await sub.isRevoked(null as never, undefined as never, now)))
+      return { signer: fpr, subkey: sub.getFingerprint(), ...(by === undefined ? { unrecorded: true } : {}) };
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as openpgp from 'openpgp';
+import { describe, expect, it } from 'vitest';
+import { buildRepository } from '../../src/core/pkg/index.js';
+import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkg, makeKey, makeSource, publishSources, type TestKey, tempDir } from '../helpers/pkg.js';
+
+const exec = promisify(execFile);
+
+/** A throw-away key whose signatures are made by a signing subkey (OpenPGP.js signs with the newest one). */
+async function keyWithSigningSubkey(dir: string): Promise<TestKey> {
+  const k = await makeKey(dir);
+  const key = await openpgp.readPrivateKey({ armoredKey: k.privateKey });
+  const withSub = await key.addSubkey({ sign: true });
+  return rewrite(k, withSub);
+}
+
+/** `k` with `key` as its private and public files. */
+function rewrite(k: TestKey, key: openpgp.PrivateKey): TestKey {
+  const privateKey = key.armor();
+  const publicKey = key.toPublic().armor();
+  writeFileSync(k.privateFile, privateKey);
+  writeFileSync(k.publicFile, publicKey);
+  return { ...k, privateKey, publicKey };
+}
+
+/**
+ * KEYS2's left item: `bpkg rollback` judged only the signer's primary key. A publisher signs with a
+ * subkey; it leaks, so they revoke that subkey (the primary stays valid), sign with a new one and
+ * send the updated public key, which the box takes with `bpkg key add`. An install of a version the
+ * revoked subkey signed is refused from then on, but `bpkg rollback` made the kept version it signed
+ * current again. Now the rollback is refused `signer-revoked`, naming the subkey, and nothing changes.
+ */
+describe('bpkg rollback onto a version signed by a revoked signing subkey', () => {
+  it('is refused (exit 4), naming the subkey, and the current version stays', async () => {
+    const base = tempDir('bp-rbsub-');
+    let key = await keyWithSigningSubkey(path.join(base, 'key'));
+    const repo = path.join(base, 'repo');
+    await publishSources(repo, key, [{ name: 'app', version: '1.0.0' }]);
+    const root = await bpkgBox('bp-rbsub-root-', key, repo);
+    const ok = async (...args: string[]) => {
+      const r = await bpkg(root, args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok('install', 'app@1.0.0', '--yes');
+
+    // The publisher: a new signing subkey, the old one revoked (the primary key stays valid).
+    const priv = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
+    const leaked = priv.subkeys.at(-1)!; // the signing one (makeKey's first subkey encrypts)
+    const leakedFpr = leaked.getFingerprint();
+    const next = await priv.addSubkey({ sign: true });
+    const at = next.subkeys.findIndex((s) => s.getFingerprint() === leakedFpr);
+    next.subkeys[at] = await next.subkeys[at]!.revoke(next.keyPacket as openpgp.SecretKeyPacket, {
+      flag: openpgp.enums.reasonForRevocation.keyCompromised,
+      string: 'leaked',
+    });
+    key = rewrite(key, next);
+    await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
+    const updated = await ok('--json', 'key', 'add', key.publicFile, '--fingerprint', key.fingerprint);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ fingerprint: key.fingerprint, revoked: false });
+    // bpkg verify says the installed 1.0.0's signing key is revoked (it judged the primary alone).
+    const v = await bpkg(root, ['--json', 'verify', 'app']);
+    expect(JSON.parse(v.stdout)[0].problems).toContainEqual({
+      path: leakedFpr.toUpperCase(),
+      problem: 'signer-revoked',
+    });
+    await ok('update');
+    await ok('install', 'app', '--yes');
+    // The install path refuses what the revoked subkey signs (the control: this is what rollback missed).
+    const again = await bpkg(root, ['--json', 'install', 'app@1.0.0', '--yes']);
+    expect(again.code, again.stdout).toBe(4);
+    expect(JSON.parse(again.stdout).error.code).toBe('signer-revoked');
+
+    const r = await bpkg(root, ['--json', 'rollback', 'app']);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('signer-revoked');
+    expect(error.message).toContain(leakedFpr.toUpperCase());
+    expect(error.message).toContain('1.0.0');
+    const list = JSON.parse((await bpkg(root, ['list', '--json'])).stdout);
+    expect(list.find((p: { name: string }) => p.name === 'app')).toMatchObject({
+      version: '2.0.0',
+      signer: key.fingerprint,
+    });
+
+    // The control: a kept version signed by the key's valid subkey is rolled back to.
+    await publishSources(repo, key, [{ name: 'app', version: '3.0.0' }]);
+    await ok('update');
+    await ok('install', 'app', '--yes');
+    await ok('rollback', 'app');
+    const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
+    const entry = () => JSON.parse(readFileSync(db, 'utf8')).packages.app;
+    expect(entry()).toMatchObject({ version: '2.0.0', previous: '3.0.0' });
+    expect(entry().signingKey).toBe(entry().previousFrom.signingKey); // both by the new subkey
+    expect(entry().signingKey).not.toBe(leakedFpr);
+
+    // A database from before the signing key was kept: the key has a revoked signing subkey, which
+    // may have signed the kept version: refused, saying so, and a reinstall checks it again.
+    const old = JSON.parse(readFileSync(db, 'utf8'));
+    delete old.packages.app.previousFrom.signingKey;
+    writeFileSync(db, JSON.stringify(old));
+    const unrecorded = await bpkg(root, ['--json', 'rollback', 'app']);
+    expect(unrecorded.code, unrecorded.stdout).toBe(4);
+    const why = JSON.parse(unrecorded.stdout).error;
+    expect(why.code).toBe('signer-revoked');
+    expect(why.message).toContain('did not record which of its keys signed it');
+    expect(why.hint).toMatch(/install app@3\.0\.0` checks its signature again/);
+    await ok('install', 'app@3.0.0', '--yes');
+    expect(entry()).toMatchObject({ version: '3.0.0', previous: '2.0.0' });
+  });
+
+  it('with GnuPG: a subkey revoked with `gpg --edit-key` (revkey), the key sent again, rollback refused', async () => {
+    const home = tempDir('bp-rbsub-gnupg-');
+    const env = { ...process.env, GNUPGHOME: home };
+    const gpg = (args: string[], input?: string) => {
+      const run = exec(
+        'gpg',
+        ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+        {
+          env,
+        },
+      );
+      if (input !== undefined) run.child.stdin!.end(input);
+      return run;
+    };
+    const subkeys = async () =>
+      [
+        ...(await gpg(['--with-colons', '--list-keys'])).stdout.matchAll(
+          /^sub:([a-z]):.*\n^fpr:+([0-9A-F]{40}):/gm,
+        ),
+      ].map((m) => ({ validity: m[1], fingerprint: m[2]! }));
+    await gpg(['--quick-gen-key', 'Subkey Publisher <sub@blueprintos.invalid>', 'ed25519', 'cert', '1y']);
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec((await gpg(['--with-colons', '--list-keys'])).stdout)![1]!;
+    await gpg(['--quick-add-key', fpr, 'ed25519', 'sign', '1y']);
+    const [leaked] = await subkeys();
+    const base = tempDir('bp-rbsub-gpg-');
+    const repo = path.join(base, 'repo');
+    const publish = (version: string) =>
+      buildRepository({
+        sources: [makeSource(tempDir('bp-rbsub-src-'), { name: 'app', version })],
+        repoDir: repo,
+        name: 'gpg-repo',
+        signer: { gpgKey: fpr, gnupgHome: home },
+      });
+    const pub = path.join(base, 'key.asc');
+    const exportKey = async () => writeFileSync(pub, (await gpg(['--armor', '--export', fpr])).stdout);
+    await publish('1.0.0');
+    await exportKey();
+    const root = tempDir('bp-rbsub-gpg-root-');
+    const ok = async (...args: string[]) => {
+      const r = await bpkg(root, args);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+      return r;
+    };
+    await ok('key', 'add', pub, '--fingerprint', fpr);
+    await ok('repo', 'add', 'main', repo);
+    await ok('update');
+    await ok('install', 'app@1.0.0', '--yes');
+
+    // A new signing subkey; the old one revoked: key 1, revkey, yes, reason 1 (compromised), a line, its end, yes.
+    await gpg(['--quick-add-key', fpr, 'ed25519', 'sign', '1y']);
+    await gpg(['--command-fd', '0', '--edit-key', fpr], 'key 1\nrevkey\ny\n1\nleaked\n\ny\nsave\n');
+    expect(await subkeys()).toContainEqual({ validity: 'r', fingerprint: leaked!.fingerprint });
+    await publish('2.0.0');
+    await exportKey();
+    await ok('key', 'add', pub, '--fingerprint', fpr);
+    await ok('update');
+    await ok('install', 'app', '--yes');
+
+    const r = await bpkg(root, ['--json', 'rollback', 'app']);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('signer-revoked');
+    expect(error.message).toContain(`(subkey ${leaked!.fingerprint})`);
+    const list = JSON.parse((await bpkg(root, ['list', '--json'])).stdout);
+    expect(list.find((p: { name: string }) => p.name === 'app')).toMatchObject({ version: '2.0.0' });
+  });
+});
