@@ -193,15 +193,16 @@ export async function admitStart(
         : withSettings(deps.root, r, stored),
     );
   };
-  const regs = await Promise.all(
-    listed.map((r) =>
-      limits(r).catch((err: unknown) => {
-        if (r.name === name) throw err;
-        return r;
-      }),
-    ),
-  );
-  const reg = await limits(registration);
+  // Each limit worked out only where it is counted (the services that start, the running ones): a
+  // stopped llm's models are not read at every other service's start.
+  const limited = new Map<string, Promise<LoadedRegistration>>();
+  const limitOf = (r: LoadedRegistration) => {
+    let p = limited.get(r.name);
+    if (!p) limited.set(r.name, (p = r.name === name ? limits(r) : limits(r).catch(() => r)));
+    return p;
+  };
+  await limitOf(registration); // its own bad file refuses the start first
+  const regs = listed;
   await allInOrder(regs.map((r) => info(r.name))); // each is asked below: all at once
   // What starts with it: the modules it uses, transitively, that are not running.
   const starting: LoadedRegistration[] = [];
@@ -213,7 +214,7 @@ export async function admitStart(
       if (used && !(await info(used.name))?.State.Running) await walk(used);
     }
   };
-  await walk(reg);
+  await walk(registration);
   const running: RunningService[] = [];
   for (const r of regs) {
     if (starting.some((s) => s.name === r.name)) continue;
@@ -222,14 +223,15 @@ export async function admitStart(
     const usage = await cgroupUsage(c.State.Pid);
     running.push({
       name: r.name,
-      limitBytes: r.spec.resources.memory,
+      limitBytes: (await limitOf(r)).spec.resources.memory,
       usageBytes: usage.memoryBytes ?? null,
     });
   }
+  const needs = await Promise.all(starting.map(async (r) => (await limitOf(r)).spec.resources.memory));
   return judgeAdmission(
     {
       name,
-      needBytes: starting.reduce((s, r) => s + r.spec.resources.memory, 0),
+      needBytes: needs.reduce((s, n) => s + n, 0),
       alsoStarting: starting.slice(1).map((r) => r.name),
     },
     availableBytes,
