@@ -1,11 +1,6 @@
-/**
- * A field /v1/embeddings does not serve is a 400 naming it, as OpenAI's own API answers an
- * unrecognised one (and the llm module now does): it was answered as if not sent, so a client
- * asking for something else (Ollama's `options`, `truncate: false`, a typo) got vectors and no word.
- */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson } from '../helpers/post-json.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { serveTinyBert } from './tiny-server.js';
 
@@ -20,26 +15,7 @@ afterAll(async () => {
 
 // biome-ignore lint/suspicious/noExplicitAny: error bodies are checked field by field
 type Json = any;
-const post = (body: object): Promise<{ status: number; body: Json }> =>
-  new Promise((done, fail) => {
-    const req = request(
-      {
-        socketPath: socket,
-        method: 'POST',
-        path: '/v1/embeddings',
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let t = '';
-        res.on('data', (c: Buffer) => {
-          t += c;
-        });
-        res.on('end', () => done({ status: res.statusCode!, body: JSON.parse(t) }));
-      },
-    );
-    req.on('error', fail);
-    req.end(JSON.stringify(body));
-  });
+const post = (body: object) => postJson<Json>(socket, '/v1/embeddings', body);
 
 describe('/v1/embeddings fields', () => {
   it('a field it does not serve is a 400 naming it', async () => {

@@ -1,10 +1,3 @@
-/**
- * Embeddings from the loaded model (embed.ts, embed-api.ts), as Ollama (/api/embed, /api/embeddings)
- * and llama.cpp's server (/v1/embeddings) serve them, through the official `ollama` and `openai`
- * clients on the service's socket, with the tiny llama (64 dimensions, 256 tokens of context) on
- * node-llama-cpp in process: the vectors' properties, both APIs agreeing, limits and refusals.
- */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Ollama } from 'ollama';
 import type OpenAI from 'openai';
@@ -13,6 +6,7 @@ import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
 import { EmbeddingTimeoutError } from '../../modules/llm/server/embed.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
+import { postJson } from '../helpers/post-json.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { ollamaOnSocket, openAiOnSocket } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
@@ -50,27 +44,7 @@ const close = (a: readonly number[], b: readonly number[], eps = 1e-5) =>
   a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= eps);
 
 /** A raw POST: status and parsed body, for what the clients do not show. */
-function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  return new Promise((done, fail) => {
-    const req = request(
-      {
-        socketPath: socket,
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c;
-        });
-        res.on('end', () => done({ status: res.statusCode!, body: JSON.parse(text) }));
-      },
-    );
-    req.on('error', fail);
-    req.end(JSON.stringify(body));
-  });
-}
+const post = (path: string, body: unknown) => postJson<Record<string, unknown>>(socket, path, body, TOKEN);
 
 /** The error of a client call that must fail: its HTTP status and message. */
 async function failure(call: Promise<unknown>): Promise<{ status: number; message: string }> {

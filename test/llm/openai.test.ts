@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
 import type { Engine } from '../../modules/llm/server/engine.js';
+import { postJson } from '../helpers/post-json.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { Q8, reference } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
@@ -61,30 +62,7 @@ function openAi(apiKey: string): OpenAI {
 type Json = any;
 
 /** A raw request (for status codes and headers the client hides). */
-function raw(
-  path: string,
-  body: unknown,
-): Promise<{ status: number; headers: Record<string, unknown>; body: Json }> {
-  return new Promise((done, fail) => {
-    const req = request(
-      {
-        socketPath: socket,
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c;
-        });
-        res.on('end', () => done({ status: res.statusCode!, headers: res.headers, body: JSON.parse(text) }));
-      },
-    );
-    req.on('error', fail);
-    req.end(JSON.stringify(body));
-  });
-}
+const raw = (path: string, body: unknown) => postJson<Json>(socket, path, body, TOKEN);
 
 const until = async (ok: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
