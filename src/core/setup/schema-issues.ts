@@ -77,6 +77,10 @@ export function describeIssues(error: z.ZodError, schema?: z.ZodType): string {
       if (!i.path.length && received)
         return `(top level): must hold settings (KEY: VALUE lines, or a JSON object), not ${received === 'array' ? 'a list' : `a ${received}`}`;
       let message = received === 'undefined' ? 'is required' : i.message;
+      // Ansible's YAML (1.1) has yes/no/on/off as booleans; the YAML 1.2 read here has them as words.
+      if (received === 'string' && i.code === 'invalid_type' && i.expected === 'boolean')
+        message =
+          'must be true or false, not a word ("yes", "no", "on" and "off" are words in YAML 1.2, which this file is read as)';
       const fields = i.code === 'unrecognized_keys' && schema ? fieldsAt(schema, i.path) : undefined;
       if (i.code === 'unrecognized_keys' && fields) {
         const notes = i.keys.flatMap((k) => {
