@@ -102,6 +102,15 @@ async function stopsCleanly(x: { s: Served; agent: Agent }) {
   expect(code).toBe(0);
 }
 
+/** A raw upsert into collection a of point `id` whose payload is nested `depth` levels. */
+const upsertNested = (x: { s: { socket: string } }, id: number, depth: number) =>
+  send(
+    x.s.socket,
+    'PUT',
+    '/collections/a/points',
+    `{"points":[{"id":${id},"vector":[1,2],"payload":${nested(depth)}}]}`,
+  );
+
 describe('a payload nested deeper than the service can write is a 400, and nothing is wedged', () => {
   let x: Awaited<ReturnType<typeof fresh>>;
   beforeAll(async () => {
@@ -109,12 +118,7 @@ describe('a payload nested deeper than the service can write is a 400, and nothi
   }, 60_000);
 
   it('a small upsert (parsed in place): 400, and the next write and search go on', async () => {
-    const r = await send(
-      x.s.socket,
-      'PUT',
-      '/collections/a/points',
-      `{"points":[{"id":2,"vector":[1,2],"payload":${nested(6000)}}]}`,
-    );
+    const r = await upsertNested(x, 2, 6000);
     expect(r.status).toBe(400);
     expect(r.text).toMatch(/nested/);
     const ok = await callSocket(x.s.socket, x.agent, 'PUT', '/collections/a/points', {
@@ -168,12 +172,7 @@ describe('a payload nested deeper than the service can write is a 400, and nothi
   });
 
   it('a payload nested 64 levels is still taken and read back', async () => {
-    const r = await send(
-      x.s.socket,
-      'PUT',
-      '/collections/a/points',
-      `{"points":[{"id":7,"vector":[1,2],"payload":${nested(64)}}]}`,
-    );
+    const r = await upsertNested(x, 7, 64);
     expect(r.status).toBe(200);
     const got = await callSocket(x.s.socket, x.agent, 'GET', '/collections/a/points/7');
     expect(JSON.stringify(got.json.result.payload)).toBe(nested(64));
@@ -184,12 +183,7 @@ describe('a payload nested deeper than the service can write is a 400, and nothi
 
 it('after a refused nested upsert and nothing else, SIGTERM still checkpoints and exits 0', async () => {
   const x = await fresh();
-  const r = await send(
-    x.s.socket,
-    'PUT',
-    '/collections/a/points',
-    `{"points":[{"id":2,"vector":[1,2],"payload":${nested(6000)}}]}`,
-  );
+  const r = await upsertNested(x, 2, 6000);
   expect(r.status).toBe(400);
   await stopsCleanly(x);
 }, 60_000);
