@@ -221,7 +221,12 @@ export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644
  * rename, fsync the folder): for a small file written by the quick pkg commands, where the file
  * handles and the thread pool's hand-offs cost ~3 ms of CPU and this well under one (issue 20).
  */
-export function writeJsonAtomicSync(file: string, value: unknown, mode = 0o644): void {
+/**
+ * `syncFolder: false` leaves the rename unsynced: a power cut may then keep the old file (never a
+ * torn one: the bytes are synced before the rename). Only for a file whose old content is as good,
+ * e.g. meta.json's `fetched` time after an update that found the index unchanged.
+ */
+export function writeJsonAtomicSync(file: string, value: unknown, mode = 0o644, syncFolder = true): void {
   const fs = nodeFs();
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
@@ -234,6 +239,7 @@ export function writeJsonAtomicSync(file: string, value: unknown, mode = 0o644):
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+    if (!syncFolder) return;
     const d = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     try {
       fs.fsyncSync(d);
