@@ -8,7 +8,8 @@
  */
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
-import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { answerWizardToModules, frameWith, renderApp, sourcesFor } from './helpers.js';
+import { applyNoModules } from './wizard-apply.js';
 
 const box = boxPerTest('tuinext');
 
@@ -21,11 +22,7 @@ it('with SSH off: the step and the last screen say the admin logs in at the cons
   expect(seen[0]).toContain(
     'n: admin logs in on the console and serial line only, with a password asked next.',
   );
-  await frameWith(app, 'Modules to install');
-  await type(app, '\r');
-  await frameWith(app, 'Apply these changes?');
-  await type(app, 'y');
-  const done = await frameWith(app, 'Done.');
+  const done = await applyNoModules(app);
   expect(done.replace(/\s+/g, ' ')).toContain(
     'SSH is off: admin logs in on the console or the serial line with the console password.',
   );
@@ -38,11 +35,7 @@ it('with SSH on: the last screen gives the ssh line to log in with, at the box a
   const addresses = async () => ['192.0.2.7', '2001:db8::7'];
   const app = renderApp(sourcesFor(box.root, { addresses }), { initial: 'setup', wizardOnly: true });
   await answerWizardToModules(app, 'box-on', { ssh: true });
-  await frameWith(app, 'Modules to install');
-  await type(app, '\r');
-  await frameWith(app, 'Apply these changes?');
-  await type(app, 'y');
-  const done = await frameWith(app, 'Done.');
+  const done = await applyNoModules(app);
   expect(done.replace(/\s+/g, ' ')).toContain(
     'Next: from your computer, ssh admin@box-on (or admin@192.0.2.7, admin@2001:db8::7); the console opens at login.',
   );

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+import { applyNoModules } from './wizard-apply.js';
 
 /**
  * The console's Setup screen (5), once setup is applied: the key that closes "Done." led back to
@@ -16,11 +17,7 @@ it('after applying setup from the console, the Dashboard shows the box set up', 
   expect(await frameWith(app, 'not set up: press 5')).toBeTruthy();
   await type(app, '5');
   await answerWizardToModules(app, 'box-done');
-  await frameWith(app, 'Modules to install');
-  await type(app, '\r');
-  await frameWith(app, 'Apply these changes?');
-  await type(app, 'y');
-  await frameWith(app, 'Done.');
+  await applyNoModules(app);
   expect(await readFile(box.at('etc/hostname'), 'utf8')).toBe('box-done\n');
   await type(app, 'x'); // any key closes the result
   const frame = await frameWith(app, /\[1 Dashboard\][\s\S]*Memory/);
