@@ -14,10 +14,11 @@
  * are stubs, and so is sleep (the script waits 10 s for a data partition the test does not have).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeBlockDevices, recordingStubs, textOrNothing } from '../helpers/shell-stubs.js';
 
 const dataScript = readFileSync(new URL('../../image/rauc/initramfs-data', import.meta.url), 'utf8');
 const unlockScript = readFileSync(new URL('../../image/crypt/unlock', import.meta.url), 'utf8');
@@ -33,25 +34,22 @@ afterEach(() => {
 function boot(devices: Record<string, string | undefined>, script = dataScript) {
   work = mkdtempSync(path.join(tmpdir(), 'g-initramfs-'));
   const sys = path.join(work, 'sys/class/block');
-  for (const [dev, name] of Object.entries(devices)) {
-    mkdirSync(path.join(sys, dev), { recursive: true });
-    writeFileSync(
-      path.join(sys, dev, 'uevent'),
-      `MAJOR=8\nMINOR=1\nDEVNAME=${dev}\nDEVTYPE=${name ? 'partition' : 'disk'}\n${name ? `PARTN=1\nPARTNAME=${name}\n` : ''}`,
-    );
-  }
+  fakeBlockDevices(sys, devices);
   writeFileSync(
     path.join(work, 'functions'),
     'wait_for_udev() { :; }\nlog_failure_msg() { echo "FAILURE: $*"; }\nlog_warning_msg() { echo "WARNING: $*"; }\n',
   );
   const bin = path.join(work, 'bin');
   mkdirSync(bin);
-  for (const stub of ['sleep', 'modprobe', 'mount', 'mkdir', 'cryptsetup', 'systemd-cryptsetup', 'blkid']) {
-    // blkid answers as for a LUKS2 data partition, so the unlock goes on to the TPM if let.
-    const say = stub === 'blkid' ? 'echo TYPE=crypto_LUKS\n' : '';
-    writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n${say}`);
-    chmodSync(path.join(bin, stub), 0o755);
-  }
+  // blkid answers as for a LUKS2 data partition, so the unlock goes on to the TPM if let.
+  recordingStubs(
+    work,
+    bin,
+    ['sleep', 'modprobe', 'mount', 'mkdir', 'cryptsetup', 'systemd-cryptsetup', 'blkid'],
+    {
+      blkid: 'echo TYPE=crypto_LUKS\n',
+    },
+  );
   for (const needle of ['. /scripts/functions', '/sys/class/block', '/dev/kmsg', 'halt -f']) {
     expect(script, `the script no longer says ${needle}: adapt this test`).toContain(needle);
   }
@@ -68,14 +66,8 @@ function boot(devices: Record<string, string | undefined>, script = dataScript) 
     encoding: 'utf8',
     env: { PATH: `${bin}:/usr/bin:/bin`, rootmnt: path.join(work, 'root') },
   });
-  let calls = '';
-  try {
-    calls = readFileSync(path.join(work, 'calls'), 'utf8');
-  } catch {}
-  let kmsg = '';
-  try {
-    kmsg = readFileSync(path.join(work, 'kmsg'), 'utf8');
-  } catch {}
+  const calls = textOrNothing(path.join(work, 'calls'));
+  const kmsg = textOrNothing(path.join(work, 'kmsg'));
   return {
     status: r.status,
     out: r.stdout + r.stderr,

@@ -11,9 +11,10 @@
  * would change this host (mkfs, mount, cp, systemctl, e2label…) a stub that records its call.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fakeBlockDevices, recordingStubs, textOrNothing } from '../helpers/shell-stubs.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const script = readFileSync(new URL('../../image/crypt/data-persist', import.meta.url), 'utf8');
@@ -22,13 +23,7 @@ const script = readFileSync(new URL('../../image/crypt/data-persist', import.met
 function persist(devices: Record<string, string>) {
   const work = tempDir('bp-data-persist-');
   const sys = path.join(work, 'sys/class/block');
-  for (const [dev, name] of Object.entries(devices)) {
-    mkdirSync(path.join(sys, dev), { recursive: true });
-    writeFileSync(
-      path.join(sys, dev, 'uevent'),
-      `MAJOR=8\nMINOR=1\nDEVNAME=${dev}\nDEVTYPE=partition\nPARTN=1\nPARTNAME=${name}\n`,
-    );
-  }
+  fakeBlockDevices(sys, devices);
   mkdirSync(path.join(work, 'run/blueprint'), { recursive: true });
   writeFileSync(path.join(work, 'run/blueprint/data-first-boot'), 'blank\n');
   mkdirSync(path.join(work, 'data/overlay/etc'), { recursive: true });
@@ -36,12 +31,8 @@ function persist(devices: Record<string, string>) {
   const bin = path.join(work, 'bin');
   mkdirSync(bin);
   const stubs = ['blkid', 'mkfs.ext4', 'mount', 'umount', 'cp', 'sync', 'systemctl', 'e2label', 'cryptsetup'];
-  for (const stub of stubs) {
-    // blkid -p of a blank partition: nothing found, exit 2.
-    const end = stub === 'blkid' ? 'exit 2\n' : '';
-    writeFileSync(path.join(bin, stub), `#!/bin/sh\necho "${stub} $*" >>${work}/calls\n${end}`);
-    chmodSync(path.join(bin, stub), 0o755);
-  }
+  // blkid -p of a blank partition: nothing found, exit 2.
+  recordingStubs(work, bin, stubs, { blkid: 'exit 2\n' });
   for (const needle of ['/run/blueprint', '/data/']) expect(script).toContain(needle);
   const text = script
     .replaceAll('/run/blueprint', path.join(work, 'run/blueprint'))
@@ -53,14 +44,8 @@ function persist(devices: Record<string, string>) {
     encoding: 'utf8',
     env: { PATH: `${bin}:/usr/bin:/bin` },
   });
-  let calls = '';
-  try {
-    calls = readFileSync(path.join(work, 'calls'), 'utf8');
-  } catch {}
-  let kmsg = '';
-  try {
-    kmsg = readFileSync(path.join(work, 'kmsg'), 'utf8');
-  } catch {}
+  const calls = textOrNothing(path.join(work, 'calls'));
+  const kmsg = textOrNothing(path.join(work, 'kmsg'));
   return { status: r.status, out: r.stdout + r.stderr, calls, kmsg };
 }
 
