@@ -126,6 +126,8 @@ export class RepoTrust {
     try {
       return { check: await verifyDetached(data, sig, await this.keysFor(keys), what, this.now()) };
     } catch (err) {
+      if (err instanceof VerificationError && err.code === 'signer-revoked')
+        throw revokedRepositoryFile(err, repo.name);
       if (!(err instanceof VerificationError) || err.code !== 'untrusted-signer') throw err;
       const others = (await this.keyring.keys()).filter((k) => !keys.includes(k.getFingerprint()));
       const foreign = await verifyDetached(data, sig, others, what, this.now()).catch(() => undefined);
@@ -260,5 +262,19 @@ export function foreignKeyError(repo: string, what: string, signer: string): Ver
     `${what} is signed by ${showFingerprint(signer)}, which is not a key trusted for repository ${repo}`,
     'wrong-repository-key',
     `This URL may serve another repository's files (a mirror mix-up or an attack); nothing was used. Only if the publisher of ${repo} confirms it moved to that key: \`bpkg repo set-key ${repo} ${showFingerprint(signer)}\``,
+  );
+}
+
+/**
+ * A repository file (its index, a rotation notice) signed only by keys revoked on this box: what
+ * to do is not a package's (signature.ts noGoodSignature): nothing was updated, the last verified
+ * index stays; an update once the publisher re-signs, or the repository removed.
+ */
+function revokedRepositoryFile(err: VerificationError, repo: string): VerificationError {
+  return new VerificationError(
+    err.message,
+    'signer-revoked',
+    `Nothing was updated: the box keeps the last index it verified of ${repo}, if any. Run \`bpkg update\` once the publisher re-signs it with a valid key (a new key of theirs, trusted for ${repo}: \`bpkg repo set-key ${repo} FPR\`), or remove the repository: \`bpkg repo remove ${repo}\`.`,
+    { cause: err },
   );
 }

@@ -277,7 +277,8 @@ export async function verifyDetached(
 /**
  * verifyDetached's refusal when no signature held: each signature's `problems`. Signed only by keys
  * revoked on this box (each problem `KEY is revoked`): `signer-revoked`, in revoked-first.ts's words,
- * as the refusal before a download says it (a package file given, an index, a bundle).
+ * as the refusal before a download says it (a package file given, a bundle; an index's refusal is
+ * said with its own hint by RepoTrust, repo-trust.ts revokedRepositoryFile).
  */
 export function noGoodSignature(what: string, problems: string[]): VerificationError {
   const revoked = problems.map((p) => / is revoked$/.exec(p) && p.slice(0, -' is revoked'.length));
@@ -285,7 +286,7 @@ export function noGoodSignature(what: string, problems: string[]): VerificationE
     return new VerificationError(
       `${what} is signed by ${[...new Set(revoked)].join(', ')}, revoked on this box: nothing it signs is accepted`,
       'signer-revoked',
-      "Nothing was installed. Install a version signed by a valid key (`bpkg info NAME` lists the versions), or bind its repository to the publisher's new key (`bpkg repo set-key REPO FPR`); do not trust the revoked key again.",
+      'Nothing was installed. Ask its publisher for a version signed by a valid key (`bpkg info NAME` lists the versions its repository offers: `bpkg install NAME@VERSION`), or go back to the version you had: `bpkg rollback NAME`. Do not trust the revoked key again.',
     );
   return new VerificationError(
     `${what}: no good signature by a trusted, valid key (${problems.join('; ') || 'none verified'})`,
