@@ -21,6 +21,16 @@ describe('signer-revoked: what to do, for a package and for an index', () => {
     writeFileSync(cert, key.revocationCertificate);
     expect((await bpkg(root, ['key', 'add', cert])).code).toBe(0);
 
+    // From the repository: refused before its download (revoked-first.ts), in the same words.
+    const first = await bpkg(root, ['--json', 'install', '--yes', 'app']);
+    expect(first.code, first.stdout).toBe(4);
+    const early = JSON.parse(first.stdout).error as Failure;
+    expect(early.code).toBe('signer-revoked');
+    expect(early.hint).toMatch(
+      /^Nothing was downloaded\. Ask its publisher for a version signed by a valid key/,
+    );
+    expect(early.hint).toMatch(/`bpkg (--root \S+ )?rollback app`/);
+
     // A package file given: read, then its signature judged (signature.ts noGoodSignature).
     const pool = path.join(repo, 'pool', 'app');
     const file = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);

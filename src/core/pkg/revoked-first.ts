@@ -38,6 +38,6 @@ export async function refuseRevokedSigner(ctx: FetchContext, c: Candidate, state
     throw new VerificationError(
       `${c.entry.name} ${c.entry.version} is signed by key ${showFingerprint(signer)}, revoked on this box: nothing it signs is accepted`,
       'signer-revoked',
-      `Nothing was downloaded. \`bpkg info ${c.entry.name}\` lists the versions: install one signed by a valid key (\`bpkg install ${c.entry.name}@VERSION\`).`,
+      `Nothing was downloaded. Ask its publisher for a version signed by a valid key (\`bpkg info ${c.entry.name}\` lists the versions its repository offers: \`bpkg install ${c.entry.name}@VERSION\`), or go back to the version you had: \`bpkg rollback ${c.entry.name}\`.`,
     );
 }
