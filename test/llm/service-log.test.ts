@@ -4,31 +4,19 @@
  * left mid-answer; never the prompt or the answer.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLog, type KitLog, type KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
+import { createLog } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { openAiOnSocket } from './helpers.js';
-import { loadTinyLlama, serveEngine } from './tiny-engine.js';
+import { servedForFile } from './served-tiny.js';
 
 const socket = join(tempDir('llm-log-'), 'api.sock');
 const TOKEN = 'llm-log-test-token-0123456789';
 const SECRET = 'PURPLE-ELEPHANT-PROMPT';
-let engine: Engine;
-let kit: KitServer;
-let log: KitLog;
 const lines: string[] = [];
 const text = () => lines.join('');
-
-beforeAll(async () => {
-  engine = await loadTinyLlama();
-  log = createLog({ name: 'llm', write: (l) => lines.push(l) });
-  kit = await serveEngine(engine, socket, { log, token: TOKEN });
-});
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+const log = createLog({ name: 'llm', write: (l) => lines.push(l) });
+servedForFile(socket, undefined, { log, token: TOKEN });
 
 describe('the llm service log', () => {
   const client = openAiOnSocket(socket, TOKEN);

@@ -11,11 +11,10 @@
  */
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
-import type { Engine } from '../../modules/llm/server/engine.js';
+import { describe, expect, it } from 'vitest';
 import { postJson } from '../helpers/served-llm.js';
-import { loadTinyLlama, serveEngine, tinyLlamaWithContext } from '../llm/tiny-engine.js';
+import { servedForFile } from '../llm/served-tiny.js';
+import { loadTinyLlama, tinyLlamaWithContext } from '../llm/tiny-engine.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const CONTEXT = 32_768;
@@ -35,20 +34,16 @@ function health(): Promise<number> {
   });
 }
 
-let engine: Engine;
-let kit: KitServer;
-beforeAll(async () => {
-  engine = await loadTinyLlama({
-    modelPath: tinyLlamaWithContext(dir, CONTEXT),
-    name: 'long-llama',
-    contextSize: CONTEXT,
-  });
-  kit = await serveEngine(engine, socket, { maxTokensCap: CONTEXT });
-}, 120_000);
-afterAll(async () => {
-  await kit?.drain(1000);
-  await engine?.dispose();
-});
+servedForFile(
+  socket,
+  () =>
+    loadTinyLlama({
+      modelPath: tinyLlamaWithContext(dir, CONTEXT),
+      name: 'long-llama',
+      contextSize: CONTEXT,
+    }),
+  { maxTokensCap: CONTEXT },
+);
 
 describe('llm: the event loop tokenises a bounded prompt whatever LLM_CONTEXT is', () => {
   it('a maximal chat at a context of 32,768 tokens: /health answers within 300 ms throughout', async () => {
