@@ -198,7 +198,10 @@ export async function admitStart(
   const limited = new Map<string, Promise<LoadedRegistration>>();
   const limitOf = (r: LoadedRegistration) => {
     let p = limited.get(r.name);
-    if (!p) limited.set(r.name, (p = r.name === name ? limits(r) : limits(r).catch(() => r)));
+    if (!p) {
+      p = r.name === name ? limits(r) : limits(r).catch(() => r);
+      limited.set(r.name, p);
+    }
     return p;
   };
   await limitOf(registration); // its own bad file refuses the start first
