@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { bundleServer, placeRuntimeFiles } from '../../modules/llm/package.js';
 import { F32, FIXTURE_MODELS } from '../llm/helpers.js';
@@ -46,31 +45,5 @@ export function serveLlm(
   );
 }
 
-/** POSTs `body` as JSON over a unix socket; the answer's status and text. */
-export function postJson(
-  socketPath: string,
-  path: string,
-  body: unknown,
-): Promise<{ status: number; text: string }> {
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath,
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json', 'content-length': data.length },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+/** POSTs `body` as JSON over a unix socket (post-json.ts). */
+export { postJson } from './post-json.js';
