@@ -10,18 +10,13 @@
 import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { graphLost, setGraphHost } from '../../modules/vectors/server/graph.js';
 import { GraphHost } from '../../modules/vectors/server/graph-thread.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 import { bundle } from '../vectors/served.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const config = { size: 8, distance: 'Dot' as const, m: 8, efConstruct: 32, fullScanThreshold: 0 };
 const vec = (i: number) => Array.from({ length: 8 }, (_, j) => ((i * 7 + j) % 13) / 13);
 

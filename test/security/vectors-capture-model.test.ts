@@ -11,19 +11,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { VectorCopy } from '../../modules/vectors/server/capture.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { type CollectionImage, readCollectionFile } from '../../modules/vectors/server/persist.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { Journal, undoAfter } from '../../modules/vectors/server/undo.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 
 let seed = 7;
 const rnd = (n: number) => {

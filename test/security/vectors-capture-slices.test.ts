@@ -12,18 +12,13 @@ import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { createVectorsServer } from '../../modules/vectors/server/api.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { captureCollection, readCollectionFile } from '../../modules/vectors/server/persist.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const d = 32;
 const config = { size: d, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10 };
 

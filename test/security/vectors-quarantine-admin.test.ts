@@ -12,19 +12,14 @@ import { appendFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { createVectorsServer } from '../../modules/vectors/server/api.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { collectionInfo } from '../../modules/vectors/server/info.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { walRecord } from '../../modules/vectors/server/wal.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const config = { size: 2, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10 };
 const ADMIN = 'admin-token-0123456789';
 const RAG = 'rag-token-0123456789';

@@ -10,16 +10,11 @@ import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { createVectorsServer } from '../../modules/vectors/server/api.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const RAG = 'rag-token-0123456789';
 
 afterEach(() => {

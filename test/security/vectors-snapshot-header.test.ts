@@ -12,17 +12,11 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { createVectorsServer } from '../../modules/vectors/server/api.js';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 
 function call(socket: string, agent: Agent, method: string, path: string, body?: unknown) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {

@@ -11,17 +11,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { readCollectionFile } from '../../modules/vectors/server/persist.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const d = 16;
 const n = 50_000;
 const config = { size: d, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10 };

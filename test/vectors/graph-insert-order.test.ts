@@ -15,9 +15,9 @@
  */
 import { createRequire } from 'node:module';
 import { expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection, type CollectionConfig } from '../../modules/vectors/server/collection.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const require = createRequire(import.meta.url);
@@ -96,12 +96,6 @@ it('a graph held by a checkpoint while points came: still the library’s neighb
   expect(compare(c)).toEqual([]);
   c.dispose();
 }, 120_000);
-
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 
 it('through the store: upserts during and after a checkpoint’s graph write keep their order, and wait while the held ones go in', async () => {
   const s = await Store.open(tempDir('vec-graph-order-'), quiet);

@@ -5,17 +5,11 @@
  * change, after a restart from a checkpoint and after a replay of the log alone.
  */
 import { describe, expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import type { Collection, Hit } from '../../modules/vectors/server/collection.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 
 function rng(seed: number) {
   return () => {

@@ -7,7 +7,6 @@
  * In process on the real store (write-ahead log, checkpoint).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import type { Collection } from '../../modules/vectors/server/collection.js';
 import { FieldIndexes } from '../../modules/vectors/server/field-index.js';
 import { parseFilter } from '../../modules/vectors/server/filter.js';
@@ -15,13 +14,8 @@ import { Store } from '../../modules/vectors/server/store.js';
 import { filterContext, textWork } from '../../modules/vectors/server/text-index.js';
 import { textParams } from '../../modules/vectors/server/text-params.js';
 import { TextPostings } from '../../modules/vectors/server/text-postings.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 
 function rng(seed: number) {
   return () => {

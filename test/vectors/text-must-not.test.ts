@@ -7,19 +7,14 @@
  * of condition beside) is scanned as before.
  */
 import { describe, expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import type { Collection } from '../../modules/vectors/server/collection.js';
 import { Deadline } from '../../modules/vectors/server/deadline.js';
 import { type Filter, parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { filterContext } from '../../modules/vectors/server/text-index.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const config = { size: 4, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10_000 };
 
 /** The filter with a count of the points it was called on (its hints and texts kept). */

@@ -8,17 +8,12 @@
  * does a union over a quarter of the points. The answers are the scan's in every case.
  */
 import { describe, expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { type Filter, parseFilter } from '../../modules/vectors/server/filter.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { filterContext } from '../../modules/vectors/server/text-index.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const quiet = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const config = { size: 4, distance: 'Cosine' as const, m: 16, efConstruct: 64, fullScanThreshold: 20 };
 
 describe('text payload index: a should of text conditions', () => {
