@@ -64,9 +64,13 @@ def main() -> None:
         )
     if doc.get("blocked"):
         module.fail_json(msg="; ".join(doc["blocked"]), rc=rc)
-    if rc != 0:
-        module.fail_json(msg=f"blueprint apply exited {rc}", rc=rc, stderr=err)
     changes = [c for c in doc.get("changes" if module.check_mode else "changed", []) if c.get("action") != "unchanged"]
+    if rc != 0:
+        # It ran to its end (the whole document) but exited non-zero, e.g. 143 after a SIGTERM it
+        # finished past: the task fails, and is changed if the document says the box changed.
+        module.fail_json(
+            msg=f"blueprint apply exited {rc}", rc=rc, stderr=err, changed=bool(changes), changes=changes
+        )
     result = dict(changed=bool(changes), changes=changes, commands=doc.get("commands", []), egress=doc.get("egress", []))
     if module._diff and changes:
         result["diff"] = dict(
