@@ -2,8 +2,13 @@
  * Help texts: the program's, a group's and a command's. Loaded only when help is shown: every byte
  * of the start part is compiled at each command's start (test/perf/start-path.test.ts).
  */
+import { escapeJson } from '../present/escape.js';
 import type { CommandGroup, CommandSpec } from './command.js';
 import { topLevel } from './commands/index.js';
+
+/** Under --json the help is one JSON document, {"help": TEXT}, so a script's jq still reads stdout. */
+const shown = (text: string, json?: boolean) =>
+  json ? `${escapeJson(JSON.stringify({ help: text }, null, 2))}\n` : text;
 
 export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
@@ -22,9 +27,9 @@ writable), 130 interrupted (143 by SIGTERM; also a command that ran to its end p
 the console, service watch, logs -f on Ctrl-C, dashboard, and a package change the signal reached
 while it committed end with 0).`;
 
-export function topHelp(prog: string): string {
+export function topHelp(prog: string, out?: { json: boolean }): string {
   const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
-  return [
+  const text = [
     `Usage: ${prog} [global options] COMMAND [options]`,
     '',
     'BlueprintOS: manage this appliance (packages, sandboxed AI services, GPUs, setup).',
@@ -38,9 +43,10 @@ export function topHelp(prog: string): string {
     `Run \`${prog} COMMAND --help\` for more.`,
     '',
   ].join('\n');
+  return shown(text, out?.json);
 }
 
-export function commandHelp(spec: CommandSpec, prog: string): string {
+export function commandHelp(spec: CommandSpec, prog: string, out?: { json: boolean }): string {
   const lines = [
     // -h and the global options apply to every command: [options] on each usage line alike.
     `Usage: ${prog} ${spec.name} [options]${spec.args ? ` ${spec.args}` : ''}`,
@@ -55,12 +61,12 @@ export function commandHelp(spec: CommandSpec, prog: string): string {
   }
   lines.push(`  ${'-h, --help'.padEnd(28)} Show this help`);
   if (spec.details) lines.push('', spec.details.trim());
-  return `${lines.join('\n')}\n`;
+  return shown(`${lines.join('\n')}\n`, out?.json);
 }
 
-export function groupHelp(group: CommandGroup, prog: string): string {
+export function groupHelp(group: CommandGroup, prog: string, out?: { json: boolean }): string {
   const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
-  return [
+  const text = [
     `Usage: ${prog} COMMAND [options]`,
     '',
     group.summary,
@@ -72,4 +78,5 @@ export function groupHelp(group: CommandGroup, prog: string): string {
     `Run \`${prog} COMMAND --help\` for the options of one command.`,
     '',
   ].join('\n');
+  return shown(text, out?.json);
 }

@@ -76,7 +76,7 @@ export function splitGlobals(argv: string[], env: NodeJS.ProcessEnv): Split {
 
 async function runSpec(ctx: Context, spec: CommandSpec, argv: string[], prog: string, help: boolean) {
   if (help) {
-    writeOut((await import('./help-text.js')).commandHelp(spec, prog));
+    writeOut((await import('./help-text.js')).commandHelp(spec, prog, ctx));
     return ExitCode.ok;
   }
   const parsed = await parseCommandArgs(spec, argv, prog);
@@ -103,7 +103,7 @@ async function dispatch(
   if (!sub) {
     // With --json stdout holds one JSON document: a missing sub-command is the usage error.
     if (ctx.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
-    writeOut((await import('./help-text.js')).groupHelp(target, prog));
+    writeOut((await import('./help-text.js')).groupHelp(target, prog, ctx));
     return help ? ExitCode.ok : ExitCode.usage;
   }
   // A group's help word (blueprint pkg help install, blueprint service help): as bpkg help install
@@ -305,7 +305,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
     if (!name) {
       if (globals.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
       if (help || !ctx.interactive) {
-        writeOut((await import('./help-text.js')).topHelp(prog));
+        writeOut((await import('./help-text.js')).topHelp(prog, ctx));
         return help ? ExitCode.ok : ExitCode.usage;
       }
       const { tuiCommand } = await import('./commands/tui.js');

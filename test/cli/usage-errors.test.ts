@@ -101,10 +101,10 @@ describe('--json with no command', () => {
     expect(JSON.parse(r.out).error.code).toBe('usage');
   });
 
-  it('--help still prints the help', async () => {
+  it('--help still prints the help, as one JSON document (test/cli/json-help)', async () => {
     const r = await runCliHere(['--json', 'pkg', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^Usage: blueprint pkg COMMAND/);
+    expect(JSON.parse(r.out).help).toMatch(/^Usage: blueprint pkg COMMAND/);
   });
 });
 
