@@ -30,7 +30,10 @@ describe('bpkg update with its kept index damaged', () => {
     const [main] = JSON.parse(up.stdout) as { error: { code: string; message: string; hint: string } }[];
     expect(main!.error.code).toBe('damaged-file');
     expect(main!.error.message).toContain(lists(root, 'main', 'index.json'));
-    expect(main!.error.hint).toContain(`Remove the folder ${lists(root, 'main')} and run \`bpkg update\``);
+    // On the box updated, as the text says it (--json's hint had no --root).
+    expect(main!.error.hint).toContain(
+      `Remove the folder ${lists(root, 'main')} and run \`bpkg --root ${root} update\``,
+    );
     expect(main!.error.hint).not.toMatch(/publisher/);
     // The way back works.
     rmSync(lists(root, 'main'), { recursive: true, force: true });

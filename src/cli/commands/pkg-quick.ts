@@ -93,12 +93,13 @@ export const UPDATE_WAIT = "fetching the repositories' signed indexes (waiting f
 
 /** `bpkg update`'s answer and exit code (pkg.ts, and the quick path below). */
 export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
+  // Each hint's commands on the box updated in --json too, as in the text (a script pasting one
+  // acted on / after --root DIR). shownHint leaves a command that has its --root as it is.
+  for (const { error: e } of outcomes) if (e?.hint) e.hint = shownHint(e.hint);
+  const ok = outcomes.every((o) => o.ok);
   // A refusal is an error: it is printed even with -q.
-  (outcomes.every((o) => o.ok) ? ctx.report : ctx.result)(
-    outcomes,
-    shownHint(outcomes.map(updateOutcomeText).join('\n')),
-  );
-  if (outcomes.every((o) => o.ok)) return ExitCode.ok;
+  (ok ? ctx.report : ctx.result)(outcomes, shownHint(outcomes.map(updateOutcomeText).join('\n')));
+  if (ok) return ExitCode.ok;
   // A refusal decides (4); then a disk that could not keep an index (7); an outage alone is 1.
   if (!outcomes.every((o) => o.ok || unfetched(o) || unkept(o))) return ExitCode.verification;
   return outcomes.some(unkept) ? ExitCode.storage : ExitCode.failure;
