@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/app/publish.js';
-import { makeKey, run, type TestKey, tempDir } from '../helpers/pkg.js';
+import { makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
+import { rotateKey } from '../helpers/rotate-key.js';
 import { cliIn, RaucSandbox, raucMissing } from '../update/rauc-sandbox.js';
 
 const missing = raucMissing();
@@ -53,17 +54,7 @@ describe.skipIf(missing)(
       const first = await apply('-f', spec());
       expect(first.code, first.err).toBe(0);
       // The publisher rotates to the new key and signs the repository with it.
-      const rotate = [
-        'repo',
-        'rotate-key',
-        '--repo',
-        repoDir,
-        '--new-key',
-        next.publicFile,
-        '--key',
-        old.privateFile,
-      ];
-      expect((await run(rotate)).code).toBe(0);
+      expect((await rotateKey(repoDir, old, next)).code).toBe(0);
       await buildRepository({
         sources: [box.bundle('3.0.0')],
         repoDir,
