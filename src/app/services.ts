@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { StorageError } from '../core/errors.js';
+import type { ConfigChange } from '../core/services/admission.js';
 import { type ContainerInfo, inspectContainer } from '../core/services/container-info.js';
 import type { ServiceInspection } from '../core/services/inspect.js';
 import type { ServiceDeps, StartResult } from '../core/services/lifecycle.js';
@@ -169,14 +170,14 @@ async function admit(
   except: string[] = [],
   inspected?: Promise<ContainerInfo | undefined>,
   registered?: Promise<LoadedRegistration>,
-  /** Said after the hint (what the refusal left as it was). */
-  note?: string,
+  /** A `service config --restart`'s change: the refusal's hint says it without --restart. */
+  change?: ConfigChange,
   /** Its settings to judge instead of the file's. */
   settings?: Record<string, string>,
 ): Promise<void> {
   const { AdmissionError, admitStart } = await import('../core/services/admission.js');
   const verdict = await admitStart(deps, name, undefined, except, inspected, registered, settings);
-  if (!verdict.ok) throw new AdmissionError(verdict, note);
+  if (!verdict.ok) throw new AdmissionError(verdict, change);
 }
 
 export function serviceOps(ctx: BoxContext): ServiceOps {
@@ -378,8 +379,7 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
           [name],
           undefined,
           Promise.resolve(reg),
-          // The hint's --force is a start's: `service config` has none, so the note says where it goes.
-          `The settings were not changed: without --restart they are kept for its next start (then \`blueprint service restart ${name} --force\` to start it anyway).`,
+          { set: opts.set ?? {}, unset: opts.unset ?? [] },
           values,
         );
       }

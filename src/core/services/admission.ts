@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
+import { shellWord } from '../system/shell-word.js';
 import { cgroupUsage } from './cgroup.js';
 import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
@@ -107,12 +108,33 @@ export function judgeAdmission(
 
 const gib = (n: number) => `${(n / 1024 ** 3).toFixed(n < 10 * 1024 ** 3 ? 2 : 1)} GiB`;
 
+/** The change a refused `service config NAME ... --restart` asked for. */
+export interface ConfigChange {
+  set: Record<string, string>;
+  unset: string[];
+}
+
+/**
+ * A refused `service config --restart`'s hint: what works first (the same change without
+ * --restart, then `service restart`'s --force: config has none), then making room.
+ */
+function configHint(name: string, { set, unset }: ConfigChange): string {
+  const words = [name, ...Object.entries(set).map(([k, v]) => `${k}=${v}`)].map(shellWord);
+  const again = ['blueprint service config', ...words, ...unset.map((k) => `--unset ${shellWord(k)}`)];
+  return (
+    `Change them without --restart: \`${again.join(' ')}\` keeps them for its next start; then ` +
+    `\`blueprint service restart ${shellWord(name)} --force\` starts it anyway (the kernel may then kill a ` +
+    `service when memory runs out). Or make room: stop a service (\`blueprint service stop NAME\`), or use ` +
+    `smaller values (for llm: a smaller model-NAME package or LLM_CONTEXT). The settings were not changed.`
+  );
+}
+
 /** A start refused for memory: both numbers, the running services, what to do. Exit 5 (conflict). */
 export class AdmissionError extends BlueprintError {
   constructor(
     readonly verdict: AdmissionVerdict,
-    /** Said after the hint: what the refusal left as it was. */
-    note?: string,
+    /** A `service config --restart`'s change: config has no --force, so its hint is its own. */
+    change?: ConfigChange,
   ) {
     const v = verdict;
     const with_ = v.alsoStarting.length ? ` with ${v.alsoStarting.join(', ')}, which it uses` : '';
@@ -128,9 +150,11 @@ export class AdmissionError extends BlueprintError {
       `${v.name} needs ${gib(v.needBytes)} of memory (its limit${with_}), and the box has ${gib(v.leftBytes)} left ` +
         `(${gib(v.availableBytes)} available, ${gib(v.reservedBytes)} of it held for running services${running})`,
       'memory-admission',
-      `Stop a service (\`blueprint service stop NAME\`), or use a smaller model, quantisation or context ` +
-        `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
-        `(the kernel may then kill a service when memory runs out).${note ? ` ${note}` : ''}`,
+      change
+        ? configHint(v.name, change)
+        : `Stop a service (\`blueprint service stop NAME\`), or use a smaller model, quantisation or context ` +
+            `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
+            `(the kernel may then kill a service when memory runs out).`,
       ExitCode.conflict,
     );
   }
