@@ -65,7 +65,12 @@ async function readDocument(file: string, command: string): Promise<unknown> {
       ? 'Check the path of the description (blueprint apply FILE, or -f FILE).'
       : `Check the path given with ${flag}.`;
   if (!(await lstat(file).catch(() => undefined))) throw new NotFoundError(`${file} does not exist`, check);
-  const text = await readSetupFile(file, check);
+  const text = await readSetupFile(
+    file,
+    check,
+    undefined,
+    command === 'blueprint apply' ? 'description' : 'answers file',
+  );
   const example = `\`${command} --help\` shows an example.`;
   let doc: unknown;
   try {

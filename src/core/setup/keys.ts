@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, VerificationError } from '../errors.js';
 import { readBoundedFile } from '../system/read-bounded.js';
@@ -42,7 +42,13 @@ export const MAX_SETUP_FILE = 1024 * 1024;
  * tool or a USB stick. Read once as an untrusted file: a regular file (not a FIFO, which would
  * hold setup for good, nor a device) of at most MAX_SETUP_FILE bytes.
  */
-export async function readSetupFile(file: string, hint: string, field?: string): Promise<string> {
+export async function readSetupFile(
+  file: string,
+  hint: string,
+  field?: string,
+  /** What the file is, for the too-large refusal ('description', 'answers file'; a field: key file). */
+  what = field ? 'key file' : 'file',
+): Promise<string> {
   // Judged by its name before it is opened: opening some devices acts (an open /dev/watchdog
   // closed without its magic word reboots the box), and a FIFO's writer goes on once it is.
   const named = await stat(file).catch(() => undefined);
@@ -58,11 +64,14 @@ export async function readSetupFile(file: string, hint: string, field?: string):
         : r.error.code === 'EACCES'
           ? 'permission denied'
           : (r.error.code ?? r.error.message)
-      : r.why === 'too-large'
-        ? `larger than ${MAX_SETUP_FILE / 1024} KiB`
-        : r.why === 'grew'
-          ? 'it changed while it was read'
-          : 'not a regular file';
+      : r.why === 'grew'
+        ? 'it changed while it was read'
+        : 'not a regular file';
+  if (r.why === 'too-large')
+    throw new UsageError(
+      `${field ? `${field}: ` : ''}${file} is too large: over 1 MiB`,
+      `${/^[aeiou]/.test(what) ? 'An' : 'A'} ${what} holds at most 1 MiB (${MAX_SETUP_FILE} bytes): check that ${path.basename(file)} is the ${what}${field || what === 'file' ? '' : '; long texts such as keys go in files beside it (key: a relative path)'}.`,
+    );
   throw new UsageError(`${field ? `${field}: cannot read key file` : 'Cannot read'} ${file}: ${why}`, hint);
 }
 
@@ -77,11 +86,25 @@ export async function loadKeyText(
   from?: string,
 ): Promise<string> {
   if (key.includes('-----BEGIN PGP')) return key;
-  return readSetupFile(
-    path.resolve(baseDir, key),
-    `Give the path of the armored public key, relative to ${from ?? 'the current folder'}, or paste it inline.`,
-    field,
-  );
+  const file = path.resolve(baseDir, key);
+  const hint = `Give the path of the armored public key, relative to ${from ?? 'the current folder'}, or paste it inline.`;
+  try {
+    return await readSetupFile(file, hint, field);
+  } catch (err) {
+    // A relative path is read beside the description as named, as Ansible reads one in a symlinked
+    // file: the key is the one next to the path the admin gave. Through a link, both are named.
+    const real = from && !path.isAbsolute(key) ? await realpath(from).catch(() => undefined) : undefined;
+    if (!real || path.dirname(real) === path.resolve(baseDir) || (await lstat(file).catch(() => false)))
+      throw err;
+    const there = path.resolve(path.dirname(real), key);
+    const where = (await lstat(there).catch(() => false))
+      ? ` (it is at ${there}, beside the file linked to)`
+      : '';
+    throw new UsageError(
+      `${field}: cannot read key file ${file}: it does not exist (looked up beside ${from}, a link to ${real})`,
+      `A relative key: path is read beside the file as named, not the file a link points to: put the key in ${path.dirname(file)}, or give its absolute path${where}, or paste it inline.`,
+    );
+  }
 }
 
 export interface ResolvedRepository {
