@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKitServer, createLog, type KitServer } from '../../modules/kit/server/index.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { relayTo } from '../helpers/relay.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const dir = tempDir('kit-origins-');
 let browser: Browser;
 let pages: HttpServer;
@@ -64,19 +64,10 @@ beforeAll(async () => {
   pages = httpServer((_req, res) => res.end('<!doctype html><title>page</title>'));
   pagePort = await listen(pages);
   if (!existsSync(CHROMIUM)) return;
-  const { default: puppeteer } = await import('puppeteer-core');
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      `--user-data-dir=${join(dir, 'chromium')}`,
-      '--host-resolver-rules=MAP allowed.example 127.0.0.1, MAP attacker.example 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(
+    join(dir, 'chromium'),
+    '--host-resolver-rules=MAP allowed.example 127.0.0.1, MAP attacker.example 127.0.0.1',
+  );
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

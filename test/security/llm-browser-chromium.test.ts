@@ -13,12 +13,12 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { relayTo } from '../helpers/relay.js';
 import { bundleLlm, serveLlm } from '../helpers/served-llm.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let llm: ServedProcess;
 let forwarder: Server;
 let pages: HttpServer;
@@ -36,19 +36,10 @@ beforeAll(async () => {
   port = await listen(forwarder);
   pages = httpServer((_req, res) => res.end('<!doctype html><title>page</title>'));
   pagePort = await listen(pages);
-  const { default: puppeteer } = await import('puppeteer-core');
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      `--user-data-dir=${join(served, 'chromium')}`,
-      '--host-resolver-rules=MAP attacker.example 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(
+    join(served, 'chromium'),
+    '--host-resolver-rules=MAP attacker.example 127.0.0.1',
+  );
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

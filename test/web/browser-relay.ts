@@ -10,11 +10,10 @@ import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
 import type { DashboardOps } from '../../src/web/ops.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { tempDir } from '../helpers/pkg.js';
 import { relayTo } from '../helpers/relay.js';
-import { launchChromium } from './dashboard-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 export const runnable = existsSync(CHROMIUM);
 
 export interface InBrowser {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { blueprintExe, makeKey, repoRoot, run, tempDir } from '../helpers/pkg.js';
 import { helloSource, uniqueName } from '../services/helpers.js';
 import { ensureSshdPrivsep, hasSshd } from '../setup/helpers.js';
@@ -20,7 +21,6 @@ import { ensureSshdPrivsep, hasSshd } from '../setup/helpers.js';
  * puppeteer-core has a page open. Screenshots go to a temp folder; with BP_UPDATE_SCREENSHOTS=1
  * they replace docs/img/dashboard-*.png, the ones the README shows.
  */
-const CHROMIUM = '/usr/bin/chromium';
 export const runnable =
   hasSshd &&
   process.getuid?.() === 0 &&
@@ -275,23 +275,7 @@ async function startDashboard(d: Dashboard): Promise<string | null> {
   return new URL(out.trim()).searchParams.get('token');
 }
 
-/** Debian's chromium, headless, reaching nothing on its own (no updates, sync or background fetches). */
-export async function launchChromium(userDataDir: string): Promise<Browser> {
-  const { default: puppeteer } = await import('puppeteer-core');
-  return puppeteer.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
-    ],
-  });
-}
+export { launchChromium };
 
 async function openBrowser(d: Dashboard, work: string): Promise<void> {
   d.browser = await launchChromium(path.join(work, 'chromium'));
