@@ -38,6 +38,12 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   ];
   for (const l of locks) writeFileSync(path.join(tree, l), other);
   writeFileSync(path.join(state, `settings.lock.${other}.0123456789ab.new`), other);
+  // Holder names (lock.ts since 2026-12-07: the holder's start time and boot beside its lock).
+  const named = [
+    `var/lib/blueprint/pkg/lock.${other}.123.${'f'.repeat(32)}.holder`,
+    `var/lib/blueprint/settings.lock.${other}.123.${'f'.repeat(32)}.holder`,
+  ];
+  for (const n of named) writeFileSync(path.join(tree, n), other);
   // A dashboard's partial model upload of the last boot (src/app/model-upload.ts): no process of
   // this boot receives it, and until the next dashboard upload it held its gigabytes.
   const uploads = path.join(tree, 'var/cache/blueprint/model-uploads');
@@ -68,7 +74,7 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   });
   expect(boot.stderr).toBe('');
   expect(boot.status).toBe(0);
-  for (const l of locks) expect(existsSync(path.join(tree, l)), l).toBe(false);
+  for (const l of [...locks, ...named]) expect(existsSync(path.join(tree, l)), l).toBe(false);
   expect(existsSync(path.join(state, `settings.lock.${other}.0123456789ab.new`))).toBe(false);
   expect(existsSync(partial)).toBe(false);
   for (const k of kept) expect(existsSync(path.join(tree, k)), k).toBe(true);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, storageErrorFrom } from '../errors.js';
@@ -20,32 +20,104 @@ const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 const aside = (file: string, why: string) =>
   `${file}.${process.pid}.${randomBytes(6).toString('hex')}.${why}`;
 
-/** The holder's pid (0: none readable) and the file's inode; undefined: no lock file. */
-async function holder(file: string): Promise<{ pid: number; ino: number } | undefined> {
+/** The start time in a /proc/PID/stat text (its 22nd field, clock ticks since boot). */
+const startIn = (stat: string) => {
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return start !== undefined && /^[0-9]{1,20}$/.test(start) ? start : undefined;
+};
+
+/** The start time of process `pid`; undefined where /proc does not say (gone, or hidden). */
+function startOf(pid: number): string | undefined {
+  try {
+    return startIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Who this process is beyond its pid: its start time and the boot's id. A pid is given out again
+ * (after a reboot: locks stay in /var; or once its holder died); with these two it names one
+ * process for good. Undefined where /proc does not say, or is not this process's pid namespace's
+ * (its `self` another pid): then locks are written and judged by the pid alone, as before.
+ */
+let self: { start: string; boot: string } | undefined | null = null;
+function me(): { start: string; boot: string } | undefined {
+  if (self !== null) return self;
+  self = undefined;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const start = startIn(stat);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '');
+    if (stat.startsWith(`${process.pid} (`) && start && /^[0-9a-f]{32}$/.test(boot)) self = { start, boot };
+  } catch {}
+  return self;
+}
+
+/**
+ * The holder's identity beside the lock: a hard link to the very lock file named
+ * `LOCK.PID.START.BOOTID.holder`, made before the lock's name (create). The lock file itself holds
+ * the pid alone, as it always did: an older version reads a file of exactly `^[1-9][0-9]{0,9}$`
+ * and judges anything else pid 0, stale, so writing more into it would let a still-running older
+ * version (a dashboard across an upgrade) take a live lock over. Older versions never look at this
+ * name (their sweep takes only `.new` and `.break` names), and it is removed at boot by the image
+ * (tmpfiles.d/blueprint-locks.conf: `lock.*`, `*.lock.*`).
+ */
+const HOLDER = /^([1-9][0-9]{0,9})\.([0-9]{1,20})\.([0-9a-f]{32})\.holder$/;
+const holderName = (file: string, pid: number, start: string, id: string) =>
+  `${file}.${pid}.${start}.${id}.holder`;
+
+interface Holder {
+  /** 0: none readable. */
+  pid: number;
+  ino: number;
+  /** Its start time and boot (the holder name linked to this inode); undefined: a lock of the old form. */
+  start?: string;
+  boot?: string;
+}
+
+/** The holder of `file` (pid, the file's inode, where named its start and boot); undefined: no lock file. */
+async function holder(file: string): Promise<Holder | undefined> {
   // No link followed: the lock's name is judged, never what a link there points at.
   const fh = await open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err) => {
     if (code(err) === 'ENOENT') return undefined;
     throw err;
   });
   if (!fh) return undefined;
+  let h: Holder;
+  let links: number;
   try {
     const st = await fh.stat();
     const buf = Buffer.alloc(32);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const text = buf.subarray(0, bytesRead).toString('utf8');
     const pid = /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : 0;
-    return { pid, ino: st.ino };
+    h = { pid, ino: st.ino };
+    links = st.nlink;
   } finally {
     await fh.close();
   }
+  if (h.pid === 0 || links < 2) return h;
+  // Its holder name: the one of this pid linked to this very inode (a name of another inode is
+  // an earlier holder's, left for the sweep). None found: judged by the pid alone, as before.
+  const prefix = `${path.basename(file)}.`;
+  for (const name of await readdir(path.dirname(file)).catch(() => [] as string[])) {
+    const m = name.startsWith(prefix) ? HOLDER.exec(name.slice(prefix.length)) : null;
+    if (!m || Number(m[1]) !== h.pid) continue;
+    const st = await lstat(path.join(path.dirname(file), name)).catch(() => undefined);
+    if (st?.ino === h.ino) return { ...h, start: m[2], boot: m[3] };
+  }
+  return h;
 }
 
 /**
- * The lock file made with this pid in it, its inode; false: a lock file is there. Written whole
- * under another name and linked at the lock's (link never replaces), so the name never holds a
- * file without its pid: an empty one read between a create and its write was judged stale.
+ * The lock file made with this pid in it, its inode and holder name; false: a lock file is there.
+ * Written whole under another name and linked at the lock's (link never replaces), so the name
+ * never holds a file without its pid: an empty one read between a create and its write was judged
+ * stale. The holder name (this process's start time and boot) is linked first, so the lock's name
+ * never stands without it; none where /proc does not say (then judged by the pid alone).
  */
-async function create(file: string, mode: number): Promise<number | false> {
+async function create(file: string, mode: number): Promise<{ ino: number; named?: string } | false> {
   const tmp = aside(file, 'new');
   const fh = await open(tmp, 'wx', mode);
   try {
@@ -57,10 +129,19 @@ async function create(file: string, mode: number): Promise<number | false> {
     throw err;
   }
   await fh.close();
+  const who = me();
+  let named = who && holderName(file, process.pid, who.start, who.boot);
   try {
+    // Not made (a name this process left, a folder that refuses links): judged by the pid alone.
+    if (named)
+      named = await link(tmp, named).then(
+        () => named,
+        () => undefined,
+      );
     await link(tmp, file);
-    return (await lstat(file)).ino;
+    return { ino: (await lstat(file)).ino, named };
   } catch (err) {
+    if (named) await unlink(named).catch(() => {});
     if (code(err) === 'EEXIST') return false;
     throw err;
   } finally {
@@ -81,28 +162,45 @@ const MAX_DEPTH = 4;
  * number is reused) before it removes the name: no one else removes a lock whose holder is dead,
  * and no lock is made while the name is taken. False: another process is removing it.
  */
-async function takeOver(
-  file: string,
-  judged: { pid: number; ino: number },
-  mode: number,
-  depth: number,
-): Promise<boolean> {
+async function takeOver(file: string, judged: Holder, mode: number, depth: number): Promise<boolean> {
   if (depth >= MAX_DEPTH) return false;
   const claim = `${file}.${judged.ino}.break`;
   const got = await takeOnce(claim, mode, depth + 1);
   if (got === undefined || 'pid' in got) return false;
   try {
     const now = await holder(file);
-    if (now && now.ino === judged.ino && now.pid === judged.pid && stale(now.pid)) await unlink(file);
+    if (now && now.ino === judged.ino && now.pid === judged.pid && stale(now)) await unlink(file);
     return true;
   } finally {
-    const still = await lstat(claim).catch(() => undefined);
-    if (still?.ino === got.ino) await unlink(claim).catch(() => {});
+    await letGo(claim, got);
   }
 }
 
-/** This process's dead earlier namesake or no pid: a lock no live process holds. */
-const stale = (pid: number) => pid === 0 || pid === process.pid || !alive(pid);
+/** A lock this process made released: its name removed if still this one, then its holder name. */
+async function letGo(file: string, made: { ino: number; named?: string }): Promise<void> {
+  const now = await lstat(file).catch(() => undefined);
+  if (now?.ino === made.ino) await unlink(file).catch(() => {});
+  if (made.named) await unlink(made.named).catch(() => {});
+}
+
+/**
+ * A lock no live process holds: no pid, this process's earlier namesake, a dead pid, or a pid now
+ * another process's: started at another time or in another boot than the holder named (a power
+ * cut's lock, whose pid the next boot gave to some daemon, blocked for as long as that ran). A lock
+ * of the old form (pid alone: an older version's) is judged by its pid as before, so a running older
+ * version's lock is still respected; only its own power-cut leftovers keep the old gap (the image
+ * clears them at boot), and the next lock this version takes names its holder. Where /proc does not
+ * say, the pid alone judges too.
+ */
+function stale(h: Holder): boolean {
+  if (h.pid === 0 || h.pid === process.pid || !alive(h.pid)) return true;
+  if (h.start === undefined || h.boot === undefined) return false;
+  const who = me();
+  if (!who) return false;
+  if (who.boot !== h.boot) return true;
+  const start = startOf(h.pid);
+  return start !== undefined && start !== h.start;
+}
 
 /**
  * One try at `file`: made (its inode), or held by a live process (its pid); undefined: try again.
@@ -113,12 +211,12 @@ async function takeOnce(
   file: string,
   mode: number,
   depth: number,
-): Promise<{ ino: number } | { pid: number } | undefined> {
-  const ino = await create(file, mode);
-  if (ino !== false) return { ino };
+): Promise<{ ino: number; named?: string } | { pid: number } | undefined> {
+  const made = await create(file, mode);
+  if (made !== false) return made;
   const h = await holder(file);
   if (!h) return undefined; // Released in between.
-  if (!stale(h.pid)) return { pid: h.pid };
+  if (!stale(h)) return { pid: h.pid };
   if (!(await takeOver(file, h, mode, depth))) await sleep(2);
   return undefined;
 }
@@ -132,8 +230,9 @@ async function takeOnce(
  * claim, inode and pid judged again), then releasing it: removed by name, a claim judged dead may
  * be by then a live process's new one. A live pid's files stay (the next holder looks again), a
  * pid this process has is left (an earlier namesake's, or this process's own other call), and
- * nothing is opened through a link (unlink removes the name; holder opens with O_NOFOLLOW).
- * Other locks' files in the folder are not judged. test/security/lock-leftovers.
+ * nothing is opened through a link (unlink removes the name; holder opens with O_NOFOLLOW). Then
+ * the holder names left linked to nothing. Other locks' files in the folder are not judged.
+ * test/security/lock-leftovers, lock-pid-reused.
  */
 async function sweep(file: string, mode: number): Promise<void> {
   const dir = path.dirname(file);
@@ -151,18 +250,26 @@ async function sweep(file: string, mode: number): Promise<void> {
     const claim = path.join(dir, name);
     const depth = rest.split('.break').length - 1;
     const got = await takeOnce(claim, mode, depth);
-    if (got && 'ino' in got) {
-      const still = await lstat(claim).catch(() => undefined);
-      if (still?.ino === got.ino) await unlink(claim).catch(() => {});
-    }
+    if (got && 'ino' in got) await letGo(claim, got);
+  }
+  // Holder names (`FILE[.INODE.break…].PID.START.BOOTID.holder`) linked to nothing else: their
+  // lock released or taken over, or their maker killed before it linked the lock. Only a temporary
+  // file is ever linked at one (create), and it is made with the link: one left alone never gains
+  // a lock again. One still linked (a holder's, live or dead) stays.
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(?:[0-9]+\.break\.){0,8}(.*)$/.exec(name.slice(prefix.length));
+    if (!m || !HOLDER.test(m[1]!)) continue;
+    const st = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (st?.isFile() && st.nlink === 1) await unlink(path.join(dir, name)).catch(() => {});
   }
 }
 
 /**
  * What to do about a lock held by `pid`: wait, or, when that pid is no blueprint command, remove it.
- * A lock names its holder's pid only, and a box keeps its locks across a reboot (the image clears
- * them at boot: image/overlay/etc/tmpfiles.d/blueprint-locks.conf), where that number may be
- * another program's: the process exists, so "no such process" alone misled.
+ * A lock of the old form (an older version's) names its holder's pid only, and a box keeps its locks
+ * across a reboot (the image clears them at boot: image/overlay/etc/tmpfiles.d/blueprint-locks.conf),
+ * where that number may be another program's: the process exists, so "no such process" alone misled.
  */
 const staleHint = (pid: number, file: string) =>
   `Wait for it to finish. If pid ${pid} is no blueprint command (\`ps -p ${pid} -o args=\`; after a reboot or a crash its number may be another program's), remove ${shellWord(file)}.`;
@@ -175,8 +282,9 @@ export interface LockOptions {
 }
 
 /**
- * An exclusive lock file holding the owner's pid. A lock left by a process that no longer exists
- * (killed, crashed) is taken over, so a SIGKILL never wedges the package manager; a live holder's
+ * An exclusive lock file holding the owner's pid (its start time and boot beside it: HOLDER). A lock
+ * left by a process that no longer exists (killed, crashed, a power cut's whose pid another process
+ * has now) is taken over, so a SIGKILL never wedges the package manager; a live holder's
  * is refused (ConflictError 'locked') or, with `waitMs`, waited for. The release removes the lock
  * file only if it is still this one. Its holder removes what killed takers left (sweep).
  */
@@ -212,12 +320,11 @@ export async function acquireLock(
         continue;
       }
       if (got && 'ino' in got) {
-        const ino = got.ino;
+        const made = got;
         // A cleanup that fails leaves files for the next holder; the lock is held all the same.
         await sweep(file, mode).catch(() => {});
         return async () => {
-          const now = await lstat(file).catch(() => undefined);
-          if (now?.ino === ino) await unlink(file).catch(() => {});
+          await letGo(file, made);
           heldHere.delete(key);
         };
       }
