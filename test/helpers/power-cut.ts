@@ -21,12 +21,10 @@ export const synced = (lines: string[]): Set<string> =>
   );
 
 /**
- * Runs the program under strace; its lines (fsync, fdatasync, renames and the calls `also` names)
- * before its first rename onto `committed` (a path, or a pattern of the rename's line), which must
- * happen. With -f a call another thread interrupts is split ('<unfinished ...>', '<... resumed>'):
- * judged by where it starts; the program ended with 0, so none failed.
+ * Runs the program to its end under strace (fsync, fdatasync, renames and the calls `also` names);
+ * its stdout and every line of the trace. It must end with 0.
  */
-export function traceUntil(args: string[], committed: string | RegExp, also: string[] = []): string[] {
+export function trace(args: string[], also: string[] = []): { stdout: string; lines: string[] } {
   const log = path.join(tempDir(), 'strace.log');
   const r = spawnSync(
     'strace',
@@ -44,7 +42,17 @@ export function traceUntil(args: string[], committed: string | RegExp, also: str
     { encoding: 'utf8', timeout: 120_000 },
   );
   expect(r.status, r.stderr).toBe(0);
-  const lines = readFileSync(log, 'utf8').split('\n');
+  return { stdout: r.stdout, lines: readFileSync(log, 'utf8').split('\n') };
+}
+
+/**
+ * Runs the program under strace; its lines (fsync, fdatasync, renames and the calls `also` names)
+ * before its first rename onto `committed` (a path, or a pattern of the rename's line), which must
+ * happen. With -f a call another thread interrupts is split ('<unfinished ...>', '<... resumed>'):
+ * judged by where it starts; the program ended with 0, so none failed.
+ */
+export function traceUntil(args: string[], committed: string | RegExp, also: string[] = []): string[] {
+  const { lines } = trace(args, also);
   const commit = lines.findIndex(
     (l) =>
       /\brename/.test(l) &&

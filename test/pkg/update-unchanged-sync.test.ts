@@ -6,12 +6,11 @@
  * then lose is the new time, and the old meta.json it leaves is as valid as before (the index it
  * names is the one on disk). Read from the program's own system calls (strace -y, as power-cut.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { blueprintExe, tempDir, trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
-import { hasStrace, synced } from '../helpers/power-cut.js';
+import { trustingRoot, twoPackageRepo } from '../helpers/pkg.js';
+import { hasStrace, synced, trace } from '../helpers/power-cut.js';
 
 describe.skipIf(!hasStrace)('bpkg update finding the index unchanged', () => {
   it("syncs meta.json's bytes before its rename, and not its folder", async () => {
@@ -20,29 +19,9 @@ describe.skipIf(!hasStrace)('bpkg update finding the index unchanged', () => {
     const folder = path.join(root, 'var/lib/blueprint/pkg/lists/main');
     const meta = path.join(folder, 'meta.json');
     const before = JSON.parse(readFileSync(meta, 'utf8')) as Record<string, string>;
-    const log = path.join(tempDir(), 'strace.log');
-    const run = spawnSync(
-      'strace',
-      [
-        '-f',
-        '-y',
-        '-qq',
-        '-e',
-        'trace=fsync,fdatasync,rename,renameat,renameat2',
-        '-o',
-        log,
-        blueprintExe,
-        '--root',
-        root,
-        '--json',
-        'pkg',
-        'update',
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    expect(run.status, run.stderr).toBe(0);
+    const run = trace(['--root', root, '--json', 'pkg', 'update']);
     expect(JSON.parse(run.stdout)).toMatchObject([{ repo: 'main', changed: false }]);
-    const lines = readFileSync(log, 'utf8').split('\n');
+    const { lines } = run;
     const commit = lines.findIndex((l) => /\brename/.test(l) && l.includes(`"${meta}"`));
     expect(commit, 'the rename onto meta.json').toBeGreaterThan(0);
     const tmp = /rename\w*\([^"]*"([^"]+)"/.exec(lines[commit]!)?.[1];
