@@ -5,6 +5,7 @@
  * fleet.md no 3 (the file is not there), and neither said 1 (a plan refused: `blocked:`). The real
  * executable, as a user runs it.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,10 +40,27 @@ describe('apply exit codes are the documented ones', () => {
     writeFileSync(path.join(work, 'bad.yaml'), 'hostname: "bad name"\n');
     seen.push((await run(['--root', root, 'apply', '-f', path.join(work, 'bad.yaml')])).code);
     mkdirSync(path.join(root, 'var/lib/blueprint'), { recursive: true });
-    writeFileSync(path.join(root, 'var/lib/blueprint/setup.lock'), String(process.pid));
-    const locked = await run(['--root', root, 'apply', '-f', file]);
-    expect(locked.stderr).toContain('Another setup is running');
-    seen.push(locked.code);
+    // Held by another apply (a process whose command line is one's): it is named, with its pid, and
+    // the hint is a script's (wait, run it again; the lock's file), not the console wizard's. It said
+    // "Another setup is running" with "Nothing was written or encrypted here ... the other console".
+    const lock = path.join(root, 'var/lib/blueprint/setup.lock');
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'apply', '-f', 'x.yaml']);
+    try {
+      writeFileSync(lock, String(other.pid));
+      const locked = await run(['--root', root, 'apply', '-f', file]);
+      expect(locked.stderr).toContain(
+        `error: \`blueprint apply\` is running (pid ${other.pid}): it holds the box`,
+      );
+      expect(locked.stderr).toContain(
+        'hint: Nothing was written. Wait for it to finish, then run the same command again',
+      );
+      expect(locked.stderr).toContain(`The lock is ${lock}`);
+      expect(locked.stderr).not.toMatch(/encrypted|other console/);
+      seen.push(locked.code);
+    } finally {
+      other.kill();
+    }
+    writeFileSync(lock, String(process.pid));
     writeFileSync(path.join(work, 'ab.yaml'), 'hostname: box-01\nsystem: { version: 2.0.0, from: main }\n');
     const blocked = await run(['--root', root, 'apply', '--dry-run', '-f', path.join(work, 'ab.yaml')]);
     expect(blocked.stdout).toContain('blocked: system:');

@@ -7,7 +7,6 @@ import {
   StorageError,
   storageErrorFrom,
 } from '../errors.js';
-import { acquireLock } from '../system/lock.js';
 import { layout } from '../system/paths.js';
 import {
   ensureDirAt,
@@ -23,6 +22,7 @@ import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
 import type { Resource } from './resources.js';
 import { rotatedKeyKept } from './retired-keys.js';
+import { takeSetupLock } from './setup-lock.js';
 
 export interface ApplyOptions {
   ops?: ModuleOps;
@@ -133,19 +133,14 @@ async function setUpMeanwhile(plan: SetupPlan, firstSetup: boolean): Promise<boo
  * meanwhile. `firstSetup`: the wizard began on a box not set up (the console's first-boot wizard),
  * which never applies once the box is set up, whatever its plan says by then.
  */
-export async function holdSetup(plan: SetupPlan, opts: { firstSetup?: boolean } = {}): Promise<SetupHold> {
-  const unlock = await acquireLock(path.join(layout(plan.root).stateDir, 'setup.lock'), 'setup').catch(
-    (err: unknown) => {
-      // Said to a console with no shell too (the other wizard holding the box while its recovery
-      // key is read): what to do there, not "remove the lock file" (a dead holder's is taken over).
-      if (err instanceof ConflictError && err.code === 'locked')
-        throw new ConflictError(
-          err.message,
-          'locked',
-          'Nothing was written or encrypted here. Another setup (the other console, or a command) holds the box until it is applied or stopped; then try again: a box it set up meanwhile refuses this setup.',
-        );
-      throw err;
-    },
+export async function holdSetup(
+  plan: SetupPlan,
+  /** script: held by a command (apply, setup), whose refusal says what a script can do. */
+  opts: { firstSetup?: boolean; script?: boolean } = {},
+): Promise<SetupHold> {
+  const unlock = await takeSetupLock(
+    path.join(layout(plan.root).stateDir, 'setup.lock'),
+    opts.script ?? false,
   );
   let held = true;
   const release = async () => {
@@ -183,7 +178,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
     await opts.hold?.release();
     return { changed: [], commands: [] };
   }
-  const { release } = opts.hold ?? (await holdSetup(plan));
+  const { release } = opts.hold ?? (await holdSetup(plan, { script: true }));
   const marker = todo.find((c) => c.kind === 'marker');
   const done: Change[] = [];
   const check = () => {
