@@ -11,7 +11,7 @@
  * as before. Before the fix both attack cases were refused: "Another package operation is running
  * (pid N)".
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { linkSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,13 @@ const startOf = (pid: number): string => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
 };
+
+/** A process that takes the lock at argv[2], says so, and holds it until killed. */
+const HOLD = `import { acquireLock } from './src/core/system/lock.ts';
+await acquireLock(process.argv[2], 'package operation');
+process.stdout.write('held\\n');
+setInterval(() => {}, 1000);`;
+const canShiftBoot = spawnSync('unshare', ['--time', '--boottime', '1000', 'true']).status === 0;
 
 const kids: ChildProcess[] = [];
 afterEach(async () => {
@@ -80,13 +87,7 @@ describe('a live holder', () => {
   it('still blocks, and its lock file holds its pid alone (what an older version reads)', async () => {
     const dir = tempDir('lock-reused-');
     const child = path.join(dir, 'child.mjs');
-    await bundleChild(
-      `import { acquireLock } from './src/core/system/lock.ts';
-       await acquireLock(process.argv[2], 'package operation');
-       process.stdout.write('held\\n');
-       setInterval(() => {}, 1000);`,
-      child,
-    );
+    await bundleChild(HOLD, child);
     const locks = path.join(dir, 'locks');
     const file = path.join(locks, 'pkg.lock');
     const holder = spawn(process.execPath, [child, file], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -103,6 +104,28 @@ describe('a live holder', () => {
       message: `Another package operation is running (pid ${holder.pid})`,
     });
   }, 60_000);
+
+  // /proc shows start times shifted by the reader's time namespace: a holder whose boot time is
+  // shifted (unshare --time --boottime) named a start the host never sees for it, and was taken
+  // over while it lived. Such a holder names no start (its lock is judged by the pid alone).
+  it.skipIf(!canShiftBoot)(
+    'in a time namespace of its own still blocks',
+    async () => {
+      const dir = tempDir('lock-reused-');
+      const child = path.join(dir, 'child.mjs');
+      await bundleChild(HOLD, child);
+      const file = path.join(dir, 'locks', 'pkg.lock');
+      const holder = spawn('unshare', ['--time', '--boottime', '1000', process.execPath, child, file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      kids.push(holder);
+      await new Promise((r) => holder.stdout!.once('data', r));
+      // unshare runs it in its own process (killed after the test), not in a child of its.
+      expect(readFileSync(file, 'utf8')).toBe(String(holder.pid));
+      await expect(acquireLock(file, 'package operation')).rejects.toMatchObject({ code: 'locked' });
+    },
+    60_000,
+  );
 
   it("of the old form (pid alone: a running older version's) still blocks", async () => {
     const dir = tempDir('lock-reused-');

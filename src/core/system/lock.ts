@@ -39,13 +39,27 @@ function startOf(pid: number): string | undefined {
  * Who this process is beyond its pid: its start time and the boot's id. A pid is given out again
  * (after a reboot: locks stay in /var; or once its holder died); with these two it names one
  * process for good. Undefined where /proc does not say, or is not this process's pid namespace's
- * (its `self` another pid): then locks are written and judged by the pid alone, as before.
+ * (its `self` another pid), or this process's time namespace shifts the boot time (/proc shows
+ * every start time shifted by the reader's offset: a holder there and a reader outside disagreed
+ * on a live holder's start and took its lock over): then locks are written and judged by the pid
+ * alone, as before.
  */
 let self: { start: string; boot: string } | undefined | null = null;
+function shiftedBoot(): boolean {
+  let offsets: string;
+  try {
+    offsets = readFileSync('/proc/self/timens_offsets', 'utf8');
+  } catch (err) {
+    // No such file: a kernel without time namespaces, nothing shifted.
+    return code(err) !== 'ENOENT';
+  }
+  return !/^boottime\s+0\s+0\s*$/m.test(offsets);
+}
 function me(): { start: string; boot: string } | undefined {
   if (self !== null) return self;
   self = undefined;
   try {
+    if (shiftedBoot()) return self;
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const start = startIn(stat);
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '');
