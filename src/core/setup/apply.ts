@@ -210,14 +210,16 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       // there is nothing to start, so nothing is reported or counted as done.
       if (c.kind === 'service' && c.action === 'create' && !(await opts.ops!.registered()).includes(c.target))
         continue;
+      // It has one: said for what is done ('running'), not the plan's 'running, if it has a service'.
+      const said = c.kind === 'service' && c.action === 'create' ? { ...c, what: 'running' } : c;
       const r = plan.changes.find((x) => x === c)?.resource;
       // Files come first in a plan. Their live commands run before the first package is fetched:
       // a repository the plan adds is let out only by the firewall rules it writes (issue 19).
       if (!r && c.kind !== 'marker') await live();
-      opts.onChange?.(c);
+      opts.onChange?.(said);
       if (r) await writeResource(plan.root, r);
       const more = !r && c.kind !== 'marker' ? await applyModuleChange(plan, c, opts.ops!) : [];
-      for (const d of [c, ...more]) {
+      for (const d of [said, ...more]) {
         done.push(d);
         if (d.kind !== 'marker') opts.onDone?.(d);
       }
