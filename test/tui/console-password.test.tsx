@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import { boxPerTest } from '../helpers/roots.js';
 import { sshPublicKey } from '../setup/helpers.js';
 import {
+  answerRepositoryToGpu,
   consoleSize,
   expectFits,
   frameWith,
@@ -41,17 +42,7 @@ it('asks the console password twice, unseen, refuses a mismatch, and writes only
   await type(app, 'Correct-Horse-8', '\r');
   await frameWith(app, 'the two passwords differ');
   await type(app, '\x15', 'Correct-Horse-9', '\r');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', '\r');
-  await frameWith(app, 'DNS server addresses');
-  await type(app, '\r');
-  await frameWith(app, 'NTP servers');
-  await type(app, '\x15', 'none', '\r');
-  await frameWith(app, 'Debian security updates');
-  await type(app, 'n');
-  await frameWith(app, 'GPU check');
-  await new Promise((r) => setTimeout(r, 1100)); // a bare Enter this soon would belong to the n
-  await type(app, '\r');
+  await answerRepositoryToGpu(app);
   await frameWith(app, 'Modules to install');
   await type(app, '\r');
   // The summary never shows the password.

@@ -117,6 +117,16 @@ export async function answerWizardToModules(
   await frameWith(app, 'Let SSH listen?');
   await type(app, ssh ? 'y' : 'n');
   if (!ssh) await typeConsolePassword(app);
+  await answerRepositoryToGpu(app);
+}
+
+/**
+ * From the wizard's repository step through the GPU check: the default repository and DNS servers,
+ * no NTP server, no Debian security updates; then the modules step is next.
+ */
+export async function answerRepositoryToGpu(
+  app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
+): Promise<void> {
   await frameWith(app, 'URL of the package repository');
   await type(app, '\x15', '\r');
   await frameWith(app, 'DNS server addresses');
