@@ -37,7 +37,7 @@ export function parseMeminfo(text: string): MemInfo {
     throw new BlueprintError(
       'The memory figures of this box (MemTotal, MemAvailable in /proc/meminfo) could not be read',
       'meminfo-unreadable',
-      'Start the service anyway with --force, or check that /proc is mounted.',
+      'Start the service anyway with `blueprint service start NAME --force`, or check that /proc is mounted.',
     );
   return { totalBytes, availableBytes };
 }
@@ -153,7 +153,8 @@ export class AdmissionError extends BlueprintError {
       change
         ? configHint(v.name, change)
         : `Stop a service (\`blueprint service stop NAME\`), or use a smaller model, quantisation or context ` +
-            `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with --force ` +
+            `(for llm: a smaller model-NAME package or LLM_CONTEXT), or start it anyway with ` +
+            `\`blueprint service start ${v.name} --force\` ` +
             `(the kernel may then kill a service when memory runs out).`,
       ExitCode.conflict,
     );
