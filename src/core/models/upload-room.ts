@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic } from '../system/fs.js';
@@ -7,6 +6,7 @@ import { acquireLock } from '../system/lock.js';
 import { notYetThere, removeWhileEmpty } from '../system/made-folders.js';
 import type { Layout } from '../system/paths.js';
 import { alive } from '../system/process-alive.js';
+import { selfStart, startedOtherwise } from '../system/process-start.js';
 import { readStateText } from '../system/state-file.js';
 
 /**
@@ -44,7 +44,10 @@ export interface Promised {
 interface Entry {
   id: string;
   pid: number;
-  /** The process's start time (/proc/PID/stat's 22nd field): a later process of the same pid is not it. */
+  /**
+   * The process's start time (/proc/PID/stat's 22nd field): a later process of the same pid is not
+   * it. Empty where it names none (process-start.ts selfStart): judged by the pid alone.
+   */
   start: string;
   bytes: number;
   /** The upload's file: its own import does not count this promise. */
@@ -86,21 +89,14 @@ async function entries(paths: Layout): Promise<Entry[]> {
     .map((e) => (e.pid === process.pid ? mine.get(e.id)! : e));
 }
 
-/** The start time of process `pid`; undefined when /proc does not say (no /proc, or it is gone). */
-function startOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the process that wrote an entry lives: its pid, and (where /proc says) its start time. */
+/**
+ * Whether the process that wrote an entry lives: its pid, and its start time where both it and this
+ * process judge starts (process-start.ts: a writer or reader whose time namespace shifts the boot
+ * time, or whose /proc does not say, names or judges none: the pid alone).
+ */
 function living(pid: number, start: string): boolean {
   if (!alive(pid)) return false;
-  const now = startOf(pid);
-  return now === undefined || now === start;
+  return start === '' || !startedOtherwise(pid, start);
 }
 
 const sum = (list: Entry[], except?: string) =>
@@ -175,7 +171,7 @@ export async function promise(
   const entry: Entry = {
     id: randomUUID(),
     pid: process.pid,
-    start: startOf(process.pid) ?? '',
+    start: selfStart()?.start ?? '',
     bytes: 0,
     ...(owner ? { owner } : {}),
   };

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { link, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, storageErrorFrom } from '../errors.js';
 import { ensureDir } from './fs.js';
 import { alive } from './process-alive.js';
+import { selfStart, startedOtherwise } from './process-start.js';
 import { shellWord } from './shell-word.js';
 
 /**
@@ -19,54 +20,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
 const aside = (file: string, why: string) =>
   `${file}.${process.pid}.${randomBytes(6).toString('hex')}.${why}`;
-
-/** The start time in a /proc/PID/stat text (its 22nd field, clock ticks since boot). */
-const startIn = (stat: string) => {
-  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  return start !== undefined && /^[0-9]{1,20}$/.test(start) ? start : undefined;
-};
-
-/** The start time of process `pid`; undefined where /proc does not say (gone, or hidden). */
-function startOf(pid: number): string | undefined {
-  try {
-    return startIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Who this process is beyond its pid: its start time and the boot's id. A pid is given out again
- * (after a reboot: locks stay in /var; or once its holder died); with these two it names one
- * process for good. Undefined where /proc does not say, or is not this process's pid namespace's
- * (its `self` another pid), or this process's time namespace shifts the boot time (/proc shows
- * every start time shifted by the reader's offset: a holder there and a reader outside disagreed
- * on a live holder's start and took its lock over): then locks are written and judged by the pid
- * alone, as before.
- */
-let self: { start: string; boot: string } | undefined | null = null;
-function shiftedBoot(): boolean {
-  let offsets: string;
-  try {
-    offsets = readFileSync('/proc/self/timens_offsets', 'utf8');
-  } catch (err) {
-    // No such file: a kernel without time namespaces, nothing shifted.
-    return code(err) !== 'ENOENT';
-  }
-  return !/^boottime\s+0\s+0\s*$/m.test(offsets);
-}
-function me(): { start: string; boot: string } | undefined {
-  if (self !== null) return self;
-  self = undefined;
-  try {
-    if (shiftedBoot()) return self;
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const start = startIn(stat);
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '');
-    if (stat.startsWith(`${process.pid} (`) && start && /^[0-9a-f]{32}$/.test(boot)) self = { start, boot };
-  } catch {}
-  return self;
-}
 
 /**
  * The holder's identity beside the lock: a hard link to the very lock file named
@@ -143,7 +96,7 @@ async function create(file: string, mode: number): Promise<{ ino: number; named?
     throw err;
   }
   await fh.close();
-  const who = me();
+  const who = selfStart();
   let named = who && holderName(file, process.pid, who.start, who.boot);
   try {
     // Not made (a name this process left, a folder that refuses links): judged by the pid alone.
@@ -209,11 +162,11 @@ async function letGo(file: string, made: { ino: number; named?: string }): Promi
 function stale(h: Holder): boolean {
   if (h.pid === 0 || h.pid === process.pid || !alive(h.pid)) return true;
   if (h.start === undefined || h.boot === undefined) return false;
-  const who = me();
+  // Where this process judges no start (selfStart: /proc does not say, or its time is shifted),
+  // the pid alone judges.
+  const who = selfStart();
   if (!who) return false;
-  if (who.boot !== h.boot) return true;
-  const start = startOf(h.pid);
-  return start !== undefined && start !== h.start;
+  return who.boot !== h.boot || startedOtherwise(h.pid, h.start);
 }
 
 /**
