@@ -88,10 +88,16 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   return changes;
 }
 
-/** rollbackLocked's refusal of a kept version whose signing key is revoked, or may be (unrecorded). */
+/** rollbackLocked's refusal of a kept version whose signing key is revoked, or may be (unrecorded), or gone from its key. */
 function keptRevoked(name: string, kept: string, current: string, r: RevokedSigning): VerificationError {
   const key = `key ${showFingerprint(r.signer)}`;
   const stays = `${name} stays at ${current}.`;
+  if (r.gone)
+    return new VerificationError(
+      `The kept version ${kept} of ${name} is signed by ${key}'s subkey ${showFingerprint(r.subkey!)}, which that key no longer has on this box: no trusted key made that signature`,
+      'signer-revoked',
+      `${stays} For another version signed by a valid key: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs one.`,
+    );
   if (r.unrecorded)
     return new VerificationError(
       `The kept version ${kept} of ${name} is signed by ${key}, whose signing subkey ${showFingerprint(r.subkey!)} is revoked on this box, and this box did not record which of its keys signed it`,

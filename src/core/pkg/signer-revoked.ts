@@ -26,6 +26,11 @@ export interface RevokedSigning {
    * signingKey was kept), and `subkey`, one that can sign, is revoked: it may have been that one.
    */
   unrecorded?: boolean;
+  /**
+   * The recorded signing key (`subkey`) is none of the trusted key's keys now (deleted from the key
+   * since, or a record naming another key): no trusted key made that signature, as an install judges it.
+   */
+  gone?: boolean;
 }
 
 /** OpenPGP key flag: may sign data (RFC 4880 5.2.3.21). */
@@ -37,7 +42,7 @@ const SIGN_DATA = 0x02;
  * primary, or the signing subkey, as an install's check judges the signature (signature.ts
  * verifyDetached refuses both). `keys`: the trusted keys (a key no longer trusted is not judged
  * here: the caller's question is revocation). Without `signingKey`, a revoked subkey that can sign
- * may have been the one: `unrecorded`.
+ * may have been the one: `unrecorded`; a recorded one the key no longer has: `gone`.
  */
 export async function revokedSigning(
   keys: PublicKey[],
@@ -52,6 +57,8 @@ export async function revokedSigning(
   if (await key.isRevoked(undefined, undefined, now)) return { signer: fpr };
   const by = signingKey?.toLowerCase();
   if (by === fpr) return undefined;
+  if (by !== undefined && !key.subkeys.some((sub) => sub.getFingerprint() === by))
+    return { signer: fpr, subkey: by, gone: true };
   for (const sub of key.subkeys) {
     if (by !== undefined && sub.getFingerprint() !== by) continue;
     const signs = sub.bindingSignatures.some((s) => ((s.keyFlags?.[0] ?? 0) & SIGN_DATA) !== 0);
