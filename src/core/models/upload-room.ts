@@ -19,11 +19,11 @@ import { readStateText } from '../system/state-file.js';
  *
  * The account is var/lib/blueprint/model-room.json, changed under model-room.lock (lock.ts: a dead
  * holder's lock is taken over) and written whole by a rename (never half-written). Each entry
- * carries its process's pid and start time and is counted only while that process lives (the pid
- * alive, and its start time the same: a pid reused is not the holder): a killed holder's room
- * is given back at the next read, and dropped at the next write. An entry of this pid that this
- * process does not hold is an earlier process's of the same pid, dropped too. Nothing else in the
- * file is believed: a damaged file or entry counts as none.
+ * carries its process's pid, start time and boot and is counted only while that process lives (the
+ * pid alive, and its start time and boot the same: a pid reused is not the holder): a killed
+ * holder's room is given back at the next read, and dropped at the next write. An entry of this
+ * pid that this process does not hold is an earlier process's of the same pid, dropped too.
+ * Nothing else in the file is believed: a damaged file or entry counts as none.
  */
 
 export interface Promised {
@@ -49,6 +49,11 @@ interface Entry {
    * it. Empty where it names none (process-start.ts selfStart): judged by the pid alone.
    */
   start: string;
+  /**
+   * The boot's id (process-start.ts): the account is kept across a reboot, and the next boot may
+   * give the pid to another process at the same start tick. None: an older version's (or no start).
+   */
+  boot?: string;
   bytes: number;
   /** The upload's file: its own import does not count this promise. */
   owner?: string;
@@ -69,6 +74,7 @@ const valid = (e: unknown): e is Entry => {
     typeof x.start === 'string' &&
     Number.isSafeInteger(x.bytes) &&
     x.bytes >= 0 &&
+    (x.boot === undefined || (typeof x.boot === 'string' && /^[0-9a-f]{32}$/.test(x.boot))) &&
     (x.owner === undefined || typeof x.owner === 'string')
   );
 };
@@ -85,18 +91,22 @@ async function entries(paths: Layout): Promise<Entry[]> {
   if (!Array.isArray(held)) return [];
   return held
     .filter(valid)
-    .filter((e) => (e.pid === process.pid ? mine.has(e.id) : living(e.pid, e.start)))
+    .filter((e) => (e.pid === process.pid ? mine.has(e.id) : living(e)))
     .map((e) => (e.pid === process.pid ? mine.get(e.id)! : e));
 }
 
 /**
- * Whether the process that wrote an entry lives: its pid, and its start time where both it and this
- * process judge starts (process-start.ts: a writer or reader whose time namespace shifts the boot
- * time, or whose /proc does not say, names or judges none: the pid alone).
+ * Whether the process that wrote an entry lives: its pid, and its boot and start time where both it
+ * and this process judge starts (process-start.ts: a writer or reader whose time namespace shifts
+ * the boot time, or whose /proc does not say, names or judges none: the pid alone). An entry naming
+ * no boot (an older version's) is judged by its pid and start time, as before.
  */
-function living(pid: number, start: string): boolean {
+function living({ pid, start, boot }: Entry): boolean {
   if (!alive(pid)) return false;
-  return start === '' || !startedOtherwise(pid, start);
+  if (start === '') return true;
+  const who = selfStart();
+  if (who && boot !== undefined && boot !== who.boot) return false;
+  return !startedOtherwise(pid, start);
 }
 
 const sum = (list: Entry[], except?: string) =>
@@ -168,10 +178,12 @@ export async function promise(
   check: (promised: number) => Promise<number>,
   owner?: string,
 ): Promise<Promised> {
+  const self = selfStart();
   const entry: Entry = {
     id: randomUUID(),
     pid: process.pid,
-    start: selfStart()?.start ?? '',
+    start: self?.start ?? '',
+    ...(self ? { boot: self.boot } : {}),
     bytes: 0,
     ...(owner ? { owner } : {}),
   };
