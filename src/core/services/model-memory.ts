@@ -52,7 +52,9 @@ export async function modelBytesPerToken(planned: PlannedPackageMount[]): Promis
     try {
       const info = await readGgufInfo(fh, (await fh.stat()).size);
       const kv = modelNeeds(shapeFromMetadata(nested(info.metadata), 0), { context: 1, parallel: 1 }).kvCache;
-      most = Math.max(most, Math.ceil(kv * HEADROOM));
+      // A figure that is no finite, positive number (a header's NaN or infinite float) is passed
+      // over: Math.max with NaN is NaN, which had the service's limit not grow for any model.
+      if (Number.isFinite(kv) && kv > 0) most = Math.max(most, Math.ceil(kv * HEADROOM));
     } catch {
       // Not a GGUF this reader takes, or no shape in it: the service's own check at load says so.
     } finally {
