@@ -4,7 +4,7 @@
  */
 import { escapeJson } from '../present/escape.js';
 import type { CommandGroup, CommandSpec } from './command.js';
-import { topLevel } from './commands/index.js';
+import { type TopName, topLevel } from './commands/index.js';
 
 /** Under --json the help is one JSON document, {"help": TEXT}, so a script's jq still reads stdout. */
 const shown = (text: string, json?: boolean) =>
@@ -27,6 +27,30 @@ writable), 130 interrupted (143 by SIGTERM; also a command that ran to its end p
 the console, service watch, logs -f on Ctrl-C, dashboard, and a package change the signal reached
 while it committed end with 0).`;
 
+/**
+ * Each top-level command's line in the program's help. Here, not beside its loader in
+ * commands/index.ts: that is the start part, which every command compiles (start-path.test.ts).
+ */
+const SUMMARIES: Record<TopName, string> = {
+  audit: 'Security audits: listening sockets reachable from the network, the SBOM',
+  dashboard: 'Web dashboard on a unix socket, reached with ssh -L (`dashboard url`: a login link)',
+  doctor: 'Check the container engine and sandbox prerequisites, with exact fixes',
+  gpu: 'GPUs on this box and whether services can use them (JSON with --json)',
+  module: 'Write modules: `module new NAME` scaffolds one, `module lint PATH` checks it',
+  model:
+    "Language models: `model list` shows those installed; `model import FILE.gguf --name NAME` signs one with this box's key and installs it",
+  pkg: 'Package manager: install, remove, update, verify (also run as `bpkg`)',
+  apply: 'Make the box match appliance.yaml (hostname, users, SSH, repositories, modules)',
+  rag: 'Documents in, answers with sources out: `rag ingest PATH...`, `rag ask QUESTION` (the rag module)',
+  repo: 'Publish a repository: generate keys, build and sign packages',
+  service: 'Sandboxed AI services: start, stop, restart, status, logs, inspect',
+  setup: 'First-boot setup wizard (or --answers FILE for no prompts)',
+  status: 'One-screen summary of the box (JSON with --json)',
+  system: 'The OS itself: A/B slots, signed system updates (`system update FILE`), rollback',
+  tui: 'Open the interactive interface (default on a terminal)',
+  version: 'Print the version',
+};
+
 export function topHelp(prog: string, out?: { json: boolean }): string {
   const width = Math.max(...topLevel.map((c) => c.name.length)) + 2;
   const text = [
@@ -36,7 +60,7 @@ export function topHelp(prog: string, out?: { json: boolean }): string {
     'With no command on a terminal, opens the interactive interface.',
     '',
     'Commands:',
-    ...topLevel.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    ...topLevel.map((c) => `  ${c.name.padEnd(width)} ${SUMMARIES[c.name]}`),
     '',
     GLOBAL_HELP,
     '',

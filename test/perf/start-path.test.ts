@@ -52,7 +52,9 @@ describe('start-up path', () => {
       .reduce((n, [, i]) => n + i.bytesInOutput, 0);
     // 64 KB until the quick paths' hashes and Ed25519 check came from crypto-lite.ts (~1.3 KB here),
     // which spares them node:crypto's 38 modules (7-11 ms a command); 66.5 until the quick update and
-    // writeFileAtomic removed what a killed writer left (fs.ts removeDeadTemps, ~0.4 KB).
+    // writeFileAtomic removed what a killed writer left (fs.ts removeDeadTemps, ~0.4 KB). 66,340 B
+    // (2,268 to spare, was 47) since the commands' summaries and the index refusals the quick update
+    // never shows left it (the two tests below).
     expect(eager).toBeLessThan(67 * 1024);
     // ... and no ES module is imported statically: the start runs without the ES module loader.
     expect(start.text).not.toMatch(/\brequire\("\.\//);
@@ -107,6 +109,34 @@ describe('start-up path', () => {
     for (const m of built.start.filter((m) => !built.lazyStart.includes(m)))
       expect(lazyInputs.includes(m), m).toBe(false);
     expect(lazyPart).toContain('globalThis.__bpStart["src/core/errors.ts"]');
+  });
+
+  it("holds no top-level command's summary: `--help` shows them from the command part (help-text.ts)", async () => {
+    // The sixteen summaries were ~1.8 KB of every command's start (src/cli/commands/index.ts), read
+    // only by the program's help; src/cli/commands/index.ts keeps each command's name and loader.
+    const { topHelp } = await import('../../src/cli/help-text.js');
+    const lines = topHelp('blueprint').split('\n');
+    const listed = lines.slice(lines.indexOf('Commands:') + 1, lines.indexOf('', lines.indexOf('Commands:')));
+    expect(listed.length).toBeGreaterThan(10);
+    const start = file('blueprint.cjs').text;
+    for (const line of listed) {
+      const summary = line.trim().replace(/^\S+\s+/, '');
+      expect(summary.length, line).toBeGreaterThan(10);
+      // As a whole string literal ('Print the version' begins version's own description).
+      const quoted = JSON.stringify(summary).slice(1, -1);
+      for (const q of ['"', '`']) expect(start.includes(`${q}${quoted}${q}`), summary).toBe(false);
+    }
+  });
+
+  it("holds no refusal's text the quick update never shows: it declines, the package manager refuses", () => {
+    // update-fast.ts judged an unchanged index's dates with freshness.ts's checkFreshness, whose
+    // four refusals (~1.2 KB) pkg-quick.ts's quickUpdate caught and dropped: the package manager
+    // answers any index the quick path declines. It judges them with index-dates.ts alone.
+    // (freshness.ts is in the lazy part still: the package manager's update, update.ts, brings it.)
+    const eager = built.start.filter((m) => !built.lazyStart.includes(m));
+    expect(eager).toContain('src/core/pkg/update-fast.ts');
+    expect(eager).toContain('src/core/pkg/index-dates.ts');
+    expect(eager).not.toContain('src/core/pkg/freshness.ts');
   });
 
   it('creates no Unicode property class at start: V8 builds each from ICU tables as its literal is made', () => {

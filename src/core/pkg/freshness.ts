@@ -1,8 +1,8 @@
 import { VerificationError } from '../errors.js';
 import type { RepoIndex } from './format.js';
+import { indexDateFault } from './index-dates.js';
 
-/** Clock skew tolerated for an index dated in the future. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+export { MAX_CLOCK_SKEW_MS } from './index-dates.js';
 
 /** Refuses an index that is stale (freeze), from the future, or older than the last one (rollback). */
 export function checkFreshness(
@@ -12,15 +12,14 @@ export function checkFreshness(
   what: string,
   sameBytes: boolean,
 ): void {
-  const now = at.getTime();
-  const expires = Date.parse(index.expires);
-  if (expires <= now)
+  const fault = indexDateFault(at, index);
+  if (fault === 'expired')
     throw new VerificationError(
       `${what} expired on ${index.expires}`,
       'index-expired',
       'The repository has not been re-signed: a stale (possibly frozen) mirror. Ask the publisher, or use another mirror.',
     );
-  if (Date.parse(index.generated) > now + MAX_CLOCK_SKEW_MS)
+  if (fault === 'future')
     throw new VerificationError(
       `${what} is dated ${index.generated}, in the future`,
       'index-from-future',

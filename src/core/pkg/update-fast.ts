@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertInsideRootSync, removeDeadTempsSync, writeJsonAtomicSync } from '../system/fs.js';
 import { type Layout, layout, managedDirs } from '../system/paths.js';
-import { checkFreshness } from './freshness.js';
+import { indexDateFault } from './index-dates.js';
 import { type IndexHead, readHead } from './index-head.js';
 import { joinUrl } from './join-url.js';
 import { keptFastKeys } from './keyring-cache.js';
@@ -139,7 +139,9 @@ async function unchanged(
   // The kept index is the rollback baseline only when its signer is still bound (as updateOne).
   const meta = readJsonSync<{ name?: string; url?: string; signer?: string }>(path.join(dir, 'meta.json'));
   if (!keys.includes(meta?.signer?.toLowerCase() ?? '')) return undefined;
-  checkFreshness(now(), head, head, '', true);
+  // Expired or dated in the future: declined, and the package manager refuses it with its reason
+  // (freshness.ts). The version is the kept one's: no rollback to judge.
+  if (indexDateFault(now(), head)) return undefined;
   // The verified cache and the search table are not judged here (issue 20: 2.6 MB compared and
   // 0.65 MB through HMAC on every unchanged update, for nothing any reader trusts). Nothing reads
   // either without checking its seal first: the cache must also be the one the sealed head names
