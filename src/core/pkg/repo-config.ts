@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { readKeptJson } from '../system/damaged-file.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { stateFolderNames } from '../system/state-file.js';
 import { parseOciUrl, parseS3Url } from './transports/urls.js';
 
 /** A repository's configuration: one `repos.d/NAME.json` file (read and written by repos.ts). */
@@ -83,12 +84,16 @@ export function checkRepoNames(name: string, repository: string | undefined): vo
     );
 }
 
-/** Every configured repository, by file name; none when the folder cannot be read. */
+/**
+ * Every configured repository, by file name; none when the folder cannot be read. Below another
+ * user's tree (`status`: state-file.ts readStatesBeneath) listed through descriptors: repos.d a link
+ * there (swapped in after status judged the way) is refused, named, where the folder it led to was
+ * listed as the tree's (an empty one: "no repositories"; test/security/status-tree-repos).
+ */
 export async function readRepoConfigs(paths: Layout): Promise<RepoConfig[]> {
-  let files: string[] = [];
-  try {
-    files = (await readdir(paths.reposDir)).filter((f) => f.endsWith('.json'));
-  } catch {}
+  const files = (
+    await stateFolderNames(paths.reposDir, (dir) => readdir(dir).catch(() => [] as string[]))
+  ).filter((f) => f.endsWith('.json'));
   const out: RepoConfig[] = [];
   for (const f of files.sort()) {
     const c = await readKeptJson<RepoConfig>(path.join(paths.reposDir, f));

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Layout } from '../system/paths.js';
+import { readBeneath } from '../system/state-file.js';
 import { type Database, entriesNamed, type InstalledPackage } from './db.js';
 import type { RepoIndex } from './format.js';
 import { parseIndexFast } from './index-fast.js';
@@ -32,6 +33,11 @@ import { verifyDetachedFast } from './sig-fast.js';
  * signature, instead (verifiedOffers).
  */
 export async function noUpgrades(paths: Layout, now: Date): Promise<[] | undefined> {
+  // Another user's tree (`status`: state-file.ts readStatesBeneath): these reads go by name, so a
+  // folder of it swapped for a link out answered from another box's files (var/lib/blueprint/pkg ->
+  // elsewhere: "none"). Not answered there: the package manager's reads go through the descriptors
+  // (test/security/status-tree-repos).
+  if (readBeneath(paths.installedDb)) return undefined;
   const installed = fromRepositories(paths);
   if (!installed) return undefined;
   if (installed.length === 0) return [];

@@ -1,10 +1,10 @@
-import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StorageError } from '../errors.js';
 import { closestName } from '../system/edit-distance.js';
 import { writeJsonAtomic } from '../system/fs.js';
 import { layout } from '../system/paths.js';
-import { atStatePath, notAStateFile, readStateText } from '../system/state-file.js';
+import { atStatePath, readStateText, refuseLink, stateFolderNames } from '../system/state-file.js';
 import { readdir, rm } from './fs-cb.js';
 import { isModuleName, notAModuleName } from './module-name.js';
 import type { AdminApprovals } from './policy.js';
@@ -124,42 +124,12 @@ export async function deleteRegistration(root: string, name: string, version: st
  * following a link at its name: a link there is refused, named (test/security/status-tree-listings).
  */
 const namesIn = (dir: string) =>
-  atStatePath(
-    dir,
-    (at, beneath) =>
-      beneath
-        ? namesAt(at, dir)
-        : readdir(at).catch((err: NodeJS.ErrnoException) => {
-            if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
-            throw err;
-          }),
-    [] as string[],
+  stateFolderNames(dir, (at) =>
+    readdir(at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+      throw err;
+    }),
   );
-
-/** Why a name below another user's tree is not followed: a link there is not blueprint's. */
-const linkAt = (at: string, shown: string) => {
-  if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink())
-    throw notAStateFile(shown, 'a symbolic link');
-};
-
-/** The names in the folder `at` (/proc/self/fd/N/NAME), opened O_NOFOLLOW; `shown`: its path. */
-function namesAt(at: string, shown: string): string[] {
-  const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
-  let fd: number;
-  try {
-    fd = openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
-    linkAt(at, shown);
-    return [];
-  }
-  try {
-    return readdirSync(`/proc/self/fd/${fd}`);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * The version a module's `current` link names, or undefined. Below another user's tree the link
@@ -185,7 +155,7 @@ const filesThere = (prefix: string) =>
     prefix,
     (at, beneath) => {
       if (!beneath) return existsSync(at);
-      linkAt(at, prefix);
+      refuseLink(at, prefix);
       return lstatSync(at, { throwIfNoEntry: false }) !== undefined;
     },
     false,

@@ -88,6 +88,48 @@ export async function atStatePath<R>(
   return read(p, false);
 }
 
+/** Whether `p` is below a tree whose state is read through descriptors (readStatesBeneath). */
+export const readBeneath = (p: string): boolean => [...trees.keys()].some((root) => p.startsWith(`${root}/`));
+
+/** A link at `at` (/proc/self/fd/N/NAME) refused, named `shown`: it is not blueprint's. */
+export function refuseLink(at: string, shown: string): void {
+  if (process.getBuiltinModule('node:fs').lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw notAStateFile(shown, 'a symbolic link');
+}
+
+/**
+ * The names in the state folder `dir`: `byName(dir)` on a root read by name; below a tree read
+ * through descriptors (readStatesBeneath), the folder opened O_NOFOLLOW in its parent held open, []
+ * where it is not there (or is not a folder). A link at its name or on the way is refused, named:
+ * its listing would be another folder's (registry.ts's registrations, repo-config.ts's
+ * repositories: test/security/status-tree-listings, status-tree-repos).
+ */
+export function stateFolderNames(dir: string, byName: (dir: string) => Promise<string[]>): Promise<string[]> {
+  return atStatePath(
+    dir,
+    (at, beneath) => {
+      if (!beneath) return byName(at);
+      const fs = process.getBuiltinModule('node:fs');
+      const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+      let fd: number;
+      try {
+        fd = fs.openSync(at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
+        refuseLink(at, dir);
+        return [];
+      }
+      try {
+        return fs.readdirSync(`/proc/self/fd/${fd}`);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    [] as string[],
+  );
+}
+
 /**
  * The text of the state file `file`, or undefined when there is none (ENOENT). `now`: read with
  * node:fs's synchronous calls (read-bounded.ts BoundedOptions.now), for a command's small files.
