@@ -98,11 +98,16 @@ describe('bpkg rollback onto a version signed by a revoked signing subkey', () =
     expect(entry().signingKey).toBe(entry().previousFrom.signingKey); // both by the new subkey
     expect(entry().signingKey).not.toBe(leakedFpr);
 
-    // A database from before the signing key was kept: the key has a revoked signing subkey, which
-    // may have signed the kept version: refused, saying so, and a reinstall checks it again.
+    // A database from before the signing key was kept (nor the signature, in the version's file
+    // list): the key has a revoked signing subkey, which may have signed the kept version: refused,
+    // saying so, and a reinstall checks it again (and keeps the signature it checked).
     const old = JSON.parse(readFileSync(db, 'utf8'));
     delete old.packages.app.previousFrom.signingKey;
     writeFileSync(db, JSON.stringify(old));
+    const listFile = path.join(root, 'var/lib/blueprint/pkg/files/app_3.0.0.json');
+    const files = JSON.parse(readFileSync(listFile, 'utf8'));
+    delete files.signature;
+    writeFileSync(listFile, JSON.stringify(files));
     const unrecorded = await bpkg(root, ['--json', 'rollback', 'app']);
     expect(unrecorded.code, unrecorded.stdout).toBe(4);
     const why = JSON.parse(unrecorded.stdout).error;
@@ -111,6 +116,7 @@ describe('bpkg rollback onto a version signed by a revoked signing subkey', () =
     expect(why.hint).toMatch(/install app@3\.0\.0` checks its signature again/);
     await ok('install', 'app@3.0.0', '--yes');
     expect(entry()).toMatchObject({ version: '3.0.0', previous: '2.0.0' });
+    expect(JSON.parse(readFileSync(listFile, 'utf8')).signature).toEqual(expect.any(String));
   });
 
   it('with GnuPG: a subkey revoked with `gpg --edit-key` (revkey), the key sent again, rollback refused', async () => {

@@ -49,7 +49,12 @@ describe('a kept version whose recorded signing subkey its trusted key no longer
     const root = await bpkgBox('bp-rbgone-root-', key, repo);
     for (const v of ['1.0.0', '2.0.0'])
       expect((await bpkg(root, ['install', `app@${v}`, '--yes'])).code).toBe(0);
-    // The kept record names a signing key that is none of the trusted key's keys.
+    // The kept record names a signing key that is none of the trusted key's keys, and its file list
+    // is an older blueprint's, which kept no signature (with one, that is judged: rollback-kept-signature).
+    const list = path.join(root, 'var/lib/blueprint/pkg/files/app_1.0.0.json');
+    const files = JSON.parse(readFileSync(list, 'utf8'));
+    delete files.signature;
+    writeFileSync(list, JSON.stringify(files));
     const db = path.join(root, 'var/lib/blueprint/pkg/installed.json');
     const data = JSON.parse(readFileSync(db, 'utf8'));
     expect(data.packages.app).toMatchObject({ version: '2.0.0', previous: '1.0.0' });

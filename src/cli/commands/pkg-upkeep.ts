@@ -11,13 +11,19 @@ import { optBool } from '../command.js';
 function repairHint(r: VerifyReport): string {
   const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
   const revoked = r.problems.some((p) => p.problem === 'signer-revoked');
+  const unrecorded = r.problems.some((p) => p.problem === 'signer-unrecorded');
   return [
-    ...(r.problems.length > deps.length + (revoked ? 1 : 0)
+    ...(r.problems.length > deps.length + (revoked || unrecorded ? 1 : 0)
       ? [`\`bpkg install ${r.name} --reinstall\` restores its files`]
       : []),
     ...(revoked
       ? [
           `its signer's key is revoked here: install a version signed by a valid key (\`bpkg info ${r.name}\` lists them, \`bpkg install ${r.name}@VERSION\`) or remove it`,
+        ]
+      : []),
+    ...(unrecorded
+      ? [
+          `an older blueprint installed it and did not record which of its signer's keys signed it, and one is revoked here: \`bpkg install ${r.name}@${r.version} --reinstall\` checks its signature again (refused if that key made it)`,
         ]
       : []),
     ...(deps.length

@@ -86,6 +86,12 @@ export interface FileList {
   version: string;
   manifest: Manifest;
   files: FileRecord[];
+  /**
+   * The package's detached signature as install checked it, base64 (at most 64 KiB before: fetch.ts,
+   * local-package.ts); absent in a list an older blueprint wrote. `bpkg rollback` and `verify` judge
+   * the key it names again (signer-revoked.ts keptSigning): the record's signingKey is not enough.
+   */
+  signature?: string;
 }
 
 export function fileListPath(paths: Layout, name: string, version: string): string {

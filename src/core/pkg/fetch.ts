@@ -154,16 +154,17 @@ export async function checkPackageSignature(
   c: Candidate,
   state: RepoState,
   file: string,
-): Promise<SignatureCheck> {
+): Promise<SignatureCheck & { signature: Uint8Array }> {
   const name = packageFileName(c.entry);
   ctx.progress({ phase: 'verify', name: c.entry.name });
   try {
     const trusted = await ctx.trusted();
     return await fromMirrors(state, ctx.signal, async (base) => {
       const sig = await fetchPackageSignature(joinUrl(base, c.entry.path), name, c.repo, ctx.signal);
-      return await verifyDetached({ file }, sig, trusted, name, ctx.now()).catch((err: unknown) => {
+      const check = await verifyDetached({ file }, sig, trusted, name, ctx.now()).catch((err: unknown) => {
         throw unknownSigner(err, state.name, state.keys);
       });
+      return { ...check, signature: sig };
     });
   } catch (err) {
     await rm(file, { force: true });

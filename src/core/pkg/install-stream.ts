@@ -34,6 +34,8 @@ export interface StreamedPackage {
   signer: string;
   /** The key that made it: `signer` or one of its subkeys (signature.ts signingKeyOf). */
   signingKey: string;
+  /** The detached signature checked (kept with the version: FileList.signature). */
+  signature: Uint8Array;
 }
 
 /**
@@ -201,6 +203,7 @@ async function unpackVerified(
     out: { ...out, archiveSha256: sha256, archiveSize: size },
     signer: check.signer,
     signingKey: signingKeyOf(check),
+    signature: sig,
   };
 }
 

@@ -194,10 +194,16 @@ export async function discardLocals(p: ManagerParts, locals: Array<{ file: strin
 }
 
 /** Where a package's bytes come from: a local file read once into a private copy, or its repository. */
-type Source = ({ file: string } & Signed) | { state: RepoState };
+type Source = ({ file: string } & Checked) | { state: RepoState };
 
 /** Who signed a package: the trusted key (`signer`) and the key of it that made the signature. */
 type Signed = { signer: string; signingKey: string };
+
+/** Signed, with the detached signature checked (kept in the version's file list: signer-revoked.ts keptSigning). */
+type Checked = Signed & { signature: Uint8Array };
+
+/** A version's file list keeps the signature checked when it was installed (FileList.signature). */
+const keptText = (signature: Uint8Array): string => Buffer.from(signature).toString('base64');
 
 /**
  * Unpacks one package into NAME/VERSION through a staging directory and records its files;
@@ -213,26 +219,31 @@ export async function stage(
 ): Promise<Signed> {
   const { entry } = c;
   const target = versionDir(p.paths, entry.name, entry.version);
-  const kept = db.packages[entry.name];
+  const had = db.packages[entry.name];
   if (await exists(target)) {
-    if (kept?.previous === entry.version || kept?.version === entry.version) {
+    if (had?.previous === entry.version || had?.version === entry.version) {
       const report = await verifyVersion(p, entry.name, entry.version);
       // Re-activating a kept version: its files are still as recorded; its signature is checked again.
       if (report.ok) {
-        const signer = await ('file' in source ? source : signatureOnly(p, c, source.state));
+        const { signer, signingKey, signature } = await ('file' in source
+          ? source
+          : signatureOnly(p, c, source.state));
         // A reinstall of the installed version, or the kept previous one made current again, still
         // runs the hooks: what they made outside the files (a module's image in the engine, its
         // service registration) may be gone or damaged, and the reinstall is what their errors
         // name as the fix.
         const list = await readFileList(p.paths, entry.name, entry.version);
         if (list) {
+          // The signature just checked, kept with the version (one an older blueprint installed has none).
+          if (list.signature !== keptText(signature))
+            await saveFileList(p.paths, { ...list, signature: keptText(signature) });
           p.progress({ phase: 'prepare', name: entry.name });
           await p.hooks.prepare?.(
             { name: entry.name, version: entry.version, manifest: list.manifest, prefix: target },
             p.hookOpts,
           );
         }
-        return signer;
+        return { signer, signingKey };
       }
     }
     await rm(target, { recursive: true, force: true });
@@ -240,7 +251,7 @@ export async function stage(
   const staging = path.join(stagingRoot(p.paths), `${n}-${entry.name}`);
   await rm(staging, { recursive: true, force: true });
   const limits = { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) };
-  const { out, ...signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
+  const { out, signature, ...signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
     throw storageErrorFrom(err, `unpacking ${entry.name}`);
   });
   const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was installed');
@@ -256,7 +267,13 @@ export async function stage(
   } catch (err) {
     throw storageErrorFrom(err, `installing ${entry.name}`);
   }
-  await saveFileList(p.paths, { name: entry.name, version: entry.version, manifest, files: out.files });
+  await saveFileList(p.paths, {
+    name: entry.name,
+    version: entry.version,
+    manifest,
+    files: out.files,
+    signature: keptText(signature),
+  });
   p.progress({ phase: 'prepare', name: entry.name });
   await p.hooks.prepare?.({ name: entry.name, version: entry.version, manifest, prefix: target }, p.hookOpts);
   return signer;
@@ -274,7 +291,7 @@ async function unpacked(
   source: Source,
   staging: string,
   limits: typeof LIMITS,
-): Promise<{ out: Extracted } & Signed> {
+): Promise<{ out: Extracted } & Checked> {
   const name = packageFileName(c.entry);
   if (!('file' in source)) {
     p.progress({ phase: 'download', name: c.entry.name, bytes: 0, total: c.entry.size });
@@ -287,10 +304,11 @@ async function unpacked(
         out: streamed.out,
         signer: p.repos.requireOwnSigner(source.state, streamed.signer, name),
         signingKey: streamed.signingKey,
+        signature: streamed.signature,
       };
   }
   const file = 'file' in source ? source.file : await fetchPackage(p.fetchContext, c, source.state);
-  const signed: Promise<Signed> =
+  const signed: Promise<Checked> =
     'file' in source ? Promise.resolve(source) : signatureOnly(p, c, source.state, file);
   signed.catch(() => {}); // awaited below, whatever unpacking does
   p.progress({ phase: 'unpack', name: c.entry.name });
@@ -307,8 +325,8 @@ async function unpacked(
     await signed; // a bad signature is the better answer for a tampered package: it wins
     throw err;
   }
-  const { signer, signingKey } = await signed;
-  return { out, signer, signingKey };
+  const { signer, signingKey, signature } = await signed;
+  return { out, signer, signingKey, signature };
 }
 
 /** The package's own signature checked on a copy in the cache (`file`: one made already, else fetched unless revoked). */
@@ -317,13 +335,14 @@ async function signatureOnly(
   c: Candidate,
   state: RepoState,
   file?: string,
-): Promise<Signed> {
+): Promise<Checked> {
   if (!file) await refuseRevokedSigner(p.fetchContext, c, state);
   const copy = file ?? (await fetchPackage(p.fetchContext, c, state));
   const check = await checkPackageSignature(p.fetchContext, c, state, copy);
   return {
     signer: p.repos.requireOwnSigner(state, check.signer, packageFileName(c.entry)),
     signingKey: signingKeyOf(check),
+    signature: check.signature,
   };
 }
 
@@ -379,7 +398,7 @@ export async function installLocked(
     sources.set(
       c.entry.name,
       local
-        ? { file: local.file, signer: local.signer, signingKey: local.signingKey }
+        ? { file: local.file, signer: local.signer, signingKey: local.signingKey, signature: local.signature }
         : { state: states.get(c.repo)! },
     );
   }

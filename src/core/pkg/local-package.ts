@@ -269,7 +269,7 @@ async function stickKeyFiles(dir: string): Promise<string[] | 'too-many'> {
 export async function readLocalPackage(
   ctx: FetchContext,
   file: string,
-): Promise<Candidate & { file: string; signer: string; signingKey: string }> {
+): Promise<Candidate & { file: string; signer: string; signingKey: string; signature: Uint8Array }> {
   const { abs, sig } = await localSignature(ctx, file);
   const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
   try {
@@ -278,6 +278,7 @@ export async function readLocalPackage(
     return {
       ...localCandidate(abs, await readManifestBytes(copy), size, sha256, keys, check.signer),
       signingKey: signingKeyOf(check),
+      signature: sig,
       file: copy,
     };
   } catch (err) {

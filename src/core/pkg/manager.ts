@@ -8,7 +8,6 @@ import { type Layout, layout } from '../system/paths.js';
 import { brokenConstraints, type HeldUpgrade, heldBackLine, type Upgradable } from './constraints.js';
 import type { InstalledPackage } from './db.js';
 import { pruneLocalCopies } from './fetch.js';
-import { showFingerprint } from './fingerprint-text.js';
 import type { PackageHooks } from './hooks.js';
 import {
   discardLocals,
@@ -29,8 +28,7 @@ import { Repositories } from './repos.js';
 import { unneededPackages } from './resolve.js';
 import { rollbackLocked } from './rollback.js';
 import { writesNoCaches } from './sealed-write.js';
-import { revokedSigning } from './signer-revoked.js';
-import { originsOf, verifyVersion } from './states.js';
+import { originsOf, signingProblems, verifyVersion } from './states.js';
 import { type Change, currentLink, type RecoveryOutcome, Transactions } from './transaction.js';
 import { boxKeyring, checkRoot, updateAll } from './update.js';
 import { upgradePlan, upgradeSpecsFor } from './upgrade.js';
@@ -364,12 +362,7 @@ export class PackageManager {
     const keys = await this.keyring.keys();
     for (const p of chosen) {
       const r = await verifyVersion(this.parts, p.name, p.version);
-      const revoked = await revokedSigning(keys, p.signer, p.signingKey ?? p.signer, this.parts.now());
-      if (revoked)
-        r.problems.push({
-          path: showFingerprint(revoked.subkey ?? revoked.signer),
-          problem: 'signer-revoked',
-        });
+      r.problems.push(...(await signingProblems(this.parts, keys, p)));
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
       for (const b of broken.filter((b) => b.dependent === p.name))

@@ -4,7 +4,7 @@ import { showFingerprint } from './fingerprint-text.js';
 import { requirements } from './format.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
-import { keptFrom, type RevokedSigning, revokedSigning } from './signer-revoked.js';
+import { keptFrom, keptSigning, type RevokedSigning } from './signer-revoked.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
 import { versionDir } from './transaction.js';
@@ -30,17 +30,19 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
       );
     // A revoked key's signatures are accepted nowhere on the box (an install of these same bytes is
     // refused): the version it signed is not made current again either. The key that made the
-    // signature: the primary or the signing subkey installed.json recorded.
-    const from = pkg.previousFrom;
-    const revoked = await revokedSigning(keys, from?.signer, from?.signingKey, p.now());
+    // signature: the one its signature, kept with its files, names; without one (an older
+    // blueprint's), the primary or the signing subkey installed.json recorded.
+    const previous = pkg.previous;
+    const kept = await readFileList(p.paths, name, previous).catch(() => undefined);
+    const revoked = await keptSigning(keys, pkg.previousFrom ?? {}, kept?.signature, name, p.now()).catch(
+      (err: unknown) => {
+        if (!(err instanceof VerificationError)) throw err;
+        throw damagedKept(name, previous, 'its signature, kept with its file list, cannot be read');
+      },
+    );
     if (revoked) throw keptRevoked(name, pkg.previous, pkg.version, revoked);
     const report = await verifyVersion(p, name, pkg.previous);
-    if (!report.ok)
-      throw new VerificationError(
-        `The kept version ${pkg.previous} of ${name} is damaged`,
-        'damaged',
-        `Reinstall it: \`bpkg install ${name}@${pkg.previous}\``,
-      );
+    if (!report.ok) throw damagedKept(name, pkg.previous);
     // The kept version's own origin and signer (it upgrades from there, its rating is its key's);
     // a database from before they were kept has none: the current ones stay, as they always did,
     // but not the current version's signing key (the kept one's is then not known).
@@ -87,6 +89,14 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   });
   return changes;
 }
+
+/** rollbackLocked's refusal of a kept version whose files, or signature (`why`), are not as install left them. */
+const damagedKept = (name: string, kept: string, why?: string): VerificationError =>
+  new VerificationError(
+    `The kept version ${kept} of ${name} is damaged${why ? `: ${why}` : ''}`,
+    'damaged',
+    `Reinstall it: \`bpkg install ${name}@${kept}\``,
+  );
 
 /** rollbackLocked's refusal of a kept version whose signing key is revoked, or may be (unrecorded), or gone from its key. */
 function keptRevoked(name: string, kept: string, current: string, r: RevokedSigning): VerificationError {

@@ -213,6 +213,18 @@ export async function trustedSigners(
   return { sig, signerKeys };
 }
 
+/**
+ * The key IDs a detached signature says made it, read as verifyDetached reads it (unreadable:
+ * 'bad-signature'; none: 'no-signature'). Rollback judges a kept version's signature with them
+ * (signer-revoked.ts keptSigning): its data, the package file, is no longer on the box.
+ */
+export async function signingKeyIDs(signature: string | Uint8Array, what: string): Promise<OpenPGP.KeyID[]> {
+  const ids = (await readDetached(signature)).getSigningKeyIDs();
+  if (ids.length === 0)
+    throw new VerificationError(`${what}: its signature holds no signature`, 'no-signature');
+  return ids;
+}
+
 export async function verifyDetached(
   data: SignedData,
   signature: string | Uint8Array,

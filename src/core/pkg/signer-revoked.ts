@@ -68,3 +68,36 @@ export async function revokedSigning(
   }
   return undefined;
 }
+
+/**
+ * revokedSigning for a version whose file list kept the package's signature (FileList.signature,
+ * base64): the key that signature names is judged, not installed.json's record of it (hand-edited
+ * or damaged, a record can name the primary for what a revoked subkey signed). The signature's
+ * data, the package file, is gone, so its hash is not checked again: the files are, against the
+ * list install wrote from those bytes (states.ts verifyVersion). A signature none of the trusted
+ * keys' keys made, while the recorded signer's key is trusted: `gone`. Without a kept signature (a
+ * list an older blueprint wrote): the record, as before. Unreadable: 'bad-signature'.
+ */
+export async function keptSigning(
+  keys: PublicKey[],
+  record: { signer?: string; signingKey?: string },
+  signature: unknown,
+  what: string,
+  now = new Date(),
+): Promise<RevokedSigning | undefined> {
+  if (signature === undefined) return revokedSigning(keys, record.signer, record.signingKey, now);
+  const { signingKeyIDs } = await import('./signature.js');
+  const ids = await signingKeyIDs(Buffer.from(String(signature), 'base64'), what);
+  let first: RevokedSigning | undefined;
+  for (const id of ids) {
+    const key = keys.find((k) => k.getKeys(id).length > 0);
+    const made = key?.getKeys(id)[0]?.getFingerprint();
+    if (!key || !made) continue;
+    const judged = await revokedSigning(keys, key.getFingerprint(), made, now);
+    if (!judged) return undefined;
+    first ??= judged;
+  }
+  const fpr = record.signer?.toLowerCase();
+  if (first || !fpr || !keys.some((k) => k.getFingerprint() === fpr)) return first;
+  return { signer: fpr, subkey: ids[0]!.toHex(), gone: true };
+}

@@ -1,10 +1,13 @@
 import { VerificationError } from '../errors.js';
-import type { Database } from './db.js';
+import type { Database, InstalledPackage } from './db.js';
 import { fileListPath } from './db.js';
+import { showFingerprint } from './fingerprint-text.js';
 import { readFileList } from './installed-db.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { type Candidate, originOf } from './resolve.js';
+import type { PublicKey } from './signature.js';
+import { keptSigning } from './signer-revoked.js';
 import { versionDir } from './transaction.js';
 import { checkFile, type VerifyProblem, type VerifyReport } from './verify-files.js';
 
@@ -85,4 +88,27 @@ export async function verifyVersion(p: ManagerParts, name: string, version: stri
   if (!list) return { name, version, ok: false, problems: [{ path: '(file list)', problem: 'missing' }] };
   for (const f of list.files) problems.push(...(await checkFile(base, f)));
   return { name, version, ok: problems.length === 0, problems };
+}
+
+/**
+ * What `bpkg verify` says of an installed version's signer: what `bpkg rollback` would judge of it
+ * (signer-revoked.ts keptSigning: the key its kept signature names, else installed.json's record).
+ * An older record that does not say which of the key's keys signed it, while one that can sign is
+ * revoked: `signer-unrecorded` (rollback refuses it). A kept signature that cannot be read: `damaged`.
+ */
+export async function signingProblems(
+  p: ManagerParts,
+  keys: PublicKey[],
+  e: InstalledPackage,
+): Promise<VerifyProblem[]> {
+  const list = await readFileList(p.paths, e.name, e.version).catch(() => undefined);
+  try {
+    const r = await keptSigning(keys, e, list?.signature, `${e.name} ${e.version}`, p.now());
+    if (!r) return [];
+    const problem = r.unrecorded ? 'signer-unrecorded' : 'signer-revoked';
+    return [{ path: showFingerprint(r.subkey ?? r.signer), problem }];
+  } catch (err) {
+    if (!(err instanceof VerificationError)) throw err;
+    return [{ path: fileListPath(p.paths, e.name, e.version), problem: 'damaged' }];
+  }
 }

@@ -14,6 +14,8 @@ export interface VerifyProblem {
    * `unsatisfied-dependency`: `path` is a dependency (as written) that the installed set breaks.
    * `damaged`: `path` is the version's file list, not what blueprint wrote (damaged-file.ts).
    * `signer-revoked`: `path` is the fingerprint of the key that signed it, revoked on this box.
+   * `signer-unrecorded`: `path` is a revoked signing subkey of its signer's key, which may have
+   * signed it: the version was installed by an older blueprint, which did not record which key did.
    */
   problem:
     | 'missing'
@@ -23,7 +25,8 @@ export interface VerifyProblem {
     | 'not-current'
     | 'unsatisfied-dependency'
     | 'damaged'
-    | 'signer-revoked';
+    | 'signer-revoked'
+    | 'signer-unrecorded';
 }
 
 export interface VerifyReport {
