@@ -6,11 +6,12 @@
  * bundle required lazy-start.cjs. Not timed: `npm run bench -- pkg -- --only start` times the start.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
+import { preloadFile, probed } from './probe.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const nodeBinary = path.join(
@@ -29,17 +30,14 @@ function probe(
   preloadArgs: (file: string) => { args: string[]; env: NodeJS.ProcessEnv },
 ) {
   const dir = tempDir('bp-lazy-part-');
-  const file = path.join(dir, 'probe.cjs');
-  writeFileSync(file, PROBE);
-  const p = preloadArgs(file);
+  const p = preloadArgs(preloadFile(PROBE, dir));
   mkdirSync(path.join(dir, 'root')); // an empty box: a --root not there is refused
   const r = spawnSync(cmd, [...p.args, '--root', path.join(dir, 'root'), '--json', ...args], {
     encoding: 'utf8',
     env: { PATH: '/usr/bin:/bin', HOME: dir, ...p.env },
   });
   expect(r.status, r.stderr).toBe(0);
-  const line = r.stderr.split('\n').find((l) => l.startsWith('probe '));
-  return JSON.parse(line!.slice(6)) as { vm: boolean; lazyFile: boolean };
+  return probed<{ vm: boolean; lazyFile: boolean }>(r.stderr);
 }
 
 describe('the lazy part is loaded by the commands that use it', () => {

@@ -6,23 +6,21 @@
  * src/core/pkg/transport.ts fileBytes). Observed from inside the executable: a preload writes at
  * exit which of Node's modules were loaded and which SEA assets were read.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { bpkg, lists, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { atExit, preloadFile, preloading, probed } from './probe.js';
 
-// Written with fs.writeSync: process.stderr, a pipe here, would load node:stream itself. The SEA
-// assets read are recorded as they are asked for: each ES module of the command part is one.
-const PROBE = `const sea = require('node:sea');
+// The SEA assets read are recorded as they are asked for: each ES module of the command part is one.
+const PROBE = atExit(
+  `{ builtins: ['crypto', 'stream'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m)), assets }`,
+  `const sea = require('node:sea');
 const assets = [];
 const getAsset = sea.getAsset;
 sea.getAsset = function (name, ...rest) { assets.push(name); return getAsset.call(this, name, ...rest); };
-process.on('exit', () => require('node:fs').writeSync(2, 'probe ' + JSON.stringify({
-  builtins: ['crypto', 'stream'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m)),
-  assets,
-}) + '\\n'));
-`;
+`,
+);
 
 let key: TestKey;
 let repo: string;
@@ -36,16 +34,13 @@ describe("a box's first update", () => {
     const pm = new PackageManager({ root });
     await pm.keyring.add(key.publicKey, key.fingerprint);
     await pm.repos.add('main', repo);
-    const probe = path.join(tempDir(), 'probe.cjs');
-    writeFileSync(probe, PROBE);
-    const r = await bpkg(root, ['update'], { ...process.env, NODE_OPTIONS: `--require ${probe}` });
+    const r = await bpkg(root, ['update'], preloading(preloadFile(PROBE)));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^main: updated to version 1 \(1 packages?\)/m);
     // The box's files a first update makes: its sealing key among them (made without node:crypto).
     expect(readdirSync(lists(root)).sort()).toEqual(['.cache-key', 'keyring.json', 'main']);
     expect(existsSync(lists(root, 'main/index.json'))).toBe(true);
-    const line = r.stderr.split('\n').find((l) => l.startsWith('probe '));
     // The lazy part alone: no ES module of the command part (core-pkg-update.mjs and its chunks).
-    expect(JSON.parse(line!.slice(6))).toEqual({ builtins: [], assets: ['lazy-start.cjs'] });
+    expect(probed(r.stderr)).toEqual({ builtins: [], assets: ['lazy-start.cjs'] });
   }, 60_000);
 });

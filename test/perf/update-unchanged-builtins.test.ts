@@ -6,17 +6,12 @@
  * sweep is still made: test/pkg/update-staged.test.ts). Observed from inside the executable: a
  * preload writes at exit whether Node loaded it.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { bpkg, signedRepo, type TestKey, tempDir } from '../helpers/pkg.js';
+import { atExit, preloadFile, preloading, probed } from './probe.js';
 
-// Written with fs.writeSync: process.stderr, a pipe here, would load node:stream itself.
-const PROBE = `process.on('exit', () => require('node:fs').writeSync(2, 'probe ' + JSON.stringify({
-  fsPromises: process.moduleLoadList.includes('NativeModule internal/fs/promises'),
-}) + '\\n'));
-`;
+const PROBE = atExit(`{ fsPromises: process.moduleLoadList.includes('NativeModule internal/fs/promises') }`);
 
 let key: TestKey;
 let repo: string;
@@ -24,10 +19,7 @@ beforeAll(async () => {
   ({ key, repo } = await signedRepo([{ name: 'good', version: '1.0.0', summary: 'a package' }]));
 }, 60_000);
 
-const probed = (stderr: string) => {
-  const line = stderr.split('\n').find((l) => l.startsWith('probe '));
-  return JSON.parse(line!.slice(6)) as { fsPromises: boolean };
-};
+const probedOf = (stderr: string) => probed<{ fsPromises: boolean }>(stderr);
 
 describe('an update that finds the index unchanged', () => {
   it('answers without loading node:fs/promises', async () => {
@@ -35,16 +27,14 @@ describe('an update that finds the index unchanged', () => {
     const pm = new PackageManager({ root });
     await pm.keyring.add(key.publicKey, key.fingerprint);
     await pm.repos.add('main', repo);
-    const probe = path.join(tempDir(), 'probe.cjs');
-    writeFileSync(probe, PROBE);
-    const env = { ...process.env, NODE_OPTIONS: `--require ${probe}` };
+    const env = preloading(preloadFile(PROBE));
     const first = await bpkg(root, ['update'], env);
     expect(first.code, first.stderr).toBe(0);
     // The probe sees what it should: a first update writes through fs.promises.
-    expect(probed(first.stderr)).toEqual({ fsPromises: true });
+    expect(probedOf(first.stderr)).toEqual({ fsPromises: true });
     const again = await bpkg(root, ['update'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toBe('main: unchanged at version 1 (1 package)\n');
-    expect(probed(again.stderr)).toEqual({ fsPromises: false });
+    expect(probedOf(again.stderr)).toEqual({ fsPromises: false });
   }, 60_000);
 });
