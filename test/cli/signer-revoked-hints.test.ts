@@ -1,8 +1,8 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bpkgBox } from '../helpers/bpkg-box.js';
-import { bpkg, signedRepo } from '../helpers/pkg.js';
+import { bpkg, poolArchive, signedRepo } from '../helpers/pkg.js';
 
 type Failure = { code: string; message: string; hint: string };
 
@@ -32,8 +32,7 @@ describe('signer-revoked: what to do, for a package and for an index', () => {
     expect(early.hint).toMatch(/`bpkg (--root \S+ )?rollback app`/);
 
     // A package file given: read, then its signature judged (signature.ts noGoodSignature).
-    const pool = path.join(repo, 'pool', 'app');
-    const file = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
+    const file = poolArchive(repo, 'app');
     const pkgJson = await bpkg(root, ['--json', 'install', '--yes', file]);
     expect(pkgJson.code, pkgJson.stdout).toBe(4);
     const pkg = JSON.parse(pkgJson.stdout).error as Failure;

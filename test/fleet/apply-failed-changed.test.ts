@@ -8,22 +8,18 @@
  * Ansible runs it (its arguments in a file), fails the task with changed true and those changes.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { applyWorkspace } from '../helpers/apply-workspace.js';
-import { blueprintExe, repoRoot, run } from '../helpers/pkg.js';
+import { blueprintExe, damageArchive, repoRoot, run } from '../helpers/pkg.js';
 
 const exec = promisify(execFile);
 
 async function brokenRepoBox() {
   const { work, repo, root, file, repositories } = await applyWorkspace('bp-apply-failed-');
-  const pool = path.join(repo, 'pool/good');
-  const archive = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
-  const bytes = readFileSync(archive);
-  bytes[bytes.length - 10]! ^= 0xff;
-  writeFileSync(archive, bytes);
+  damageArchive(repo, 'good');
   writeFileSync(
     file,
     ['hostname: edge-31', ...repositories, 'modules: [{ name: good, state: installed }]', ''].join('\n'),

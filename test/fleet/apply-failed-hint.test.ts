@@ -8,11 +8,10 @@
  * the rest once that is fixed; the first module is installed, the damaged one not. With --quiet no
  * change was listed, so the hint does not send the reader to lines above.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyWorkspace } from '../helpers/apply-workspace.js';
-import { GOOD, run } from '../helpers/pkg.js';
+import { damageArchive, GOOD, run } from '../helpers/pkg.js';
 
 describe('apply that fails part-way, its hint', () => {
   it.each([['--json'], [], ['--quiet']])(
@@ -23,11 +22,7 @@ describe('apply that fails part-way, its hint', () => {
         GOOD,
         { name: 'other', version: '1.0.0' },
       ]);
-      const pool = path.join(repo, 'pool/other');
-      const archive = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
-      const bytes = readFileSync(archive);
-      bytes[bytes.length - 10]! ^= 0xff;
-      writeFileSync(archive, bytes);
+      damageArchive(repo, 'other');
       writeFileSync(
         file,
         [

@@ -335,6 +335,22 @@ export function rawTar(entries: RawEntry[], gzip = true): Buffer {
   return gzip ? gzipSync(tarBytes) : tarBytes;
 }
 
+/** The (first) package archive of `name` in a built repository's pool. */
+export function poolArchive(repoDir: string, name: string): string {
+  const pool = path.join(repoDir, 'pool', name);
+  const file = readdirSync(pool).find((f) => f.endsWith('.bpkg'));
+  if (!file) throw new Error(`no .bpkg of ${name} in ${pool}`);
+  return path.join(pool, file);
+}
+
+/** Flips a byte near the end of `name`'s archive in the pool: its signature no longer holds. */
+export function damageArchive(repoDir: string, name: string): void {
+  const archive = poolArchive(repoDir, name);
+  const bytes = readFileSync(archive);
+  bytes[bytes.length - 10]! ^= 0xff;
+  writeFileSync(archive, bytes);
+}
+
 /** Puts a hand-made archive into a repository's pool as NAME_VERSION_all.bpkg, signed, and rebuilds the index. */
 export async function publishRaw(
   repoDir: string,

@@ -6,7 +6,7 @@
  * another protocol, a bad published repository name, a signed key rotation notice naming no key).
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { armor, enums, unarmor } from 'openpgp';
@@ -23,6 +23,7 @@ import { updateBox } from '../../src/core/pkg/update.js';
 import { hostArch } from '../../src/core/version.js';
 import {
   makeKey,
+  poolArchive,
   rawTar,
   serveCopy,
   signedRepo,
@@ -130,8 +131,7 @@ describe('installing .bpkg files', () => {
   it('one built for another CPU: wrong-arch, use the build for this machine', async () => {
     const other = hostArch() === 'aarch64' ? 'x86_64' : 'aarch64';
     const { key: k, repo: r } = await signedRepo([{ name: 'foreign', version: '1.0.0', arch: other }]);
-    const pool = path.join(r, 'pool/foreign');
-    const file = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
+    const file = poolArchive(r, 'foreign');
     const root = await trustingRoot(k, r);
     const err = await refusal(new PackageManager({ root }).install([file]));
     expect(err).toMatchObject({
@@ -145,8 +145,7 @@ describe('installing .bpkg files', () => {
 
   it('with --from: a usage error that says to install them without it', async () => {
     const root = await trustingRoot(key, repo);
-    const pool = path.join(repo, 'pool/good');
-    const file = path.join(pool, readdirSync(pool).find((f) => f.endsWith('.bpkg'))!);
+    const file = poolArchive(repo, 'good');
     const err = await refusal(new PackageManager({ root }).install([file], { from: 'main' }));
     expect(err).toMatchObject({ code: 'usage' });
     expect(err.hint).toMatch(/without --from.*`bpkg install --from REPO NAME`/);
