@@ -7,38 +7,29 @@
  * import` (the tiny llama the llm tests serve: 2 layers, 2 KV heads of 16 = 256 bytes of F16 KV
  * cache a token, 320 with the built-in model's 25 % headroom).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { AdmissionError, admitStart } from '../../src/core/services/admission.js';
 import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
-import { planFor } from '../../src/core/services/lifecycle.js';
-import { findRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { image, register, tokenRoot } from '../helpers/client-token-box.js';
 import { run } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { engineUp, uniqueName } from './helpers.js';
+import { boxWith200MiB, llmShaped, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
 const PER_TOKEN = 320;
 const name = uniqueName('bpt-llmmodel');
 const spec = () =>
   parseService({
-    image,
-    env: { LLM_CONTEXT: '4096', LLM_PARALLEL: '1' },
-    settings: {
-      LLM_CONTEXT: { type: 'integer', min: 64, max: 131072, description: 'Context' },
-      LLM_PARALLEL: { type: 'integer', min: 1, max: 8, description: 'At once' },
-    },
+    ...llmShaped('model', 64),
     packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-    resources: { memory: '64m', memoryPerSetting: { of: ['LLM_CONTEXT', 'LLM_PARALLEL'], bytes: 'model' } },
   });
 
-async function box(withModel: boolean) {
-  const root = tokenRoot('bp-settings-model-');
-  if (withModel) {
+/** The box, with the tiny llama imported by the real `blueprint model import` first when `withModel`. */
+const box = (withModel: boolean) =>
+  boxWith200MiB('bp-settings-model-', name, spec(), async (root) => {
+    if (!withModel) return;
     const r = await run([
       '--root',
       root,
@@ -51,19 +42,8 @@ async function box(withModel: boolean) {
       'MIT (test)',
     ]);
     expect(r.code, r.stderr).toBe(0);
-  }
-  await register(root, name, spec());
-  mkdirSync(path.join(root, 'proc'), { recursive: true });
-  // 200 MiB left on this box.
-  writeFileSync(
-    path.join(root, 'proc/meminfo'),
-    'MemTotal: 4194304 kB\nMemFree: 1 kB\nMemAvailable: 204800 kB\n',
-  );
-  return root;
-}
-const limit = async (root: string) =>
-  (await planFor({ engine: undefined as never, root }, (await findRegistration(root, name))!)).summary
-    .memoryBytes;
+  });
+const limit = (root: string) => plannedLimit(root, name);
 
 describe('memory per setting read from the models a service mounts', () => {
   it.skipIf(!engineUp)('refuses a context the model cannot have in memory, admits one it can', async () => {

@@ -11,42 +11,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { AdmissionError } from '../../src/core/services/admission.js';
-import { planFor } from '../../src/core/services/lifecycle.js';
-import { findRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { image, register, tokenRoot } from '../helpers/client-token-box.js';
 import { uniqueName } from './helpers.js';
+import { boxWith200MiB, llmShaped, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
 // A name of its own: admission asks the engine about a container of this name.
 const name = uniqueName('bpt-llmmem');
-const spec = (extra: Record<string, unknown> = {}) =>
-  parseService({
-    image,
-    env: { LLM_CONTEXT: '4096', LLM_PARALLEL: '1' },
-    settings: {
-      LLM_CONTEXT: { type: 'integer', min: 512, max: 131072, description: 'Context' },
-      LLM_PARALLEL: { type: 'integer', min: 1, max: 8, description: 'At once' },
-    },
-    // 64 MiB at the defaults, 16 KiB more per token of context per sequence.
-    resources: { memory: '64m', memoryPerSetting: { of: ['LLM_CONTEXT', 'LLM_PARALLEL'], bytes: '16k' } },
-    ...extra,
-  });
-
-async function box() {
-  const root = tokenRoot('bp-settings-memory-');
-  await register(root, name, spec());
-  mkdirSync(path.join(root, 'proc'), { recursive: true });
-  // 200 MiB left on this box.
-  writeFileSync(
-    path.join(root, 'proc/meminfo'),
-    'MemTotal: 4194304 kB\nMemFree: 1 kB\nMemAvailable: 204800 kB\n',
-  );
-  return root;
-}
-const limit = async (root: string) =>
-  (await planFor({ engine: undefined as never, root }, (await findRegistration(root, name))!)).summary
-    .memoryBytes;
+// 64 MiB at the defaults, 16 KiB more per token of context per sequence.
+const spec = (extra: Record<string, unknown> = {}) => parseService({ ...llmShaped('16k', 512), ...extra });
+const box = () => boxWith200MiB('bp-settings-memory-', name, spec());
+const limit = (root: string) => plannedLimit(root, name);
 
 describe('a setting that changes the memory a module needs', () => {
   it('grows the container limit and is judged by admission with it', async () => {
