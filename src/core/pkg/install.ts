@@ -1,42 +1,21 @@
-/** Planning an install and carrying it out: resolve, download, verify, unpack, commit. */
-import { rename, rm } from 'node:fs/promises';
+/** Planning an install and carrying it out: resolve, each package staged (stage-package.ts), commit. */
 import path from 'node:path';
 import { lt } from 'semver';
-import {
-  ConflictError,
-  DeclinedError,
-  NotFoundError,
-  storageErrorFrom,
-  VerificationError,
-} from '../errors.js';
-import { ensureDir, exists, syncDir } from '../system/fs.js';
+import { ConflictError, DeclinedError, NotFoundError } from '../errors.js';
 import { hostArch } from '../version.js';
-import { type Extracted, extractPackage } from './archive.js';
 import { refuseBreaking } from './constraints.js';
-import { type Database, saveDatabase, saveFileList } from './db.js';
-import {
-  checkPackageSignature,
-  discardLocalCopy,
-  type FetchContext,
-  fetchPackage,
-  folderNamed,
-  readLocalPackage,
-} from './fetch.js';
-import { packageFileName } from './format.js';
+import { type Database, saveDatabase } from './db.js';
+import { discardLocalCopy, type FetchContext, folderNamed, readLocalPackage } from './fetch.js';
 import { parseDependency } from './format-checks.js';
-import { streamPackage } from './install-stream.js';
-import { readFileList, readInstalled } from './installed-db.js';
-import { MAX_PACKAGE_BYTES } from './limits.js';
+import { readInstalled } from './installed-db.js';
 import { isPackagePath } from './package-spec.js';
 import type { ManagerParts } from './parts.js';
 import { pinsFor } from './pins.js';
-import type { RepoState } from './repos.js';
 import { archMatches, type Candidate, parseRequest, resolve } from './resolve.js';
-import { refuseRevokedSigner } from './revoked-first.js';
-import { keptFrom, signingKeyOf } from './signer-revoked.js';
-import { noRepositoryHint, usableStates, verifyVersion } from './states.js';
-import { type Change, stagingRoot, versionDir } from './transaction.js';
-import { checkDeclaredHashes, manifestMatchingIndex } from './verify-files.js';
+import { keptFrom } from './signer-revoked.js';
+import { type Source, stage } from './stage-package.js';
+import { noRepositoryHint, usableStates } from './states.js';
+import type { Change } from './transaction.js';
 
 export interface InstallOptions {
   reinstall?: boolean;
@@ -87,10 +66,6 @@ export interface PlannedChange extends Change {
   /** A package file given (`bpkg install ./x.bpkg`), absolute; `repo` is then `file`. */
   file?: string;
 }
-
-/** Limits applied to every package archive (MAX_PACKAGE_BYTES: the bound every other size bound follows). */
-const LIMITS = { maxUnpackedBytes: MAX_PACKAGE_BYTES, maxEntries: 200_000 };
-const bombLimit = (size: number) => Math.min(LIMITS.maxUnpackedBytes, Math.max(256 * 1024 ** 2, size * 200));
 
 /** Same packages, versions, origins and sizes, in any order. */
 const samePlan = (a: PlannedChange[], b: PlannedChange[]): boolean => {
@@ -191,159 +166,6 @@ export async function planWithSources<L extends Candidate & { signer: string }>(
 /** Local `.bpkg` files are read once into private copies in the cache; this removes them. */
 export async function discardLocals(p: ManagerParts, locals: Array<{ file: string }>): Promise<void> {
   for (const l of locals) await discardLocalCopy(p.fetchContext, l.file);
-}
-
-/** Where a package's bytes come from: a local file read once into a private copy, or its repository. */
-type Source = ({ file: string } & Checked) | { state: RepoState };
-
-/** Who signed a package: the trusted key (`signer`) and the key of it that made the signature. */
-type Signed = { signer: string; signingKey: string };
-
-/** Signed, with the detached signature checked (kept in the version's file list: signer-revoked.ts keptSigning). */
-type Checked = Signed & { signature: Uint8Array };
-
-/** A version's file list keeps the signature checked when it was installed (FileList.signature). */
-const keptText = (signature: Uint8Array): string => Buffer.from(signature).toString('base64');
-
-/**
- * Unpacks one package into NAME/VERSION through a staging directory and records its files;
- * resolves with the key that signed it (Signed). Nothing leaves staging until its size,
- * SHA-256 and signature have passed.
- */
-export async function stage(
-  p: ManagerParts,
-  c: Candidate,
-  source: Source,
-  db: Database,
-  n: number,
-): Promise<Signed> {
-  const { entry } = c;
-  const target = versionDir(p.paths, entry.name, entry.version);
-  const had = db.packages[entry.name];
-  if (await exists(target)) {
-    if (had?.previous === entry.version || had?.version === entry.version) {
-      const report = await verifyVersion(p, entry.name, entry.version);
-      // Re-activating a kept version: its files are still as recorded; its signature is checked again.
-      if (report.ok) {
-        const { signer, signingKey, signature } = await ('file' in source
-          ? source
-          : signatureOnly(p, c, source.state));
-        // A reinstall of the installed version, or the kept previous one made current again, still
-        // runs the hooks: what they made outside the files (a module's image in the engine, its
-        // service registration) may be gone or damaged, and the reinstall is what their errors
-        // name as the fix.
-        const list = await readFileList(p.paths, entry.name, entry.version);
-        if (list) {
-          // The signature just checked, kept with the version (one an older blueprint installed has none).
-          if (list.signature !== keptText(signature))
-            await saveFileList(p.paths, { ...list, signature: keptText(signature) });
-          p.progress({ phase: 'prepare', name: entry.name });
-          await p.hooks.prepare?.(
-            { name: entry.name, version: entry.version, manifest: list.manifest, prefix: target },
-            p.hookOpts,
-          );
-        }
-        return { signer, signingKey };
-      }
-    }
-    await rm(target, { recursive: true, force: true });
-  }
-  const staging = path.join(stagingRoot(p.paths), `${n}-${entry.name}`);
-  await rm(staging, { recursive: true, force: true });
-  const limits = { ...LIMITS, maxUnpackedBytes: bombLimit(entry.size) };
-  const { out, signature, ...signer } = await unpacked(p, c, source, staging, limits).catch((err) => {
-    throw storageErrorFrom(err, `unpacking ${entry.name}`);
-  });
-  const manifest = manifestMatchingIndex(out.manifestBytes, entry, 'nothing was installed');
-  p.hooks.validateManifest?.(manifest);
-  checkDeclaredHashes(manifest, out.files);
-  await ensureDir(path.dirname(target));
-  await ensureDir(path.join(staging, 'payload'));
-  try {
-    await rename(path.join(staging, 'payload'), target);
-    // The rename on the disk before the commit, and the folders above it where ensureDir made them.
-    for (const dir of [path.dirname(target), p.paths.optDir, path.dirname(p.paths.optDir)])
-      await syncDir(dir);
-  } catch (err) {
-    throw storageErrorFrom(err, `installing ${entry.name}`);
-  }
-  await saveFileList(p.paths, {
-    name: entry.name,
-    version: entry.version,
-    manifest,
-    files: out.files,
-    signature: keptText(signature),
-  });
-  p.progress({ phase: 'prepare', name: entry.name });
-  await p.hooks.prepare?.({ name: entry.name, version: entry.version, manifest, prefix: target }, p.hookOpts);
-  return signer;
-}
-
-/**
- * The package's bytes unpacked into `staging`, checked against the signed index and its own
- * signature, which must be by one of its repository's keys (a key trusted for another repository
- * signs nothing here). From a repository the bytes are read once, streamed (install-stream.ts);
- * a local file's private copy, or a signature whose shape needs the data, is unpacked from a file.
- */
-async function unpacked(
-  p: ManagerParts,
-  c: Candidate,
-  source: Source,
-  staging: string,
-  limits: typeof LIMITS,
-): Promise<{ out: Extracted } & Checked> {
-  const name = packageFileName(c.entry);
-  if (!('file' in source)) {
-    p.progress({ phase: 'download', name: c.entry.name, bytes: 0, total: c.entry.size });
-    const { state } = source;
-    const streamed = await streamPackage(p.fetchContext, c, state, staging, limits, () =>
-      p.keyring.fastKeys(state.keys),
-    );
-    if (streamed)
-      return {
-        out: streamed.out,
-        signer: p.repos.requireOwnSigner(source.state, streamed.signer, name),
-        signingKey: streamed.signingKey,
-        signature: streamed.signature,
-      };
-  }
-  const file = 'file' in source ? source.file : await fetchPackage(p.fetchContext, c, source.state);
-  const signed: Promise<Checked> =
-    'file' in source ? Promise.resolve(source) : signatureOnly(p, c, source.state, file);
-  signed.catch(() => {}); // awaited below, whatever unpacking does
-  p.progress({ phase: 'unpack', name: c.entry.name });
-  let out: Extracted;
-  try {
-    out = await extractPackage(file, staging, limits, p.signal);
-    if (out.archiveSize !== c.entry.size || out.archiveSha256 !== c.entry.sha256)
-      throw new VerificationError(
-        `${name}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${c.entry.size} bytes, ${c.entry.sha256}`,
-        out.archiveSize !== c.entry.size ? 'size-mismatch' : 'hash-mismatch',
-        'The file changed or the mirror is out of date; nothing was installed.',
-      );
-  } catch (err) {
-    await signed; // a bad signature is the better answer for a tampered package: it wins
-    throw err;
-  }
-  const { signer, signingKey, signature } = await signed;
-  return { out, signer, signingKey, signature };
-}
-
-/** The package's own signature checked on a copy in the cache (`file`: one made already, else fetched unless revoked). */
-async function signatureOnly(
-  p: ManagerParts,
-  c: Candidate,
-  state: RepoState,
-  file?: string,
-): Promise<Checked> {
-  if (!file) await refuseRevokedSigner(p.fetchContext, c, state);
-  const copy = file ?? (await fetchPackage(p.fetchContext, c, state));
-  const check = await checkPackageSignature(p.fetchContext, c, state, copy);
-  return {
-    signer: p.repos.requireOwnSigner(state, check.signer, packageFileName(c.entry)),
-    signingKey: signingKeyOf(check),
-    signature: check.signature,
-  };
 }
 
 /** The plan carried out (`expected`) is no longer the plan: the admin looks again. */
