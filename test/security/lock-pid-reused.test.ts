@@ -11,36 +11,22 @@
  * as before. Before the fix both attack cases were refused: "Another package operation is running
  * (pid N)".
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { linkSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/system/lock.js';
 import { bundleChild } from '../helpers/node-child.js';
+import { bootId, canShiftBoot, killedAfterEach, startOf } from '../helpers/proc-identity.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '');
-const startOf = (pid: number): string => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-};
 
 /** A process that takes the lock at argv[2], says so, and holds it until killed. */
 const HOLD = `import { acquireLock } from './src/core/system/lock.ts';
 await acquireLock(process.argv[2], 'package operation');
 process.stdout.write('held\\n');
 setInterval(() => {}, 1000);`;
-const canShiftBoot = spawnSync('unshare', ['--time', '--boottime', '1000', 'true']).status === 0;
 
-const kids: ChildProcess[] = [];
-afterEach(async () => {
-  for (const k of kids.splice(0)) {
-    if (k.exitCode !== null || k.signalCode !== null) continue;
-    const gone = new Promise((r) => k.on('exit', r));
-    k.kill('SIGKILL');
-    await gone;
-  }
-});
+const kids = killedAfterEach();
 
 /** A live process unrelated to blueprint (what the next boot gives the dead holder's pid to). */
 async function unrelated(): Promise<number> {

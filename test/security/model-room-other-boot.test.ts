@@ -13,14 +13,10 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { promise, promisedIn } from '../../src/core/models/upload-room.js';
 import { layout } from '../../src/core/system/paths.js';
+import { bootId, startOf } from '../helpers/proc-identity.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replaceAll('-', '');
 const otherBoot = bootId.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-const startOf = (pid: number): string => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-};
 
 /** The account holding `held`, as the processes that wrote it left it. */
 function account(held: object[]) {

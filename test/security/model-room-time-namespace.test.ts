@@ -8,15 +8,14 @@
  * lock.ts closed for its locks in 5c34ee3b). Now such a process names no start and judges none
  * (the pid alone, as lock.ts does).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { promise, promisedIn } from '../../src/core/models/upload-room.js';
 import { layout } from '../../src/core/system/paths.js';
 import { bundleChild } from '../helpers/node-child.js';
+import { canShiftBoot, killedAfterEach } from '../helpers/proc-identity.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const canShiftBoot = spawnSync('unshare', ['--time', '--boottime', '1000', 'true']).status === 0;
 
 /** A process that promises 1000 bytes of the room of the root at argv[2], says so, and holds them until killed. */
 const HOLD = `import { promise } from './src/core/models/upload-room.ts';
@@ -30,15 +29,7 @@ const READ = `import { promisedIn } from './src/core/models/upload-room.ts';
 import { layout } from './src/core/system/paths.ts';
 process.stdout.write(String(await promisedIn(layout(process.argv[2]))));`;
 
-const kids: ChildProcess[] = [];
-afterEach(async () => {
-  for (const k of kids.splice(0)) {
-    if (k.exitCode !== null || k.signalCode !== null) continue;
-    const gone = new Promise((r) => k.on('exit', r));
-    k.kill('SIGKILL');
-    await gone;
-  }
-});
+const kids = killedAfterEach();
 
 /** `args` run, its stdout once it exits 0 (an error naming its exit status otherwise). */
 function output(cmd: string, args: string[]): Promise<string> {
