@@ -2,30 +2,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/core/pkg/index.js';
 import { bpkgBox } from '../helpers/bpkg-box.js';
-import { bpkg, makeKey, makeSource, publishSources, type TestKey, tempDir } from '../helpers/pkg.js';
+import { bpkg, makeSource, publishSources, tempDir } from '../helpers/pkg.js';
+import { keyWithSigningSubkey, revokeSigningSubkey } from '../helpers/signing-subkey.js';
 
 const exec = promisify(execFile);
-
-/** A throw-away key whose signatures are made by a signing subkey (OpenPGP.js signs with the newest one). */
-async function keyWithSigningSubkey(dir: string): Promise<TestKey> {
-  const k = await makeKey(dir);
-  const key = await openpgp.readPrivateKey({ armoredKey: k.privateKey });
-  const withSub = await key.addSubkey({ sign: true });
-  return rewrite(k, withSub);
-}
-
-/** `k` with `key` as its private and public files. */
-function rewrite(k: TestKey, key: openpgp.PrivateKey): TestKey {
-  const privateKey = key.armor();
-  const publicKey = key.toPublic().armor();
-  writeFileSync(k.privateFile, privateKey);
-  writeFileSync(k.publicFile, publicKey);
-  return { ...k, privateKey, publicKey };
-}
 
 /**
  * KEYS2's left item: `bpkg rollback` judged only the signer's primary key. A publisher signs with a
@@ -49,16 +32,9 @@ describe('bpkg rollback onto a version signed by a revoked signing subkey', () =
     await ok('install', 'app@1.0.0', '--yes');
 
     // The publisher: a new signing subkey, the old one revoked (the primary key stays valid).
-    const priv = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
-    const leaked = priv.subkeys.at(-1)!; // the signing one (makeKey's first subkey encrypts)
-    const leakedFpr = leaked.getFingerprint();
-    const next = await priv.addSubkey({ sign: true });
-    const at = next.subkeys.findIndex((s) => s.getFingerprint() === leakedFpr);
-    next.subkeys[at] = await next.subkeys[at]!.revoke(next.keyPacket as openpgp.SecretKeyPacket, {
-      flag: openpgp.enums.reasonForRevocation.keyCompromised,
-      string: 'leaked',
-    });
-    key = rewrite(key, next);
+    const revoked = await revokeSigningSubkey(key);
+    key = revoked.key;
+    const leakedFpr = revoked.leaked;
     await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
     const updated = await ok('--json', 'key', 'add', key.publicFile, '--fingerprint', key.fingerprint);
     expect(JSON.parse(updated.stdout)).toMatchObject({ fingerprint: key.fingerprint, revoked: false });

@@ -13,16 +13,8 @@ import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { keptSigning } from '../../src/core/pkg/signer-revoked.js';
 import { bpkgBox } from '../helpers/bpkg-box.js';
-import { bpkg, makeKey, publishSources, type TestKey, tempDir } from '../helpers/pkg.js';
-
-/** `k` with `key` as its private and public files. */
-function rewrite(k: TestKey, key: openpgp.PrivateKey): TestKey {
-  const privateKey = key.armor();
-  const publicKey = key.toPublic().armor();
-  writeFileSync(k.privateFile, privateKey);
-  writeFileSync(k.publicFile, publicKey);
-  return { ...k, privateKey, publicKey };
-}
+import { bpkg, makeKey, publishSources, tempDir } from '../helpers/pkg.js';
+import { keyWithSigningSubkey, revokeSigningSubkey } from '../helpers/signing-subkey.js';
 
 /**
  * A box with app@1.0.0 installed, signed by a signing subkey (`leaked`) that the publisher then
@@ -30,11 +22,7 @@ function rewrite(k: TestKey, key: openpgp.PrivateKey): TestKey {
  */
 async function revokedAfterInstall(tag: string, upgrade: boolean) {
   const base = tempDir(`bp-${tag}-`);
-  const k = await makeKey(path.join(base, 'key'));
-  let key = rewrite(
-    k,
-    await (await openpgp.readPrivateKey({ armoredKey: k.privateKey })).addSubkey({ sign: true }),
-  );
+  let key = await keyWithSigningSubkey(path.join(base, 'key'));
   const repo = path.join(base, 'repo');
   await publishSources(repo, key, [{ name: 'app', version: '1.0.0' }]);
   const root = await bpkgBox(`bp-${tag}-root-`, key, repo);
@@ -44,15 +32,9 @@ async function revokedAfterInstall(tag: string, upgrade: boolean) {
     return r;
   };
   await ok('install', 'app@1.0.0', '--yes');
-  const priv = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
-  const leaked = priv.subkeys.at(-1)!.getFingerprint();
-  const next = await priv.addSubkey({ sign: true });
-  const at = next.subkeys.findIndex((s) => s.getFingerprint() === leaked);
-  next.subkeys[at] = await next.subkeys[at]!.revoke(next.keyPacket as openpgp.SecretKeyPacket, {
-    flag: openpgp.enums.reasonForRevocation.keyCompromised,
-    string: 'leaked',
-  });
-  key = rewrite(key, next);
+  const revoked = await revokeSigningSubkey(key);
+  key = revoked.key;
+  const { leaked } = revoked;
   await ok('key', 'add', key.publicFile, '--fingerprint', key.fingerprint);
   if (upgrade) {
     await publishSources(repo, key, [{ name: 'app', version: '2.0.0' }]);
