@@ -1,26 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { ConflictError } from '../errors.js';
-import { acquireLock } from '../system/lock.js';
+import { acquireLock, LockHeldError } from '../system/lock.js';
 import { shellWord } from '../system/shell-word.js';
 
 /**
- * What holds the setup lock `file`, as its pid's command line says: `blueprint apply`, the setup
- * wizard (the console's, or `blueprint setup`), or a process not known; undefined: no pid in the
- * file (or this process's own: the other console's wizard here). The command line is read, never
+ * What the lock's holder `pid` is, as its command line says: `blueprint apply`, the setup wizard
+ * (the console's, or `blueprint setup`), or a process not known. The command line is read, never
  * shown: it is the holder's (a path in it could be anything).
  */
-async function holderOf(file: string): Promise<{ pid: number; what: string } | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  if (!/^[1-9][0-9]{0,9}$/.test(text.trim())) return undefined;
-  const pid = Number(text.trim());
-  if (pid === process.pid) return undefined;
+async function holderIs(pid: number): Promise<string> {
   const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-  const what = args.includes('apply')
+  return args.includes('apply')
     ? '`blueprint apply`'
     : args.some((a) => a === 'setup' || a === 'tui' || a.endsWith('/setup-console'))
       ? 'The setup wizard'
       : 'Another setup or apply';
-  return { pid, what };
 }
 
 /**
@@ -34,8 +28,12 @@ export async function takeSetupLock(file: string, script: boolean): Promise<() =
     return await acquireLock(file, 'setup');
   } catch (err) {
     if (!(err instanceof ConflictError && err.code === 'locked')) throw err;
-    const holder = await holderOf(file);
-    const message = holder ? `${holder.what} is running (pid ${holder.pid}): it holds the box` : err.message;
+    // Another process's pid as acquireLock read it (held in this process, the other console's
+    // wizard here: its own words).
+    const message =
+      err instanceof LockHeldError
+        ? `${await holderIs(err.holder)} is running (pid ${err.holder}): it holds the box`
+        : err.message;
     throw new ConflictError(
       message,
       'locked',

@@ -241,6 +241,17 @@ async function sweep(file: string, mode: number): Promise<void> {
 const staleHint = (pid: number, file: string) =>
   `Wait for it to finish. If pid ${pid} is no blueprint command (\`ps -p ${pid} -o args=\`; after a reboot or a crash its number may be another program's), remove ${shellWord(file)}.`;
 
+/** A lock another process holds: its pid (`holder`) as the lock file names it, for a caller that says who. */
+export class LockHeldError extends ConflictError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly holder: number,
+  ) {
+    super(message, 'locked', hint);
+  }
+}
+
 export interface LockOptions {
   /** Wait up to this long for a live holder (in this process too); by default it is refused. */
   waitMs?: number;
@@ -306,13 +317,13 @@ export async function acquireLock(
           'locked',
           'Wait for it to finish, then try again.',
         );
-      throw new ConflictError(`Another ${what} is running (pid ${owner})`, 'locked', staleHint(owner, file));
+      throw new LockHeldError(`Another ${what} is running (pid ${owner})`, staleHint(owner, file), owner);
     }
     if (Date.now() > deadline)
-      throw new ConflictError(
+      throw new LockHeldError(
         `Another ${what} (pid ${owner}) held ${file} for over ${Math.round((opts.waitMs ?? 0) / 1000)} s`,
-        'locked',
         staleHint(owner, file),
+        owner,
       );
     await sleep(25);
   }
