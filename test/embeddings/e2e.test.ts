@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/embeddings/package.js';
+import { manifestVersion } from '../../scripts/catalog/fingerprint.js';
 import { moduleE2E, podman } from '../helpers/module-e2e.js';
 import { ownImageContents } from '../services/helpers.js';
 import { cosine, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
@@ -24,7 +25,7 @@ const e = moduleE2E({
   },
 });
 const socket = e.socket(name);
-const installed = e.installed(name, '0.1.0');
+const installed = e.installed(name, manifestVersion('embeddings')); // the recipe's version: the manifest's
 const blueprint = e.blueprint;
 const call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
   e.call(name, method, path, body, headers);

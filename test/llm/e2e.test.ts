@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { manifestVersion } from '../../scripts/catalog/fingerprint.js';
 import { llmModuleE2E } from '../helpers/llm-e2e.js';
 import { podman } from '../helpers/module-e2e.js';
 import { openAiOnSocket } from './helpers.js';
@@ -11,7 +12,7 @@ import { openAiOnSocket } from './helpers.js';
 const name = `llm-e2e-${process.pid}`;
 const e = llmModuleE2E('bp-llm-e2e-', name);
 const socket = e.socket(name);
-const installed = e.installed(name, '0.1.0');
+const installed = e.installed(name, manifestVersion('llm')); // the recipe's version: the manifest's
 const blueprint = e.blueprint;
 const client = () => openAiOnSocket(socket);
 let imageId = '';
