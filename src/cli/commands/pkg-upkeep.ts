@@ -12,8 +12,11 @@ function repairHint(r: VerifyReport): string {
   const deps = r.problems.filter((p) => p.problem === 'unsatisfied-dependency').map((p) => p.path);
   const revoked = r.problems.some((p) => p.problem === 'signer-revoked');
   const unrecorded = r.problems.some((p) => p.problem === 'signer-unrecorded');
+  const untrusted = r.problems.some((p) => p.problem === 'signer-untrusted');
+  const foreign = r.problems.some((p) => p.problem === 'signer-wrong-repository');
+  const signer = revoked || unrecorded || untrusted || foreign ? 1 : 0;
   return [
-    ...(r.problems.length > deps.length + (revoked || unrecorded ? 1 : 0)
+    ...(r.problems.length > deps.length + signer
       ? [`\`bpkg install ${r.name} --reinstall\` restores its files`]
       : []),
     ...(revoked
@@ -24,6 +27,16 @@ function repairHint(r: VerifyReport): string {
     ...(unrecorded
       ? [
           `an older blueprint installed it and did not record which of its signer's keys signed it, and one is revoked here: \`bpkg install ${r.name}@${r.version} --reinstall\` checks its signature again (refused if that key made it)`,
+        ]
+      : []),
+    ...(untrusted
+      ? [
+          `this box no longer trusts the key that signed it (\`bpkg key remove\`): install a version signed by a trusted key (\`bpkg info ${r.name}\`, \`bpkg install ${r.name}@VERSION\`) or remove it`,
+        ]
+      : []),
+    ...(foreign
+      ? [
+          `the key that signed it is not one trusted for the repository it came from (\`bpkg list\` names it): \`bpkg install ${r.name} --reinstall\` fetches it as that repository serves it now, signed by its own key`,
         ]
       : []),
     ...(deps.length

@@ -22,6 +22,7 @@ import type { Keyring, TrustedKey } from './keyring.js';
 import { LocalKey } from './local-key.js';
 import { inspectLocalPackage } from './local-read-once.js';
 import { type OfferInfo, offeredSigners, packageInfo, type SearchHit, searchOffers } from './offers.js';
+import { originJudge } from './origin-keys.js';
 import type { ManagerParts, ProgressEvent } from './parts.js';
 import { removal } from './removal.js';
 import { Repositories } from './repos.js';
@@ -359,10 +360,10 @@ export class PackageManager {
     const broken = brokenConstraints(Object.fromEntries(pkgs.map((p) => [p.name, p])));
     // Installed before its key was revoked (nothing it signs is accepted now): said, as a change is.
     // The key that made its signature: the primary, or the signing subkey installed.json recorded.
-    const keys = await this.keyring.keys();
+    const origins = await originJudge(this.parts);
     for (const p of chosen) {
       const r = await verifyVersion(this.parts, p.name, p.version);
-      r.problems.push(...(await signingProblems(this.parts, keys, p)));
+      r.problems.push(...(await signingProblems(this.parts, origins, p)));
       const link = await readlink(currentLink(this.paths, p.name)).catch(() => undefined);
       if (link !== p.version) r.problems.push({ path: `${p.name}/current`, problem: 'not-current' });
       for (const b of broken.filter((b) => b.dependent === p.name))

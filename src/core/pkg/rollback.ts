@@ -3,6 +3,7 @@ import { describeConstraint, newlyBroken } from './constraints.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { requirements } from './format.js';
 import { readFileList, readInstalled } from './installed-db.js';
+import { originJudge } from './origin-keys.js';
 import type { ManagerParts } from './parts.js';
 import { keptFrom, keptSigning, type RevokedSigning } from './signer-revoked.js';
 import { verifyVersion } from './states.js';
@@ -18,7 +19,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   const db = await readInstalled(p.paths);
   const next = structuredClone(db);
   const changes: Change[] = [];
-  const keys = await p.keyring.keys();
+  const origins = await originJudge(p);
   for (const name of new Set(names)) {
     const pkg = db.packages[name];
     if (!pkg) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
@@ -28,19 +29,29 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         `Only an upgraded package keeps a version to roll back to. For an older one a repository offers: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs it.`,
         'no-previous',
       );
-    // A revoked key's signatures are accepted nowhere on the box (an install of these same bytes is
-    // refused): the version it signed is not made current again either. The key that made the
-    // signature: the one its signature, kept with its files, names; without one (an older
-    // blueprint's), the primary or the signing subkey installed.json recorded.
+    // A revoked key's signatures are accepted nowhere on the box, a removed key's neither, and a key
+    // trusted for one repository signs nothing of another's (an install of these same bytes from
+    // where they came is refused): the version is not made current again either. The key that made
+    // the signature: the one its signature, kept with its files, names; without one (an older
+    // blueprint's), the primary or the signing subkey installed.json recorded. Where it came from:
+    // its own origin, else (a database from before it was kept) the one it is given back here.
     const previous = pkg.previous;
     const kept = await readFileList(p.paths, name, previous).catch(() => undefined);
-    const revoked = await keptSigning(keys, pkg.previousFrom ?? {}, kept?.signature, name, p.now()).catch(
+    const scope = await origins.of(pkg.previousFrom?.origin ?? pkg.origin);
+    const record = pkg.previousFrom ?? {};
+    const revoked = await keptSigning(origins.keys, record, kept?.signature, name, p.now(), scope).catch(
       (err: unknown) => {
         if (!(err instanceof VerificationError)) throw err;
         throw damagedKept(name, previous, 'its signature, kept with its file list, cannot be read');
       },
     );
-    if (revoked) throw keptRevoked(name, pkg.previous, pkg.version, revoked);
+    if (revoked)
+      throw keptRefused(
+        { name, kept: previous, current: pkg.version },
+        revoked,
+        origins.boundTo,
+        scope.allowed,
+      );
     const report = await verifyVersion(p, name, pkg.previous);
     if (!report.ok) throw damagedKept(name, pkg.previous);
     // The kept version's own origin and signer (it upgrades from there, its rating is its key's);
@@ -98,8 +109,46 @@ const damagedKept = (name: string, kept: string, why?: string): VerificationErro
     `Reinstall it: \`bpkg install ${name}@${kept}\``,
   );
 
-/** rollbackLocked's refusal of a kept version whose signing key is revoked, or may be (unrecorded), or gone from its key. */
-function keptRevoked(name: string, kept: string, current: string, r: RevokedSigning): VerificationError {
+/** What a refusal names: the package, its kept version and the one that stays current. */
+type Refused = { name: string; kept: string; current: string };
+
+/**
+ * rollbackLocked's refusal of a kept version whose signer is not to be believed now: revoked, or
+ * may be (unrecorded), gone from its key, no longer trusted, or not trusted for where it came from
+ * (`allowed`: the keys that are; `boundTo`: the repositories a key is trusted for).
+ */
+function keptRefused(
+  v: Refused,
+  r: RevokedSigning,
+  boundTo: (fpr: string) => string[],
+  allowed: string[],
+): VerificationError {
+  const { name, kept, current } = v;
+  const key = `key ${showFingerprint(r.signer)}`;
+  const stays = `${name} stays at ${current}.`;
+  const another = `For another version signed by a valid key: \`bpkg info ${name}\` lists them, \`bpkg install ${name}@VERSION\` installs one.`;
+  if (r.untrusted)
+    return new VerificationError(
+      `The kept version ${kept} of ${name} is signed by ${key}, which this box no longer trusts: nothing it signs is accepted`,
+      'untrusted-signer',
+      `${stays} ${another} Only if its publisher still vouches for that key: trust it again (\`bpkg key add FILE --fingerprint ${showFingerprint(r.signer)}\`) and roll back.`,
+    );
+  if (r.notFor) {
+    const bound = boundTo(r.signer);
+    const where = bound.length
+      ? `trusted for repository ${bound.join(', ')} only`
+      : 'trusted for no repository';
+    return new VerificationError(
+      `The kept version ${kept} of ${name} came from repository ${r.notFor} and is signed by ${key}, which is not a key trusted for repository ${r.notFor} (${where}): a key trusted for one repository signs nothing of another's`,
+      'wrong-repository-key',
+      `${stays} ${another} Only if the publisher of ${r.notFor} confirms it signs with that key: \`bpkg repo set-key ${r.notFor} ${[...allowed, r.signer].map(showFingerprint).join(' ')}\`.`,
+    );
+  }
+  return keptRevoked(v, r);
+}
+
+/** keptRefused's answer for a signing key revoked, or that may be (unrecorded), or gone from its key. */
+function keptRevoked({ name, kept, current }: Refused, r: RevokedSigning): VerificationError {
   const key = `key ${showFingerprint(r.signer)}`;
   const stays = `${name} stays at ${current}.`;
   if (r.gone)

@@ -1,4 +1,5 @@
 import type { InstalledPackage } from './db.js';
+import type { OriginKeys } from './origin-keys.js';
 import type { PublicKey, SignatureCheck } from './signature.js';
 
 /**
@@ -31,6 +32,16 @@ export interface RevokedSigning {
    * since, or a record naming another key): no trusted key made that signature, as an install judges it.
    */
   gone?: boolean;
+  /**
+   * No key this box trusts now made the signature, nor is the recorded signer trusted (its key
+   * removed since: `bpkg key remove`): `signer` is the recorded one, else the signature's issuer.
+   */
+  untrusted?: boolean;
+  /**
+   * A trusted key made it, `signer`, but not one a version from this origin may be signed by now
+   * (origin-keys.ts): a key trusted for another repository, or one no longer bound to this one.
+   */
+  notFor?: string;
 }
 
 /** OpenPGP key flag: may sign data (RFC 4880 5.2.3.21). */
@@ -75,8 +86,13 @@ export async function revokedSigning(
  * or damaged, a record can name the primary for what a revoked subkey signed). The signature's
  * data, the package file, is gone, so its hash is not checked again: the files are, against the
  * list install wrote from those bytes (states.ts verifyVersion). A signature none of the trusted
- * keys' keys made, while the recorded signer's key is trusted: `gone`. Without a kept signature (a
- * list an older blueprint wrote): the record, as before. Unreadable: 'bad-signature'.
+ * keys' keys made, while the recorded signer's key is trusted: `gone`; while it is not (removed
+ * since): `untrusted`. Without a kept signature (a list an older blueprint wrote): the record, as
+ * before. Unreadable: 'bad-signature'.
+ *
+ * `scope`: where the version came from (origin-keys.ts): a key trusted, and not revoked, but not
+ * one a version from there may be signed by is `notFor` that origin, as an install refuses it.
+ * `keys`: the keys a signature's issuer is looked up in (trusted ones, and the box's own).
  */
 export async function keptSigning(
   keys: PublicKey[],
@@ -84,8 +100,18 @@ export async function keptSigning(
   signature: unknown,
   what: string,
   now = new Date(),
+  scope?: OriginKeys,
 ): Promise<RevokedSigning | undefined> {
-  if (signature === undefined) return revokedSigning(keys, record.signer, record.signingKey, now);
+  const fpr = record.signer?.toLowerCase();
+  const trusted = (f: string) => keys.some((k) => k.getFingerprint() === f);
+  const outOfScope = (f: string): RevokedSigning | undefined =>
+    scope && !scope.allowed.includes(f) ? { signer: f, notFor: scope.origin } : undefined;
+  if (signature === undefined) {
+    // A database from before signers were recorded: nothing to judge, as before.
+    if (!fpr) return undefined;
+    if (!trusted(fpr)) return { signer: fpr, untrusted: true };
+    return outOfScope(fpr) ?? revokedSigning(keys, fpr, record.signingKey, now);
+  }
   const { signingKeyIDs } = await import('./signature.js');
   const ids = await signingKeyIDs(Buffer.from(String(signature), 'base64'), what);
   let first: RevokedSigning | undefined;
@@ -93,11 +119,12 @@ export async function keptSigning(
     const key = keys.find((k) => k.getKeys(id).length > 0);
     const made = key?.getKeys(id)[0]?.getFingerprint();
     if (!key || !made) continue;
-    const judged = await revokedSigning(keys, key.getFingerprint(), made, now);
+    const judged =
+      outOfScope(key.getFingerprint()) ?? (await revokedSigning(keys, key.getFingerprint(), made, now));
     if (!judged) return undefined;
     first ??= judged;
   }
-  const fpr = record.signer?.toLowerCase();
-  if (first || !fpr || !keys.some((k) => k.getFingerprint() === fpr)) return first;
-  return { signer: fpr, subkey: ids[0]!.toHex(), gone: true };
+  if (first) return first;
+  if (fpr && trusted(fpr)) return { signer: fpr, subkey: ids[0]!.toHex(), gone: true };
+  return { signer: fpr ?? ids[0]!.toHex(), untrusted: true };
 }

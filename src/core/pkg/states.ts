@@ -3,10 +3,10 @@ import type { Database, InstalledPackage } from './db.js';
 import { fileListPath } from './db.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { readFileList } from './installed-db.js';
+import type { OriginJudge } from './origin-keys.js';
 import type { ManagerParts } from './parts.js';
 import type { RepoState } from './repos.js';
 import { type Candidate, originOf } from './resolve.js';
-import type { PublicKey } from './signature.js';
 import { keptSigning } from './signer-revoked.js';
 import { versionDir } from './transaction.js';
 import { checkFile, type VerifyProblem, type VerifyReport } from './verify-files.js';
@@ -92,21 +92,35 @@ export async function verifyVersion(p: ManagerParts, name: string, version: stri
 
 /**
  * What `bpkg verify` says of an installed version's signer: what `bpkg rollback` would judge of it
- * (signer-revoked.ts keptSigning: the key its kept signature names, else installed.json's record).
- * An older record that does not say which of the key's keys signed it, while one that can sign is
- * revoked: `signer-unrecorded` (rollback refuses it). A kept signature that cannot be read: `damaged`.
+ * (signer-revoked.ts keptSigning: the key its kept signature names, else installed.json's record,
+ * held to the keys of the repository it came from: origin-keys.ts). An older record that does not
+ * say which of the key's keys signed it, while one that can sign is revoked: `signer-unrecorded`
+ * (rollback refuses it). A key removed from the keyring since: `signer-untrusted`; a trusted key
+ * not trusted for its origin: `signer-wrong-repository`. A kept signature that cannot be read: `damaged`.
  */
 export async function signingProblems(
   p: ManagerParts,
-  keys: PublicKey[],
+  origins: OriginJudge,
   e: InstalledPackage,
 ): Promise<VerifyProblem[]> {
   const list = await readFileList(p.paths, e.name, e.version).catch(() => undefined);
+  // A repository not bound to a key while several are trusted (repo-key-unbound): its update and a
+  // rollback to it say so; its signer is judged here as before keys were bound, revocation only.
+  const scope = await origins.of(e.origin).catch((err: unknown) => {
+    if (!(err instanceof VerificationError)) throw err;
+    return undefined;
+  });
   try {
-    const r = await keptSigning(keys, e, list?.signature, `${e.name} ${e.version}`, p.now());
+    const r = await keptSigning(origins.keys, e, list?.signature, `${e.name} ${e.version}`, p.now(), scope);
     if (!r) return [];
-    const problem = r.unrecorded ? 'signer-unrecorded' : 'signer-revoked';
-    return [{ path: showFingerprint(r.subkey ?? r.signer), problem }];
+    const problem = r.untrusted
+      ? 'signer-untrusted'
+      : r.notFor
+        ? 'signer-wrong-repository'
+        : r.unrecorded
+          ? 'signer-unrecorded'
+          : 'signer-revoked';
+    return [{ path: showFingerprint(r.subkey && !r.untrusted && !r.notFor ? r.subkey : r.signer), problem }];
   } catch (err) {
     if (!(err instanceof VerificationError)) throw err;
     return [{ path: fileListPath(p.paths, e.name, e.version), problem: 'damaged' }];

@@ -16,6 +16,9 @@ export interface VerifyProblem {
    * `signer-revoked`: `path` is the fingerprint of the key that signed it, revoked on this box.
    * `signer-unrecorded`: `path` is a revoked signing subkey of its signer's key, which may have
    * signed it: the version was installed by an older blueprint, which did not record which key did.
+   * `signer-untrusted`: `path` is the fingerprint of the key that signed it, no longer trusted here.
+   * `signer-wrong-repository`: `path` is the fingerprint of the trusted key that signed it, which is
+   * not trusted for the repository it came from (a key trusted for one signs nothing of another's).
    */
   problem:
     | 'missing'
@@ -26,7 +29,9 @@ export interface VerifyProblem {
     | 'unsatisfied-dependency'
     | 'damaged'
     | 'signer-revoked'
-    | 'signer-unrecorded';
+    | 'signer-unrecorded'
+    | 'signer-untrusted'
+    | 'signer-wrong-repository';
 }
 
 export interface VerifyReport {
