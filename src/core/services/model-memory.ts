@@ -20,6 +20,14 @@ import { withSettings } from './settings.js';
 /** The model's figure, with the headroom package.ts gives a built-in model's. */
 const HEADROOM = 1.25;
 
+/**
+ * More bytes than any model's one token of context per sequence takes (the largest known take a
+ * few MiB): a header saying more describes no model, and its figure (1.7e39 from 2^64-1 layers)
+ * would win the largest and take every other model's limit with it. Under it, the figure times the
+ * llm's largest LLM_CONTEXT x LLM_PARALLEL (2^20) stays an exact byte count (under 2^53).
+ */
+const MAX_FIGURE = 4 * 1024 ** 3;
+
 /** The registration with its settings applied, `model` bytes read from the models it mounts. */
 export async function withSettingsOfModels(
   root: string,
@@ -53,8 +61,10 @@ export async function modelBytesPerToken(planned: PlannedPackageMount[]): Promis
       const info = await readGgufInfo(fh, (await fh.stat()).size);
       const kv = modelNeeds(shapeFromMetadata(nested(info.metadata), 0), { context: 1, parallel: 1 }).kvCache;
       // A figure that is no finite, positive number (a header's NaN or infinite float) is passed
-      // over: Math.max with NaN is NaN, which had the service's limit not grow for any model.
-      if (Number.isFinite(kv) && kv > 0) most = Math.max(most, Math.ceil(kv * HEADROOM));
+      // over: Math.max with NaN is NaN, which had the service's limit not grow for any model. So is
+      // one no model has (MAX_FIGURE), which had the limit grow past any box's memory, or an int64.
+      const figure = Math.ceil(kv * HEADROOM);
+      if (Number.isFinite(kv) && kv > 0 && figure <= MAX_FIGURE) most = Math.max(most, figure);
     } catch {
       // Not a GGUF this reader takes, or no shape in it: the service's own check at load says so.
     } finally {
