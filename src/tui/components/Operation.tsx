@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { errorBlock, escapeLine } from '../../present/escape.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
@@ -25,7 +26,9 @@ export function Operation(props: {
   const { run, setBusy } = props;
   useEffect(() => {
     setBusy(true);
-    run(addLine)
+    // The commands its lines name (`blueprint service start hello`) carry the console's --root, as
+    // the CLI's do: pasted, they act on this box, not on / (root-in-hints.ts).
+    run((line) => addLine(shownHint(line)))
       .then(
         () => setOutcome({ ok: true, message: 'Done.' }),
         (err: Error & { hint?: string }) =>
@@ -33,7 +36,7 @@ export function Operation(props: {
           // it (a tool's output, a server's answer) can pass for the screen's own 'Done.' or hint.
           setOutcome({
             ok: false,
-            message: `${errorBlock(err.message)}${err.hint ? `\nhint: ${errorBlock(err.hint)}` : ''}`,
+            message: `${errorBlock(shownHint(err.message))}${err.hint ? `\nhint: ${errorBlock(shownHint(err.hint))}` : ''}`,
           }),
       )
       .finally(() => setBusy(false));

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { ScrollLines } from '../components/ScrollLines.js';
 import type { ScreenProps } from '../screen.js';
@@ -78,7 +79,8 @@ export function Services(props: ScreenProps) {
     setNote(`${action} ${name}...`);
     props.setBusy(true);
     try {
-      setNote((await sources.serviceAction!(action, name)).join('; '));
+      // Its commands with the console's --root, as reasonOf gives an error's (root-in-hints.ts).
+      setNote(shownHint((await sources.serviceAction!(action, name)).join('; ')));
     } catch (err) {
       setNote(`${action} ${name}: ${reasonOf(err)}`);
     } finally {
@@ -100,7 +102,7 @@ export function Services(props: ScreenProps) {
             ? // One line each: the message may quote the file's text (the JSON parser's words).
               [
                 `${s.name}: ${escapeLine(s.damaged.message)}`,
-                ...(s.damaged.hint ? [`  hint: ${escapeLine(s.damaged.hint)}`] : []),
+                ...(s.damaged.hint ? [`  hint: ${escapeLine(shownHint(s.damaged.hint))}`] : []),
               ]
             : [],
         )
