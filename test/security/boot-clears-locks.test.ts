@@ -8,7 +8,8 @@
  * this boot can hold a lock of the last one: the image's tmpfiles.d removes them at boot, before
  * any service starts (systemd-tmpfiles-setup: --remove --boot), as the tool itself runs it here.
  * Only the locks and the names lock.ts makes beside them go, and the dashboard's partial model
- * uploads of the last boot (none is being received yet): the state files stay.
+ * uploads of the last boot (none is being received yet) and the model room's account of them
+ * (boot-clears-model-room): the state files stay.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,6 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   // What must stay: state files, and a module's own file of that shape in its data folder.
   const kept = [
     'var/lib/blueprint/pkg/installed.json',
-    'var/lib/blueprint/model-room.json',
     'var/lib/blueprint/modules/notes/db.lock',
     'etc/crypttab',
     'var/cache/blueprint/model-uploads/notes.txt',
