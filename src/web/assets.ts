@@ -40,6 +40,9 @@ dl.facts dd:has(> .table) { min-width: 0; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; border: 1px solid currentColor; font-size: .85rem; }
 form.inline { display: inline; }
 .actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+/* A table's actions stay a table cell: as a flex box the browser wraps it in a cell of its own, whose
+   row line stopped short of the row's bottom beside a two-line summary. */
+td.actions { display: table-cell; white-space: nowrap; } td.actions > * + * { margin-left: 8px; }
 button, .button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid var(--accent);
   background: var(--accent); color: var(--card); cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary { background: transparent; color: var(--accent); }
@@ -56,7 +59,7 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
   table.stack thead { display: none; } table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: 4px 0; }
   table.stack td { display: block; border: 0; padding: 2px 4px; }
   table.stack td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
-  table.stack td.actions { display: flex; } }
+  table.stack td.actions { display: flex; } table.stack td.actions > * + * { margin-left: 0; } }
 `;
 
 const JS = `'use strict';
@@ -195,7 +198,12 @@ const asset = (type: string, body: string): Asset => ({
   etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
 });
 
+// The page's icon (layout.ts links it): without one every page asked for /favicon.ico and got 404,
+// an error in the browser's console. A box outline, no text: no font to fetch.
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0b5cad"/><path d="M8 9h16v14H8zM8 16h16M16 9v14" fill="none" stroke="#fff" stroke-width="2"/></svg>`;
+
 export const assets: Record<string, Asset> = {
   '/assets/app.css': asset('text/css; charset=utf-8', CSS),
   '/assets/app.js': asset('text/javascript; charset=utf-8', JS),
+  '/assets/icon.svg': asset('image/svg+xml', ICON),
 };

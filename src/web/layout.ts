@@ -18,6 +18,7 @@ export const NAV: Array<{ path: string; label: string }> = [
 
 const css = assets['/assets/app.css']!;
 const js = assets['/assets/app.js']!;
+const icon = assets['/assets/icon.svg']!;
 
 export interface PageOptions {
   title: string;
@@ -49,6 +50,7 @@ export function page(o: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · BlueprintOS</title>
 <link rel="stylesheet" href="/assets/app.css?v=${css.etag.slice(1, -1)}">
+<link rel="icon" type="image/svg+xml" href="/assets/icon.svg?v=${icon.etag.slice(1, -1)}">
 <script src="/assets/app.js?v=${js.etag.slice(1, -1)}" defer></script>
 </head>
 <body>
