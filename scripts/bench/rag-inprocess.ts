@@ -22,7 +22,7 @@ import { type DocumentKind, parseDocument } from '../../modules/rag/server/parse
 /** The kit's lean HTTP/1.1 client: the bench asks rag with it too, to tell the client's share apart. */
 export { UnixHttpClient } from '../../modules/kit/client/unix-http.ts';
 /** The bench's throw-away repository key, made as `blueprint repo keygen` makes one. */
-export { generateSigningKey } from '../../src/core/pkg/signature.ts';
+export { generateSigningKey } from '../../src/core/pkg/signing.ts';
 
 export interface PipelineOptions {
   modelDir: string;

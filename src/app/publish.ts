@@ -104,7 +104,7 @@ export async function signerOf(signer: Signer): Promise<{ fingerprint?: string; 
   }
   const [{ readFile, stat }, { readPrivateKey }] = await Promise.all([
     import('node:fs/promises'),
-    import('../core/pkg/signature.js'),
+    import('../core/pkg/signing.js'),
   ]);
   const key = await readPrivateKey(await readFile(signer.keyFile, 'utf8'), signer.passphrase).catch(
     () => undefined,
@@ -138,7 +138,7 @@ export async function writeSigningKey(
   email: string,
 ): Promise<{ fingerprint: string; dir: string }> {
   const [{ generateSigningKey }, fsp, { constants }] = await Promise.all([
-    import('../core/pkg/signature.js'),
+    import('../core/pkg/signing.js'),
     import('node:fs/promises'),
     import('node:fs'),
   ]);

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey, type UnpackedPackage } from '../../src/core/pkg/index.js';
-import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
+import { readPrivateKey, signDetached } from '../../src/core/pkg/signing.js';
 import { removeTempDirs, tempDir } from '../setup/temp-registry.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');

@@ -212,7 +212,7 @@ describe('signing keys that are no longer valid', () => {
     const repo = path.join(base, 'repo');
     await buildRepo(repo, key, [makeSource(base, { name: 'good', version: '1.0.0' })]);
     // The package was signed while the key was still valid (signature dated inside its lifetime).
-    const { readPrivateKey } = await import('../../src/core/pkg/signature.js');
+    const { readPrivateKey } = await import('../../src/core/pkg/signing.js');
     const openpgp = await import('openpgp');
     const pk = await readPrivateKey(shortLived.privateKey);
     const f = path.join(repo, 'pool/good/good_1.0.0_all.bpkg');

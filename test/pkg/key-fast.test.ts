@@ -12,7 +12,8 @@ import { judgeKeyFast, judgeKeysFast } from '../../src/core/pkg/key-fast.js';
 import { describe as describeKey } from '../../src/core/pkg/keyring.js';
 import { cachedKey } from '../../src/core/pkg/keyring-cache-write.js';
 import { packetsOf, unarmor } from '../../src/core/pkg/sig-fast.js';
-import { applyRevocation, readPublicKeys } from '../../src/core/pkg/signature.js';
+import { readPublicKeys } from '../../src/core/pkg/signature.js';
+import { applyRevocation } from '../../src/core/pkg/signing.js';
 import { exec, gpgKey, makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
 import { shortMpi } from './short-mpi.js';
 

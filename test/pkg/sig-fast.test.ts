@@ -10,13 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { packetsOf, unarmor, verifyDetachedFast } from '../../src/core/pkg/sig-fast.js';
-import {
-  applyRevocation,
-  readPrivateKey,
-  readPublicKeys,
-  signDetached,
-  verifyDetached,
-} from '../../src/core/pkg/signature.js';
+import { readPublicKeys, verifyDetached } from '../../src/core/pkg/signature.js';
+import { applyRevocation, readPrivateKey, signDetached } from '../../src/core/pkg/signing.js';
 import { exec, gpgKey, makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
 import { shortMpi } from './short-mpi.js';
 

@@ -6,13 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { digestFile } from '../../src/core/pkg/file-digest.js';
-import {
-  generateSigningKey,
-  readPrivateKey,
-  readPublicKeys,
-  signDetached,
-  verifyDetached,
-} from '../../src/core/pkg/signature.js';
+import { readPublicKeys, verifyDetached } from '../../src/core/pkg/signature.js';
+import { generateSigningKey, readPrivateKey, signDetached } from '../../src/core/pkg/signing.js';
 import { exec, gpgKey, tempDir } from '../helpers/pkg.js';
 
 const dir = tempDir('bp-sig-');

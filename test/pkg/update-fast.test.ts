@@ -94,7 +94,7 @@ describe('quick update of an unchanged index', () => {
     const root = await trustingRoot(key, repo);
     await new PackageManager({ root }).keyring.add(other.publicKey, other.fingerprint);
     const served = serveCopy(root, repo);
-    const { readPrivateKey, signFileDetached } = await import('../../src/core/pkg/signature.js');
+    const { readPrivateKey, signFileDetached } = await import('../../src/core/pkg/signing.js');
     const file = path.join(served, 'index.json');
     writeFileSync(`${file}.asc`, await signFileDetached(file, await readPrivateKey(other.privateKey)));
     const [out] = await declines(root);

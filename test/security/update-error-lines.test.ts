@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIndex } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { readPrivateKey, signDetached } from '../../src/core/pkg/signature.js';
+import { readPrivateKey, signDetached } from '../../src/core/pkg/signing.js';
 import { bpkg, makeKey, tempDir } from '../helpers/pkg.js';
 
 describe("bpkg update: a refused index's message", () => {

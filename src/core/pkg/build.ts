@@ -27,7 +27,7 @@ import { otherSignersWarning } from './pool-signers.js';
 import { signatureByHash } from './repo-trust.js';
 import { type BuiltPackage, judgeBuilt, placeAll } from './republish.js';
 import { rangeOf } from './resolve.js';
-import { readPrivateKey, signFileDetached } from './signature.js';
+import { readPrivateKey, signFileDetached } from './signing.js';
 import { sha256File } from './transport.js';
 import { syncNoFollow } from './unpack-durable.js';
 

@@ -21,6 +21,6 @@ export {
   type SearchHit,
 } from './manager.js';
 export type { RepoConfig, UpdateOutcome } from './repos.js';
-export { applyRevocation, generateSigningKey } from './signature.js';
+export { applyRevocation, generateSigningKey } from './signing.js';
 export { currentLink, versionDir } from './transaction.js';
 export type { VerifyReport } from './verify-files.js';

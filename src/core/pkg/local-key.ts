@@ -5,13 +5,8 @@ import { storageErrorFrom } from '../errors.js';
 import { ensureDir, syncDir } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
 import { localKeyDir } from './local-key-path.js';
-import {
-  generateSigningKey,
-  type PublicKey,
-  readPrivateKey,
-  readPublicKeys,
-  signFileDetached,
-} from './signature.js';
+import { type PublicKey, readPublicKeys } from './signature.js';
+import { generateSigningKey, readPrivateKey, signFileDetached } from './signing.js';
 
 export { LOCAL_ORIGIN } from './local-key-path.js';
 /**
