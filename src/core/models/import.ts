@@ -93,11 +93,24 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A
 
 const workBase = (paths: Layout) => path.join(paths.cacheDir, 'model-import');
 
-/** Removes work folders of imports whose process is gone (SIGKILL, power cut). */
+/**
+ * The work folders (their names: PID-UUID) of this process's imports, from before each is made
+ * until it is discarded: a folder of this pid not among them is an earlier process's.
+ */
+const usedHere = new Set<string>();
+
+/**
+ * Removes work folders of imports whose process is gone (SIGKILL, power cut): a dead pid's, and one
+ * of this process's own pid that it is not using. The dashboard imports its uploads itself, and a
+ * box booted again after a power cut often gives the next dashboard the pid of the one that died:
+ * its folder (the model twice) was judged alive and kept for good (test/security/model-import-pid-
+ * reused). Another live pid's stays (the image clears them all at boot: tmpfiles.d).
+ */
 async function pruneStale(paths: Layout): Promise<void> {
   for (const name of await readdir(workBase(paths)).catch(() => [])) {
-    const pid = WORK_DIR.exec(name)?.[1];
-    if (pid && !alive(Number(pid)))
+    const pid = Number(WORK_DIR.exec(name)?.[1]);
+    if (!(pid > 0)) continue;
+    if (pid === process.pid ? !usedHere.has(name) : !alive(pid))
       await rm(path.join(workBase(paths), name), { recursive: true, force: true });
   }
 }
@@ -119,6 +132,7 @@ export async function discardImport(
   failed = true,
 ): Promise<void> {
   await rm(work, { recursive: true, force: true });
+  usedHere.delete(path.basename(work));
   tracked.get(work)?.();
   tracked.delete(work);
   await endRoom(work, failed);
@@ -252,6 +266,8 @@ export async function buildModelPackage(
     throw err;
   });
   const work = path.join(workBase(paths), `${process.pid}-${randomUUID()}`);
+  // Ours before it is made: another import of this process pruning meanwhile leaves it.
+  usedHere.add(path.basename(work));
   const made = notYetThere(workBase(paths));
   try {
     checkImportSize(opts.shownAs ?? src, size);
