@@ -21,11 +21,12 @@ export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
 
 Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
 2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
-has), 4 verification refused (signature, hash, schema, unsafe archive), 5 conflict (dependency,
-lock), 6 container engine unavailable (status still prints the box), 7 storage (disk full, not
-writable), 130 interrupted (143 by SIGTERM; also a command that ran to its end past the signal;
-the console, service watch, logs -f on Ctrl-C, dashboard, and a package change the signal reached
-while it committed end with 0).`;
+has), 4 verification refused (signature, hash, schema, unsafe archive; also bpkg verify finding
+changes, and a --root another user can change), 5 conflict (dependency, lock), 6 container engine
+unavailable (status still prints the box), 7 storage (disk full, not writable),
+130 interrupted (143 by SIGTERM; also a command that ran to its end past the signal; the console,
+service watch, logs -f on Ctrl-C, dashboard, and a package change the signal reached while it
+committed end with 0).`;
 
 /**
  * Each top-level command's line in the program's help. Here, not beside its loader in
@@ -88,7 +89,16 @@ export function commandHelp(spec: CommandSpec, prog: string, out?: { json: boole
   return shown(`${lines.join('\n')}\n`, out?.json);
 }
 
-export function groupHelp(group: CommandGroup, prog: string, out?: { json: boolean }): string {
+/**
+ * `withGlobals`: the group is the program itself (`bpkg`, blueprint's pkg under its own name), whose
+ * help is the only one its users read first: the global options and exit codes, as `blueprint --help`.
+ */
+export function groupHelp(
+  group: CommandGroup,
+  prog: string,
+  out?: { json: boolean },
+  withGlobals = false,
+): string {
   const width = Math.max(...group.commands.map((c) => c.name.length)) + 2;
   const text = [
     `Usage: ${prog} COMMAND [options]`,
@@ -98,6 +108,7 @@ export function groupHelp(group: CommandGroup, prog: string, out?: { json: boole
     'Commands:',
     ...group.commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
     '',
+    ...(withGlobals ? [GLOBAL_HELP, ''] : []),
     ...(group.bare ? [`\`${prog}\` alone: \`${prog} ${group.bare}\`.`] : []),
     `Run \`${prog} COMMAND --help\` for the options of one command.`,
     '',

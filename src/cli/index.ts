@@ -103,7 +103,9 @@ async function dispatch(
   if (!sub) {
     // With --json stdout holds one JSON document: a missing sub-command is the usage error.
     if (ctx.json && !help) throw (await import('./usage-text.js')).noCommand(prog);
-    writeOut((await import('./help-text.js')).groupHelp(target, prog, ctx));
+    // `bpkg --help`: the program's own help, so with the global options and exit codes.
+    const top = prog === 'bpkg';
+    writeOut((await import('./help-text.js')).groupHelp(target, prog, ctx, top));
     return help ? ExitCode.ok : ExitCode.usage;
   }
   // A group's help word (blueprint pkg help install, blueprint service help): as bpkg help install
