@@ -127,7 +127,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
     async import(file, opts) {
       const [
         { buildModelPackage, checkImportName, discardImport },
-        { importCopyInstalled },
+        { importCopyInstalled, importUnpacked },
         { LocalKey },
         { packageOps },
         { modelHoldingGguf },
@@ -173,12 +173,14 @@ export function modelOps(ctx: BoxContext): ModelOps {
           );
         }
         opts.onImport?.({ phase: 'install' });
-        // Unpacking: the package manager's copy of the package is in the cache, no longer promised.
+        // Unpacking: the package manager's copy of the package is in the cache, no longer promised;
+        // preparing: the unpacked files are on disk too (import-room.ts).
         const changes = await packageOps(ctx).install([built.file], {
           ...call,
           typed: true,
           onProgress: (p) => {
             if (p.phase === 'unpack' && p.name === pkg) importCopyInstalled(built.work, built.ggufBytes);
+            if (p.phase === 'prepare' && p.name === pkg) importUnpacked(built.work, built.ggufBytes);
             call.onProgress?.(p);
           },
         });

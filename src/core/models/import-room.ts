@@ -5,10 +5,10 @@
  * promise of the upload it imports, handed over (borrowed: that upload gives it back when it is
  * discarded); an upload's own import once added nothing but did not lower the upload's promise
  * either, so its copy and package were counted on disk and again in the promise. Each step's bytes
- * lower it once they are on disk (`roomSteps`, `importCopyInstalled`), and the bytes an import
+ * lower it once they are on disk (`roomSteps`, `importCopyInstalled`, `importUnpacked`), and the bytes an import
  * frees that a later step needs are promised again before they go (`stillNeeded`): at every moment
  * its bytes on disk and its promise add up to what its check asked for.
- * test/llm/model-room-once, test/llm/model-import-room.
+ * test/llm/model-room-once, test/llm/model-import-room, test/llm/model-room-install.
  */
 import type { Layout } from '../system/paths.js';
 import { type Promised, promise } from './upload-room.js';
@@ -64,8 +64,11 @@ export function holdRoom(work: string, room: Promised, borrowedFromUpload: boole
 async function onDisk(work: string, n: number): Promise<void> {
   const room = rooms.get(work);
   if (!room || n <= 0) return;
+  // What it was lowered by: never below nothing (the unpacked files on another disk than the cache
+  // were never promised), so a failed import promises again only what it took off.
+  const before = room.bytes;
   room.wrote(n);
-  lowered.set(work, (lowered.get(work) ?? 0) + n);
+  lowered.set(work, (lowered.get(work) ?? 0) + before - room.bytes);
   await room.save();
 }
 
@@ -102,6 +105,16 @@ export function roomSteps(work: string, limit: number) {
  * not wait; unsaved, the promise stays higher and others refuse early.
  */
 export function importCopyInstalled(work: string, bytes: number): void {
+  onDisk(work, bytes).catch(() => {});
+}
+
+/**
+ * The import's package is unpacked (the package manager prepares it next): its installed files are
+ * on disk, no longer promised. Before, they stayed promised until the import ended, so from the
+ * unpacking on the model counted twice. With the installed files on another disk than the cache's,
+ * they were never promised: nothing is left to lower. Unsaved, as importCopyInstalled.
+ */
+export function importUnpacked(work: string, bytes: number): void {
   onDisk(work, bytes).catch(() => {});
 }
 

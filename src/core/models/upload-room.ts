@@ -133,6 +133,9 @@ export async function uploadsHeldElsewhere(paths: Layout): Promise<Set<string>> 
   return new Set(list.flatMap((e) => (e.owner !== undefined && e.pid !== process.pid ? [e.owner] : [])));
 }
 
+/** The bytes this process's promises hold now, saved to the account or about to be (each `save`). */
+export const heldHere = () => [...mine.values()].reduce((n, e) => n + e.bytes, 0);
+
 /** Whether this process holds a promise for the upload file `owner`. */
 export const heldFor = (owner: string) => [...mine.values()].some((e) => e.owner === owner);
 
