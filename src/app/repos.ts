@@ -1,7 +1,7 @@
 /** The keys and repositories a box trusts (`bpkg key`, `bpkg repo`), for every front end. */
 import { DeclinedError, UsageError } from '../core/errors.js';
 import { showFingerprint } from '../core/pkg/fingerprint-text.js';
-import type { RepoConfig, TrustedKey } from '../core/pkg/index.js';
+import type { KeyChanges, RepoConfig, TrustedKey } from '../core/pkg/index.js';
 import { anyRepository } from '../core/pkg/node-lazy.js';
 import { sameRepoConfig } from '../core/pkg/repo-config.js';
 import { checkRoot } from '../core/pkg/update-fast.js';
@@ -30,8 +30,11 @@ export interface KeyOps {
   /**
    * Trusts a key. With `fingerprint` the key must have it (no question); without one the admin is
    * asked `confirm({ kind: 'trust-key', key })`, and with no `confirm` (and no `yes`) it is refused.
+   * A copy of a key trusted already (the same fingerprint, confirmed when it was first trusted: a
+   * new subkey it certified, a revocation, a new expiry) is merged without asking, as gpg --import
+   * merges one; what it changed is returned (KeyChanges).
    */
-  trust(armored: string, opts?: { fingerprint?: string }): Promise<TrustedKey>;
+  trust(armored: string, opts?: { fingerprint?: string }): Promise<TrustedKey & KeyChanges>;
   /** Returns the full fingerprint of the key removed (FINGERPRINT may be its last 16+ digits). */
   remove(fingerprint: string): Promise<string>;
 }
@@ -55,7 +58,9 @@ export function keyOps(ctx: BoxContext): KeyOps {
       if (!opts.fingerprint) {
         const key = await m.keyring.inspect(armored);
         // A revoked key (a revocation certificate applied) vouches for nothing: no trust to confirm.
-        if (key.revoked) return (await fenced(ctx)).keyring.add(armored);
+        // A copy of a key trusted already asks none either: its fingerprint was confirmed then.
+        const trusted = (await m.keyring.list()).some((k) => k.fingerprint === key.fingerprint);
+        if (key.revoked || trusted) return (await fenced(ctx)).keyring.add(armored);
         if (!ctx.options.yes && !ctx.options.confirm)
           throw new UsageError(
             'Refusing to trust a key without its fingerprint',

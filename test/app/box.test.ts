@@ -76,7 +76,9 @@ describe('openBox: packages', () => {
   });
 
   it('trusting a key without a fingerprint needs someone to answer', async () => {
-    const { root, key } = await publishedRoot(['1.0.0']);
+    const { root } = await publishedRoot(['1.0.0']);
+    // A key the box does not trust yet (a copy of one it trusts is merged without asking: key-add-update).
+    const key = await makeKey(path.join(tempDir('bp-box-newkey-'), 'key'));
     await expect(openBox(root).keys.trust(key.publicKey)).rejects.toMatchObject({ code: 'usage' });
     const asked: Question[] = [];
     const box = openBox(root, {

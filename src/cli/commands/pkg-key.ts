@@ -42,7 +42,10 @@ const add: CommandSpec = {
       description: 'Pin: add only if the key has this fingerprint (no prompt)',
     },
   },
-  details: `${SCOPE} Without --fingerprint the key's fingerprint and user IDs are shown first.
+  details: `${SCOPE} Without --fingerprint the key's fingerprint and user IDs are shown first, and you are asked.
+A newer copy of a key trusted already (a new subkey, a revocation, a new expiry) is merged without
+asking, as gpg --import merges one: its fingerprint was confirmed when it was first trusted. Its new
+subkeys are named; one the key itself did not certify is left out.
 
 Examples:
   bpkg key add publisher.asc --fingerprint 0123…CDEF
@@ -71,21 +74,32 @@ Examples:
     const before = await keys.list();
     const k = await keys.trust(armored, pin ? { fingerprint: pin } : {});
     const had = before.find((b) => b.fingerprint === k.fingerprint);
+    // A copy of a trusted key: what it changed, subkey by subkey (the new ones its key certified).
+    const merged = [
+      ...(k.newSubkeys ?? []).map((f) => `new subkey ${showFingerprint(f)}, certified by the key`),
+      ...(k.revokedSubkeys ?? []).map((f) => `subkey ${showFingerprint(f)} revoked`),
+    ];
+    for (const f of k.uncertifiedSubkeys ?? [])
+      ctx.warn(
+        `${file === '-' ? 'Standard input' : file} holds subkey ${showFingerprint(f)}, which key ${showFingerprint(k.fingerprint)} did not certify (no binding signature of it verifies): left out, it signs nothing here. Get the key from its publisher again.`,
+      );
     const changed =
-      !had || had.revoked !== k.revoked || had.expires !== k.expires || `${had.userIds}` !== `${k.userIds}`;
+      !had ||
+      merged.length > 0 ||
+      had.revoked !== k.revoked ||
+      had.expires !== k.expires ||
+      `${had.userIds}` !== `${k.userIds}`;
     // Its public part is what is trusted; the key that signs for this box was copied onto it.
     if (armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
       ctx.warn(
         `${file === '-' ? 'Standard input' : file} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${file === '-' ? '' : ` (delete ${file} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
       );
-    return ctx.report(
-      { ...k, changed },
-      `${changed ? '' : 'already '}${
-        k.revoked
-          ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
-          : keyTrustedText(k)
-      }`,
-    );
+    const said = k.revoked
+      ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
+      : had && changed
+        ? `updated ${keyTrustedText(k).replace(/^trusted /, '')}${merged.length ? `: ${merged.join('; ')}` : ''}`
+        : keyTrustedText(k);
+    return ctx.report({ ...k, changed }, `${changed ? '' : 'already '}${said}`);
   },
 };
 

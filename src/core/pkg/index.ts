@@ -11,6 +11,7 @@ export type { HeldUpgrade, Upgradable } from './constraints.js';
 export type { InstalledPackage } from './db.js';
 export { type IndexEntry, type Manifest, manifestSchema, parseManifest, type RepoIndex } from './format.js';
 export type { BuildHooks, HookOptions, PackageHooks, UnpackedPackage } from './hooks.js';
+export type { KeyChanges } from './key-update.js';
 export type { TrustedKey } from './keyring.js';
 export {
   hostArch,

@@ -7,6 +7,7 @@ import { oneLine } from '../system/one-line.js';
 import type { Layout } from '../system/paths.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { judgeKeysFast } from './key-fast.js';
+import { type KeyChanges, mergeCopy } from './key-update.js';
 import { type CachedKey, keyFilesState, readKeyFiles, readKeyringCache } from './keyring-cache.js';
 import { cachedKey, writeKeyringCache } from './keyring-cache-write.js';
 import type { FastKey } from './sig-fast.js';
@@ -208,10 +209,11 @@ export class Keyring {
 
   /**
    * Trusts a key. With `pin`, the key's fingerprint must equal it (refused otherwise): the way to add
-   * a key with no prompt. A newer copy of a trusted key (e.g. with a revocation) is merged into it,
-   * as is the revocation certificate of a trusted key (keysIn); a revocation is never dropped.
+   * a key with no prompt. A newer copy of a trusted key (e.g. with a revocation, a new subkey) is
+   * merged into it, as is the revocation certificate of a trusted key (keysIn); a revocation is
+   * never dropped. What a merge changed is returned with the key (KeyChanges).
    */
-  async add(armored: string, pin?: string): Promise<TrustedKey> {
+  async add(armored: string, pin?: string): Promise<TrustedKey & KeyChanges> {
     const info = await this.inspect(armored);
     if (pin && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(normalizeFpr(pin)))
       throw new UsageError(
@@ -233,13 +235,15 @@ export class Keyring {
     const [given] = await this.keysIn(armored);
     // A copy of a key trusted already is merged into it, never put in its place: a revocation
     // applied here (a certificate, a revoked copy) stays, as gpg keeps one on import. Else adding
-    // the key's old public file again (a repository's instructions, a stick) undid it unsaid.
+    // the key's old public file again (a repository's instructions, a stick) undid it unsaid. Its
+    // new subkeys are taken only as the trusted key certified them (key-update.ts).
     const kept = (await this.keys()).find((k) => k.getFingerprint() === info.fingerprint);
-    const key = kept ? await kept.update(given!) : given!;
+    const merged = kept ? await mergeCopy(kept, given!, this.cacheAt?.now() ?? new Date()) : undefined;
+    const key = merged?.key ?? given!;
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key.armor());
     // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.
     await this.judged();
-    return kept ? describe(key) : info;
+    return merged ? { ...(await describe(key)), ...merged.changes } : info;
   }
 
   /**

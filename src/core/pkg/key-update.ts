@@ -1,0 +1,70 @@
+import type * as OpenPGP from 'openpgp';
+import type { PublicKey } from './signature.js';
+
+/** What merging a newer copy of a trusted key changed (each a list of subkey fingerprints, when any). */
+export interface KeyChanges {
+  /** Subkeys the trusted key certified (their binding signature by it verifies), new to the box. */
+  newSubkeys?: string[];
+  /** Subkeys revoked by the copy that were not revoked on the box before. */
+  revokedSubkeys?: string[];
+  /** Subkeys of the copy the trusted key did not certify: left out, never stored (they sign nothing). */
+  uncertifiedSubkeys?: string[];
+}
+
+/**
+ * `kept` (the trusted key as the box holds it) with a newer copy of it merged in, as gpg --import
+ * merges one: revocations, new self-signatures (an extended expiry), new user IDs and subkeys. A
+ * new subkey is taken only when the trusted primary key certified it (a binding signature by it
+ * that verifies): a subkey grafted onto a copy by anyone else is left out, so trust never widens
+ * to a key the trusted key's holder did not bind; the rest of the copy (a revocation) still
+ * applies. Nothing of `kept` is dropped (OpenPGP.js Key.update), so a revocation stays.
+ */
+export async function mergeCopy(
+  kept: PublicKey,
+  copy: PublicKey,
+  now: Date,
+): Promise<{ key: PublicKey; changes: KeyChanges }> {
+  const known = new Set(kept.subkeys.map((s) => s.getFingerprint()));
+  const newSubkeys: string[] = [];
+  const uncertifiedSubkeys: string[] = [];
+  const fresh = copy.subkeys.filter((s) => !known.has(s.getFingerprint()));
+  for (const sub of fresh)
+    ((await certifiedBy(copy, sub)) ? newSubkeys : uncertifiedSubkeys).push(sub.getFingerprint());
+  copy.subkeys = copy.subkeys.filter((s) => !uncertifiedSubkeys.includes(s.getFingerprint()));
+  const key = await kept.update(copy, now);
+  const wasRevoked = new Set<string>();
+  for (const s of kept.subkeys) if (await subkeyRevoked(s, now)) wasRevoked.add(s.getFingerprint());
+  const revokedSubkeys: string[] = [];
+  for (const s of key.subkeys)
+    if (!wasRevoked.has(s.getFingerprint()) && (await subkeyRevoked(s, now)))
+      revokedSubkeys.push(s.getFingerprint());
+  const changes: KeyChanges = {
+    ...(newSubkeys.length ? { newSubkeys } : {}),
+    ...(revokedSubkeys.length ? { revokedSubkeys } : {}),
+    ...(uncertifiedSubkeys.length ? { uncertifiedSubkeys } : {}),
+  };
+  return { key, changes };
+}
+
+/** Whether one of `sub`'s binding signatures is `primary`'s, and verifies (judged as of when it was made). */
+async function certifiedBy(primary: PublicKey, sub: OpenPGP.Subkey): Promise<boolean> {
+  const pgp = await import('openpgp');
+  for (const sig of sub.bindingSignatures) {
+    try {
+      await sig.verify(
+        primary.keyPacket,
+        pgp.enums.signature.subkeyBinding,
+        { key: primary.keyPacket, bind: sub.keyPacket },
+        sig.created ?? undefined,
+      );
+      return true;
+    } catch {
+      // another key's, damaged, or not a binding: the next one may be
+    }
+  }
+  return false;
+}
+
+/** OpenPGP.js: a null signature asks whether the subkey itself is revoked. */
+const subkeyRevoked = (sub: OpenPGP.Subkey, now: Date) =>
+  sub.isRevoked(null as never, undefined as never, now);
