@@ -96,7 +96,9 @@ describe('PackageManager.clean', () => {
     symlinkSync(outside, path.join(cache, 'evil_1.0.0_all.bpkg'));
     mkdirSync(path.join(cache, 'folder_1.0.0_all.bpkg'));
     writeFileSync(path.join(cache, 'notes.txt'), 'admin');
-    const live = `.local-${process.pid}-${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}.bpkg`;
+    // Another live process's (the test runner's parent): one of this process's own pid that it is
+    // not using is an earlier process's, removed (test/security/private-copy-pid-reused).
+    const live = `.local-${process.ppid}-${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}.bpkg`;
     const dead = `.local-999999999-${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}.bpkg`;
     writeFileSync(path.join(cache, live), 'in use');
     writeFileSync(path.join(cache, dead), 'left by a killed install');

@@ -82,7 +82,9 @@ describe('an untrusted package file is read once (finding 2)', () => {
     mkdirSync(cache, { recursive: true });
     const uuid = '0f0e0d0c-0b0a-4908-8706-050403020100';
     const dead = `.local-2147483646-${uuid}.bpkg`; // above any pid_max: no such process
-    const live = `.local-${process.pid}-${uuid}.bpkg`;
+    // Another live process's (the test runner's parent): one of this process's own pid that it is
+    // not using is an earlier process's, removed (private-copy-pid-reused).
+    const live = `.local-${process.ppid}-${uuid}.bpkg`;
     const other = 'tool_1.0.0_all.bpkg';
     for (const f of [dead, live, other]) writeFileSync(path.join(cache, f), 'x');
     await new PackageManager({ root }).recover();

@@ -68,7 +68,9 @@ describe.skipIf(missing)(`a RAUC bundle is read once${missing ? ` (skipped: ${mi
     // A copy left by a process that died (SIGKILL, power cut) is removed; a running one's is not.
     const uuid = '0b5e7c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b';
     const dead = `.bundle-4194305-${uuid}.raucb`;
-    const running = `.bundle-${process.pid}-${uuid}.raucb`;
+    // Another running process's (the test runner's parent): one of this process's own pid that it
+    // is not using is an earlier process's, removed (private-copy-pid-reused).
+    const running = `.bundle-${process.ppid}-${uuid}.raucb`;
     mkdirSync(workDir(), { recursive: true });
     for (const name of [dead, running]) writeFileSync(path.join(workDir(), name), 'old copy');
     await expect(

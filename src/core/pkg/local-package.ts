@@ -343,7 +343,13 @@ export async function discardLocalCopy(ctx: FetchContext, file: string): Promise
   if (path.dirname(file) === ctx.cacheDir && LOCAL_COPY.test(path.basename(file))) await removeCopy(file);
 }
 
-/** Removes private copies left by processes that died before discarding them (SIGKILL, power cut). */
+/**
+ * Removes private copies left by processes that died before discarding them (SIGKILL, power cut),
+ * and by an earlier process of this one's pid: this process's own are those it still tracks (by
+ * name: another context may spell the cache's path otherwise).
+ */
 export async function pruneLocalCopies(ctx: FetchContext): Promise<void> {
-  await pruneDeadCopies(ctx.cacheDir, LOCAL_COPY);
+  await pruneDeadCopies(ctx.cacheDir, LOCAL_COPY, (name) =>
+    [...trackedCopies.keys()].some((copy) => path.basename(copy) === name),
+  );
 }

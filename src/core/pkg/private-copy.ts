@@ -50,10 +50,20 @@ export async function writePrivateCopy(
 /**
  * Removes the private copies in `dir` (names matching `pattern`, whose first group is the PID of
  * the process that made them) left by processes that died before removing them (SIGKILL, power cut).
+ * With `usingHere` (whether this process still uses the copy of that name), one of this process's
+ * own pid that it is not using is an earlier process's, removed too: a box booted again after a
+ * power cut often gives the dashboard, which installs the models it imports, the pid of the one
+ * that died, and its copy (a model's size) was kept for good (test/security/private-copy-pid-reused).
  */
-export async function pruneDeadCopies(dir: string, pattern: RegExp): Promise<void> {
+export async function pruneDeadCopies(
+  dir: string,
+  pattern: RegExp,
+  usingHere?: (name: string) => boolean,
+): Promise<void> {
   for (const name of await readdir(dir).catch(() => [])) {
-    const pid = pattern.exec(name)?.[1];
-    if (pid && !alive(Number(pid))) await rm(path.join(dir, name), { force: true });
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!(pid > 0)) continue;
+    const left = pid === process.pid ? usingHere !== undefined && !usingHere(name) : !alive(pid);
+    if (left) await rm(path.join(dir, name), { force: true });
   }
 }

@@ -9,8 +9,11 @@ import { ensureDir } from '../system/fs.js';
 /** A copy in `workDir`: `.bundle-PID-UUID.raucb`. */
 const COPY = /^\.bundle-([0-9]+)-[0-9a-f-]{36}\.raucb$/;
 
-/** Removes copies left by processes that died before removing them (SIGKILL, power cut). */
-const pruneCopies = (workDir: string) => pruneDeadCopies(workDir, COPY);
+/** The copies (their names) this process is making or using: another of its pid's is an earlier one's. */
+const usingHere = new Set<string>();
+
+/** Removes copies left by processes that died before removing them (SIGKILL, power cut), or by an earlier process of this pid. */
+const pruneCopies = (workDir: string) => pruneDeadCopies(workDir, COPY, (name) => usingHere.has(name));
 
 /** What a bundle's path that is no bundle file is told (openUntrusted, folderGiven). */
 export const BUNDLE_FILE = {
@@ -56,12 +59,16 @@ export async function withBundleCopy<T>(
     else made = await mkdtemp(path.join(where, 'blueprint-bundle-'));
     const dir = workDir ?? made;
     copy = path.join(dir as string, `.bundle-${process.pid}-${randomUUID()}.raucb`);
+    usingHere.add(path.basename(copy));
     const again = 'Copy the bundle to a local disk and run the command again; nothing was written.';
     const { sha256 } = await writePrivateCopy(input, copy, size, file, again, signal);
     return { result: await use(copy), sha256 };
   } finally {
     await input.close().catch(() => {});
-    if (copy) await rm(copy, { force: true });
+    if (copy) {
+      await rm(copy, { force: true });
+      usingHere.delete(path.basename(copy));
+    }
     if (made) await rm(made, { recursive: true, force: true });
   }
 }
