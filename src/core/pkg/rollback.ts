@@ -5,6 +5,7 @@ import { requirements } from './format.js';
 import { readFileList, readInstalled } from './installed-db.js';
 import { originJudge } from './origin-keys.js';
 import type { ManagerParts } from './parts.js';
+import { expiredNote, expiredRefusal, expiredSigning } from './signer-expired.js';
 import { keptFrom, keptSigning, type RevokedSigning } from './signer-revoked.js';
 import { verifyVersion } from './states.js';
 import type { Change } from './transaction.js';
@@ -20,6 +21,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
   const next = structuredClone(db);
   const changes: Change[] = [];
   const origins = await originJudge(p);
+  const notes: string[] = [];
   for (const name of new Set(names)) {
     const pkg = db.packages[name];
     if (!pkg) throw new NotFoundError(`${name} is not installed`, 'See `bpkg list`.');
@@ -52,6 +54,14 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
         origins.boundTo,
         scope.allowed,
       );
+    // An expired key's signature made before it expired stays good (signer-expired.ts): said once
+    // the rollback is done.
+    const expired = await expiredSigning(origins.keys, record, kept?.signature, name, p.now());
+    if (expired) {
+      const refusal = expiredRefusal(name, previous, pkg.version, expired);
+      if (refusal) throw refusal;
+      notes.push(expiredNote(name, previous, expired));
+    }
     const report = await verifyVersion(p, name, pkg.previous);
     if (!report.ok) throw damagedKept(name, pkg.previous);
     // The kept version's own origin and signer (it upgrades from there, its rating is its key's);
@@ -98,6 +108,7 @@ export async function rollbackLocked(p: ManagerParts, names: string[]): Promise<
       );
     }
   });
+  for (const note of notes) p.hookOpts.warn(note);
   return changes;
 }
 

@@ -174,10 +174,18 @@ export async function trustedSigners(
  * (signer-revoked.ts keptSigning): its data, the package file, is no longer on the box.
  */
 export async function signingKeyIDs(signature: string | Uint8Array, what: string): Promise<OpenPGP.KeyID[]> {
-  const ids = (await readDetached(signature)).getSigningKeyIDs();
-  if (ids.length === 0)
+  return (await signaturesMade(signature, what)).map((s) => s.keyID);
+}
+
+/** signingKeyIDs, each with the time its signature says it was made (signer-expired.ts). */
+export async function signaturesMade(
+  signature: string | Uint8Array,
+  what: string,
+): Promise<{ keyID: OpenPGP.KeyID; created?: Date }[]> {
+  const packets = (await readDetached(signature)).packets;
+  if (packets.length === 0)
     throw new VerificationError(`${what}: its signature holds no signature`, 'no-signature');
-  return ids;
+  return packets.map((p) => ({ keyID: p.issuerKeyID, ...(p.created ? { created: p.created } : {}) }));
 }
 
 export async function verifyDetached(
