@@ -195,9 +195,22 @@ export function createServiceHooks(opts: ServiceHooksOptions): PackageHooks {
       await untagModuleImage(eng, spec.image.id, moduleImageTag(pkg.name, pkg.version, opts.root));
       forgetImageTagged(opts.root, pkg.name, pkg.version);
       if (!(await imageStillUsed(opts.root, spec.image.id, pkg.name, pkg.version))) {
-        await removeUntaggedImage(eng, spec.image.id).catch((err) =>
-          hook.warn(`${pkg.name}: image left in the engine: ${(err as Error).message}`),
-        );
+        // A signal that reached the committed removal ended the engine read in flight (engine.ts):
+        // the image's removal is the change's own tidying, done whole as the rest of it, so it is
+        // asked again of an engine without the signal (a second signal ends the command at once,
+        // cli/index.ts). Left all the same, the warning says how to remove it.
+        await removeUntaggedImage(eng, spec.image.id)
+          .catch((err: unknown) =>
+            err instanceof BlueprintError && err.code === 'interrupted'
+              ? removeUntaggedImage(openEngine(eng.socket), spec.image.id)
+              : Promise.reject(err),
+          )
+          .catch((err: unknown) => {
+            const id = shellWord(spec.image.id.replace(/^sha256:/, ''));
+            hook.warn(
+              `${pkg.name}: image left in the engine: ${(err as Error).message}; once no tag holds it (\`podman image inspect --format '{{.RepoTags}}' ${id}\` says []), \`podman rmi ${id}\` removes it`,
+            );
+          });
         const shared = await sharedTagsLeft(eng, opts.root, pkg.name, pkg.version, spec.image.id);
         if (shared.length) {
           const remove = `podman rmi ${shared.join(' ')}`;
