@@ -24,6 +24,8 @@ interface Added {
   newSubkeys?: string[];
   revokedSubkeys?: string[];
   uncertifiedSubkeys?: string[];
+  uncertifiedUserIds?: string[];
+  userIds?: string[];
 }
 
 async function trustedBox(tag: string): Promise<{ root: string; key: TestKey }> {
@@ -84,7 +86,7 @@ describe('bpkg key add, an updated copy of a trusted key', () => {
   it("a subkey grafted onto the copy (bound by another key's signature): left out and said; the copy's revocation still applied", async () => {
     const { root, key } = await trustedBox('kgraft');
     const stranger = await openpgp.readPrivateKey({
-      armoredKey: (await makeKey(tempDir('bp-kgraft-stranger-'))).privateKey,
+      armoredKey: (await makeKey(tempDir('bp-kgraft-stranger-'), { name: 'Someone Else' })).privateKey,
     });
     const grafted = (await stranger.addSubkey({ sign: true })).toPublic().subkeys.at(-1)!;
     // The trusted key as its publisher revoked it, with the stranger's signing subkey (and the
@@ -97,6 +99,9 @@ describe('bpkg key add, an updated copy of a trusted key', () => {
     });
     const copy = await openpgp.readKey({ armoredKey: revokedText });
     copy.subkeys.push(Object.assign(grafted, { mainKey: copy }));
+    // And the stranger's user ID, certified by the stranger: it would rename the key in `key list`.
+    const name = stranger.toPublic().users[0]!;
+    copy.users.push(Object.assign(name, { mainKey: copy }));
     const file = path.join(tempDir('bp-kgraft-file-'), 'copy.asc');
     writeFileSync(file, copy.armor());
 
@@ -108,10 +113,13 @@ describe('bpkg key add, an updated copy of a trusted key', () => {
       uncertifiedSubkeys: [grafted.getFingerprint()],
     });
     expect(r.json?.newSubkeys ?? []).toEqual([]);
+    expect(r.json).toMatchObject({ uncertifiedUserIds: ['Someone Else <test@blueprintos.invalid>'] });
+    expect(r.stderr).toContain('"Someone Else <test@blueprintos.invalid>"');
     expect(r.stderr).toContain(grafted.getFingerprint().toUpperCase());
     // The key kept on the box holds no such subkey.
     const list = JSON.parse((await bpkg(root, ['--json', 'key', 'list'])).stdout);
     expect(list).toHaveLength(1);
+    expect(list[0].userIds).toEqual(['Test repository <test@blueprintos.invalid>']);
     const stored = await openpgp.readKey({
       armoredKey: readFileSync(
         path.join(root, `etc/blueprint/keys/${key.fingerprint.toLowerCase()}.asc`),
@@ -119,6 +127,30 @@ describe('bpkg key add, an updated copy of a trusted key', () => {
       ),
     });
     expect(stored.subkeys.map((s) => s.getFingerprint())).not.toContain(grafted.getFingerprint());
+  });
+
+  it('a user ID the key itself certified (reformatted with a second name, no expiry): merged and shown', async () => {
+    const { root, key } = await trustedBox('kuid');
+    const { privateKey: renamed } = await openpgp.reformatKey({
+      privateKey: await openpgp.readPrivateKey({ armoredKey: key.privateKey }),
+      userIDs: [
+        { name: 'Test repository', email: 'test@blueprintos.invalid' },
+        { name: 'Test repository', email: 'release@blueprintos.invalid' },
+      ],
+      format: 'object',
+    });
+    const file = path.join(key.dir, 'renamed.asc');
+    writeFileSync(file, renamed.toPublic().armor());
+    const r = await addUnpinned(root, file);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json).toMatchObject({
+      changed: true,
+      userIds: [
+        'Test repository <test@blueprintos.invalid>',
+        'Test repository <release@blueprintos.invalid>',
+      ],
+    });
+    expect(r.json?.uncertifiedUserIds).toBeUndefined();
   });
 
   it('a key not trusted yet: still refused without --fingerprint (nothing added)', async () => {

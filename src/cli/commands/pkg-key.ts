@@ -83,6 +83,10 @@ Examples:
       ctx.warn(
         `${file === '-' ? 'Standard input' : file} holds subkey ${showFingerprint(f)}, which key ${showFingerprint(k.fingerprint)} did not certify (no binding signature of it verifies): left out, it signs nothing here. Get the key from its publisher again.`,
       );
+    for (const id of k.uncertifiedUserIds ?? [])
+      ctx.warn(
+        `${file === '-' ? 'Standard input' : file} holds user ID "${escapeLine(id)}", which key ${showFingerprint(k.fingerprint)} did not certify: left out. Get the key from its publisher again.`,
+      );
     const changed =
       !had ||
       merged.length > 0 ||

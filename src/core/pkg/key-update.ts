@@ -9,6 +9,8 @@ export interface KeyChanges {
   revokedSubkeys?: string[];
   /** Subkeys of the copy the trusted key did not certify: left out, never stored (they sign nothing). */
   uncertifiedSubkeys?: string[];
+  /** User IDs of the copy the trusted key did not certify: left out (they would be shown as its names). */
+  uncertifiedUserIds?: string[];
 }
 
 /**
@@ -16,8 +18,9 @@ export interface KeyChanges {
  * merges one: revocations, new self-signatures (an extended expiry), new user IDs and subkeys. A
  * new subkey is taken only when the trusted primary key certified it (a binding signature by it
  * that verifies): a subkey grafted onto a copy by anyone else is left out, so trust never widens
- * to a key the trusted key's holder did not bind; the rest of the copy (a revocation) still
- * applies. Nothing of `kept` is dropped (OpenPGP.js Key.update), so a revocation stays.
+ * to a key the trusted key's holder did not bind; a new user ID likewise (else a copy could rename
+ * the key in `bpkg key list`). The rest of the copy (a revocation) still applies. Nothing of `kept`
+ * is dropped (OpenPGP.js Key.update merges into it), so a revocation stays.
  */
 export async function mergeCopy(
   kept: PublicKey,
@@ -31,6 +34,16 @@ export async function mergeCopy(
   for (const sub of fresh)
     ((await certifiedBy(copy, sub)) ? newSubkeys : uncertifiedSubkeys).push(sub.getFingerprint());
   copy.subkeys = copy.subkeys.filter((s) => !uncertifiedSubkeys.includes(s.getFingerprint()));
+  // A new user ID is shown as the key's name (`bpkg key list`): only one the key itself certified.
+  const names = new Set(kept.getUserIDs());
+  const uncertifiedUserIds: string[] = [];
+  const users: OpenPGP.Key['users'] = [];
+  for (const user of copy.users) {
+    const id = user.userID?.userID;
+    if (id === undefined || names.has(id) || (await userCertified(copy, user))) users.push(user);
+    else uncertifiedUserIds.push(id);
+  }
+  copy.users = users;
   const key = await kept.update(copy, now);
   const wasRevoked = new Set<string>();
   for (const s of kept.subkeys) if (await subkeyRevoked(s, now)) wasRevoked.add(s.getFingerprint());
@@ -42,6 +55,7 @@ export async function mergeCopy(
     ...(newSubkeys.length ? { newSubkeys } : {}),
     ...(revokedSubkeys.length ? { revokedSubkeys } : {}),
     ...(uncertifiedSubkeys.length ? { uncertifiedSubkeys } : {}),
+    ...(uncertifiedUserIds.length ? { uncertifiedUserIds } : {}),
   };
   return { key, changes };
 }
@@ -60,6 +74,24 @@ async function certifiedBy(primary: PublicKey, sub: OpenPGP.Subkey): Promise<boo
       return true;
     } catch {
       // another key's, damaged, or not a binding: the next one may be
+    }
+  }
+  return false;
+}
+
+/** Whether one of `user`'s self-certifications is `primary`'s, and verifies (as of when it was made). */
+async function userCertified(primary: PublicKey, user: OpenPGP.Key['users'][number]): Promise<boolean> {
+  for (const sig of user.selfCertifications) {
+    try {
+      await sig.verify(
+        primary.keyPacket,
+        sig.signatureType!,
+        { userID: user.userID, key: primary.keyPacket },
+        sig.created ?? undefined,
+      );
+      return true;
+    } catch {
+      // another key's, or damaged: the next one may be
     }
   }
   return false;
