@@ -18,9 +18,36 @@ import { openBox } from '../../src/app/index.js';
 import { heldHere } from '../../src/core/models/upload-room.js';
 import type { ProgressEvent } from '../../src/core/pkg/parts.js';
 import { tempDir } from '../helpers/pkg.js';
+import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { Q8 } from './helpers.js';
 
 const size = statSync(Q8).size;
+const mountTmpfs = tmpfsPerFile();
+
+/** An upload of the test model received by `models` (its promise held by this process). */
+async function upload(models: ReturnType<typeof openBox>['models']) {
+  const body = readFileSync(Q8);
+  return models.receive(
+    (async function* () {
+      yield body;
+    })(),
+    body.length,
+  );
+}
+
+/** The import of `file` as `name`, failed by its package's prepare step (after the unpacking). */
+async function failedAfterUnpack(models: ReturnType<typeof openBox>['models'], file: string, name: string) {
+  const err = await models
+    .import(file, {
+      name,
+      onProgress: (p) => {
+        if (p.phase === 'prepare' && p.name === `model-${name}`)
+          throw new Error('stopped after the unpacking');
+      },
+    })
+    .catch((e: unknown) => e);
+  expect(String(err)).toContain('stopped after the unpacking');
+}
 
 /** A new box's root, one file system for its cache and its installed files (the test's temp folder). */
 function newBox(tag: string): { root: string; account: string } {
@@ -90,4 +117,39 @@ it("an upload's import leaves none of the upload's promise once the model is ins
   }
   expect(heldHere()).toBe(0);
   expect(existsSync(account)).toBe(false);
+});
+
+it("a failed upload's import promises again what it took off, and no more: the installed files on another disk were never promised", async () => {
+  const { root } = newBox('bp-room-install-disks-');
+  const cache = path.join(root, 'var/cache/blueprint');
+  mkdirSync(cache, { recursive: true });
+  mountTmpfs(cache, '96m'); // the cache on a disk of its own: the installed files are elsewhere
+  const models = openBox(root, { yes: true }).models;
+  const up = await upload(models);
+  try {
+    // The upload on disk: its import's copy and package still promised (2 x the file).
+    expect(heldHere()).toBe(2 * size);
+    await failedAfterUnpack(models, up.file, 'disks');
+    // The copies removed: what the upload's import needs again, as before it (3 x before: the
+    // unpacked files, on the other disk, were taken off a promise that never held them).
+    expect(heldHere()).toBe(2 * size);
+    expect((await models.list()).map((m) => m.name)).toEqual([]);
+  } finally {
+    await up.discard();
+  }
+  expect(heldHere()).toBe(0);
+});
+
+it("a failed upload's import on one disk promises again all it took off (control)", async () => {
+  const { root } = newBox('bp-room-install-one-disk-');
+  const models = openBox(root, { yes: true }).models;
+  const up = await upload(models);
+  try {
+    expect(heldHere()).toBe(3 * size);
+    await failedAfterUnpack(models, up.file, 'onedisk');
+    expect(heldHere()).toBe(3 * size);
+  } finally {
+    await up.discard();
+  }
+  expect(heldHere()).toBe(0);
 });
