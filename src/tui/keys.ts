@@ -10,7 +10,10 @@ export const GLOBAL_KEYS: [string, string][] = [
 ];
 
 export const SCREEN_KEYS: Record<string, [string, string][]> = {
-  dashboard: [['r', 'refresh now']],
+  dashboard: [
+    ['r', 'refresh now'],
+    ['j/k, arrows, g/G', 'scroll, where the screen is shorter than the rows (a 40x12 serial line)'],
+  ],
   packages: [
     ['Enter / i', 'install the selected package (shows the signer key first)'],
     ['x', 'remove the selected package'],

@@ -1,5 +1,7 @@
 import { Box, Text } from 'ink';
 import { escapeLine } from '../../present/escape.js';
+import { codeUnitGraphemes, lazySegmenter } from '../graphemes.js';
+import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 
 export interface Column<T> {
@@ -9,14 +11,57 @@ export interface Column<T> {
   get(row: T): string;
 }
 
+const graphemes = lazySegmenter(undefined, { granularity: 'grapheme' });
+
 /**
- * Cuts a cell to its width with an ellipsis, and pads it. Control characters are shown escaped
- * (`\x1b`) first: Ink passes escape sequences through, and a cell holds untrusted text.
+ * Cuts a cell to its width with an ellipsis, and pads it, in the columns the text takes on screen
+ * (a CJK character or an emoji takes two; QA25: cut by UTF-16 units, a summary of them ran past its
+ * column), never inside a character (a family or a flag emoji is kept whole or left out whole).
+ * Control characters are shown escaped (`\x1b`) first: Ink passes escape sequences through, and a
+ * cell holds untrusted text.
  */
 export function fitCell(text: string, width: number): string {
   if (width <= 0) return '';
   const t = escapeLine(text.replace(/[\r\n\t]+/g, ' '));
-  return t.length > width ? `${t.slice(0, Math.max(0, width - 1))}…` : t.padEnd(width);
+  if (codeUnitGraphemes(t) && textWidth(t) === t.length)
+    return t.length > width ? `${t.slice(0, Math.max(0, width - 1))}…` : t.padEnd(width);
+  const w = textWidth(t);
+  if (w <= width) return t + ' '.repeat(width - w);
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(t)) {
+    const g = textWidth(segment);
+    if (used + g > width - 1) break;
+    out += segment;
+    used += g;
+  }
+  return `${out}…${' '.repeat(Math.max(0, width - 1 - used))}`;
+}
+
+/**
+ * Each column's width: a fixed column takes what its header and its widest cell need, up to its
+ * width (QA25: `available` kept the State column's 28 columns, leaving a summary 9 at 80 columns);
+ * where the fixed columns leave less than 8 for the others (a 40-column serial line), the widest
+ * is narrowed, down to 6, before the others go past the screen's edge.
+ */
+export function columnWidths<T>(columns: Column<T>[], rows: T[], width: number): number[] {
+  const widths = columns.map((c) =>
+    c.width === undefined
+      ? 0
+      : Math.min(
+          c.width,
+          rows.reduce((m, r) => Math.max(m, textWidth(c.get(r))), textWidth(c.header)),
+        ),
+  );
+  const flexible = columns.filter((c) => c.width === undefined).length;
+  const room = () => width - 2 - widths.reduce((n, w) => n + w + 1, 0);
+  while (room() < 8 * flexible) {
+    const widest = widths.reduce((m, w, i) => (columns[i]!.width !== undefined && w > widths[m]! ? i : m), 0);
+    if (widths[widest]! <= 6) break;
+    widths[widest]!--;
+  }
+  const share = flexible ? Math.max(8, Math.floor(room() / flexible)) : 0;
+  return widths.map((w, i) => (columns[i]!.width === undefined ? share : w));
 }
 
 /** The first row to show so that `selected` stays in a window of `height` rows. */
@@ -40,16 +85,14 @@ export function Table<T>(props: {
 }) {
   const { plain } = useTheme();
   const { columns, rows, height, width } = props;
-  const fixed = columns.reduce((n, c) => n + (c.width ?? 0) + 1, 0);
-  const flexible = columns.filter((c) => c.width === undefined).length;
-  const share = flexible ? Math.max(8, Math.floor((width - 2 - fixed) / flexible)) : 0;
-  const widths = columns.map((c) => c.width ?? share);
+  const widths = columnWidths(columns, rows, width);
   const line = (cells: string[]) => cells.map((c, i) => fitCell(c, widths[i]!)).join(' ');
   const start = windowStart(props.selected ?? 0, height, rows.length);
   const shown = rows.slice(start, start + height);
   return (
     <Box flexDirection="column">
-      <Text bold={!plain} underline={!plain}>
+      {/* Cut as the rows are: wrapped, its last headers took a row of their own (QA25). */}
+      <Text bold={!plain} underline={!plain} wrap="truncate">
         {'  '}
         {line(columns.map((c) => c.header))}
       </Text>
