@@ -32,6 +32,10 @@ export const PARSE_COSTS: Record<DocumentKind, Cost> = {
   html: { baseS: 0.5, perMibS: 0.7 },
   // Paragraph splitting: 0.02–0.04 s/MiB, the slowest short document 0.84 (the JIT not warm yet).
   text: { baseS: 0.5, perMibS: 0.9 },
+  // htmlparser2 on the XML inside (parse-office.ts): pandoc's .docx and .odt of 3 MB of node_modules'
+  // READMEs (0.9 and 0.8 MiB, 13.7 and 12 MiB of XML) 0.44–0.84 s/MiB, loaded or not; a short one 30 ms.
+  docx: { baseS: 0.5, perMibS: 0.9 },
+  odt: { baseS: 0.5, perMibS: 0.9 },
 };
 
 export const DEFAULT_PARSE_MARGIN = 10;

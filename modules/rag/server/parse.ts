@@ -1,21 +1,24 @@
 /**
- * Documents to text sections, each with the page (PDF) and heading path (Markdown, HTML) it came
- * from, by real parsers: pdf.js for PDF (parse-pdf.ts), htmlparser2 for HTML, marked's lexer for
+ * Documents to text sections, each with the page (PDF) and heading path (Markdown, HTML, Word, ODT)
+ * it came from, by real parsers: pdf.js for PDF (parse-pdf.ts), htmlparser2 for HTML (parse-html.ts)
+ * and for the XML of .docx and .odt (parse-office.ts, their zip by jszip), marked's lexer for
  * Markdown (so a `#` line inside a code block is not a heading). Runs in the parse worker (main.ts
  * in a worker thread), so a large PDF never holds the event loop that answers requests.
  */
-import { Parser } from 'htmlparser2';
 import { Lexer, type Token, type Tokens } from 'marked';
 import { type ParseBudget, syncWithin } from './budget.js';
 import { Headings } from './headings.js';
+import { MAX_HTML_DEPTH, parseHtml } from './parse-html.js';
+import { DOCX_MEDIA_TYPE, ODT_MEDIA_TYPE, type OfficeKind, parseOffice } from './parse-office.js';
 import { DEFAULT_MAX_PDF_DECODED_MB, PDF_BUDGET, parsePdf } from './parse-pdf.js';
 import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { isZip } from './parse-zip.js';
 
-// What callers import from here, though it lives in parse-result.ts and parse-pdf.ts.
+// What callers import from here, though it lives in parse-result.ts, parse-html.ts and parse-pdf.ts.
 export type { Parsed, Section } from './parse-result.js';
-export { DEFAULT_MAX_PDF_DECODED_MB, ParseError, PDF_BUDGET, parsePdf };
+export { DEFAULT_MAX_PDF_DECODED_MB, MAX_HTML_DEPTH, ParseError, PDF_BUDGET, parseHtml, parsePdf };
 
-export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf';
+export type DocumentKind = 'text' | 'markdown' | 'html' | 'pdf' | OfficeKind;
 
 const MEDIA_TYPES: Record<string, DocumentKind> = {
   'text/plain': 'text',
@@ -24,6 +27,8 @@ const MEDIA_TYPES: Record<string, DocumentKind> = {
   'text/html': 'html',
   'application/xhtml+xml': 'html',
   'application/pdf': 'pdf',
+  [DOCX_MEDIA_TYPE]: 'docx',
+  [ODT_MEDIA_TYPE]: 'odt',
 };
 
 /** The kind for a Content-Type header (parameters such as charset ignored), or undefined. */
@@ -115,135 +120,54 @@ export function parseMarkdown(text: string): Parsed {
   return { sections, pages: null };
 }
 
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object']);
-const BLOCK = new Set([
-  'p',
-  'div',
-  'section',
-  'article',
-  'main',
-  'aside',
-  'header',
-  'footer',
-  'nav',
-  'li',
-  'ul',
-  'ol',
-  'dl',
-  'dt',
-  'dd',
-  'table',
-  'tr',
-  'td',
-  'th',
-  'thead',
-  'tbody',
-  'blockquote',
-  'pre',
-  'br',
-  'hr',
-  'figure',
-  'figcaption',
-  'form',
-  'fieldset',
-  'address',
-  'details',
-  'summary',
-  'body',
-  'html',
-]);
-
 /**
- * Elements open at once beyond this are refused. htmlparser2 looks for each close tag down its whole
- * stack of open elements, so '<div>' × N then '</span>' × N is quadratic: 40,000 of each (480 KB)
- * took 11.7 s, and 4 MiB would hold the parse worker to its budget. 3,186 pages of /usr/share/doc
- * and Rust's docs nest at most 25 deep; htmlparser2 nests deeper than a browser where HTML5 lets
- * end tags out (`<li><p>a<li><p>b` nests), hence twice Chromium's 512. At this depth unmatched
- * closes cost ~1 s a MiB (4 MiB at 512: 2.2 s), linear in the upload.
+ * What the entries a .docx or .odt reads (its XML) may inflate to, at most: the parse worker's
+ * decode cap (RAG_MAX_PDF_DECODED_MB, its share of memory) or this, whichever is smaller. The XML is
+ * held whole as a string (up to twice its bytes) while htmlparser2 streams through it; pandoc's
+ * .docx of 3 MB of READMEs holds 13.7 MiB, a Word document of a thousand pages a few MiB.
  */
-export const MAX_HTML_DEPTH = 1024;
-
-/** HTML: visible text by block, headings (h1–h6) as the path above it; scripts and styles left out. */
-export function parseHtml(html: string): Parsed {
-  const headings = new Headings();
-  const sections: Section[] = [];
-  // Elements open now: htmlparser2 reports a close (onclosetag) for every element it pops, implied
-  // closes and void elements included, and none for a close tag that matches nothing, so this is
-  // the depth of its stack.
-  let depth = 0;
-  let skipping = 0;
-  let pre = 0;
-  let buf = '';
-  let heading: { level: number; text: string } | undefined;
-  const flush = () => {
-    const text = pre > 0 ? buf.trim() : tidy(buf.replace(/\s+/g, ' '));
-    buf = '';
-    if (text) sections.push({ text, page: null, heading: headings.path });
-  };
-  const parser = new Parser(
-    {
-      onopentag(name) {
-        if (++depth > MAX_HTML_DEPTH)
-          throw new ParseError(
-            413,
-            `the document is nested too deeply to parse (more than ${MAX_HTML_DEPTH} elements open at once): close the elements it opens (<p> and <li> too)`,
-          );
-        if (SKIP.has(name)) skipping++;
-        if (skipping) return;
-        const h = /^h([1-6])$/.exec(name);
-        if (h) {
-          flush();
-          heading = { level: Number(h[1]), text: '' };
-        } else if (BLOCK.has(name)) {
-          if (name === 'pre') pre++;
-          flush();
-        }
-      },
-      ontext(text) {
-        if (skipping) return;
-        if (heading) heading.text += text;
-        else buf += text;
-      },
-      onclosetag(name) {
-        depth--;
-        if (SKIP.has(name)) {
-          skipping = Math.max(0, skipping - 1);
-          return;
-        }
-        if (skipping) return;
-        if (heading && /^h[1-6]$/.test(name)) {
-          headings.set(heading.level, tidy(heading.text.replace(/\s+/g, ' ')));
-          heading = undefined;
-        } else if (BLOCK.has(name)) {
-          flush();
-          if (name === 'pre') pre = Math.max(0, pre - 1);
-        }
-      },
-    },
-    { decodeEntities: true, lowerCaseTags: true },
-  );
-  parser.write(html);
-  parser.end();
-  flush();
-  return { sections, pages: null };
-}
+export const MAX_OFFICE_INFLATED_MB = 64;
 
 /**
  * The document's sections. With a `time` budget (budget.ts) a parse past it is its 413: a PDF's
- * from a timer, the other kinds' (synchronous) from node's vm watchdog.
+ * from a timer, a .docx's or .odt's at each 16 KiB inflated and each step, the other kinds'
+ * (synchronous) from node's vm watchdog. `kind` is the kind the content turned out to be (a .docx
+ * sent as an .odt is read as the .docx it is).
  */
 export async function parseDocument(
   kind: DocumentKind,
   bytes: Uint8Array,
   maxPages: number,
-  maxDecodedMb?: number,
+  maxDecodedMb = DEFAULT_MAX_PDF_DECODED_MB,
   time?: ParseBudget,
-): Promise<Parsed> {
+): Promise<Parsed & { kind?: DocumentKind }> {
   if (kind === 'pdf') return parsePdf(bytes, maxPages, maxDecodedMb, time);
+  if (kind === 'docx' || kind === 'odt') {
+    const deadline = time ? performance.now() + time.ms : Number.POSITIVE_INFINITY;
+    const mb = Math.min(maxDecodedMb, MAX_OFFICE_INFLATED_MB);
+    return parseOffice(bytes, {
+      maxInflatedBytes: mb * 1024 * 1024,
+      tooLarge: () =>
+        new ParseError(
+          413,
+          `the document's XML inflates to more than ${mb} MiB (its zip entries, counted as they inflate; at most ${MAX_OFFICE_INFLATED_MB} MiB and RAG_MAX_PDF_DECODED_MB): a compressed document this large is refused`,
+        ),
+      checkTime: () => {
+        if (time && performance.now() > deadline) throw time.late();
+      },
+      // The XML's parse is one synchronous stretch: node's vm watchdog ends it at what is left.
+      within: (fn) => (time ? syncWithin({ ms: deadline - performance.now(), late: time.late }, fn) : fn()),
+    });
+  }
+  if (isZip(bytes))
+    throw new ParseError(
+      400,
+      `the document is a zip archive, not ${kind === 'text' ? 'plain text' : kind}: send a .docx as ${DOCX_MEDIA_TYPE} and an .odt as ${ODT_MEDIA_TYPE}`,
+    );
   return time ? syncWithin(time, () => parseTextKind(kind, bytes)) : parseTextKind(kind, bytes);
 }
 
-function parseTextKind(kind: Exclude<DocumentKind, 'pdf'>, bytes: Uint8Array): Parsed {
+function parseTextKind(kind: 'text' | 'markdown' | 'html', bytes: Uint8Array): Parsed {
   const text = decodeText(bytes);
   try {
     if (kind === 'markdown') return parseMarkdown(text);

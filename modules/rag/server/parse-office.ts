@@ -1,0 +1,210 @@
+/**
+ * Word (.docx) and OpenDocument text (.odt) documents to text sections with their heading paths.
+ *
+ * Which of the two a document is comes from its content, not its name or Content-Type: a zip whose
+ * `mimetype` entry says application/vnd.oasis.opendocument.text is an ODT, one whose
+ * [Content_Types].xml names a WordprocessingML main part is a DOCX; any other zip (a spreadsheet, a
+ * slide deck, an EPUB) and anything not a zip is a 400 that says what it is.
+ *
+ * Both are read by htmlparser2 in XML mode, streaming, which expands only XML's five predefined
+ * entities (a "billion laughs" DOCTYPE stays the text it is): the .docx's main part and its styles
+ * (parse-docx.ts), the .odt's content.xml, where text:h (its outline level) is the heading path of
+ * the paragraphs below it. The archive is read in memory through parse-zip.ts's caps (entries,
+ * inflated bytes, time); pictures and other parts are never inflated.
+ */
+import { Parser } from 'htmlparser2';
+import { Headings } from './headings.js';
+import { parseDocxXml } from './parse-docx.js';
+import { MAX_HTML_DEPTH } from './parse-html.js';
+import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { type BoundedZip, isZip, openZip, type ZipLimits } from './parse-zip.js';
+
+export type OfficeKind = 'docx' | 'odt';
+
+export const DOCX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+export const ODT_MEDIA_TYPE = 'application/vnd.oasis.opendocument.text';
+
+/** The main document parts a [Content_Types].xml names for a Word document (plain, macros, templates). */
+const WORD_MAIN_PARTS =
+  /application\/vnd\.(openxmlformats-officedocument\.wordprocessingml\.(document|template)\.main\+xml|ms-word\.(document|template)\.macroEnabled(Template)?\.main\+xml)/;
+
+/** What a zip that is neither names itself as, for the refusal. */
+function otherZip(mimetype: string | undefined, types: string | undefined): string {
+  if (mimetype) return `a zip archive of type ${mimetype.slice(0, 80)}`;
+  if (types && /spreadsheetml/.test(types)) return 'an Excel workbook';
+  if (types && /presentationml/.test(types)) return 'a PowerPoint presentation';
+  return 'a zip archive but no Word or OpenDocument text document';
+}
+
+const NOT_OFFICE =
+  'save it as .docx (Word) or .odt (OpenDocument text), or send it with the Content-Type of what it is';
+
+/** Opens the archive and tells which kind it is, by its content. */
+async function openOffice(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+): Promise<{ kind: OfficeKind; zip: BoundedZip; main?: string }> {
+  if (!isZip(bytes))
+    throw new ParseError(
+      400,
+      `not a Word or OpenDocument document: it is not a zip archive, as every .docx and .odt is (an old binary .doc? ${NOT_OFFICE})`,
+    );
+  const zip = await openZip(bytes, 'Word or OpenDocument document', limits);
+  const mimetype = zip.exists('mimetype') ? (await zip.readText('mimetype')).trim() : undefined;
+  if (mimetype === ODT_MEDIA_TYPE || mimetype === `${ODT_MEDIA_TYPE}-template`) return { kind: 'odt', zip };
+  const types = zip.exists('[Content_Types].xml') ? await zip.readText('[Content_Types].xml') : undefined;
+  const main = types && !mimetype ? wordMainPart(types) : undefined;
+  if (main) return { kind: 'docx', zip, main };
+  throw new ParseError(
+    400,
+    `not a Word or OpenDocument text document: it is ${otherZip(mimetype, types)}; ${NOT_OFFICE}`,
+  );
+}
+
+/** Deep nesting overflows a parser's recursion: the document's doing, its 413, not a 500. */
+const tooDeep = (err: RangeError) =>
+  new ParseError(413, `the document is nested too deeply to parse (${err.message})`);
+
+/** The part [Content_Types].xml gives the Word main content type ("/word/document.xml"), as a zip name. */
+function wordMainPart(types: string): string | undefined {
+  let part: string | undefined;
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if (part === undefined && name === 'override' && WORD_MAIN_PARTS.test(attrs.contenttype ?? ''))
+          part = (attrs.partname ?? '').replace(/^\//, '');
+      },
+    },
+    { xmlMode: false, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(types.slice(0, 1024 * 1024));
+  parser.end();
+  return part || undefined;
+}
+
+async function parseDocx(zip: BoundedZip, main: string, limits: ZipLimits): Promise<Parsed> {
+  if (!zip.exists(main)) throw new ParseError(400, `not a readable Word document: it has no ${main}`);
+  const xml = await zip.readText(main);
+  // Styles sit beside the main part (word/styles.xml); without them no paragraph is a heading by style.
+  const stylesName = `${main.includes('/') ? main.slice(0, main.lastIndexOf('/') + 1) : ''}styles.xml`;
+  const styles = zip.exists(stylesName) ? await zip.readText(stylesName) : undefined;
+  limits.checkTime();
+  try {
+    return limits.within(() => parseDocxXml(xml, styles));
+  } catch (err) {
+    throw err instanceof RangeError ? tooDeep(err) : err;
+  }
+}
+
+/** ODF elements whose text is not the document's body text. */
+const ODT_SKIP = new Set([
+  'office:annotation',
+  'office:annotation-end',
+  'text:tracked-changes', // deleted text kept for change tracking
+  'text:note-citation', // the footnote's number; its body is kept
+  'text:sequence-decls',
+  'text:variable-decls',
+  'text:user-field-decls',
+  'office:forms',
+  'svg:title',
+  'svg:desc',
+]);
+const ODT_BLOCK = new Set(['text:p', 'text:list-item', 'table:table-cell', 'text:note-body']);
+/** ODF allows outline levels 1–10; a larger one would grow the heading stack to its size. */
+const MAX_OUTLINE_LEVEL = 10;
+
+/** ODT's content.xml: paragraphs under the text:h headings that precede them. */
+export function parseOdtContent(xml: string): Parsed {
+  const headings = new Headings();
+  const sections: Section[] = [];
+  let depth = 0;
+  let skipping = 0;
+  let inBody = 0;
+  let buf = '';
+  let heading: { level: number; text: string } | undefined;
+  const flush = () => {
+    const text = tidy(buf);
+    buf = '';
+    if (text) sections.push({ text, page: null, heading: headings.path });
+  };
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        if (++depth > MAX_HTML_DEPTH)
+          throw new ParseError(
+            413,
+            `the document is nested too deeply to parse (more than ${MAX_HTML_DEPTH} elements open at once)`,
+          );
+        if (name === 'office:text') inBody++;
+        if (ODT_SKIP.has(name)) skipping++;
+        if (skipping || !inBody) return;
+        const add = (s: string) => {
+          if (heading) heading.text += s;
+          else buf += s;
+        };
+        if (name === 'text:h') {
+          flush();
+          const level = Math.trunc(Number(attrs['text:outline-level'] ?? 1));
+          heading = {
+            level: Number.isFinite(level) ? Math.min(Math.max(level, 1), MAX_OUTLINE_LEVEL) : 1,
+            text: '',
+          };
+        } else if (ODT_BLOCK.has(name)) flush();
+        else if (name === 'text:s')
+          add(' '.repeat(Math.min(Math.max(Number(attrs['text:c'] ?? 1) || 1, 1), 16)));
+        else if (name === 'text:tab') add('\t');
+        else if (name === 'text:line-break') add('\n');
+      },
+      ontext(text) {
+        if (skipping || !inBody) return;
+        // Whitespace between elements is the file's layout; spaces in text are text:s or single.
+        const t = text.replace(/[\r\n\t]+/g, ' ');
+        if (heading) heading.text += t;
+        else buf += t;
+      },
+      onclosetag(name) {
+        depth--;
+        if (ODT_SKIP.has(name)) {
+          skipping = Math.max(0, skipping - 1);
+          return;
+        }
+        if (name === 'office:text') {
+          flush();
+          inBody = Math.max(0, inBody - 1);
+        }
+        if (skipping || !inBody) return;
+        if (heading && name === 'text:h') {
+          headings.set(heading.level, tidy(heading.text.replace(/\s+/g, ' ')));
+          heading = undefined;
+        } else if (ODT_BLOCK.has(name)) flush();
+      },
+    },
+    { xmlMode: true, decodeEntities: true },
+  );
+  parser.write(xml);
+  parser.end();
+  flush();
+  return { sections, pages: null };
+}
+
+async function parseOdt(zip: BoundedZip, limits: ZipLimits): Promise<Parsed> {
+  if (!zip.exists('content.xml'))
+    throw new ParseError(400, 'not a readable OpenDocument document: it has no content.xml');
+  const xml = await zip.readText('content.xml');
+  limits.checkTime();
+  try {
+    return limits.within(() => parseOdtContent(xml));
+  } catch (err) {
+    throw err instanceof RangeError ? tooDeep(err) : err;
+  }
+}
+
+/** A .docx or .odt (which one, by its content) to sections; `kind` is the one it turned out to be. */
+export async function parseOffice(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+): Promise<Parsed & { kind: OfficeKind }> {
+  const { kind, zip, main } = await openOffice(bytes, limits);
+  const parsed = kind === 'docx' ? await parseDocx(zip, main!, limits) : await parseOdt(zip, limits);
+  return { ...parsed, kind };
+}
