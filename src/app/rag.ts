@@ -36,6 +36,9 @@ export const RAG_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html',
   '.htm': 'text/html',
   '.pdf': 'application/pdf',
+  // Which of the two a zip is, the module reads from its content (a .docx named .odt still reads).
+  '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.odt': 'application/vnd.oasis.opendocument.text',
 };
 
 /** A file larger than this is not sent (the module refuses large bodies too, with 413). */
@@ -51,7 +54,7 @@ export type { IngestReport, IngestResult, RagAnswer, RagDocument, RagSource } fr
 
 export interface RagOps {
   /**
-   * Sends each file named, and the .txt .md .html .htm .pdf files below each folder named (links
+   * Sends each file named, and the .txt .md .html .htm .pdf .docx .odt files below each folder named (links
    * that lead out of a folder refused), one request per file. A failure is reported for that file
    * (`onFile`, and in the report) and the rest continue; ConnectionErrors (module not running)
    * and an interrupt stop the whole run.
@@ -108,15 +111,15 @@ export function ragOps(ctx: BoxContext): RagOps {
       const client = await api(opts);
       const signal = signalOf(opts);
       const { files, refused, ...passed } = await collectFiles(paths, Object.keys(RAG_TYPES));
-      // Folders of .docx only (or empty): '0 indexed, 0 failed' read as if the documents were in.
+      // Folders of .doc only (or empty): '0 indexed, 0 failed' read as if the documents were in.
       if (!files.length && !refused.length) {
         const types = Object.keys(RAG_TYPES).join(' ');
         throw new NotFoundError(
           `No ${types} file in ${paths.join(', ')}`,
-          `rag ingest reads these types only: save the documents as one of them (a .docx as .pdf, say), or name the folder that holds them.`,
+          `rag ingest reads these types only: save the documents as one of them (an old .doc as .docx, say), or name the folder that holds them.`,
         );
       }
-      // Named paths none of which can be sent (report.docx, a mistyped path): nothing goes to the
+      // Named paths none of which can be sent (report.doc, a mistyped path): nothing goes to the
       // module, which a '0 indexed, 1 failed' summary and exit 1 (a failure of sending) hid.
       const otherType = (r: { error: BlueprintError }) => r.error.code === 'usage';
       if (!files.length && refused.every((r) => otherType(r) || r.error.code === 'not-found')) {
@@ -129,7 +132,7 @@ export function ragOps(ctx: BoxContext): RagOps {
         throw new NotFoundError(
           why.length === 1 ? why[0]! : `Nothing to send: ${why.join('; ')}`,
           others
-            ? `Save ${others === 1 ? 'it' : 'them'} as one of these types (a .docx as .pdf, say), or name the folder that holds them${gone ? '; check the paths that are not there' : ''}. Nothing was sent.`
+            ? `Save ${others === 1 ? 'it' : 'them'} as one of these types (an old .doc as .docx, say), or name the folder that holds them${gone ? '; check the paths that are not there' : ''}. Nothing was sent.`
             : 'Nothing was sent. Check the path (a relative one is read from the current folder).',
         );
       }

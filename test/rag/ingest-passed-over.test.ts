@@ -5,7 +5,7 @@ import { ragStandIn, sourceOf } from '../helpers/installed-rag.js';
 import { run, tempDir } from '../helpers/pkg.js';
 
 /**
- * The QA5 walk: `rag ingest DIR` with a .bin, a .docx and a .png beside the documents said nothing
+ * The QA5 walk: `rag ingest DIR` with a .bin, a .doc and a .png beside the documents said nothing
  * of them: the summary '4 indexed, 0 duplicates, 3 failed' read as if every file in the folder had
  * been looked at. The summary now counts the files of other types passed over in the folders
  * (`--json`: passedOver); `rag ingest --help` names the types read. Files named on the command line are
@@ -28,21 +28,21 @@ describe('rag ingest of a folder with files of other types', () => {
     writeFileSync(join(docs, 'a.md'), '# a\n');
     writeFileSync(join(docs, 'blob.bin'), Buffer.from([0, 1, 2]));
     mkdirSync(join(docs, 'sub'));
-    writeFileSync(join(docs, 'sub', 'report.docx'), 'PK');
+    writeFileSync(join(docs, 'sub', 'report.doc'), '\xd0\xcf');
     writeFileSync(join(docs, 'sub', 'photo.png'), 'x');
     writeFileSync(join(docs, 'sub', 'scan.PNG'), 'x');
     writeFileSync(join(docs, 'LICENSE'), 'x');
     const r = await run(['--root', root, 'rag', 'ingest', docs]);
     expect(r.code, r.stderr).toBe(0);
-    // Which types, so that a folder of .docx says what to convert (QA21's walk): each once, sorted.
+    // Which types, so that a folder of .doc says what to convert (QA21's walk): each once, sorted.
     expect(r.stdout).toContain(
-      '1 indexed, 0 duplicates, 0 failed; 5 files of other types passed over (.bin, .docx, .png, no extension)\n',
+      '1 indexed, 0 duplicates, 0 failed; 5 files of other types passed over (.bin, .doc, .png, no extension)\n',
     );
     const json = await run(['--root', root, '--json', 'rag', 'ingest', docs]);
     expect(JSON.parse(json.stdout)).toMatchObject({
       ingested: 1,
       passedOver: 5,
-      passedOverTypes: ['.bin', '.docx', '.png', ''],
+      passedOverTypes: ['.bin', '.doc', '.png', ''],
     });
   });
 

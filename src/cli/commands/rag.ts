@@ -62,7 +62,7 @@ const whole = (parsed: Parsed, name: string, min: number, max: number): number |
 
 const ingest: CommandSpec = {
   name: 'ingest',
-  summary: 'Index files, and the .txt .md .html .htm .pdf files below folders (recursively)',
+  summary: 'Index files, and the .txt .md .html .htm .pdf .docx .odt files below folders (recursively)',
   args: 'PATH...',
   options: { ...collectionOption, ...serviceOption },
   details: `Each file is sent once, in name order; a line says what became of it: indexed (its id,
