@@ -25,6 +25,8 @@ export function ListScreen<T>(
     /** Lines under the table, from every row (not only those the filter shows), each truncated. */
     notes?(rows: T[]): string[];
     refreshMs?: number;
+    /** What an empty list says: what to do next (QA25: `Nothing to show.` on an empty Services). */
+    empty?: string;
   },
 ) {
   const { plain } = useTheme();
@@ -91,6 +93,11 @@ export function ListScreen<T>(
         selected={selected}
         height={tableHeight}
         width={props.width}
+        empty={
+          q && all.length
+            ? `Nothing matches "${escapeLine(query)}": / then Esc clears the filter.`
+            : (props.empty ?? 'Nothing to show.')
+        }
       />
       {notes.map((n, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a note's place is its identity

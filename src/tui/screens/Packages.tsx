@@ -4,6 +4,7 @@ import type { OutboundApprovals } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { approvalAsked } from '../../present/outbound.js';
 import { installedAs } from '../../present/packages.js';
+import { shownHint } from '../../present/root-in-hints.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
@@ -130,6 +131,9 @@ export function Packages(props: ScreenProps) {
       title="Packages"
       load={sources.packages}
       haystack={(p) => `${p.name} ${p.summary}`}
+      empty={shownHint(
+        'No packages: none installed and no repository offers any. Add one: `bpkg key add FILE --fingerprint FPR`, `bpkg repo add NAME URL --key FPR`, `bpkg update` (4 Keys).',
+      )}
       columns={[
         { header: 'Name', width: 22, get: (p) => p.name },
         { header: 'Version', width: 12, get: (p) => p.version },
