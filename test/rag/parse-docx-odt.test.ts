@@ -87,6 +87,16 @@ describe('rag: Word and OpenDocument documents', () => {
     );
   });
 
+  it('with its parse budget, as the worker parses (the watchdog given the whole milliseconds left)', async () => {
+    for (const name of ['harbour.docx', 'harbour.odt'] as const) {
+      const bytes = office(name);
+      const kind = name.endsWith('docx') ? 'docx' : 'odt';
+      expect((await parseDocument(kind, bytes, 10, 256, budget(kind, bytes.length))).sections.length).toBe(
+        10,
+      );
+    }
+  });
+
   it('the kind comes from the content: a .docx sent as an .odt is read as the .docx it is, and back', async () => {
     expect((await parseDocument('odt', office('harbour.docx'), 10)).kind).toBe('docx');
     expect((await parseDocument('docx', office('harbour.odt'), 10)).kind).toBe('odt');

@@ -92,7 +92,7 @@ async function parseDocx(zip: BoundedZip, main: string, limits: ZipLimits): Prom
   try {
     return limits.within(() => parseDocxXml(xml, styles));
   } catch (err) {
-    throw err instanceof RangeError ? tooDeep(err) : err;
+    throw err instanceof RangeError && /call stack/i.test(err.message) ? tooDeep(err) : err;
   }
 }
 
@@ -195,7 +195,7 @@ async function parseOdt(zip: BoundedZip, limits: ZipLimits): Promise<Parsed> {
   try {
     return limits.within(() => parseOdtContent(xml));
   } catch (err) {
-    throw err instanceof RangeError ? tooDeep(err) : err;
+    throw err instanceof RangeError && /call stack/i.test(err.message) ? tooDeep(err) : err;
   }
 }
 

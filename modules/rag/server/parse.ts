@@ -156,7 +156,8 @@ export async function parseDocument(
         if (time && performance.now() > deadline) throw time.late();
       },
       // The XML's parse is one synchronous stretch: node's vm watchdog ends it at what is left.
-      within: (fn) => (time ? syncWithin({ ms: deadline - performance.now(), late: time.late }, fn) : fn()),
+      within: (fn) =>
+        time ? syncWithin({ ms: Math.floor(deadline - performance.now()), late: time.late }, fn) : fn(),
     });
   }
   if (isZip(bytes))
