@@ -47,6 +47,17 @@ function consumersText(name: string, c: NonNullable<ServiceInspection['consumers
   }`;
 }
 
+/**
+ * A running service's memory limit that its next start changes (a model installed since, a setting
+ * or override changed without a restart), with the restart: the limit it has is the one memory
+ * admission counts for it, and the one the kernel holds it to.
+ */
+export function runningLimitsText(name: string, r: NonNullable<ServiceStatus['runningLimits']>): string {
+  return shownHint(
+    `runs with a memory limit of ${mib(r.memoryBytes)}; its next start gives it ${mib(r.nextStartMemoryBytes)}: \`blueprint service restart ${name}\` (its settings, overrides or the packages it serves changed since it started)`,
+  );
+}
+
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
@@ -58,6 +69,8 @@ export function formatInspection(i: ServiceInspection): string {
         ]
       : []),
     // A GPU it requires and this box cannot give: what the start answers, with its fix.
+    // Running with other limits than a start gives now: what changed waits for a restart.
+    ...(i.runningLimits ? [`  ${runningLimitsText(i.name, i.runningLimits)}`] : []),
     ...(i.startRefused
       ? [
           `  \`blueprint service start ${i.name}\` would refuse it: ${i.startRefused.message}.${i.startRefused.hint ? ` ${i.startRefused.hint}` : ''}`,
@@ -105,7 +118,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(!mapsHostZero(k.gidMap))} gid map ${idMapText(k.gidMap)}`,
     `  ${mark(k.rootReadOnly)} root filesystem ${k.rootReadOnly ? 'read-only' : 'WRITABLE'}`,
     `  ${mark(p.network !== 'none' && p.network !== 'loopback-socket' ? true : k.interfaces.every((n) => n === 'lo'))} interfaces ${k.interfaces.join(', ') || '(none)'}`,
-    `  ${mark(c.memoryBytes === p.memoryBytes)} memory limit ${mib(c.memoryBytes)}`,
+    `  ${mark(c.memoryBytes === (i.runningLimits?.memoryBytes ?? p.memoryBytes))} memory limit ${mib(c.memoryBytes)}`,
     `  ${mark(c.pids === p.pids)} pids limit ${c.pids ?? '?'}`,
     `  ${mark(c.cpus === p.cpus)} cpu limit ${c.cpus ?? '?'}`,
     `  ${mark(p.apparmor.mode !== 'own-profile' || k.apparmor === `${p.apparmor.profile} (enforce)`)} apparmor ${k.apparmor ?? '(none: the kernel has no AppArmor)'}`,
@@ -241,9 +254,12 @@ export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = [
       `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(shownHint(d.error.hint))}` : ''}`,
   );
   const down = usesDownLines(rows, used);
+  const limits = rows.flatMap((r) =>
+    r.runningLimits ? [`${r.name}: ${runningLimitsText(r.name, r.runningLimits)}`] : [],
+  );
   return [
     table(rows, damaged),
-    ...[served, broken, down].filter((l) => l.length).map((l) => l.join('\n')),
+    ...[served, limits, broken, down].filter((l) => l.length).map((l) => l.join('\n')),
   ].join('\n\n');
 }
 

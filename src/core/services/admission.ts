@@ -3,6 +3,7 @@ import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { shellWord } from '../system/shell-word.js';
 import { cgroupUsage } from './cgroup.js';
+import { runningLimit } from './container-info.js';
 import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
 import { type ContainerInfo, inspectContainer, ownOrNone, type ServiceDeps } from './lifecycle.js';
@@ -15,9 +16,10 @@ import { usesOf } from './wiring.js';
  * Memory admission at `service start` (issue 15): a service is started only when its memory limit
  * fits in what the box has left, so a model too big for the box is refused with numbers before it
  * is loaded, instead of the kernel's OOM killer choosing a victim minutes later. What is left:
- * the kernel's MemAvailable minus what the running services may still take — each one's limit
- * less what it uses now (MemAvailable already excludes what it uses). The pure part (parse,
- * judge) is apart from the reads (meminfo, registrations, cgroups) so each is tested alone.
+ * the kernel's MemAvailable minus what the running services may still take — each one's limit (the
+ * one its container was given, not what a restart would give it) less what it uses now
+ * (MemAvailable already excludes what it uses). The pure part (parse, judge) is apart from the
+ * reads (meminfo, registrations, cgroups) so each is tested alone.
  */
 
 export interface MemInfo {
@@ -166,6 +168,25 @@ export class AdmissionError extends BlueprintError {
 }
 
 /**
+ * The registration with the limits its next start gives it, as the sandbox gets them: the memory
+ * its settings grow (settings.ts; `stored`: settings to judge instead of the file's), then the
+ * admin's overrides (overrides.ts) over the manifest's. A limit grown per token of the models it
+ * mounts (memoryPerSetting.bytes "model") reads them (model-memory.ts, loaded only for it).
+ */
+export async function plannedLimits(
+  root: string,
+  reg: LoadedRegistration,
+  stored?: Record<string, string>,
+): Promise<LoadedRegistration> {
+  return withOverrides(
+    root,
+    reg.spec.resources.memoryPerSetting?.bytes === 'model'
+      ? await (await import('./model-memory.js')).withSettingsOfModels(root, reg, stored)
+      : withSettings(root, reg, stored),
+  );
+}
+
+/**
  * Judges starting `name` on this box: its limit (and those of the modules it uses that are not
  * running yet, which start with it) against MemAvailable less the other running services'
  * unused limits. `except`: a service being restarted, whose memory comes back before it starts.
@@ -205,21 +226,12 @@ export async function admitStart(
   ] as const);
   // Already running: `start` does nothing, so there is nothing to admit.
   if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
-  // Limits as the sandbox gets them: the memory settings grow (settings.ts), then the admin's
-  // overrides (overrides.ts) over the manifests'. The ones that start are refused on a bad file
-  // (their plan would be); a running one keeps its figure.
-  // A limit grown per token of the models it mounts (memoryPerSetting.bytes "model") reads them.
-  const limits = async (r: LoadedRegistration) => {
-    const stored = r.name === name ? settings : undefined;
-    return withOverrides(
-      deps.root,
-      r.spec.resources.memoryPerSetting?.bytes === 'model'
-        ? await (await import('./model-memory.js')).withSettingsOfModels(deps.root, r, stored)
-        : withSettings(deps.root, r, stored),
-    );
-  };
-  // Each limit worked out only where it is counted (the services that start, the running ones): a
-  // stopped llm's models are not read at every other service's start.
+  // The ones that start are refused on a bad file (their plan would be). A running one is counted
+  // at its container's own limit (runningLimit).
+  const limits = (r: LoadedRegistration) =>
+    plannedLimits(deps.root, r, r.name === name ? settings : undefined);
+  // Each limit worked out only where it is counted (the services that start; a running one only
+  // when its container says none): no llm's models are read at every other service's start.
   const limited = new Map<string, Promise<LoadedRegistration>>();
   const limitOf = (r: LoadedRegistration) => {
     let p = limited.get(r.name);
@@ -251,7 +263,7 @@ export async function admitStart(
     const usage = await cgroupUsage(c.State.Pid);
     running.push({
       name: r.name,
-      limitBytes: (await limitOf(r)).spec.resources.memory,
+      limitBytes: runningLimit(c) ?? (await limitOf(r)).spec.resources.memory,
       usageBytes: usage.memoryBytes ?? null,
     });
   }

@@ -37,6 +37,8 @@ export interface ContainerInfo {
   /** The profile the engine asked the runtime for (the kernel's answer is /proc/PID/attr/current). */
   AppArmorProfile?: string;
   HostConfig?: {
+    /** The memory limit the engine gave it at its create, in bytes (0: none). */
+    Memory?: number;
     IDMappings?: { GidMap?: string[] };
     /** PathOnHost is whichever node Podman finds first with the same major:minor; blueprint
      * passes nodes at their host path, so PathInContainer is the one that was given. */
@@ -49,6 +51,17 @@ export interface ContainerInfo {
     LogConfig?: { Path?: string };
   };
   Mounts?: { Type?: string; Source: string; Destination: string; RW: boolean }[] | null;
+}
+
+/**
+ * The memory limit a running container has: what the engine gave it at its start. Its plan now can
+ * differ (a model installed since, which it serves from its next restart; settings or overrides
+ * changed without a restart), and the container can take only what it was given. Undefined when
+ * the engine says none (a container made by hand): then the plan's figure is counted.
+ */
+export function runningLimit(info: ContainerInfo): number | undefined {
+  const bytes = info.HostConfig?.Memory;
+  return typeof bytes === 'number' && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
 /**

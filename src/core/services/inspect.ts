@@ -6,6 +6,7 @@ import { BlueprintError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
+import { runningLimit } from './container-info.js';
 import type { Engine } from './engine.js';
 import { imagePresent } from './image-missing.js';
 import { type ContainerInfo, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
@@ -23,6 +24,7 @@ import { getRegistration, type LoadedRegistration, registrationAt } from './regi
 import { planLooking } from './sandbox-plan.js';
 import { type SettingRow, type StaleSetting, settingsView } from './settings.js';
 import { signerOf } from './signer.js';
+import type { RunningLimits } from './status.js';
 import { TOKENS_DIR, tokenCopy, USES_DIR, usersOf, usesOf } from './wiring.js';
 
 export interface ExecResult {
@@ -320,6 +322,12 @@ export interface ServiceInspection {
    * not applied. Absent for a module that declares none and has none stored.
    */
   settings?: { rows: (SettingRow & { running?: string })[]; stale: StaleSetting[] };
+  /**
+   * Present while it runs with limits other than the plan's (`policy`), which its next start gives
+   * it: the memory its container was given (the engine's), before a model installed since or a
+   * setting changed without a restart. Memory admission counts this figure for it.
+   */
+  runningLimits?: RunningLimits;
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -363,6 +371,9 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     };
   }
   if (!info?.State.Running) return result;
+  const memoryBytes = runningLimit(info);
+  if (memoryBytes !== undefined && memoryBytes !== plan.summary.memoryBytes)
+    result.runningLimits = { memoryBytes, nextStartMemoryBytes: plan.summary.memoryBytes };
   [result.process, result.info] = await Promise.all([
     processView(info.State.Pid),
     readModuleInfo(deps.root, reg),

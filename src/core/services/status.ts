@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { NotFoundError, type StorageError } from '../errors.js';
 import { planAppArmor } from './apparmor.js';
+import { type ContainerInfo, runningLimit } from './container-info.js';
 import { type Engine, EngineError, START_ENGINE_HINT } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
 import { checkHealth, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
@@ -49,6 +50,18 @@ export interface ServiceStatus {
   /** The modules its manifest uses (module wiring), and the installed services that use it. */
   uses: string[];
   usedBy: string[];
+  /**
+   * `service status NAME` only: present while it runs with another memory limit than its next
+   * start gives it (a model installed since, a setting or override changed without a restart):
+   * the one its container was given (what memory admission counts for it) and the next one.
+   */
+  runningLimits?: RunningLimits;
+}
+
+/** A running service's memory limit and the one its next start gives it, where they differ. */
+export interface RunningLimits {
+  memoryBytes: number;
+  nextStartMemoryBytes: number;
 }
 
 interface LibpodStats {
@@ -63,6 +76,8 @@ async function statusOf(
   reg: LoadedRegistration,
   all: LoadedRegistration[],
   now = Date.now(),
+  /** Whether to compare its limits with its next start's (one service's status; not the list's). */
+  withNextLimits = false,
 ): Promise<ServiceStatus> {
   let held = false;
   const [info, record] = await Promise.all([
@@ -128,7 +143,7 @@ async function statusOf(
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
   // the engine's stats come back empty); CPU% from the engine's one-shot stats, which (with no
   // sample before) is the container's average since it started, not its use now.
-  const [healthy, usage, stats, moduleInfo] = await Promise.all([
+  const [healthy, usage, stats, moduleInfo, runningLimits] = await Promise.all([
     reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
     cgroupUsage(info.State.Pid),
     deps.engine
@@ -137,6 +152,7 @@ async function statusOf(
       })
       .catch(() => undefined),
     readModuleInfoOutcome(deps.root, reg),
+    withNextLimits ? limitsDiffering(deps.root, reg, info) : undefined,
   ]);
   const s = stats?.Stats?.[0];
   return {
@@ -147,11 +163,38 @@ async function statusOf(
     pids: usage.pids ?? s?.PIDs ?? null,
     info: moduleInfo.info,
     ...(moduleInfo.unanswered ? { infoUnanswered: true as const } : {}),
+    ...(runningLimits ? { runningLimits } : {}),
   };
 }
 
+/**
+ * The running container's memory limit and its next start's, when they differ (the models it
+ * mounts are read for an llm's: one service's status, not every row of the list). A settings or
+ * overrides file its start would refuse says nothing here: `service start` says why.
+ */
+async function limitsDiffering(
+  root: string,
+  reg: LoadedRegistration,
+  info: ContainerInfo,
+): Promise<RunningLimits | undefined> {
+  const memoryBytes = runningLimit(info);
+  if (memoryBytes === undefined) return undefined;
+  const { plannedLimits } = await import('./admission.js');
+  const next = await plannedLimits(root, reg).then(
+    (r) => r.spec.resources.memory,
+    () => undefined,
+  );
+  return next === undefined || next === memoryBytes ? undefined : { memoryBytes, nextStartMemoryBytes: next };
+}
+
 export async function serviceStatus(deps: ServiceDeps, name: string): Promise<ServiceStatus> {
-  return statusOf(deps, await getRegistration(deps.root, name), await listRegistrations(deps.root));
+  return statusOf(
+    deps,
+    await getRegistration(deps.root, name),
+    await listRegistrations(deps.root),
+    Date.now(),
+    true,
+  );
 }
 
 /**
