@@ -6,7 +6,7 @@
  *
  * SRC gets manifest.json (with its `uses`: embeddings, vectors and llm), the Containerfile, the
  * README and rootfs/: node + the shared libraries it links, and the esbuild bundle of server/ with
- * the kit, pdf.js, htmlparser2 and marked inside. No native addon, no model: the models are the
+ * the kit, pdf.js, htmlparser2, marked and jszip (for .docx/.odt) inside. No native addon, no model: the models are the
  * used modules'.
  */
 import { readFileSync } from 'node:fs';
