@@ -183,6 +183,11 @@ describe('a build ended while or after its podman build ran', () => {
     const r = await buildHeldAtSave('SIGTERM', false, 'untagged');
     expect(r.code, r.err).toBe(143);
     expect(r.err).toContain('ended before it tagged its image');
+    // How to remove what it left, not only where to look (QA24: buildah's working container is
+    // mounted, and a plain `podman rm` refuses it; the layers are dated 1970, as every
+    // reproducible build's, so "created just now" cannot find them).
+    expect(r.err.replace(/\s+/g, ' ')).toContain('`podman rm -f ID` removes it');
+    expect(r.err.replace(/\s+/g, ' ')).toContain('`podman rmi ID` removes one no box uses');
     expect(await named(r.tag)).toBe(r.before);
     expect(r.tmpLeft).toEqual([]);
   }, 180_000);

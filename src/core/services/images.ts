@@ -312,7 +312,9 @@ function removeBuiltNow(
   if (built) return undefined; // removed after the save already
   // Ended before it tagged: layers it made are untagged (<none>), not told from another build's or
   // a box's (podman image prune would take those too): said, not removed.
-  return 'podman build was ended before it tagged its image: what it made so far may be left, unnamed (the ones created just now in `podman images --filter dangling=true` and `podman ps --all --external`).';
+  // Buildah's working container is mounted (a plain `podman rm` refuses it) and the layers are dated
+  // 1970, as every reproducible build's: how to remove each is said, not only where to look.
+  return 'podman build was ended before it tagged its image: what it made so far may be left, unnamed: its working container (`podman ps --all --external`, the one created just now; `podman rm -f ID` removes it) and layers (`podman images --filter dangling=true`, dated 1970 as every reproducible build; `podman rmi ID` removes one no box uses).';
 }
 
 /** Whether the processes `pids` (children of this one: a zombie is gone) ended within `ms`. */
