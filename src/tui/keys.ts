@@ -21,7 +21,7 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   ],
   services: [
     ['s / S / R', 'start / stop / restart the selected service'],
-    ['l', 'live logs (follow)'],
+    ['l', 'live logs: follows; j/k, PgUp/PgDn, g scroll back (paused), G follows again'],
     ['c', 'settings: change one (Enter) or put it back to its default (d)'],
     ['Enter', 'inspect'],
   ],

@@ -36,7 +36,7 @@ it.skipIf(!engineUp)(
     await type(app, 's');
     await frameWith(app, `${name} 1.0.0 was already running, healthy`, 600);
     await type(app, 'l');
-    await frameWith(app, `Logs of ${name} (following; q back)`);
+    await frameWith(app, `Logs of ${name} (following;`);
     await type(app, 'q');
     await frameWith(app, 'Services (1)');
     await type(app, '\r');

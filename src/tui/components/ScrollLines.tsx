@@ -1,5 +1,5 @@
 import { Text, useInput } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { moveSelection } from '../keys.js';
 import { useTheme } from '../theme.js';
 import { fitCell } from './Table.js';
@@ -50,6 +50,10 @@ export function ScrollLines(props: {
   isActive?: boolean;
   /** Where it opens: at its first line (the default) or its last (a log read back from its end). */
   start?: 'top' | 'end';
+  /** A growing text (a log): at its end, it stays at the end as lines come; scrolled up, it stays put. */
+  follow?: boolean;
+  /** Told whether the last line is in sight (a log view says `following` or `paused`). */
+  onAtEnd?(atEnd: boolean): void;
   onOtherKey?(input: string, key: { escape: boolean; return: boolean }): void;
 }) {
   const { plain } = useTheme();
@@ -59,8 +63,15 @@ export function ScrollLines(props: {
   const page = fits ? count : Math.max(1, props.height - 2);
   const last = Math.max(0, count - page);
   const [top, setTop] = useState(props.start === 'end' ? last : 0);
-  // A new text (a terminal made bigger, the plan looked at again): still a place within it.
-  useEffect(() => setTop((t) => Math.min(t, last)), [last]);
+  // A new text (a terminal made bigger, the plan looked at again): still a place within it; one
+  // followed and read at its end moves on to the new end.
+  const lastBefore = useRef(last);
+  const { follow } = props;
+  useEffect(() => {
+    const before = lastBefore.current;
+    lastBefore.current = last;
+    setTop((t) => (follow && t >= before ? last : Math.min(t, last)));
+  }, [last, follow]);
   useInput(
     (input, key) => {
       // Space pages down too, as a pager does.
@@ -79,6 +90,9 @@ export function ScrollLines(props: {
   );
   const from = Math.min(top, last);
   const below = count - from - page;
+  const { onAtEnd } = props;
+  const atEnd = from >= last;
+  useEffect(() => onAtEnd?.(atEnd), [atEnd, onAtEnd]);
   return (
     <>
       {fits ? null : <Text dimColor={!plain}>{from > 0 ? `  ↑ ${from} more` : ' '}</Text>}

@@ -5,7 +5,7 @@ import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen } from '../components/ListScreen.js';
-import { ScrollLines } from '../components/ScrollLines.js';
+import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -29,19 +29,33 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
     sources.followLogs?.(name, addLine, stop.signal).catch((err: unknown) => setError(reasonOf(err)));
     return () => stop.abort();
   }, [sources, name, addLine]);
+  const [following, setFollowing] = useState(true);
   useInput((input, key) => {
     if (input === 'q' || key.escape || input === 'l') props.onClose();
   });
+  // What to do next is read whole: the error wraps, in rows the log gives up.
+  const errorRows = error ? wrapLines(escapeLine(error), props.width) : [];
+  // One screen line per log line, and the error in one: neither can paint a line of its own. It
+  // scrolls as the console's other text does (QA25: it could not be read back).
   return (
     <Box flexDirection="column">
-      <Text bold={!plain}>{`Logs of ${name} (following; q back)`}</Text>
-      {/* One screen line per log line, and the error in one: neither can paint a line of its own. */}
-      {lines.slice(-(props.height - 2)).map((l) => (
-        <Text key={l.id} wrap="truncate">
-          {escapeLine(l.text)}
+      <Text bold={!plain} wrap="truncate">
+        {`Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; q back)`}
+      </Text>
+      <ScrollLines
+        lines={lines.map((l) => escapeLine(l.text))}
+        height={Math.max(1, props.height - 1 - errorRows.length)}
+        width={props.width}
+        start="end"
+        follow
+        onAtEnd={setFollowing}
+      />
+      {errorRows.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the error is its identity
+        <Text key={i} wrap="truncate">
+          {l}
         </Text>
       ))}
-      {error ? <Text>{escapeLine(error)}</Text> : null}
     </Box>
   );
 }

@@ -1,0 +1,56 @@
+/**
+ * QA25, a lazydocker user on 3 Services: `l` showed the last screenful of a service's log and
+ * followed it, but nothing scrolled back (k, PgUp, g did nothing): an error a page up was out of
+ * reach. Now the log scrolls as the console's other text does; scrolled up it stays where it is
+ * while lines arrive (said: `paused`), and G (the end) follows again.
+ */
+import { expect, it } from 'vitest';
+import { boxPerTest } from '../helpers/roots.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
+
+const box = boxPerTest('logscroll');
+const PGUP = '\x1b[5~';
+
+it('the log view follows, scrolls back, stays there while lines arrive, and G follows again', async () => {
+  let emit: (l: string) => void = () => {};
+  const app = renderApp(
+    sourcesFor(box.root, {
+      services: async () => ({
+        available: true,
+        value: [{ name: 'hello', state: 'running', sandboxed: true, detail: '' }],
+      }),
+      followLogs: async (_name, onLine, signal) => {
+        emit = onLine;
+        for (let i = 1; i <= 60; i++) onLine(`line ${i}`);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+    }),
+  );
+  consoleSize(app, 80, 24);
+  await frameWith(app, 'Host');
+  await type(app, '3');
+  await frameWith(app, 'hello');
+  await type(app, 'l');
+  let f = await frameWith(app, 'line 60');
+  expect(f).toContain('following');
+  expect(f).toMatch(/↑ \d+ more/);
+  await type(app, PGUP);
+  f = await frameWith(app, /↓ \d+ more/);
+  expect(f).not.toContain('line 60');
+  expect(f).toContain('paused');
+  await type(app, 'g');
+  f = await frameWith(app, /^ *line 1$/m);
+  emit('line 61');
+  await new Promise((r) => setTimeout(r, 200));
+  f = app.lastFrame() ?? '';
+  expect(f).toMatch(/^ *line 1$/m);
+  expect(f).not.toContain('line 61');
+  await type(app, 'G');
+  f = await frameWith(app, 'line 61');
+  expect(f).toContain('following');
+  emit('line 62');
+  await frameWith(app, 'line 62');
+  await type(app, 'q');
+  await frameWith(app, 'Services (1)');
+  app.unmount();
+});
