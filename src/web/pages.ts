@@ -266,7 +266,8 @@ export function keysBody(keys: KeyView[], repos: RepoView[], canAdd = false): Pa
           (k) =>
             html`<tr><td class="wrap"><code>${k.fingerprint}</code></td><td>${k.name}</td><td data-label="State">${k.state ?? ''}</td><td data-label="Trusted for" data-testid="scope">${scope(k)}</td></tr>`,
         )}</tbody></table></div>`
-      : html`<p>No key is trusted: nothing can be installed. Add one with <code>bpkg key add FILE --fingerprint FPR</code>.</p>`
+      : // With the served root, as the Repositories card's commands below (root-in-hints.ts).
+        html`<p>No key is trusted: nothing can be installed. Add one with <code>${shownHint('`bpkg key add FILE --fingerprint FPR`').slice(1, -1)}</code>.</p>`
   }</section>
 <section class="card" aria-labelledby="h-repos"><h2 id="h-repos">Repositories</h2>${
     repos.length

@@ -22,6 +22,9 @@ const broken = Object.assign(new Error('no service Bad_Name'), {
   exitCode: 3,
 });
 
+/** The Keys page of a box that trusts no key yet (the demo's before `npm start` adds its own). */
+let noKeys = false;
+
 beforeAll(async () => {
   const ops = fakeOps();
   dash = await startDashboard({
@@ -31,6 +34,7 @@ beforeAll(async () => {
       overview: async () => ({ ...(await ops.overview()), setupDone: false }),
       models: async () => ({ rows: [], defaultLine: 'none' }),
       tokens: async () => [],
+      keys: async () => (noKeys ? [] : ops.keys()),
       service: async (name) => {
         if (name !== 'hello') throw broken;
         return {
@@ -92,6 +96,19 @@ it('names it on the Models, Tokens and Keys pages', async () => {
   const keys = (await get('/keys')).body;
   expect(keys).toContain(`<code>bpkg --root ${ROOT} key add FILE --fingerprint FPR</code>`);
   expect(keys).toContain(`<code>bpkg --root ${ROOT} repo add NAME URL --key FPR</code>`);
+});
+
+// QA24: the Keys page of a box that trusted no key said 'Add one with bpkg key add FILE
+// --fingerprint FPR' without the root, while the Repositories card under it named it.
+it("names it in the Keys page's 'no key is trusted' line", async () => {
+  noKeys = true;
+  try {
+    const keys = (await get('/keys')).body;
+    expect(keys).toContain('No key is trusted');
+    expect(keys).toContain(`Add one with <code>bpkg --root ${ROOT} key add FILE --fingerprint FPR</code>`);
+  } finally {
+    noKeys = false;
+  }
 });
 
 it('on the box itself (root /) names them as they are', async () => {
