@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,20 @@ const pointsOf = async (document: string) => {
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return (r.body as { result: { count: number } }).result.count;
 };
+const OFFICE = [
+  {
+    source: 'harbour.docx',
+    query: 'how often does the tide turn at the harbour: every six hours?',
+    heading: 'Harbour Manual > Tides at Kestrel Point',
+    text: 'turns every six hours',
+  },
+  {
+    source: 'bees.odt',
+    query: 'how do beekeepers harvest honey from the hive frames?',
+    heading: 'Beekeeping > Harvesting honey',
+    text: 'extractor',
+  },
+];
 interface Doc {
   id: string;
   source: string;
@@ -93,15 +107,25 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
     const dir = join(e.work, 'docs');
     await mkdir(dir);
     for (const d of await corpus()) writeFileSync(join(dir, d.source), d.bytes);
+    // A Word and an OpenDocument file written by pandoc (test/fixtures/rag/office/README.md).
+    for (const f of OFFICE)
+      copyFileSync(join(import.meta.dirname, '../fixtures/rag/office', f.source), join(dir, f.source));
     writeFileSync(join(dir, 'broken.pdf'), '%PDF-1.4 not really a PDF');
     const r = await rag('ingest', dir);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/error: docs\/broken\.pdf: failed: /);
-    expect(r.stdout).toContain('4 indexed, 0 duplicates, 1 failed');
+    expect(r.stdout).toContain('6 indexed, 0 duplicates, 1 failed');
     const list = await ragJson('list');
     expect(list.code, list.stderr).toBe(0);
     for (const d of list.json as Doc[]) docs.set(d.source.replace(/^docs\//, ''), d);
-    expect([...docs.keys()].sort()).toEqual(['bread.md', 'football.html', 'markets.txt', 'volcanoes.pdf']);
+    expect([...docs.keys()].sort()).toEqual([
+      'bees.odt',
+      'bread.md',
+      'football.html',
+      'harbour.docx',
+      'markets.txt',
+      'volcanoes.pdf',
+    ]);
     expect(docs.get('volcanoes.pdf')!.pages).toBe(2);
     // The same content again is recognised, nothing indexed twice.
     const again = await ragJson('ingest', join(dir, 'bread.md'), join(dir, 'markets.txt'));
@@ -123,6 +147,19 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
       chunks: { page: number }[];
     };
     expect(lava.chunks[0]!.page).toBe(2); // the eruption is on the PDF's second page
+    // The Word and OpenDocument files: first for their question, under the heading in the document.
+    for (const q of OFFICE) {
+      const r = await e.call(names.rag, 'POST', '/v1/retrieve', { query: q.query, k: 4 });
+      const chunks = (
+        r.body as { chunks: { source: string; document: string; heading: string | null; text: string }[] }
+      ).chunks;
+      expect(chunks[0], q.query).toMatchObject({
+        source: `docs/${q.source}`,
+        document: docs.get(q.source)!.id,
+        heading: q.heading,
+        text: expect.stringContaining(q.text),
+      });
+    }
   }, 120_000);
 
   it('blueprint rag ask --stream: the answer streams, then the right sources', async () => {
