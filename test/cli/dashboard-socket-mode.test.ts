@@ -18,7 +18,8 @@ afterEach(() => {
 
 /** Starts the dashboard on `root`; resolves with its socket's stat and what it said once it listens. */
 async function startOn(root: string) {
-  const { child, said } = await startDashboardExe(root, children);
+  // With its login link, as an admin starts it: the start line's ssh line too.
+  const { child, said } = await startDashboardExe(root, children, []);
   const socket = path.join(root, 'run/blueprint/dashboard.sock');
   const st = statSync(socket);
   child.kill('SIGINT');
@@ -40,6 +41,9 @@ describe('the dashboard socket: what the help says is what happens', () => {
     const a = await startOn(bare);
     expect(a.mode).toBe(0o600);
     expect(a.said).toContain(`root only: ${bare}/etc/group has no sudo group`);
+    // The ssh line a root-only socket can be forwarded by (QA24: it said ADMIN@BOX, whose login
+    // cannot open it; the README's demo section says to forward it as root).
+    expect(a.said).toContain(`ssh -L 8080:${bare}/run/blueprint/dashboard.sock root@BOX`);
 
     const withGroup = tempDir('bp-dash-');
     mkdirSync(path.join(withGroup, 'etc'));
@@ -48,5 +52,6 @@ describe('the dashboard socket: what the help says is what happens', () => {
     expect(b.mode).toBe(0o660);
     expect(b.gid).toBe(4242);
     expect(b.said).toContain('root and the sudo group');
+    expect(b.said).toContain(`ssh -L 8080:${withGroup}/run/blueprint/dashboard.sock ADMIN@BOX`);
   });
 });

@@ -10,8 +10,10 @@ import { blueprintExe } from './pkg.js';
 export async function startDashboardExe(
   root: string,
   children: ChildProcess[],
+  /** Its options: `[]` prints the ssh line and a login link. */
+  options: string[] = ['--no-token'],
 ): Promise<{ child: ChildProcess; said: () => string }> {
-  const child = spawn(blueprintExe, ['--root', root, 'dashboard', '--no-token'], {
+  const child = spawn(blueprintExe, ['--root', root, 'dashboard', ...options], {
     env: { PATH: '/usr/bin:/bin', HOME: os.tmpdir() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -52,8 +52,9 @@ idle the longest), in the server's memory: a restart logs everyone out.`,
       throw new UsageError(`--port ${portText}: not a port number`, 'Example: --port 8080');
     const web = await import('../../web/index.js');
     const { socket, tokenDir } = web.dashboardPaths(ctx.paths.runDir);
-    const howTo = (who: string) =>
-      `Dashboard on ${socket} (unix socket only; ${who}). From your machine:\n  ssh -L ${port}:${socket} ADMIN@BOX\nthen open this link (it works once, within 10 minutes):`;
+    // A socket root's alone (no sudo group) is forwarded by a root login; an admin's cannot open it.
+    const howTo = (who: string, login: string) =>
+      `Dashboard on ${socket} (unix socket only; ${who}). From your machine:\n  ssh -L ${port}:${socket} ${login}@BOX\nthen open this link (it works once, within 10 minutes):`;
 
     if (sub === 'url') {
       if (!(await web.isRunning(socket)))
@@ -95,7 +96,7 @@ idle the longest), in the server's memory: a restart logs everyone out.`,
         ctx.result({ socket }, '');
       } else {
         const url = await web.loginUrl(tokenDir, port);
-        ctx.info(howTo(who));
+        ctx.info(howTo(who, gid === undefined ? 'root' : 'ADMIN'));
         ctx.result({ socket, url }, url);
       }
       // Serves until stopped: Ctrl-C or SIGTERM (its unit's stop) ends it with 0.
