@@ -51,7 +51,7 @@ if [ "$(id -u)" = 0 ]; then
     podman --url "unix://$sock" version >/dev/null || { echo "setup-host: Podman API did not start, see /var/log/podman-api.log" >&2; exit 1; }
   fi
 else
-  echo "setup-host: not root; the container engine was not configured (see /work/shared/ENVIRONMENT.md)" >&2
+  echo "setup-host: not root, so the container engine was not configured: run it as root (sudo bash scripts/setup-host.sh; README.md, \"The two commands\")" >&2
 fi
 
 # --- TUI / setup / SSH tests: a real sshd, and nft to check the rules setup writes ---
