@@ -20,7 +20,12 @@ export async function readDashboard(sources: Sources, before: os.CpuInfo[], opts
     sources.host(),
     sources.exposure(),
     sources.gpus(),
-    sources.services(),
+    // A slow engine holds no frame: its row shows '...' until a later read has the services (its
+    // source says why after ENGINE_WAIT_MS; QA25).
+    Promise.race([
+      sources.services(),
+      new Promise<undefined>((r) => setTimeout(r, FACTS_WAIT_MS, undefined).unref()),
+    ]),
     sources.updates(),
     sources.setupDone(),
     sources.encryption?.().catch(() => undefined),

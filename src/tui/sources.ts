@@ -35,6 +35,7 @@ import { formatInspection, moduleInfoText, stateWord } from '../present/services
 import { settingsChangeText } from '../present/settings.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
+import { engineRead } from './engine-wait.js';
 import { escapedSources } from './escaped-sources.js';
 import { consoleUpgrade } from './upgrade-plan.js';
 
@@ -246,7 +247,9 @@ export function coreSources(at: string | Box): Sources {
       box.gpu
         .detect({ maxAgeMs: GPU_CACHE_MS })
         .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
-    services: () => serviceRows(box).then((value) => ({ available: true, value }) as const, failed),
+    services: engineRead(() =>
+      serviceRows(box).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
+    ),
     async serviceAction(action, name) {
       if (action === 'start') return startLines(await box.services.start(name), 'started');
       if (action === 'stop') return [stopLine(name, await box.services.stop(name))];
