@@ -198,6 +198,20 @@ describe('bpkg clean (the built executable)', () => {
     expect(JSON.parse(emptyDry.stdout)).toEqual({ removed: [], bytes: 0, dryRun: true });
   });
 
+  // QA24: install, remove, upgrade and autoremove take -s and --simulate (apt-get's names for a
+  // dry run); clean, which apt-get also simulates with -s, refused both as unknown options.
+  it("-s and --simulate are its dry run too, as apt-get's and the other bpkg commands'", async () => {
+    const { root, cache } = await boxWithCache();
+    const before = filesSnapshot(cache);
+    for (const flag of ['-s', '--simulate']) {
+      const r = await bpkg(root, ['clean', flag]);
+      expect(r.code, `${flag}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/^Would remove 2 files from the package cache/);
+      expect(filesSnapshot(cache)).toEqual(before);
+    }
+    expect((await bpkg(root, ['clean', '--help'])).stdout).toMatch(/-s, --dry-run[\s\S]*--simulate/);
+  });
+
   it('takes no arguments (usage error, exit 2)', async () => {
     const { root } = await boxWithCache();
     const r = await bpkg(root, ['clean', 'app']);

@@ -85,14 +85,17 @@ export const clean: CommandSpec = {
   options: {
     'dry-run': {
       type: 'boolean',
+      short: 's',
       description: 'List what would be removed and how many bytes; remove nothing',
     },
+    // apt-get's name for it, as install, remove, upgrade and autoremove take it (pkg-dry-run.ts).
+    simulate: { type: 'boolean', description: "The same as --dry-run (apt-get's name)" },
   },
   details:
     'Like apt clean: removes var/cache/blueprint/packages/*.bpkg (kept by `bpkg bundle` and some installs) and partial downloads.\nInstalled packages, their kept previous versions and module data are never touched; a later install downloads again.\nWith --dry-run the same list is printed (--json: removed, bytes, dryRun: true) and every file stays.',
   async run(ctx, parsed) {
     if (parsed.positionals.length > 0) throw new UsageError('bpkg clean takes no arguments');
-    const dryRun = optBool(parsed, 'dry-run');
+    const dryRun = optBool(parsed, 'dry-run') || optBool(parsed, 'simulate');
     const r = await cliBox(ctx).packages.clean({ dryRun });
     const n = `${r.removed.length} file${r.removed.length === 1 ? '' : 's'}`;
     ctx.report(
