@@ -3,6 +3,7 @@ import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen } from '../components/ListScreen.js';
 import type { ScreenProps } from '../screen.js';
 import type { KeyRow } from '../sources.js';
+import { useTheme } from '../theme.js';
 
 const spaced = (fp: string) => fp.replace(/(.{4})/g, '$1 ').trim();
 
@@ -10,6 +11,7 @@ const spaced = (fp: string) => fp.replace(/(.{4})/g, '$1 ').trim();
 // Keys are added and removed from the shell (a key file has to be checked against a fingerprint
 // read from somewhere else), so the footer names those commands rather than offering keys here.
 export function Keys(props: ScreenProps) {
+  const { plain } = useTheme();
   return (
     <ListScreen<KeyRow>
       {...props}
@@ -30,10 +32,10 @@ export function Keys(props: ScreenProps) {
       footer={
         <Box flexDirection="column">
           {/* With the console's --root, as the CLI's hints: pasted, they act on this box. */}
-          <Text dimColor>
+          <Text dimColor={!plain}>
             {shownHint('Add: `bpkg key add FILE --fingerprint FPR`, then `bpkg repo add NAME URL --key FPR`')}
           </Text>
-          <Text dimColor>{shownHint('Remove: `bpkg key remove FPR`')}</Text>
+          <Text dimColor={!plain}>{shownHint('Remove: `bpkg key remove FPR`')}</Text>
         </Box>
       }
     />

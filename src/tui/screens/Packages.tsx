@@ -10,6 +10,7 @@ import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
 import type { ScreenProps } from '../screen.js';
 import type { PackageAction, PackageRow } from '../sources.js';
+import { useTheme } from '../theme.js';
 
 type Mode =
   | { kind: 'list' }
@@ -24,6 +25,7 @@ const stateOf = (p: PackageRow): string =>
     : 'available';
 
 export function Packages(props: ScreenProps) {
+  const { plain } = useTheme();
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
@@ -167,7 +169,7 @@ export function Packages(props: ScreenProps) {
           // One line: it may quote a server's answer (why the signer could not be read).
           <Text>{escapeLine(note)}</Text>
         ) : (
-          <Text dimColor>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
+          <Text dimColor={!plain}>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
         )
       }
     />

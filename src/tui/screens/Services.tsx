@@ -61,6 +61,7 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
 }
 
 export function Services(props: ScreenProps) {
+  const { plain } = useTheme();
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
@@ -145,7 +146,7 @@ export function Services(props: ScreenProps) {
           void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
       }}
       footer={
-        <Text dimColor>
+        <Text dimColor={!plain}>
           {escapeLine(note) ||
             's start  S stop  R restart  l logs  c settings  Enter inspect, security rating'}
         </Text>
@@ -161,12 +162,13 @@ function InspectView(props: {
   width: number;
   onClose(): void;
 }) {
+  const { plain } = useTheme();
   // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: it
   // scrolls, saying what is above and below; any key that does not scroll goes back.
   return (
     <Box flexDirection="column">
       <Text
-        bold
+        bold={!plain}
         wrap="truncate"
       >{`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; any other key: back)`}</Text>
       <ScrollLines
