@@ -87,12 +87,26 @@ export function packageProgress(
   signal: AbortSignal,
   size: (n: number) => string,
 ) {
+  // A download is said at its start, each quarter and its end (as `bpkg` says its percentages),
+  // the same line never twice in a row: said at every chunk, a 47 MiB module gave 47 lines and
+  // pushed what the install said after them off the console's screen.
+  const quarterSaid = new Map<string, number>();
+  let last = '';
   return {
     signal,
     info: progress,
     warn: (l: string) => progress(`warning: ${l}`),
-    onProgress: (e: { phase: string; name: string; bytes?: number }) =>
-      progress(`${e.phase} ${e.name}${e.bytes !== undefined ? ` ${size(e.bytes)}` : ''}`),
+    onProgress: (e: { phase: string; name: string; bytes?: number; total?: number }) => {
+      if (e.phase === 'download' && e.bytes !== undefined && e.total) {
+        const quarter = Math.min(4, Math.floor((e.bytes / e.total) * 4));
+        if (quarterSaid.get(e.name) === quarter) return;
+        quarterSaid.set(e.name, quarter);
+      }
+      const line = `${e.phase} ${e.name}${e.bytes !== undefined ? ` ${size(e.bytes)}` : ''}`;
+      if (line === last) return;
+      last = line;
+      progress(line);
+    },
   };
 }
 
