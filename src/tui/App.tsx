@@ -127,9 +127,13 @@ export function App(props: {
     onLeave: () => (props.wizardOnly ? quit(0) : setScreen('dashboard')),
     ...(props.wizardOnly ? { onDone: (code?: number) => quit(code ?? 0) } : {}),
   };
-  const tabs = props.wizardOnly
-    ? 'Setup'
-    : SCREENS.map((s, i) => (s === screen ? `[${i + 1} ${TITLES[s]}]` : ` ${i + 1} ${TITLES[s]} `)).join('');
+  const named = SCREENS.map((s, i) =>
+    s === screen ? `[${i + 1} ${TITLES[s]}]` : ` ${i + 1} ${TITLES[s]} `,
+  ).join('');
+  // Narrower than the seven names (a 40-column serial line): the others by number, the open one by
+  // name; cut, the line lost the open screen from 4 Keys on (QA25).
+  const numbered = SCREENS.map((s, i) => (s === screen ? `[${i + 1} ${TITLES[s]}]` : ` ${i + 1} `)).join('');
+  const tabs = props.wizardOnly ? 'Setup' : named.length <= width ? named : numbered;
   const hints = [
     // A field with the keyboard takes '?' as text (a wizard step): the key is not offered there (QA14).
     ...(capture && !help ? [] : ['? help']),
