@@ -99,6 +99,7 @@ export function makeContext(root: string, options: BoxOptions): BoxContext {
         ...(info ? { info } : {}),
         ...(warn ? { warn } : {}),
         ...(onProgress ? { onProgress } : {}),
+        ...(call.onWritten ? { onWritten: call.onWritten } : {}),
         ...(signal ? { signal } : {}),
         ...(call.dryRun ? { dryRun: true } : {}),
       });

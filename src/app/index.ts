@@ -11,7 +11,7 @@
  * module loads on its first call, and imports the core files it uses one by one, lazily, rather
  * than a core folder's whole index.ts (`blueprint --help` and `blueprint gpu` stay fast).
  */
-import type { ProgressEvent } from '../core/pkg/index.js';
+import type { ProgressEvent, WrittenEvent } from '../core/pkg/index.js';
 import { type Layout, layout } from '../core/system/paths.js';
 import { type BoxContext, makeContext, treeActable } from './context.js';
 import type { ModelOps } from './models.js';
@@ -66,6 +66,8 @@ export interface BoxOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /** The package manager's copies and unpackings, their bytes as they land (a model import's room). */
+  onWritten?: (e: WrittenEvent) => void;
   info?: (line: string) => void;
   warn?: (line: string) => void;
 }

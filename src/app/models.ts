@@ -127,7 +127,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
     async import(file, opts) {
       const [
         { buildModelPackage, checkImportName, discardImport },
-        { importCopyInstalled, importUnpacked },
+        { installSteps },
         { LocalKey },
         { packageOps },
         { modelHoldingGguf },
@@ -173,14 +173,21 @@ export function modelOps(ctx: BoxContext): ModelOps {
           );
         }
         opts.onImport?.({ phase: 'install' });
-        // Unpacking: the package manager's copy of the package is in the cache, no longer promised;
-        // preparing: the unpacked files are on disk too (import-room.ts).
+        // The package manager's copy of the package in the cache, then its unpacked files: each no
+        // longer promised as its bytes land, the rest at its step's end (import-room.ts).
+        const steps = installSteps(built.work, built.ggufBytes);
+        const packageFile = path.resolve(built.file);
         const changes = await packageOps(ctx).install([built.file], {
           ...call,
           typed: true,
+          onWritten: (w) => {
+            if (w.step === 'copy' && w.file === packageFile) steps.copyWritten(w.bytes);
+            else if (w.step === 'unpack' && w.name === pkg) steps.unpackWritten(w.bytes);
+            opts.onWritten?.(w);
+          },
           onProgress: (p) => {
-            if (p.phase === 'unpack' && p.name === pkg) importCopyInstalled(built.work, built.ggufBytes);
-            if (p.phase === 'prepare' && p.name === pkg) importUnpacked(built.work, built.ggufBytes);
+            if (p.phase === 'unpack' && p.name === pkg) steps.copied();
+            if (p.phase === 'prepare' && p.name === pkg) steps.unpacked();
             call.onProgress?.(p);
           },
         });

@@ -5,7 +5,7 @@
  * promise of the upload it imports, handed over (borrowed: that upload gives it back when it is
  * discarded); an upload's own import once added nothing but did not lower the upload's promise
  * either, so its copy and package were counted on disk and again in the promise. Each step's bytes
- * lower it once they are on disk (`roomSteps`, `importCopyInstalled`, `importUnpacked`), and the bytes an import
+ * lower it once they are on disk (`roomSteps`, `installSteps`), and the bytes an import
  * frees that a later step needs are promised again before they go (`stillNeeded`): at every moment
  * its bytes on disk and its promise add up to what its check asked for.
  * test/llm/model-room-once, test/llm/model-import-room, test/llm/model-room-install.
@@ -95,27 +95,38 @@ export function roomSteps(work: string, limit: number) {
       told += n;
       onDisk(work, n).catch(() => {});
     },
-    end: () => onDisk(work, limit - told),
+    /** The rest, once (a step's end seen twice lowers nothing more). */
+    end() {
+      const n = limit - told;
+      told = limit;
+      return onDisk(work, n);
+    },
   };
 }
 
 /**
- * The package manager's copy of the import's package is in the cache (its install has reached the
- * unpacking, which reads that copy): no longer promised. From the install's progress, which does
- * not wait; unsaved, the promise stays higher and others refuse early.
+ * The install of the import's package, `bytes` for each of its two copies (the package manager's
+ * copy of the package in the cache; its files unpacked from that copy): each lowers the promise as
+ * its bytes land (the package manager's WrittenEvent), and the rest at the step's end (the install
+ * reaching the unpacking, then its `prepare`). Lowered at the ends alone, a copy was counted on
+ * disk and promised until its step ended: up to the model's size twice while it was written (for
+ * minutes with a large model on a slow disk), and another import refused for room that was there.
+ * Before 9daa394e the unpacked files were never lowered at all. With the installed files on
+ * another disk than the cache's they were never promised: nothing is left to lower. None waits
+ * (the account is saved behind); unsaved, the promise stays higher and others refuse early.
  */
-export function importCopyInstalled(work: string, bytes: number): void {
-  onDisk(work, bytes).catch(() => {});
-}
-
-/**
- * The import's package is unpacked (the package manager prepares it next): its installed files are
- * on disk, no longer promised. Before, they stayed promised until the import ended, so from the
- * unpacking on the model counted twice. With the installed files on another disk than the cache's,
- * they were never promised: nothing is left to lower. Unsaved, as importCopyInstalled.
- */
-export function importUnpacked(work: string, bytes: number): void {
-  onDisk(work, bytes).catch(() => {});
+export function installSteps(work: string, bytes: number) {
+  const copy = roomSteps(work, bytes);
+  const unpack = roomSteps(work, bytes);
+  const quietly = (p: Promise<void>) => p.catch(() => {});
+  return {
+    copyWritten: (at: number) => copy.written(at),
+    /** The unpacking began: it reads the whole copy, so the copy is on disk. */
+    copied: () => quietly(copy.end()),
+    unpackWritten: (at: number) => unpack.written(at),
+    /** The package is prepared next: its files are on disk. */
+    unpacked: () => quietly(unpack.end()),
+  };
 }
 
 /**

@@ -53,12 +53,15 @@ export async function extractPackage(
   dest: string,
   limits: ExtractLimits,
   signal?: AbortSignal,
+  /** The bytes of the files written so far, as they land (parts.ts WrittenEvent). */
+  landed?: (bytes: number) => void,
 ): Promise<Extracted> {
   const archiveHash = createHash('sha256');
   let archiveSize = 0;
   const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
   const out = await extractStream(source, dest, limits, {
     ...(signal ? { signal } : {}),
+    ...(landed ? { landed } : {}),
     onChunk: (c) => {
       archiveHash.update(c);
       archiveSize += c.length;
@@ -82,6 +85,8 @@ export interface StreamOptions {
    * be used again: read-pool.ts). Not for chunks read after a failure, nor for a plain tar.
    */
   consumed?: (chunk: Buffer) => void;
+  /** The bytes of the files written so far, after each chunk is written. */
+  landed?: (bytes: number) => void;
 }
 
 /**
@@ -94,7 +99,8 @@ export async function extractStream(
   limits: ExtractLimits,
   opts: StreamOptions = {},
 ): Promise<Omit<Extracted, 'archiveSha256' | 'archiveSize'>> {
-  const { signal, onChunk } = opts;
+  const { signal, onChunk, landed } = opts;
+  let written = 0;
   const files: FileRecord[] = [];
   const seen = new Set<string>();
   const symlinks = new Set<string>();
@@ -191,6 +197,8 @@ export async function extractStream(
         hash.update(chunk);
         size += chunk.length;
         writeSync(fd, chunk);
+        written += chunk.length;
+        landed?.(written);
       } catch (err) {
         fail(storageErrorFrom(err, `unpacking ${rel}`));
       }

@@ -5,7 +5,7 @@ import { ensureDir, exists } from '../system/fs.js';
 import { downloadFloor, downloadLimits, downloadPace } from './download-pace.js';
 import { packageFileName } from './format.js';
 import { MAX_SIGNATURE_BYTES } from './local-package.js';
-import type { ProgressEvent } from './parts.js';
+import type { ProgressEvent, WrittenEvent } from './parts.js';
 import { unknownSigner } from './repo-trust.js';
 import type { RepoState } from './repos.js';
 import type { Candidate } from './resolve.js';
@@ -35,6 +35,8 @@ export interface FetchContext {
   localKey?: () => Promise<PublicKey | undefined>;
   now: () => Date;
   progress: (e: ProgressEvent) => void;
+  /** A local package file's private copy, its bytes as they land (parts.ts WrittenEvent). */
+  written?: (e: WrittenEvent) => void;
   signal?: AbortSignal;
 }
 

@@ -20,6 +20,7 @@ export {
   type PlannedChange,
   type ProgressEvent,
   type SearchHit,
+  type WrittenEvent,
 } from './manager.js';
 export type { RepoConfig, UpdateOutcome } from './repos.js';
 export { applyRevocation, generateSigningKey } from './signing.js';

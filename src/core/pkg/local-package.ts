@@ -63,6 +63,7 @@ async function copyOnce(
   src: string,
   dir: string,
   signal?: AbortSignal,
+  landed?: (bytes: number) => void,
 ): Promise<{ copy: string; size: number; sha256: string }> {
   const { input, size: declared } = await openFitting(src, dir, signal);
   try {
@@ -74,12 +75,18 @@ async function copyOnce(
     const copy = path.join(dir, `.local-${process.pid}-${randomUUID()}.bpkg`);
     trackedCopies.set(copy, trackTemp(copy));
     // writePrivateCopy removes its file when it fails; the registration goes with it.
-    const { size, sha256 } = await writePrivateCopy(input, copy, declared, src, READ_AGAIN, signal).catch(
-      async (err) => {
-        await removeCopy(copy);
-        throw err;
-      },
-    );
+    const { size, sha256 } = await writePrivateCopy(
+      input,
+      copy,
+      declared,
+      src,
+      READ_AGAIN,
+      signal,
+      landed,
+    ).catch(async (err) => {
+      await removeCopy(copy);
+      throw err;
+    });
     return { copy, size, sha256 };
   } finally {
     await input.close();
@@ -271,7 +278,9 @@ export async function readLocalPackage(
   file: string,
 ): Promise<Candidate & { file: string; signer: string; signingKey: string; signature: Uint8Array }> {
   const { abs, sig } = await localSignature(ctx, file);
-  const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal);
+  const written = ctx.written;
+  const landed = written && ((bytes: number) => written({ step: 'copy', file: abs, bytes }));
+  const { copy, size, sha256 } = await copyOnce(abs, ctx.cacheDir, ctx.signal, landed);
   try {
     const keys = await localKeys(ctx);
     const check = await verifyDetached({ file: copy }, sig, keys.all, path.basename(file), ctx.now());

@@ -23,7 +23,7 @@ import { LocalKey } from './local-key.js';
 import { inspectLocalPackage } from './local-read-once.js';
 import { type OfferInfo, offeredSigners, packageInfo, type SearchHit, searchOffers } from './offers.js';
 import { originJudge } from './origin-keys.js';
-import type { ManagerParts, ProgressEvent } from './parts.js';
+import type { ManagerParts, ProgressEvent, WrittenEvent } from './parts.js';
 import { removal } from './removal.js';
 import { Repositories } from './repos.js';
 import { unneededPackages } from './resolve.js';
@@ -37,7 +37,7 @@ import type { VerifyReport } from './verify-files.js';
 
 export { hostArch, type InstallOptions, type KeptPackage, type PlannedChange } from './install.js';
 export type { OfferInfo, SearchHit } from './offers.js';
-export type { ProgressEvent } from './parts.js';
+export type { ProgressEvent, WrittenEvent } from './parts.js';
 
 export interface ManagerOptions {
   root: string;
@@ -47,6 +47,8 @@ export interface ManagerOptions {
   info?: (line: string) => void;
   warn?: (line: string) => void;
   onProgress?: (e: ProgressEvent) => void;
+  /** The bytes a copy or an unpacking has written so far, as they land (parts.ts WrittenEvent). */
+  onWritten?: (e: WrittenEvent) => void;
   signal?: AbortSignal;
   /**
    * Only reads (`plan`, `removalPlan`: a dry run): no cache a read would make again is written
@@ -87,6 +89,7 @@ export class PackageManager {
       hookOpts,
       now,
       progress,
+      ...(opts.onWritten ? { written: opts.onWritten } : {}),
       fetchContext: {
         cacheDir: paths.pkgCache,
         configFile: paths.configFile,
@@ -95,6 +98,7 @@ export class PackageManager {
         localKey: () => localKey.publicKey(),
         now,
         progress,
+        ...(opts.onWritten ? { written: opts.onWritten } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
       ...(opts.signal ? { signal: opts.signal } : {}),

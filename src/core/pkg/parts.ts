@@ -11,6 +11,16 @@ export type ProgressEvent =
   | { phase: 'verify' | 'unpack' | 'prepare' | 'switch' | 'remove'; name: string };
 
 /**
+ * The bytes a step has written to the disk so far, as they land (not for the front ends' lines):
+ * a local package file's private copy in the cache (`file`: its absolute path, before its name is
+ * read) and a package's unpacked files. A model import lowers its promise of room with them
+ * (models/import-room.ts), so a copy is not counted on disk and promised at once until its end.
+ */
+export type WrittenEvent =
+  | { step: 'copy'; file: string; bytes: number }
+  | { step: 'unpack'; name: string; bytes: number };
+
+/**
  * The package manager's parts, as one `PackageManager` builds them for its root: what the
  * functions in install.ts and states.ts work with (the class keeps its public surface small).
  */
@@ -25,4 +35,5 @@ export interface ManagerParts {
   now: () => Date;
   signal?: AbortSignal;
   progress(e: ProgressEvent): void;
+  written?(e: WrittenEvent): void;
 }

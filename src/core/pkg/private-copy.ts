@@ -24,6 +24,8 @@ export async function writePrivateCopy(
   src: string,
   again: string,
   signal: AbortSignal | undefined,
+  /** The bytes written so far, as they land (each chunk once written; all of them at the end). */
+  landed?: (bytes: number) => void,
 ): Promise<{ size: number; sha256: string }> {
   let output: FileHandle | undefined;
   try {
@@ -36,7 +38,10 @@ export async function writePrivateCopy(
       grew: () => new VerificationError(`${src} changed while it was read`, 'changed-while-reading', again),
       // Ctrl-C stops a multi-GB copy at its next chunk; the partial copy is removed below.
       ...(signal ? { signal } : {}),
+      // A chunk is seen before it is written: what came before it has landed.
+      ...(landed ? { onChunk: (_chunk: Buffer, before: number) => landed(before) } : {}),
     });
+    landed?.(copied.size);
     await output.close();
     output = undefined;
     return copied;

@@ -149,7 +149,14 @@ async function unpacked(
   p.progress({ phase: 'unpack', name: c.entry.name });
   let out: Extracted;
   try {
-    out = await extractPackage(file, staging, limits, p.signal);
+    const written = p.written;
+    out = await extractPackage(
+      file,
+      staging,
+      limits,
+      p.signal,
+      written && ((bytes) => written({ step: 'unpack', name: c.entry.name, bytes })),
+    );
     if (out.archiveSize !== c.entry.size || out.archiveSha256 !== c.entry.sha256)
       throw new VerificationError(
         `${name}: ${out.archiveSize} bytes with SHA-256 ${out.archiveSha256}, the signed index says ${c.entry.size} bytes, ${c.entry.sha256}`,
