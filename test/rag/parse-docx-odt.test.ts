@@ -102,6 +102,38 @@ describe('rag: Word and OpenDocument documents', () => {
     expect((await parseDocument('docx', office('harbour.odt'), 10)).kind).toBe('odt');
   });
 
+  it('DOCX tabs and breaks; deletions, moved-from text, field codes and Fallback copies left out; headings by style name, basedOn and outline level', async () => {
+    const styles = `<?xml version="1.0"?><w:styles ${W}>
+      <w:style w:type="paragraph" w:styleId="Titre1"><w:name w:val="heading 1"/></w:style>
+      <w:style w:type="paragraph" w:styleId="Mine"><w:name w:val="My heading"/><w:basedOn w:val="Titre1"/></w:style>
+      <w:style w:type="paragraph" w:styleId="Outl"><w:name w:val="Outlined"/><w:pPr><w:outlineLvl w:val="1"/></w:pPr></w:style>
+    </w:styles>`;
+    const p = (style: string, inner: string) =>
+      `<w:p><w:pPr><w:pStyle w:val="${style}"/></w:pPr>${inner}</w:p>`;
+    const body =
+      p('Titre1', '<w:r><w:t>Chapitre</w:t></w:r>') +
+      '<w:p><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t><w:br/><w:t>c</w:t></w:r></w:p>' +
+      '<w:p><w:del><w:r><w:delText>GONE</w:delText></w:r><w:r><w:t>GONE2</w:t></w:r></w:del><w:moveFrom><w:r><w:t>MOVED</w:t></w:r></w:moveFrom><w:r><w:instrText>PAGE</w:instrText><w:t>kept</w:t></w:r></w:p>' +
+      '<w:p><w:r><mc:AlternateContent xmlns:mc="x"><mc:Choice><w:t>once</w:t></mc:Choice><mc:Fallback><w:t>twice</w:t></mc:Fallback></mc:AlternateContent></w:r></w:p>' +
+      p('Outl', '<w:r><w:t>Section</w:t></w:r>') +
+      '<w:p><w:r><w:t>under section</w:t></w:r></w:p>' +
+      p('Mine', '<w:r><w:t>Other chapter</w:t></w:r>') +
+      '<w:p><w:pPr><w:outlineLvl w:val="2"/></w:pPr><w:r><w:t>Direct</w:t></w:r></w:p>' +
+      '<w:p><w:r><w:t>deep</w:t></w:r></w:p>';
+    const parsed = await parseDocument(
+      'docx',
+      await docx(documentXml(body), { 'word/styles.xml': styles }),
+      10,
+    );
+    expect(parsed.sections).toEqual([
+      { text: 'a b\nc', page: null, heading: 'Chapitre' },
+      { text: 'kept', page: null, heading: 'Chapitre' },
+      { text: 'once', page: null, heading: 'Chapitre' },
+      { text: 'under section', page: null, heading: 'Chapitre > Section' },
+      { text: 'deep', page: null, heading: 'Other chapter > Direct' },
+    ]);
+  });
+
   it('ODT spaces, tabs and line breaks; tracked deletions and comments left out', async () => {
     const parsed = await parseDocument(
       'odt',

@@ -7,8 +7,7 @@
  * of a 512 MiB heap (the large parse worker's), where this reads it in ~0.4 s with a few MiB.
  *
  * A paragraph (w:p) is a section; its text is its runs' w:t, w:tab and w:br (deleted text is
- * w:delText and field codes w:instrText, never read; of mc:AlternateContent only the Choice is
- * read, the Fallback repeating it). A paragraph is a heading when its style (w:pStyle, looked up in
+ * w:delText and field codes w:instrText, never read; nor w:del, w:moveFrom, mc:Fallback: SKIP). A paragraph is a heading when its style (w:pStyle, looked up in
  * word/styles.xml, following w:basedOn) is named "heading N" or "Title", or carries an outline level
  * (w:outlineLvl, 0-based), as Word's navigation pane reads them.
  */
@@ -67,6 +66,13 @@ export function headingStyles(stylesXml: string | undefined): Map<string, number
   return levels;
 }
 
+/**
+ * Not the document's text: a tracked deletion (w:del; its runs hold w:delText, but not every writer
+ * keeps to that), the old place of moved text (w:moveFrom; it is read at w:moveTo), the Fallback
+ * copy of mc:AlternateContent (its Choice is read).
+ */
+const SKIP = new Set(['w:del', 'w:moveFrom', 'mc:Fallback']);
+
 interface Paragraph {
   text: string;
   level: number | undefined;
@@ -81,7 +87,7 @@ export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
   const open: Paragraph[] = [];
   let depth = 0;
   let inText = 0;
-  let fallback = 0;
+  let skipping = 0;
   const add = (s: string) => {
     const p = open.at(-1);
     if (p) p.text += s;
@@ -90,8 +96,8 @@ export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
     {
       onopentag(name, attrs) {
         if (++depth > MAX_HTML_DEPTH) throw tooDeep();
-        if (name === 'mc:Fallback') fallback++;
-        if (fallback) return;
+        if (SKIP.has(name)) skipping++;
+        if (skipping) return;
         if (name === 'w:p') open.push({ text: '', level: undefined });
         else if (name === 'w:t') inText++;
         else if (name === 'w:tab') add('\t');
@@ -107,15 +113,15 @@ export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
         }
       },
       ontext(text) {
-        if (inText && !fallback) add(text);
+        if (inText && !skipping) add(text);
       },
       onclosetag(name) {
         depth--;
-        if (name === 'mc:Fallback') {
-          fallback = Math.max(0, fallback - 1);
+        if (SKIP.has(name)) {
+          skipping = Math.max(0, skipping - 1);
           return;
         }
-        if (fallback) return;
+        if (skipping) return;
         if (name === 'w:t') inText = Math.max(0, inText - 1);
         else if (name === 'w:p') {
           const p = open.pop();
