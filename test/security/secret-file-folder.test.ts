@@ -9,7 +9,7 @@ import { openFolder, perTestRoot, safeFolders, theirFolder } from '../helpers/ow
  * in a folder another user can change is unreadable to them but theirs to delete (the only copy of
  * the key) or swap for a key of their choosing. So the folder, and every folder above it once the
  * admin's links are resolved, must be one only root can change; a sticky folder (/tmp) is.
- * (The setup path itself: /work/notes/S-handoff/recovery-key-folder.test.ts, for the lead.)
+ * (The setup path itself: recovery-key-folder.test.ts beside this file.)
  */
 const root = perTestRoot('secret-file');
 
