@@ -30,9 +30,16 @@ export function System(props: ScreenProps) {
   const poll = usePoll(() => (sources.system ? sources.system() : Promise.resolve(unavailable)), 10_000);
   useEffect(() => setCapture(mode.kind !== 'view'), [mode.kind, setCapture]);
   const status = poll.value?.available ? poll.value.value : undefined;
+  // Read and not there (no RAUC, no slots): f, u and b are said to need them, asking nothing (QA25:
+  // b did nothing, f and u asked for what could only end in an error after the confirmation).
+  const noSlots = poll.value?.available === false;
+  const [note, setNote] = useState('');
   useInput(
     (input, key) => {
-      if (input === 'f') setMode({ kind: 'ask', what: 'file', value: '' });
+      setNote('');
+      if (noSlots && ['f', 'u', 'b'].includes(input))
+        setNote(`${input}: updates and rollback need the A/B slots, which this box does not have (above).`);
+      else if (input === 'f') setMode({ kind: 'ask', what: 'file', value: '' });
       else if (input === 'u') setMode({ kind: 'ask', what: 'repo', value: '' });
       else if (input === 'b' && status)
         setMode({
@@ -136,10 +143,13 @@ export function System(props: ScreenProps) {
         // One line: the reason may quote RAUC's output (tool-output.ts), which cannot paint lines.
         <Text>{`Not available: ${escapeLine(poll.value.reason)}`}</Text>
       )}
+      {note ? <Text>{note}</Text> : null}
       <Text dimColor={!plain}>
-        {sources.systemAction
-          ? 'f update from a file  u update from a repository  b go back (rollback)  r refresh'
-          : 'System actions: not available in this build.'}
+        {!sources.systemAction
+          ? 'System actions: not available in this build.'
+          : noSlots
+            ? 'r refresh  (f, u and b need the A/B slots)'
+            : 'f update from a file  u update from a repository  b go back (rollback)  r refresh'}
       </Text>
     </Box>
   );
