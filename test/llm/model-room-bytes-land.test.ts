@@ -21,7 +21,7 @@ import { checkImportSpace } from '../../src/core/models/import.js';
 import { heldHere } from '../../src/core/models/upload-room.js';
 import { SPACE_RESERVE } from '../../src/core/system/copy-hashed.js';
 import { layout } from '../../src/core/system/paths.js';
-import { str, u32, u64 } from '../helpers/gguf-bytes.js';
+import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { tempDir } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
 
@@ -30,16 +30,7 @@ const mountTmpfs = tmpfsPerFile();
 
 /** A llama GGUF of no tensors (2 layers, 2 KV heads of 16), zeros after its header up to `size`. */
 function model(file: string, size: number): void {
-  const kv = (key: string, n: number) => Buffer.concat([str(key), u32(4), u32(n)]);
-  const kvs = [
-    Buffer.concat([str('general.architecture'), u32(8), str('llama')]),
-    kv('llama.embedding_length', 128),
-    kv('llama.attention.head_count', 8),
-    kv('llama.attention.head_count_kv', 2),
-    kv('llama.attention.key_length', 16),
-    kv('llama.block_count', 2),
-  ];
-  writeFileSync(file, Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0n), u64(BigInt(kvs.length)), ...kvs]));
+  writeFileSync(file, llamaGguf(2, 2, 16));
   execFileSync('truncate', ['-s', String(size), file]);
 }
 

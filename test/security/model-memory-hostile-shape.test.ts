@@ -7,51 +7,23 @@
  * positive number is now passed over: the other models' figure stands.
  * Hand-written GGUF headers (test/helpers/gguf-bytes), read by the real reader.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { modelBytesPerToken } from '../../src/core/services/model-memory.js';
-import type { PlannedPackageMount } from '../../src/core/services/package-mounts.js';
-import { str, u32, u64 } from '../helpers/gguf-bytes.js';
-import { tempDir } from '../helpers/pkg.js';
-
-const kvU32 = (key: string, n: number) => Buffer.concat([str(key), u32(4), u32(n)]);
-const kvF32 = (key: string, n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeFloatLE(n);
-  return Buffer.concat([str(key), u32(6), b]);
-};
+import { architecture, ggufOf, kvF32, kvU32 } from '../helpers/gguf-bytes.js';
+import { modelMounts } from '../helpers/model-mounts.js';
 
 /** A GGUF header of no tensors: llama, 2 layers, 4 heads of 16 (2 of them KV): 256 bytes a token. */
-function gguf(extra: Buffer[] = []): Buffer {
-  const kvs = [
-    Buffer.concat([str('general.architecture'), u32(8), str('llama')]),
+const gguf = (extra: Buffer[] = []): Buffer =>
+  ggufOf([
+    architecture('llama'),
     kvU32('llama.embedding_length', 64),
     kvU32('llama.attention.head_count', 4),
     kvU32('llama.attention.head_count_kv', 2),
     kvU32('llama.block_count', 2),
     ...extra,
-  ];
-  const head = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0n), u64(BigInt(kvs.length)), ...kvs]);
-  // Its (empty) tensor data starts at the next multiple of 32.
-  return Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
-}
+  ]);
 
-function mounts(models: Record<string, Buffer>): PlannedPackageMount[] {
-  const base = tempDir('bp-model-shape-');
-  const packages = Object.entries(models).map(([name, bytes]) => {
-    writeFileSync(path.join(base, `${name}.gguf`), bytes);
-    return {
-      name: `model-${name}`,
-      version: '1.0.0',
-      folder: name,
-      source: base,
-      path: `/models/${name}`,
-      files: { [`models/${name}/${name}.gguf`]: '0'.repeat(64) },
-    };
-  });
-  return [{ spec: {} as never, packages, refused: [] } as unknown as PlannedPackageMount];
-}
+const mounts = (models: Record<string, Buffer>) => modelMounts(models, 'bp-model-shape-');
 
 describe("the memory a token takes, read from the mounted models' headers", () => {
   it('passes over a model whose shape gives no finite figure; the others stand', async () => {

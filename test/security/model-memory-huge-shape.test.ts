@@ -19,30 +19,24 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { modelBytesPerToken } from '../../src/core/services/model-memory.js';
-import type { PlannedPackageMount } from '../../src/core/services/package-mounts.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { str, u32, u64 } from '../helpers/gguf-bytes.js';
+import { architecture, ggufOf, kvU32, kvU64 } from '../helpers/gguf-bytes.js';
+import { modelMounts } from '../helpers/model-mounts.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { uniqueName } from '../services/helpers.js';
 import { boxWith200MiB, llmShaped, plannedLimit } from '../services/llm-shaped.js';
 
-const kvU32 = (key: string, n: number) => Buffer.concat([str(key), u32(4), u32(n)]);
-const kvU64 = (key: string, n: bigint) => Buffer.concat([str(key), u32(10), u64(n)]);
-
 /** A llama GGUF header of no tensors, `layers` deep, `kvHeads` KV heads of `headSize` values. */
-function gguf(layers: Buffer, kvHeads: number, headSize: number): Buffer {
-  const kvs = [
-    Buffer.concat([str('general.architecture'), u32(8), str('llama')]),
+const gguf = (layers: Buffer, kvHeads: number, headSize: number): Buffer =>
+  ggufOf([
+    architecture('llama'),
     kvU32('llama.embedding_length', 64),
     kvU32('llama.attention.head_count', 4),
     kvU32('llama.attention.head_count_kv', kvHeads),
     kvU32('llama.attention.key_length', headSize),
     layers,
-  ];
-  const head = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0n), u64(BigInt(kvs.length)), ...kvs]);
-  return Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
-}
+  ]);
 
 /** 2 layers, 2 KV heads of 16: 256 bytes a token, 320 with the headroom. */
 const real = gguf(kvU32('llama.block_count', 2), 2, 16);
@@ -53,21 +47,7 @@ const absurd = gguf(kvU64('llama.block_count', 2n ** 64n - 1n), 0xffffffff, 0xff
 /** 2^20 layers of 2^16 heads of 2^16: 2^54 bytes a token, finite and a safe integer, and no model's. */
 const huge = gguf(kvU32('llama.block_count', 2 ** 20), 2 ** 16, 2 ** 16);
 
-function mounts(models: Record<string, Buffer>): PlannedPackageMount[] {
-  const base = tempDir('bp-model-huge-');
-  const packages = Object.entries(models).map(([name, bytes]) => {
-    writeFileSync(path.join(base, `${name}.gguf`), bytes);
-    return {
-      name: `model-${name}`,
-      version: '1.0.0',
-      folder: name,
-      source: base,
-      path: `/models/${name}`,
-      files: { [`models/${name}/${name}.gguf`]: '0'.repeat(64) },
-    };
-  });
-  return [{ spec: {} as never, packages, refused: [] } as unknown as PlannedPackageMount];
-}
+const mounts = (models: Record<string, Buffer>) => modelMounts(models, 'bp-model-huge-');
 
 describe("a mounted model whose header gives a figure no model's token takes", () => {
   it('is passed over: the other models figure stands', async () => {

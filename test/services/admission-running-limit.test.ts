@@ -19,28 +19,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { AdmissionError, admitStart } from '../../src/core/services/admission.js';
-import { str, u32, u64 } from '../helpers/gguf-bytes.js';
+import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { buildHello, engineUp, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
 import { llmShaped, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
-
-/** A llama GGUF header of no tensors: `layers` deep, `kvHeads` KV heads of `headSize` values. */
-function header(layers: number, kvHeads: number, headSize: number): Buffer {
-  const kv = (key: string, n: number) => Buffer.concat([str(key), u32(4), u32(n)]);
-  const kvs = [
-    Buffer.concat([str('general.architecture'), u32(8), str('llama')]),
-    kv('llama.embedding_length', kvHeads * headSize * 4),
-    kv('llama.attention.head_count', kvHeads * 4),
-    kv('llama.attention.head_count_kv', kvHeads),
-    kv('llama.attention.key_length', headSize),
-    kv('llama.block_count', layers),
-  ];
-  const head = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0n), u64(BigInt(kvs.length)), ...kvs]);
-  return Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
-}
 
 const availableMiB = (root: string, mib: number) => {
   mkdirSync(path.join(root, 'proc'), { recursive: true });
@@ -80,7 +65,7 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     // A 7B-shaped KV cache imported while it runs: 512 MiB at 4096 tokens, 160 MiB of runtime,
     // 62.5 MiB of logits; x 1.25, 960 MiB rounded up. Served (and held) from its next restart only.
     const file = path.join(tempDir('bp-admit-run-'), 'big.gguf');
-    writeFileSync(file, header(32, 8, 128));
+    writeFileSync(file, llamaGguf(32, 8, 128));
     await models.import(file, { name: 'big', license: 'MIT (test)' });
     expect(await plannedLimit(root, llm)).toBe(960 * MiB);
     expect(await engineMemory(llm)).toBe(256 * MiB);

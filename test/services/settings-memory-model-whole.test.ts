@@ -18,7 +18,7 @@ import { withSettingsOfModels } from '../../src/core/services/model-memory.js';
 import type { PlannedPackageMount } from '../../src/core/services/package-mounts.js';
 import { findRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
-import { str, u32, u64 } from '../helpers/gguf-bytes.js';
+import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { engineUp, uniqueName } from './helpers.js';
@@ -31,20 +31,6 @@ const spec = () =>
     ...llmShaped('model', 64),
     packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
   });
-
-/** A llama GGUF header of no tensors: `layers` deep, `kvHeads` KV heads of `headSize` values. */
-function header(layers: number, kvHeads: number, headSize: number): Buffer {
-  const kv = (key: string, n: number) => Buffer.concat([str(key), u32(4), u32(n)]);
-  const kvs = [
-    Buffer.concat([str('general.architecture'), u32(8), str('llama')]),
-    kv('llama.embedding_length', kvHeads * headSize * 4),
-    kv('llama.attention.head_count', kvHeads * 4),
-    kv('llama.attention.head_count_kv', kvHeads),
-    kv('llama.attention.key_length', headSize),
-    kv('llama.block_count', layers),
-  ];
-  return Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0n), u64(BigInt(kvs.length)), ...kvs]);
-}
 
 describe("an llm serving model packages: its limit holds the largest model's weights, KV cache and overhead", () => {
   it.skipIf(!engineUp)(
@@ -79,7 +65,7 @@ describe("an llm serving model packages: its limit holds the largest model's wei
     // A 7B-shaped header (32 layers, 8 KV heads of 128: 128 KiB a token) in a sparse 4 GiB file.
     const base = tempDir('bp-model-whole-');
     const file = path.join(base, 'big.gguf');
-    writeFileSync(file, header(32, 8, 128));
+    writeFileSync(file, llamaGguf(32, 8, 128));
     execFileSync('truncate', ['-s', '4G', file]);
     const mounts: PlannedPackageMount[] = [
       {
