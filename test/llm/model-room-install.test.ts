@@ -17,6 +17,7 @@ import { expect, it, vi } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { heldHere } from '../../src/core/models/upload-room.js';
 import type { ProgressEvent } from '../../src/core/pkg/parts.js';
+import { receiveWhole } from '../helpers/model-upload.js';
 import { tempDir } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { Q8 } from './helpers.js';
@@ -25,15 +26,7 @@ const size = statSync(Q8).size;
 const mountTmpfs = tmpfsPerFile();
 
 /** An upload of the test model received by `models` (its promise held by this process). */
-async function upload(models: ReturnType<typeof openBox>['models']) {
-  const body = readFileSync(Q8);
-  return models.receive(
-    (async function* () {
-      yield body;
-    })(),
-    body.length,
-  );
-}
+const upload = (models: ReturnType<typeof openBox>['models']) => receiveWhole(models, readFileSync(Q8));
 
 /** The import of `file` as `name`, failed by its package's prepare step (after the unpacking). */
 async function failedAfterUnpack(models: ReturnType<typeof openBox>['models'], file: string, name: string) {
@@ -92,13 +85,7 @@ it("an import's install lowers its promise as each copy lands: the unpacked mode
 it("an upload's import leaves none of the upload's promise once the model is installed", async () => {
   const { root, account } = newBox('bp-room-install-upload-');
   const models = openBox(root, { yes: true }).models;
-  const body = readFileSync(Q8);
-  const up = await models.receive(
-    (async function* () {
-      yield body;
-    })(),
-    body.length,
-  );
+  const up = await upload(models);
   try {
     // The upload on disk: its promise is the import's copies (3 × the file on one disk).
     expect(heldHere()).toBe(3 * size);

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
+import { receiveWhole } from '../helpers/model-upload.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { F32, Q8 } from './helpers.js';
@@ -35,13 +36,7 @@ it("an upload's import takes the upload's room over: a second import that fits o
   mountTmpfs(cache, `${Math.ceil(size / KiB)}k`);
 
   const models = openBox(root, { yes: true }).models;
-  const body = readFileSync(F32);
-  const up = await models.receive(
-    (async function* () {
-      yield body;
-    })(),
-    body.length,
-  );
+  const up = await receiveWhole(models, readFileSync(F32));
   let second: ReturnType<typeof spawnSync> | undefined;
   try {
     const r = await models.import(up.file, {

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
+import { receiveWhole } from '../helpers/model-upload.js';
 import { tmpfsPerFile } from '../helpers/tmpfs.js';
 import { boxDashboard, startUpload } from './box-dashboard.js';
 import type { Answer } from './fake-ops.js';
@@ -40,12 +41,7 @@ it("keeps an upload's room for its import's copies until the import ends", async
   mountTmpfs(cache, '100m');
   const body = Buffer.alloc(8 * MiB, 1);
   const models = openBox(box.root).models;
-  const first = await models.receive(
-    (async function* () {
-      yield body;
-    })(),
-    body.length,
-  );
+  const first = await receiveWhole(models, body);
   try {
     const second = await upload('second', body);
     expect(second.status).toBe(413);
