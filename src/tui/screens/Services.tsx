@@ -95,7 +95,20 @@ export function Services(props: ScreenProps) {
     props.setBusy(true);
     try {
       // Its commands with the console's --root, as reasonOf gives an error's (root-in-hints.ts).
-      setNote(shownHint((await sources.serviceAction!(action, name)).join('; ')));
+      // One call to the engine, no steps of its own to finish: Ctrl-C (the signal) stops waiting for
+      // it, so an engine that never answers does not keep the console at 'Stopping...' (QA25).
+      const { signal } = props;
+      let onAbort = () => {};
+      const stopped = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Error('stopped waiting (Ctrl-C)'));
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        setNote(shownHint((await Promise.race([sources.serviceAction!(action, name), stopped])).join('; ')));
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     } catch (err) {
       setNote(`${action} ${name}: ${reasonOf(err)}`);
     } finally {
