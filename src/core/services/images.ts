@@ -8,6 +8,7 @@ import { trackUndo } from '../system/exit-cleanup.js';
 import { oneLine } from '../system/one-line.js';
 import { shellWord } from '../system/shell-word.js';
 import { runTool, ToolFailure } from '../system/tool-output.js';
+import { BUILD_MARK_ARG, buildMark, removeMarkedWorkingContainers } from './build-working-containers.js';
 import type { Engine } from './engine.js';
 import {
   annotatedImage,
@@ -212,8 +213,10 @@ export async function buildModuleImage(
   // The process ended from here on (SIGTERM, a hangup: no finally runs) removes the image this
   // build made, by its tag, this build's own (buildImageTag): whenever the signal comes, before or
   // after podman build tagged it, never another image.
+  // Its working containers too, found by a mark of this build's own (build-working-containers.ts).
   let built = false;
-  const untrackImage = trackUndo((ended) => removeBuiltNow(tag, ended, built, before));
+  const mark = buildMark();
+  const untrackImage = trackUndo((ended) => removeBuiltNow(tag, ended, built, before, mark));
   try {
     const id = (
       await step('podman build', 'podman', [
@@ -224,6 +227,8 @@ export async function buildModuleImage(
         '--timestamp',
         timestamp,
         ...target,
+        '--build-arg',
+        `${BUILD_MARK_ARG}=${mark}`,
         '-f',
         containerfile,
         '-t',
@@ -285,13 +290,14 @@ function heldBefore(id: string, before: Set<string> | undefined): boolean {
  * tools' groups, podman build's among them, just sent SIGTERM) are gone: a podman build still
  * running could tag it after. By the tag, as ownTagRemoval says (an image the engine held `before`
  * the build keeps everything but this tag). Says what it did, or the command that removes what is
- * left. `built`: podman build had finished.
+ * left. `built`: podman build had finished. `mark`: its working containers' (removed when it had not).
  */
 function removeBuiltNow(
   tag: string,
   ended: number[],
   built: boolean,
   before: Set<string> | undefined,
+  mark: string,
 ): string | undefined {
   const rmi = `podman rmi --ignore ${shellWord(tag)}`;
   if (!waitGone(ended, 10_000))
@@ -310,11 +316,18 @@ function removeBuiltNow(
   if (r.status !== 0) return `The image it built may be left in Podman: remove it with \`${rmi}\`.`;
   if (/^(Untagged|Deleted):/m.test(String(r.stdout))) return `The image it built (${tag}) was removed.`;
   if (built) return undefined; // removed after the save already
-  // Ended before it tagged: layers it made are untagged (<none>), not told from another build's or
-  // a box's (podman image prune would take those too): said, not removed.
-  // Buildah's working container is mounted (a plain `podman rm` refuses it) and the layers are dated
-  // 1970, as every reproducible build's: how to remove each is said, not only where to look.
-  return 'podman build was ended before it tagged its image: what it made so far may be left, unnamed: its working container (`podman ps --all --external`, the one created just now; `podman rm -f ID` removes it) and layers (`podman images --filter dangling=true`, dated 1970 as every reproducible build; `podman rmi ID` removes one no box uses).';
+  // Ended before it tagged: its working container (buildah's, what it copies into) is this build's
+  // by its mark and removed, with the layer it held. --layers=false commits no image per step, so
+  // that was all it made (test/cli/terminate-build-working-container).
+  const containers = removeMarkedWorkingContainers(mark);
+  if (containers && containers.left.length === 0)
+    return containers.removed > 0
+      ? 'podman build was ended before it tagged its image: its working container was removed.'
+      : 'podman build was ended before it tagged its image; it left no working container.';
+  // Not removed (the engine's storage unreadable, `podman rm` refused): said, with how. Buildah's
+  // working container is mounted (a plain `podman rm` refuses it).
+  const which = containers ? containers.left.map((id) => shellWord(id.slice(0, 12))).join(' ') : 'ID';
+  return `podman build was ended before it tagged its image: its working container may be left (\`podman ps --all --external\`, the one created just now); \`podman rm -f ${which}\` removes it.`;
 }
 
 /** Whether the processes `pids` (children of this one: a zombie is gone) ended within `ms`. */
