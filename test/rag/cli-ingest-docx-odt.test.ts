@@ -19,7 +19,8 @@ ragStandIn(root, (req, res) => {
     bytes += d.length;
   });
   req.on('end', () => {
-    if (req.method !== 'POST') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"documents":[]}');
+    if (req.method !== 'POST')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"documents":[]}');
     sent.push({ source: sourceOf(req), type: req.headers['content-type'], bytes });
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id: `id-${++n}`, source: sourceOf(req), chunks: 3 }));

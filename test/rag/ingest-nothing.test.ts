@@ -48,7 +48,9 @@ describe('rag ingest of named paths none of which it can send', () => {
     writeFileSync(docx, '\xd0\xcf');
     const r = await run(['--root', root, 'rag', 'ingest', docx]);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain(`error: ${docx}: not a type rag ingest reads (.txt .md .html .htm .pdf .docx .odt)`);
+    expect(r.stderr).toContain(
+      `error: ${docx}: not a type rag ingest reads (.txt .md .html .htm .pdf .docx .odt)`,
+    );
     expect(r.stderr).toMatch(/hint: Save it as one of these types \(an old \.doc as \.docx, say\)/);
     expect(r.stdout + r.stderr).not.toContain('0 indexed');
     const json = await run(['--root', root, '--json', 'rag', 'ingest', docx]);
