@@ -155,8 +155,17 @@ export function Services(props: ScreenProps) {
         if (input === 'R') void act('restart', row.name, reload);
         if (input === 'l') setMode({ kind: 'logs', name: row.name });
         if (input === 'c' && sources.settings) setMode({ kind: 'settings', name: row.name });
-        if (key.return && sources.inspect)
-          void sources.inspect(row.name).then((lines) => setMode({ kind: 'inspect', name: row.name, lines }));
+        // Said while read, and a failure said with what to do: dropped, it ended the console (QA25).
+        if (key.return && sources.inspect) {
+          setNote(`Inspecting ${row.name}...`);
+          void sources.inspect(row.name).then(
+            (lines) => {
+              setNote('');
+              setMode({ kind: 'inspect', name: row.name, lines });
+            },
+            (err: unknown) => setNote(`inspect ${row.name}: ${reasonOf(err)}`),
+          );
+        }
       }}
       footer={
         <Text dimColor={!plain}>
