@@ -8,22 +8,17 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { walRecord } from '../../modules/vectors/server/wal.js';
+import { quiet } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
-const log = Object.assign(() => undefined, {
-  startup: () => undefined,
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
 const config = { size: 2, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10 };
 const payload = { 'a.b': 'top', a: { b: 'nested', c: 1 } };
 
 it('a delete-keys record without the paths mark replays as names; one with it as paths', async () => {
   const dir = tempDir('vec-unset-');
-  const s = await Store.open(dir, log);
+  const s = await Store.open(dir, quiet);
   await s.commit({ t: 'create', name: 'c', config });
   await s.commit({ t: 'upsert', c: 'c', points: [1, 2].map((id) => ({ id, vector: [1, id], payload })) });
   // What the service answered now: paths (point 2), as Qdrant.
@@ -33,7 +28,7 @@ it('a delete-keys record without the paths mark replays as names; one with it as
   const wal = join(dir, 'wal');
   const file = readdirSync(wal).sort().at(-1)!;
   appendFileSync(join(wal, file), walRecord({ t: 'unset', c: 'c', ids: [1], keys: ['a.b'], seq: 4 }));
-  const again = await Store.open(dir, log);
+  const again = await Store.open(dir, quiet);
   const c = again.get('c')!;
   expect(again.seq).toBe(4);
   expect(c.payloads[c.labelOf(1)!]).toEqual({ a: { b: 'nested', c: 1 } });
