@@ -22,15 +22,18 @@ export async function bundleChild(source: string, outfile: string, external: str
   });
 }
 
-/** This Node running `args`: its stdout once it exits 0, else an error naming the exit code. */
-export function runNode(args: string[]): Promise<string> {
+/** `cmd` running `args`: its stdout once it exits 0, else an error naming `what` and the exit code. */
+export function outputOf(cmd: string, args: string[], what = cmd): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
       out += d;
     });
     p.on('error', reject);
-    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`child exited ${c}`))));
+    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`${what} exited ${c}`))));
   });
 }
+
+/** This Node running `args`: its stdout once it exits 0, else an error naming the exit code. */
+export const runNode = (args: string[]): Promise<string> => outputOf(process.execPath, args, 'child');

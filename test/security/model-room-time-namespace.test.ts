@@ -13,7 +13,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { promise, promisedIn } from '../../src/core/models/upload-room.js';
 import { layout } from '../../src/core/system/paths.js';
-import { bundleChild } from '../helpers/node-child.js';
+import { bundleChild, outputOf } from '../helpers/node-child.js';
 import { canShiftBoot, killedAfterEach } from '../helpers/proc-identity.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -30,19 +30,6 @@ import { layout } from './src/core/system/paths.ts';
 process.stdout.write(String(await promisedIn(layout(process.argv[2]))));`;
 
 const kids = killedAfterEach();
-
-/** `args` run, its stdout once it exits 0 (an error naming its exit status otherwise). */
-function output(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.on('error', reject);
-    p.on('exit', (c) => (c === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${c}`))));
-  });
-}
 
 it.skipIf(!canShiftBoot)(
   'a promise held in a time namespace of its own is counted by a process outside',
@@ -69,10 +56,10 @@ it.skipIf(!canShiftBoot)(
     try {
       const reader = path.join(tempDir('model-room-timens-child-'), 'read.mjs');
       await bundleChild(READ, reader);
-      expect(await output(process.execPath, [reader, root])).toBe('1000');
-      expect(await output('unshare', ['--time', '--boottime', '1000', process.execPath, reader, root])).toBe(
-        '1000',
-      );
+      expect(await outputOf(process.execPath, [reader, root])).toBe('1000');
+      expect(
+        await outputOf('unshare', ['--time', '--boottime', '1000', process.execPath, reader, root]),
+      ).toBe('1000');
     } finally {
       await held.release();
     }
