@@ -4,6 +4,7 @@ import type { OutboundApprovals } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { approvalAsked } from '../../present/outbound.js';
 import { installedAs } from '../../present/packages.js';
+import { reasonOf } from '../../present/reason.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
@@ -37,7 +38,8 @@ export function Packages(props: ScreenProps) {
     if (action === 'upgrade' && sources.upgradePlan) {
       // As bpkg update && bpkg upgrade: the indexes updated, then the plan before the question.
       setNote('Updating the package indexes...');
-      const p = await sources.upgradePlan().catch((err: Error) => ({ error: err.message }));
+      // The error with its hint, what to do next (QA25: its message alone).
+      const p = await sources.upgradePlan().catch((err: unknown) => ({ error: reasonOf(err) }));
       if ('error' in p) return setNote(p.error);
       setNote('');
       if (!p.changes)
@@ -53,8 +55,11 @@ export function Packages(props: ScreenProps) {
       );
     }
     if (action === 'install' && sources.signerOf) {
-      const s = await sources.signerOf(name).catch((err: Error) => ({ error: err.message }));
+      // Read from the repository, seconds on a slow one: said meanwhile (QA25).
+      setNote(`Reading ${name}'s signature and install plan...`);
+      const s = await sources.signerOf(name).catch((err: unknown) => ({ error: reasonOf(err) }));
       if ('error' in s) return setNote(s.error);
+      setNote('');
       lines.push(
         `version ${s.version}`,
         `signed by ${s.signer}`,
