@@ -4,7 +4,7 @@
  * wires them (BLUEPRINT_USES_*_SOCKET). No mocks: retrieval quality comes from GloVe's meaning,
  * chunk counts from the vectors service, answers from llama.cpp.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve as serveEmbeddings } from '../embeddings/served.js';
@@ -206,6 +206,18 @@ describe('rag against the real embeddings, vectors and llm services', () => {
     const q = (await http(rag.socket, 'POST', '/v1/retrieve', { query: 'investors sold shares', k: 4 }))
       .json as { chunks: Hit[] };
     expect(q.chunks.some((c) => c.document === id)).toBe(false);
+  });
+
+  it('records a Word or OpenDocument file as the kind its content is, whatever its Content-Type said', async () => {
+    const odt = readFileSync(join(import.meta.dirname, '../fixtures/rag/office/harbour.odt'));
+    const r = await ingest(
+      rag.socket,
+      'harbour.docx',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      odt,
+    );
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(r.json).toMatchObject({ kind: 'odt', pages: null, duplicate: false });
   });
 
   it('refuses what it cannot take, in OpenAI’s error shape', async () => {

@@ -193,7 +193,11 @@ if (!isMainThread) {
       const parsed = await parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb, time);
       // Chunked here too, off the event loop (rag.ts, ParseFn). Without options (the embeddings
       // module did not answer) only the parse counted: its sections are not sent back.
-      return { chunks: chunking ? chunkSections(parsed.sections, chunking) : [], pages: parsed.pages };
+      return {
+        chunks: chunking ? chunkSections(parsed.sections, chunking) : [],
+        pages: parsed.pages,
+        kind: parsed.kind ?? kind,
+      };
     },
   }));
 } else {

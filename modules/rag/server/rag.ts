@@ -35,8 +35,9 @@ export interface IngestInput {
 /** A document parsed and chunked (in the parse worker); no chunks when it was given no options. */
 export interface ParsedChunks {
   chunks: Chunk[];
-  /** Pages of a PDF; null for other kinds. */
+  /** Pages of a PDF; null for other kinds. `kind`: what its content is (a .docx sent as an .odt). */
   pages: number | null;
+  kind?: DocumentKind;
 }
 
 /**
@@ -171,7 +172,7 @@ export class Rag {
     // the other modules are up, and only then their 503.
     const info = await this.embedder.info(signal).catch((err: unknown) => ({ failed: err }));
     const chunking = 'failed' in info ? undefined : this.chunking(info);
-    const { chunks, pages } = await this.parse(input.kind, input.bytes, client, signal, chunking);
+    const { chunks, pages, kind } = await this.parse(input.kind, input.bytes, client, signal, chunking);
     if ('failed' in info) throw info.failed;
     if (chunks.length === 0)
       throw new HttpError(
@@ -185,7 +186,9 @@ export class Rag {
         413,
         `the document makes ${chunks.length} chunks, more than the limit of ${this.config.maxChunks} (RAG_MAX_CHUNKS): split it`,
       );
-    return heavy(() => this.ingestParsed(input, signal, sha256, info, chunks, pages));
+    return heavy(() =>
+      this.ingestParsed(kind ? { ...input, kind } : input, signal, sha256, info, chunks, pages),
+    );
   }
 
   private ingestParsed(
