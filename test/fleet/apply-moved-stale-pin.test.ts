@@ -14,6 +14,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repositoriesSection } from '../helpers/apply-workspace.js';
+import { bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, makeKey, makeSource, run, signedRepo, tempDir } from '../helpers/pkg.js';
 import { pinnedBox, rotateKey } from '../helpers/rotate-key.js';
 
@@ -23,10 +24,7 @@ describe('apply: a repository moved while the file still pins the rotated-from k
     const { key: old, repo } = await signedRepo([{ name: 'app', version: '1.0.0' }]);
     const next = await makeKey(path.join(work, 'next'));
     const root = await pinnedBox('bp-moved-box-', old, { main: repo });
-    const ok = async (...args: string[]) => {
-      const r = await bpkg(root, args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    };
+    const ok = bpkgOk(root);
     expect((await rotateKey(repo, old, next)).code).toBe(0);
     const build = ['repo', 'build', makeSource(path.join(work, 'src'), { name: 'app', version: '2.0.0' })];
     expect((await run([...build, '--repo', repo, '--key', next.privateFile])).code).toBe(0);

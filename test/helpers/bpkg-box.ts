@@ -13,6 +13,18 @@ export async function bpkgBox(tag: string, key: TestKey, repo: string): Promise<
   return root;
 }
 
+/**
+ * `bpkg` on the box at `root` for the steps a test stands on: each call must exit 0 (its words and
+ * output are said when not) and gives back its result.
+ */
+export const bpkgOk =
+  (root: string) =>
+  async (...args: string[]) => {
+    const r = await bpkg(root, args);
+    expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
+    return r;
+  };
+
 /** The names of the packages installed on the box at `root`, as `bpkg list --json` gives them. */
 export const installedNames = async (root: string): Promise<string[]> =>
   JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);

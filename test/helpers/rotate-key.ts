@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
-import { bpkg, run, type TestKey, tempDir } from './pkg.js';
+import { bpkgOk } from './bpkg-box.js';
+import { run, type TestKey, tempDir } from './pkg.js';
 
 /**
  * The publisher's key rotation, with the executable: `blueprint repo rotate-key` of the repository
@@ -15,10 +15,7 @@ export const rotateKey = (repo: string, from: TestKey, to: TestKey) =>
  */
 export async function pinnedBox(tag: string, key: TestKey, repos: Record<string, string>): Promise<string> {
   const root = tempDir(tag);
-  const ok = async (...args: string[]) => {
-    const r = await bpkg(root, args);
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  };
+  const ok = bpkgOk(root);
   await ok('key', 'add', key.publicFile, '--fingerprint', key.fingerprint);
   for (const [name, dir] of Object.entries(repos))
     await ok('repo', 'add', name, `file://${dir}`, '--key', key.fingerprint);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, makeKey, publishSources, signedRepo, tempDir } from '../helpers/pkg.js';
 
 /**
@@ -34,10 +35,7 @@ describe('bpkg install of a package signed by a revoked key', () => {
     try {
       const box = async (tag: string) => {
         const root = tempDir(tag);
-        const ok = async (...args: string[]) => {
-          const r = await bpkg(root, args);
-          expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-        };
+        const ok = bpkgOk(root);
         await ok('key', 'add', old.publicFile, '--fingerprint', old.fingerprint);
         await ok('key', 'add', next.publicFile, '--fingerprint', next.fingerprint);
         await ok('repo', 'add', 'main', url, '--key', old.fingerprint);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { buildRepository } from '../../src/core/pkg/index.js';
-import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, makeSource, publishSources, tempDir } from '../helpers/pkg.js';
 import { keyWithSigningSubkey, revokeSigningSubkey } from '../helpers/signing-subkey.js';
 
@@ -24,11 +24,7 @@ describe('bpkg rollback onto a version signed by a revoked signing subkey', () =
     const repo = path.join(base, 'repo');
     await publishSources(repo, key, [{ name: 'app', version: '1.0.0' }]);
     const root = await bpkgBox('bp-rbsub-root-', key, repo);
-    const ok = async (...args: string[]) => {
-      const r = await bpkg(root, args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = bpkgOk(root);
     await ok('install', 'app@1.0.0', '--yes');
 
     // The publisher: a new signing subkey, the old one revoked (the primary key stays valid).
@@ -133,11 +129,7 @@ describe('bpkg rollback onto a version signed by a revoked signing subkey', () =
     await publish('1.0.0');
     await exportKey();
     const root = tempDir('bp-rbsub-gpg-root-');
-    const ok = async (...args: string[]) => {
-      const r = await bpkg(root, args);
-      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
-      return r;
-    };
+    const ok = bpkgOk(root);
     await ok('key', 'add', pub, '--fingerprint', fpr);
     await ok('repo', 'add', 'main', repo);
     await ok('update');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, signedRepo } from '../helpers/pkg.js';
 
 /**
@@ -14,10 +14,7 @@ describe('bpkg rollback: origin and signer', () => {
     const other = await signedRepo([{ name: 'app', version: '2.0.0' }]);
     expect(main.key.fingerprint).not.toBe(other.key.fingerprint);
     const root = await bpkgBox('bp-rbsig-', main.key, main.repo);
-    const add = async (...args: string[]) => {
-      const r = await bpkg(root, args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    };
+    const add = bpkgOk(root);
     await add('key', 'add', other.key.publicFile, '--fingerprint', other.key.fingerprint);
     await add('repo', 'add', 'other', other.repo, '--key', other.key.fingerprint);
     await add('update');

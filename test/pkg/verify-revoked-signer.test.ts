@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, signedRepo } from '../helpers/pkg.js';
 
 /**
@@ -16,10 +16,7 @@ describe('bpkg verify of a package signed by a revoked key', () => {
     const old = await signedRepo([{ name: 'app', version: '1.0.0' }]);
     const other = await signedRepo([{ name: 'tool', version: '1.0.0' }]);
     const root = await bpkgBox('bp-verrev-', old.key, old.repo);
-    const ok = async (...args: string[]) => {
-      const r = await bpkg(root, args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-    };
+    const ok = bpkgOk(root);
     await ok('key', 'add', other.key.publicFile, '--fingerprint', other.key.fingerprint);
     await ok('repo', 'add', 'other', other.repo, '--key', other.key.fingerprint);
     await ok('update');

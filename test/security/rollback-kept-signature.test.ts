@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { keptSigning } from '../../src/core/pkg/signer-revoked.js';
-import { bpkgBox } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
 import { bpkg, makeKey, publishSources, tempDir } from '../helpers/pkg.js';
 import { keyWithSigningSubkey, revokeSigningSubkey } from '../helpers/signing-subkey.js';
 
@@ -26,11 +26,7 @@ async function revokedAfterInstall(tag: string, upgrade: boolean) {
   const repo = path.join(base, 'repo');
   await publishSources(repo, key, [{ name: 'app', version: '1.0.0' }]);
   const root = await bpkgBox(`bp-${tag}-root-`, key, repo);
-  const ok = async (...args: string[]) => {
-    const r = await bpkg(root, args);
-    expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(0);
-    return r;
-  };
+  const ok = bpkgOk(root);
   await ok('install', 'app@1.0.0', '--yes');
   const revoked = await revokeSigningSubkey(key);
   key = revoked.key;
