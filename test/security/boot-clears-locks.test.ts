@@ -11,14 +11,12 @@
  * uploads of the last boot (none is being received yet) and the model room's account of them
  * (boot-clears-model-room): the state files stay.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { acquireLock } from '../../src/core/system/lock.js';
+import { clearAsAtBoot } from '../helpers/boot-tmpfiles.js';
 import { tempDir } from '../helpers/pkg.js';
-
-const conf = new URL('../../image/overlay/etc/tmpfiles.d/blueprint-locks.conf', import.meta.url).pathname;
 
 it("removes at boot the locks a power cut left, whose pid another program has now, and nothing else of blueprint's state", async () => {
   const tree = tempDir('bp-boot-locks-');
@@ -69,11 +67,7 @@ it("removes at boot the locks a power cut left, whose pid another program has no
   expect(hint).toContain('after a reboot');
   expect(hint).toContain(path.join(state, 'settings.lock'));
 
-  const boot = spawnSync('systemd-tmpfiles', [`--root=${tree}`, '--remove', '--boot', conf], {
-    encoding: 'utf8',
-  });
-  expect(boot.stderr).toBe('');
-  expect(boot.status).toBe(0);
+  clearAsAtBoot(tree);
   for (const l of [...locks, ...named]) expect(existsSync(path.join(tree, l)), l).toBe(false);
   expect(existsSync(path.join(state, `settings.lock.${other}.0123456789ab.new`))).toBe(false);
   expect(existsSync(partial)).toBe(false);

@@ -11,17 +11,15 @@
  * account at boot with the locks (systemd-tmpfiles-setup: --remove --boot), as the tool itself runs
  * it here; the other state files stay.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { promisedIn } from '../../src/core/models/upload-room.js';
 import { layout } from '../../src/core/system/paths.js';
+import { clearAsAtBoot } from '../helpers/boot-tmpfiles.js';
 import { startOf } from '../helpers/proc-identity.js';
 import { tempDir } from '../setup/temp-registry.js';
-
-const conf = new URL('../../image/overlay/etc/tmpfiles.d/blueprint-locks.conf', import.meta.url).pathname;
 
 it("removes at boot the model room's account, whose entries of the last boot a reused pid kept alive", async () => {
   const tree = tempDir('bp-boot-room-');
@@ -42,11 +40,7 @@ it("removes at boot the model room's account, whose entries of the last boot a r
   // As it was: both still held room in the new boot.
   expect(await promisedIn(paths)).toBe(1020);
 
-  const boot = spawnSync('systemd-tmpfiles', [`--root=${tree}`, '--remove', '--boot', conf], {
-    encoding: 'utf8',
-  });
-  expect(boot.stderr).toBe('');
-  expect(boot.status).toBe(0);
+  clearAsAtBoot(tree);
   expect(await promisedIn(paths)).toBe(0);
   expect(existsSync(path.join(paths.stateDir, 'model-room.json'))).toBe(false);
   expect(existsSync(kept)).toBe(true);

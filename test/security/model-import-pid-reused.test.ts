@@ -11,17 +11,15 @@
  * in the dashboard) keep theirs. The image also clears the folder at boot (tmpfiles.d), as it does
  * the partial uploads: a CLI import's pid given to a daemon at the next boot kept its folder too.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { layout } from '../../src/core/system/paths.js';
+import { clearAsAtBoot } from '../helpers/boot-tmpfiles.js';
 import { tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
-
-const conf = new URL('../../image/overlay/etc/tmpfiles.d/blueprint-locks.conf', import.meta.url).pathname;
 
 /** A work folder as an import killed mid-copy leaves it, named by `pid`. */
 function leftBy(root: string, pid: number): string {
@@ -58,11 +56,7 @@ it('clears the work folders of the last boot at boot (the image), whatever pid t
   const kept = path.join(layout(root).cacheDir, 'pkg/archives/hello_1.0.0.bpkg');
   mkdirSync(path.dirname(kept), { recursive: true });
   writeFileSync(kept, 'x');
-  const boot = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--remove', '--boot', conf], {
-    encoding: 'utf8',
-  });
-  expect(boot.stderr).toBe('');
-  expect(boot.status).toBe(0);
+  clearAsAtBoot(root);
   expect(existsSync(reused)).toBe(false);
   expect(existsSync(path.dirname(reused))).toBe(true);
   expect(existsSync(kept)).toBe(true);

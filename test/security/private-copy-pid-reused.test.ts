@@ -13,7 +13,6 @@
  * and a bundle's use of its copy still work). The image also clears them at boot (tmpfiles.d), as
  * it does the uploads: a CLI's pid given to a daemon at the next boot kept its copy too.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,10 +20,9 @@ import { expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { layout } from '../../src/core/system/paths.js';
 import { withBundleCopy } from '../../src/core/update/bundle-copy.js';
+import { clearAsAtBoot } from '../helpers/boot-tmpfiles.js';
 import { tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
-
-const conf = new URL('../../image/overlay/etc/tmpfiles.d/blueprint-locks.conf', import.meta.url).pathname;
 
 /** A copy as a process `pid` killed mid-install leaves it in `dir`. */
 function leftIn(dir: string, name: (uuid: string) => string): string {
@@ -66,11 +64,7 @@ it('clears the copies of the last boot at boot (the image), whatever pid they na
   const copies = [localCopy(root, process.ppid), bundleCopy(root, process.ppid)];
   const archive = path.join(layout(root).pkgCache, 'hello_1.0.0_all.bpkg');
   writeFileSync(archive, 'x');
-  const boot = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--remove', '--boot', conf], {
-    encoding: 'utf8',
-  });
-  expect(boot.stderr).toBe('');
-  expect(boot.status).toBe(0);
+  clearAsAtBoot(root);
   for (const c of copies) expect(existsSync(c), c).toBe(false);
   expect(existsSync(archive)).toBe(true);
 });
