@@ -23,10 +23,13 @@ export type ListedKey = TrustedKey & { repositories: string[] };
 
 /** Trusted publisher keys (`bpkg key`). Fingerprints are 40 hex digits. */
 export interface KeyOps {
-  /** Every trusted key, with the names of the repositories it signs (sorted; none: it signs nothing yet). */
+  /** Every trusted key, with the names of the repositories it signs (sorted; none: it signs no repository yet, only package files). */
   list(): Promise<ListedKey[]>;
-  /** Reads an armored public key without trusting it (to show its fingerprint and user IDs). */
-  inspect(armored: string): Promise<TrustedKey>;
+  /**
+   * Reads an armored public key without trusting it (to show its fingerprint and user IDs): only
+   * the user IDs the key certified itself; any others in `uncertifiedUserIds`, never its names.
+   */
+  inspect(armored: string): Promise<TrustedKey & Pick<KeyChanges, 'uncertifiedUserIds'>>;
   /**
    * Trusts a key. With `fingerprint` the key must have it (no question); without one the admin is
    * asked `confirm({ kind: 'trust-key', key })`, and with no `confirm` (and no `yes`) it is refused.

@@ -1,5 +1,5 @@
 /** `bpkg key add | list | remove` (a group): the publisher keys this box trusts, and what each may sign. */
-import { type ListedKey, UsageError } from '../../app/index.js';
+import { type KeyOps, type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { keyTrustedText } from '../../present/repos.js';
@@ -20,15 +20,23 @@ function keyLines(list: ListedKey[]): string {
   if (list.some((k) => k.repositories.length === 0))
     lines.push(
       shownHint(
-        'A key with no repositories signs nothing here: bind it with `bpkg repo add NAME URL --key FPR` or `bpkg repo set-key NAME FPR`.',
+        'A key bound to no repository signs package files only (`bpkg install ./NAME.bpkg`; at `bpkg rollback`, a version of a repository removed since), as any trusted key may: bind it to a repository with `bpkg repo add NAME URL --key FPR` or `bpkg repo set-key NAME FPR`.',
       ),
     );
   return lines.join('\n');
 }
 
+/**
+ * What any trusted key signs, bound or not: a package file (local-package.ts localKeys), and at
+ * rollback a version of a repository removed since (origin-keys.ts), as an install of it would be.
+ */
+const FILES =
+  'A package file (`bpkg install ./NAME.bpkg`), and a version `bpkg rollback` makes current from a repository removed since, may be signed by any trusted key.';
+
 /** Where a key's repositories are bound, said in each of its commands' help. */
-const SCOPE = `A trusted key signs only the repositories bound to it (\`bpkg repo add NAME URL --key FPR\`,
-\`bpkg repo set-key NAME FPR\`), never another's.`;
+const SCOPE = `A trusted key signs a repository's index and packages only for the repositories bound to it
+(\`bpkg repo add NAME URL --key FPR\`, \`bpkg repo set-key NAME FPR\`), never another's.
+${FILES}`;
 
 const add: CommandSpec = {
   name: 'add',
@@ -42,7 +50,9 @@ const add: CommandSpec = {
       description: 'Pin: add only if the key has this fingerprint (no prompt)',
     },
   },
-  details: `${SCOPE} Without --fingerprint the key's fingerprint and user IDs are shown first, and you are asked.
+  details: `${SCOPE}
+Without --fingerprint the key's fingerprint and the user IDs it certified itself are shown first, and
+you are asked; another user ID (anyone can attach one to a key) is left out, shown and kept nowhere.
 A newer copy of a key trusted already (a new subkey, a revocation, a new expiry) is merged without
 asking, as gpg --import merges one: its fingerprint was confirmed when it was first trusted. Its new
 subkeys are named; one the key itself did not certify is left out.
@@ -65,9 +75,20 @@ Examples:
     );
     const pin = optString(parsed, 'fingerprint');
     if (!pin) {
+      // Only the user IDs the key certified: anyone can append another (a "Debian Archive Key").
       const k = await keys.inspect(armored);
+      const others = k.uncertifiedUserIds?.length ?? 0;
       ctx.info(
-        `Key ${showFingerprint(k.fingerprint)}\n  ${k.userIds.map(escapeLine).join('\n  ')}\n  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+        [
+          `Key ${showFingerprint(k.fingerprint)}`,
+          ...k.userIds.map((id) => `  ${escapeLine(id)}`),
+          ...(others
+            ? [
+                `  (${others} other user ID${others === 1 ? ' is' : 's are'} not shown: the key did not certify ${others === 1 ? 'it' : 'them'}, and anyone can attach one to a key)`,
+              ]
+            : []),
+          `  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
+        ].join('\n'),
       );
     }
     // What the box had of it, so that a run that adds nothing says so (Ansible's ok, not changed).
@@ -103,9 +124,22 @@ Examples:
       : had && changed
         ? `updated ${keyTrustedText(k).replace(/^trusted /, '')}${merged.length ? `: ${merged.join('; ')}` : ''}`
         : keyTrustedText(k);
-    return ctx.report({ ...k, changed }, `${changed ? '' : 'already '}${said}`);
+    return ctx.report(
+      { ...k, changed },
+      `${changed ? '' : 'already '}${said}${had || k.revoked ? '' : await signsText(keys, k.fingerprint)}`,
+    );
   },
 };
+
+/** What a key trusted just now signs: the repositories bound to it (kept from before), and files. */
+async function signsText(keys: KeyOps, fingerprint: string): Promise<string> {
+  const bound = (await keys.list()).find((k) => k.fingerprint === fingerprint)?.repositories ?? [];
+  return `\n${shownHint(
+    bound.length
+      ? `It signs repository ${bound.map(escapeLine).join(', ')}, and package files (\`bpkg install ./NAME.bpkg\`).`
+      : `It signs package files (\`bpkg install ./NAME.bpkg\`), and no repository until one is bound to it: \`bpkg repo add NAME URL --key ${showFingerprint(fingerprint)}\` or \`bpkg repo set-key NAME ${showFingerprint(fingerprint)}\`.`,
+  )}`;
+}
 
 const list: CommandSpec = {
   name: 'list',

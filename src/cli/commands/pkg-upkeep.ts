@@ -51,6 +51,8 @@ export const verify: CommandSpec = {
   name: 'verify',
   summary: 'Check installed files against the hashes recorded at install (like debsums)',
   args: '[NAME]',
+  details:
+    "Each installed version's signer is judged too, as `bpkg rollback` judges it today, by the signature kept with it:\na key revoked since (signer-revoked), no longer trusted (signer-untrusted), or not one of the keys of the repository\nthe version came from (signer-wrong-repository; a package file's version, or a removed repository's, may be signed\nby any trusted key) is a problem (exit 4). A key expired since is not: its signature was made while it was valid.",
   async run(ctx, parsed) {
     const reports = await cliBox(ctx).packages.verify(parsed.positionals[0]);
     ctx.result(

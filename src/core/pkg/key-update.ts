@@ -60,6 +60,38 @@ export async function mergeCopy(
   return { key, changes };
 }
 
+/**
+ * Takes out of `key` the user IDs it did not certify itself (no self-certification by its primary
+ * verifies), as gpg --import skips them, and returns them. Anyone can append a user ID to a public
+ * key (bare, or certified by another key): shown beside the fingerprint at `bpkg key add` or in
+ * `bpkg key list`, "Debian Archive Key" grafted onto a stranger's key would read as its name.
+ */
+export async function dropUncertifiedUserIds(key: PublicKey): Promise<string[]> {
+  const kept: OpenPGP.Key['users'] = [];
+  const left: string[] = [];
+  for (const user of key.users) {
+    const id = user.userID?.userID;
+    // A user attribute (a photo) names nothing that is shown: kept as OpenPGP.js reads it.
+    if (id === undefined || (await userCertified(key, user))) kept.push(user);
+    else left.push(id);
+  }
+  key.users = kept;
+  return left;
+}
+
+/**
+ * The user IDs `key` certified itself, `key` unchanged: what the box shows as its names, also of a
+ * key an older blueprint kept with every user ID its file carried.
+ */
+export async function certifiedUserIds(key: PublicKey): Promise<string[]> {
+  const ids: string[] = [];
+  for (const user of key.users) {
+    const id = user.userID?.userID;
+    if (id !== undefined && (await userCertified(key, user))) ids.push(id);
+  }
+  return ids;
+}
+
 /** Whether one of `sub`'s binding signatures is `primary`'s, and verifies (judged as of when it was made). */
 async function certifiedBy(primary: PublicKey, sub: OpenPGP.Subkey): Promise<boolean> {
   const pgp = await import('openpgp');

@@ -27,6 +27,8 @@ export interface CachedKey {
 }
 
 export interface KeyFiles {
+  /** How the keys were judged (JUDGE): a cache judged otherwise is not used. */
+  judge?: number;
   /** File name → SHA-256 of its bytes. */
   files: Record<string, string>;
   /** SHA-256 of the box's local public key file, null when there is none. */
@@ -86,12 +88,20 @@ export async function keyFilesState(
     local = null;
   }
   return {
+    judge: JUDGE,
     files: Object.fromEntries(files.map((f) => [f.name, sha256(f.text)])),
     local: local === null ? null : sha256(local),
   };
 }
 
+/**
+ * How keys are judged now; a cache judged before is judged anew once. 2: a key's user IDs are only
+ * those it certified (keyring.ts describe), not every one its file carries.
+ */
+const JUDGE = 2;
+
 const sameState = (a: KeyFiles, b: KeyFiles) =>
+  a.judge === b.judge &&
   a.local === b.local &&
   Object.keys(a.files).length === Object.keys(b.files).length &&
   Object.entries(a.files).every(([k, v]) => b.files[k] === v);

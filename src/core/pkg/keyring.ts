@@ -7,7 +7,7 @@ import { oneLine } from '../system/one-line.js';
 import type { Layout } from '../system/paths.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { judgeKeysFast } from './key-fast.js';
-import { type KeyChanges, mergeCopy } from './key-update.js';
+import { certifiedUserIds, dropUncertifiedUserIds, type KeyChanges, mergeCopy } from './key-update.js';
 import { type CachedKey, keyFilesState, readKeyFiles, readKeyringCache } from './keyring-cache.js';
 import { cachedKey, writeKeyringCache } from './keyring-cache-write.js';
 import type { FastKey } from './sig-fast.js';
@@ -25,7 +25,8 @@ export async function describe(k: PublicKey): Promise<TrustedKey> {
   const exp = await k.getExpirationTime();
   return {
     fingerprint: k.getFingerprint(),
-    userIds: k.getUserIDs(),
+    // Only those it certified: one an older blueprint kept may carry others (keyring-cache.ts JUDGE).
+    userIds: await certifiedUserIds(k),
     created: k.getCreationTime().toISOString(),
     ...(exp instanceof Date ? { expires: exp.toISOString() } : {}),
     revoked: await k.isRevoked(),
@@ -194,8 +195,11 @@ export class Keyring {
     return out;
   }
 
-  /** Reads a key without trusting it, so a caller can show its fingerprint and ask. */
-  async inspect(armored: string): Promise<TrustedKey> {
+  /**
+   * Reads a key without trusting it, so a caller can show its fingerprint and ask: with only the
+   * user IDs the key certified itself, the others named apart (dropUncertifiedUserIds).
+   */
+  async inspect(armored: string): Promise<TrustedKey & Pick<KeyChanges, 'uncertifiedUserIds'>> {
     const [key, ...more] = await this.keysIn(armored);
     if (!key) throw new VerificationError('The file holds no OpenPGP key', 'bad-key');
     if (more.length)
@@ -204,7 +208,8 @@ export class Keyring {
         'bad-key',
         'Put each key in a file of its own, check its fingerprint with the publisher, and add them one at a time; nothing was added.',
       );
-    return describe(key);
+    const uncertifiedUserIds = await dropUncertifiedUserIds(key);
+    return { ...(await describe(key)), ...(uncertifiedUserIds.length ? { uncertifiedUserIds } : {}) };
   }
 
   /**
@@ -239,6 +244,14 @@ export class Keyring {
     // new subkeys are taken only as the trusted key certified them (key-update.ts).
     const kept = (await this.keys()).find((k) => k.getFingerprint() === info.fingerprint);
     const merged = kept ? await mergeCopy(kept, given!, this.cacheAt?.now() ?? new Date()) : undefined;
+    // A key trusted first: kept with only the user IDs it certified, as they were shown (inspect).
+    if (!kept) await dropUncertifiedUserIds(given!);
+    if (!kept && given!.users.length === 0 && info.uncertifiedUserIds)
+      throw new VerificationError(
+        `Key ${showFingerprint(info.fingerprint)} certified none of its user IDs: no signature it makes verifies`,
+        'bad-key',
+        'The file is damaged or was put together by someone other than its publisher: get the key from the publisher again; nothing was added.',
+      );
     const key = merged?.key ?? given!;
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key.armor());
     // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.
