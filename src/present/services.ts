@@ -58,6 +58,14 @@ export function runningLimitsText(name: string, r: NonNullable<ServiceStatus['ru
   );
 }
 
+/**
+ * The same for the dashboard's service page, whose Restart button is beside it: the button named,
+ * not the command.
+ */
+export function runningLimitsNote(r: NonNullable<ServiceStatus['runningLimits']>): string {
+  return `Memory limit ${mib(r.memoryBytes)} while it runs; its next start gives it ${mib(r.nextStartMemoryBytes)} (its settings, overrides or the packages it serves changed since it started): Restart applies it.`;
+}
+
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [

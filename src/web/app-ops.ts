@@ -28,7 +28,7 @@ import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from 
 import { ratingLines, reasonText, sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
-import { formatInspection, stateWord } from '../present/services.js';
+import { formatInspection, runningLimitsNote, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback, rollbackLines, slotVersion } from '../present/update.js';
 import { notUpdatedLines } from '../present/update-outcome.js';
@@ -234,6 +234,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           reasons: ratingLines(inspection.rating, '').slice(1),
         },
         inspection: formatInspection(inspection).split('\n'),
+        ...(st.runningLimits ? { runningLimits: runningLimitsNote(st.runningLimits) } : {}),
       };
     },
     settings: async (name, change) =>

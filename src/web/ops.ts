@@ -53,6 +53,8 @@ export interface ServiceView {
 export interface ServiceDetail extends ServiceView {
   /** The sandbox as `blueprint service inspect` shows it, line by line. */
   inspection: string[];
+  /** Running with a memory limit its next start changes: the two, and that Restart applies it. */
+  runningLimits?: string;
 }
 
 /** A row of the packages page: the one `box.packages.rows` gives the console too. */

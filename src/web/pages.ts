@@ -107,6 +107,7 @@ export function serviceBody(s: ServiceDetail, csrf: string): Part {
   return html`<section class="card" aria-labelledby="h-state"><h2 id="h-state">State</h2>
 <p>State: <span class="badge" data-poll="${base}/state" data-testid="state">${s.state}</span>
 ${s.health ? html` health: ${s.health}` : ''}${s.memory ? html` · memory ${s.memory}` : ''} · version ${s.version}</p>
+${s.runningLimits ? html`<p data-testid="running-limits">${s.runningLimits}</p>` : ''}
 <div class="actions">${serviceButtons(s, csrf)}</div></section>
 <section class="card" aria-labelledby="h-logs"><h2 id="h-logs">Live log</h2>
 <pre class="log" data-stream="${base}/logs" aria-live="polite" tabindex="0" data-testid="log"></pre>
