@@ -25,6 +25,15 @@ export const bpkgOk =
     return r;
   };
 
+/** `bpkg --json rollback app` on the box at `root`, refused: it exits 4 (its output said when not); its JSON error. */
+export async function rollbackRefusal(
+  root: string,
+): Promise<{ code: string; message: string; hint: string }> {
+  const r = await bpkg(root, ['--json', 'rollback', 'app']);
+  expect(r.code, r.stdout + r.stderr).toBe(4);
+  return JSON.parse(r.stdout).error;
+}
+
 /** The names of the packages installed on the box at `root`, as `bpkg list --json` gives them. */
 export const installedNames = async (root: string): Promise<string[]> =>
   JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);

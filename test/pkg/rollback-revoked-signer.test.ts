@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk, rollbackRefusal } from '../helpers/bpkg-box.js';
 import { bpkg, signedRepo } from '../helpers/pkg.js';
 
 /**
@@ -26,9 +26,7 @@ describe('bpkg rollback onto a version signed by a revoked key', () => {
     writeFileSync(cert, old.key.revocationCertificate);
     await ok('key', 'add', cert);
 
-    const r = await bpkg(root, ['--json', 'rollback', 'app']);
-    expect(r.code, r.stdout + r.stderr).toBe(4);
-    const error = JSON.parse(r.stdout).error;
+    const error = await rollbackRefusal(root);
     expect(error.code).toBe('signer-revoked');
     expect(error.message).toContain(old.key.fingerprint.toUpperCase());
     expect(error.message).toContain('1.0.0');

@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
+import { rollbackRefusal } from '../helpers/bpkg-box.js';
 import { bpkg, type TestKey } from '../helpers/pkg.js';
 import { poolFile, twoRepoRoot } from '../helpers/two-repos.js';
 
@@ -33,10 +34,9 @@ async function signatureBy(key: TestKey, file: string): Promise<string> {
 
 /** The refusal of `bpkg --json rollback app`: exit 4, and app still at `stays`. */
 async function refusedRollback(root: string, stays: string) {
-  const r = await bpkg(root, ['--json', 'rollback', 'app']);
-  expect(r.code, r.stdout + r.stderr).toBe(4);
+  const error = await rollbackRefusal(root);
   expect(installed(root).packages.app.version).toBe(stays);
-  return JSON.parse(r.stdout).error as { code: string; message: string; hint: string };
+  return error;
 }
 
 /** app 1.0.0 from repository a (key A), then 2.0.0 from `second` (a, or b signed by key B). */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { keptSigning } from '../../src/core/pkg/signer-revoked.js';
-import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
+import { bpkgBox, bpkgOk, rollbackRefusal } from '../helpers/bpkg-box.js';
 import { bpkg, makeKey, publishSources, tempDir } from '../helpers/pkg.js';
 import { keyWithSigningSubkey, revokeSigningSubkey } from '../helpers/signing-subkey.js';
 
@@ -52,9 +52,7 @@ describe("rollback judges the kept version's own signature, not the record alone
     expect(data.packages.app.previousFrom.signingKey).toBe(leaked);
     data.packages.app.previousFrom.signingKey = key.fingerprint.toLowerCase();
     writeFileSync(db, JSON.stringify(data));
-    const r = await bpkg(root, ['--json', 'rollback', 'app']);
-    expect(r.code, r.stdout + r.stderr).toBe(4);
-    const error = JSON.parse(r.stdout).error;
+    const error = await rollbackRefusal(root);
     expect(error.code).toBe('signer-revoked');
     expect(error.message).toContain(`(subkey ${leaked.toUpperCase()})`);
     expect(JSON.parse(readFileSync(db, 'utf8')).packages.app.version).toBe('2.0.0');
@@ -65,9 +63,7 @@ describe("rollback judges the kept version's own signature, not the record alone
     const kept = JSON.parse(readFileSync(list('1.0.0'), 'utf8'));
     kept.signature = Buffer.from('not a signature').toString('base64');
     writeFileSync(list('1.0.0'), JSON.stringify(kept));
-    const r = await bpkg(root, ['--json', 'rollback', 'app']);
-    expect(r.code, r.stdout + r.stderr).toBe(4);
-    const error = JSON.parse(r.stdout).error;
+    const error = await rollbackRefusal(root);
     expect(error.code).toBe('damaged');
     expect(error.hint).toContain('install app@1.0.0`');
     expect(error.message).toContain('its signature, kept with its file list, cannot be read');
