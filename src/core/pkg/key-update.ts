@@ -34,6 +34,12 @@ export async function mergeCopy(
   for (const sub of fresh)
     ((await certifiedBy(copy, sub)) ? newSubkeys : uncertifiedSubkeys).push(sub.getFingerprint());
   copy.subkeys = copy.subkeys.filter((s) => !uncertifiedSubkeys.includes(s.getFingerprint()));
+  // OpenPGP.js Subkey.update puts a copy's binding signature in the place of the kept one when both
+  // name the same issuer and the copy's is dated later, without verifying it: a re-dated (forged)
+  // binding would leave a known subkey with none that verifies. So a known subkey is offered only
+  // the copy's bindings that verify (none: the kept ones stay as they are).
+  for (const sub of copy.subkeys)
+    if (known.has(sub.getFingerprint())) sub.bindingSignatures = await verifiedBindings(copy, sub);
   // A new user ID is shown as the key's name (`bpkg key list`): only one the key itself certified.
   const names = new Set(kept.getUserIDs());
   const uncertifiedUserIds: string[] = [];
@@ -94,8 +100,19 @@ export async function certifiedUserIds(key: PublicKey): Promise<string[]> {
 
 /** Whether one of `sub`'s binding signatures is `primary`'s, and verifies (judged as of when it was made). */
 async function certifiedBy(primary: PublicKey, sub: OpenPGP.Subkey): Promise<boolean> {
+  return (await verifiedBindings(primary, sub, 1)).length > 0;
+}
+
+/** `sub`'s binding signatures that are `primary`'s and verify (as of when each was made), at most `most`. */
+async function verifiedBindings(
+  primary: PublicKey,
+  sub: OpenPGP.Subkey,
+  most = Number.POSITIVE_INFINITY,
+): Promise<OpenPGP.SignaturePacket[]> {
   const pgp = await import('openpgp');
+  const good: OpenPGP.SignaturePacket[] = [];
   for (const sig of sub.bindingSignatures) {
+    if (good.length >= most) break;
     try {
       await sig.verify(
         primary.keyPacket,
@@ -103,12 +120,12 @@ async function certifiedBy(primary: PublicKey, sub: OpenPGP.Subkey): Promise<boo
         { key: primary.keyPacket, bind: sub.keyPacket },
         sig.created ?? undefined,
       );
-      return true;
+      good.push(sig);
     } catch {
-      // another key's, damaged, or not a binding: the next one may be
+      // another key's, damaged, forged, or not a binding: the next one may be
     }
   }
-  return false;
+  return good;
 }
 
 /** Whether one of `user`'s self-certifications is `primary`'s, and verifies (as of when it was made). */
