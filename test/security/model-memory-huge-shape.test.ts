@@ -25,7 +25,7 @@ import { modelMounts } from '../helpers/model-mounts.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { uniqueName } from '../services/helpers.js';
-import { boxWith200MiB, llmShaped, plannedLimit } from '../services/llm-shaped.js';
+import { boxWith200MiB, modelServingLlm, plannedLimit } from '../services/llm-shaped.js';
 
 /** A llama GGUF header of no tensors, `layers` deep, `kvHeads` KV heads of `headSize` values. */
 const gguf = (layers: Buffer, kvHeads: number, headSize: number): Buffer =>
@@ -66,10 +66,7 @@ describe('end to end: an absurd header imported beside a real model', () => {
     const name = uniqueName('bpt-llmhuge');
     const file = path.join(tempDir('bp-model-huge-file-'), 'absurd.gguf');
     writeFileSync(file, absurd);
-    const spec = parseService({
-      ...llmShaped('model', 64),
-      packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-    });
+    const spec = parseService(modelServingLlm());
     const root = await boxWith200MiB('bp-model-huge-', name, spec, async (r) => {
       for (const [gguf, model] of [
         [F32, 'tiny'],

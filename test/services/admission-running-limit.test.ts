@@ -23,7 +23,7 @@ import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { buildHello, engineUp, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
-import { llmShaped, plannedLimit } from './llm-shaped.js';
+import { modelServingLlm, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
 
@@ -49,11 +49,8 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     const root = box.root;
     const llm = uniqueName('bpt-llmrun');
     const other = uniqueName('bpt-other');
-    const { image: _image, ...shaped } = llmShaped('model', 64);
-    await box.install(llm, {
-      ...shaped,
-      packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-    });
+    const { image: _image, ...shaped } = modelServingLlm();
+    await box.install(llm, shaped);
     await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
     const models = openBox(root, { yes: true }).models;
     await models.import(F32, { name: 'tiny', license: 'MIT (test)' });

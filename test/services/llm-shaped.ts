@@ -20,6 +20,12 @@ export const llmShaped = (bytes: string, contextMin: number) => ({
   resources: { memory: '64m', memoryPerSetting: { of: ['LLM_CONTEXT', 'LLM_PARALLEL'], bytes } },
 });
 
+/** The same llm serving the box's model packages (model-* at /models): its figure a token read from their headers. */
+export const modelServingLlm = () => ({
+  ...llmShaped('model', 64),
+  packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
+});
+
 /** A new box (`prepare` runs on it first) with `spec` registered as `name`, 200 MiB of memory left. */
 export async function boxWith200MiB(
   tag: string,

@@ -22,15 +22,11 @@ import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { engineUp, uniqueName } from './helpers.js';
-import { boxWith200MiB, llmShaped, plannedLimit } from './llm-shaped.js';
+import { boxWith200MiB, modelServingLlm, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
 const name = uniqueName('bpt-llmwhole');
-const spec = () =>
-  parseService({
-    ...llmShaped('model', 64),
-    packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-  });
+const spec = () => parseService(modelServingLlm());
 
 describe("an llm serving model packages: its limit holds the largest model's weights, KV cache and overhead", () => {
   it.skipIf(!engineUp)(

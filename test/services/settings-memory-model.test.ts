@@ -19,16 +19,12 @@ import { parseService } from '../../src/core/services/schema.js';
 import { run } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
 import { engineUp, uniqueName } from './helpers.js';
-import { boxWith200MiB, llmShaped, plannedLimit } from './llm-shaped.js';
+import { boxWith200MiB, modelServingLlm, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
 const PER_TOKEN = 320;
 const name = uniqueName('bpt-llmmodel');
-const spec = () =>
-  parseService({
-    ...llmShaped('model', 64),
-    packageMounts: [{ packages: 'model-*', source: 'models', target: '/models' }],
-  });
+const spec = () => parseService(modelServingLlm());
 
 /** The box, with the tiny llama imported by the real `blueprint model import` first when `withModel`. */
 const box = (withModel: boolean) =>
