@@ -9,7 +9,7 @@
  *   CJK characters ran on past its column, to the edge of the screen.
  */
 import { expect, it } from 'vitest';
-import { fitCell } from '../../src/tui/components/Table.js';
+import { type Column, columnWidths, fitCell } from '../../src/tui/components/Table.js';
 import type { PackageRow } from '../../src/tui/sources.js';
 import { textWidth } from '../../src/tui/text-width.js';
 import { boxPerTest } from '../helpers/roots.js';
@@ -99,4 +99,28 @@ it('the Keys list at 80 columns keeps its header on one row', async () => {
   expect(lines[header], f).toMatch(/Fingerprint.*Signs for.*Signer/);
   expect(lines[header + 1], f).toContain('3F5C');
   app.unmount();
+});
+
+it('a state that changes does not move the columns where the summary has room (80 columns)', () => {
+  const cols: Column<{ state: string }>[] = [
+    { header: 'Service', width: 22, get: () => 'hello' },
+    { header: 'State', width: 12, get: (r) => r.state },
+    { header: 'Security', width: 10, get: () => '7/8' },
+    { header: 'Detail', get: () => '1.0.0 net:loopback-socket healthy 364 KiB' },
+  ];
+  const before = columnWidths(cols, [{ state: 'not created' }], 78);
+  const after = columnWidths(cols, [{ state: 'running' }], 78);
+  expect(after).toEqual(before);
+  // The Packages list at 80: its fixed columns give up their spare room to the summary.
+  const pkg = columnWidths(
+    [
+      { header: 'Name', width: 22, get: (p: PackageRow) => p.name },
+      { header: 'Version', width: 12, get: (p: PackageRow) => p.version },
+      { header: 'State', width: 28, get: () => 'available' },
+      { header: 'Summary', get: (p: PackageRow) => p.summary },
+    ],
+    ROWS,
+    78,
+  );
+  expect(pkg[3]).toBeGreaterThanOrEqual(30);
 });

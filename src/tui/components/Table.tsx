@@ -38,36 +38,40 @@ export function fitCell(text: string, width: number): string {
   return `${out}…${' '.repeat(Math.max(0, width - 1 - used))}`;
 }
 
-/**
- * Each column's width: a fixed column takes what its header and its widest cell need, up to its
- * width (QA25: `available` kept the State column's 28 columns, leaving a summary 9 at 80 columns);
- * where the fixed columns leave less than 8 for the others (a 40-column serial line), the widest
- * is narrowed, down to 6, before the others go past the screen's edge.
- */
-export function columnWidths<T>(columns: Column<T>[], rows: T[], width: number): number[] {
-  const widths = columns.map((c) =>
-    c.width === undefined
-      ? 0
-      : Math.min(
-          c.width,
-          rows.reduce((m, r) => Math.max(m, textWidth(c.get(r))), textWidth(c.header)),
-        ),
-  );
-  const flexible = columns.filter((c) => c.width === undefined).length;
-  const room = () => width - 2 - widths.reduce((n, w) => n + w + 1, 0);
-  while (room() < 8 * flexible) {
-    const widest = widths.reduce((m, w, i) => (columns[i]!.width !== undefined && w > widths[m]! ? i : m), 0);
-    if (widths[widest]! <= 6) break;
-    widths[widest]!--;
-  }
-  const share = flexible ? Math.max(8, Math.floor(room() / flexible)) : 0;
-  return widths.map((w, i) => (columns[i]!.width === undefined ? share : w));
-}
-
 /** The first row to show so that `selected` stays in a window of `height` rows. */
 export function windowStart(selected: number, height: number, count: number): number {
   if (count <= height) return 0;
   return Math.min(Math.max(0, selected - Math.floor(height / 2)), count - height);
+}
+
+/** The room a flexible column (a summary, a detail) is given before fixed columns narrow. */
+const FLEXIBLE_ROOM = 30;
+
+/**
+ * Each column's width. A fixed column keeps its width while the others have FLEXIBLE_ROOM, so the
+ * layout does not move as a state changes; where they would not, the columns with the most room to
+ * spare beyond their header and widest cell give it up (QA25: `available` kept the State column's 28
+ * columns, leaving a summary 9 at 80 columns); where that leaves less than 8 (a 40-column serial
+ * line), the widest is narrowed, down to 6, before the others go past the screen's edge.
+ */
+export function columnWidths<T>(columns: Column<T>[], rows: T[], width: number): number[] {
+  const fixed = columns.map((c) => c.width !== undefined);
+  const widths = columns.map((c) => c.width ?? 0);
+  const needs = columns.map((c) =>
+    rows.reduce((m, r) => Math.max(m, textWidth(c.get(r))), textWidth(c.header)),
+  );
+  const flexible = fixed.filter((f) => !f).length;
+  const room = () => width - 2 - widths.reduce((n, w) => n + w + 1, 0);
+  const narrow = (spare: (i: number) => number, floor: number) => {
+    const i = widths.reduce((m, _, j) => (fixed[j] && (m < 0 || spare(j) > spare(m)) ? j : m), -1);
+    if (i < 0 || spare(i) <= floor) return false;
+    widths[i]!--;
+    return true;
+  };
+  while (room() < FLEXIBLE_ROOM * flexible && narrow((j) => widths[j]! - needs[j]!, 0));
+  while (room() < 8 * flexible && narrow((j) => widths[j]!, 6));
+  const share = flexible ? Math.max(8, Math.floor(room() / flexible)) : 0;
+  return widths.map((w, i) => (fixed[i] ? w : share));
 }
 
 /**
