@@ -34,13 +34,25 @@ it("removes an import's work folder of this process's pid that it is not using; 
   mkdirSync(root);
   const earlier = leftBy(root, process.pid);
   const box = openBox(root, { yes: true });
-  // A second import of this process starting while the first one's copy is made (the dashboard
-  // runs them side by side): it prunes the folder at its start, and must leave the first one's.
+  // A second import of this process starting while the first one is under way (a CLI-less caller
+  // of src/app may run two): it prunes the folder at its start, and must leave the first one's. It
+  // is ended as its copy starts (after its prune): left to run on, it could reach the package lock
+  // before the first and the first would be refused ("another package operation"), a race.
   let second: Promise<unknown> | undefined;
+  const stopSecond = new AbortController();
   const first = await box.models.import(F32, {
     name: 'tiny-a',
     onImport: (p) => {
-      if (p.phase === 'sign' && !second) second = box.models.import(F32, { name: 'tiny-b' }).catch((e) => e);
+      if (p.phase === 'sign' && !second)
+        second = box.models
+          .import(F32, {
+            name: 'tiny-b',
+            signal: stopSecond.signal,
+            onImport: (q) => {
+              if (q.phase === 'copy') stopSecond.abort();
+            },
+          })
+          .catch((e) => e);
     },
   });
   expect(first.package).toBe('model-tiny-a');
