@@ -5,65 +5,15 @@
  * and one with a quote must still paste as one shell word. The pages, the notice after an action
  * and the job's events are read from the real dashboard server.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { carryRoot } from '../../src/present/root-in-hints.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { fakeOps, request } from '../web/fake-ops.js';
+import { expect, it } from 'vitest';
+import { rootedDashboard } from '../web/rooted-dashboard.js';
 
 const ROOT = `/srv/<img src=x onerror=alert(1)>/it's "demo"`;
 /** The root as one shell word (single quotes, its ' as '\''), as each page shows it. */
 const SHELL = `'/srv/<img src=x onerror=alert(1)>/it'\\''s "demo"'`;
 
-let dash: Dashboard;
-let cookie = '';
-let csrf = '';
-const broken = Object.assign(new Error('no service Bad_Name'), {
-  hint: '`blueprint service list` shows the installed services.',
-  exitCode: 3,
-});
-
-beforeAll(async () => {
-  const ops = fakeOps();
-  dash = await startDashboard({
-    runDir: path.join(tempDir('bp-sec-root-page-'), 'run/blueprint'),
-    ops: {
-      ...ops,
-      overview: async () => ({ ...(await ops.overview()), setupDone: false }),
-      models: async () => ({ rows: [], defaultLine: 'none' }),
-      tokens: async () => [],
-      keys: async () => [],
-      service: async (name) => ({
-        ...(await ops.service(name)),
-        inspection: ['Not running: `blueprint service start hello` starts it.'],
-      }),
-      serviceAction: async () => {
-        throw broken;
-      },
-      packageAction: async (_a, _n, progress) => {
-        progress('warning: the index is old: `bpkg update` fetches it');
-        throw broken;
-      },
-    },
-  });
-  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/services')).body.match(/name="_csrf" value="([^"]+)"/)![1]!;
-  carryRoot({ root: ROOT, typed: true });
-});
-afterAll(async () => {
-  carryRoot(undefined);
-  await dash.close();
-});
-
-const get = (p: string) => request(dash.socket, p, { headers: { cookie, accept: 'text/html' } });
-const post = (p: string, form: Record<string, string>) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams(form).toString(),
-  });
+const page = rootedDashboard(ROOT, 'bp-sec-root-page-');
+const { get, post } = page;
 /** The text a browser shows for an HTML body's escapes (the ones the pages use). */
 const shown = (s: string) =>
   s
@@ -84,19 +34,19 @@ it('pages: the root is text (no element made of it), and pastes as one shell wor
 });
 
 it("an action's notice and a job's events: the root is text there too", async () => {
-  const start = await post('/services/hello/start', { _csrf: csrf });
+  const start = await post('/services/hello/start', { _csrf: page.csrf });
   const notice = (await get(start.headers.location!)).body;
   expect(notice).not.toContain('<img');
   expect(shown(notice)).toContain(`\`blueprint --root ${SHELL} service list\``);
   // A job's lines are server-sent events, plain text the page's script adds as text nodes
   // (assets.ts: createTextNode), never as markup: the root is there as it is, one shell word.
-  const job = await post('/packages/greet/install', { _csrf: csrf, plan: 'plan-1' });
-  const events = await request(dash.socket, `${job.headers.location}/events`, { headers: { cookie } });
+  const job = await post('/packages/greet/install', { _csrf: page.csrf, plan: 'plan-1' });
+  const events = await page.read(`${job.headers.location}/events`);
   expect(String(events.headers['content-type'])).toMatch(/^text\/event-stream/);
   expect(events.body).toContain(
     `data: warning: the index is old: \`bpkg --root ${SHELL} update\` fetches it`,
   );
-  const script = (await request(dash.socket, '/assets/app.js', { headers: { cookie } })).body;
+  const script = (await page.read('/assets/app.js')).body;
   expect(script).toContain('pre.append(document.createTextNode(text');
   expect(script).not.toMatch(/innerHTML|insertAdjacentHTML|outerHTML|document\.write/);
 });

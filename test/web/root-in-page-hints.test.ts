@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { carryRoot } from '../../src/present/root-in-hints.js';
-import { type Dashboard, issueLoginToken, startDashboard } from '../../src/web/index.js';
-import { tempDir } from '../setup/temp-registry.js';
-import { fakeOps, request } from './fake-ops.js';
+import { rootedDashboard } from './rooted-dashboard.js';
 
 /**
  * The demo's dashboard (`blueprint --root .demo/root dashboard`) named commands without the root
@@ -14,60 +11,12 @@ import { fakeOps, request } from './fake-ops.js';
  * the pages name carries the root, as the login page's already did; on a box (root /) unchanged.
  */
 const ROOT = '/srv/demo/root';
-let dash: Dashboard;
-let cookie = '';
-let csrf = '';
-const broken = Object.assign(new Error('no service Bad_Name'), {
-  hint: '`blueprint service list` shows the installed services.',
-  exitCode: 3,
-});
-
 /** The Keys page of a box that trusts no key yet (the demo's before `npm start` adds its own). */
 let noKeys = false;
-
-beforeAll(async () => {
-  const ops = fakeOps();
-  dash = await startDashboard({
-    runDir: path.join(tempDir('bp-web-root-hints-'), 'run/blueprint'),
-    ops: {
-      ...ops,
-      overview: async () => ({ ...(await ops.overview()), setupDone: false }),
-      models: async () => ({ rows: [], defaultLine: 'none' }),
-      tokens: async () => [],
-      keys: async () => (noKeys ? [] : ops.keys()),
-      service: async (name) => {
-        if (name !== 'hello') throw broken;
-        return {
-          ...(await ops.service(name)),
-          inspection: ['Not running: `blueprint service start hello` starts it.'],
-        };
-      },
-      serviceAction: async () => {
-        throw broken;
-      },
-      packageAction: async (_a, _n, progress) => {
-        progress('warning: the index is old: `bpkg update` fetches it');
-        throw broken;
-      },
-    },
-  });
-  const r = await request(dash.socket, `/login?token=${await issueLoginToken(dash.tokenDir)}`);
-  cookie = String(r.headers['set-cookie']?.[0]).split(';')[0]!;
-  csrf = (await get('/services')).body.match(/name="_csrf" value="([^"]+)"/)![1]!;
-  carryRoot({ root: ROOT, typed: true });
-});
-afterAll(async () => {
-  carryRoot(undefined);
-  await dash.close();
-});
-
-const get = (p: string) => request(dash.socket, p, { headers: { cookie, accept: 'text/html' } });
-const post = (p: string, form: Record<string, string>) =>
-  request(dash.socket, p, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams(form).toString(),
-  });
+const page = rootedDashboard(ROOT, 'bp-web-root-hints-', (ops) => ({
+  keys: async () => (noKeys ? [] : ops.keys()),
+}));
+const { get, post } = page;
 const backticks = (s: string) => s.replace(/&#96;/g, '`');
 
 it('names the served root in the overview, the sandbox text, errors, notices and job lines', async () => {
@@ -77,12 +26,12 @@ it('names the served root in the overview, the sandbox text, errors, notices and
   );
   const error = backticks((await get('/services/Bad_Name')).body);
   expect(error).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
-  const start = await post('/services/hello/start', { _csrf: csrf });
+  const start = await post('/services/hello/start', { _csrf: page.csrf });
   expect(backticks((await get(start.headers.location!)).body)).toContain(
     `\`blueprint --root ${ROOT} service list\``,
   );
-  const job = await post('/packages/greet/install', { _csrf: csrf, plan: 'plan-1' });
-  const events = (await request(dash.socket, `${job.headers.location}/events`, { headers: { cookie } })).body;
+  const job = await post('/packages/greet/install', { _csrf: page.csrf, plan: 'plan-1' });
+  const events = (await page.read(`${job.headers.location}/events`)).body;
   expect(events).toContain(`\`bpkg --root ${ROOT} update\` fetches it`);
   expect(events).toContain(`hint: \`blueprint --root ${ROOT} service list\``);
 });
