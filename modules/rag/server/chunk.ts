@@ -11,6 +11,7 @@
  * silently truncated by the model, whatever the language.
  */
 import type { Section } from './parse.js';
+import { ParseError } from './parse-result.js';
 
 export interface Chunk {
   text: string;
@@ -23,6 +24,12 @@ export interface ChunkOptions {
   tokens: number;
   /** Tokens of trailing sentences repeated at the start of the next chunk. */
   overlap: number;
+  /**
+   * RAG_MAX_CHUNKS: past it the document is refused (413) as soon as the chunk past it is made, in
+   * the parse worker, so the main thread is never sent more (700,000 chunks of a 234 KB .docx were
+   * a 20.7 MiB message and +64 MiB there before rag.ts refused them).
+   */
+  maxChunks?: number;
 }
 
 const PIECE =
@@ -105,6 +112,11 @@ export function chunkSections(sections: Section[], opts: ChunkOptions): Chunk[] 
   let curTokens = 0;
   const emit = (keepOverlap: boolean) => {
     if (cur.length === 0 || !group) return;
+    if (opts.maxChunks !== undefined && chunks.length >= opts.maxChunks)
+      throw new ParseError(
+        413,
+        `the document makes more than ${opts.maxChunks} chunks, the limit (RAG_MAX_CHUNKS): split it`,
+      );
     chunks.push({ text: joinUnits(cur), page: group.page, heading: group.heading });
     const kept: Unit[] = [];
     let t = 0;

@@ -35,6 +35,8 @@ interface WorkerData {
   /** A document's parse budget (budget.ts): RAG_PARSE_MARGIN × its measured cost, at most this. */
   parseTimeoutS: number;
   parseMargin: number;
+  /** RAG_MAX_CHUNKS: the worker refuses a document as it makes the chunk past it (chunk.ts). */
+  maxChunks: number;
 }
 
 const log = createLog({
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
   const maxDecodedMb = intFromEnv('RAG_MAX_PDF_DECODED_MB', DEFAULT_MAX_PDF_DECODED_MB);
   const parseTimeoutS = intFromEnv('RAG_PARSE_TIMEOUT_S', 300);
   const parseMargin = intFromEnv('RAG_PARSE_MARGIN', DEFAULT_PARSE_MARGIN);
+  const maxChunks = intFromEnv('RAG_MAX_CHUNKS', 20_000);
   const workerFile = new URL(import.meta.url);
   // A second, small worker for small documents where there are two cores (parse-lanes.ts). Its
   // heap and PDF decode cap come out of the large worker's decode cap, so the two together hold
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
   const largeDecodedMb = two ? Math.max(64, maxDecodedMb - smallHeapMb - smallDecodedMb) : maxDecodedMb;
   const pool = await startPool<WorkerData, Record<string, never>>({
     file: workerFile,
-    data: { maxPages, maxDecodedMb: largeDecodedMb, parseTimeoutS, parseMargin },
+    data: { maxPages, maxDecodedMb: largeDecodedMb, parseTimeoutS, parseMargin, maxChunks },
     // marked and htmlparser2 take minutes on some hostile documents (deep nesting): the parse
     // worker would be held that long, every other ingest waiting behind it. The worker ends a parse
     // at the document's own budget (budget.ts), most far sooner; this stops the worker itself, for
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     ? await startPool<WorkerData, Record<string, never>>({
         file: workerFile,
         // Its documents are chosen by budget (at most smallS), so their budgets are the same here.
-        data: { maxPages, maxDecodedMb: smallDecodedMb, parseTimeoutS, parseMargin },
+        data: { maxPages, maxDecodedMb: smallDecodedMb, parseTimeoutS, parseMargin, maxChunks },
         // Its documents' budgets are at most smallS; twice that for what the worker cannot end.
         jobTimeoutMs: Math.min(parseTimeoutS, 2 * smallS) * 1000,
         log: (line) => log(`small parse worker: ${line}`),
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
     config: {
       chunkTokens: intFromEnv('RAG_CHUNK_TOKENS', 256),
       chunkOverlap: intFromEnv('RAG_CHUNK_OVERLAP', 32),
-      maxChunks: intFromEnv('RAG_MAX_CHUNKS', 20_000),
+      maxChunks,
       batch: intFromEnv('RAG_BATCH', 32),
       sweepAfterMs: intFromEnv('RAG_SWEEP_AFTER_MS', timeout),
     },
@@ -191,10 +194,11 @@ if (!isMainThread) {
         (m) => new ParseError(413, m),
       );
       const parsed = await parseDocument(kind, bytes, data.maxPages, data.maxDecodedMb, time);
-      // Chunked here too, off the event loop (rag.ts, ParseFn). Without options (the embeddings
+      // Chunked here too, off the event loop (rag.ts, ParseFn), and refused here past
+      // RAG_MAX_CHUNKS, so the main thread is never sent more. Without options (the embeddings
       // module did not answer) only the parse counted: its sections are not sent back.
       return {
-        chunks: chunking ? chunkSections(parsed.sections, chunking) : [],
+        chunks: chunking ? chunkSections(parsed.sections, { ...chunking, maxChunks: data.maxChunks }) : [],
         pages: parsed.pages,
         kind: parsed.kind ?? kind,
       };

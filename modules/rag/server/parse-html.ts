@@ -4,7 +4,7 @@
  */
 import { Parser } from 'htmlparser2';
 import { Headings } from './headings.js';
-import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { addSection, type Parsed, ParseError, type Section, tidy } from './parse-result.js';
 
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object']);
 const BLOCK = new Set([
@@ -69,7 +69,7 @@ export function parseHtml(html: string): Parsed {
   const flush = () => {
     const text = pre > 0 ? buf.trim() : tidy(buf.replace(/\s+/g, ' '));
     buf = '';
-    if (text) sections.push({ text, page: null, heading: headings.path });
+    if (text) addSection(sections, { text, page: null, heading: headings.path });
   };
   const parser = new Parser(
     {

@@ -5,7 +5,7 @@
  * their own; parse.ts's parseDocument calls parsePdf and re-exports what others import from here.
  */
 import type { ParseBudget } from './budget.js';
-import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { addSection, type Parsed, ParseError, type Section, tidy } from './parse-result.js';
 
 interface PdfTextItem {
   str?: string;
@@ -144,7 +144,7 @@ export async function parsePdf(
       }
       page.cleanup();
       const t = tidy(text);
-      if (t) sections.push({ text: t, page: n, heading: null });
+      if (t) addSection(sections, { text: t, page: n, heading: null });
     }
     spent();
     return { sections, pages: doc.numPages };

@@ -28,6 +28,27 @@ export class ParseError extends Error {
   }
 }
 
+/**
+ * The most sections (paragraphs, blocks, a PDF page's text) one document may make. Compression made
+ * them cheap: an 80 KB .docx held 1.4 million one-letter paragraphs (30.7 MiB of XML), ~72 bytes of
+ * heap each, which ran the small parse worker's 96 MiB out. 250,000 is ~18 MiB; a Word document of
+ * a thousand pages has a few tens of thousands.
+ */
+export const MAX_SECTIONS = 250_000;
+
+/**
+ * Adds a section to a parser's list, refusing the document (413) past MAX_SECTIONS: every parser
+ * builds its result through this, so none holds more than the bound.
+ */
+export function addSection(sections: Section[], section: Section): void {
+  if (sections.length >= MAX_SECTIONS)
+    throw new ParseError(
+      413,
+      `the document has more than ${MAX_SECTIONS} paragraphs (sections of text): split it`,
+    );
+  sections.push(section);
+}
+
 /** Blank runs (spaces, tabs, no-break spaces) to one space, none around a line break or at the ends. */
 export const tidy = (s: string) =>
   s

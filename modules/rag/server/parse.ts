@@ -11,7 +11,7 @@ import { Headings } from './headings.js';
 import { MAX_HTML_DEPTH, parseHtml } from './parse-html.js';
 import { DOCX_MEDIA_TYPE, ODT_MEDIA_TYPE, type OfficeKind, parseOffice } from './parse-office.js';
 import { DEFAULT_MAX_PDF_DECODED_MB, PDF_BUDGET, parsePdf } from './parse-pdf.js';
-import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { addSection, type Parsed, ParseError, type Section, tidy } from './parse-result.js';
 import { isZip } from './parse-zip.js';
 
 // What callers import from here, though it lives in parse-result.ts, parse-html.ts and parse-pdf.ts.
@@ -50,13 +50,18 @@ export function decodeText(bytes: Uint8Array): string {
   }
 }
 
-/** Plain text: one section per paragraph (blank-line separated). */
+/** Plain text: one section per paragraph (blank-line separated), read one at a time (MAX_SECTIONS). */
 export function parseText(text: string): Parsed {
-  const sections = text
-    .split(/\r?\n\s*\r?\n/)
-    .map(tidy)
-    .filter(Boolean)
-    .map((t) => ({ text: t, page: null, heading: null }));
+  const sections: Section[] = [];
+  const breaks = /\r?\n\s*\r?\n/g;
+  let from = 0;
+  for (;;) {
+    const m = breaks.exec(text);
+    const body = tidy(text.slice(from, m ? m.index : text.length));
+    if (body) addSection(sections, { text: body, page: null, heading: null });
+    if (!m) break;
+    from = m.index + m[0].length;
+  }
   return { sections, pages: null };
 }
 
@@ -115,7 +120,7 @@ export function parseMarkdown(text: string): Parsed {
     }
     if (t.type === 'space' || t.type === 'hr' || t.type === 'def') continue;
     const body = tidy(t.type === 'code' ? (t as Tokens.Code).text : t.raw);
-    if (body) sections.push({ text: body, page: null, heading: headings.path });
+    if (body) addSection(sections, { text: body, page: null, heading: headings.path });
   }
   return { sections, pages: null };
 }
