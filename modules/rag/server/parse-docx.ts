@@ -6,6 +6,9 @@
  * own document model, and a 0.9 MiB .docx (pandoc's of 3 MB of READMEs, 13.7 MiB of XML) ran out
  * of a 512 MiB heap (the large parse worker's), where this reads it in ~0.4 s with a few MiB.
  *
+ * Footnotes and endnotes (their parts beside it) follow the body, each under the heading path of
+ * its reference with "Notes" last; headers, footers and comments are not read (parseDocxXml).
+ *
  * A paragraph (w:p) is a section; its text is its runs' w:t, w:tab and w:br (deleted text is
  * w:delText and field codes w:instrText, never read; nor w:del, w:moveFrom, mc:Fallback: SKIP). A paragraph is a heading when its style (w:pStyle, looked up in
  * word/styles.xml, following w:basedOn) is named "heading N" or "Title", or carries an outline level
@@ -14,7 +17,7 @@
 import { Parser } from 'htmlparser2';
 import { Headings } from './headings.js';
 import { MAX_HTML_DEPTH } from './parse-html.js';
-import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { addSection, type Parsed, ParseError, type Section, tidy } from './parse-result.js';
 
 /** Word's outline levels are 0–8 (headings 1–9). */
 const MAX_LEVEL = 9;
@@ -78,11 +81,20 @@ interface Paragraph {
   level: number | undefined;
 }
 
-/** word/document.xml's paragraphs, under the headings that precede them. */
-export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
-  const styles = headingStyles(stylesXml);
-  const headings = new Headings();
-  const sections: Section[] = [];
+/** What a walk over a part's paragraphs tells its caller. */
+interface ParagraphEvents {
+  /** Any element outside SKIP, after the walker's own handling of it. */
+  open?(name: string, attrs: Record<string, string>): void;
+  close?(name: string): void;
+  /** A paragraph's tidied, non-empty text and its heading level (by style or outline level). */
+  paragraph(text: string, level: number | undefined): void;
+}
+
+/**
+ * Walks a WordprocessingML part (the document, its footnotes or endnotes): each paragraph's runs'
+ * w:t, w:tab and w:br; SKIP's elements left out. Streaming, depth-bounded.
+ */
+function walkParagraphs(xml: string, styles: Map<string, number>, events: ParagraphEvents): void {
   // Paragraphs open now: a text box's paragraphs sit inside a run of the paragraph around them.
   const open: Paragraph[] = [];
   let depth = 0;
@@ -111,6 +123,7 @@ export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
           const n = Number(attrs['w:val']);
           if (p && Number.isInteger(n) && n >= 0 && n < MAX_LEVEL) p.level = n + 1;
         }
+        events.open?.(name, attrs);
       },
       ontext(text) {
         if (inText && !skipping) add(text);
@@ -125,17 +138,85 @@ export function parseDocxXml(documentXml: string, stylesXml?: string): Parsed {
         if (name === 'w:t') inText = Math.max(0, inText - 1);
         else if (name === 'w:p') {
           const p = open.pop();
-          if (!p) return;
-          const text = tidy(p.text);
-          if (!text) return;
-          if (p.level !== undefined) headings.set(p.level, tidy(text.replace(/\s+/g, ' ')));
-          else sections.push({ text, page: null, heading: headings.path });
+          const text = p && tidy(p.text);
+          if (text) events.paragraph(text, p.level);
         }
+        events.close?.(name);
       },
     },
     { xmlMode: true, decodeEntities: true },
   );
-  parser.write(documentXml);
+  parser.write(xml);
   parser.end();
+}
+
+/** The parts beside word/document.xml that this reads besides it. */
+export interface DocxParts {
+  styles?: string;
+  footnotes?: string;
+  endnotes?: string;
+}
+
+/** Where a note's section goes: under the heading path of its reference, with "Notes" last. */
+export const notesHeading = (path: string | null | undefined) => (path ? `${path} > Notes` : 'Notes');
+
+/**
+ * word/document.xml's paragraphs under the headings that precede them; then its footnotes and
+ * endnotes (citations, definitions: text a question may be about), each note one section under
+ * notesHeading of where its reference is. Headers, footers and comments are not read: a header
+ * is the same line above every page (page furniture that wins retrieval for nothing) and comments
+ * are reviewers' chatter, not the document's text.
+ */
+export function parseDocxXml(documentXml: string, parts: DocxParts = {}): Parsed {
+  const styles = headingStyles(parts.styles);
+  const headings = new Headings();
+  const sections: Section[] = [];
+  // The heading path at each note reference ("footnote 3"), for the note's section.
+  const referencedUnder = new Map<string, string | null>();
+  walkParagraphs(documentXml, styles, {
+    open(name, attrs) {
+      if (name === 'w:footnoteReference' || name === 'w:endnoteReference')
+        referencedUnder.set(
+          `${name === 'w:footnoteReference' ? 'footnote' : 'endnote'} ${attrs['w:id']}`,
+          headings.path,
+        );
+    },
+    paragraph(text, level) {
+      if (level !== undefined) headings.set(level, tidy(text.replace(/\s+/g, ' ')));
+      else addSection(sections, { text, page: null, heading: headings.path });
+    },
+  });
+  for (const [kind, xml] of [
+    ['footnote', parts.footnotes],
+    ['endnote', parts.endnotes],
+  ] as const)
+    if (xml) addNotes(xml, `w:${kind}`, (id) => referencedUnder.get(`${kind} ${id}`), sections);
   return { sections, pages: null };
+}
+
+/**
+ * word/footnotes.xml's (or endnotes.xml's) notes: one section each, its paragraphs as lines. A note
+ * with a w:type is Word's separator line or continuation notice, not a note.
+ */
+function addNotes(
+  xml: string,
+  element: string,
+  pathOf: (id: string) => string | null | undefined,
+  sections: Section[],
+): void {
+  let note: { id: string; lines: string[] } | undefined;
+  walkParagraphs(xml, new Map(), {
+    open(name, attrs) {
+      if (name === element) note = attrs['w:type'] ? undefined : { id: attrs['w:id'] ?? '', lines: [] };
+    },
+    paragraph(text) {
+      note?.lines.push(text);
+    },
+    close(name) {
+      if (name !== element || !note) return;
+      const text = tidy(note.lines.join('\n'));
+      if (text) addSection(sections, { text, page: null, heading: notesHeading(pathOf(note.id)) });
+      note = undefined;
+    },
+  });
 }

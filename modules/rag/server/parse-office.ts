@@ -7,16 +7,14 @@
  * slide deck, an EPUB) and anything not a zip is a 400 that says what it is.
  *
  * Both are read by htmlparser2 in XML mode, streaming, which expands only XML's five predefined
- * entities (a "billion laughs" DOCTYPE stays the text it is): the .docx's main part and its styles
- * (parse-docx.ts), the .odt's content.xml, where text:h (its outline level) is the heading path of
- * the paragraphs below it. The archive is read in memory through parse-zip.ts's caps (entries,
+ * entities (a "billion laughs" DOCTYPE stays the text it is): the .docx's main part, its styles and
+ * its footnotes and endnotes (parse-docx.ts), the .odt's content.xml with its notes (parse-odt.ts). The archive is read in memory through parse-zip.ts's caps (entries,
  * inflated bytes, time); pictures and other parts are never inflated.
  */
 import { Parser } from 'htmlparser2';
-import { Headings } from './headings.js';
 import { parseDocxXml } from './parse-docx.js';
-import { MAX_HTML_DEPTH } from './parse-html.js';
-import { type Parsed, ParseError, type Section, tidy } from './parse-result.js';
+import { parseOdtContent } from './parse-odt.js';
+import { type Parsed, ParseError } from './parse-result.js';
 import { type BoundedZip, isZip, openZip, type ZipLimits } from './parse-zip.js';
 
 export type OfficeKind = 'docx' | 'odt';
@@ -85,106 +83,22 @@ function wordMainPart(types: string): string | undefined {
 async function parseDocx(zip: BoundedZip, main: string, limits: ZipLimits): Promise<Parsed> {
   if (!zip.exists(main)) throw new ParseError(400, `not a readable Word document: it has no ${main}`);
   const xml = await zip.readText(main);
-  // Styles sit beside the main part (word/styles.xml); without them no paragraph is a heading by style.
-  const stylesName = `${main.includes('/') ? main.slice(0, main.lastIndexOf('/') + 1) : ''}styles.xml`;
-  const styles = zip.exists(stylesName) ? await zip.readText(stylesName) : undefined;
+  // Styles and notes sit beside the main part (word/styles.xml, word/footnotes.xml), as Word and
+  // pandoc write them; without styles no paragraph is a heading by style. Read under the same caps.
+  const dir = main.includes('/') ? main.slice(0, main.lastIndexOf('/') + 1) : '';
+  const beside = async (name: string) =>
+    zip.exists(dir + name) ? await zip.readText(dir + name) : undefined;
+  const parts = {
+    styles: await beside('styles.xml'),
+    footnotes: await beside('footnotes.xml'),
+    endnotes: await beside('endnotes.xml'),
+  };
   limits.checkTime();
   try {
-    return limits.within(() => parseDocxXml(xml, styles));
+    return limits.within(() => parseDocxXml(xml, parts));
   } catch (err) {
     throw err instanceof RangeError && /call stack/i.test(err.message) ? tooDeep(err) : err;
   }
-}
-
-/** ODF elements whose text is not the document's body text. */
-const ODT_SKIP = new Set([
-  'office:annotation',
-  'office:annotation-end',
-  'text:tracked-changes', // deleted text kept for change tracking
-  'text:note-citation', // the footnote's number; its body is kept
-  'text:sequence-decls',
-  'text:variable-decls',
-  'text:user-field-decls',
-  'office:forms',
-  'svg:title',
-  'svg:desc',
-]);
-const ODT_BLOCK = new Set(['text:p', 'text:list-item', 'table:table-cell', 'text:note-body']);
-/** ODF allows outline levels 1–10; a larger one would grow the heading stack to its size. */
-const MAX_OUTLINE_LEVEL = 10;
-
-/** ODT's content.xml: paragraphs under the text:h headings that precede them. */
-export function parseOdtContent(xml: string): Parsed {
-  const headings = new Headings();
-  const sections: Section[] = [];
-  let depth = 0;
-  let skipping = 0;
-  let inBody = 0;
-  let buf = '';
-  let heading: { level: number; text: string } | undefined;
-  const flush = () => {
-    const text = tidy(buf);
-    buf = '';
-    if (text) sections.push({ text, page: null, heading: headings.path });
-  };
-  const parser = new Parser(
-    {
-      onopentag(name, attrs) {
-        if (++depth > MAX_HTML_DEPTH)
-          throw new ParseError(
-            413,
-            `the document is nested too deeply to parse (more than ${MAX_HTML_DEPTH} elements open at once)`,
-          );
-        if (name === 'office:text') inBody++;
-        if (ODT_SKIP.has(name)) skipping++;
-        if (skipping || !inBody) return;
-        const add = (s: string) => {
-          if (heading) heading.text += s;
-          else buf += s;
-        };
-        if (name === 'text:h') {
-          flush();
-          const level = Math.trunc(Number(attrs['text:outline-level'] ?? 1));
-          heading = {
-            level: Number.isFinite(level) ? Math.min(Math.max(level, 1), MAX_OUTLINE_LEVEL) : 1,
-            text: '',
-          };
-        } else if (ODT_BLOCK.has(name)) flush();
-        else if (name === 'text:s')
-          add(' '.repeat(Math.min(Math.max(Number(attrs['text:c'] ?? 1) || 1, 1), 16)));
-        else if (name === 'text:tab') add('\t');
-        else if (name === 'text:line-break') add('\n');
-      },
-      ontext(text) {
-        if (skipping || !inBody) return;
-        // Whitespace between elements is the file's layout; spaces in text are text:s or single.
-        const t = text.replace(/[\r\n\t]+/g, ' ');
-        if (heading) heading.text += t;
-        else buf += t;
-      },
-      onclosetag(name) {
-        depth--;
-        if (ODT_SKIP.has(name)) {
-          skipping = Math.max(0, skipping - 1);
-          return;
-        }
-        if (name === 'office:text') {
-          flush();
-          inBody = Math.max(0, inBody - 1);
-        }
-        if (skipping || !inBody) return;
-        if (heading && name === 'text:h') {
-          headings.set(heading.level, tidy(heading.text.replace(/\s+/g, ' ')));
-          heading = undefined;
-        } else if (ODT_BLOCK.has(name)) flush();
-      },
-    },
-    { xmlMode: true, decodeEntities: true },
-  );
-  parser.write(xml);
-  parser.end();
-  flush();
-  return { sections, pages: null };
 }
 
 async function parseOdt(zip: BoundedZip, limits: ZipLimits): Promise<Parsed> {

@@ -1,0 +1,106 @@
+/**
+ * A .docx's footnotes and endnotes (word/footnotes.xml, word/endnotes.xml) and an .odt's notes
+ * (text:note) are indexed: after the body, each note one section under the heading path where its
+ * reference is, with "Notes" last ("Tides > Notes"), so a question about a citation or a definition
+ * finds it. The body paragraph around an .odt note stays whole. Headers, footers and comments are
+ * not read (page furniture and review chatter). pandoc's files (test/fixtures/rag/office/tides.*)
+ * and archives made here with jszip.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import JSZip from 'jszip';
+import { describe, expect, it } from 'vitest';
+import { parseBudget } from '../../modules/rag/server/budget.js';
+import { parseDocument } from '../../modules/rag/server/parse.js';
+
+const office = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/rag/office', name));
+const budget = (kind: 'docx' | 'odt', size: number) =>
+  parseBudget(kind, size, 300, 10, (m) => Object.assign(new Error(m), { status: 413 }));
+
+const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+const CONTENT_TYPES = `<?xml version="1.0" encoding="UTF-8"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`;
+const run = (text: string) => `<w:r><w:t xml:space="preserve">${text}</w:t></w:r>`;
+
+async function docx(parts: Record<string, string>): Promise<Buffer> {
+  const zip = new JSZip();
+  zip.file('[Content_Types].xml', CONTENT_TYPES);
+  for (const [name, data] of Object.entries(parts)) zip.file(name, data);
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+describe('rag: notes in Word and OpenDocument documents', () => {
+  it("pandoc's .docx: footnotes after the body, under the heading of their reference, then Notes", async () => {
+    const bytes = office('tides.docx');
+    const parsed = await parseDocument('docx', bytes, 10, 256, budget('docx', bytes.length));
+    const sections = parsed.sections.map((s) => [s.heading, s.text]);
+    expect(sections).toEqual([
+      [
+        'Tides at Kestrel Point',
+        'The tide turns every six hours. Boats wait at the outer mooring until it does.',
+      ],
+      ['Tides at Kestrel Point > The quay', 'The quay was rebuilt in stone after the storm.'],
+      [
+        'Tides at Kestrel Point > Notes',
+        'Measured by the harbourmaster with the zorblat gauge, calibrated each spring.',
+      ],
+      [
+        'Tides at Kestrel Point > The quay > Notes',
+        'The storm of the great flood, per the parish records.\nA second paragraph of the same note: the stone came from Quarrington.',
+      ],
+    ]);
+  });
+
+  it("pandoc's .odt: the same notes, and the paragraph around each reference stays whole", async () => {
+    const bytes = office('tides.odt');
+    const parsed = await parseDocument('odt', bytes, 10, 256, budget('odt', bytes.length));
+    const sections = parsed.sections.map((s) => [s.heading, s.text]);
+    expect(sections).toEqual([
+      [
+        'Tides at Kestrel Point',
+        'The tide turns every six hours. Boats wait at the outer mooring until it does.',
+      ],
+      ['Tides at Kestrel Point > The quay', 'The quay was rebuilt in stone after the storm.'],
+      [
+        'Tides at Kestrel Point > Notes',
+        'Measured by the harbourmaster with the zorblat gauge, calibrated each spring.',
+      ],
+      [
+        'Tides at Kestrel Point > The quay > Notes',
+        'The storm of the great flood, per the parish records.\nA second paragraph of the same note: the stone came from Quarrington.',
+      ],
+    ]);
+  });
+
+  it('.docx endnotes too; separators, headers, footers and comments are not read', async () => {
+    const bytes = await docx({
+      'word/document.xml': `<w:document ${W}><w:body><w:p>${run('Body text.')}<w:r><w:endnoteReference w:id="3"/></w:r><w:r><w:commentReference w:id="0"/></w:r></w:p><w:p>${run('Unreferenced')}</w:p></w:body></w:document>`,
+      'word/endnotes.xml': `<w:endnotes ${W}><w:endnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:endnote><w:endnote w:type="continuationNotice" w:id="0"><w:p>${run('CONTINUED')}</w:p></w:endnote><w:endnote w:id="3"><w:p><w:r><w:endnoteRef/></w:r>${run(' An endnote defining a quillet.')}<w:del>${run('GONE')}</w:del></w:p></w:endnote><w:endnote w:id="9"><w:p>${run('Orphan note.')}</w:p></w:endnote></w:endnotes>`,
+      'word/header1.xml': `<w:hdr ${W}><w:p>${run('HEADER on every page')}</w:p></w:hdr>`,
+      'word/footer1.xml': `<w:ftr ${W}><w:p>${run('FOOTER page 1')}</w:p></w:ftr>`,
+      'word/comments.xml': `<w:comments ${W}><w:comment w:id="0"><w:p>${run('COMMENT from a reviewer')}</w:p></w:comment></w:comments>`,
+    });
+    const parsed = await parseDocument('docx', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      [null, 'Body text.'],
+      [null, 'Unreferenced'],
+      ['Notes', 'An endnote defining a quillet.'],
+      ['Notes', 'Orphan note.'],
+    ]);
+  });
+
+  it('an .odt note inside a heading stays out of the heading; its annotations stay out', async () => {
+    const zip = new JSZip();
+    zip.file('mimetype', 'application/vnd.oasis.opendocument.text', { compression: 'STORE' });
+    zip.file(
+      'content.xml',
+      `<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text><text:h text:outline-level="1">Gauges<text:note text:note-class="endnote"><text:note-citation>i</text:note-citation><text:note-body><text:p>Endnote in a heading.</text:p></text:note-body></text:note></text:h><text:p>Before<office:annotation><text:p>COMMENT</text:p></office:annotation> after.</text:p></office:text></office:body></office:document-content>`,
+    );
+    const bytes = await zip.generateAsync({ type: 'nodebuffer' });
+    const parsed = await parseDocument('odt', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      ['Gauges', 'Before after.'],
+      ['Notes', 'Endnote in a heading.'],
+    ]);
+  });
+});
