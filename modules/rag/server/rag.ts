@@ -1,18 +1,27 @@
 /**
  * The rag pipeline: ingest (parse → chunk → embed → index → commit), delete, recovery of
- * operations a crash interrupted, retrieval, and the facts /info reports. All-or-nothing per
- * document through the store's markers (see store.ts); changes run one at a time (Mutex).
+ * operations a crash interrupted, retrieval (its read path in rag-retrieve.ts), and the facts
+ * /info reports. All-or-nothing per document through the store's markers (see store.ts); changes
+ * run one at a time (Mutex).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ClientGoneError, HttpError, type KitLog } from '../../kit/server/index.js';
-import { type Embedder, type EmbeddingInfo, pointId, searchFilter, type VectorIndex } from './backends.js';
+import { type Embedder, type EmbeddingInfo, pointId, type VectorIndex } from './backends.js';
 import type { Chunk, ChunkOptions } from './chunk.js';
 import { checkVectorsName } from './names.js';
 import type { DocumentKind } from './parse.js';
+import {
+  type RetrievedChunk,
+  type RetrieveQuery,
+  type RetrieveTiming,
+  retrieveChunks,
+} from './rag-retrieve.js';
 import { Retry } from './retry.js';
 import { type DocumentRecord, Mutex, type Store } from './store.js';
 import { sweepUnknown } from './sweep.js';
 import type { Upstream } from './upstream.js';
+
+export type { RetrievedChunk, RetrieveTiming } from './rag-retrieve.js';
 
 export interface RagConfig {
   /** Upper bound of the chunk size in tokens; the model's limit (less [CLS]/[SEP]) may lower it. */
@@ -55,23 +64,6 @@ export type ParseFn = (
 
 export interface IngestResult extends DocumentRecord {
   duplicate: boolean;
-}
-
-export interface RetrievedChunk {
-  document: string;
-  source: string;
-  page: number | null;
-  heading: string | null;
-  text: string;
-  score: number;
-}
-
-/** Milliseconds a retrieval spent waiting on each used module (for the Server-Timing header). */
-export interface RetrieveTiming {
-  embedMs: number;
-  searchMs: number;
-  /** performance.now() when the embedding was asked for. */
-  startedAt?: number;
 }
 
 /** How long after a failed removal from vectors the recovery tries again (as at start: main.ts). */
@@ -348,44 +340,15 @@ export class Rag {
     });
   }
 
-  async retrieve(
-    q: { query: string; k: number; collection: string; source?: string; document?: string },
-    signal?: AbortSignal,
-    timing?: RetrieveTiming,
-  ): Promise<RetrievedChunk[]> {
-    const t0 = performance.now();
-    const vector = await this.embedder.query(q.query, signal);
-    const t1 = performance.now();
-    const must: unknown[] = [];
-    if (q.source !== undefined) must.push({ key: 'source', match: { value: q.source } });
-    if (q.document !== undefined) must.push({ key: 'document', match: { value: q.document } });
-    // And those whose chunks could not all be removed (left out in the search, not dropped after
-    // it, which gave fewer than k: test/rag/delete-unfinished.test.ts).
-    let hidden = [...new Set([...this.inflight, ...this.store.unfinished()])];
-    let hits = await this.index.search(q.collection, vector, q.k, searchFilter(must, hidden), signal);
-    // Chunks of a document neither committed nor marked (a write that landed after its removal)
-    // are never served: asked again without it, so that k still come (twice at most).
-    for (let again = 0; again < 2 && hits.length === q.k; again++) {
-      const stray = hits.map((h) => String(h.payload.document)).filter((d) => !this.store.get(d));
-      if (!stray.length) break;
-      hidden = [...new Set([...hidden, ...stray])];
-      hits = await this.index.search(q.collection, vector, q.k, searchFilter(must, hidden), signal);
-    }
-    if (timing) {
-      timing.startedAt = t0;
-      timing.embedMs = t1 - t0;
-      timing.searchMs = performance.now() - t1;
-    }
-    return hits
-      .filter((h) => this.store.get(String(h.payload.document)) !== undefined)
-      .map((h) => ({
-        document: String(h.payload.document),
-        source: String(h.payload.source),
-        page: typeof h.payload.page === 'number' ? h.payload.page : null,
-        heading: typeof h.payload.heading === 'string' ? h.payload.heading : null,
-        text: String(h.payload.text),
-        score: h.score,
-      }));
+  /** The chunks nearest the query, of committed documents only (rag-retrieve.ts). */
+  retrieve(q: RetrieveQuery, signal?: AbortSignal, timing?: RetrieveTiming): Promise<RetrievedChunk[]> {
+    const hidden = () => [...new Set([...this.inflight, ...this.store.unfinished()])];
+    return retrieveChunks(
+      { embedder: this.embedder, index: this.index, store: this.store, hidden },
+      q,
+      signal,
+      timing,
+    );
   }
 
   /** Collections with their counts, from the committed records. */
