@@ -41,14 +41,7 @@ export async function mergeCopy(
   for (const sub of copy.subkeys)
     if (known.has(sub.getFingerprint())) sub.bindingSignatures = await verifiedBindings(copy, sub);
   // A new user ID is shown as the key's name (`bpkg key list`): only one the key itself certified.
-  const names = new Set(kept.getUserIDs());
-  const uncertifiedUserIds: string[] = [];
-  const users: OpenPGP.Key['users'] = [];
-  for (const user of copy.users) {
-    const id = user.userID?.userID;
-    if (id === undefined || names.has(id) || (await userCertified(copy, user))) users.push(user);
-    else uncertifiedUserIds.push(id);
-  }
+  const { users, uncertified: uncertifiedUserIds } = await splitUsers(copy, new Set(kept.getUserIDs()));
   copy.users = users;
   const key = await kept.update(copy, now);
   const wasRevoked = new Set<string>();
@@ -73,16 +66,9 @@ export async function mergeCopy(
  * `bpkg key list`, "Debian Archive Key" grafted onto a stranger's key would read as its name.
  */
 export async function dropUncertifiedUserIds(key: PublicKey): Promise<string[]> {
-  const kept: OpenPGP.Key['users'] = [];
-  const left: string[] = [];
-  for (const user of key.users) {
-    const id = user.userID?.userID;
-    // A user attribute (a photo) names nothing that is shown: kept as OpenPGP.js reads it.
-    if (id === undefined || (await userCertified(key, user))) kept.push(user);
-    else left.push(id);
-  }
-  key.users = kept;
-  return left;
+  const { users, uncertified } = await splitUsers(key);
+  key.users = users;
+  return uncertified;
 }
 
 /**
@@ -90,12 +76,26 @@ export async function dropUncertifiedUserIds(key: PublicKey): Promise<string[]> 
  * key an older blueprint kept with every user ID its file carried.
  */
 export async function certifiedUserIds(key: PublicKey): Promise<string[]> {
-  const ids: string[] = [];
+  return (await splitUsers(key)).users.flatMap((user) => user.userID?.userID ?? []);
+}
+
+/**
+ * `key`'s users, `key` unchanged: those it keeps (a user ID it certified itself, or one of `known`,
+ * and any user attribute: a photo names nothing that is shown, kept as OpenPGP.js reads it), and
+ * the IDs of the others.
+ */
+async function splitUsers(
+  key: PublicKey,
+  known: ReadonlySet<string> = new Set(),
+): Promise<{ users: OpenPGP.Key['users']; uncertified: string[] }> {
+  const users: OpenPGP.Key['users'] = [];
+  const uncertified: string[] = [];
   for (const user of key.users) {
     const id = user.userID?.userID;
-    if (id !== undefined && (await userCertified(key, user))) ids.push(id);
+    if (id === undefined || known.has(id) || (await userCertified(key, user))) users.push(user);
+    else uncertified.push(id);
   }
-  return ids;
+  return { users, uncertified };
 }
 
 /** Whether one of `sub`'s binding signatures is `primary`'s, and verifies (judged as of when it was made). */
@@ -110,40 +110,43 @@ async function verifiedBindings(
   most = Number.POSITIVE_INFINITY,
 ): Promise<OpenPGP.SignaturePacket[]> {
   const pgp = await import('openpgp');
-  const good: OpenPGP.SignaturePacket[] = [];
-  for (const sig of sub.bindingSignatures) {
-    if (good.length >= most) break;
-    try {
-      await sig.verify(
-        primary.keyPacket,
-        pgp.enums.signature.subkeyBinding,
-        { key: primary.keyPacket, bind: sub.keyPacket },
-        sig.created ?? undefined,
-      );
-      good.push(sig);
-    } catch {
-      // another key's, damaged, forged, or not a binding: the next one may be
-    }
-  }
-  return good;
+  const binding = pgp.enums.signature.subkeyBinding;
+  const bound = { key: primary.keyPacket, bind: sub.keyPacket };
+  return verifying(
+    sub.bindingSignatures,
+    (sig) => sig.verify(primary.keyPacket, binding, bound, sig.created ?? undefined),
+    most,
+  );
 }
 
 /** Whether one of `user`'s self-certifications is `primary`'s, and verifies (as of when it was made). */
 async function userCertified(primary: PublicKey, user: OpenPGP.Key['users'][number]): Promise<boolean> {
-  for (const sig of user.selfCertifications) {
+  const certified = { userID: user.userID, key: primary.keyPacket };
+  const good = await verifying(
+    user.selfCertifications,
+    (sig) => sig.verify(primary.keyPacket, sig.signatureType!, certified, sig.created ?? undefined),
+    1,
+  );
+  return good.length > 0;
+}
+
+/** Of `sigs`, in order, the first `most` that `verify` accepts (resolves for). */
+async function verifying(
+  sigs: OpenPGP.SignaturePacket[],
+  verify: (sig: OpenPGP.SignaturePacket) => Promise<unknown>,
+  most: number,
+): Promise<OpenPGP.SignaturePacket[]> {
+  const good: OpenPGP.SignaturePacket[] = [];
+  for (const sig of sigs) {
+    if (good.length >= most) break;
     try {
-      await sig.verify(
-        primary.keyPacket,
-        sig.signatureType!,
-        { userID: user.userID, key: primary.keyPacket },
-        sig.created ?? undefined,
-      );
-      return true;
+      await verify(sig);
+      good.push(sig);
     } catch {
-      // another key's, or damaged: the next one may be
+      // another key's, damaged, forged, or not of that kind: the next one may be
     }
   }
-  return false;
+  return good;
 }
 
 /** OpenPGP.js: a null signature asks whether the subkey itself is revoked. */
