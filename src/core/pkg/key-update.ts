@@ -1,5 +1,6 @@
 import type * as OpenPGP from 'openpgp';
 import type { PublicKey } from './signature.js';
+import { subkeyRevoked } from './signer-revoked.js';
 
 /** What merging a newer copy of a trusted key changed (each a list of subkey fingerprints, when any). */
 export interface KeyChanges {
@@ -148,7 +149,3 @@ async function verifying(
   }
   return good;
 }
-
-/** OpenPGP.js: a null signature asks whether the subkey itself is revoked. */
-const subkeyRevoked = (sub: OpenPGP.Subkey, now: Date) =>
-  sub.isRevoked(null as never, undefined as never, now);

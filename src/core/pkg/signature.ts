@@ -169,15 +169,11 @@ export async function trustedSigners(
 }
 
 /**
- * The key IDs a detached signature says made it, read as verifyDetached reads it (unreadable:
- * 'bad-signature'; none: 'no-signature'). Rollback judges a kept version's signature with them
- * (signer-revoked.ts keptSigning): its data, the package file, is no longer on the box.
+ * The key IDs a detached signature says made it, each with the time it says it was made, read as
+ * verifyDetached reads it (unreadable: 'bad-signature'; none: 'no-signature'). Rollback judges a
+ * kept version's signature with them (signer-revoked.ts keptSignaturesMade, keptSigning and
+ * signer-expired.ts): its data, the package file, is no longer on the box.
  */
-export async function signingKeyIDs(signature: string | Uint8Array, what: string): Promise<OpenPGP.KeyID[]> {
-  return (await signaturesMade(signature, what)).map((s) => s.keyID);
-}
-
-/** signingKeyIDs, each with the time its signature says it was made (signer-expired.ts). */
 export async function signaturesMade(
   signature: string | Uint8Array,
   what: string,

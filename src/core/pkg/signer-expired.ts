@@ -2,6 +2,7 @@ import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { showFingerprint } from './fingerprint-text.js';
 import type { PublicKey } from './signature.js';
+import { keptSignaturesMade, keyHolding } from './signer-revoked.js';
 
 /** A kept version whose signing key has expired since (expiredSigning). */
 export interface ExpiredSigning {
@@ -32,17 +33,12 @@ export async function expiredSigning(
   what: string,
   now: Date,
 ): Promise<ExpiredSigning | undefined> {
-  const made: { keyID?: OpenPGP.KeyID; fpr?: string; created?: Date }[] = [];
-  if (signature !== undefined) {
-    const { signaturesMade } = await import('./signature.js');
-    made.push(...(await signaturesMade(Buffer.from(String(signature), 'base64'), what)));
-  } else if (record.signer) made.push({ fpr: (record.signingKey ?? record.signer).toLowerCase() });
+  const made: { keyID: OpenPGP.KeyID | string; created?: Date }[] = [];
+  if (signature !== undefined) made.push(...(await keptSignaturesMade(signature, what)));
+  else if (record.signer) made.push({ keyID: (record.signingKey ?? record.signer).toLowerCase() });
   let first: ExpiredSigning | undefined;
   for (const m of made) {
-    const of = (k: PublicKey) =>
-      m.keyID ? k.getKeys(m.keyID) : k.getKeys().filter((x) => x.getFingerprint() === m.fpr);
-    const key = keys.find((k) => of(k).length > 0);
-    const by = key && of(key)[0];
+    const { key, by } = keyHolding(keys, m.keyID) ?? {};
     if (!key || !by) continue;
     const subkey = by.getFingerprint() !== key.getFingerprint() ? (by as OpenPGP.Subkey) : undefined;
     const ends = [await key.getExpirationTime().catch(() => null)];

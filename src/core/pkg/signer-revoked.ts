@@ -1,3 +1,4 @@
+import type * as OpenPGP from 'openpgp';
 import type { InstalledPackage } from './db.js';
 import type { OriginKeys } from './origin-keys.js';
 import type { PublicKey, SignatureCheck } from './signature.js';
@@ -73,8 +74,7 @@ export async function revokedSigning(
   for (const sub of key.subkeys) {
     if (by !== undefined && sub.getFingerprint() !== by) continue;
     const signs = sub.bindingSignatures.some((s) => ((s.keyFlags?.[0] ?? 0) & SIGN_DATA) !== 0);
-    // OpenPGP.js: a null signature asks whether the subkey itself is revoked.
-    if ((by !== undefined || signs) && (await sub.isRevoked(null as never, undefined as never, now)))
+    if ((by !== undefined || signs) && (await subkeyRevoked(sub, now)))
       return { signer: fpr, subkey: sub.getFingerprint(), ...(by === undefined ? { unrecorded: true } : {}) };
   }
   return undefined;
@@ -112,15 +112,13 @@ export async function keptSigning(
     if (!trusted(fpr)) return { signer: fpr, untrusted: true };
     return outOfScope(fpr) ?? revokedSigning(keys, fpr, record.signingKey, now);
   }
-  const { signingKeyIDs } = await import('./signature.js');
-  const ids = await signingKeyIDs(Buffer.from(String(signature), 'base64'), what);
+  const ids = (await keptSignaturesMade(signature, what)).map((m) => m.keyID);
   let first: RevokedSigning | undefined;
   for (const id of ids) {
-    const key = keys.find((k) => k.getKeys(id).length > 0);
-    const made = key?.getKeys(id)[0]?.getFingerprint();
-    if (!key || !made) continue;
-    const judged =
-      outOfScope(key.getFingerprint()) ?? (await revokedSigning(keys, key.getFingerprint(), made, now));
+    const made = keyHolding(keys, id);
+    if (!made) continue;
+    const signer = made.key.getFingerprint();
+    const judged = outOfScope(signer) ?? (await revokedSigning(keys, signer, made.by.getFingerprint(), now));
     if (!judged) return undefined;
     first ??= judged;
   }
@@ -128,3 +126,35 @@ export async function keptSigning(
   if (fpr && trusted(fpr)) return { signer: fpr, subkey: ids[0]!.toHex(), gone: true };
   return { signer: fpr ?? ids[0]!.toHex(), untrusted: true };
 }
+
+/**
+ * What a kept signature (FileList.signature, base64) says of each signature in it: the key ID that
+ * made it and when (signature.ts signaturesMade; unreadable: 'bad-signature'). Its data, the
+ * package file, is no longer on the box.
+ */
+export async function keptSignaturesMade(
+  signature: unknown,
+  what: string,
+): Promise<{ keyID: OpenPGP.KeyID; created?: Date }[]> {
+  const { signaturesMade } = await import('./signature.js');
+  return signaturesMade(Buffer.from(String(signature), 'base64'), what);
+}
+
+/**
+ * The key of `keys` that holds the key that made a signature (named by its key ID, or by its
+ * fingerprint as installed.json records it), and that key: the primary itself, or a subkey.
+ */
+export function keyHolding(
+  keys: PublicKey[],
+  made: OpenPGP.KeyID | string,
+): { key: PublicKey; by: OpenPGP.PublicKey | OpenPGP.Subkey } | undefined {
+  const of = (k: PublicKey) =>
+    typeof made === 'string' ? k.getKeys().filter((x) => x.getFingerprint() === made) : k.getKeys(made);
+  const key = keys.find((k) => of(k).length > 0);
+  const by = key && of(key)[0];
+  return key && by ? { key, by } : undefined;
+}
+
+/** Whether a subkey itself is revoked (OpenPGP.js: a null signature asks that). */
+export const subkeyRevoked = (sub: OpenPGP.Subkey, now: Date): Promise<boolean> =>
+  sub.isRevoked(null as never, undefined as never, now);
