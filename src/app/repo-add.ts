@@ -41,7 +41,8 @@ export interface NewRepoChecked {
   url: string;
   mirrors: string[];
   repository?: string;
-  key: TrustedKey;
+  /** Its user IDs are the ones it certified itself; how many others its file carried: `uncertified`. */
+  key: TrustedKey & { uncertified?: number };
 }
 
 /** A URL as `repo add` takes it, checked for what a form could carry in (spaces, control bytes, length). */
@@ -131,7 +132,16 @@ export async function checkNewRepo(ctx: BoxContext, keys: KeyOps, ask: NewRepo):
       'key-bound-elsewhere',
       `A key signs only the repositories bound to it. If the same publisher signs ${name} too, bind it on the box: \`bpkg repo add ${name} URL --key ${showFingerprint(key.fingerprint)}\`; nothing was added.`,
     );
-  return { name, url: normalized, mirrors, ...(repository !== undefined ? { repository } : {}), key };
+  // Counted, never passed on by name: what the trust question says of them (KEYS5).
+  const uncertified = key.uncertifiedUserIds?.length ?? 0;
+  const { uncertifiedUserIds: _names, ...shown } = key;
+  return {
+    name,
+    url: normalized,
+    mirrors,
+    ...(repository !== undefined ? { repository } : {}),
+    key: { ...shown, ...(uncertified ? { uncertified } : {}) },
+  };
 }
 
 /** What was done: the key (and whether it was new here), and the first update's outcome. */

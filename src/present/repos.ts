@@ -86,6 +86,15 @@ export function repoRemovedWarning(name: string, from: string[]): string | undef
   );
 }
 
+/**
+ * What a key-trust question says of the user IDs a key did not certify itself (left out of those
+ * shown): how many, never which, so that a name an attacker attached does not sit beside the
+ * fingerprint the admin compares.
+ */
+export function uncertifiedUserIdsNote(count: number): string {
+  return `${count} other user ID${count === 1 ? ' is' : 's are'} not shown: the key did not certify ${count === 1 ? 'it' : 'them'}, and anyone can attach one to a key`;
+}
+
 /** What `bpkg key add` says of a key it trusted (its user ids made safe for a terminal or a page). */
 export function keyTrustedText(k: { fingerprint: string; userIds: string[] }): string {
   return `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`;

@@ -62,7 +62,11 @@ export type PackageRow = Pick<
 export interface KeyRow {
   fingerprint: string;
   name: string;
-  /** The repositories the key may sign (trust is scoped to them); empty: it signs nothing yet. */
+  /**
+   * The repositories the key may sign (trust is scoped to them). Empty: no repository yet; it still
+   * signs package files (`bpkg install ./NAME.bpkg`) and, at a rollback, a version from a repository
+   * removed since, as any trusted key may (KEYS5).
+   */
   repositories: string[];
   /** Its revocation certificate was added: it signs nothing, whatever it is bound to. */
   revoked: boolean;

@@ -8,7 +8,12 @@ import {
   importProgress,
   modelFactRows,
 } from '../present/models.js';
-import { keyTrustedText, repoAddedText, repoRemovedWarning } from '../present/repos.js';
+import {
+  keyTrustedText,
+  repoAddedText,
+  repoRemovedWarning,
+  uncertifiedUserIdsNote,
+} from '../present/repos.js';
 import { rotationText } from '../present/services.js';
 import { tokenSetText } from '../present/token-set.js';
 import { bytes } from '../present/units.js';
@@ -114,6 +119,7 @@ export function adminOps(
         fingerprint: c.key.fingerprint,
         shownFingerprint: showFingerprint(c.key.fingerprint),
         userIds: c.key.userIds.map(escapeLine),
+        ...(c.key.uncertified ? { otherUserIds: uncertifiedUserIdsNote(c.key.uncertified) } : {}),
         created: c.key.created,
         ...(c.key.expires ? { expires: c.key.expires } : {}),
       };

@@ -136,6 +136,8 @@ export interface NewRepoView {
   shownFingerprint: string;
   /** Control characters made visible; the page escapes them too. */
   userIds: string[];
+  /** How many user IDs the key did not certify were left out, in words (uncertifiedUserIdsNote). */
+  otherUserIds?: string;
   created: string;
   expires?: string;
 }

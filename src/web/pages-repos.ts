@@ -56,7 +56,7 @@ export function confirmAddRepoBody(v: NewRepoView, key: string, csrf: string): P
 <dt>Mirrors</dt><dd data-testid="mirrors">${v.mirrors.length ? v.mirrors.map((m, i) => html`${i ? html`<br>` : ''}${m}`) : 'none'}</dd>
 <dt>Published name</dt><dd data-testid="published">${v.repository ?? 'the one its first index carries, pinned then'}</dd>
 <dt>Key fingerprint</dt><dd><code data-testid="fingerprint">${v.shownFingerprint}</code></dd>
-<dt>User ids</dt><dd data-testid="user-ids">${v.userIds.length ? v.userIds.map((u, i) => html`${i ? html`<br>` : ''}${u}`) : 'none'}</dd>
+<dt>User ids</dt><dd data-testid="user-ids">${v.userIds.length ? v.userIds.map((u, i) => html`${i ? html`<br>` : ''}${u}`) : 'none'}${v.otherUserIds ? html`<br><span class="muted" data-testid="other-user-ids">(${v.otherUserIds})</span>` : ''}</dd>
 <dt>Created</dt><dd>${v.created}${v.expires ? `, expires ${v.expires}` : ''}</dd>
 <dt>Scope</dt><dd data-testid="scope">trusted for repository ${v.name} only: it signs nothing in another repository</dd></dl>
 <p>The user ids are what the key says of itself: anyone can write any name there. The fingerprint is what identifies it: compare all of it with the one the publisher gives (on their site, in person), not only its end.</p>

@@ -6,7 +6,10 @@ import type { RepositorySpec } from './schema.js';
 
 export interface KeyInfo {
   fingerprint: string;
+  /** Only those the key certified itself: anyone can attach another (a "Debian Archive Key"). */
   userIds: string[];
+  /** How many other user IDs the file carried, left out of `userIds` (never shown: KEYS5). */
+  uncertified: number;
   armored: string;
 }
 
@@ -29,7 +32,11 @@ export async function describeKey(armored: string, field = 'key'): Promise<KeyIn
       'private-key',
       'Export the public part with `gpg --armor --export FINGERPRINT`.',
     );
-  return { fingerprint: key.getFingerprint().toUpperCase(), userIds: key.getUserIDs(), armored };
+  // As `bpkg key add` shows a key (key-update.ts): the names the key certified, the others counted.
+  const { certifiedUserIds } = await import('../pkg/key-update.js');
+  const userIds = await certifiedUserIds(key);
+  const uncertified = key.getUserIDs().length - userIds.length;
+  return { fingerprint: key.getFingerprint().toUpperCase(), userIds, uncertified, armored };
 }
 
 /** The most an answers file, an apply file or a key file it names may hold. */

@@ -223,6 +223,12 @@ export const STEPS: Step[] = [
     notes: (d) => [
       `Fingerprint: ${(d.repoKey?.fingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}`,
       ...(d.repoKey?.userIds ?? []).map((u) => `Signer: ${u}`),
+      // Counted, never quoted: the name an attacker chose does not sit beside the fingerprint.
+      ...(d.repoKey?.uncertified
+        ? [
+            `(${d.repoKey.uncertified} other user ID${d.repoKey.uncertified === 1 ? ' is' : 's are'} not shown: the key did not certify ${d.repoKey.uncertified === 1 ? 'it' : 'them'}, and anyone can attach one to a key)`,
+          ]
+        : []),
     ],
     skip: (d) => !d.repoUrl,
     async accept(v, d) {

@@ -1,0 +1,38 @@
+/**
+ * KEYS5 made `bpkg key add`'s fingerprint prompt show only the user IDs a key certified itself, with
+ * a count of the others. The console's setup wizard asks the same question ("Trust the repository
+ * key?") from its own reading of the key file, which listed every user ID the file carried: an
+ * attacker's key with Debian's name grafted on read `Signer: Debian Archive…` beside the attacker's
+ * fingerprint. Now it shows the key's own names and says how many others were left out, never
+ * quoting them, as the CLI's prompt does. Real OpenPGP key, real wizard.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { graftedKey } from '../helpers/grafted-key.js';
+import { tempDir } from '../helpers/pkg.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
+import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+
+const box = boxPerTest('ink-key-uncertified');
+
+it("the wizard's key-trust question shows the key's own user IDs and counts the others", async () => {
+  const k = await graftedKey();
+  const file = path.join(tempDir('bp-graft-file-'), 'repo.asc');
+  writeFileSync(file, k.armored);
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  await wizardToAdminKey(app, 'box-07', 'UTC');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'y');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
+  await frameWith(app, "repository's public signing key");
+  await type(app, '\x15', file, '\r');
+  const f = (await frameWith(app, 'Trust the repository key?')).replace(/\s+/g, ' ');
+  expect(f).toContain('Mallory');
+  expect(f).not.toContain('Debian');
+  expect(f).toContain('1 other user ID is not shown: the key did not certify it');
+  app.unmount();
+}, 30_000);
