@@ -12,6 +12,7 @@ import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import { parseBudget } from '../../modules/rag/server/budget.js';
 import { parseDocument } from '../../modules/rag/server/parse.js';
+import { MAX_NOTE_REFERENCES } from '../../modules/rag/server/parse-docx.js';
 
 const office = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/rag/office', name));
 const budget = (kind: 'docx' | 'odt', size: number) =>
@@ -101,6 +102,22 @@ describe('rag: notes in Word and OpenDocument documents', () => {
     expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
       ['Gauges', 'Before after.'],
       ['Notes', 'Endnote in a heading.'],
+    ]);
+  });
+  it('the reference places kept are bounded: a note past MAX_NOTE_REFERENCES is under Notes alone', async () => {
+    const refs = Array.from(
+      { length: MAX_NOTE_REFERENCES + 1 },
+      (_, i) => `<w:footnoteReference w:id="${i}"/>`,
+    );
+    const bytes = await docx({
+      'word/document.xml': `<w:document ${W}><w:body><w:p><w:pPr><w:outlineLvl w:val="0"/></w:pPr>${run('Gauges')}</w:p><w:p>${run('Body.')}<w:r>${refs.join('')}</w:r></w:p></w:body></w:document>`,
+      'word/footnotes.xml': `<w:footnotes ${W}><w:footnote w:id="0"><w:p>${run('First.')}</w:p></w:footnote><w:footnote w:id="${MAX_NOTE_REFERENCES}"><w:p>${run('Last.')}</w:p></w:footnote></w:footnotes>`,
+    });
+    const parsed = await parseDocument('docx', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      ['Gauges', 'Body.'],
+      ['Gauges > Notes', 'First.'],
+      ['Notes', 'Last.'],
     ]);
   });
 });
