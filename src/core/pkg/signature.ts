@@ -8,15 +8,8 @@ import { loadOpenpgp, messageOf } from './pgp-load.js';
 export const UNREADABLE_SIGNATURE =
   'The signature file is damaged or is not an OpenPGP signature: fetch the .asc file again from its publisher.';
 
-/**
- * OpenPGP.js, loaded by the first function here that needs it (pgp-load.ts): every exported
- * function awaits `pgp()` first. The signing side is signing.ts.
- */
-let openpgp: typeof OpenPGP;
-async function pgp(): Promise<typeof OpenPGP> {
-  openpgp ??= await loadOpenpgp();
-  return openpgp;
-}
+// OpenPGP.js is loaded by the first function here that needs it (pgp-load.ts loadOpenpgp, which
+// keeps it): each one that calls it awaits loadOpenpgp() first. The signing side is signing.ts.
 export type PublicKey = OpenPGP.PublicKey;
 
 export interface SignatureCheck {
@@ -35,7 +28,7 @@ export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Prom
       'bad-key',
       'Export it with `gpg --export --armor FINGERPRINT`.',
     );
-  await pgp();
+  const openpgp = await loadOpenpgp();
   try {
     const keys =
       typeof armoredOrBinary === 'string'
@@ -52,7 +45,7 @@ export async function readPublicKeys(armoredOrBinary: string | Uint8Array): Prom
 }
 
 async function readDetached(armored: string | Uint8Array): Promise<OpenPGP.Signature> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   try {
     return typeof armored === 'string' || Buffer.from(armored.subarray(0, 5)).toString() === '-----'
       ? await openpgp.readSignature({ armoredSignature: Buffer.from(armored).toString('utf8') })
@@ -85,6 +78,7 @@ interface SignaturePacketInternals {
  * then may the message be left empty).
  */
 function hashFileOffThread(
+  openpgp: typeof OpenPGP,
   sig: OpenPGP.Signature,
   digest: (hash: string, suffix: Uint8Array) => Promise<Uint8Array>,
 ): boolean {
@@ -153,7 +147,6 @@ export async function trustedSigners(
   trusted: OpenPGP.PublicKey[],
   what: string,
 ) {
-  await pgp();
   const sig = await readDetached(signature);
   const ids = sig.getSigningKeyIDs();
   if (ids.length === 0)
@@ -191,12 +184,13 @@ export async function verifyDetached(
   what: string,
   now = new Date(),
 ): Promise<SignatureCheck> {
+  const openpgp = await loadOpenpgp();
   const { sig, signerKeys } = await trustedSigners(signature, trusted, what);
   const named = (id: OpenPGP.KeyID) => keyNamed(signerKeys, id);
   const hashedElsewhere =
     'digest' in data
-      ? hashFileOffThread(sig, data.digest)
-      : 'file' in data && hashFileOffThread(sig, (h, suffix) => digestFile(data.file, h, suffix));
+      ? hashFileOffThread(openpgp, sig, data.digest)
+      : 'file' in data && hashFileOffThread(openpgp, sig, (h, suffix) => digestFile(data.file, h, suffix));
   if ('digest' in data && !hashedElsewhere)
     throw new VerificationError(
       `${what}: its signature is not of the shape checked while streaming (v4, SHA-2)`,

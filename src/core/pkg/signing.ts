@@ -4,15 +4,10 @@ import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
 import { loadOpenpgp, messageOf } from './pgp-load.js';
 
-/** OpenPGP.js, loaded by the first function here that needs it (pgp-load.ts). */
-let openpgp: typeof OpenPGP;
-async function pgp(): Promise<typeof OpenPGP> {
-  openpgp ??= await loadOpenpgp();
-  return openpgp;
-}
+// OpenPGP.js is loaded by the first function here that needs it (pgp-load.ts loadOpenpgp keeps it).
 
 export async function readPrivateKey(armored: string, passphrase?: string): Promise<OpenPGP.PrivateKey> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   let key = await openpgp.readPrivateKey({ armoredKey: armored });
   if (!key.isDecrypted()) {
     if (!passphrase)
@@ -31,7 +26,7 @@ export async function signDetached(
   data: Uint8Array | { file: string },
   key: OpenPGP.PrivateKey,
 ): Promise<string> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   const message = await messageOf(data);
   const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored' });
   if (typeof sig === 'string') return sig;
@@ -57,7 +52,7 @@ export async function signFileDetached(file: string, key: OpenPGP.PrivateKey): P
  * (then: the streamed path).
  */
 async function signHashedOffThread(file: string, key: OpenPGP.PrivateKey): Promise<string | undefined> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   const signing = await key.getSigningKey();
   const algorithm = signing.keyPacket.algorithm;
   const eddsa = [openpgp.enums.publicKey.eddsaLegacy, openpgp.enums.publicKey.ed25519];
@@ -95,7 +90,7 @@ export async function generateSigningKey(
   email: string,
   opts: { expiresInSeconds?: number; date?: Date } = {},
 ): Promise<{ privateKey: string; publicKey: string; revocationCertificate: string; fingerprint: string }> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   const { privateKey, publicKey, revocationCertificate } = await openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
@@ -110,7 +105,7 @@ export async function generateSigningKey(
 
 /** Applies a revocation certificate to a public key, giving the revoked key to store. */
 export async function applyRevocation(publicKey: string, revocationCertificate: string): Promise<string> {
-  await pgp();
+  const openpgp = await loadOpenpgp();
   const key = await openpgp.readKey({ armoredKey: publicKey });
   const { publicKey: revoked } = await openpgp.revokeKey({
     key,
