@@ -63,3 +63,34 @@ export function partTableSource(root, modules) {
 /** Source of a module whose exports are the start part's own copy of `file`, read from its table. */
 export const fromStartTable = (startGlobal, file) =>
   `module.exports = globalThis.${startGlobal}[${JSON.stringify(file)}];`;
+
+/** `p` relative to `root`, with / between folders: how the parts name a module. */
+export const relativeTo = (root, p) => path.relative(root, p).split(path.sep).join('/');
+
+/**
+ * esbuild's options for a part (the lazy part, the console part): one CommonJS file `NAME.cjs`
+ * (`name`) whose exports are the table of `modules` (partTableSource), with PART_BANNER. Its entry
+ * is `NAMESPACE-entry`, loaded in `namespace` (a part's own resolver passes over what the table
+ * imports); `plugins` come after the entry's. `base` is the options all parts share.
+ */
+export function partOptions({ base, root, name, namespace, modules, plugins }) {
+  const entry = `${namespace}-entry`;
+  const table = {
+    name: `${namespace}-table`,
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${entry}$`) }, () => ({ path: 'entry', namespace }));
+      build.onLoad({ filter: /.*/, namespace }, () => ({
+        contents: partTableSource(root, modules),
+        resolveDir: root,
+      }));
+    },
+  };
+  return {
+    ...base,
+    entryPoints: { [name]: entry },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    banner: { js: PART_BANNER },
+    plugins: [table, ...plugins],
+  };
+}

@@ -23,9 +23,9 @@ import path from 'node:path';
 import {
   builtinViewSource,
   fromStartTable,
-  PART_BANNER,
   PART_WRAPPER,
-  partTableSource,
+  partOptions,
+  relativeTo as rel,
   seaPartExports,
 } from './_part-loader.mjs';
 
@@ -54,7 +54,10 @@ const PRE_GLOBAL = '__bpConsolePre';
 /** Packages the command part reads from the console part's table (only src/tui imports them). */
 const SHARED_PACKAGES = ['react', 'react/jsx-runtime', 'ink'];
 
-const rel = (root, p) => path.relative(root, p).split(path.sep).join('/');
+/** Source of a module whose exports are console module `m` from table globalThis[`table`], loaded by then. */
+const fromConsoleTable = (table, m) => `const m = globalThis.${table}?.[${JSON.stringify(m)}];
+if (!m) throw new Error('blueprint: console module ${m} is not loaded');
+module.exports = m;`;
 
 /** Ink's two top-level awaits (both under DEV=true), dropped; throws if Ink's text changed. */
 const inkWithoutAwaits = {
@@ -229,11 +232,6 @@ export function consolePartOptions({
   const links = {
     name: 'console-part-links',
     setup(build) {
-      build.onResolve({ filter: /^bp-console-entry$/ }, () => ({ path: 'entry', namespace: 'bp-console' }));
-      build.onLoad({ filter: /.*/, namespace: 'bp-console' }, () => ({
-        contents: partTableSource(root, [CONSOLE_ENTRY, ...published]),
-        resolveDir: root,
-      }));
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.namespace === 'bp-console' || args.pluginData?.bpResolving) return undefined;
         const p = await resolve(build, args);
@@ -249,9 +247,7 @@ export function consolePartOptions({
         return { path: `./${name}.mjs`, external: true };
       });
       build.onLoad({ filter: /.*/, namespace: 'bp-console-pre' }, (args) => ({
-        contents: `const m = globalThis.${PRE_GLOBAL}?.[${JSON.stringify(args.path)}];
-if (!m) throw new Error('blueprint: console module ${args.path} is not loaded');
-module.exports = m;`,
+        contents: fromConsoleTable(PRE_GLOBAL, args.path),
         loader: 'js',
       }));
       build.onLoad({ filter: /.*/, namespace: 'bp-console-start' }, (args) => ({
@@ -260,14 +256,14 @@ module.exports = m;`,
       }));
     },
   };
-  return {
-    ...base,
-    entryPoints: { console: 'bp-console-entry' },
-    format: 'cjs',
-    outExtension: { '.js': '.cjs' },
-    banner: { js: PART_BANNER },
+  return partOptions({
+    base,
+    root,
+    name: 'console',
+    namespace: 'bp-console',
+    modules: [CONSOLE_ENTRY, ...published],
     plugins: [builtinViews, links, yogaShim, inkWithoutAwaits, lazySegmenters(root), ...plugins],
-  };
+  });
 }
 
 /**
@@ -301,15 +297,10 @@ export function fromConsolePart(root, published, resolve) {
         if (set.has(r)) return { path: String(published.indexOf(r)), namespace: 'bp-console-module' };
         return undefined;
       });
-      build.onLoad({ filter: /.*/, namespace: 'bp-console-module' }, (args) => {
-        const m = published[Number(args.path)];
-        return {
-          contents: `const m = globalThis.${CONSOLE_GLOBAL}?.[${JSON.stringify(m)}];
-if (!m) throw new Error('blueprint: console module ${m} is not loaded');
-module.exports = m;`,
-          loader: 'js',
-        };
-      });
+      build.onLoad({ filter: /.*/, namespace: 'bp-console-module' }, (args) => ({
+        contents: fromConsoleTable(CONSOLE_GLOBAL, published[Number(args.path)]),
+        loader: 'js',
+      }));
       build.onLoad({ filter: /.*/, namespace: 'bp-console-loader' }, () => ({
         contents: consoleLoader(root),
         resolveDir: root,

@@ -12,14 +12,7 @@
 // through a getter that loads this part (`lazyStartLoader`); the start part's dynamic imports of a
 // lazy module read that table; this part reads the eager start modules from the table too, and
 // imports the command part as the start part does (`import("./NAME.mjs")`, mapped to SEA assets).
-import path from 'node:path';
-import {
-  fromStartTable,
-  PART_BANNER,
-  PART_WRAPPER,
-  partTableSource,
-  seaPartExports,
-} from './_part-loader.mjs';
+import { fromStartTable, PART_WRAPPER, partOptions, relativeTo, seaPartExports } from './_part-loader.mjs';
 
 /** The file name of the lazy part, beside blueprint.cjs and as a SEA asset; its code cache's asset. */
 export const LAZY_FILE = 'lazy-start.cjs';
@@ -60,17 +53,12 @@ export function lazyPartOptions({
   commandEntry,
   resolve,
 }) {
-  const rel = (p) => path.relative(root, p).split(path.sep).join('/');
+  const rel = (p) => relativeTo(root, p);
   const lazySet = new Set(lazy);
   const eagerSet = new Set(eager);
   const links = {
     name: 'lazy-part-links',
     setup(build) {
-      build.onResolve({ filter: /^bp-lazy-entry$/ }, () => ({ path: 'entry', namespace: 'bp-lazy' }));
-      build.onLoad({ filter: /.*/, namespace: 'bp-lazy' }, () => ({
-        contents: partTableSource(root, lazy.filter(published)),
-        resolveDir: root,
-      }));
       build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.namespace === 'bp-lazy' || args.pluginData?.bpResolving) return undefined;
         const p = await resolve(build, args);
@@ -87,12 +75,12 @@ export function lazyPartOptions({
       }));
     },
   };
-  return {
-    ...base,
-    entryPoints: { 'lazy-start': 'bp-lazy-entry' },
-    format: 'cjs',
-    outExtension: { '.js': '.cjs' },
-    banner: { js: PART_BANNER },
+  return partOptions({
+    base,
+    root,
+    name: 'lazy-start',
+    namespace: 'bp-lazy',
+    modules: lazy.filter(published),
     plugins: [links, ...plugins],
-  };
+  });
 }
