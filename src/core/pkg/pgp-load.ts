@@ -55,3 +55,16 @@ export async function messageOf(data: Uint8Array | { file: string }) {
   const pgp = await loadOpenpgp();
   return pgp.createMessage({ binary: 'file' in data ? fileChunks(data.file) : data });
 }
+
+/**
+ * What a v4 signature hashes after the signed data (RFC 4880, 5.2.4): its hashed signature data,
+ * then 0x04 0xFF and that data's length. Hashing the data with this suffix off-thread stands in
+ * for OpenPGP.js's own hashing, when signing (signing.ts) and verifying (signature.ts).
+ */
+export function v4HashSuffix(signatureData: Uint8Array): Buffer {
+  const trailer = Buffer.alloc(6);
+  trailer.writeUInt8(4, 0);
+  trailer.writeUInt8(0xff, 1);
+  trailer.writeUInt32BE(signatureData.length, 2);
+  return Buffer.concat([signatureData, trailer]);
+}

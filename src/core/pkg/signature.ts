@@ -2,7 +2,7 @@ import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
 import { showFingerprint } from './fingerprint-text.js';
-import { loadOpenpgp, messageOf } from './pgp-load.js';
+import { loadOpenpgp, messageOf, v4HashSuffix } from './pgp-load.js';
 
 /** The hint of a signature file that cannot be read as one. */
 export const UNREADABLE_SIGNATURE =
@@ -92,11 +92,7 @@ function hashFileOffThread(
     canDigest(hashName(p));
   if (packets.length === 0 || !packets.every(eligible)) return false;
   for (const p of packets) {
-    const trailer = Buffer.alloc(6);
-    trailer.writeUInt8(4, 0);
-    trailer.writeUInt8(0xff, 1);
-    trailer.writeUInt32BE(p.signatureData.length, 2);
-    p.hashed = digest(hashName(p), Buffer.concat([p.signatureData, trailer]));
+    p.hashed = digest(hashName(p), v4HashSuffix(p.signatureData));
     p.hashed.catch(() => {}); // awaited by verify(); a packet it skips must not fail the process
   }
   return true;

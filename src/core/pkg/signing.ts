@@ -2,7 +2,7 @@
 import type * as OpenPGP from 'openpgp';
 import { VerificationError } from '../errors.js';
 import { canDigest, digestFile } from './file-digest.js';
-import { loadOpenpgp, messageOf } from './pgp-load.js';
+import { loadOpenpgp, messageOf, v4HashSuffix } from './pgp-load.js';
 
 // OpenPGP.js is loaded by the first function here that needs it (pgp-load.ts loadOpenpgp keeps it).
 
@@ -67,13 +67,7 @@ async function signHashedOffThread(file: string, key: OpenPGP.PrivateKey): Promi
   packet.publicKeyAlgorithm = algorithm;
   packet.hashAlgorithm = openpgp.enums.hash.sha256;
   packet.rawNotations = [];
-  packet.hash = () => {
-    const trailer = Buffer.alloc(6);
-    trailer.writeUInt8(4, 0);
-    trailer.writeUInt8(0xff, 1);
-    trailer.writeUInt32BE(packet.signatureData.length, 2);
-    return digestFile(file, 'sha256', Buffer.concat([packet.signatureData, trailer]));
-  };
+  packet.hash = () => digestFile(file, 'sha256', v4HashSuffix(packet.signatureData));
   // The literal data it is given stands for the file; EdDSA never reads it, only the digest.
   const stand = new openpgp.LiteralDataPacket() as unknown as {
     setBytes(bytes: Uint8Array, format: number): void;
