@@ -4,6 +4,31 @@ import type { Maybe } from './sources.js';
 /** How long the console waits for the container engine before saying it does not answer. */
 export const ENGINE_WAIT_MS = 5000;
 
+/** What a view says when the engine has not answered in `ms`, with what checks it (the console's --root). */
+export function engineSilentText(ms = ENGINE_WAIT_MS): string {
+  return shownHint(
+    `The container engine does not answer (nothing in ${ms / 1000} s; still asking): \`blueprint doctor\` checks it, \`systemctl status podman.socket\` shows the engine`,
+  );
+}
+
+/**
+ * One call to the engine a view waits on (inspect, a module's settings): refused with
+ * engineSilentText after `ms`, so the view says why nothing comes instead of waiting for good. The
+ * call itself goes on (it holds no lock); its late answer is dropped.
+ */
+export function engineBound<T>(call: Promise<T>, ms = ENGINE_WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(engineSilentText(ms))), ms);
+    timer.unref();
+  });
+  call.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
+  );
+  return Promise.race([call, late]);
+}
+
 /**
  * A read of the engine that never holds the console (QA25: a socket that takes the connection and
  * answers nothing kept the Dashboard at `Reading the host...` and Services at `Loading...` for
@@ -18,16 +43,7 @@ export function engineRead<T>(read: () => Promise<Maybe<T>>, ms = ENGINE_WAIT_MS
     if (!out) {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<Maybe<T>>((resolve) => {
-        timer = setTimeout(
-          () =>
-            resolve({
-              available: false,
-              reason: shownHint(
-                `The container engine does not answer (nothing in ${ms / 1000} s; still asking): \`blueprint doctor\` checks it, \`systemctl status podman.socket\` shows the engine`,
-              ),
-            }),
-          ms,
-        );
+        timer = setTimeout(() => resolve({ available: false, reason: engineSilentText(ms) }), ms);
         timer.unref();
       });
       const mine = { call: read(), late };
@@ -40,4 +56,32 @@ export function engineRead<T>(read: () => Promise<Maybe<T>>, ms = ENGINE_WAIT_MS
     }
     return Promise.race([out.call, out.late]);
   };
+}
+
+/**
+ * A log followed: a log with no line yet is the service's quiet or the engine's silence, and an
+ * engine that answers `probe` (a listing) is not silent. Neither within `ms`: `onWait` hears why
+ * nothing comes (engineSilentText), then undefined once a line or the probe's answer arrives.
+ */
+export function followHeard(
+  follow: (onLine: (line: string) => void) => Promise<void>,
+  probe: () => Promise<unknown>,
+  onLine: (line: string) => void,
+  onWait?: (reason: string | undefined) => void,
+  ms = ENGINE_WAIT_MS,
+): Promise<void> {
+  let heard = false;
+  const timer = setTimeout(() => heard || onWait?.(engineSilentText(ms)), ms);
+  timer.unref();
+  const answered = () => {
+    if (heard) return;
+    heard = true;
+    clearTimeout(timer);
+    onWait?.(undefined);
+  };
+  probe().then(answered, () => clearTimeout(timer));
+  return follow((line) => {
+    answered();
+    onLine(line);
+  }).finally(() => clearTimeout(timer));
 }

@@ -90,7 +90,11 @@ export function escapedSources(s: Sources): Sources {
         }
       : {}),
     ...(s.followLogs
-      ? { followLogs: wrap((name, onLine, signal) => s.followLogs!(name, line(onLine), signal)) }
+      ? {
+          followLogs: wrap((name, onLine, signal, onWait) =>
+            s.followLogs!(name, line(onLine), signal, onWait),
+          ),
+        }
       : {}),
   };
 }

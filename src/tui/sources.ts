@@ -35,7 +35,7 @@ import { formatInspection, moduleInfoText, stateWord } from '../present/services
 import { settingsChangeText } from '../present/settings.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
-import { engineRead } from './engine-wait.js';
+import { engineBound, engineRead, followHeard } from './engine-wait.js';
 import { escapedSources } from './escaped-sources.js';
 import { consoleUpgrade } from './upgrade-plan.js';
 
@@ -146,8 +146,16 @@ export interface Sources {
   upgradePlan?: () => Promise<{ lines: string[]; changes: number }>;
   /** What it did, in the CLI's words (present/service-actions.ts): started, already running, not running. */
   serviceAction?: (action: 'start' | 'stop' | 'restart', name: string) => Promise<string[]>;
-  /** Follows a service's log until the signal aborts. */
-  followLogs?: (name: string, onLine: (line: string) => void, signal: AbortSignal) => Promise<void>;
+  /**
+   * Follows a service's log until the signal aborts. `onWait`: why no line came yet (the engine
+   * does not answer), then undefined once it does.
+   */
+  followLogs?: (
+    name: string,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+    onWait?: (reason: string | undefined) => void,
+  ) => Promise<void>;
   inspect?: (name: string) => Promise<string[]>;
   /** `blueprint service config NAME`: each setting's value, default, what it allows, description. */
   settings?: (name: string) => Promise<SettingsShown>;
@@ -259,11 +267,29 @@ export function coreSources(at: string | Box): Sources {
       if (action === 'stop') return [stopLine(name, await box.services.stop(name))];
       return startLines(await box.services.restart(name), 'restarted');
     },
-    followLogs: (name, onLine, signal) => box.services.followLogs(name, onLine, { signal }),
-    inspect: async (name) => formatInspection(await box.services.inspect(name)).split('\n'),
-    settings: (name) => box.services.config(name),
-    configure: async (name, change) =>
-      settingsChangeText(await box.services.configure(name, change)).split('\n'),
+    followLogs: (name, onLine, signal, onWait) =>
+      followHeard(
+        (line) => box.services.followLogs(name, line, { signal }),
+        () => box.services.list(),
+        onLine,
+        onWait,
+      ),
+    // Bounded as the list is: a silent engine is said after ENGINE_WAIT_MS, not waited on for good.
+    inspect: async (name) => formatInspection(await engineBound(box.services.inspect(name))).split('\n'),
+    settings: (name) => engineBound(box.services.config(name)),
+    async configure(name, change) {
+      // A change asks the engine whether the service runs before it writes: asked here first,
+      // bounded, so a silent engine refuses the change (nothing written) rather than holding it
+      // and writing it whenever the engine answers, after the view gave up.
+      // An engine that is down answers at once: the change goes on (not known to run), as the CLI's.
+      await engineBound(
+        box.services.status(name).then(
+          () => {},
+          () => {},
+        ),
+      );
+      return settingsChangeText(await box.services.configure(name, change)).split('\n');
+    },
     async updates() {
       if (!(await box.repos.any()))
         return { available: false, reason: 'no repository configured (bpkg repo add NAME URL)' };

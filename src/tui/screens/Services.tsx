@@ -22,11 +22,15 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   const { plain } = useTheme();
   const [lines, addLine] = useLines();
   const [error, setError] = useState('');
+  // Why no line came yet: the engine does not answer (said until it does).
+  const [waiting, setWaiting] = useState<string | undefined>();
   const { sources, name } = props;
   useEffect(() => {
     const stop = new AbortController();
     // With its hint, as the CLI and the dashboard say it (what to do next).
-    sources.followLogs?.(name, addLine, stop.signal).catch((err: unknown) => setError(reasonOf(err)));
+    sources
+      .followLogs?.(name, addLine, stop.signal, (w) => stop.signal.aborted || setWaiting(w))
+      .catch((err: unknown) => setError(reasonOf(err)));
     return () => stop.abort();
   }, [sources, name, addLine]);
   const [following, setFollowing] = useState(true);
@@ -34,7 +38,8 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
     if (input === 'q' || key.escape || input === 'l') props.onClose();
   });
   // What to do next is read whole: the error wraps, in rows the log gives up.
-  const errorRows = error ? wrapLines(escapeLine(error), props.width) : [];
+  const said = error || waiting;
+  const errorRows = said ? wrapLines(escapeLine(said), props.width) : [];
   // One screen line per log line, and the error in one: neither can paint a line of its own. It
   // scrolls as the console's other text does (QA25: it could not be read back).
   return (
