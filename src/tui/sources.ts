@@ -28,15 +28,16 @@ import { showFingerprint } from '../present/fingerprint.js';
 import { gpuRows } from '../present/gpu.js';
 import { installedLine, keptLine, notStartedLine, planLines } from '../present/install.js';
 import { packageProgress, removedLine, verifiedLine } from '../present/packages.js';
-import { sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
-import { formatInspection, moduleInfoText, stateWord } from '../present/services.js';
+import { formatInspection } from '../present/services.js';
 import { settingsChangeText } from '../present/settings.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
 import { engineBound, engineRead, followHeard } from './engine-wait.js';
 import { escapedSources } from './escaped-sources.js';
+import { runningLimitsReader } from './running-limits.js';
+import { serviceRows } from './service-rows.js';
 import { consoleUpgrade } from './upgrade-plan.js';
 
 /** What a screen gets: real data, or the reason there is none (never made-up rows). */
@@ -53,6 +54,8 @@ export interface ServiceRow {
   rating?: Rating;
   /** Its registration cannot be read: what is wrong and the fix (state `damaged`). */
   damaged?: { message: string; hint?: string };
+  /** Runs with another memory limit than its next start gives it: the CLI's line, with the restart. */
+  runningLimits?: string;
 }
 /** What the console's Packages screen shows of the box's package rows. */
 export type PackageRow = Pick<
@@ -200,44 +203,6 @@ async function packageRows(box: Box): Promise<PackageRow[]> {
   }));
 }
 
-/** Services with their state; network mode as the badge (every service runs in the sandbox policy). */
-async function serviceRows(box: Box): Promise<ServiceRow[]> {
-  // registrations() passes over a damaged one; listAll() names it, as `service list` does.
-  const regs = await box.services.registrations();
-  const all = await box.services.listAll();
-  const status = new Map(all.services.map((s) => [s.name, s]));
-  const damaged = all.damaged.map(
-    (d): ServiceRow => ({
-      name: d.name,
-      state: 'damaged',
-      sandboxed: true,
-      detail: 'registration damaged (see below)',
-      damaged: { message: d.error.message, ...(d.error.hint ? { hint: d.error.hint } : {}) },
-    }),
-  );
-  const rows = regs.map((r): ServiceRow => {
-    const s = status.get(r.name);
-    const mem = s?.memoryBytes ? ` ${bytes(s.memoryBytes)}` : '';
-    // What the module serves (llm: model, context, device), from its own /info: escaped there.
-    const served = moduleInfoText(s?.info, true);
-    return {
-      name: r.name,
-      // Fits the screen's 12-character column; `blueprint service status` says more.
-      state: stateWord(s),
-      // The rating's facts (the running container's, from the kernel and the engine), not a constant.
-      sandboxed: s?.rating ? sandboxWhole(s.rating) : true,
-      detail: `${r.version} net:${r.network}${r.outboundApproved ? ' (approved)' : ''}${served ? ` ${served}` : ''}${
-        s?.state === 'running' && s.health !== 'none' ? ` ${s.health}` : ''
-      }${mem}${s?.uses.length ? ` uses:${s.uses.join(',')}` : ''}${
-        s?.usedBy.length ? ` used-by:${s.usedBy.join(',')}` : ''
-      }`,
-      ...(s?.usedBy.length ? { usedBy: s.usedBy } : {}),
-      ...(s ? { rating: s.rating } : {}),
-    };
-  });
-  return [...rows, ...damaged].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
 const GPU_CACHE_MS = 60_000;
 
 /**
@@ -249,6 +214,7 @@ export function coreSources(at: string | Box): Sources {
   // The signer each package's confirmation showed, to compare with the one the install verified.
   const shownSigner = new Map<string, string>();
   const upgrade = consoleUpgrade(box);
+  const limits = runningLimitsReader((name) => box.services.status(name));
   return escapedSources({
     root: box.root,
     host: () => box.audit.host(),
@@ -260,9 +226,10 @@ export function coreSources(at: string | Box): Sources {
         .detect({ maxAgeMs: GPU_CACHE_MS })
         .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
     services: engineRead(() =>
-      serviceRows(box).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
+      serviceRows(box, limits).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
     ),
     async serviceAction(action, name) {
+      limits.forget(name);
       if (action === 'start') return startLines(await box.services.start(name), 'started');
       if (action === 'stop') return [stopLine(name, await box.services.stop(name))];
       return startLines(await box.services.restart(name), 'restarted');
@@ -278,6 +245,7 @@ export function coreSources(at: string | Box): Sources {
     inspect: async (name) => formatInspection(await engineBound(box.services.inspect(name))).split('\n'),
     settings: (name) => engineBound(box.services.config(name)),
     async configure(name, change) {
+      limits.forget(name);
       // A change asks the engine whether the service runs before it writes: asked here first,
       // bounded, so a silent engine refuses the change (nothing written) rather than holding it
       // and writing it whenever the engine answers, after the view gave up.

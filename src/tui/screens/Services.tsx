@@ -132,13 +132,16 @@ export function Services(props: ScreenProps) {
       // A damaged registration: what is wrong and the fix, as `blueprint service list` says below its table.
       notes={(rows) =>
         rows.flatMap((s) =>
-          s.damaged
-            ? // One line each: the message may quote the file's text (the JSON parser's words).
-              [
-                `${s.name}: ${escapeLine(s.damaged.message)}`,
-                ...(s.damaged.hint ? [`  hint: ${escapeLine(shownHint(s.damaged.hint))}`] : []),
-              ]
-            : [],
+          s.runningLimits
+            ? // What a restart changes (MEMADMIT), in the CLI's words: R applies it.
+              [s.runningLimits]
+            : s.damaged
+              ? // One line each: the message may quote the file's text (the JSON parser's words).
+                [
+                  `${s.name}: ${escapeLine(s.damaged.message)}`,
+                  ...(s.damaged.hint ? [`  hint: ${escapeLine(shownHint(s.damaged.hint))}`] : []),
+                ]
+              : [],
         )
       }
       columns={[
