@@ -66,6 +66,16 @@ export function runningLimitsNote(r: NonNullable<ServiceStatus['runningLimits']>
   return `Memory limit ${mib(r.memoryBytes)} while it runs; its next start gives it ${mib(r.nextStartMemoryBytes)} (its settings, overrides or the packages it serves changed since it started): Restart applies it.`;
 }
 
+/**
+ * A memory limit set on the running container outside blueprint (podman update): a restart keeps
+ * the container, so the fix is the engine's own command, with the plan's limit.
+ */
+function limitChangedText(name: string, c: NonNullable<ServiceInspection['limitChangedOutside']>): string {
+  const MiB = 1024 ** 2;
+  const m = c.planMemoryBytes % MiB ? `${c.planMemoryBytes}b` : `${c.planMemoryBytes / MiB}m`;
+  return `FAIL its container's memory limit was changed outside blueprint (${mib(c.memoryBytes)}; its sandbox plan gives ${mib(c.planMemoryBytes)}): set it back with \`podman update --memory ${m} --memory-swap ${m} blueprint-${name}\``;
+}
+
 export function formatInspection(i: ServiceInspection): string {
   const p = i.policy;
   const lines = [
@@ -79,6 +89,7 @@ export function formatInspection(i: ServiceInspection): string {
     // A GPU it requires and this box cannot give: what the start answers, with its fix.
     // Running with other limits than a start gives now: what changed waits for a restart.
     ...(i.runningLimits ? [`  ${runningLimitsText(i.name, i.runningLimits)}`] : []),
+    ...(i.limitChangedOutside ? [`  ${limitChangedText(i.name, i.limitChangedOutside)}`] : []),
     ...(i.startRefused
       ? [
           `  \`blueprint service start ${i.name}\` would refuse it: ${i.startRefused.message}.${i.startRefused.hint ? ` ${i.startRefused.hint}` : ''}`,

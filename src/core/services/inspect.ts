@@ -6,10 +6,10 @@ import { BlueprintError } from '../errors.js';
 import { oneLine } from '../system/one-line.js';
 import { type AppArmorPlan, apparmorSupport, processLabel, profileName } from './apparmor.js';
 import { cgroupLimits, cgroupUsage } from './cgroup.js';
-import { runningLimit } from './container-info.js';
 import type { Engine } from './engine.js';
 import { imagePresent } from './image-missing.js';
 import { type ContainerInfo, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
+import { judgeMemoryLimit, type LimitChangedOutside } from './memory-limit-judge.js';
 import { type ModuleInfo, readModuleInfo } from './module-info.js';
 import {
   type ContainerPlan,
@@ -328,6 +328,8 @@ export interface ServiceInspection {
    * setting changed without a restart. Memory admission counts this figure for it.
    */
   runningLimits?: RunningLimits;
+  /** Running with a limit set on its container outside blueprint (memory-limit-judge.ts). */
+  limitChangedOutside?: LimitChangedOutside;
 }
 
 export async function inspectService(deps: ServiceDeps, name: string): Promise<ServiceInspection> {
@@ -371,13 +373,11 @@ export async function inspectService(deps: ServiceDeps, name: string): Promise<S
     };
   }
   if (!info?.State.Running) return result;
-  const memoryBytes = runningLimit(info);
-  if (memoryBytes !== undefined && memoryBytes !== plan.summary.memoryBytes)
-    result.runningLimits = { memoryBytes, nextStartMemoryBytes: plan.summary.memoryBytes };
   [result.process, result.info] = await Promise.all([
     processView(info.State.Pid),
     readModuleInfo(deps.root, reg),
   ]);
+  Object.assign(result, judgeMemoryLimit(info, plan, result.process.cgroup.memoryBytes));
   result.rating = await ratingOf(deps.root, reg, plan.summary.apparmor, plan, !gpuRefused, {
     info,
     view: result.process,

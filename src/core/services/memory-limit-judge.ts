@@ -1,0 +1,41 @@
+/**
+ * Whose doing a running service's memory limit is, for `service inspect` (REVIEW10's finding on
+ * e00c6a93). The container's spec label says whether it was made from the plan that holds now
+ * (ensure-container.ts keptBy: a start keeps it then, a restart too):
+ * - made from it, it was given the plan's limit; a limit the kernel or the engine holds it to
+ *   other than that was set on the container outside blueprint (`podman update --memory`, root),
+ *   and no restart changes it (the same container is kept): a finding, with the command that sets
+ *   it back. Podman 4 changes only the cgroup; later versions record it as HostConfig.Memory too.
+ * - made from an older plan (a setting, override or model changed since), the engine's limit is
+ *   the one it was started with, and its next start gives the plan's: the restart line (status.ts
+ *   RunningLimits), and the kernel is judged against the engine's limit.
+ */
+import { type ContainerInfo, runningLimit } from './container-info.js';
+import { type ContainerPlan, SPEC_LABEL } from './policy.js';
+import type { RunningLimits } from './status.js';
+
+/** The limit it runs with (the cgroup's, else the engine's) and the one its sandbox plan gives. */
+export interface LimitChangedOutside {
+  memoryBytes: number;
+  planMemoryBytes: number;
+}
+
+export function judgeMemoryLimit(
+  info: ContainerInfo,
+  plan: ContainerPlan,
+  cgroupBytes: number | undefined,
+): { runningLimits?: RunningLimits; limitChangedOutside?: LimitChangedOutside } {
+  const planned = plan.summary.memoryBytes;
+  const engine = runningLimit(info);
+  const fromThisPlan =
+    info.Config.Labels[SPEC_LABEL] === (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
+  if (fromThisPlan) {
+    const other = [cgroupBytes, engine].find((b) => b !== undefined && b !== planned);
+    return other === undefined
+      ? {}
+      : { limitChangedOutside: { memoryBytes: other, planMemoryBytes: planned } };
+  }
+  return engine !== undefined && engine !== planned
+    ? { runningLimits: { memoryBytes: engine, nextStartMemoryBytes: planned } }
+    : {};
+}

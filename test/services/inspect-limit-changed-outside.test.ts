@@ -1,0 +1,115 @@
+/**
+ * REVIEW10's low finding 2: `service inspect`'s kernel line compared the memory cgroup with the
+ * limit the engine records for the container (HostConfig.Memory, MEMADMIT e00c6a93), not with the
+ * plan. A limit raised on the container outside blueprint (`podman update --memory`, root) then
+ * read 'ok', beside a 'runs with … its next start gives …: restart' line that blamed settings,
+ * overrides or models, and a restart keeps the container (same spec), so it changed nothing.
+ *
+ * Now a container made from the plan that holds now (its spec label) was given the plan's limit:
+ * another one is a finding (FAIL, with the command that sets it back), and the restart line is
+ * only for a plan that changed since the container was made.
+ *
+ * Real Podman: the hello module, started, then `podman update --memory` on its container. Podman 4
+ * (this machine's) changes only the cgroup; later versions record the new limit as the container's
+ * HostConfig.Memory too, which made the kernel line 'ok': the second case answers the engine's
+ * inspect so, through a proxy in front of the real engine.
+ */
+import http from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { chooseSocket } from '../../src/core/services/engine.js';
+import { run } from '../helpers/pkg.js';
+import {
+  buildHello,
+  type EngineProxy,
+  engineProxy,
+  engineUp,
+  makeBox,
+  podman,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
+
+const MiB = 1024 ** 2;
+
+describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blueprint', () => {
+  const boxes: TestBox[] = [];
+  let proxy: EngineProxy | undefined;
+  afterAll(async () => {
+    await proxy?.close();
+    for (const box of boxes) await box.cleanup();
+  });
+
+  it('podman update --memory on the running container: FAIL with the fix, and no restart line', async () => {
+    const box = await makeBox(await buildHello());
+    boxes.push(box);
+    const root = box.root;
+    const name = uniqueName('bpt-upd');
+    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
+    const services = openBox(root).services;
+    await services.start(name);
+    const clean = await run(['--root', root, 'service', 'inspect', name]);
+    expect(clean.stdout).toMatch(/ok +memory limit 64 MiB/);
+
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    const looked = await services.inspect(name);
+    expect(looked.process?.cgroup.memoryBytes).toBe(200 * MiB);
+    // Nothing of its settings, overrides or packages changed: its next start (the same container) changes nothing.
+    expect(looked.runningLimits).toBeUndefined();
+    expect(looked.limitChangedOutside).toEqual({ memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB });
+    const shown = await run(['--root', root, 'service', 'inspect', name]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toMatch(/its next start gives it/);
+    expect(shown.stdout).toMatch(/FAIL +memory limit 200 MiB/);
+    expect(shown.stdout).toContain(
+      `its container's memory limit was changed outside blueprint (200 MiB; its sandbox plan gives 64 MiB): set it back with \`podman update --memory 64m --memory-swap 64m blueprint-${name}\``,
+    );
+    const json = JSON.parse((await run(['--root', root, '--json', 'service', 'inspect', name])).stdout);
+    expect(json.limitChangedOutside).toEqual({ memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB });
+
+    // The fix it gives: back to the plan's, and nothing to say.
+    await podman('update', '--memory', '64m', '--memory-swap', '64m', `blueprint-${name}`);
+    const back = await run(['--root', root, 'service', 'inspect', name]);
+    expect(back.stdout).toMatch(/ok +memory limit 64 MiB/);
+    expect(back.stdout).not.toMatch(/changed outside blueprint/);
+    await services.stop(name);
+  }, 180_000);
+
+  it('an engine that records the new limit (HostConfig.Memory): still FAIL, not a restart blamed on settings', async () => {
+    const box = await makeBox(await buildHello());
+    boxes.push(box);
+    const root = box.root;
+    const name = uniqueName('bpt-upd5');
+    // No probe: its exec's hijacked connection does not pass the proxy.
+    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 }, probe: undefined });
+    await openBox(root).services.start(name);
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    // The container's inspect as a Podman that records `podman update` answers it.
+    const engineSocket = chooseSocket(process.env).path;
+    proxy = await engineProxy((req, res) => {
+      if (req.method !== 'GET' || !req.url?.includes(`/containers/blueprint-${name}/json`)) return false;
+      http
+        .get({ socketPath: engineSocket, path: req.url }, (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (b: Buffer) => parts.push(b));
+          up.on('end', () => {
+            const info = JSON.parse(Buffer.concat(parts).toString());
+            info.HostConfig.Memory = 200 * MiB;
+            info.HostConfig.MemorySwap = 200 * MiB;
+            res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(info));
+          });
+        })
+        .on('error', () => res.destroy());
+      return true;
+    });
+    const shown = await run(['--root', root, 'service', 'inspect', name], { env: proxy.env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toMatch(/its next start gives it/);
+    expect(shown.stdout).toMatch(/FAIL +memory limit 200 MiB/);
+    expect(shown.stdout).toContain(
+      `its container's memory limit was changed outside blueprint (200 MiB; its sandbox plan gives 64 MiB)`,
+    );
+    await openBox(root).services.stop(name);
+  }, 180_000);
+});
