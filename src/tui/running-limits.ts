@@ -27,7 +27,9 @@ export function runningLimitsReader(
       known.set(name, k);
       if (!k.out && Date.now() - k.at >= everyMs) {
         k.out = true;
-        status(name)
+        // A read that throws at once (a box without status) is a failed read, not a failed list.
+        Promise.resolve()
+          .then(() => status(name))
           .then(
             (s) => {
               k.line = s.runningLimits ? `${name}: ${runningLimitsText(name, s.runningLimits)}` : undefined;

@@ -60,6 +60,8 @@ function judge(cmd: string, top: Map<string, CommandGroup | CommandSpec>): strin
   for (const w of words) {
     if (w.startsWith('--')) {
       const name = w.slice(2).split('=')[0]!;
+      // `bpkg --help`, `bpkg key --help`: a group's own help is a real command.
+      if (name === 'help') return undefined;
       if (isGroup(at)) return `${w} before a sub-command`;
       for (const o of Object.keys(at.options ?? {})) options.add(o);
       if (!options.has(name)) return `no option ${w}`;
@@ -116,6 +118,8 @@ describe('commands named in hints exist', () => {
     expect(judge('bpkg key list --fingerprint FPR', top)).toMatch(/no option --fingerprint/);
     expect(judge('bpkg repo remove NAME --key FPR', top)).toMatch(/no option --key/);
     expect(judge('bpkg repo --key FPR', top)).toMatch(/before a sub-command/);
+    expect(judge('bpkg --help', top)).toBeUndefined();
+    expect(judge('bpkg key --help', top)).toBeUndefined();
   });
 
   it('every `bpkg …` and `blueprint …` in src/core and src/present (src/core, present, app, cli) names a real command', async () => {
