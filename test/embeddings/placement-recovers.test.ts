@@ -38,12 +38,18 @@ describe('a start-up measurement taken on a busy core', () => {
   /**
    * The service started beside busy loops on the one core it is held to, until they have made its
    * start-up measurement too dear for the budget (a run can still keep its core now and then, and
-   * three such are enough for a true reading): at most five starts.
+   * three such are enough for a true reading): at most five starts. The loops run at nice -10: at
+   * the service's own weight, on this VM's kernel (6.18, EEVDF) the calibration's short runs kept
+   * their core often enough for a true reading in every start, so the premise never held.
    */
   async function startSkewed() {
     for (let tries = 0; ; tries++) {
       for (let i = 0; i < LOOPS; i++)
-        loops.push(spawn('taskset', ['-c', CORE, process.execPath, '-e', 'for(;;);'], { stdio: 'ignore' }));
+        loops.push(
+          spawn('nice', ['-n', '-10', 'taskset', '-c', CORE, process.execPath, '-e', 'for(;;);'], {
+            stdio: 'ignore',
+          }),
+        );
       const served = await serveBundle(
         moduleCache('embeddings'),
         file,
