@@ -2,7 +2,7 @@
 import { type KeyOps, type ListedKey, UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
-import { keyTrustedText } from '../../present/repos.js';
+import { keyTrustedText, uncertifiedUserIdsNote } from '../../present/repos.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString } from '../command.js';
@@ -82,11 +82,7 @@ Examples:
         [
           `Key ${showFingerprint(k.fingerprint)}`,
           ...k.userIds.map((id) => `  ${escapeLine(id)}`),
-          ...(others
-            ? [
-                `  (${others} other user ID${others === 1 ? ' is' : 's are'} not shown: the key did not certify ${others === 1 ? 'it' : 'them'}, and anyone can attach one to a key)`,
-              ]
-            : []),
+          ...(others ? [`  (${uncertifiedUserIdsNote(others)})`] : []),
           `  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
         ].join('\n'),
       );
