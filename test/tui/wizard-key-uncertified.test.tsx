@@ -36,3 +36,36 @@ it("the wizard's key-trust question shows the key's own user IDs and counts the 
   expect(f).toContain('1 other user ID is not shown: the key did not certify it');
   app.unmount();
 }, 30_000);
+
+it('a key that certified none of its user IDs is refused at the key step, as `bpkg key add` refuses it', async () => {
+  // Before, the step showed it (no name, "1 other user ID is not shown") and let the admin trust it;
+  // setup refused it only when it applied, after every other answer (WIZKEY).
+  const dir = tempDir('bp-graft-only-');
+  const none = await graftedKey({ onlyGrafted: true });
+  const good = await graftedKey();
+  writeFileSync(path.join(dir, 'none.asc'), none.armored);
+  writeFileSync(path.join(dir, 'good.asc'), good.armored);
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  await wizardToAdminKey(app, 'box-07', 'UTC');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'y');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
+  await frameWith(app, "repository's public signing key");
+  await type(app, '\x15', path.join(dir, 'none.asc'), '\r');
+  const f = (await frameWith(app, 'certified none of its user IDs')).replace(/\s+/g, ' ');
+  // The CLI's words and hint (keyring.ts), with the key's fingerprint; still at the key step.
+  expect(f).toContain(
+    `Key ${none.fingerprint.toUpperCase()} certified none of its user IDs: no signature it makes verifies`,
+  );
+  expect(f).toContain('get the key from the publisher again');
+  expect(f).not.toContain('Trust the repository key?');
+  expect(f).not.toContain('Debian');
+  // Another key file, given at the same step, goes on.
+  await type(app, '\x15', path.join(dir, 'good.asc'), '\r');
+  const next = (await frameWith(app, 'Trust the repository key?')).replace(/\s+/g, ' ');
+  expect(next).toContain('Mallory');
+  expect(next).not.toContain('certified none');
+  app.unmount();
+}, 30_000);

@@ -1,4 +1,6 @@
 import type * as OpenPGP from 'openpgp';
+import { VerificationError } from '../errors.js';
+import { showFingerprint } from './fingerprint-text.js';
 import type { PublicKey } from './signature.js';
 import { subkeyRevoked } from './signer-revoked.js';
 
@@ -12,6 +14,19 @@ export interface KeyChanges {
   uncertifiedSubkeys?: string[];
   /** User IDs of the copy the trusted key did not certify: left out (they would be shown as its names). */
   uncertifiedUserIds?: string[];
+}
+
+/**
+ * The refusal of a key that certified none of the user IDs it carries (every one grafted): no
+ * signature it makes verifies. One text for `bpkg key add` (keyring.ts) and the setup wizard's key
+ * step, which refuses it there rather than when setup applies.
+ */
+export function noCertifiedUserIdsError(fingerprint: string): VerificationError {
+  return new VerificationError(
+    `Key ${showFingerprint(fingerprint)} certified none of its user IDs: no signature it makes verifies`,
+    'bad-key',
+    'The file is damaged or was put together by someone other than its publisher: get the key from the publisher again; nothing was added.',
+  );
 }
 
 /**

@@ -7,7 +7,13 @@ import { oneLine } from '../system/one-line.js';
 import type { Layout } from '../system/paths.js';
 import { showFingerprint } from './fingerprint-text.js';
 import { judgeKeysFast } from './key-fast.js';
-import { certifiedUserIds, dropUncertifiedUserIds, type KeyChanges, mergeCopy } from './key-update.js';
+import {
+  certifiedUserIds,
+  dropUncertifiedUserIds,
+  type KeyChanges,
+  mergeCopy,
+  noCertifiedUserIdsError,
+} from './key-update.js';
 import { type CachedKey, keyFilesState, readKeyFiles, readKeyringCache } from './keyring-cache.js';
 import { cachedKey, writeKeyringCache } from './keyring-cache-write.js';
 import type { FastKey } from './sig-fast.js';
@@ -247,11 +253,7 @@ export class Keyring {
     // A key trusted first: kept with only the user IDs it certified, as they were shown (inspect).
     if (!kept) await dropUncertifiedUserIds(given!);
     if (!kept && given!.users.length === 0 && info.uncertifiedUserIds)
-      throw new VerificationError(
-        `Key ${showFingerprint(info.fingerprint)} certified none of its user IDs: no signature it makes verifies`,
-        'bad-key',
-        'The file is damaged or was put together by someone other than its publisher: get the key from the publisher again; nothing was added.',
-      );
+      throw noCertifiedUserIdsError(info.fingerprint);
     const key = merged?.key ?? given!;
     await writeFileAtomic(path.join(this.dir, `${info.fingerprint}.asc`), key.armor());
     // Judged now, while OpenPGP.js is loaded: the next update checks signatures without it.

@@ -209,7 +209,11 @@ export const STEPS: Step[] = [
       const read = await readNamedFile(v.trim(), env.cwd);
       if (typeof read !== 'string') return read.error;
       try {
-        return { ...d, repoKey: await describeKey(read) };
+        const repoKey = await describeKey(read);
+        // Refused here as `bpkg key add` refuses it, not when setup applies after every other answer.
+        if (repoKey.userIds.length || !repoKey.uncertified) return { ...d, repoKey };
+        const e = (await import('../pkg/key-update.js')).noCertifiedUserIdsError(repoKey.fingerprint);
+        return `${e.message}. ${e.hint}`;
       } catch (err) {
         return (err as Error).message.replace(/^key: /, '');
       }
