@@ -3,7 +3,7 @@
  * (their sockets name nothing): a document is parsed before any of them is asked, so a document
  * that parses is their 503. The parse-attack tests (test/security/rag-*) need only that much.
  */
-import { get, request } from 'node:http';
+import { createServer, get, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -29,6 +29,34 @@ export async function startLoneRag(prefix: string, env: Record<string, string> =
     },
     join(dir, 'api.sock'),
   );
+}
+
+/**
+ * The lone rag with an embeddings stand-in that answers only its /info (dimension 8, 256 tokens):
+ * a document is parsed and chunked against that model's bound, and every embedding call is a 500.
+ * `close` ends both.
+ */
+export async function startRagWithInfoOnlyEmbeddings(
+  prefix: string,
+): Promise<{ rag: ServedProcess; close: () => void }> {
+  const socket = join(tempDir(`${prefix}emb-`), 'embeddings.sock');
+  const embeddings = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/info') res.end(JSON.stringify({ model: 'fake', dimension: 8, max_tokens: 256 }));
+    else res.writeHead(500).end('{}');
+  });
+  await new Promise<void>((r) => embeddings.listen(socket, r));
+  const rag = await startLoneRag(prefix, { BLUEPRINT_USES_EMBEDDINGS_SOCKET: socket }).catch((err) => {
+    embeddings.close();
+    throw err;
+  });
+  return {
+    rag,
+    close: () => {
+      rag.kill();
+      embeddings.close();
+    },
+  };
 }
 
 /**

@@ -8,13 +8,11 @@
  * sections, ~9 s of chunking on a loaded machine (4 MiB of '<p>a' in HTML: 1 million, ~5 s),
  * during which /health, retrieval and every streamed answer waited. The worker now chunks too.
  */
-import { createServer, request, type Server } from 'node:http';
-import { join } from 'node:path';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, startLoneRag } from '../rag/lone-rag.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
 
 /**
  * GET /health's time to answer, in ms (the kit answers it on the event loop). A connection reset
@@ -34,22 +32,11 @@ function health(socket: string): Promise<number> {
 }
 
 let rag: ServedProcess;
-let embeddings: Server;
+let close = () => {};
 beforeAll(async () => {
-  const dir = tempDir('rag-chunk-loop-');
-  const socket = join(dir, 'embeddings.sock');
-  embeddings = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/info') res.end(JSON.stringify({ model: 'fake', dimension: 8, max_tokens: 256 }));
-    else res.writeHead(500).end('{}');
-  });
-  await new Promise<void>((r) => embeddings.listen(socket, r));
-  rag = await startLoneRag('rag-chunk-loop-', { BLUEPRINT_USES_EMBEDDINGS_SOCKET: socket });
+  ({ rag, close } = await startRagWithInfoOnlyEmbeddings('rag-chunk-loop-'));
 }, 120_000);
-afterAll(() => {
-  rag?.kill();
-  embeddings?.close();
-});
+afterAll(() => close());
 
 describe("a document's chunking does not hold rag's event loop", () => {
   it('paragraphs to the section bound (750 KB of text): /health is answered within 2 s throughout the ingest', async () => {

@@ -14,14 +14,11 @@
  * Now the worker stops at the section bound (MAX_SECTIONS) and at RAG_MAX_CHUNKS, so what crosses
  * to the main thread is at most the limit: the refusal names the bound, not a count past it.
  */
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
 import type { ServedProcess } from '../helpers/served-module.js';
-import { ingest, startLoneRag } from '../rag/lone-rag.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
@@ -40,22 +37,11 @@ async function docx(body: string): Promise<Buffer> {
 }
 
 let rag: ServedProcess;
-let embeddings: Server;
+let close = () => {};
 beforeAll(async () => {
-  const dir = tempDir('rag-office-amp-');
-  const socket = join(dir, 'embeddings.sock');
-  embeddings = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/info') res.end(JSON.stringify({ model: 'fake', dimension: 8, max_tokens: 256 }));
-    else res.writeHead(500).end('{}');
-  });
-  await new Promise<void>((r) => embeddings.listen(socket, r));
-  rag = await startLoneRag('rag-office-amp-', { BLUEPRINT_USES_EMBEDDINGS_SOCKET: socket });
+  ({ rag, close } = await startRagWithInfoOnlyEmbeddings('rag-office-amp-'));
 }, 120_000);
-afterAll(() => {
-  rag?.kill();
-  embeddings?.close();
-});
+afterAll(() => close());
 
 describe('rag: a small compressed document cannot make millions of sections or chunks', () => {
   it('an 80 KB .docx of 1.4 million paragraphs: 413 at the section bound, the small worker never dies', async () => {
