@@ -6,23 +6,18 @@
  * each says the same after 5 s, with the console's --root, and keys still work. The list is handed in (read while the engine answered); inspect, the log and the
  * settings are the real core's, against a real unix socket that never answers.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
 import { carryRoot } from '../../src/present/root-in-hints.js';
 import type { Maybe, ServiceRow } from '../../src/tui/sources.js';
 import { image, register, tokenRoot } from '../helpers/client-token-box.js';
+import { silentEngine } from '../helpers/silent-engine.js';
 import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 let root: string;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-silent-views-'));
-const socket = path.join(dir, 'podman.sock');
-const held: net.Socket[] = [];
-const silent = net.createServer((c) => held.push(c)); // takes each connection, answers nothing
-const before = process.env.CONTAINER_HOST;
+const engine = silentEngine('bp-silent-views-'); // takes each connection, answers nothing
 
 beforeAll(async () => {
   root = tokenRoot('bp-qa-silent-views-');
@@ -35,15 +30,10 @@ beforeAll(async () => {
       settings: { LLM_PARALLEL: { type: 'integer', min: 1, max: 8, description: 'Requests at once' } },
     }),
   );
-  await new Promise<void>((r) => silent.listen(socket, r));
-  process.env.CONTAINER_HOST = `unix://${socket}`;
+  await engine.start();
 });
 afterAll(async () => {
-  if (before === undefined) delete process.env.CONTAINER_HOST;
-  else process.env.CONTAINER_HOST = before;
-  for (const c of held) c.destroy();
-  await new Promise((r) => silent.close(r));
-  rmSync(dir, { recursive: true, force: true });
+  await engine.stop();
   rmSync(root, { recursive: true, force: true });
 });
 afterEach(() => carryRoot(undefined));

@@ -5,34 +5,23 @@
  * `Loading...` for good. Now the rest of the Dashboard comes without them, and after a few seconds
  * both say the engine does not answer and what checks it, with the console's --root.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { carryRoot } from '../../src/present/root-in-hints.js';
 import { consumerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
+import { silentEngine } from '../helpers/silent-engine.js';
 import { consoleSize, frameWith, renderApp, sourcesFor, type } from './helpers.js';
 
 let root: string;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-silent-engine-'));
-const socket = path.join(dir, 'podman.sock');
-const held: net.Socket[] = [];
-const silent = net.createServer((c) => held.push(c)); // takes each connection, answers nothing
-const before = process.env.CONTAINER_HOST;
+const engine = silentEngine('bp-silent-engine-'); // takes each connection, answers nothing
 
 beforeAll(async () => {
   root = tokenRoot('bp-qa-silent-engine-');
   await register(root, 'qasilent', consumerSpec('/run/s'));
-  await new Promise<void>((r) => silent.listen(socket, r));
-  process.env.CONTAINER_HOST = `unix://${socket}`;
+  await engine.start();
 });
 afterAll(async () => {
-  if (before === undefined) delete process.env.CONTAINER_HOST;
-  else process.env.CONTAINER_HOST = before;
-  for (const c of held) c.destroy();
-  await new Promise((r) => silent.close(r));
-  rmSync(dir, { recursive: true, force: true });
+  await engine.stop();
   rmSync(root, { recursive: true, force: true });
 });
 afterEach(() => carryRoot(undefined));
