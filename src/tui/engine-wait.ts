@@ -17,16 +17,22 @@ export function engineSilentText(ms = ENGINE_WAIT_MS): string {
  * call itself goes on (it holds no lock); its late answer is dropped.
  */
 export function engineBound<T>(call: Promise<T>, ms = ENGINE_WAIT_MS): Promise<T> {
+  const deadline = after<never>(ms, (_, reject) => reject(new Error(engineSilentText(ms))));
+  call.then(deadline.cancel, deadline.cancel);
+  return Promise.race([call, deadline.late]);
+}
+
+/** A promise `settle`d `ms` from now unless cancelled first; its timer never holds the process. */
+function after<T>(
+  ms: number,
+  settle: (resolve: (value: T) => void, reject: (err: Error) => void) => void,
+): { late: Promise<T>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(engineSilentText(ms))), ms);
+  const late = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => settle(resolve, reject), ms);
     timer.unref();
   });
-  call.then(
-    () => clearTimeout(timer),
-    () => clearTimeout(timer),
-  );
-  return Promise.race([call, late]);
+  return { late, cancel: () => clearTimeout(timer) };
 }
 
 /**
@@ -41,15 +47,13 @@ export function engineRead<T>(read: () => Promise<Maybe<T>>, ms = ENGINE_WAIT_MS
   let out: { call: Promise<Maybe<T>>; late: Promise<Maybe<T>> } | undefined;
   return () => {
     if (!out) {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<Maybe<T>>((resolve) => {
-        timer = setTimeout(() => resolve({ available: false, reason: engineSilentText(ms) }), ms);
-        timer.unref();
-      });
-      const mine = { call: read(), late };
+      const deadline = after<Maybe<T>>(ms, (resolve) =>
+        resolve({ available: false, reason: engineSilentText(ms) }),
+      );
+      const mine = { call: read(), late: deadline.late };
       out = mine;
       const done = () => {
-        clearTimeout(timer);
+        deadline.cancel();
         if (out === mine) out = undefined;
       };
       mine.call.then(done, done);
