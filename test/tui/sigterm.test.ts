@@ -18,7 +18,7 @@ afterEach(() => {
 
 /** The blueprint process in the pane (the pane's shell runs it, then echoes EXIT=). */
 function blueprintPid(p: Pane): number {
-  const shell = execFileSync('tmux', ['list-panes', '-t', p.name, '-F', '#{pane_pid}']).toString().trim();
+  const shell = p.tmux('list-panes', '-t', p.name, '-F', '#{pane_pid}').trim();
   return Number(execFileSync('pgrep', ['-P', shell]).toString().trim().split('\n')[0]);
 }
 

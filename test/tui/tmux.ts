@@ -14,14 +14,23 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * A program running in a detached tmux pane of a fixed size: keys in, screen text out. The
  * command's exit status is printed on the pane so a test can see it.
+ *
+ * Each pane has its own tmux server (`-L name`): with one shared server, a test killing the last
+ * session made the server exit while another test's `new-session` was connecting to it, and that
+ * one failed with "server exited unexpectedly" (a clean-clone CI run, 2026-12-07).
  */
 export class Pane {
   readonly name = `bp-tui-${randomBytes(4).toString('hex')}`;
 
+  /** Runs a tmux command against this pane's own server. */
+  tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.name, ...args]).toString();
+  }
+
   constructor(argv: string[], opts: { width?: number; height?: number; env?: Record<string, string> } = {}) {
     const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${q(v)}`);
     const cmd = `${env.length ? `env ${env.join(' ')} ` : ''}${argv.map(q).join(' ')}; echo "EXIT=$?"; sleep 600`;
-    execFileSync('tmux', [
+    this.tmux(
       'new-session',
       '-d',
       '-s',
@@ -31,30 +40,24 @@ export class Pane {
       '-y',
       String(opts.height ?? 30),
       cmd,
-    ]);
+    );
   }
 
   /** Sends tmux key names (Enter, Escape, C-u) or literal text with `literal`. */
   keys(...keys: string[]): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+    this.tmux('send-keys', '-t', this.name, ...keys);
   }
 
   text(s: string): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', s]);
+    this.tmux('send-keys', '-t', this.name, '-l', s);
   }
 
   resize(width: number, height: number): void {
-    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+    this.tmux('resize-window', '-t', this.name, '-x', String(width), '-y', String(height));
   }
 
   screen(escapes = false): string {
-    return execFileSync('tmux', [
-      'capture-pane',
-      '-p',
-      ...(escapes ? ['-e'] : []),
-      '-t',
-      this.name,
-    ]).toString();
+    return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.name);
   }
 
   /** Polls the screen until it shows `want`; fails with the screen it last saw. */
@@ -82,7 +85,7 @@ export class Pane {
 
   kill(): void {
     try {
-      execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
+      execFileSync('tmux', ['-L', this.name, 'kill-server'], { stdio: 'ignore' });
     } catch {}
   }
 }
