@@ -2,10 +2,12 @@
  * A question about a footnote finds it: pandoc's tides.docx and tides.odt (two footnotes each) go
  * through the rag bundle, against the REAL embeddings (GloVe), vectors and llm bundles
  * (server-harness.ts), and /v1/retrieve answers with the note's own chunk first, under the heading
- * of its reference with "Notes" last, apart from the body text it annotates.
+ * of its reference with "Notes" last, apart from the body text it annotates. Also when the notes
+ * part has another name than word/footnotes.xml: its relationships name it (parse-docx-rels.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
 import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
@@ -64,4 +66,40 @@ describe("rag: a document's footnotes are found by the questions they answer", (
       for (const c of all.filter((c) => !c.heading!.endsWith('Notes')))
         expect(c.text).not.toMatch(/harbourmaster|parish/);
     });
+
+  it('tides.docx with its footnotes part renamed (word/notes/tides-notes.xml, named by the rels): the note is found', async () => {
+    const zip = await JSZip.loadAsync(
+      readFileSync(join(import.meta.dirname, '../fixtures/rag/office/tides.docx')),
+    );
+    zip.file('word/notes/tides-notes.xml', await zip.file('word/footnotes.xml')!.async('string'));
+    zip.remove('word/footnotes.xml');
+    const rels = await zip.file('word/_rels/document.xml.rels')!.async('string');
+    expect(rels).toContain('Target="footnotes.xml"');
+    zip.file(
+      'word/_rels/document.xml.rels',
+      rels.replace('Target="footnotes.xml"', 'Target="notes/tides-notes.xml"'),
+    );
+    const bytes = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+    const r = await http(
+      rag.socket,
+      'POST',
+      '/v1/documents?source=renamed.docx&collection=notes-renamed',
+      bytes,
+      {
+        'content-type': TYPES.docx,
+      },
+    );
+    expect(r.status, r.text).toBe(201);
+    const gauge = (
+      (
+        await http(rag.socket, 'POST', '/v1/retrieve', {
+          query: 'which gauge did the harbourmaster use, and when was it calibrated?',
+          k: 4,
+          collection: 'notes-renamed',
+        })
+      ).json as { chunks: Hit[] }
+    ).chunks;
+    expect(gauge[0]).toMatchObject({ source: 'renamed.docx', heading: 'Tides at Kestrel Point > Notes' });
+    expect(gauge[0]!.text).toContain('calibrated each spring');
+  });
 });

@@ -121,3 +121,80 @@ describe('rag: notes in Word and OpenDocument documents', () => {
     ]);
   });
 });
+
+/** word/_rels/document.xml.rels with one Relationship per [type, target, extra attributes]. */
+const rels = (...list: [type: string, target: string, extra?: string][]) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${list
+    .map(
+      ([type, target, extra], i) =>
+        `<Relationship Id="rId${i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/${type}" Target="${target}"${extra ? ` ${extra}` : ''}/>`,
+    )
+    .join('')}</Relationships>`;
+
+describe('rag: a .docx names its notes parts by its relationships (word/_rels/document.xml.rels)', () => {
+  const body = `<w:document ${W}><w:body><w:p><w:pPr><w:pStyle w:val="Gauge"/></w:pPr>${run('Gauges')}</w:p><w:p>${run('Body.')}<w:r><w:footnoteReference w:id="1"/><w:endnoteReference w:id="2"/></w:r></w:p></w:body></w:document>`;
+  const styles = `<w:styles ${W}><w:style w:type="paragraph" w:styleId="Gauge"><w:name w:val="heading 1"/></w:style></w:styles>`;
+  const footnote = (text: string) =>
+    `<w:footnotes ${W}><w:footnote w:id="1"><w:p>${run(text)}</w:p></w:footnote></w:footnotes>`;
+  const endnote = (text: string) =>
+    `<w:endnotes ${W}><w:endnote w:id="2"><w:p>${run(text)}</w:p></w:endnote></w:endnotes>`;
+
+  it('notes and styles under other part names are read where the relationships point', async () => {
+    const bytes = await docx({
+      'word/document.xml': body,
+      'word/_rels/document.xml.rels': rels(
+        ['styles', 'look/my%20styles.xml'],
+        ['footnotes', 'notes/fn-part1.xml'],
+        ['endnotes', '/word/../endings.xml'],
+        ['comments', 'comments.xml'],
+      ),
+      'word/look/my styles.xml': styles,
+      'word/notes/fn-part1.xml': footnote('Gauged by the zorblat, each spring.'),
+      'endings.xml': endnote('An endnote at the archive root.'),
+      // The fixed names hold decoys: the relationships name other parts, so these are not the notes.
+      'word/footnotes.xml': footnote('DECOY footnote'),
+      'word/endnotes.xml': endnote('DECOY endnote'),
+      'word/styles.xml': `<w:styles ${W}/>`,
+    });
+    const parsed = await parseDocument('docx', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      ['Gauges', 'Body.'],
+      ['Gauges > Notes', 'Gauged by the zorblat, each spring.'],
+      ['Gauges > Notes', 'An endnote at the archive root.'],
+    ]);
+  });
+
+  it('a target outside the archive, external or missing is ignored, never followed; the body is read', async () => {
+    const bytes = await docx({
+      'word/document.xml': body,
+      'word/_rels/document.xml.rels': rels(
+        ['styles', '../../../etc/passwd'],
+        ['footnotes', 'https://example.com/notes.xml', 'TargetMode="External"'],
+        ['endnotes', 'no-such-part.xml'],
+      ),
+      'etc/passwd': styles, // what a Target climbing out would reach, were '..' clamped at the root
+      'word/footnotes.xml': footnote('DECOY footnote'),
+      'word/endnotes.xml': endnote('DECOY endnote'),
+    });
+    const parsed = await parseDocument('docx', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      [null, 'Gauges'],
+      [null, 'Body.'],
+    ]);
+  });
+
+  it('without the relationships part, the fixed names beside the main part are read', async () => {
+    const bytes = await docx({
+      'word/document.xml': body,
+      'word/styles.xml': styles,
+      'word/footnotes.xml': footnote('The footnote.'),
+      'word/endnotes.xml': endnote('The endnote.'),
+    });
+    const parsed = await parseDocument('docx', bytes, 10);
+    expect(parsed.sections.map((s) => [s.heading, s.text])).toEqual([
+      ['Gauges', 'Body.'],
+      ['Gauges > Notes', 'The footnote.'],
+      ['Gauges > Notes', 'The endnote.'],
+    ]);
+  });
+});

@@ -8,11 +8,13 @@
  *
  * Both are read by htmlparser2 in XML mode, streaming, which expands only XML's five predefined
  * entities (a "billion laughs" DOCTYPE stays the text it is): the .docx's main part, its styles and
- * its footnotes and endnotes (parse-docx.ts), the .odt's content.xml with its notes (parse-odt.ts). The archive is read in memory through parse-zip.ts's caps (entries,
- * inflated bytes, time); pictures and other parts are never inflated.
+ * its footnotes and endnotes where its relationships name them (parse-docx.ts, parse-docx-rels.ts),
+ * the .odt's content.xml with its notes (parse-odt.ts). The archive is read in memory through
+ * parse-zip.ts's caps (entries, inflated bytes, time); pictures and other parts are never inflated.
  */
 import { Parser } from 'htmlparser2';
 import { parseDocxXml } from './parse-docx.js';
+import { type DocxPartType, relatedParts, relsPartOf } from './parse-docx-rels.js';
 import { parseOdtContent } from './parse-odt.js';
 import { type Parsed, ParseError } from './parse-result.js';
 import { type BoundedZip, isZip, openZip, type ZipLimits } from './parse-zip.js';
@@ -83,15 +85,21 @@ function wordMainPart(types: string): string | undefined {
 async function parseDocx(zip: BoundedZip, main: string, limits: ZipLimits): Promise<Parsed> {
   if (!zip.exists(main)) throw new ParseError(400, `not a readable Word document: it has no ${main}`);
   const xml = await zip.readText(main);
-  // Styles and notes sit beside the main part (word/styles.xml, word/footnotes.xml), as Word and
-  // pandoc write them; without styles no paragraph is a heading by style. Read under the same caps.
-  const dir = main.includes('/') ? main.slice(0, main.lastIndexOf('/') + 1) : '';
-  const beside = async (name: string) =>
-    zip.exists(dir + name) ? await zip.readText(dir + name) : undefined;
+  // Styles and notes are the parts the main part's relationships name (parse-docx-rels.ts); a
+  // document without that part has them beside the main part (word/styles.xml, word/footnotes.xml),
+  // as Word and pandoc write them. Without styles no paragraph is a heading by style. Read under
+  // the same caps.
+  const rels = relsPartOf(main);
+  const named = zip.exists(rels) ? relatedParts(main, await zip.readText(rels), zip.exists) : undefined;
+  const dir = main.slice(0, main.lastIndexOf('/') + 1);
+  const part = async (type: DocxPartType) => {
+    const name = named ? named.get(type) : `${dir}${type}.xml`;
+    return name !== undefined && zip.exists(name) ? await zip.readText(name) : undefined;
+  };
   const parts = {
-    styles: await beside('styles.xml'),
-    footnotes: await beside('footnotes.xml'),
-    endnotes: await beside('endnotes.xml'),
+    styles: await part('styles'),
+    footnotes: await part('footnotes'),
+    endnotes: await part('endnotes'),
   };
   limits.checkTime();
   try {
