@@ -220,11 +220,25 @@ function byFlag(err: UsageError): UsageError {
 }
 
 /**
- * A refusal that is no usage error but opens with answers fields (`modules.0.name: "x" cannot be
- * checked: the index of repository main could not be fetched: …`): the same, each field named by
- * its flag. Its code, hint and exit code stay.
+ * A refusal that is no usage error but opens with answers fields (`repository.key: Key … certified
+ * none of its user IDs`, `modules.0.name: "x" cannot be checked: the index of repository main could
+ * not be fetched: …`): the same, each field named by its flag. Its code, hint and exit code stay.
  */
 function failureByFlag(err: BlueprintError): BlueprintError {
+  // One field's own refusal (a repository key that is no OpenPGP key, or certified none of its
+  // user IDs; a pin that does not match): `repository.key: ...` said as its flag.
+  const field = /^(repository\.\w+): /.exec(err.message);
+  const one = field && FLAG_OF.find(([re]) => re.test(field[1]!))?.[1];
+  if (one)
+    return new BlueprintError(
+      `${one}${err.message.slice(field[1]!.length)}`,
+      err.code,
+      err.hint,
+      err.exitCode,
+      {
+        cause: err,
+      },
+    );
   const head = /^((?:[a-z][\w.]*: "[^"]*"(?:, |(?= )))+)/.exec(err.message)?.[1];
   if (!head) return err;
   const fields = head.split(', ').map((f) => namedField(f, FLAG_OF));

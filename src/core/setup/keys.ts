@@ -39,6 +39,21 @@ export async function describeKey(armored: string, field = 'key'): Promise<KeyIn
   return { fingerprint: key.getFingerprint().toUpperCase(), userIds, uncertified, armored };
 }
 
+/**
+ * A key that certified none of the user IDs its file carries (each one grafted: anyone can attach
+ * one): refused as `bpkg key add` refuses it (noCertifiedUserIdsError), with its words; `field`,
+ * where given, opens the message. Judged where the key is read (the wizard's step, the answers'
+ * check), not when setup applies and has written the rest.
+ */
+export async function uncertifiedKeyError(
+  key: KeyInfo,
+  field?: string,
+): Promise<VerificationError | undefined> {
+  if (key.userIds.length || !key.uncertified) return undefined;
+  const e = (await import('../pkg/key-update.js')).noCertifiedUserIdsError(key.fingerprint);
+  return field ? new VerificationError(`${field}: ${e.message}`, e.code, e.hint) : e;
+}
+
 /** The most an answers file, an apply file or a key file it names may hold. */
 export const MAX_SETUP_FILE = 1024 * 1024;
 
@@ -138,6 +153,9 @@ export async function resolveRepositories(
       await loadKeyText(r.key, baseDir, `${field(i)}.key`, from),
       `${field(i)}.key`,
     );
+    // Before its pin is asked for or compared: no pin makes such a key one to trust.
+    const refused = await uncertifiedKeyError(key, `${field(i)}.key`);
+    if (refused) throw refused;
     if (!r.fingerprint)
       throw new UsageError(
         `${field(i)}.fingerprint: required; this key's fingerprint is ${key.fingerprint}`,

@@ -5,7 +5,7 @@ import type { Catalog, CatalogEntry } from './catalog.js';
 import { CONSOLE_PASSWORD_STEPS } from './console-password.js';
 import { DEFAULT_NTP, type Destination, egressDestinations } from './egress.js';
 import { ENCRYPTION_STEPS } from './encryption-steps.js';
-import { describeKey, type KeyInfo, readSetupFile } from './keys.js';
+import { describeKey, type KeyInfo, readSetupFile, uncertifiedKeyError } from './keys.js';
 import {
   type AnswersInput,
   DEFAULT_NETWORK,
@@ -211,9 +211,8 @@ export const STEPS: Step[] = [
       try {
         const repoKey = await describeKey(read);
         // Refused here as `bpkg key add` refuses it, not when setup applies after every other answer.
-        if (repoKey.userIds.length || !repoKey.uncertified) return { ...d, repoKey };
-        const e = (await import('../pkg/key-update.js')).noCertifiedUserIdsError(repoKey.fingerprint);
-        return `${e.message}. ${e.hint}`;
+        const refused = await uncertifiedKeyError(repoKey);
+        return refused ? `${refused.message}. ${refused.hint}` : { ...d, repoKey };
       } catch (err) {
         return (err as Error).message.replace(/^key: /, '');
       }
