@@ -39,7 +39,8 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
   const onTerminal = ctx.interactive && !ctx.json;
   if (q.kind === 'trust-key') {
     // `bpkg key add` has shown the key; with nobody to answer, only a fingerprint pin trusts it.
-    if (!ctx.interactive)
+    // --json asks nothing, on a terminal too: there the question was skipped as answered yes.
+    if (!onTerminal)
       throw new UsageError(
         'Refusing to trust a key without its fingerprint',
         `Pass --fingerprint ${showFingerprint(q.key.fingerprint)} after checking it with the publisher (or --yes).`,
