@@ -135,7 +135,7 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       }
     },
     async update(file, opts = {}) {
-      if (!file) throw new UsageError('no bundle given', 'blueprint system update FILE.raucb');
+      if (!file) throw new UsageError('no bundle given', 'Example: `blueprint system update FILE.raucb`');
       changeAllowed();
       const { core, deps: d } = await deps();
       // RAUC reads one private copy of the bundle (core/update/bundle-copy.ts): here, on the data
@@ -146,7 +146,8 @@ export function systemOps(ctx: BoxContext, rauc?: RaucRunner): SystemOps {
       return core.installBundle(d, file, { ...opts, workDir });
     },
     async updateFrom(repo, opts = {}) {
-      if (!repo) throw new UsageError('no repository given', 'blueprint system update --from REPO');
+      if (!repo)
+        throw new UsageError('no repository given', 'Example: `blueprint system update --from REPO`');
       changeAllowed();
       const [{ deps: d }, { installFromRepo }] = await Promise.all([
         deps(),

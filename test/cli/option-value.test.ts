@@ -49,6 +49,7 @@ describe('rag ask with an empty question', () => {
     const r = await run(['--root', root, 'rag', 'ask', q]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('error: The question is empty');
-    expect(r.stderr).toContain('blueprint rag ask "');
+    // The example carries the typed --root, as a hint's commands do (example-hint-root).
+    expect(r.stderr).toContain(`hint: Example: \`blueprint --root ${root} rag ask "`);
   });
 });

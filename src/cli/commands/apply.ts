@@ -47,11 +47,11 @@ answer; an install refused) leaves what was done before it: the next apply does 
     if (flag !== undefined && positional !== undefined)
       throw new UsageError(
         `Give one description: -f ${flag} or ${positional}, not both`,
-        'Example: blueprint apply -f appliance.yaml --dry-run',
+        'Example: `blueprint apply -f appliance.yaml --dry-run`',
       );
     const file = flag ?? positional;
     if (!file)
-      throw new UsageError('Missing -f FILE', 'Example: blueprint apply -f appliance.yaml --dry-run');
+      throw new UsageError('Missing -f FILE', 'Example: `blueprint apply -f appliance.yaml --dry-run`');
     return runSpec(ctx, (setup) => setup.fromSpecFile(file), optBool(parsed, 'dry-run'));
   },
 };

@@ -111,7 +111,7 @@ parts first), 5 name taken, 7 disk full.`,
     if (!name)
       throw new UsageError(
         'Give the model a name with --name NAME',
-        'Example: blueprint model import /media/usb/qwen2.5-0.5b-q4_k_m.gguf --name qwen2-5-0-5b',
+        'Example: `blueprint model import /media/usb/qwen2.5-0.5b-q4_k_m.gguf --name qwen2-5-0-5b`',
       );
     const license = optString(parsed, 'license');
     const version = optString(parsed, 'version');

@@ -230,7 +230,7 @@ Example: blueprint rag ask "How do I reset the filter?" --k 6 --stream`,
     if (!question.trim())
       throw new UsageError(
         'The question is empty',
-        'Example: blueprint rag ask "How do I reset the filter?"',
+        'Example: `blueprint rag ask "How do I reset the filter?"`',
       );
     const stream = optBool(parsed, 'stream');
     // What the module's chat takes (its retrieve takes 100): checked here, before anything is sent.

@@ -62,7 +62,10 @@ Examples:
     const force = optBool(parsed, 'force');
     if (from !== undefined) {
       if (parsed.positionals.length)
-        throw new UsageError('give a FILE or --from REPO, not both', 'blueprint system update --from REPO');
+        throw new UsageError(
+          'give a FILE or --from REPO, not both',
+          'Example: `blueprint system update --from REPO`',
+        );
       const r = await cliBox(ctx).system.updateFrom(from, { force });
       ctx.result(r, formatInstall(r));
       return;
