@@ -287,6 +287,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
           globals.root,
           st,
           asBpkg ? ['pkg', ...rest] : rest,
+          split.rootTyped,
         );
       // A tree another user may change, or a new one made in a folder of theirs: judged for the
       // command (core/system/tree-owner.ts).
@@ -338,7 +339,7 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
       : code;
   } finally {
     if (newRoot && !globals.quiet && process.getBuiltinModule('node:fs').existsSync(globals.root))
-      process.stderr.write((await import('./usage-text.js')).newRootNote(globals.root));
+      process.stderr.write((await import('./usage-text.js')).newRootNote(globals.root, split.rootTyped));
     // Run again in the same process (tests): the next command line says its own root.
     carryRoot(undefined);
     process.off('SIGINT', onSignal);

@@ -159,11 +159,20 @@ export async function unknownCommand(
 export const noCommand = (prog: string) =>
   new UsageError(`Name a command: ${prog} COMMAND`, `Run \`${prog} --help\` to see the commands.`);
 
+/**
+ * How the root is named to the admin: as it was given, typed (`--root DIR`) or by the environment
+ * (`BLUEPRINT_ROOT=DIR`): a script setting the variable has no --root on its command line to look at.
+ */
+export const rootWords = (root: string, typed: boolean) =>
+  typed ? `--root ${root}` : `BLUEPRINT_ROOT=${root}`;
+
 /** A --root that is a file: every command would fail on a path below it. */
-export const rootNotDirectory = (root: string) =>
+export const rootNotDirectory = (root: string, typed = true) =>
   new UsageError(
-    `--root ${root} is not a directory`,
-    'Give the folder that holds the box (as dpkg --root), or leave --root out for this box.',
+    `${rootWords(root, typed)} is not a directory`,
+    typed
+      ? 'Give the folder that holds the box (as dpkg --root), or leave --root out for this box.'
+      : 'Set it to the folder that holds the box (as dpkg --root), or `unset BLUEPRINT_ROOT` for this box.',
   );
 
 /** Commands that make a box (or its first trust, or a model signed by its own key): a --root not there yet is made. */
@@ -181,15 +190,16 @@ export function checkRoot(
   root: string,
   st: { isDirectory(): boolean } | undefined,
   words: string[],
+  typed = true,
 ): true | undefined {
-  if (st) throw rootNotDirectory(root);
+  if (st) throw rootNotDirectory(root, typed);
   const line = words.slice(0, 3).join(' ');
   if (NO_ROOT.includes(words[0] ?? '')) return;
   if (!MAKES_ROOT.some((c) => line === c || line.startsWith(`${c} `))) {
     throw new BlueprintError(
-      `--root ${root} does not exist`,
+      `${rootWords(root, typed)} does not exist`,
       'not-found',
-      `Check --root for a typo: it names the folder that holds the box (an image mounted there, say). For a new, empty box there, \`mkdir -p ${shellWord(root)}\` first.`,
+      `Check ${typed ? '--root' : 'BLUEPRINT_ROOT'} for a typo: it names the folder that holds the box (an image mounted there, say). For a new, empty box there, \`mkdir -p ${shellWord(root)}\` first.`,
       // `service status NAME` answers as LSB's status action: 3 is 'not running', 4 'unknown'.
       line.startsWith('service status') ? 4 : ExitCode.notFound,
     );
@@ -201,4 +211,5 @@ export function checkRoot(
  * Said once the command is over, and only when it made the folder: one that failed, or a dry run,
  * makes nothing, and a note before it ran said a box was made where none was.
  */
-export const newRootNote = (root: string) => `note: --root ${root} did not exist: a new box was made there\n`;
+export const newRootNote = (root: string, typed = true) =>
+  `note: ${rootWords(root, typed)} did not exist: a new box was made there\n`;
