@@ -1,5 +1,5 @@
 import { Box, Text, useInput } from 'ink';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
@@ -10,6 +10,7 @@ import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { useLines } from '../useLines.js';
+import { expandTabs, wrapWidth } from '../wrap-width.js';
 import { ServiceSettings } from './ServiceSettings.js';
 
 type Mode =
@@ -40,15 +41,22 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   // What to do next is read whole: the error wraps, in rows the log gives up.
   const said = error || waiting;
   const errorRows = said ? wrapLines(escapeLine(said), props.width) : [];
-  // One screen line per log line, and the error in one: neither can paint a line of its own. It
-  // scrolls as the console's other text does (QA25: it could not be read back).
+  // Each log line wrapped to the screen's width, as a terminal shows it (cut, a 40-column serial
+  // line showed a timestamp and 8 characters of each), escaped first: a container's text never
+  // reaches the terminal as it is, and rows counted here are the rows painted. It scrolls as the
+  // console's other text does (QA25: it could not be read back), by row.
+  const { width } = props;
+  const rows = useMemo(
+    () => lines.flatMap((l) => wrapWidth(escapeLine(expandTabs(l.text.replace(/\r$/, ''))), width)),
+    [lines, width],
+  );
   return (
     <Box flexDirection="column">
       <Text bold={!plain} wrap="truncate">
         {`Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; q back)`}
       </Text>
       <ScrollLines
-        lines={lines.map((l) => escapeLine(l.text))}
+        lines={rows}
         height={Math.max(1, props.height - 1 - errorRows.length)}
         width={props.width}
         start="end"
