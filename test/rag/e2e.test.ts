@@ -162,6 +162,40 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
     }
   }, 120_000);
 
+  it('a fact only in a .docx footnote is retrieved with its source and heading, and cited by the chat', async () => {
+    // pandoc's tides.docx: "zorblat gauge, calibrated each spring" is only in its first footnote
+    // (word/footnotes.xml, named by word/_rels/document.xml.rels). Its own collection: its body is
+    // about the tides at Kestrel Point, as harbour.docx's is, and the questions above stay theirs.
+    const dir = join(e.work, 'notes');
+    await mkdir(dir);
+    copyFileSync(join(import.meta.dirname, '../fixtures/rag/office/tides.docx'), join(dir, 'tides.docx'));
+    const r = await ragJson('ingest', join(dir, 'tides.docx'), '--collection', 'notes');
+    expect(r.code, r.stderr).toBe(0);
+    const listed = (await ragJson('list', '--collection', 'notes')).json as Doc[];
+    expect(listed.map((d) => d.source)).toEqual([expect.stringMatching(/(^|\/)tides\.docx$/)]);
+    const tides = listed[0]!;
+    const query = 'which gauge did the harbourmaster use, and when was it calibrated?';
+    const found = await e.call(names.rag, 'POST', '/v1/retrieve', { query, k: 4, collection: 'notes' });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect((found.body as { chunks: unknown[] }).chunks[0]).toMatchObject({
+      document: tides.id,
+      source: tides.source,
+      page: null,
+      heading: 'Tides at Kestrel Point > Notes',
+      text: expect.stringContaining('zorblat gauge, calibrated each spring'),
+    });
+    const chat = await e.call(names.rag, 'POST', '/v1/chat/completions', {
+      messages: [{ role: 'user', content: query }],
+      max_tokens: 8,
+      k: 1,
+      collection: 'notes',
+    });
+    expect(chat.status, JSON.stringify(chat.body)).toBe(200);
+    expect((chat.body as { sources: unknown[] }).sources).toEqual([
+      { document: tides.id, source: tides.source, page: null, score: expect.any(Number) },
+    ]);
+  }, 120_000);
+
   it('blueprint rag ask --stream: the answer streams, then the right sources', async () => {
     const q = questions[2]!; // football
     const r = await rag('ask', q.query, '--stream', '--k', '2', '--max-tokens', '8');
