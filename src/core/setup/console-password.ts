@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { passphraseProblem } from './passphrase.js';
 import { passwordHashField } from './schema.js';
-import type { Draft, Step } from './wizard.js';
+import type { Draft, Step } from './wizard-types.js';
 
 /**
  * The admin's console password (QA18): with SSH off it is the only way in, on the console and the

@@ -1,5 +1,5 @@
 import { encryptionSchema } from './schema.js';
-import type { Draft, Step } from './wizard.js';
+import type { Draft, Step } from './wizard-types.js';
 
 /**
  * The wizard's data-encryption steps (issue 23). They show only when the box has a blank data

@@ -1,0 +1,64 @@
+import { describeKey, uncertifiedKeyError } from './keys.js';
+import { repositorySchema } from './schema.js';
+import { fieldError, readNamedFile, yes, yesNo } from './wizard-answer-checks.js';
+import type { Step } from './wizard-types.js';
+
+/**
+ * The wizard's package repository: its URL, its signing key (read from a file, refused as `bpkg
+ * key add` refuses a bad one) and the admin's check of the key's fingerprint.
+ */
+export const REPOSITORY_STEPS: Step[] = [
+  {
+    id: 'repoUrl',
+    title: 'Repository',
+    kind: 'text',
+    prompt: () => 'URL of the package repository (https://, file://, oci:// or s3://); empty to skip',
+    initial: (d) => d.repoUrl,
+    async accept(v, d) {
+      const url = v.trim();
+      if (!url) return { ...d, repoUrl: '', repoKey: undefined };
+      // The schema's own rule: the firewall lets the URL's host out by name or address only.
+      return fieldError(repositorySchema.shape.url, url) ?? { ...d, repoUrl: url };
+    },
+  },
+  {
+    id: 'repoKey',
+    title: 'Repository key',
+    kind: 'text',
+    prompt: () => "Path of the repository's public signing key (armored .asc)",
+    skip: (d) => !d.repoUrl,
+    async accept(v, d, env) {
+      const read = await readNamedFile(v.trim(), env.cwd);
+      if (typeof read !== 'string') return read.error;
+      try {
+        const repoKey = await describeKey(read);
+        // Refused here as `bpkg key add` refuses it, not when setup applies after every other answer.
+        const refused = await uncertifiedKeyError(repoKey);
+        return refused ? `${refused.message}. ${refused.hint}` : { ...d, repoKey };
+      } catch (err) {
+        return (err as Error).message.replace(/^key: /, '');
+      }
+    },
+  },
+  {
+    id: 'repoTrust',
+    title: 'Trust the repository key?',
+    kind: 'confirm',
+    prompt: () => 'Does this fingerprint match the one the publisher gave you? (y/n)',
+    notes: (d) => [
+      `Fingerprint: ${(d.repoKey?.fingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}`,
+      ...(d.repoKey?.userIds ?? []).map((u) => `Signer: ${u}`),
+      // Counted, never quoted: the name an attacker chose does not sit beside the fingerprint.
+      ...(d.repoKey?.uncertified
+        ? [
+            `(${d.repoKey.uncertified} other user ID${d.repoKey.uncertified === 1 ? ' is' : 's are'} not shown: the key did not certify ${d.repoKey.uncertified === 1 ? 'it' : 'them'}, and anyone can attach one to a key)`,
+          ]
+        : []),
+    ],
+    skip: (d) => !d.repoUrl,
+    async accept(v, d) {
+      if (!yesNo(v)) return 'answer y or n';
+      return yes(v) ? d : 'not trusted: go back (Esc) and give another key, or clear the URL to skip';
+    },
+  },
+];
