@@ -11,10 +11,17 @@
  * `repo build` at the same time), interrupted or running, carries none or another. A build argument
  * no ARG line declares changes nothing in the image (same ID, module-image-reproducible).
  * Synchronous: run from the exit-cleanup (system/exit-cleanup.ts), the process exiting next.
+ *
+ * The podman CLI, no API endpoint: `podman info` (any version), `podman ps --external` (Podman 2.2
+ * on; `--storage` before, an unknown flag to older ones and to podman-remote before 3.0) and
+ * `podman rm --force`; Debian bookworm's Podman 4.3.1 has them all. Where one is missing, refused
+ * or answers nothing usable, or the engine's storage is not on this machine (a remote engine:
+ * CONTAINER_HOST), what is left is not known: said so by the caller, with the command that removes
+ * it, and the interrupted build ends as it would have (test/services/build-working-containers-engines).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The build argument that marks a build's working containers; its value is buildMark()'s. */
@@ -37,6 +44,10 @@ export function removeMarkedWorkingContainers(mark: string): { removed: number; 
   if (info.status !== 0 || listed.status !== 0) return undefined;
   const [graphRoot, driver] = info.stdout.trim().split('\t');
   if (!graphRoot || !driver) return undefined;
+  // The engine's storage elsewhere (a remote engine's graph root names its own machine's folder):
+  // no container's state can be read, which is not "none is this build's".
+  const containersDir = path.join(graphRoot, `${driver}-containers`);
+  if (!readableDir(containersDir)) return undefined;
   // containers/storage keeps a container's files under DRIVER-containers/ID; buildah its state in
   // userdata/buildah.json (a container Podman runs has none).
   const marked = listed.stdout
@@ -45,7 +56,7 @@ export function removeMarkedWorkingContainers(mark: string): { removed: number; 
     .filter((id) => {
       try {
         const state = JSON.parse(
-          readFileSync(path.join(graphRoot, `${driver}-containers`, id, 'userdata', 'buildah.json'), 'utf8'),
+          readFileSync(path.join(containersDir, id, 'userdata', 'buildah.json'), 'utf8'),
         ) as { Args?: Record<string, string> | null };
         return state.Args?.[BUILD_MARK_ARG] === mark;
       } catch {
@@ -54,4 +65,13 @@ export function removeMarkedWorkingContainers(mark: string): { removed: number; 
     });
   const left = marked.filter((id) => podmanNow(['rm', '--force', id]).status !== 0);
   return { removed: marked.length - left.length, left };
+}
+
+function readableDir(dir: string): boolean {
+  try {
+    readdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
