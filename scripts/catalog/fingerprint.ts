@@ -89,6 +89,16 @@ function trackedFiles(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Whether a file the repository tracks (`file`, from the checkout's root) in a module without a
+ * recipe counts in its fingerprint: all but the module's manifest (hashed without its version),
+ * README.md and .gitignore.
+ */
+export function fingerprinted(module: string, file: string): boolean {
+  // The module's own only: a payload file of one of these names is what a box installs.
+  return !['manifest.json', 'README.md', '.gitignore'].some((own) => file === `modules/${module}/${own}`);
+}
+
 /** The parts of a module's fingerprint, each `what: sha256 or value`, in a fixed order. */
 export async function fingerprintParts(module: string): Promise<string[]> {
   if (process.cwd() !== repoRoot)
@@ -100,8 +110,7 @@ export async function fingerprintParts(module: string): Promise<string[]> {
   const parts = [`manifest: ${sha(canonical(manifest))}`];
   if (!existsSync(join(dir, 'package.ts'))) {
     for (const f of trackedFiles(dir))
-      if (!/(^|\/)(manifest\.json|README\.md|\.gitignore)$/.test(f))
-        parts.push(`${f}: ${sha(readFileSync(join(repoRoot, f)))}`);
+      if (fingerprinted(module, f)) parts.push(`${f}: ${sha(readFileSync(join(repoRoot, f)))}`);
     return parts;
   }
   const recipe = (await import(join(dir, 'package.ts'))) as { bundleServer(out: string): Promise<void> };
