@@ -137,4 +137,19 @@ describe.skipIf(!runnable)('docs/fleet.md playbook with Ansible against a real s
     expect(bad.out).toMatch(/hostname: must be letters, digits and dashes/);
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8').trim()).toBe('edge-17');
   }, 120_000);
+
+  // QA26: one description per group, as the docs keep it, was copied as it is: every box of the
+  // group got its one `hostname`, and `{{ inventory_hostname }}` in it reached apply unrendered.
+  it("one group's description names each box after the inventory, then ok", async () => {
+    writeFileSync(
+      path.join(work, 'fleet/appliance.yaml'),
+      'hostname: "{{ inventory_hostname }}"\ntimezone: UTC\n',
+    );
+    const first = await playbook();
+    expect(first.code, first.out).toBe(0);
+    expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8').trim()).toBe('box');
+    const second = await playbook();
+    expect(second.code, second.out).toBe(0);
+    expect(second.changed).toBe(0);
+  }, 240_000);
 });
