@@ -6,6 +6,7 @@ import type {
   TokenRotation,
   WatchEvent,
 } from '../app/index.js';
+import { holdsPlanned } from '../core/services/bytes.js';
 import { type IdMapRange, mapsHostZero, parseNetDev } from '../core/services/inspect.js';
 import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
@@ -68,12 +69,40 @@ export function runningLimitsNote(r: NonNullable<ServiceStatus['runningLimits']>
 
 /**
  * A memory limit set on the running container outside blueprint (podman update): a restart keeps
- * the container, so the fix is the engine's own command, with the plan's limit.
+ * the container, so the fix is the engine's own command, with the plan's limit. `service inspect`
+ * marks it FAIL; `service status NAME` and the console say it as is.
  */
-function limitChangedText(name: string, c: NonNullable<ServiceInspection['limitChangedOutside']>): string {
+export function limitChangedOutsideText(
+  name: string,
+  c: NonNullable<ServiceStatus['limitChangedOutside']>,
+): string {
   const MiB = 1024 ** 2;
   const m = c.planMemoryBytes % MiB ? `${c.planMemoryBytes}b` : `${c.planMemoryBytes / MiB}m`;
-  return `FAIL its container's memory limit was changed outside blueprint (${mib(c.memoryBytes)}; its sandbox plan gives ${mib(c.planMemoryBytes)}): set it back with \`podman update --memory ${m} --memory-swap ${m} blueprint-${name}\``;
+  return `its container's memory limit was changed outside blueprint (${mib(c.memoryBytes)}; its sandbox plan gives ${mib(c.planMemoryBytes)}): set it back with \`podman update --memory ${m} --memory-swap ${m} blueprint-${name}\``;
+}
+
+type JudgedLimits = Pick<ServiceStatus, 'runningLimits' | 'limitChangedOutside'>;
+
+/**
+ * The line `service status NAME` and the console's Services screen give a running service whose
+ * memory limit is not its plan's (memory-limit-judge.ts): the restart that applies a changed plan,
+ * or the command that undoes a change made outside blueprint. Undefined when it runs with its plan's.
+ */
+export function runningLimitLine(name: string, s: JudgedLimits): string | undefined {
+  if (s.limitChangedOutside) return `${name}: ${limitChangedOutsideText(name, s.limitChangedOutside)}`;
+  return s.runningLimits ? `${name}: ${runningLimitsText(name, s.runningLimits)}` : undefined;
+}
+
+/**
+ * The same for the dashboard's service page (its State card, beside the Restart button): for a
+ * change made outside blueprint, that the button does not undo it.
+ */
+export function runningLimitNote(s: JudgedLimits & { name: string }): string | undefined {
+  if (s.limitChangedOutside) {
+    const said = limitChangedOutsideText(s.name, s.limitChangedOutside);
+    return `${said[0]!.toUpperCase()}${said.slice(1)}. A restart keeps this container, so it does not change this limit.`;
+  }
+  return s.runningLimits ? runningLimitsNote(s.runningLimits) : undefined;
 }
 
 export function formatInspection(i: ServiceInspection): string {
@@ -89,7 +118,7 @@ export function formatInspection(i: ServiceInspection): string {
     // A GPU it requires and this box cannot give: what the start answers, with its fix.
     // Running with other limits than a start gives now: what changed waits for a restart.
     ...(i.runningLimits ? [`  ${runningLimitsText(i.name, i.runningLimits)}`] : []),
-    ...(i.limitChangedOutside ? [`  ${limitChangedText(i.name, i.limitChangedOutside)}`] : []),
+    ...(i.limitChangedOutside ? [`  FAIL ${limitChangedOutsideText(i.name, i.limitChangedOutside)}`] : []),
     ...(i.startRefused
       ? [
           `  \`blueprint service start ${i.name}\` would refuse it: ${i.startRefused.message}.${i.startRefused.hint ? ` ${i.startRefused.hint}` : ''}`,
@@ -137,7 +166,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(!mapsHostZero(k.gidMap))} gid map ${idMapText(k.gidMap)}`,
     `  ${mark(k.rootReadOnly)} root filesystem ${k.rootReadOnly ? 'read-only' : 'WRITABLE'}`,
     `  ${mark(p.network !== 'none' && p.network !== 'loopback-socket' ? true : k.interfaces.every((n) => n === 'lo'))} interfaces ${k.interfaces.join(', ') || '(none)'}`,
-    `  ${mark(c.memoryBytes === (i.runningLimits?.memoryBytes ?? p.memoryBytes))} memory limit ${mib(c.memoryBytes)}`,
+    `  ${mark(c.memoryBytes !== undefined && holdsPlanned(c.memoryBytes, i.runningLimits?.memoryBytes ?? p.memoryBytes))} memory limit ${mib(c.memoryBytes)}`,
     `  ${mark(c.pids === p.pids)} pids limit ${c.pids ?? '?'}`,
     `  ${mark(c.cpus === p.cpus)} cpu limit ${c.cpus ?? '?'}`,
     `  ${mark(p.apparmor.mode !== 'own-profile' || k.apparmor === `${p.apparmor.profile} (enforce)`)} apparmor ${k.apparmor ?? '(none: the kernel has no AppArmor)'}`,
@@ -273,9 +302,7 @@ export function statusTable(rows: ServiceStatus[], damaged: DamagedService[] = [
       `${escapeLine(d.name)}: ${escapeLine(d.error.message)}${d.error.hint ? `\n  hint: ${escapeLine(shownHint(d.error.hint))}` : ''}`,
   );
   const down = usesDownLines(rows, used);
-  const limits = rows.flatMap((r) =>
-    r.runningLimits ? [`${r.name}: ${runningLimitsText(r.name, r.runningLimits)}`] : [],
-  );
+  const limits = rows.flatMap((r) => runningLimitLine(r.name, r) ?? []);
   return [
     table(rows, damaged),
     ...[served, limits, broken, down].filter((l) => l.length).map((l) => l.join('\n')),

@@ -1,18 +1,19 @@
-import { runningLimitsText } from '../present/services.js';
+import { runningLimitLine } from '../present/services.js';
 
 /** How often a running service's limits are read again while the Services screen polls. */
 export const RUNNING_LIMITS_MS = 10_000;
 
 /**
- * Which running services run with another memory limit than their next start gives them
- * (MEMADMIT's runningLimits, as `blueprint service status NAME` says it), for the Services screen.
+ * Which running services run with another memory limit than their plan gives them (a plan changed
+ * since they started, or a limit set outside blueprint: as `blueprint service status NAME` says
+ * it, runningLimitLine), for the Services screen.
  * The list does not carry it: it reads every llm model's header, too much for each 2 s poll. So
  * each running service's status is read in the background at most every RUNNING_LIMITS_MS, one
  * read out per service; a poll takes the line last read. `forget` after the console changes a
  * service (a start, a restart, a setting): the next poll reads it again.
  */
 export function runningLimitsReader(
-  status: (name: string) => Promise<{ runningLimits?: Parameters<typeof runningLimitsText>[1] }>,
+  status: (name: string) => Promise<Parameters<typeof runningLimitLine>[1]>,
   everyMs = RUNNING_LIMITS_MS,
 ) {
   const known = new Map<string, { at: number; line?: string; out?: boolean }>();
@@ -32,7 +33,7 @@ export function runningLimitsReader(
           .then(() => status(name))
           .then(
             (s) => {
-              k.line = s.runningLimits ? `${name}: ${runningLimitsText(name, s.runningLimits)}` : undefined;
+              k.line = runningLimitLine(name, s);
             },
             () => {}, // the list says what is wrong with the engine
           )

@@ -28,7 +28,7 @@ import { nothingUpgradedLine, packageProgress, removedLine, verifiedLine } from 
 import { ratingLines, reasonText, sandboxWhole } from '../present/rating.js';
 import { reasonOf } from '../present/reason.js';
 import { startLines, stopLine } from '../present/service-actions.js';
-import { formatInspection, runningLimitsNote, stateWord } from '../present/services.js';
+import { formatInspection, runningLimitNote, stateWord } from '../present/services.js';
 import { bytes, duration } from '../present/units.js';
 import { formatInstall, formatRollback, rollbackLines, slotVersion } from '../present/update.js';
 import { notUpdatedLines } from '../present/update-outcome.js';
@@ -226,6 +226,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
     },
     async service(name) {
       const [st, inspection] = await Promise.all([box.services.status(name), box.services.inspect(name)]);
+      const limitNote = runningLimitNote(st);
       return {
         ...serviceView(st),
         rating: {
@@ -234,7 +235,7 @@ export function appOps(root: string, env: NodeJS.ProcessEnv = process.env): Dash
           reasons: ratingLines(inspection.rating, '').slice(1),
         },
         inspection: formatInspection(inspection).split('\n'),
-        ...(st.runningLimits ? { runningLimits: runningLimitsNote(st.runningLimits) } : {}),
+        ...(limitNote ? { runningLimits: limitNote } : {}),
       };
     },
     settings: async (name, change) =>

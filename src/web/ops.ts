@@ -53,7 +53,10 @@ export interface ServiceView {
 export interface ServiceDetail extends ServiceView {
   /** The sandbox as `blueprint service inspect` shows it, line by line. */
   inspection: string[];
-  /** Running with a memory limit its next start changes: the two, and that Restart applies it. */
+  /**
+   * Running with a memory limit not its plan's: one its next start changes (the two, and that
+   * Restart applies it), or one set outside blueprint (the command that sets it back).
+   */
   runningLimits?: string;
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { shellWord } from '../system/shell-word.js';
-import { cgroupUsage } from './cgroup.js';
+import { cgroupMemoryLimit, cgroupUsage } from './cgroup.js';
 import { runningLimit } from './container-info.js';
 import { readText } from './fs-cb.js';
 import { allInOrder } from './in-order.js';
@@ -227,7 +227,8 @@ export async function admitStart(
   // Already running: `start` does nothing, so there is nothing to admit.
   if ((await info(name))?.State.Running) return judgeAdmission({ name, needBytes: 0 }, availableBytes, []);
   // The ones that start are refused on a bad file (their plan would be). A running one is counted
-  // at its container's own limit (runningLimit).
+  // at the limit the kernel holds its container to (its cgroup's: a `podman update --memory` that
+  // Podman 4 records nowhere else counts), else the engine's (runningLimit).
   const limits = (r: LoadedRegistration) =>
     plannedLimits(deps.root, r, r.name === name ? settings : undefined);
   // Each limit worked out only where it is counted (the services that start; a running one only
@@ -260,10 +261,13 @@ export async function admitStart(
     if (starting.some((s) => s.name === r.name)) continue;
     const c = await info(r.name);
     if (!c?.State.Running) continue;
-    const usage = await cgroupUsage(c.State.Pid);
+    const [usage, kernelLimit] = await Promise.all([
+      cgroupUsage(c.State.Pid),
+      cgroupMemoryLimit(c.State.Pid),
+    ]);
     running.push({
       name: r.name,
-      limitBytes: runningLimit(c) ?? (await limitOf(r)).spec.resources.memory,
+      limitBytes: kernelLimit ?? runningLimit(c) ?? (await limitOf(r)).spec.resources.memory,
       usageBytes: usage.memoryBytes ?? null,
     });
   }

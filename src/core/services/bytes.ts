@@ -19,3 +19,15 @@ export function parseBytes(v: number | string): number {
   const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
   return Math.round(Number(m[1]) * unit);
 }
+
+/**
+ * Whether a limit read back is the planned one: the engine records the bytes asked for, the kernel
+ * holds the container to them rounded down to its page size (100000001 bytes read back as 99999744
+ * on a 4 KiB page), so a plan's odd byte count is no change made outside.
+ */
+export function holdsPlanned(bytes: number, planned: number): boolean {
+  return bytes === planned || (bytes < planned && planned - bytes < MAX_PAGE_BYTES && bytes % 4096 === 0);
+}
+
+/** The largest page size Linux runs with (arm64's 64 KiB). */
+const MAX_PAGE_BYTES = 64 * 1024;

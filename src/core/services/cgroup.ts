@@ -64,3 +64,15 @@ export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; 
     pids: num(await cg.read('pids', 'pids.current')),
   };
 }
+
+/**
+ * The memory limit the kernel holds a process's cgroup to (memory.max, v1 memory.limit_in_bytes):
+ * what a running container can take, also after `podman update --memory`, which Podman 4 applies to
+ * the cgroup alone (the engine's HostConfig.Memory keeps the limit it was created with). Undefined
+ * when unread or unlimited (v2 "max", v1's page-counter maximum).
+ */
+export async function cgroupMemoryLimit(pid: number): Promise<number | undefined> {
+  const cg = await cgroupFiles(pid);
+  const bytes = num(await cg?.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max'));
+  return bytes !== undefined && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}

@@ -10,6 +10,7 @@
  *   the one it was started with, and its next start gives the plan's: the restart line (status.ts
  *   RunningLimits), and the kernel is judged against the engine's limit.
  */
+import { holdsPlanned } from './bytes.js';
 import { type ContainerInfo, runningLimit } from './container-info.js';
 import { type ContainerPlan, SPEC_LABEL } from './policy.js';
 import type { RunningLimits } from './status.js';
@@ -30,7 +31,7 @@ export function judgeMemoryLimit(
   const fromThisPlan =
     info.Config.Labels[SPEC_LABEL] === (plan.spec.labels as Record<string, string>)[SPEC_LABEL];
   if (fromThisPlan) {
-    const other = [cgroupBytes, engine].find((b) => b !== undefined && b !== planned);
+    const other = [cgroupBytes, engine].find((b) => b !== undefined && !holdsPlanned(b, planned));
     return other === undefined
       ? {}
       : { limitChangedOutside: { memoryBytes: other, planMemoryBytes: planned } };

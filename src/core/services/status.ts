@@ -1,15 +1,18 @@
 import type { Writable } from 'node:stream';
 import { NotFoundError, type StorageError } from '../errors.js';
 import { planAppArmor } from './apparmor.js';
-import { type ContainerInfo, runningLimit } from './container-info.js';
+import { cgroupMemoryLimit } from './cgroup.js';
+import type { ContainerInfo } from './container-info.js';
 import { type Engine, EngineError, START_ENGINE_HINT } from './engine.js';
 import { cgroupUsage, processView, ratingOf } from './inspect.js';
 import { checkHealth, inspectContainer, ownOrNone, planWith, type ServiceDeps } from './lifecycle.js';
+import { judgeMemoryLimit, type LimitChangedOutside } from './memory-limit-judge.js';
 import { type ModuleInfo, readModuleInfoOutcome } from './module-info.js';
 import { type ContainerPlan, containerName, NO_GPU, VERSION_LABEL } from './policy.js';
 import type { Rating } from './rating.js';
 import { getRegistration, type LoadedRegistration, listRegistrations } from './registry.js';
 import { readRestartRecord } from './restarts.js';
+import { planLooking } from './sandbox-plan.js';
 import { planUses, usesOf } from './wiring.js';
 
 export interface ServiceStatus {
@@ -56,6 +59,13 @@ export interface ServiceStatus {
    * the one its container was given (what memory admission counts for it) and the next one.
    */
   runningLimits?: RunningLimits;
+  /**
+   * `service status NAME` only: present while its container, made from the plan that holds now, runs
+   * with another memory limit than that plan's, set on it outside blueprint (`podman update`): a
+   * restart keeps that container, so it changes nothing. Judged as `service inspect` judges it
+   * (memory-limit-judge.ts).
+   */
+  limitChangedOutside?: LimitChangedOutside;
 }
 
 /** A running service's memory limit and the one its next start gives it, where they differ. */
@@ -143,7 +153,7 @@ async function statusOf(
   // Memory and pids from the kernel's cgroup files (they work in nested cgroup namespaces, where
   // the engine's stats come back empty); CPU% from the engine's one-shot stats, which (with no
   // sample before) is the container's average since it started, not its use now.
-  const [healthy, usage, stats, moduleInfo, runningLimits] = await Promise.all([
+  const [healthy, usage, stats, moduleInfo, limits] = await Promise.all([
     reg.spec.health ? checkHealth(deps.root, reg) : Promise.resolve(false),
     cgroupUsage(info.State.Pid),
     deps.engine
@@ -152,7 +162,7 @@ async function statusOf(
       })
       .catch(() => undefined),
     readModuleInfoOutcome(deps.root, reg),
-    withNextLimits ? limitsDiffering(deps.root, reg, info) : undefined,
+    withNextLimits ? judgedLimits(deps, reg, info) : {},
   ]);
   const s = stats?.Stats?.[0];
   return {
@@ -163,28 +173,27 @@ async function statusOf(
     pids: usage.pids ?? s?.PIDs ?? null,
     info: moduleInfo.info,
     ...(moduleInfo.unanswered ? { infoUnanswered: true as const } : {}),
-    ...(runningLimits ? { runningLimits } : {}),
+    ...limits,
   };
 }
 
 /**
- * The running container's memory limit and its next start's, when they differ (the models it
- * mounts are read for an llm's: one service's status, not every row of the list). A settings or
- * overrides file its start would refuse says nothing here: `service start` says why.
+ * Whose doing a running container's memory limit is, when it is not its plan's: a plan changed since
+ * it was made (its next start gives another: runningLimits), or a limit set on it outside blueprint
+ * (limitChangedOutside). Planned as a start would plan it (the models it mounts are read for an
+ * llm's: one service's status, not every row of the list) and judged as `service inspect` judges it.
+ * A settings or overrides file its start would refuse says nothing here: `service start` says why.
  */
-async function limitsDiffering(
-  root: string,
+async function judgedLimits(
+  deps: ServiceDeps,
   reg: LoadedRegistration,
   info: ContainerInfo,
-): Promise<RunningLimits | undefined> {
-  const memoryBytes = runningLimit(info);
-  if (memoryBytes === undefined) return undefined;
-  const { plannedLimits } = await import('./admission.js');
-  const next = await plannedLimits(root, reg).then(
-    (r) => r.spec.resources.memory,
-    () => undefined,
-  );
-  return next === undefined || next === memoryBytes ? undefined : { memoryBytes, nextStartMemoryBytes: next };
+): Promise<{ runningLimits?: RunningLimits; limitChangedOutside?: LimitChangedOutside }> {
+  const [planned, kernelBytes] = await Promise.all([
+    planLooking(deps, reg).catch(() => undefined),
+    cgroupMemoryLimit(info.State.Pid),
+  ]);
+  return planned ? judgeMemoryLimit(info, planned.plan, kernelBytes) : {};
 }
 
 export async function serviceStatus(deps: ServiceDeps, name: string): Promise<ServiceStatus> {

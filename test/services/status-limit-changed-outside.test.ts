@@ -1,0 +1,198 @@
+/**
+ * LIMITS2: `service status NAME` (and the dashboard's service page and the console's Services
+ * screen, which read it) judged a running service's memory limit apart from `service inspect`.
+ * After `podman update --memory` on a container made from the plan that holds now, status said
+ * "runs with X; its next start gives it Y: restart" (blaming settings, overrides or models), and a
+ * restart keeps that container (the same spec), so it changed nothing; inspect said the limit was
+ * changed outside blueprint, with the command that sets it back. Now both judge it with
+ * memory-limit-judge.ts and say it in the same words (src/present).
+ *
+ * Memory admission counted such a service at the limit the engine recorded at its start: Podman
+ * 4.3.1 (this machine's) changes only the cgroup on `podman update`, so a service raised to 200 MiB
+ * was counted at 64 MiB and another start was admitted into memory it may still take. It now counts
+ * the limit the kernel holds the container to (its cgroup's), where it can read it.
+ *
+ * Real Podman: the hello module at 64 MiB, started, `podman update --memory 200m`, set back.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openBox } from '../../src/app/index.js';
+import { admitStart } from '../../src/core/services/admission.js';
+import { chooseSocket } from '../../src/core/services/engine.js';
+import { runningLimitLine, runningLimitNote } from '../../src/present/services.js';
+import { runningLimitsReader } from '../../src/tui/running-limits.js';
+import { appOps } from '../../src/web/app-ops.js';
+import { run } from '../helpers/pkg.js';
+import {
+  buildHello,
+  type EngineProxy,
+  engineProxy,
+  engineUp,
+  makeBox,
+  podman,
+  type TestBox,
+  uniqueName,
+} from './helpers.js';
+
+const MiB = 1024 ** 2;
+
+const availableMiB = (root: string, mib: number) => {
+  mkdirSync(path.join(root, 'proc'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'proc/meminfo'),
+    `MemTotal: 8388608 kB\nMemFree: 1 kB\nMemAvailable: ${mib * 1024} kB\n`,
+  );
+};
+
+/** The console's reader: a first poll starts the read, a later one gives the line read. */
+const consoleLine = async (reader: ReturnType<typeof runningLimitsReader>, name: string) => {
+  reader.forget(name);
+  reader.line(name, true);
+  const until = Date.now() + 10_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    const line = reader.line(name, true);
+    if (line !== undefined || Date.now() > until) return line;
+  }
+};
+
+describe.skipIf(!engineUp)('service status: a memory limit changed outside blueprint', () => {
+  let box: TestBox | undefined;
+  let proxy: EngineProxy | undefined;
+  afterAll(async () => {
+    await proxy?.close();
+    await box?.cleanup();
+  });
+
+  it('status, dashboard and console say what inspect says (no restart); admission counts the cgroup', async () => {
+    box = await makeBox(await buildHello());
+    const root = box.root;
+    const name = uniqueName('bpt-stupd');
+    const other = uniqueName('bpt-stoth');
+    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
+    await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
+    const services = openBox(root).services;
+    await services.start(name);
+    const clean = await services.status(name);
+    expect(clean.runningLimits).toBeUndefined();
+    expect(clean.limitChangedOutside).toBeUndefined();
+
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    const changed = { memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB };
+    const st = await services.status(name);
+    expect(st.runningLimits).toBeUndefined();
+    expect(st.limitChangedOutside).toEqual(changed);
+    // One judge: inspect finds the same.
+    const looked = await services.inspect(name);
+    expect(looked.limitChangedOutside).toEqual(st.limitChangedOutside);
+    expect(looked.runningLimits).toBeUndefined();
+
+    const fix = `set it back with \`podman update --memory 64m --memory-swap 64m blueprint-${name}\``;
+    const said = `its container's memory limit was changed outside blueprint (200 MiB; its sandbox plan gives 64 MiB): ${fix}`;
+    const json = await run(['--root', root, '--json', 'service', 'status', name]);
+    expect(json.code, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.runningLimits).toBeUndefined();
+    expect(parsed.limitChangedOutside).toEqual(changed);
+    const text = await run(['--root', root, 'service', 'status', name]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`${name}: ${said}`);
+    expect(text.stdout).not.toMatch(/next start|service restart/);
+    const inspected = await run(['--root', root, 'service', 'inspect', name]);
+    expect(inspected.stdout).toContain(said);
+
+    // The dashboard's service page: the same finding, and that its Restart button does not undo it.
+    const page = await appOps(root).service(name);
+    expect(page.runningLimits).toBe(
+      `I${said.slice(1)}. A restart keeps this container, so it does not change this limit.`,
+    );
+    expect(page.runningLimits).toBe(runningLimitNote(st));
+    // The console's Services screen: the CLI's line.
+    const reader = runningLimitsReader((n) => services.status(n));
+    expect(await consoleLine(reader, name)).toBe(`${name}: ${said}`);
+    expect(runningLimitLine(name, st)).toBe(`${name}: ${said}`);
+
+    // Admission: the engine here records no new limit (Podman 4.3.1); the kernel holds it to 200 MiB.
+    const engineSays = Number(
+      await podman('inspect', '--format', '{{.HostConfig.Memory}}', `blueprint-${name}`),
+    );
+    expect([64 * MiB, 200 * MiB]).toContain(engineSays);
+    availableMiB(root, 4096);
+    const verdict = await admitStart({ engine: box.engine, root }, other);
+    expect(verdict.running.find((r) => r.name === name)?.limitBytes).toBe(200 * MiB);
+
+    // Set back as it says: nothing to say anywhere, and admission counts 64 MiB.
+    await podman('update', '--memory', '64m', '--memory-swap', '64m', `blueprint-${name}`);
+    const back = await services.status(name);
+    expect(back.limitChangedOutside).toBeUndefined();
+    expect(back.runningLimits).toBeUndefined();
+    expect((await run(['--root', root, 'service', 'status', name])).stdout).not.toMatch(
+      /changed outside blueprint|next start/,
+    );
+    expect((await appOps(root).service(name)).runningLimits).toBeUndefined();
+    expect(await consoleLine(reader, name)).toBeUndefined();
+    const after = await admitStart({ engine: box.engine, root }, other);
+    expect(after.running.find((r) => r.name === name)?.limitBytes).toBe(64 * MiB);
+    await services.stop(name);
+  }, 180_000);
+
+  it('an engine that records the new limit (HostConfig.Memory): status tells no restart either', async () => {
+    box ??= await makeBox(await buildHello());
+    const root = box.root;
+    const name = uniqueName('bpt-stupd5');
+    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
+    await openBox(root).services.start(name);
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    // The container's inspect as a Podman that records `podman update` answers it.
+    const engineSocket = chooseSocket(process.env).path;
+    proxy = await engineProxy((req, res) => {
+      if (req.method !== 'GET' || !req.url?.includes(`/containers/blueprint-${name}/json`)) return false;
+      http
+        .get({ socketPath: engineSocket, path: req.url }, (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (b: Buffer) => parts.push(b));
+          up.on('end', () => {
+            const info = JSON.parse(Buffer.concat(parts).toString());
+            info.HostConfig.Memory = 200 * MiB;
+            info.HostConfig.MemorySwap = 200 * MiB;
+            res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(info));
+          });
+        })
+        .on('error', () => res.destroy());
+      return true;
+    });
+    const shown = await run(['--root', root, 'service', 'status', name], { env: proxy.env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toMatch(/next start|service restart/);
+    expect(shown.stdout).toContain(
+      `${name}: its container's memory limit was changed outside blueprint (200 MiB; its sandbox plan gives 64 MiB)`,
+    );
+    const json = JSON.parse(
+      (await run(['--root', root, '--json', 'service', 'status', name], { env: proxy.env })).stdout,
+    );
+    expect(json.runningLimits).toBeUndefined();
+    expect(json.limitChangedOutside).toEqual({ memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB });
+    await openBox(root).services.stop(name);
+  }, 180_000);
+
+  it("a plan's limit the kernel rounds to its page size is the plan's: no finding, kernel line ok", async () => {
+    box ??= await makeBox(await buildHello());
+    const root = box.root;
+    const name = uniqueName('bpt-stpage');
+    // 97657 KiB = 100000768 bytes, not a whole number of 4 KiB pages: the cgroup holds 100000768 - 1024.
+    await box.install(name, { resources: { memory: '97657k', cpus: 0.5, pids: 32 } });
+    const services = openBox(root).services;
+    await services.start(name);
+    const looked = await services.inspect(name);
+    expect(looked.process?.cgroup.memoryBytes).toBe(100000768 - 1024);
+    expect(looked.limitChangedOutside).toBeUndefined();
+    expect((await services.status(name)).limitChangedOutside).toBeUndefined();
+    const shown = await run(['--root', root, 'service', 'inspect', name]);
+    expect(shown.stdout).toMatch(/ok +memory limit 95 MiB/);
+    expect(shown.stdout).not.toMatch(/changed outside blueprint/);
+    await services.stop(name);
+  }, 180_000);
+});
