@@ -5,10 +5,12 @@
  * admin had to guess that admin.keys is --key and repository.key is --repo-key; a --key file that
  * is not there said 'Cannot read F: ENOENT'. Now each problem names its flag, the hint points at
  * `blueprint setup --help`, and a missing file is said plainly (exit 3). Exit 2 and nothing written
- * otherwise, as before. The real executable.
+ * otherwise, as before; a key refused as such (no OpenPGP key, a pin that does not match, a key that
+ * certified none of its user IDs: answers-key-uncertified) keeps its exit 4, named by flag too. The
+ * real executable.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeKey, run } from '../helpers/pkg.js';
@@ -87,5 +89,24 @@ describe('setup flags: what is wrong, by flag', () => {
     expect(unpinned.stderr).toContain(`error: --repo-fingerprint: required; this key's fingerprint is`);
     expect(unpinned.stderr).toContain('then give it with --repo-fingerprint');
     expect(unpinned.stderr).not.toContain('add it to the file');
+  });
+
+  it('a --repo-key that is no OpenPGP key, a --repo-fingerprint that does not match: named by flag, exit 4', async () => {
+    // Refusals of the key itself (VerificationError) said `repository.key:` and `repository.fingerprint:`.
+    const repo = ['--hostname', 'box-01', '--key', KEY, '--ssh', '--repo-url', 'https://r.example/bp'];
+    const junk = path.join(tempDir('bp-setup-flags-junk-'), 'repo.asc');
+    writeFileSync(junk, 'not a key\n');
+    const bad = await setup(...repo, '--repo-key', junk, '--repo-fingerprint', 'AB'.repeat(20));
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain('error: --repo-key: not an OpenPGP public key');
+    const key = await makeKey(path.join(tempDir('bp-setup-flags-key-'), 'key'));
+    const other = 'AB'.repeat(20);
+    const wrong = await setup(...repo, '--repo-key', key.publicFile, '--repo-fingerprint', other);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toContain(
+      `error: --repo-fingerprint: the key's fingerprint is ${key.fingerprint.toUpperCase()}, not ${other}`,
+    );
+    expect(wrong.stderr).toContain('do not change the pin to match');
+    expect(wrong.stderr).not.toContain('repository.');
   });
 });
