@@ -21,12 +21,15 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   ],
   services: [
     ['s / S / R', 'start / stop / restart the selected service'],
-    ['l', 'live logs: follows; j/k, PgUp/PgDn, g scroll back (paused), G follows again'],
+    ['l', 'live logs, long lines wrapped: follows; j/k, PgUp/PgDn, g scroll back (paused), G follows again'],
     ['c', 'settings: change one (Enter) or put it back to its default (d)'],
     ['Enter', 'inspect'],
   ],
   keys: [],
-  outbound: [['/', 'search destinations, modules, verdicts (blocked first, then the latest)']],
+  outbound: [
+    ['/', 'search destinations, modules, verdicts (blocked first, then the latest)'],
+    ['Enter', 'the destination whole: protocol, count, first and last seen, the allowing rule'],
+  ],
   system: [
     ['f', 'update the system from a bundle file (asks the path, then confirms)'],
     ['u', 'update the system from a repository (its system-bundle package)'],
