@@ -347,7 +347,8 @@ Answers file (YAML or JSON):
                     # the recovery key goes to that file (0600) or is printed once (docs/encryption.md);
                     # with --unattended (headless provisioning) the file is required; a folder
                     # recovery-keys on the BLUEPRINT disk gets a copy too (image/README.md)
-Bad or missing answers fail with the field named, before anything is written (exit 2).
+Bad or missing answers fail with the field named, before anything is written (exit 2; a repository
+key refused as such, 4: no OpenPGP key, not the pinned fingerprint, no user ID it certified).
 Running it again with the same answers changes nothing.`,
   async run(ctx, parsed) {
     const file = optString(parsed, 'answers');
