@@ -4,6 +4,7 @@ import {
   DeclinedError,
   ExitCode,
   endNow,
+  hostArch,
   InterruptedError,
   isPermissionDenied,
   treeShared,
@@ -200,8 +201,9 @@ export async function runCli(argv: string[], argv0: string): Promise<number> {
   const rest = split.rest[0] === 'help' ? split.rest.slice(1) : split.rest;
   if (split.version) {
     writeOut(
+      // The document `--json version` prints (commands/version.ts): one answer, one shape.
       globals.json
-        ? `${JSON.stringify({ version: VERSION, node: process.versions.node })}\n`
+        ? `${JSON.stringify({ version: VERSION, node: process.versions.node, arch: hostArch() }, null, 2)}\n`
         : `${prog} ${VERSION}\n`,
     );
     return ExitCode.ok;

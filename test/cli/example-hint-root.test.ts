@@ -4,7 +4,9 @@
  * `blueprint --root R apply` said 'hint: Example: blueprint apply -f appliance.yaml --dry-run',
  * which pasted plans against the live box, /. Now each is a command in backticks with the typed
  * --root: apply (no file; a file twice), model import without --name, rag ask with an empty
- * question, system update with a file and --from. Nothing is written. The executable.
+ * question, system update with a file and --from; and service config's KEY=VALUE, whose example
+ * named llm's LLM_PARALLEL for any module (hello has no such setting). Nothing is written.
+ * The executable.
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +25,10 @@ describe('a usage error example carries the typed --root', () => {
     [
       ['model', 'import', 'x.gguf'],
       'Example: `blueprint --root ROOT model import /media/usb/qwen2.5-0.5b-q4_k_m.gguf --name qwen2-5-0-5b`',
+    ],
+    [
+      ['service', 'config', 'hello', '=x'],
+      'Give each setting as KEY=VALUE: `blueprint --root ROOT service config hello` lists those hello takes.',
     ],
     [['rag', 'ask', ' '], 'Example: `blueprint --root ROOT rag ask "How do I reset the filter?"`'],
     [

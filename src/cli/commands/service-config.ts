@@ -1,5 +1,5 @@
 import { UsageError } from '../../app/index.js';
-import { shownHint } from '../../present/root-in-hints.js';
+import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optStrings, requirePositionals } from '../command.js';
 import { sayIfSlow } from '../context.js';
@@ -48,7 +48,8 @@ Examples:
       if (i < 1)
         throw new UsageError(
           `Expected KEY=VALUE, got ${JSON.stringify(p)}`,
-          `Example: blueprint service config ${name} LLM_PARALLEL=2`,
+          // Not an example setting: which keys there are is the module's (hello has none).
+          `Give each setting as KEY=VALUE: \`blueprint service config ${shellWord(name!)}\` lists those ${name} takes.`,
         );
       const key = p.slice(0, i);
       if (key in set) throw new UsageError(`${key} is given twice`);
