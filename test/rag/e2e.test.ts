@@ -86,6 +86,20 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
       ].sort(),
     );
     expect(inspect.HostConfig.NetworkMode).toBe('none');
+    // The image carries its SBOM (modules/rag/image-sbom.ts): this package, jszip and pdf.js in it.
+    const sbom = JSON.parse(
+      await podman(
+        'exec',
+        `blueprint-${names.rag}`,
+        '/usr/bin/node',
+        '-e',
+        'process.stdout.write(require("node:fs").readFileSync("/app/sbom.cdx.json", "utf8"))',
+      ),
+    ) as { metadata: { component: { name: string } }; components: { name: string }[] };
+    expect(sbom.metadata.component.name).toBe(names.rag);
+    expect(sbom.components.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['jszip', 'pdfjs-dist', 'node']),
+    );
     // The token rag holds for each is the one its provider knows rag by (client-tokens: NAME TOKEN).
     for (const r of ROLES) {
       const held = (
