@@ -1,0 +1,71 @@
+/**
+ * REVIEW11 (found sound): the console wizard's "Trust the repository key?" with a key whose own
+ * (self-certified) user IDs are many, or one very long, Debian's name among them. `bpkg key add`
+ * lets such names scroll the fingerprint off the terminal (handed to QA26); the wizard's step puts
+ * the fingerprint first among its notes and cuts the notes at the bottom on a short screen, so the
+ * whole fingerprint stays in view at 80x24 and on a 40x12 serial console.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { describe, expect, it } from 'vitest';
+import { DEBIAN } from '../helpers/grafted-key.js';
+import { tempDir } from '../helpers/pkg.js';
+import { boxPerTest } from '../helpers/roots.js';
+import { sshPublicKey } from '../setup/helpers.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from '../tui/helpers.js';
+
+const box = boxPerTest('ink-key-fpr-view');
+
+async function keyFile(names: string[]): Promise<{ file: string; fingerprint: string }> {
+  const { publicKey } = await openpgp.generateKey({
+    userIDs: names.map((name) => ({ name })),
+    type: 'ecc',
+    curve: 'ed25519Legacy',
+    format: 'armored',
+  });
+  const file = path.join(tempDir('bp-fpr-view-'), 'repo.asc');
+  writeFileSync(file, publicKey);
+  return { file, fingerprint: (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint() };
+}
+
+async function trustQuestion(file: string, columns: number, rows: number): Promise<string> {
+  const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
+  await wizardToAdminKey(app, 'box-07', 'UTC');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'y');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
+  await frameWith(app, "repository's public signing key");
+  await type(app, '\x15', file, '\r');
+  await frameWith(app, 'Trust the repository key?');
+  consoleSize(app, columns, rows);
+  // The step painted again at the console's size (its title cut or wrapped there).
+  let frame = app.lastFrame() ?? '';
+  for (let i = 0; i < 200 && frame.split('\n').length > rows; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    frame = app.lastFrame() ?? '';
+  }
+  app.unmount();
+  return frame;
+}
+
+const shows = (frame: string, fpr: string) => frame.replace(/\s/g, '').includes(fpr.toUpperCase());
+
+describe("the wizard's key-trust question keeps the fingerprint in view", () => {
+  for (const [what, names] of [
+    ['40 user IDs, Debian’s last', [...Array.from({ length: 39 }, (_, i) => `Mirror ${i}`), DEBIAN]],
+    ['one 4,000-character user ID', [`${'Debian Archive '.repeat(266)}${DEBIAN}`]],
+  ] as const)
+    for (const [columns, rows] of [
+      [80, 24],
+      [40, 12],
+    ] as const)
+      it(`${what}, at ${columns}x${rows}`, async () => {
+        const k = await keyFile([...names]);
+        const frame = await trustQuestion(k.file, columns, rows);
+        expect(shows(frame, k.fingerprint), frame).toBe(true);
+        expect(frame.split('\n').length).toBeLessThanOrEqual(rows);
+      }, 30_000);
+});
