@@ -68,9 +68,11 @@ export function runningLimitsNote(r: NonNullable<ServiceStatus['runningLimits']>
 }
 
 /**
- * A memory limit set on the running container outside blueprint (podman update): a restart keeps
- * the container, so the fix is the engine's own command, with the plan's limit. `service inspect`
- * marks it FAIL; `service status NAME` and the console say it as is.
+ * A memory limit set on the running container outside blueprint (podman update): the fix is the
+ * engine's own command, with the plan's limit. Not a restart: it keeps the container, and an engine
+ * that records the update (later than Podman 4.3.1, which re-applies the limit it was created with
+ * at each start) keeps the new limit too. `service inspect` marks it FAIL; `service status NAME`,
+ * the console and the dashboard say it as is.
  */
 export function limitChangedOutsideText(
   name: string,
@@ -93,14 +95,11 @@ export function runningLimitLine(name: string, s: JudgedLimits): string | undefi
   return s.runningLimits ? `${name}: ${runningLimitsText(name, s.runningLimits)}` : undefined;
 }
 
-/**
- * The same for the dashboard's service page (its State card, beside the Restart button): for a
- * change made outside blueprint, that the button does not undo it.
- */
+/** The same for the dashboard's service page (its State card, beside the Restart button). */
 export function runningLimitNote(s: JudgedLimits & { name: string }): string | undefined {
   if (s.limitChangedOutside) {
     const said = limitChangedOutsideText(s.name, s.limitChangedOutside);
-    return `${said[0]!.toUpperCase()}${said.slice(1)}. A restart keeps this container, so it does not change this limit.`;
+    return `${said[0]!.toUpperCase()}${said.slice(1)}.`;
   }
   return s.runningLimits ? runningLimitsNote(s.runningLimits) : undefined;
 }

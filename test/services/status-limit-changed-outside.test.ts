@@ -2,10 +2,11 @@
  * LIMITS2: `service status NAME` (and the dashboard's service page and the console's Services
  * screen, which read it) judged a running service's memory limit apart from `service inspect`.
  * After `podman update --memory` on a container made from the plan that holds now, status said
- * "runs with X; its next start gives it Y: restart" (blaming settings, overrides or models), and a
- * restart keeps that container (the same spec), so it changed nothing; inspect said the limit was
- * changed outside blueprint, with the command that sets it back. Now both judge it with
- * memory-limit-judge.ts and say it in the same words (src/present).
+ * "runs with X; its next start gives it Y: restart" (blaming settings, overrides or models) on an
+ * engine that records the update, where a restart keeps that container and its new limit, so it
+ * changed nothing (Podman 4.3.1 records nothing: status said nothing, and a restart re-applies the
+ * created limit); inspect said the limit was changed outside blueprint, with the command that sets
+ * it back. Now both judge it with memory-limit-judge.ts and say it in the same words (src/present).
  *
  * Memory admission counted such a service at the limit the engine recorded at its start: Podman
  * 4.3.1 (this machine's) changes only the cgroup on `podman update`, so a service raised to 200 MiB
@@ -103,11 +104,9 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const inspected = await run(['--root', root, 'service', 'inspect', name]);
     expect(inspected.stdout).toContain(said);
 
-    // The dashboard's service page: the same finding, and that its Restart button does not undo it.
+    // The dashboard's service page: the same finding and fix, no Restart offered for it.
     const page = await appOps(root).service(name);
-    expect(page.runningLimits).toBe(
-      `I${said.slice(1)}. A restart keeps this container, so it does not change this limit.`,
-    );
+    expect(page.runningLimits).toBe(`I${said.slice(1)}.`);
     expect(page.runningLimits).toBe(runningLimitNote(st));
     // The console's Services screen: the CLI's line.
     const reader = runningLimitsReader((n) => services.status(n));
@@ -135,6 +134,15 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     expect(await consoleLine(reader, name)).toBeUndefined();
     const after = await admitStart({ engine: box.engine, root }, other);
     expect(after.running.find((r) => r.name === name)?.limitBytes).toBe(64 * MiB);
+
+    // A restart keeps the container. Podman 4.3.1 re-applies the limit it recorded at its start (the
+    // plan's); an engine that records the update keeps 200 MiB. Either way status says what the kernel holds.
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await services.restart(name);
+    const kernel = (await services.inspect(name)).process?.cgroup.memoryBytes;
+    expect((await services.status(name)).limitChangedOutside).toEqual(
+      kernel === 64 * MiB ? undefined : { memoryBytes: kernel, planMemoryBytes: 64 * MiB },
+    );
     await services.stop(name);
   }, 180_000);
 

@@ -3,9 +3,10 @@
  * e00c6a93). The container's spec label says whether it was made from the plan that holds now
  * (ensure-container.ts keptBy: a start keeps it then, a restart too):
  * - made from it, it was given the plan's limit; a limit the kernel or the engine holds it to
- *   other than that was set on the container outside blueprint (`podman update --memory`, root),
- *   and no restart changes it (the same container is kept): a finding, with the command that sets
- *   it back. Podman 4 changes only the cgroup; later versions record it as HostConfig.Memory too.
+ *   other than that was set on the container outside blueprint (`podman update --memory`, root):
+ *   a finding, with the command that sets it back. Podman 4.3.1 changes only the cgroup, and the
+ *   kept container's next start re-applies the limit it recorded (measured, LIMITS2); later
+ *   versions record it as HostConfig.Memory too, and a restart (the same container) keeps it.
  * - made from an older plan (a setting, override or model changed since), the engine's limit is
  *   the one it was started with, and its next start gives the plan's: the restart line (status.ts
  *   RunningLimits), and the kernel is judged against the engine's limit.
