@@ -10,7 +10,7 @@ import {
 import { hitJson } from '../../present/pkg-json.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
-import { unfetched, unkept, updateOutcomeText } from '../../present/update-outcome.js';
+import { notUpdatedLines, unfetched, unkept, updateOutcomeText } from '../../present/update-outcome.js';
 import { type Context, sayIfSlow } from '../context.js';
 
 /** `bpkg search`'s answer (pkg.ts, and the quick path below). */
@@ -100,6 +100,8 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   // A refusal is an error: it is printed even with -q.
   (ok ? ctx.report : ctx.result)(outcomes, shownHint(outcomes.map(updateOutcomeText).join('\n')));
   if (ok) return ExitCode.ok;
+  // --json: stdout is the array, which says it; the log (stderr) is told too, as of any error.
+  if (ctx.json) ctx.stderr.write(`${shownHint(notUpdatedLines(outcomes).join('\n'))}\n`);
   // A refusal decides (4); then a disk that could not keep an index (7); an outage alone is 1.
   if (!outcomes.every((o) => o.ok || unfetched(o) || unkept(o))) return ExitCode.verification;
   return outcomes.some(unkept) ? ExitCode.storage : ExitCode.failure;
