@@ -14,7 +14,7 @@ export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
   --json            Print one JSON document on stdout; no prompts
   -y, --yes         Answer yes to confirmations
-  -q, --quiet       Only print errors
+  -q, --quiet       Only print errors and warnings
   --no-color        No colours (also NO_COLOR=1, TERM=dumb or vt100/vt220)
   -h, --help        Help for the program or a command
   -V, --version     Print the version
