@@ -3,7 +3,9 @@
  * limit the engine records for the container (HostConfig.Memory, MEMADMIT e00c6a93), not with the
  * plan. A limit raised on the container outside blueprint (`podman update --memory`, root) then
  * read 'ok', beside a 'runs with … its next start gives …: restart' line that blamed settings,
- * overrides or models, and a restart keeps the container (same spec), so it changed nothing.
+ * overrides or models, and a restart keeps the container (same spec): on an engine that records the
+ * update it changes nothing (Podman 4.3.1 records none, and re-applies the created limit at the
+ * kept container's start: LIMITS2 measured it, status-limit-changed-outside).
  *
  * Now a container made from the plan that holds now (its spec label) was given the plan's limit:
  * another one is a finding (FAIL, with the command that sets it back), and the restart line is
