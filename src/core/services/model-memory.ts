@@ -96,7 +96,7 @@ const MAX_VOCAB = 2 ** 24;
  * grow past any box's memory, or an int64. Such a model is still judged at its load.
  */
 async function mountedShapes(planned: PlannedPackageMount[]): Promise<ModelShape[]> {
-  const { readGgufInfo } = await import('../models/gguf.js');
+  const { ggufMetadataOf } = await import('../models/gguf-metadata-memo.js');
   const shapes: ModelShape[] = [];
   for (const pkg of planned.flatMap((p) => p.packages)) {
     // The first part of a split model holds its metadata (as `blueprint model show` reads it).
@@ -109,8 +109,9 @@ async function mountedShapes(planned: PlannedPackageMount[]): Promise<ModelShape
     const fh = await open(ggufs[0]!, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
     if (!fh) continue; // a missing file is the start's to refuse (its hash is checked there)
     try {
-      const info = await readGgufInfo(fh, (await fh.stat()).size);
-      const shape = shapeFromMetadata(nested(info.metadata), await filesBytes(ggufs));
+      // Read once per version of the file (the console asks a running llm's limits every 10 s).
+      const metadata = await ggufMetadataOf(ggufs[0]!, fh);
+      const shape = shapeFromMetadata(nested(metadata), await filesBytes(ggufs));
       const kv = kvPerToken(shape);
       if (Number.isFinite(kv) && kv > 0 && Math.ceil(kv * HEADROOM) <= MAX_FIGURE && shape.vocab <= MAX_VOCAB)
         shapes.push(shape);
