@@ -45,7 +45,8 @@ async function confirmOnTerminal(ctx: Context, q: Question): Promise<boolean> {
         'Refusing to trust a key without its fingerprint',
         `Pass --fingerprint ${showFingerprint(q.key.fingerprint)} after checking it with the publisher (or --yes).`,
       );
-    return confirm(ctx, 'Trust this key to sign packages for this box?');
+    // Its fingerprint in the question: a key of many user IDs scrolls the `Key FPR` line off the screen.
+    return confirm(ctx, `Trust key ${showFingerprint(q.key.fingerprint)} to sign packages?`);
   }
   if (q.kind === 'remove') return confirm(ctx, `Remove ${q.names.join(', ')}?`);
   if (!onTerminal) return true;
