@@ -36,7 +36,8 @@ describe('a .docx notes part of hostile shape', () => {
     );
     const p = parseDocxXml(doc(`${cite('1')}${cite('99')}`), { footnotes });
     const texts = p.sections.map((s) => s.text).join('\n');
-    for (const word of ['outer', 'inner', 'after']) expect(texts.split(word).length - 1, word).toBeLessThanOrEqual(1);
+    for (const word of ['outer', 'inner', 'after'])
+      expect(texts.split(word).length - 1, word).toBeLessThanOrEqual(1);
     expect(p.sections.length).toBeLessThanOrEqual(4);
   });
 
