@@ -203,4 +203,37 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     expect(shown.stdout).not.toMatch(/changed outside blueprint/);
     await services.stop(name);
   }, 180_000);
+
+  it('a plan changed since it started, then podman update: the restart line says the limit the kernel holds', async () => {
+    box ??= await makeBox(await buildHello());
+    const root = box.root;
+    const name = uniqueName('bpt-stold');
+    const other = uniqueName('bpt-stold2');
+    await box.install(name, { resources: { memory: '128m', cpus: 0.5, pids: 32 } });
+    await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
+    const services = openBox(root).services;
+    await services.start(name);
+    const override = path.join(root, 'etc/blueprint/overrides', `${name}.json`);
+    mkdirSync(path.dirname(override), { recursive: true });
+    writeFileSync(override, '{ "memory": "96m" }\n');
+    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    // It runs with 200 MiB (what admission counts for it, on either engine), its next start gives 96.
+    const differ = { memoryBytes: 200 * MiB, nextStartMemoryBytes: 96 * MiB };
+    const st = await services.status(name);
+    expect(st.runningLimits).toEqual(differ);
+    expect(st.limitChangedOutside).toBeUndefined();
+    const looked = await services.inspect(name);
+    expect(looked.runningLimits).toEqual(differ);
+    availableMiB(root, 4096);
+    const verdict = await admitStart({ engine: box.engine, root }, other);
+    expect(verdict.running.find((r) => r.name === name)?.limitBytes).toBe(200 * MiB);
+    const shown = await run(['--root', root, 'service', 'inspect', name]);
+    expect(shown.stdout).toContain('runs with a memory limit of 200 MiB; its next start gives it 96 MiB');
+    expect(shown.stdout).toMatch(/ok +memory limit 200 MiB/);
+    // The restart it offers gives the plan's limit: nothing left to say.
+    await services.restart(name);
+    expect((await services.status(name)).runningLimits).toBeUndefined();
+    expect((await services.inspect(name)).process?.cgroup.memoryBytes).toBe(96 * MiB);
+    await services.stop(name);
+  }, 180_000);
 });

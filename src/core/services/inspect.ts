@@ -324,8 +324,8 @@ export interface ServiceInspection {
   settings?: { rows: (SettingRow & { running?: string })[]; stale: StaleSetting[] };
   /**
    * Present while it runs with limits other than the plan's (`policy`), which its next start gives
-   * it: the memory its container was given (the engine's), before a model installed since or a
-   * setting changed without a restart. Memory admission counts this figure for it.
+   * it: the memory the kernel holds it to (its cgroup's, else the engine's), before a model installed
+   * since or a setting changed without a restart. Memory admission counts this figure for it.
    */
   runningLimits?: RunningLimits;
   /** Running with a limit set on its container outside blueprint (memory-limit-judge.ts). */

@@ -7,9 +7,10 @@
  *   a finding, with the command that sets it back. Podman 4.3.1 changes only the cgroup, and the
  *   kept container's next start re-applies the limit it recorded (measured, LIMITS2); later
  *   versions record it as HostConfig.Memory too, and a restart (the same container) keeps it.
- * - made from an older plan (a setting, override or model changed since), the engine's limit is
- *   the one it was started with, and its next start gives the plan's: the restart line (status.ts
- *   RunningLimits), and the kernel is judged against the engine's limit.
+ * - made from an older plan (a setting, override or model changed since), it runs with the limit
+ *   the kernel holds it to (the one it was started with, or one set since outside blueprint: what
+ *   admission counts, and what an engine that records `podman update` says too), and its next start
+ *   gives the plan's: the restart line (status.ts RunningLimits), which a restart settles.
  */
 import { holdsPlanned } from './bytes.js';
 import { type ContainerInfo, runningLimit } from './container-info.js';
@@ -37,7 +38,8 @@ export function judgeMemoryLimit(
       ? {}
       : { limitChangedOutside: { memoryBytes: other, planMemoryBytes: planned } };
   }
-  return engine !== undefined && engine !== planned
-    ? { runningLimits: { memoryBytes: engine, nextStartMemoryBytes: planned } }
+  const running = cgroupBytes ?? engine;
+  return running !== undefined && !holdsPlanned(running, planned)
+    ? { runningLimits: { memoryBytes: running, nextStartMemoryBytes: planned } }
     : {};
 }

@@ -56,14 +56,15 @@ export interface ServiceStatus {
   /**
    * `service status NAME` only: present while it runs with another memory limit than its next
    * start gives it (a model installed since, a setting or override changed without a restart):
-   * the one its container was given (what memory admission counts for it) and the next one.
+   * the one the kernel holds it to (its cgroup's, else the engine's: what memory admission counts
+   * for it) and the next one.
    */
   runningLimits?: RunningLimits;
   /**
    * `service status NAME` only: present while its container, made from the plan that holds now, runs
-   * with another memory limit than that plan's, set on it outside blueprint (`podman update`): a
-   * restart keeps that container, so it changes nothing. Judged as `service inspect` judges it
-   * (memory-limit-judge.ts).
+   * with another memory limit than that plan's, set on it outside blueprint (`podman update`): not
+   * a settings change, and a restart keeps that container (an engine that records the update keeps
+   * the limit too). Judged as `service inspect` judges it (memory-limit-judge.ts).
    */
   limitChangedOutside?: LimitChangedOutside;
 }
