@@ -42,6 +42,8 @@ export async function showUpgradable(ctx: Context, opts: { plan?: boolean } = {}
   const s = (n: number) => (n === 1 ? '' : 's');
   ctx.result(
     {
+      // A plan says so, as every other dry run's document does; the list plans nothing.
+      ...(opts.plan ? { dryRun: true } : {}),
       upgradable: ctx.json ? upgradable.map(upgradableJson) : upgradable,
       ...(opts.plan ? { newPackages: ctx.json ? added.map(newPackageJson) : added } : {}),
       heldBack: ctx.json ? held.map(heldBackJson) : held,
