@@ -33,7 +33,10 @@ export function paintCodeCache(nodeBinary, mainPath, assets, asset) {
     });
     return readFileSync(out);
   } catch (err) {
-    throw new Error(`the console's first paint for its code cache failed: ${err.message}`);
+    // Its signal kept: one that came from the terminal (Ctrl-C) is an interrupted build (build.mjs).
+    throw Object.assign(new Error(`the console's first paint for its code cache failed: ${err.message}`), {
+      signal: err.signal,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

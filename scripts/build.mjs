@@ -25,6 +25,7 @@ import { eagerCodeCache, replaceCodeCache, WARM_RUNS, warmCodeCache } from './bu
 import { CONSOLE_CACHE } from './build-console-part.mjs';
 import { buildInputsDigest } from './build-inputs.mjs';
 import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
+import { takeLock } from './build-lock.mjs';
 import { buildBundle } from './build-options.mjs';
 import { paintCodeCache } from './build-paint-cache.mjs';
 import { makeSbom } from './sbom.mjs';
@@ -45,6 +46,34 @@ const { exe, link, strip } = ARCHES[arch];
 // blob and config where the tests of the x64 executable's code caches read them.
 const bundleDir = path.join(dist, arch === 'x64' ? 'bundle' : `bundle-${arch}`);
 const started = Date.now();
+
+// One build of dist/ at a time (scripts/build-lock.mjs): a second `npm run build`, or `npm start`'s,
+// waits here, then finds dist/ up to date (--if-stale) or builds it anew after the first.
+// Ctrl-C (SIGINT to the terminal's group) or SIGTERM: the exit removes the lock and the executable
+// being made (dist/.blueprint.tmp, ~115 MB, left behind by every interrupted build). The inputs
+// digest is gone from the start, so a half-written dist/bundle is rebuilt by --if-stale. Taken
+// before the lock: a signal the moment it is taken (a busy machine) still releases it.
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+// Between steps: the rest of the build is synchronous, and a signal that came while no step's
+// process ran (none to die of it) is taken only when the event loop turns; without these, Ctrl-C
+// then waited for the whole build to end.
+const between = async () => {
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 5));
+};
+mkdirSync(dist, { recursive: true });
+await takeLock(path.join(dist, '.build.lock'), { say: (s) => console.error(`build: ${s}`) });
+const tmpExe = path.join(dist, `.${exe}.tmp`);
+process.on('exit', () => rmSync(tmpExe, { force: true }));
+// A step run by execFileSync (the code caches, strip, postject) got the terminal's signal too and
+// died of it: the build was interrupted, not failed (no stack of execFileSync under Ctrl-C).
+process.on('uncaughtException', (err) => {
+  if (err?.signal === 'SIGINT' || err?.signal === 'SIGTERM')
+    process.exit(err.signal === 'SIGINT' ? 130 : 143);
+  console.error(err);
+  process.exit(1);
+});
 
 // --if-stale: keep dist/ when nothing it is built from changed (scripts/build-inputs.mjs).
 const inputsFile = path.join(dist, `.inputs-${arch}.sha256`);
@@ -142,6 +171,7 @@ ${seaStart}`,
 // The code caches (scripts/build-code-cache.mjs): the main's made after a run of `--json version`,
 // holding the functions every start calls compiled, not only the top level; the lazy part's with
 // every function compiled. --cold-code-cache: Node's own for the main, none for the lazy part.
+await between();
 const caches =
   arch === 'x64' && !coldCodeCache
     ? {
@@ -162,6 +192,7 @@ if (caches) {
   // One made eager (every function compiled, 940 KB against 617) was no faster: CPU to the
   // Dashboard drawn 286.5 / 241.3 ms against 266.8 / 243.6 in two runs of 12 rounds (docs/figures.md);
   // this one leaves what the console does not run at login lazy.
+  await between();
   caches.console = paintCodeCache(nodeBinary, seaMain, assets, consoleFile);
   writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
   assets[CONSOLE_CACHE] = path.join(bundleDir, CONSOLE_CACHE);
@@ -215,6 +246,7 @@ writeFileSync(
   }),
 );
 
+await between();
 execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -225,14 +257,17 @@ if (caches) {
   );
 }
 
-const tmpExe = path.join(dist, `.${exe}.tmp`);
+await between();
 copyFileSync(targetNode(root, arch, nodeBinary, nodeVersion), tmpExe);
 chmodSync(tmpExe, 0o755);
 // Strip before injecting: stripping after postject corrupts the blob's notes. ~20 MB smaller;
 // strip(1) may be absent on a minimal host, which only costs size.
 try {
   execFileSync(strip, [tmpExe], { stdio: 'ignore' });
-} catch {}
+} catch (err) {
+  if (err.signal === 'SIGINT' || err.signal === 'SIGTERM') throw err; // interrupted: not "absent"
+}
+await between();
 const postject = path.join(root, 'node_modules/.bin/postject');
 try {
   // postject warns about ELF note sections on stripped binaries; those warnings are harmless.
@@ -244,9 +279,11 @@ try {
     },
   );
 } catch (err) {
+  if (err.signal === 'SIGINT' || err.signal === 'SIGTERM') throw err; // interrupted: as above
   process.stderr.write(err.stderr ?? String(err));
   process.exit(1);
 }
+await between();
 renameSync(tmpExe, path.join(dist, exe));
 if (inputs) writeFileSync(inputsFile, `${inputs}\n`);
 if (!existsSync(path.join(dist, link))) execFileSync('ln', ['-s', exe, path.join(dist, link)]);

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { takeLock } from './build-lock.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (s) => console.error(`\x1b[1m==> ${s}\x1b[0m`);
@@ -76,6 +77,19 @@ if (process.getuid?.() === 0 && process.env.BLUEPRINT_DEMO_NO_HOST_SETUP !== '1'
   });
 }
 
+// One `npm start` makes the demo at a time (scripts/build-lock.mjs): a second waits, saying so, rather
+// than delete the demo the first is building (its repository half-written, its box gone under it),
+// then finds dist/ built. Held until the interface opens; the lock lives in the demo folder, which
+// is emptied around it.
+const demo = path.resolve(root, process.env.BLUEPRINT_DEMO_DIR || '.demo');
+mkdirSync(demo, { recursive: true });
+const DEMO_LOCK = '.lock';
+const releaseDemo = await takeLock(path.join(demo, DEMO_LOCK), {
+  what: 'another npm start',
+  say,
+  whileWaiting: checkpoint, // Ctrl-C while it waits: ended here (the handlers above keep it alive)
+});
+
 const newest = (dir) =>
   readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
@@ -83,10 +97,11 @@ const newest = (dir) =>
 const exe = path.join(root, 'dist/blueprint');
 if (!existsSync(exe) || statSync(exe).mtimeMs < newest(path.join(root, 'src'))) {
   say('Building dist/blueprint');
-  await sh('npm', ['run', 'build']);
+  // --if-stale: a build that ran meanwhile (an admin's `npm run build`, waited for under its lock)
+  // is kept rather than made again.
+  await sh('npm', ['run', 'build', '--', '--if-stale']);
 }
 
-const demo = path.resolve(root, process.env.BLUEPRINT_DEMO_DIR || '.demo');
 const box = path.join(demo, 'root');
 say(`Making the demo box in ${path.relative(root, box)} (a fresh root; / is never touched)`);
 // The last demo box's services run on in the engine when its root is deleted: their sockets and
@@ -108,7 +123,9 @@ if (existsSync(path.join(box, 'var/lib/blueprint')) && existsSync(exe)) {
   }
   await checkpoint();
 }
-rmSync(demo, { recursive: true, force: true });
+for (const entry of readdirSync(demo)) {
+  if (entry !== DEMO_LOCK) rmSync(path.join(demo, entry), { recursive: true, force: true });
+}
 mkdirSync(box, { recursive: true }); // a --root that is not there is refused, or made with a note
 const bp = async (...args) => (await sh(exe, args, { stdio: ['ignore', 'pipe', 'inherit'] })).toString();
 const key = JSON.parse(
@@ -175,5 +192,6 @@ if (process.argv.length <= 2 && !(process.stdin.isTTY && process.stdout.isTTY)) 
   console.error(`\nTry: dist/blueprint --root ${path.relative(root, box)} pkg install <name>`);
 } else {
   say(`Opening: dist/blueprint ${args.join(' ')}`);
+  releaseDemo();
   process.exit(spawnSync(exe, args, { stdio: 'inherit' }).status ?? 1);
 }

@@ -1,0 +1,94 @@
+/**
+ * Two `npm start` at once (BUILDRACE): the second deleted the demo folder the first was making (its
+ * repository half-written, its box gone under it) and ran its own build of dist/ beside the first's.
+ * Now the demo holds a lock in its folder (scripts/build-lock.mjs) while it makes the demo: a second
+ * waits and says so, Ctrl-C ends it while it waits, and a lock whose npm start was killed outright
+ * is taken over. The holder here is a stand-in process (the lock names its PID), so no demo is made
+ * twice; run as the npm-start tests run it: no terminal, after the host setup, into a temporary folder.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/pkg.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** `node scripts/demo.mjs` in its own process group (as a terminal's foreground job). */
+function demo(dir: string) {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/node'), ['scripts/demo.mjs'], {
+    cwd: repoRoot,
+    env: { ...process.env, BLUEPRINT_DEMO_NO_HOST_SETUP: '1', BLUEPRINT_DEMO_DIR: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.resume();
+  let done = false;
+  const ended = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      done = true;
+      resolve(code);
+    }),
+  );
+  return { child, ended, stderr: () => stderr, done: () => done };
+}
+
+async function until(what: () => boolean, ms: number, why: () => string) {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error(`timed out:\n${why()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Another npm start at work on `dir`: a live process named by the demo's lock, and a file of its demo. */
+function otherDemoAt(dir: string) {
+  const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+  writeFileSync(path.join(dir, '.lock'), `${holder.pid}\n`);
+  writeFileSync(path.join(dir, 'being-made'), 'the other npm start’s\n');
+  return holder;
+}
+
+describe('npm start while another makes the same demo', () => {
+  it('waits, saying so, and touches nothing of it; Ctrl-C ends the wait with 130', async () => {
+    const dir = tempDir('bp-demo-meet-');
+    const holder = otherDemoAt(dir);
+    const run = demo(dir);
+    try {
+      await until(() => run.stderr().includes('waiting') || run.done(), 120_000, run.stderr);
+      expect(run.stderr()).toContain(`another npm start is running (pid ${holder.pid}), waiting…`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(run.done(), run.stderr()).toBe(false);
+      expect(run.stderr()).not.toContain('Making the demo box');
+    } finally {
+      if (!run.done()) process.kill(-run.child.pid!, 'SIGINT');
+      holder.kill();
+    }
+    expect(await run.ended, run.stderr()).toBe(130);
+    expect(run.stderr()).toMatch(/==> Interrupted \(SIGINT\)/);
+    expect(existsSync(path.join(dir, 'being-made')), 'the other demo’s file').toBe(true);
+    expect(existsSync(path.join(dir, '.lock')), 'the other’s lock').toBe(true);
+  }, 180_000);
+
+  it('a lock whose npm start was killed outright is taken over: the demo is made anew', async () => {
+    const dir = tempDir('bp-demo-stale-');
+    const holder = otherDemoAt(dir);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.on('close', r));
+    const run = demo(dir);
+    try {
+      await until(() => run.stderr().includes('Preparing module') || run.done(), 240_000, run.stderr);
+    } finally {
+      if (!run.done()) process.kill(-run.child.pid!, 'SIGINT');
+    }
+    await run.ended;
+    expect(run.stderr()).not.toContain('waiting');
+    expect(run.stderr()).toContain('Making the demo box');
+    expect(existsSync(path.join(dir, 'being-made')), 'the dead one’s demo, made anew').toBe(false);
+    expect(existsSync(path.join(dir, '.lock')), 'released when it ended').toBe(false);
+  }, 300_000);
+});
