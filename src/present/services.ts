@@ -6,7 +6,7 @@ import type {
   TokenRotation,
   WatchEvent,
 } from '../app/index.js';
-import { holdsPlanned } from '../core/services/bytes.js';
+import { holdsPlanned, isNoMemoryLimit } from '../core/services/bytes.js';
 import { type IdMapRange, mapsHostZero, parseNetDev } from '../core/services/inspect.js';
 import { escapeLine } from './escape.js';
 import { ratingLines, ratingShort } from './rating.js';
@@ -14,6 +14,9 @@ import { shownHint } from './root-in-hints.js';
 import { bytes, shortDuration } from './units.js';
 
 const mib = (n: number | undefined) => bytes(n, '?');
+/** A memory limit read back: the kernel's "no limit" figure (bytes.ts NO_MEMORY_LIMIT) said so. */
+const limitMib = (n: number | undefined, none = 'none') =>
+  n !== undefined && isNoMemoryLimit(n) ? none : mib(n);
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 
 function apparmorText(a: AppArmorPlan): string {
@@ -55,7 +58,7 @@ function consumersText(name: string, c: NonNullable<ServiceInspection['consumers
  */
 export function runningLimitsText(name: string, r: NonNullable<ServiceStatus['runningLimits']>): string {
   return shownHint(
-    `runs with a memory limit of ${mib(r.memoryBytes)}; its next start gives it ${mib(r.nextStartMemoryBytes)}: \`blueprint service restart ${name}\` (its settings, overrides or the packages it serves changed since it started)`,
+    `runs with ${isNoMemoryLimit(r.memoryBytes) ? 'no memory limit' : `a memory limit of ${mib(r.memoryBytes)}`}; its next start gives it ${mib(r.nextStartMemoryBytes)}: \`blueprint service restart ${name}\` (its settings, overrides or the packages it serves changed since it started)`,
   );
 }
 
@@ -64,7 +67,7 @@ export function runningLimitsText(name: string, r: NonNullable<ServiceStatus['ru
  * not the command.
  */
 export function runningLimitsNote(r: NonNullable<ServiceStatus['runningLimits']>): string {
-  return `Memory limit ${mib(r.memoryBytes)} while it runs; its next start gives it ${mib(r.nextStartMemoryBytes)} (its settings, overrides or the packages it serves changed since it started): Restart applies it.`;
+  return `Memory limit ${limitMib(r.memoryBytes)} while it runs; its next start gives it ${mib(r.nextStartMemoryBytes)} (its settings, overrides or the packages it serves changed since it started): Restart applies it.`;
 }
 
 /**
@@ -80,7 +83,7 @@ export function limitChangedOutsideText(
 ): string {
   const MiB = 1024 ** 2;
   const m = c.planMemoryBytes % MiB ? `${c.planMemoryBytes}b` : `${c.planMemoryBytes / MiB}m`;
-  return `its container's memory limit was changed outside blueprint (${mib(c.memoryBytes)}; its sandbox plan gives ${mib(c.planMemoryBytes)}): set it back with \`podman update --memory ${m} --memory-swap ${m} blueprint-${name}\``;
+  return `its container's memory limit was changed outside blueprint (${limitMib(c.memoryBytes, 'no limit')}; its sandbox plan gives ${mib(c.planMemoryBytes)}): set it back with \`podman update --memory ${m} --memory-swap ${m} blueprint-${name}\``;
 }
 
 type JudgedLimits = Pick<ServiceStatus, 'runningLimits' | 'limitChangedOutside'>;
@@ -165,7 +168,7 @@ export function formatInspection(i: ServiceInspection): string {
     `  ${mark(!mapsHostZero(k.gidMap))} gid map ${idMapText(k.gidMap)}`,
     `  ${mark(k.rootReadOnly)} root filesystem ${k.rootReadOnly ? 'read-only' : 'WRITABLE'}`,
     `  ${mark(p.network !== 'none' && p.network !== 'loopback-socket' ? true : k.interfaces.every((n) => n === 'lo'))} interfaces ${k.interfaces.join(', ') || '(none)'}`,
-    `  ${mark(c.memoryBytes !== undefined && holdsPlanned(c.memoryBytes, i.runningLimits?.memoryBytes ?? p.memoryBytes))} memory limit ${mib(c.memoryBytes)}`,
+    `  ${mark(c.memoryBytes !== undefined && holdsPlanned(c.memoryBytes, i.runningLimits?.memoryBytes ?? p.memoryBytes))} memory limit ${limitMib(c.memoryBytes)}`,
     `  ${mark(c.pids === p.pids)} pids limit ${c.pids ?? '?'}`,
     `  ${mark(c.cpus === p.cpus)} cpu limit ${c.cpus ?? '?'}`,
     `  ${mark(p.apparmor.mode !== 'own-profile' || k.apparmor === `${p.apparmor.profile} (enforce)`)} apparmor ${k.apparmor ?? '(none: the kernel has no AppArmor)'}`,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { BlueprintError, ExitCode } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { shellWord } from '../system/shell-word.js';
+import { isNoMemoryLimit } from './bytes.js';
 import { cgroupMemoryLimit, cgroupUsage } from './cgroup.js';
 import { runningLimit } from './container-info.js';
 import { readText } from './fs-cb.js';
@@ -94,7 +95,10 @@ export function judgeAdmission(
   availableBytes: number,
   running: RunningService[],
 ): AdmissionVerdict {
-  const reservedBytes = running.reduce((s, r) => s + Math.max(0, r.limitBytes - (r.usageBytes ?? 0)), 0);
+  // One with no memory limit (removed outside blueprint: cgroup.ts) may take all that is available.
+  const unused = (r: RunningService) =>
+    isNoMemoryLimit(r.limitBytes) ? availableBytes : Math.max(0, r.limitBytes - (r.usageBytes ?? 0));
+  const reservedBytes = running.reduce((s, r) => s + unused(r), 0);
   const leftBytes = Math.max(0, availableBytes - reservedBytes);
   return {
     ok: want.needBytes <= leftBytes,
@@ -144,7 +148,7 @@ export class AdmissionError extends BlueprintError {
       ? `; running: ${v.running
           .map(
             (r) =>
-              `${r.name} limit ${gib(r.limitBytes)}${r.usageBytes === null ? '' : ` (uses ${gib(r.usageBytes)})`}`,
+              `${r.name} ${isNoMemoryLimit(r.limitBytes) ? 'no memory limit' : `limit ${gib(r.limitBytes)}`}${r.usageBytes === null ? '' : ` (uses ${gib(r.usageBytes)})`}`,
           )
           .join(', ')}`
       : '';

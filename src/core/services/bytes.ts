@@ -31,3 +31,14 @@ export function holdsPlanned(bytes: number, planned: number): boolean {
 
 /** The largest page size Linux runs with (arm64's 64 KiB). */
 const MAX_PAGE_BYTES = 64 * 1024;
+
+/**
+ * The kernel's figure for no memory limit: cgroup v1's memory.limit_in_bytes reads PAGE_COUNTER_MAX
+ * pages (2^63 - 4096 with 4 KiB pages, exact as a double); a v2 memory.max of "max" reads as it too
+ * (cgroup.ts memoryLimitFrom), so "no limit" is one figure on either. No plan gives that much
+ * (MAX_MEMORY_BYTES).
+ */
+export const NO_MEMORY_LIMIT = 2 ** 63 - 4096;
+
+/** Whether a limit read back is the kernel's "no limit" (any page size's PAGE_COUNTER_MAX). */
+export const isNoMemoryLimit = (bytes: number): boolean => bytes >= 2 ** 62;

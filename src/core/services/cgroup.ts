@@ -1,3 +1,4 @@
+import { isNoMemoryLimit, NO_MEMORY_LIMIT } from './bytes.js';
 import { readText } from './fs-cb.js';
 import type { ProcessView } from './inspect.js';
 
@@ -49,7 +50,7 @@ export async function cgroupLimits(pid: number): Promise<ProcessView['cgroup']> 
     cpus = quota && quota !== 'max' ? Number(quota) / Number(period) : undefined;
   }
   return {
-    memoryBytes: num(await cg.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max')),
+    memoryBytes: memoryLimitFrom(await cg.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max')),
     pids: pids === 'max' ? 'max' : num(pids),
     cpus,
   };
@@ -68,11 +69,18 @@ export async function cgroupUsage(pid: number): Promise<{ memoryBytes?: number; 
 /**
  * The memory limit the kernel holds a process's cgroup to (memory.max, v1 memory.limit_in_bytes):
  * what a running container can take, also after `podman update --memory`, which Podman 4 applies to
- * the cgroup alone (the engine's HostConfig.Memory keeps the limit it was created with). Undefined
- * when unread or unlimited (v2 "max", v1's page-counter maximum).
+ * the cgroup alone (the engine's HostConfig.Memory keeps the limit it was created with).
+ * NO_MEMORY_LIMIT when it has none; undefined when unread.
  */
 export async function cgroupMemoryLimit(pid: number): Promise<number | undefined> {
   const cg = await cgroupFiles(pid);
-  const bytes = num(await cg?.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max'));
-  return bytes !== undefined && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  return memoryLimitFrom(await cg?.read('memory', cg.v1 ? 'memory.limit_in_bytes' : 'memory.max'));
+}
+
+/** A memory limit file's text: a figure, or NO_MEMORY_LIMIT for none (v2 "max", v1's page-counter maximum). */
+export function memoryLimitFrom(text: string | undefined): number | undefined {
+  if (text?.trim() === 'max') return NO_MEMORY_LIMIT;
+  const bytes = text?.trim() ? num(text) : undefined;
+  if (bytes === undefined || !(bytes > 0)) return undefined;
+  return isNoMemoryLimit(bytes) ? NO_MEMORY_LIMIT : bytes;
 }
