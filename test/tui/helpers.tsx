@@ -32,7 +32,11 @@ export function consoleSize(
   columns: number,
   rows: number,
 ): void {
-  Object.defineProperties(app.stdout, { columns: { value: columns }, rows: { value: rows } });
+  // Configurable: a test may resize the console again.
+  Object.defineProperties(app.stdout, {
+    columns: { value: columns, configurable: true },
+    rows: { value: rows, configurable: true },
+  });
   app.stdout.emit('resize');
 }
 

@@ -47,6 +47,15 @@ describe.skipIf(!engineUp)('console Services: the memory limit a restart changes
     expect(list).toContain(
       `${name}: runs with a memory limit of 128 MiB; its next start gives it 96 MiB: \`blueprint --root ${box!.root} service restart ${name}\``,
     );
+    // At 40 columns the line wraps (CONSOLE3: cut, it lost the restart command), whole.
+    consoleSize(app, 40, 16);
+    await frameWith(app, /restart\s/, 200);
+    const narrow = (app.lastFrame() ?? '').replace(/\s+/g, ' ');
+    expect(narrow).toContain(
+      `its next start gives it 96 MiB: \`blueprint --root ${box!.root} service restart ${name}\``,
+    );
+    consoleSize(app, 200, 30);
+    await frameWith(app, `${name}: runs with`, 200);
     await type(app, '\r');
     const inspect = (await frameWith(app, `Inspect ${name}`, 200)).replace(/\s+/g, ' ');
     expect(inspect).toContain('runs with a memory limit of 128 MiB; its next start gives it 96 MiB');

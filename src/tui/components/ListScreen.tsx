@@ -6,8 +6,12 @@ import type { ScreenProps } from '../screen.js';
 import type { Maybe } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
+import { wrapLines } from './ScrollLines.js';
 import { type Column, Table } from './Table.js';
 import { TextInput } from './TextInput.js';
+
+/** The most rows one note under a list takes (a damaged file's message may be long); the rest is cut. */
+const NOTE_ROWS = 6;
 
 /**
  * A searchable list over one core call: `/` filters as you type, j/k/arrows move, and the
@@ -22,7 +26,7 @@ export function ListScreen<T>(
     haystack(row: T): string;
     onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
     footer?: React.ReactNode;
-    /** Lines under the table, from every row (not only those the filter shows), each truncated. */
+    /** Lines under the table, from every row (not only those the filter shows), each wrapped (NOTE_ROWS at most). */
     notes?(rows: T[]): string[];
     refreshMs?: number;
     /** What an empty list says: what to do next (QA25: `Nothing to show.` on an empty Services). */
@@ -39,7 +43,15 @@ export function ListScreen<T>(
   const all = data.value?.available ? data.value.value : [];
   const q = query.toLowerCase();
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
-  const notes = props.notes?.(all) ?? [];
+  // Each note wrapped at spaces (a running service's restart command came last and was cut at 40 or
+  // 80 columns), NOTE_ROWS at most, counted in the table's height; all of them together leave the
+  // table its 3 rows and its range row, with the rows App keeps spare (a cut row ends in '…').
+  const wrapped = (props.notes?.(all) ?? []).flatMap((n) => {
+    const rows = wrapLines(escapeLine(n), props.width);
+    return rows.length > NOTE_ROWS ? [...rows.slice(0, NOTE_ROWS - 1), `${rows[NOTE_ROWS - 1]}…`] : rows;
+  });
+  const room = Math.max(2, props.height - 5);
+  const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
   const tableHeight = Math.max(3, props.height - 4 - notes.length);
   useInput(
     (input, key) => {
@@ -102,7 +114,7 @@ export function ListScreen<T>(
       {notes.map((n, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a note's place is its identity
         <Text key={i} wrap="truncate">
-          {escapeLine(n)}
+          {n}
         </Text>
       ))}
       {props.footer}

@@ -6,6 +6,7 @@ import { reasonOf } from '../../present/reason.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
+import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
 import type { ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -72,6 +73,30 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
     </Box>
   );
 }
+
+/**
+ * Narrower than this, the list keeps the name and the state: four columns in 38 cut every name to
+ * its first 8 characters (`bpt-nar…` for each of seven services) and `not created` to `not cre…`.
+ * The rating and the detail are Enter's (inspect).
+ */
+const NARROW = 60;
+
+const WIDE_COLUMNS: Column<ServiceRow>[] = [
+  { header: 'Service', width: 22, get: (s) => s.name },
+  { header: 'State', width: 12, get: (s) => s.state },
+  // Every service runs in the sandbox: its security rating says how tight (Enter: point by point).
+  {
+    header: 'Security',
+    width: 10,
+    get: (s) => (s.damaged ? '-' : s.rating ? ratingShort(s.rating) : s.sandboxed ? 'sandboxed' : 'NO'),
+  },
+  { header: 'Detail', get: (s) => s.detail },
+];
+
+const NARROW_COLUMNS: Column<ServiceRow>[] = [
+  { header: 'Service', get: (s) => s.name },
+  { header: 'State', width: 11, get: (s) => s.state },
+];
 
 export function Services(props: ScreenProps) {
   const { plain } = useTheme();
@@ -152,17 +177,7 @@ export function Services(props: ScreenProps) {
               : [],
         )
       }
-      columns={[
-        { header: 'Service', width: 22, get: (s) => s.name },
-        { header: 'State', width: 12, get: (s) => s.state },
-        // Every service runs in the sandbox: its security rating says how tight (Enter: point by point).
-        {
-          header: 'Security',
-          width: 10,
-          get: (s) => (s.damaged ? '-' : s.rating ? ratingShort(s.rating) : s.sandboxed ? 'sandboxed' : 'NO'),
-        },
-        { header: 'Detail', get: (s) => s.detail },
-      ]}
+      columns={props.width < NARROW ? NARROW_COLUMNS : WIDE_COLUMNS}
       onKey={(input, row, reload, key) => {
         if (!row) return;
         if (!sources.serviceAction) return setNote('Service actions: not available yet in this build.');
