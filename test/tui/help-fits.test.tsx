@@ -39,3 +39,25 @@ it.each([
   expectFits(app.frames.slice(start), columns, rows);
   app.unmount();
 });
+
+// CONSOLE3 (QA25's left item): at 40 columns the closing line was cut before '? or q closes'.
+it('at 40×12 the closing line wraps whole and every frame fits', async () => {
+  const app = render(<App sources={sourcesFor(box.root)} theme={{ plain: true }} onExit={() => {}} />);
+  consoleSize(app, 40, 12);
+  await frameWith(app, 'Host');
+  const start = app.frames.length;
+  for (const screen of ['1', '3', '6']) {
+    await type(app, screen);
+    await new Promise((r) => setTimeout(r, 200));
+    await type(app, '?');
+    const f = await frameWith(app, 'Everywhere');
+    expect(f.replace(/\s+/g, ' ')).toContain(
+      'Every action here is also a command: see `blueprint --help`. ? or q closes.',
+    );
+    expect(f).toMatch(/↓ \d+ more/);
+    await type(app, '?');
+    await frameWith(app, /\? help/);
+  }
+  expectFits(app.frames.slice(start), 40, 12);
+  app.unmount();
+});

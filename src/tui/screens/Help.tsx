@@ -40,12 +40,20 @@ export function Help(props: {
         ...section('Everywhere', [...GLOBAL_KEYS, ...(props.login ? LOGIN_KEYS : [])]),
         ...section(`On this screen (${props.screen})`, SCREEN_KEYS[props.screen] ?? []),
       ];
+  // Wrapped, and its rows given up by the keys above: cut, a 40-column console lost '? or q closes' (QA25).
+  const closing = wrapLines(
+    props.closes ?? 'Every action here is also a command: see `blueprint --help`. ? or q closes.',
+    props.width,
+  );
   return (
     <Box flexDirection="column">
-      <ScrollLines lines={lines} height={Math.max(3, props.height - 1)} width={props.width} />
-      <Text dimColor={!plain} wrap="truncate">
-        {props.closes ?? 'Every action here is also a command: see `blueprint --help`. ? or q closes.'}
-      </Text>
+      <ScrollLines lines={lines} height={Math.max(3, props.height - closing.length)} width={props.width} />
+      {closing.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the line is its identity
+        <Text key={i} dimColor={!plain} wrap="truncate">
+          {l}
+        </Text>
+      ))}
     </Box>
   );
 }
