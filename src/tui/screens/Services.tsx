@@ -51,14 +51,22 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
     () => lines.flatMap((l) => wrapWidth(escapeLine(expandTabs(l.text.replace(/\r$/, ''))), width)),
     [lines, width],
   );
+  // Wrapped: the view's keys are said only here (its help is not offered), and 40 columns cut them.
+  const title = wrapLines(
+    `Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; q back)`,
+    width,
+  );
   return (
     <Box flexDirection="column">
-      <Text bold={!plain} wrap="truncate">
-        {`Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; q back)`}
-      </Text>
+      {title.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the title is its identity
+        <Text key={i} bold={!plain} wrap="truncate">
+          {l}
+        </Text>
+      ))}
       <ScrollLines
         lines={rows}
-        height={Math.max(1, props.height - 1 - errorRows.length)}
+        height={Math.max(1, props.height - title.length - errorRows.length)}
         width={props.width}
         start="end"
         follow
