@@ -26,10 +26,10 @@ const ours = 'a'.repeat(64);
 const others = 'b'.repeat(64);
 
 /**
- * A stand-in podman: `info` answers `graphRoot` (overlay), `ps` the two containers or, `old`, fails as
- * Podman 2.1 does; every call is logged.
+ * A stand-in podman: `info` answers `graphRoot` (overlay) and whether it is a remote client (`remote`),
+ * `ps` the two containers or, `old`, fails as Podman 2.1 does; every call is logged.
  */
-function fakePodman(graphRoot: string, { old = false } = {}) {
+function fakePodman(graphRoot: string, { old = false, remote = false } = {}) {
   const bin = tempDir('bp-fake-podman-');
   const log = path.join(bin, 'calls');
   writeFileSync(
@@ -37,7 +37,7 @@ function fakePodman(graphRoot: string, { old = false } = {}) {
     `#!/bin/sh
 echo "$*" >> '${log}'
 case "$1" in
-  info) printf '%s\\toverlay\\n' '${graphRoot}' ;;
+  info) printf '%s\\toverlay\\t%s\\n' '${graphRoot}' ${remote} ;;
   ps) ${old ? `echo 'Error: unknown flag: --external' >&2; exit 125` : `printf '%s\\n%s\\n' ${ours} ${others}`} ;;
   rm) echo "$3" ;;
   *) exit 125 ;;
@@ -55,7 +55,7 @@ function storage(mark: string): string {
   for (const [id, value] of [
     [ours, mark],
     [others, 'another-build'],
-  ]) {
+  ] as const) {
     const dir = path.join(root, 'overlay-containers', id, 'userdata');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'buildah.json'), JSON.stringify({ Args: { [BUILD_MARK_ARG]: value } }));
@@ -78,6 +78,12 @@ describe('working containers of an interrupted build, by engine', () => {
 
   it('a remote engine (its graph root not on this machine): not known, not "none left"', () => {
     const calls = fakePodman(path.join(tempDir('bp-no-storage-'), 'var/lib/containers/storage'));
+    expect(removeMarkedWorkingContainers('m1')).toBeUndefined();
+    expect(calls().filter((c) => c.startsWith('rm'))).toEqual([]);
+  });
+
+  it('a remote engine whose graph root is a folder here too (this machine’s own engine’s): not known', () => {
+    const calls = fakePodman(storage('m1'), { remote: true });
     expect(removeMarkedWorkingContainers('m1')).toBeUndefined();
     expect(calls().filter((c) => c.startsWith('rm'))).toEqual([]);
   });

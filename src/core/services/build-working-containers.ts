@@ -15,9 +15,10 @@
  * The podman CLI, no API endpoint: `podman info` (any version), `podman ps --external` (Podman 2.2
  * on; `--storage` before, an unknown flag to older ones and to podman-remote before 3.0) and
  * `podman rm --force`; Debian bookworm's Podman 4.3.1 has them all. Where one is missing, refused
- * or answers nothing usable, or the engine's storage is not on this machine (a remote engine:
- * CONTAINER_HOST), what is left is not known: said so by the caller, with the command that removes
- * it, and the interrupted build ends as it would have (test/services/build-working-containers-engines).
+ * or answers nothing usable, or the engine is remote (CONTAINER_HOST, `podman --remote`: info's
+ * Host.ServiceIsRemote; its storage is not this machine's), what is left is not known: said so by
+ * the caller, with the command that removes it, and the interrupted build ends as it would have
+ * (test/services/build-working-containers-engines).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,13 +40,18 @@ const podmanNow = (args: string[]) =>
  * storage could not be read (what is left is then not known).
  */
 export function removeMarkedWorkingContainers(mark: string): { removed: number; left: string[] } | undefined {
-  const info = podmanNow(['info', '--format', '{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}']);
+  const info = podmanNow([
+    'info',
+    '--format',
+    '{{.Store.GraphRoot}}\t{{.Store.GraphDriverName}}\t{{.Host.ServiceIsRemote}}',
+  ]);
   const listed = podmanNow(['ps', '--all', '--external', '--quiet', '--no-trunc']);
   if (info.status !== 0 || listed.status !== 0) return undefined;
-  const [graphRoot, driver] = info.stdout.trim().split('\t');
-  if (!graphRoot || !driver) return undefined;
-  // The engine's storage elsewhere (a remote engine's graph root names its own machine's folder):
-  // no container's state can be read, which is not "none is this build's".
+  const [graphRoot, driver, remote] = info.stdout.trim().split('\t');
+  if (!graphRoot || !driver || remote !== 'false') return undefined;
+  // The engine's storage elsewhere (a remote engine's graph root names its own machine's folder,
+  // which may not be here, or be another engine's): no container's state can be read, which is not
+  // "none is this build's".
   const containersDir = path.join(graphRoot, `${driver}-containers`);
   if (!readableDir(containersDir)) return undefined;
   // containers/storage keeps a container's files under DRIVER-containers/ID; buildah its state in
