@@ -25,7 +25,7 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
     ['c', 'settings: change one (Enter) or put it back to its default (d)'],
     ['Enter', 'inspect'],
   ],
-  keys: [],
+  keys: [['Enter', 'the selected key: its whole fingerprint, what it signs for, its signer']],
   outbound: [
     ['/', 'search destinations, modules, verdicts (blocked first, then the latest)'],
     ['Enter', 'the destination whole: protocol, count, first and last seen, the allowing rule'],

@@ -45,12 +45,14 @@ export function ListScreen<T>(
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
   // Each note wrapped at spaces (a running service's restart command came last and was cut at 40 or
   // 80 columns), NOTE_ROWS at most, counted in the table's height; all of them together leave the
-  // table its 3 rows and its range row, with the rows App keeps spare (a cut row ends in '…').
+  // table its rows (3 at least), with one of the rows App keeps spare (a cut row ends in '…').
   const wrapped = (props.notes?.(all) ?? []).flatMap((n) => {
     const rows = wrapLines(escapeLine(n), props.width);
     return rows.length > NOTE_ROWS ? [...rows.slice(0, NOTE_ROWS - 1), `${rows[NOTE_ROWS - 1]}…`] : rows;
   });
-  const room = Math.max(2, props.height - 5);
+  // The title and header rows, a short list's rows (3 at least for a long one, and its range row).
+  const listRows = rows.length > 3 ? 4 : Math.max(1, rows.length);
+  const room = Math.max(2, props.height + 1 - 2 - listRows);
   const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
   const tableHeight = Math.max(3, props.height - 4 - notes.length);
   useInput(
