@@ -224,17 +224,32 @@ function InspectView(props: {
   onClose(): void;
 }) {
   const { plain } = useTheme();
+  const { width } = props;
+  // Each line wrapped under its own indentation, its continuation two further in: cut at the
+  // screen's width, 40 columns lost the ends of the longer lines (a restart's command, a reason).
+  const lines = useMemo(
+    () =>
+      props.lines.flatMap((l) => {
+        const indent = /^ */.exec(l)![0];
+        const rest = Math.max(10, width - indent.length - 2);
+        return wrapLines(l.slice(indent.length), rest).map((r, i) => `${indent}${i ? '  ' : ''}${r}`);
+      }),
+    [props.lines, width],
+  );
+  const title = wrapLines(`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; any other key: back)`, width);
   // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: it
   // scrolls, saying what is above and below; any key that does not scroll goes back.
   return (
     <Box flexDirection="column">
-      <Text
-        bold={!plain}
-        wrap="truncate"
-      >{`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; any other key: back)`}</Text>
+      {title.map((l, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the title is its identity
+        <Text key={i} bold={!plain} wrap="truncate">
+          {l}
+        </Text>
+      ))}
       <ScrollLines
-        lines={props.lines}
-        height={props.height - 1}
+        lines={lines}
+        height={Math.max(1, props.height - title.length)}
         width={props.width}
         onOtherKey={() => props.onClose()}
       />
