@@ -9,6 +9,7 @@ import { shownHint } from '../../present/root-in-hints.js';
 import { Confirm } from '../components/Confirm.js';
 import { ListScreen } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
+import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
 import type { PackageAction, PackageRow } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -24,6 +25,28 @@ const stateOf = (p: PackageRow): string =>
   p.installed
     ? `${['installed', installedAs(p)].filter(Boolean).join(', ')}${p.origin ? ` (${p.origin})` : ''}`
     : 'available';
+
+/**
+ * Narrower than this, the list keeps the name and whether it is installed: four columns in 38 cut
+ * names to 8 characters (`embeddi…`, `model-q…`: the model packages' names are their meaning) and
+ * the state to `installe…` (CONSOLE3's walk). The version and the rest are i/Enter's question.
+ */
+const NARROW = 60;
+
+const WIDE_COLUMNS: Column<PackageRow>[] = [
+  { header: 'Name', width: 22, get: (p) => p.name },
+  { header: 'Version', width: 12, get: (p) => p.version },
+  // An installed package shows the repository it came from (and upgrades from only), and
+  // whether it came in as a dependency in `bpkg list`'s word, before the origin: a long
+  // origin is what gets cut.
+  { header: 'State', width: 28, get: stateOf },
+  { header: 'Summary', get: (p) => p.summary },
+];
+
+const NARROW_COLUMNS: Column<PackageRow>[] = [
+  { header: 'Name', get: (p) => p.name },
+  { header: 'State', width: 9, get: (p) => (p.installed ? 'installed' : 'available') },
+];
 
 export function Packages(props: ScreenProps) {
   const { plain } = useTheme();
@@ -141,15 +164,7 @@ export function Packages(props: ScreenProps) {
       empty={shownHint(
         'No packages: none installed and no repository offers any. Add one: `bpkg key add FILE --fingerprint FPR`, `bpkg repo add NAME URL --key FPR`, `bpkg update` (4 Keys).',
       )}
-      columns={[
-        { header: 'Name', width: 22, get: (p) => p.name },
-        { header: 'Version', width: 12, get: (p) => p.version },
-        // An installed package shows the repository it came from (and upgrades from only), and
-        // whether it came in as a dependency in `bpkg list`'s word, before the origin: a long
-        // origin is what gets cut.
-        { header: 'State', width: 28, get: stateOf },
-        { header: 'Summary', get: (p) => p.summary },
-      ]}
+      columns={props.width < NARROW ? NARROW_COLUMNS : WIDE_COLUMNS}
       onKey={(input, row, _reload, key) => {
         setNote('');
         if (!sources.packageAction) return setNote('Package actions: not available yet in this build.');
