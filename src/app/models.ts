@@ -39,6 +39,11 @@ export interface ModelImportResult {
   license: string;
   /** The box's own key that signed the package (its fingerprint). */
   signer: string;
+  /**
+   * False when model-NAME was installed already with this very GGUF (and the version and licence
+   * asked): the import run again, nothing done (`changes` empty), as `key add` answers then.
+   */
+  changed: boolean;
   /** Always `local`: a package made on this box, never upgraded from a repository. */
   origin: 'local';
   changes: InstalledChange[];
@@ -50,7 +55,8 @@ export interface ModelOps {
    * Turns a GGUF (from a USB stick, say) into a `model-NAME` package signed by the box's own key
    * (made on first use; trusted for local packages only, never for a repository) and installs it
    * through the package manager's usual checks, asking `confirm` with the plan. ConflictError
-   * `name-taken` when `model-NAME` is installed; VerificationError `not-gguf` for another file;
+   * `name-taken` when `model-NAME` is installed with other content (the same GGUF, by SHA-256:
+   * `changed: false`, nothing done); VerificationError `not-gguf` for another file;
    * StorageError `disk-full` (checked before anything is written). Nothing is left behind on failure.
    */
   import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
@@ -148,9 +154,32 @@ export function modelOps(ctx: BoxContext): ModelOps {
       const pkg = `model-${opts.name}`;
       const installed = await packageOps(ctx).list();
       const taken = installed.find((p) => p.name === pkg);
-      if (taken) throw nameTaken(opts.name, taken.version, taken.origin);
       const key = new LocalKey(ctx.paths);
       const signal = opts.signal ?? ctx.options.signal;
+      if (taken) {
+        // Run again (a playbook re-run): the same bytes under the same name are no conflict.
+        const { sameModelInstalled } = await import('../core/models/import-again.js');
+        const same =
+          taken.origin === 'local'
+            ? await sameModelInstalled(ctx.paths, taken, file, {
+                ...(opts.version !== undefined ? { version: opts.version } : {}),
+                ...(opts.license !== undefined ? { license: opts.license } : {}),
+                ...(signal ? { signal } : {}),
+              })
+            : undefined;
+        if (!same) throw nameTaken(opts.name, taken.version, taken.origin);
+        return {
+          package: pkg,
+          version: same.version,
+          source: { file, bytes: same.ggufBytes, sha256: same.ggufSha256 },
+          files: same.files,
+          license: same.license,
+          signer: (await key.fingerprint()) ?? '',
+          changed: false,
+          origin: 'local',
+          changes: [],
+        };
+      }
       const built = await buildModelPackage(ctx.paths, key, {
         file,
         name: opts.name,
@@ -201,6 +230,7 @@ export function modelOps(ctx: BoxContext): ModelOps {
           files: built.manifest.files as Record<string, string>,
           license: String(built.manifest.license),
           signer: (await key.fingerprint()) ?? '',
+          changed: true,
           origin: 'local',
           changes,
         };

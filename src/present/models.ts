@@ -85,7 +85,13 @@ export function importedLines(r: {
   source: { bytes: number; sha256: string };
   signer: string;
   files: Record<string, string>;
+  changed?: boolean;
 }): string[] {
+  if (r.changed === false)
+    return [
+      `${r.package} ${r.version} is installed already with this GGUF: unchanged`,
+      `  sha256 ${r.source.sha256}`,
+    ];
   return [
     `installed ${r.package} ${r.version} (origin local), ${bytes(r.source.bytes)}`,
     `  sha256 ${r.source.sha256}`,

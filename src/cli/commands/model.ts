@@ -104,7 +104,8 @@ Needs free space for about three times the file while importing (copy, package, 
 On any failure (not a GGUF, name taken, disk full, Ctrl-C) nothing is left behind.
 Exit codes: 2 bad arguments (also a folder given for the file), 3 file not found, 4 not a GGUF (or a device
 or pipe, a GGUF cut short: its tensors end past the file, or one part of a split GGUF: merge the
-parts first), 5 name taken, 7 disk full.`,
+parts first), 5 name taken by another model, 7 disk full. Run again with the same GGUF (its SHA-256, not its
+file name) under the same name: exit 0, "unchanged", nothing done (--json: "changed": false).`,
   async run(ctx, parsed) {
     const [file] = requirePositionals(parsed, 1, 'the FILE.gguf to import', 'blueprint model import');
     const name = optString(parsed, 'name');

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadFileList } from '../pkg/db.js';
+import type { Layout } from '../system/paths.js';
+
+/** An installed model package that holds the very GGUF an import was given. */
+export interface SameModel {
+  version: string;
+  license: string;
+  /** The payload files and their SHA-256, as its signed manifest records them. */
+  files: Record<string, string>;
+  ggufBytes: number;
+  ggufSha256: string;
+}
+
+/**
+ * Whether the installed `pkg` (imported on this box) holds `file`'s bytes as its GGUF, with the
+ * version and licence asked for (when asked): `model import` run again (an Ansible task re-run) is
+ * then "unchanged", not "name taken". Judged by the SHA-256 the signed manifest records against
+ * the file's, read whole; a file of another size is other content without a read, and so is
+ * anything but a regular file (a pipe is read once, by the import itself).
+ */
+export async function sameModelInstalled(
+  paths: Layout,
+  pkg: { name: string; version: string },
+  file: string,
+  want: { version?: string; license?: string; signal?: AbortSignal },
+): Promise<SameModel | undefined> {
+  if (want.version !== undefined && want.version !== pkg.version) return undefined;
+  const manifest = (await loadFileList(paths, pkg.name, pkg.version))?.manifest;
+  const files = (manifest?.files ?? {}) as Record<string, string>;
+  const ggufs = Object.keys(files).filter((f) => f.endsWith('.gguf'));
+  const license = String(manifest?.license ?? '');
+  if (ggufs.length !== 1 || (want.license !== undefined && want.license !== license)) return undefined;
+  const gguf = ggufs[0]!;
+  const [given, installed] = await Promise.all([
+    stat(file).catch(() => undefined),
+    stat(path.join(paths.optDir, pkg.name, pkg.version, gguf)).catch(() => undefined),
+  ]);
+  if (!given?.isFile() || !installed || given.size !== installed.size) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, want.signal ? { signal: want.signal } : {}))
+    hash.update(chunk as Buffer);
+  const sha256 = hash.digest('hex');
+  if (sha256 !== files[gguf]) return undefined;
+  return { version: pkg.version, license, files, ggufBytes: given.size, ggufSha256: sha256 };
+}
