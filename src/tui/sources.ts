@@ -34,7 +34,7 @@ import { formatInspection } from '../present/services.js';
 import { settingsChangeText } from '../present/settings.js';
 import { bytes } from '../present/units.js';
 import { formatInstall, formatRollback } from '../present/update.js';
-import { engineBound, engineRead, followHeard } from './engine-wait.js';
+import { ENGINE_WAIT_MS, engineBound, engineRead, followHeard } from './engine-wait.js';
 import { escapedSources } from './escaped-sources.js';
 import { runningLimitsReader } from './running-limits.js';
 import { serviceRows } from './service-rows.js';
@@ -209,8 +209,12 @@ const GPU_CACHE_MS = 60_000;
  * The screens' sources over a box (src/app): the same operations `blueprint` and the web
  * dashboard call. A root opens a box with no prompts of its own: the screens ask first.
  */
-export function coreSources(at: string | Box): Sources {
+export function coreSources(at: string | Box, opts: { engineWaitMs?: number } = {}): Sources {
   const box = typeof at === 'string' ? openBox(at) : at;
+  // How long a view waits for the engine before saying it does not answer. A test that drives a
+  // real engine on a loaded machine gives it longer: there, a slow answer is not the silence it
+  // checks for (services.test failed at load 9 with an inspect past 5 s).
+  const wait = opts.engineWaitMs ?? ENGINE_WAIT_MS;
   // The signer each package's confirmation showed, to compare with the one the install verified.
   const shownSigner = new Map<string, string>();
   const upgrade = consoleUpgrade(box);
@@ -225,8 +229,9 @@ export function coreSources(at: string | Box): Sources {
       box.gpu
         .detect({ maxAgeMs: GPU_CACHE_MS })
         .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
-    services: engineRead(() =>
-      serviceRows(box, limits).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
+    services: engineRead(
+      () => serviceRows(box, limits).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
+      wait,
     ),
     async serviceAction(action, name) {
       limits.forget(name);
@@ -240,10 +245,11 @@ export function coreSources(at: string | Box): Sources {
         () => box.services.list(),
         onLine,
         onWait,
+        wait,
       ),
     // Bounded as the list is: a silent engine is said after ENGINE_WAIT_MS, not waited on for good.
-    inspect: async (name) => formatInspection(await engineBound(box.services.inspect(name))).split('\n'),
-    settings: (name) => engineBound(box.services.config(name)),
+    inspect: async (name) => formatInspection(await engineBound(box.services.inspect(name), wait)).split('\n'),
+    settings: (name) => engineBound(box.services.config(name), wait),
     async configure(name, change) {
       limits.forget(name);
       // A change asks the engine whether the service runs before it writes: asked here first,
@@ -255,6 +261,7 @@ export function coreSources(at: string | Box): Sources {
           () => {},
           () => {},
         ),
+        wait,
       );
       return settingsChangeText(await box.services.configure(name, change)).split('\n');
     },

@@ -5,8 +5,12 @@ import { coreSources, type Sources } from '../../src/tui/sources.js';
 import { sshPublicKey } from '../setup/helpers.js';
 
 /** Sources over the real core for a temp root, with some parts overridden by a test. */
-export function sourcesFor(root: string, over: Partial<Sources> = {}): Sources {
-  return { ...coreSources(root), ...over };
+export function sourcesFor(
+  root: string,
+  over: Partial<Sources> = {},
+  opts: Parameters<typeof coreSources>[1] = {},
+): Sources {
+  return { ...coreSources(root, opts), ...over };
 }
 
 export function renderApp(
