@@ -15,7 +15,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { run } from '../helpers/pkg.js';
-import { buildHello, engineUp, makeBox, podman, type TestBox, uniqueName } from '../services/helpers.js';
+import { updateMemoryOutside } from '../services/container-memory.js';
+import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
 
 describe.skipIf(!engineUp)('service inspect: a memory limit removed outside blueprint', () => {
   const boxes: TestBox[] = [];
@@ -33,7 +34,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit removed outside blue
     await services.start(name);
     try {
       const none = '9223372036854771712'; // the kernel's "no limit" (PAGE_COUNTER_MAX pages)
-      await podman('update', '--memory', none, '--memory-swap', none, `blueprint-${name}`);
+      await updateMemoryOutside(name, none);
       const looked = await services.inspect(name);
       expect(looked.limitChangedOutside?.planMemoryBytes).toBe(64 * 1024 ** 2);
       const shown = await run(['--root', root, 'service', 'inspect', name]);

@@ -14,7 +14,7 @@
  * 7B-shaped KV cache (32 layers, 8 KV heads of 128: 128 KiB a token). The box's memory is a
  * ROOT/proc/meminfo of the test's.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
@@ -22,21 +22,11 @@ import { AdmissionError, admitStart } from '../../src/core/services/admission.js
 import { llamaGguf } from '../helpers/gguf-bytes.js';
 import { run, tempDir } from '../helpers/pkg.js';
 import { F32 } from '../llm/helpers.js';
-import { buildHello, engineUp, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { boxAvailableMiB, engineRecordedMemory } from './container-memory.js';
+import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 import { modelServingLlm, plannedLimit } from './llm-shaped.js';
 
 const MiB = 1024 ** 2;
-
-const availableMiB = (root: string, mib: number) => {
-  mkdirSync(path.join(root, 'proc'), { recursive: true });
-  writeFileSync(
-    path.join(root, 'proc/meminfo'),
-    `MemTotal: 8388608 kB\nMemFree: 1 kB\nMemAvailable: ${mib * 1024} kB\n`,
-  );
-};
-
-const engineMemory = async (name: string) =>
-  Number(await podman('inspect', '--format', '{{.HostConfig.Memory}}', `blueprint-${name}`));
 
 describe.skipIf(!engineUp)("memory admission counts a running service's real limit", () => {
   let box: TestBox | undefined;
@@ -55,9 +45,9 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     const models = openBox(root, { yes: true }).models;
     await models.import(F32, { name: 'tiny', license: 'MIT (test)' });
     const services = openBox(root).services;
-    availableMiB(root, 4096);
+    boxAvailableMiB(root, 4096);
     await services.start(llm);
-    expect(await engineMemory(llm)).toBe(256 * MiB);
+    expect(await engineRecordedMemory(llm)).toBe(256 * MiB);
 
     // A 7B-shaped KV cache imported while it runs: 512 MiB at 4096 tokens, 160 MiB of runtime,
     // 62.5 MiB of logits; x 1.25, 960 MiB rounded up. Served (and held) from its next restart only.
@@ -65,11 +55,11 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     writeFileSync(file, llamaGguf(32, 8, 128));
     await models.import(file, { name: 'big', license: 'MIT (test)' });
     expect(await plannedLimit(root, llm)).toBe(960 * MiB);
-    expect(await engineMemory(llm)).toBe(256 * MiB);
+    expect(await engineRecordedMemory(llm)).toBe(256 * MiB);
 
     // 512 MiB available: the llm may take at most 256 MiB less what it uses, so 64 MiB fits. Counted
     // at 960 MiB, nothing was left and the start was refused.
-    availableMiB(root, 512);
+    boxAvailableMiB(root, 512);
     const verdict = await admitStart({ engine: box.engine, root }, other);
     expect(verdict.running.find((r) => r.name === llm)?.limitBytes).toBe(256 * MiB);
     expect(verdict.ok).toBe(true);
@@ -103,14 +93,14 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     // The reverse: restarted with both models (960 MiB), then LLM_CONTEXT lowered without a
     // restart: planned at 1024 tokens (128 MiB of KV cache, 448 MiB in all), it still holds 960.
     await services.stop(other);
-    availableMiB(root, 4096);
+    boxAvailableMiB(root, 4096);
     await services.restart(llm);
-    expect(await engineMemory(llm)).toBe(960 * MiB);
+    expect(await engineRecordedMemory(llm)).toBe(960 * MiB);
     await services.configure(llm, { set: { LLM_CONTEXT: '1024' } });
     expect(await plannedLimit(root, llm)).toBe(448 * MiB);
     // 600 MiB available, the llm may take up to 960 MiB less its use: nothing is left for 64 MiB.
     // Counted at 448 MiB, 152 MiB were left and the start was admitted.
-    availableMiB(root, 600);
+    boxAvailableMiB(root, 600);
     const err = await services.start(other).catch((e) => e);
     expect(err).toBeInstanceOf(AdmissionError);
     expect(err.message).toMatch(new RegExp(`running: ${llm} limit 0\\.94 GiB`));
@@ -118,9 +108,9 @@ describe.skipIf(!engineUp)("memory admission counts a running service's real lim
     expect(again.stdout).toContain(`runs with a memory limit of 960 MiB; its next start gives it 448 MiB`);
 
     // Restarted, the running limit is the planned one: nothing to say.
-    availableMiB(root, 4096);
+    boxAvailableMiB(root, 4096);
     await services.restart(llm);
-    expect(await engineMemory(llm)).toBe(448 * MiB);
+    expect(await engineRecordedMemory(llm)).toBe(448 * MiB);
     expect((await services.inspect(llm)).runningLimits).toBeUndefined();
     expect((await services.status(llm)).runningLimits).toBeUndefined();
     await services.stop(llm);

@@ -16,21 +16,11 @@
  * HostConfig.Memory too, which made the kernel line 'ok': the second case answers the engine's
  * inspect so, through a proxy in front of the real engine.
  */
-import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
-import { chooseSocket } from '../../src/core/services/engine.js';
 import { run } from '../helpers/pkg.js';
-import {
-  buildHello,
-  type EngineProxy,
-  engineProxy,
-  engineUp,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { engineRecordingUpdate, updateMemoryOutside } from './container-memory.js';
+import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
 
@@ -53,7 +43,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blue
     const clean = await run(['--root', root, 'service', 'inspect', name]);
     expect(clean.stdout).toMatch(/ok +memory limit 64 MiB/);
 
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     const looked = await services.inspect(name);
     expect(looked.process?.cgroup.memoryBytes).toBe(200 * MiB);
     // Nothing of its settings, overrides or packages changed: its next start (the same container) changes nothing.
@@ -70,7 +60,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blue
     expect(json.limitChangedOutside).toEqual({ memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB });
 
     // The fix it gives: back to the plan's, and nothing to say.
-    await podman('update', '--memory', '64m', '--memory-swap', '64m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '64m');
     const back = await run(['--root', root, 'service', 'inspect', name]);
     expect(back.stdout).toMatch(/ok +memory limit 64 MiB/);
     expect(back.stdout).not.toMatch(/changed outside blueprint/);
@@ -85,26 +75,9 @@ describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blue
     // No probe: its exec's hijacked connection does not pass the proxy.
     await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 }, probe: undefined });
     await openBox(root).services.start(name);
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     // The container's inspect as a Podman that records `podman update` answers it.
-    const engineSocket = chooseSocket(process.env).path;
-    proxy = await engineProxy((req, res) => {
-      if (req.method !== 'GET' || !req.url?.includes(`/containers/blueprint-${name}/json`)) return false;
-      http
-        .get({ socketPath: engineSocket, path: req.url }, (up) => {
-          const parts: Buffer[] = [];
-          up.on('data', (b: Buffer) => parts.push(b));
-          up.on('end', () => {
-            const info = JSON.parse(Buffer.concat(parts).toString());
-            info.HostConfig.Memory = 200 * MiB;
-            info.HostConfig.MemorySwap = 200 * MiB;
-            res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(info));
-          });
-        })
-        .on('error', () => res.destroy());
-      return true;
-    });
+    proxy = await engineRecordingUpdate(name, 200 * MiB);
     const shown = await run(['--root', root, 'service', 'inspect', name], { env: proxy.env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).not.toMatch(/its next start gives it/);

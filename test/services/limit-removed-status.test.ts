@@ -18,7 +18,8 @@ import { AdmissionError } from '../../src/core/services/admission.js';
 import { NO_MEMORY_LIMIT } from '../../src/core/services/bytes.js';
 import { memoryLimitFrom } from '../../src/core/services/cgroup.js';
 import { run } from '../helpers/pkg.js';
-import { buildHello, engineUp, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { updateMemoryOutside } from './container-memory.js';
+import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
 
@@ -51,7 +52,7 @@ describe.skipIf(!engineUp)('service status and admission: a memory limit removed
     await services.start(name);
     try {
       const none = '9223372036854771712';
-      await podman('update', '--memory', none, '--memory-swap', none, `blueprint-${name}`);
+      await updateMemoryOutside(name, none);
       const removed = { memoryBytes: NO_MEMORY_LIMIT, planMemoryBytes: 64 * MiB };
       expect((await services.status(name)).limitChangedOutside).toEqual(removed);
       expect((await services.inspect(name)).limitChangedOutside).toEqual(removed);

@@ -16,36 +16,23 @@
  * Real Podman: the hello module at 64 MiB, started, `podman update --memory 200m`, set back.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { admitStart } from '../../src/core/services/admission.js';
-import { chooseSocket } from '../../src/core/services/engine.js';
 import { runningLimitLine, runningLimitNote } from '../../src/present/services.js';
 import { runningLimitsReader } from '../../src/tui/running-limits.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { run } from '../helpers/pkg.js';
 import {
-  buildHello,
-  type EngineProxy,
-  engineProxy,
-  engineUp,
-  makeBox,
-  podman,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+  boxAvailableMiB,
+  engineRecordedMemory,
+  engineRecordingUpdate,
+  updateMemoryOutside,
+} from './container-memory.js';
+import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
-
-const availableMiB = (root: string, mib: number) => {
-  mkdirSync(path.join(root, 'proc'), { recursive: true });
-  writeFileSync(
-    path.join(root, 'proc/meminfo'),
-    `MemTotal: 8388608 kB\nMemFree: 1 kB\nMemAvailable: ${mib * 1024} kB\n`,
-  );
-};
 
 /** The console's reader: a first poll starts the read, a later one gives the line read. */
 const consoleLine = async (reader: ReturnType<typeof runningLimitsReader>, name: string) => {
@@ -80,7 +67,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     expect(clean.runningLimits).toBeUndefined();
     expect(clean.limitChangedOutside).toBeUndefined();
 
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     const changed = { memoryBytes: 200 * MiB, planMemoryBytes: 64 * MiB };
     const st = await services.status(name);
     expect(st.runningLimits).toBeUndefined();
@@ -114,16 +101,14 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     expect(runningLimitLine(name, st)).toBe(`${name}: ${said}`);
 
     // Admission: the engine here records no new limit (Podman 4.3.1); the kernel holds it to 200 MiB.
-    const engineSays = Number(
-      await podman('inspect', '--format', '{{.HostConfig.Memory}}', `blueprint-${name}`),
-    );
+    const engineSays = await engineRecordedMemory(name);
     expect([64 * MiB, 200 * MiB]).toContain(engineSays);
-    availableMiB(root, 4096);
+    boxAvailableMiB(root, 4096);
     const verdict = await admitStart({ engine: box.engine, root }, other);
     expect(verdict.running.find((r) => r.name === name)?.limitBytes).toBe(200 * MiB);
 
     // Set back as it says: nothing to say anywhere, and admission counts 64 MiB.
-    await podman('update', '--memory', '64m', '--memory-swap', '64m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '64m');
     const back = await services.status(name);
     expect(back.limitChangedOutside).toBeUndefined();
     expect(back.runningLimits).toBeUndefined();
@@ -137,7 +122,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
 
     // A restart keeps the container. Podman 4.3.1 re-applies the limit it recorded at its start (the
     // plan's); an engine that records the update keeps 200 MiB. Either way status says what the kernel holds.
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     await services.restart(name);
     const kernel = (await services.inspect(name)).process?.cgroup.memoryBytes;
     expect((await services.status(name)).limitChangedOutside).toEqual(
@@ -152,26 +137,9 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const name = uniqueName('bpt-stupd5');
     await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
     await openBox(root).services.start(name);
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     // The container's inspect as a Podman that records `podman update` answers it.
-    const engineSocket = chooseSocket(process.env).path;
-    proxy = await engineProxy((req, res) => {
-      if (req.method !== 'GET' || !req.url?.includes(`/containers/blueprint-${name}/json`)) return false;
-      http
-        .get({ socketPath: engineSocket, path: req.url }, (up) => {
-          const parts: Buffer[] = [];
-          up.on('data', (b: Buffer) => parts.push(b));
-          up.on('end', () => {
-            const info = JSON.parse(Buffer.concat(parts).toString());
-            info.HostConfig.Memory = 200 * MiB;
-            info.HostConfig.MemorySwap = 200 * MiB;
-            res.writeHead(up.statusCode ?? 200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(info));
-          });
-        })
-        .on('error', () => res.destroy());
-      return true;
-    });
+    proxy = await engineRecordingUpdate(name, 200 * MiB);
     const shown = await run(['--root', root, 'service', 'status', name], { env: proxy.env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).not.toMatch(/next start|service restart/);
@@ -216,7 +184,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const override = path.join(root, 'etc/blueprint/overrides', `${name}.json`);
     mkdirSync(path.dirname(override), { recursive: true });
     writeFileSync(override, '{ "memory": "96m" }\n');
-    await podman('update', '--memory', '200m', '--memory-swap', '200m', `blueprint-${name}`);
+    await updateMemoryOutside(name, '200m');
     // It runs with 200 MiB (what admission counts for it, on either engine), its next start gives 96.
     const differ = { memoryBytes: 200 * MiB, nextStartMemoryBytes: 96 * MiB };
     const st = await services.status(name);
@@ -224,7 +192,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     expect(st.limitChangedOutside).toBeUndefined();
     const looked = await services.inspect(name);
     expect(looked.runningLimits).toEqual(differ);
-    availableMiB(root, 4096);
+    boxAvailableMiB(root, 4096);
     const verdict = await admitStart({ engine: box.engine, root }, other);
     expect(verdict.running.find((r) => r.name === name)?.limitBytes).toBe(200 * MiB);
     const shown = await run(['--root', root, 'service', 'inspect', name]);
