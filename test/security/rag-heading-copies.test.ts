@@ -13,7 +13,12 @@
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { chunkSections } from '../../modules/rag/server/chunk.js';
-import { MAX_HEADING_CHARS, MAX_HEADING_PATH } from '../../modules/rag/server/headings.js';
+import {
+  Headings,
+  MAX_HEADING_CHARS,
+  MAX_HEADING_PATH,
+  MAX_HEADING_PATHS_CHARS,
+} from '../../modules/rag/server/headings.js';
 import { parseDocument } from '../../modules/rag/server/parse.js';
 
 const PARA = `${'word '.repeat(300)}\n\n`;
@@ -57,6 +62,27 @@ describe("a long heading is not copied into every chunk's answer from the parse 
     const h = chunks[0]!.heading!;
     expect(h.length).toBeLessThanOrEqual(MAX_HEADING_CHARS);
     expect(/\p{Cs}/u.test(h)).toBe(false);
+  });
+
+  it('the same heading again keeps its path; distinct paths past MAX_HEADING_PATHS_CHARS are a 413 saying to split', async () => {
+    // REVIEW11: a path was joined anew at every heading, the same one included, and each section
+    // kept its own (test/security/rag-notes-amplification: the small worker ran out of heap).
+    const same = new Headings();
+    for (let i = 0; i < 200_000; i++) same.set(1, 'A'.repeat(MAX_HEADING_CHARS)); // 40 Mi characters if counted
+    expect(same.path).toBe('A'.repeat(MAX_HEADING_CHARS));
+
+    const above = [1, 2, 3, 4, 5]
+      .map((n) => `<h${n}>${String(n).repeat(MAX_HEADING_CHARS)}</h${n}>`)
+      .join('');
+    const deepest = (c: string) => `<h6>${c.repeat(MAX_HEADING_CHARS)}</h6><p>x</p>`;
+    const times = Math.ceil(MAX_HEADING_PATHS_CHARS / MAX_HEADING_PATH) + 1000;
+    const alternating = `${above}${Array.from({ length: times }, (_, i) => deepest(i % 2 ? 'F' : 'G')).join('')}`;
+    await expect(parseDocument('html', Buffer.from(alternating), 2000)).rejects.toMatchObject({
+      status: 413,
+      message: expect.stringMatching(/headings are too many or too long.*split the document/),
+    });
+    const repeated = await parseDocument('html', Buffer.from(`${above}${deepest('F').repeat(times)}`), 2000);
+    expect(repeated.sections.length).toBe(times);
   });
 
   it('ordinary headings are kept whole', async () => {

@@ -6,8 +6,17 @@
  * structured clone, which copies a string once per chunk holding it: a 1 MiB heading above 400
  * chunks was 420 MB on its way to rag's main thread. Titles are far shorter than this.
  */
+import { ParseError } from './parse-result.js';
+
 export const MAX_HEADING_CHARS = 200;
 export const MAX_HEADING_PATH = 6 * (MAX_HEADING_CHARS + 3);
+/**
+ * The characters of the distinct heading paths one document may make. Sections keep their path, so
+ * a path made anew at every heading multiplied: 100,000 paragraphs after alternating 200-character
+ * deepest headings (a 135 KB .docx) were ~120 MB of paths in the small parse worker's 96 MiB heap.
+ * MAX_SECTIONS bounds the sections, not these bytes. 16 Mi characters is thousands of real chapters.
+ */
+export const MAX_HEADING_PATHS_CHARS = 16 * 1024 * 1024;
 
 /** Cut at a character's end: half a surrogate pair is refused by the modules' JSON checks. */
 function cut(s: string): string {
@@ -21,13 +30,23 @@ function cut(s: string): string {
 /** Keeps a heading path: a heading of level n replaces levels n and below. */
 export class Headings {
   private stack: string[] = [];
-  /** The path, made once per heading: the sections under it share the one string. */
+  /** The path, kept once per distinct heading path: the sections under it share the one string. */
   private joined: string | null = null;
+  /** The characters of the paths kept so far (a path met again after another counts again). */
+  private made = 0;
   set(level: number, text: string): void {
     this.stack = this.stack.slice(0, level - 1);
     while (this.stack.length < level - 1) this.stack.push('');
     this.stack[level - 1] = cut(text);
-    this.joined = this.stack.filter(Boolean).join(' > ') || null;
+    const next = this.stack.filter(Boolean).join(' > ') || null;
+    if (next === this.joined) return; // the same path again: keep the string its sections hold
+    this.made += next?.length ?? 0;
+    if (this.made > MAX_HEADING_PATHS_CHARS)
+      throw new ParseError(
+        413,
+        `the document's headings are too many or too long (their paths make more than ${MAX_HEADING_PATHS_CHARS} characters): split the document`,
+      );
+    this.joined = next;
   }
   get path(): string | null {
     return this.joined;

@@ -164,6 +164,23 @@ export interface DocxParts {
 export const notesHeading = (path: string | null | undefined) => (path ? `${path} > Notes` : 'Notes');
 
 /**
+ * notesHeading made once per path, shared by the notes under it: a string made per note (~1.2 KB
+ * under the longest path) was ~300 MB for 250,000 one-letter notes naming one reference (a 59 KB
+ * .docx) in the small parse worker's 96 MiB heap. Paths are Headings' strings, bounded there.
+ */
+export function sharedNotesHeadings(): (path: string | null | undefined) => string {
+  const made = new Map<string | null | undefined, string>();
+  return (path) => {
+    let heading = made.get(path);
+    if (heading === undefined) {
+      heading = notesHeading(path);
+      made.set(path, heading);
+    }
+    return heading;
+  };
+}
+
+/**
  * word/document.xml's paragraphs under the headings that precede them; then its footnotes and
  * endnotes (citations, definitions: text a question may be about), each note one section under
  * notesHeading of where its reference is. Headers, footers and comments are not read: a header
@@ -213,6 +230,7 @@ function addNotes(
   sections: Section[],
 ): void {
   let note: { id: string; lines: string[] } | undefined;
+  const headingOf = sharedNotesHeadings();
   walkParagraphs(xml, new Map(), {
     open(name, attrs) {
       if (name === element) note = attrs['w:type'] ? undefined : { id: attrs['w:id'] ?? '', lines: [] };
@@ -223,7 +241,7 @@ function addNotes(
     close(name) {
       if (name !== element || !note) return;
       const text = tidy(note.lines.join('\n'));
-      if (text) addSection(sections, { text, page: null, heading: notesHeading(pathOf(note.id)) });
+      if (text) addSection(sections, { text, page: null, heading: headingOf(pathOf(note.id)) });
       note = undefined;
     },
   });

@@ -10,7 +10,7 @@
  */
 import { Parser } from 'htmlparser2';
 import { Headings } from './headings.js';
-import { notesHeading } from './parse-docx.js';
+import { sharedNotesHeadings } from './parse-docx.js';
 import { MAX_HTML_DEPTH } from './parse-html.js';
 import { addSection, type Parsed, ParseError, type Section, tidy } from './parse-result.js';
 
@@ -45,6 +45,7 @@ export function parseOdtContent(xml: string): Parsed {
   // The note being read (a note inside a note, which ODF does not allow, is read as its text).
   let note: { text: string; heading: string } | undefined;
   let inNote = 0;
+  const notesHeading = sharedNotesHeadings();
   const flush = () => {
     const text = tidy(buf);
     buf = '';

@@ -1,0 +1,117 @@
+/**
+ * REVIEW11: a .docx's notes parts (word/footnotes.xml, endnotes.xml; RAGDOCX2) against the parse
+ * worker's bounds (LOWFIX: MAX_SECTIONS, RAG_MAX_CHUNKS), through the lone rag bundle
+ * (lone-rag.ts) with an embeddings stand-in that answers /info.
+ *
+ * Every section holds its heading path, the longest ~1.2 KB (six headings of 200 characters), and
+ * the sections under one heading were meant to share one string (headings.ts). Two ways they do not:
+ * - each note's "PATH > Notes" is made per note (parse-docx.ts addNotes, parse-odt.ts): 250,000
+ *   notes naming one reference (a 59 KB .docx) were ~300 MB in the small worker's 96 MiB heap;
+ * - Headings.set joins a new path at every heading, the same text again included: 100,000
+ *   paragraphs each after the same (or an alternating) deepest heading (a 135 KB .docx) ~120 MB.
+ * The small parse worker died of it (JS heap out of memory) and the large one parsed it again: each
+ * such upload restarts the small worker (REVIEW10's low finding 1 again, through the paths). Every
+ * format with headings shares Headings; only the compressed ones (.docx, .odt) amplify this much.
+ */
+import JSZip from 'jszip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
+import type { ServedProcess } from '../helpers/served-module.js';
+import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
+
+const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+
+async function odt(content: string): Promise<Buffer> {
+  const zip = new JSZip();
+  zip.file('mimetype', 'application/vnd.oasis.opendocument.text', { compression: 'STORE' });
+  zip.file(
+    'content.xml',
+    `<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>${content}</office:text></office:body></office:document-content>`,
+  );
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
+}
+
+async function docx(body: string, footnotes: string): Promise<Buffer> {
+  const zip = new JSZip();
+  zip.file(
+    '[Content_Types].xml',
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+  );
+  zip.file(
+    'word/document.xml',
+    `<?xml version="1.0"?><w:document ${W}><w:body>${body}</w:body></w:document>`,
+  );
+  zip.file('word/footnotes.xml', `<?xml version="1.0"?><w:footnotes ${W}>${footnotes}</w:footnotes>`);
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
+}
+
+/** Six nested headings of 200 characters each (outline levels 0–5), each its own letters. */
+const longestPath = Array.from(
+  { length: 6 },
+  (_, level) =>
+    `<w:p><w:pPr><w:outlineLvl w:val="${level}"/></w:pPr><w:r><w:t>${String.fromCharCode(65 + level).repeat(200)}</w:t></w:r></w:p>`,
+).join('');
+
+/** What the log says when a parse worker died (out of memory) and the document went to the large one. */
+const WORKER_DIED = /needs the large parse worker|worker stopped|worker exited/;
+
+let rag: ServedProcess;
+let close = () => {};
+beforeAll(async () => {
+  ({ rag, close } = await startRagWithInfoOnlyEmbeddings('rag-notes-amp-'));
+}, 120_000);
+afterAll(() => close());
+
+describe('rag: a .docx of many notes or headings under one long heading path', () => {
+  it('a quarter of a million one-letter notes naming one reference: refused at the bound, no worker dies', async () => {
+    const body = `${longestPath}<w:p><w:r><w:t>see</w:t><w:footnoteReference w:id="1"/></w:r></w:p>`;
+    const notes = '<w:footnote w:id="1"><w:p><w:r><w:t>a</w:t></w:r></w:p></w:footnote>'.repeat(
+      MAX_SECTIONS - 10,
+    );
+    const file = await docx(body, notes);
+    expect(file.length).toBeLessThan(200_000);
+    const from = rag.log().length;
+    const r = await ingest(rag.socket, DOCX, 'notes.docx', file, 180_000);
+    expect(r.status, r.text).not.toBe(0);
+    expect(rag.log().slice(from)).not.toMatch(WORKER_DIED);
+  }, 200_000);
+
+  it('an .odt of a quarter of a million notes under the longest path: no worker dies', async () => {
+    const h = (level: number) =>
+      `<text:h text:outline-level="${level + 1}">${String.fromCharCode(65 + level).repeat(200)}</text:h>`;
+    const heads = Array.from({ length: 6 }, (_, level) => h(level)).join('');
+    const note =
+      '<text:note text:note-class="footnote"><text:note-body><text:p>a</text:p></text:note-body></text:note>';
+    const file = await odt(`${heads}<text:p>see${note.repeat(MAX_SECTIONS - 10)}</text:p>`);
+    const from = rag.log().length;
+    const r = await ingest(rag.socket, 'application/vnd.oasis.opendocument.text', 'notes.odt', file, 180_000);
+    expect(r.status, r.text).not.toBe(0);
+    expect(rag.log().slice(from)).not.toMatch(WORKER_DIED);
+  }, 200_000);
+
+  it('100,000 paragraphs each after alternating deepest headings: refused or parsed, no worker dies', async () => {
+    const again = (c: string) =>
+      `<w:p><w:pPr><w:outlineLvl w:val="5"/></w:pPr><w:r><w:t>${c.repeat(200)}</w:t></w:r></w:p><w:p><w:r><w:t>x</w:t></w:r></w:p>`;
+    const file = await docx(
+      `${longestPath}${Array.from({ length: 100_000 }, (_, i) => again(i % 2 ? 'F' : 'G')).join('')}`,
+      '',
+    );
+    const from = rag.log().length;
+    const r = await ingest(rag.socket, DOCX, 'alternating.docx', file, 180_000);
+    // 100,000 distinct paths of ~1.2 KB: past MAX_HEADING_PATHS_CHARS, refused saying what to do.
+    expect(r.status, r.text).toBe(413);
+    expect(r.text).toMatch(/headings are too many or too long.*split the document/);
+    expect(rag.log().slice(from)).not.toMatch(WORKER_DIED);
+  }, 200_000);
+
+  it('100,000 paragraphs each under its own copy of the longest heading path: no worker dies', async () => {
+    const again = `<w:p><w:pPr><w:outlineLvl w:val="5"/></w:pPr><w:r><w:t>${'F'.repeat(200)}</w:t></w:r></w:p><w:p><w:r><w:t>x</w:t></w:r></w:p>`;
+    const file = await docx(`${longestPath}${again.repeat(100_000)}`, '');
+    const from = rag.log().length;
+    const r = await ingest(rag.socket, DOCX, 'headings.docx', file, 180_000);
+    expect(file.length).toBeLessThan(200_000);
+    expect(r.status, r.text).not.toBe(0);
+    expect(rag.log().slice(from)).not.toMatch(WORKER_DIED);
+  }, 200_000);
+});
