@@ -32,6 +32,16 @@ const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), '
 };
 const locked = (name: string) => lock.packages[`node_modules/${name}`]?.version;
 
+/** `name` is listed once in `bom`, at the version package-lock.json pinned, with its npm purl. */
+function expectListedAsLocked(bom: Bom, name: string): void {
+  const found = bom.components.filter((c) => c.name === name);
+  expect(
+    found.map((c) => c.version),
+    name,
+  ).toEqual([locked(name)]);
+  expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
+}
+
 describe('blueprint audit sbom', () => {
   let bom: Bom;
   let printed: string;
@@ -52,14 +62,7 @@ describe('blueprint audit sbom', () => {
 
   // yaml: `npm sbom --omit dev` leaves it out because vite (a dev tool) needs it too, yet it is bundled.
   it('lists openpgp, dockerode, ink and yaml at the versions package-lock.json pinned', () => {
-    for (const name of ['openpgp', 'dockerode', 'ink', 'zod', 'tar', 'yaml']) {
-      const found = bom.components.filter((c) => c.name === name);
-      expect(
-        found.map((c) => c.version),
-        name,
-      ).toEqual([locked(name)]);
-      expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
-    }
+    for (const name of ['openpgp', 'dockerode', 'ink', 'zod', 'tar', 'yaml']) expectListedAsLocked(bom, name);
   });
 
   it('lists the Node runtime the executable is, so its CVEs are found too', async () => {
@@ -206,14 +209,8 @@ describe("rag's image SBOM (app/sbom.cdx.json)", () => {
   });
 
   it('lists what the server bundle holds at the versions package-lock.json pinned, and not the executable’s', () => {
-    for (const name of ['pdfjs-dist', 'htmlparser2', 'marked', 'jszip', 'pako']) {
-      const found = bom.components.filter((c) => c.name === name);
-      expect(
-        found.map((c) => c.version),
-        name,
-      ).toEqual([locked(name)]);
-      expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
-    }
+    for (const name of ['pdfjs-dist', 'htmlparser2', 'marked', 'jszip', 'pako'])
+      expectListedAsLocked(bom, name);
     const names = bom.components.map((c) => c.name);
     for (const name of ['openpgp', 'dockerode', 'ink', 'vitest']) expect(names).not.toContain(name);
     expect(bom.components.find((c) => c.name === 'jszip')).toMatchObject({
