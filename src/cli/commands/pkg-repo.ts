@@ -1,6 +1,7 @@
 /** `bpkg repo add | set-key | list | remove` (a group) and `bpkg bundle`: the repositories and a copy of them. */
 import path from 'node:path';
 import { UsageError } from '../../app/index.js';
+import { escapeLine } from '../../present/escape.js';
 import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
 import { repoAddedText, repoRemovedWarning } from '../../present/repos.js';
@@ -172,18 +173,36 @@ const remove: CommandSpec = {
   name: 'remove',
   summary: 'Remove a repository (its packages stay installed, not upgraded)',
   args: 'NAME',
-  details: 'One repository a command.',
+  details: `One repository a command. A repository not configured is noted ("repository NAME is not there,
+nothing to do"), exit 0, as \`bpkg remove\` of a package not installed: running it again is harmless.
+A name no repository can have is refused (exit 2). --json: {removed: NAME, changed: true}, or
+{removed: null, notConfigured: NAME, changed: false}.`,
   async run(ctx, parsed) {
     const [name] = parsed.positionals;
     if (!name) throw new UsageError('Missing NAME: the repository to remove (`bpkg repo list`)');
+    if (!(await cliBox(ctx).repos.list()).some((r) => r.name === name)) {
+      // As apt's remove and Ansible's state: absent: what is not there is removed already.
+      if (!REPO_NAME.test(name))
+        throw new UsageError(
+          `Bad repository name ${escapeLine(name)}`,
+          '`bpkg repo list` shows the repositories configured.',
+        );
+      return ctx.report(
+        { removed: null, notConfigured: name, changed: false },
+        `repository ${name} is not there, nothing to do`,
+      );
+    }
     const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
     await cliBox(ctx).repos.remove(name);
     // They stay, and are silently not upgraded from then on: said once, here.
     const warning = repoRemovedWarning(name, from);
     if (warning) ctx.warn(warning);
-    return ctx.report({ removed: name }, `removed repository ${name}`);
+    return ctx.report({ removed: name, changed: true }, `removed repository ${name}`);
   },
 };
+
+/** The names `repo add` gives (repo-config.ts checkRepoNames): another is no repository's. */
+const REPO_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export const repo: CommandGroup = {
   name: 'repo',

@@ -367,7 +367,9 @@ export class Repositories {
       };
     } catch (err) {
       if (signal?.aborted) throw err;
-      return { repo: repo.name, ok: false, changed: false, error: asBlueprintError(err).toJSON() };
+      const { folderGoneHint } = await import('./repo-folder-gone.js');
+      const error = asBlueprintError(await folderGoneHint(repo, err)).toJSON();
+      return { repo: repo.name, ok: false, changed: false, error };
     } finally {
       await stager.finish();
     }
