@@ -11,39 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
-
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-/** `node scripts/demo.mjs` in its own process group (as a terminal's foreground job). */
-function demo(dir: string) {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/node'), ['scripts/demo.mjs'], {
-    cwd: repoRoot,
-    env: { ...process.env, BLUEPRINT_DEMO_NO_HOST_SETUP: '1', BLUEPRINT_DEMO_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdout.resume();
-  let done = false;
-  const ended = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      done = true;
-      resolve(code);
-    }),
-  );
-  return { child, ended, stderr: () => stderr, done: () => done };
-}
-
-async function until(what: () => boolean, ms: number, why: () => string) {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out:\n${why()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { demoProcess } from './demo-process.js';
 
 /** Another npm start at work on `dir`: a live process named by the demo's lock, and a file of its demo. */
 function otherDemoAt(dir: string) {
@@ -57,15 +25,15 @@ describe('npm start while another makes the same demo', () => {
   it('waits, saying so, and touches nothing of it; Ctrl-C ends the wait with 130', async () => {
     const dir = tempDir('bp-demo-meet-');
     const holder = otherDemoAt(dir);
-    const run = demo(dir);
+    const run = demoProcess({ BLUEPRINT_DEMO_DIR: dir });
     try {
-      await until(() => run.stderr().includes('waiting') || run.done(), 120_000, run.stderr);
+      await run.saidOrEnded('waiting', 120_000);
       expect(run.stderr()).toContain(`another npm start is running (pid ${holder.pid}), waiting…`);
       await new Promise((r) => setTimeout(r, 1_000));
       expect(run.done(), run.stderr()).toBe(false);
       expect(run.stderr()).not.toContain('Making the demo box');
     } finally {
-      if (!run.done()) process.kill(-run.child.pid!, 'SIGINT');
+      run.interrupt();
       holder.kill();
     }
     expect(await run.ended, run.stderr()).toBe(130);
@@ -79,11 +47,11 @@ describe('npm start while another makes the same demo', () => {
     const holder = otherDemoAt(dir);
     holder.kill('SIGKILL');
     await new Promise((r) => holder.on('close', r));
-    const run = demo(dir);
+    const run = demoProcess({ BLUEPRINT_DEMO_DIR: dir });
     try {
-      await until(() => run.stderr().includes('Preparing module') || run.done(), 240_000, run.stderr);
+      await run.saidOrEnded('Preparing module', 240_000);
     } finally {
-      if (!run.done()) process.kill(-run.child.pid!, 'SIGINT');
+      run.interrupt();
     }
     await run.ended;
     expect(run.stderr()).not.toContain('waiting');

@@ -12,49 +12,16 @@
  *
  * Run as the npm-start test runs it: no terminal, after the host setup, into a temporary folder.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
+import { demoProcess } from './demo-process.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
 const NODE_REPORT = /node:internal|at execFileSync|Command failed:|signal: null/;
-
-/** `node scripts/demo.mjs` in its own process group (as a terminal's foreground job). */
-function demo(env: NodeJS.ProcessEnv) {
-  const child = spawn(path.join(repoRoot, 'node_modules/.bin/node'), ['scripts/demo.mjs'], {
-    cwd: repoRoot,
-    env: { ...process.env, BLUEPRINT_DEMO_NO_HOST_SETUP: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdout.resume();
-  let done = false;
-  const ended = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      done = true;
-      resolve(code);
-    }),
-  );
-  return { child, ended, stderr: () => stderr, done: () => done };
-}
-
-async function until(what: () => boolean, ms: number, why: () => string) {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error(`timed out:\n${why()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('npm start when a step does not end well', () => {
   it('a failed step: one line naming it and its exit code, no Node report', async () => {
     // The repository build's podman asks an engine that is not there.
-    const run = demo({
+    const run = demoProcess({
       BLUEPRINT_DEMO_DIR: tempDir('bp-demo-fail-'),
       CONTAINER_HOST: `unix://${tempDir('bp-demo-noengine-')}/none.sock`,
     });
@@ -68,11 +35,11 @@ describe('npm start when a step does not end well', () => {
   }, 300_000);
 
   it('Ctrl-C: the step ends first, then the demo, with 130 and what to do', async () => {
-    const run = demo({ BLUEPRINT_DEMO_DIR: tempDir('bp-demo-int-') });
+    const run = demoProcess({ BLUEPRINT_DEMO_DIR: tempDir('bp-demo-int-') });
     try {
-      await until(() => run.stderr().includes('Preparing module') || run.done(), 240_000, run.stderr);
+      await run.saidOrEnded('Preparing module', 240_000);
     } finally {
-      if (!run.done()) process.kill(-run.child.pid!, 'SIGINT');
+      run.interrupt();
     }
     const code = await run.ended;
     const err = run.stderr();
