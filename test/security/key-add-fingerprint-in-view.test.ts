@@ -9,30 +9,14 @@
  * QA26's 98feb21e puts the fingerprint in the question itself ("Trust key FPR to sign packages?").
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 import { showFingerprint } from '../../src/present/fingerprint.js';
-import { DEBIAN } from '../helpers/grafted-key.js';
 import { boxPerTest } from '../helpers/roots.js';
+import { FORTY_NAMES_DEBIAN_LAST, ONE_LONG_NAME, selfNamedKey } from '../helpers/self-named-key.js';
 
 const box = boxPerTest('key-add-fpr-view');
 const BLUEPRINT = path.resolve('dist/blueprint');
-
-/** A key certifying `names` itself (each a user ID of its own), armored, and its fingerprint. */
-async function keyNamed(names: string[]): Promise<{ file: string; fingerprint: string }> {
-  const { publicKey } = await openpgp.generateKey({
-    userIDs: names.map((name) => ({ name })),
-    type: 'ecc',
-    curve: 'ed25519Legacy',
-    format: 'armored',
-  });
-  const key = await openpgp.readKey({ armoredKey: publicKey });
-  const file = box.at('publisher.asc');
-  writeFileSync(file, publicKey);
-  return { file, fingerprint: key.getFingerprint() };
-}
 
 /** `bpkg key add FILE` on a terminal (script(1) gives it one), answered "n": what the terminal showed. */
 function keyAddOnTerminal(file: string): string {
@@ -60,13 +44,13 @@ const holds = (screen: string, fpr: string) => screen.replace(/\s/g, '').include
 
 describe('bpkg key add: the fingerprint is in view when the trust question is asked', () => {
   it('a key of 40 user IDs it certified itself, Debian’s name last', async () => {
-    const k = await keyNamed([...Array.from({ length: 39 }, (_, i) => `Mirror ${i}`), DEBIAN]);
+    const k = await selfNamedKey(FORTY_NAMES_DEBIAN_LAST, box.at('publisher.asc'));
     const screen = screenAtQuestion(keyAddOnTerminal(k.file));
     expect(holds(screen, k.fingerprint), screen).toBe(true);
   });
 
   it('a key of one 4,000-character user ID', async () => {
-    const k = await keyNamed([`${'Debian Archive '.repeat(266)}${DEBIAN}`]);
+    const k = await selfNamedKey(ONE_LONG_NAME, box.at('publisher.asc'));
     const screen = screenAtQuestion(keyAddOnTerminal(k.file));
     expect(holds(screen, k.fingerprint), screen).toBe(true);
   });

@@ -5,29 +5,15 @@
  * the fingerprint first among its notes and cuts the notes at the bottom on a short screen, so the
  * whole fingerprint stays in view at 80x24 and on a 40x12 serial console.
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
-import { DEBIAN } from '../helpers/grafted-key.js';
 import { tempDir } from '../helpers/pkg.js';
 import { boxPerTest } from '../helpers/roots.js';
+import { FORTY_NAMES_DEBIAN_LAST, ONE_LONG_NAME, selfNamedKey } from '../helpers/self-named-key.js';
 import { sshPublicKey } from '../setup/helpers.js';
 import { consoleSize, frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from '../tui/helpers.js';
 
 const box = boxPerTest('ink-key-fpr-view');
-
-async function keyFile(names: string[]): Promise<{ file: string; fingerprint: string }> {
-  const { publicKey } = await openpgp.generateKey({
-    userIDs: names.map((name) => ({ name })),
-    type: 'ecc',
-    curve: 'ed25519Legacy',
-    format: 'armored',
-  });
-  const file = path.join(tempDir('bp-fpr-view-'), 'repo.asc');
-  writeFileSync(file, publicKey);
-  return { file, fingerprint: (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint() };
-}
 
 async function trustQuestion(file: string, columns: number, rows: number): Promise<string> {
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
@@ -55,15 +41,15 @@ const shows = (frame: string, fpr: string) => frame.replace(/\s/g, '').includes(
 
 describe("the wizard's key-trust question keeps the fingerprint in view", () => {
   for (const [what, names] of [
-    ['40 user IDs, Debian’s last', [...Array.from({ length: 39 }, (_, i) => `Mirror ${i}`), DEBIAN]],
-    ['one 4,000-character user ID', [`${'Debian Archive '.repeat(266)}${DEBIAN}`]],
+    ['40 user IDs, Debian’s last', FORTY_NAMES_DEBIAN_LAST],
+    ['one 4,000-character user ID', ONE_LONG_NAME],
   ] as const)
     for (const [columns, rows] of [
       [80, 24],
       [40, 12],
     ] as const)
       it(`${what}, at ${columns}x${rows}`, async () => {
-        const k = await keyFile([...names]);
+        const k = await selfNamedKey(names, path.join(tempDir('bp-fpr-view-'), 'repo.asc'));
         const frame = await trustQuestion(k.file, columns, rows);
         expect(shows(frame, k.fingerprint), frame).toBe(true);
         expect(frame.split('\n').length).toBeLessThanOrEqual(rows);
