@@ -4,6 +4,7 @@ import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { keyTrustedText, uncertifiedUserIdsNote } from '../../present/repos.js';
 import { shownHint } from '../../present/root-in-hints.js';
+import { cutUserId, SHOWN_USER_IDS, userIdLines } from '../../present/user-ids.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString } from '../command.js';
 import { readNamedFile } from '../named-file.js';
@@ -81,7 +82,8 @@ Examples:
       ctx.info(
         [
           `Key ${showFingerprint(k.fingerprint)}`,
-          ...k.userIds.map((id) => `  ${escapeLine(id)}`),
+          // Bounded (user-ids.ts): the block and its question fit a 24-row screen.
+          ...userIdLines(k.userIds),
           ...(others ? [`  (${uncertifiedUserIdsNote(others)})`] : []),
           `  created ${k.created}${k.expires ? `, expires ${k.expires}` : ''}`,
         ].join('\n'),
@@ -100,9 +102,15 @@ Examples:
       ctx.warn(
         `${file === '-' ? 'Standard input' : file} holds subkey ${showFingerprint(f)}, which key ${showFingerprint(k.fingerprint)} did not certify (no binding signature of it verifies): left out, it signs nothing here. Get the key from its publisher again.`,
       );
-    for (const id of k.uncertifiedUserIds ?? [])
+    // Grafted IDs (anyone can append one): a warning each for the first few, each cut, then a count.
+    const grafted = k.uncertifiedUserIds ?? [];
+    for (const id of grafted.slice(0, SHOWN_USER_IDS))
       ctx.warn(
-        `${file === '-' ? 'Standard input' : file} holds user ID "${escapeLine(id)}", which key ${showFingerprint(k.fingerprint)} did not certify: left out. Get the key from its publisher again.`,
+        `${file === '-' ? 'Standard input' : file} holds user ID "${cutUserId(id)}", which key ${showFingerprint(k.fingerprint)} did not certify: left out. Get the key from its publisher again.`,
+      );
+    if (grafted.length > SHOWN_USER_IDS)
+      ctx.warn(
+        `${file === '-' ? 'Standard input' : file} holds ${grafted.length - SHOWN_USER_IDS} more user IDs which key ${showFingerprint(k.fingerprint)} did not certify: left out too.`,
       );
     const changed =
       !had ||
