@@ -42,6 +42,26 @@ function expectListedAsLocked(bom: Bom, name: string): void {
   expect(found[0]?.purl).toBe(`pkg:npm/${name}@${locked(name)}`);
 }
 
+/** name@version of each package the lock marks dev-only, unless the same version also ships. */
+function devOnlyPackages(): string[] {
+  const id = ([where, p]: [string, { version?: string }]) =>
+    `${where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${p.version}`;
+  const entries = Object.entries(lock.packages).filter(([where]) => where.startsWith('node_modules/'));
+  const shipped = new Set(entries.filter(([, p]) => !p.dev).map(id));
+  return entries
+    .filter(([, p]) => p.dev)
+    .map(id)
+    .filter((x) => !shipped.has(x));
+}
+
+/** The references of `bom`'s dependency graph that name no component it lists (its own included). */
+function danglingRefs(bom: Bom): (string | undefined)[] {
+  const refs = new Set([bom.metadata?.component?.['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
+  return (bom.dependencies ?? []).flatMap((d) =>
+    [d.ref, ...(d.dependsOn ?? [])].filter((ref) => !refs.has(ref)),
+  );
+}
+
 describe('blueprint audit sbom', () => {
   let bom: Bom;
   let printed: string;
@@ -73,26 +93,14 @@ describe('blueprint audit sbom', () => {
   });
 
   it('lists nothing that is only used to build or test it', () => {
-    // name@version of each package the lock marks dev-only, unless the same version also ships.
-    const id = ([where, p]: [string, { version?: string }]) =>
-      `${where.slice(where.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${p.version}`;
-    const entries = Object.entries(lock.packages).filter(([where]) => where.startsWith('node_modules/'));
-    const shipped = new Set(entries.filter(([, p]) => !p.dev).map(id));
-    const devOnly = entries
-      .filter(([, p]) => p.dev)
-      .map(id)
-      .filter((x) => !shipped.has(x));
+    const devOnly = devOnlyPackages();
     expect(devOnly).toContain(`vitest@${locked('vitest')}`);
     const listed = new Set(bom.components.map((c) => `${c.name}@${c.version}`));
     expect(devOnly.filter((x) => listed.has(x))).toEqual([]);
   });
 
   it('keeps its dependency graph closed: every reference names a listed component', () => {
-    const refs = new Set([bom.metadata?.component?.['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
-    const dangling = (bom.dependencies ?? []).flatMap((d) =>
-      [d.ref, ...(d.dependsOn ?? [])].filter((ref) => !refs.has(ref)),
-    );
-    expect(dangling).toEqual([]);
+    expect(danglingRefs(bom)).toEqual([]);
   });
 
   it('is reproducible: no build time or random serial number in it', () => {
@@ -235,21 +243,10 @@ describe("rag's image SBOM (app/sbom.cdx.json)", () => {
   });
 
   it('keeps its graph closed, lists nothing dev-only, and is the same bytes from the same tree', async () => {
-    const refs = new Set([bom.metadata?.component?.['bom-ref'], ...bom.components.map((c) => c['bom-ref'])]);
-    const dangling = (bom.dependencies ?? []).flatMap((d) =>
-      [d.ref, ...(d.dependsOn ?? [])].filter((ref) => !refs.has(ref)),
-    );
-    expect(dangling).toEqual([]);
-    const dev = Object.entries(lock.packages)
-      .filter(([where, p]) => p.dev && where.startsWith('node_modules/'))
-      .map(([where, p]) => `${where.slice(where.lastIndexOf('node_modules/') + 13)}@${p.version}`);
-    const shipped = new Set(
-      Object.entries(lock.packages)
-        .filter(([where, p]) => !p.dev && where.startsWith('node_modules/'))
-        .map(([where, p]) => `${where.slice(where.lastIndexOf('node_modules/') + 13)}@${p.version}`),
-    );
+    expect(danglingRefs(bom)).toEqual([]);
+    const devOnly = devOnlyPackages();
     const listed = bom.components.map((c) => `${c.name}@${c.version}`);
-    expect(listed.filter((x) => dev.includes(x) && !shipped.has(x))).toEqual([]);
+    expect(listed.filter((x) => devOnly.includes(x))).toEqual([]);
     expect(bom.metadata?.timestamp).toBeUndefined();
     const { makeRagPackageSource } = await import('../../modules/rag/package.js');
     const again = path.join(tempDir('bp-sbom-rag-'), 'src');
