@@ -230,7 +230,8 @@ export function coreSources(at: string | Box, opts: { engineWaitMs?: number } = 
         .detect({ maxAgeMs: GPU_CACHE_MS })
         .then((report) => ({ available: true, value: gpuRows(report) }) as const, failed),
     services: engineRead(
-      () => serviceRows(box, limits).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
+      () =>
+        serviceRows(box, limits).then((value): Maybe<ServiceRow[]> => ({ available: true, value }), failed),
       wait,
     ),
     async serviceAction(action, name) {
@@ -248,7 +249,8 @@ export function coreSources(at: string | Box, opts: { engineWaitMs?: number } = 
         wait,
       ),
     // Bounded as the list is: a silent engine is said after ENGINE_WAIT_MS, not waited on for good.
-    inspect: async (name) => formatInspection(await engineBound(box.services.inspect(name), wait)).split('\n'),
+    inspect: async (name) =>
+      formatInspection(await engineBound(box.services.inspect(name), wait)).split('\n'),
     settings: (name) => engineBound(box.services.config(name), wait),
     async configure(name, change) {
       limits.forget(name);

@@ -14,6 +14,24 @@ import { TextInput } from './TextInput.js';
 const NOTE_ROWS = 6;
 
 /**
+ * A list's filter and selected row, kept by the screen that shows it: a screen's Enter view (a
+ * service's inspection, a key, a destination) replaces the list, and the list's own state went with
+ * it (the selection back at the top, the filter gone).
+ */
+export function useListState() {
+  const [query, setQuery] = useState('');
+  const [selected, setSelected] = useState(0);
+  return { query, setQuery, selected, setSelected };
+}
+export type ListState = ReturnType<typeof useListState>;
+
+/** `text` wrapped at spaces to `width`, NOTE_ROWS rows at most, the last cut with '…'. */
+function noteRows(text: string, width: number): string[] {
+  const rows = wrapLines(escapeLine(text), width);
+  return rows.length > NOTE_ROWS ? [...rows.slice(0, NOTE_ROWS - 1), `${rows[NOTE_ROWS - 1]}…`] : rows;
+}
+
+/**
  * A searchable list over one core call: `/` filters as you type, j/k/arrows move, and the
  * screen's own keys act on the selected row. Shows the reason when the data is not available.
  */
@@ -25,7 +43,14 @@ export function ListScreen<T>(
     /** Text the search matches against. */
     haystack(row: T): string;
     onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
-    footer?: React.ReactNode;
+    /**
+     * The line under the notes: the screen's keys, or what its last action said. Wrapped and counted
+     * in the table's height as the notes are (a footer it did not count let several notes push the
+     * table off a 40x12 screen); `dim` as keys are shown.
+     */
+    footer?: { text: string; dim?: boolean };
+    /** The filter and selection, from useListState, where they outlive the list (an Enter view). */
+    state?: ListState;
     /** Lines under the table, from every row (not only those the filter shows), each wrapped (NOTE_ROWS at most). */
     notes?(rows: T[]): string[];
     refreshMs?: number;
@@ -35,26 +60,28 @@ export function ListScreen<T>(
 ) {
   const { plain } = useTheme();
   const data = usePoll(props.load, props.refreshMs ?? 5000);
-  const [query, setQuery] = useState('');
+  const own = useListState();
+  const { query, setQuery, selected: kept, setSelected } = props.state ?? own;
   const [searching, setSearching] = useState(false);
-  const [selected, setSelected] = useState(0);
   const { setCapture } = props;
   useEffect(() => setCapture(searching), [searching, setCapture]);
   const all = data.value?.available ? data.value.value : [];
   const q = query.toLowerCase();
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
+  // Kept from before an Enter view: a list that has since shrunk has its last row selected.
+  const selected = Math.max(0, Math.min(kept, rows.length - 1));
   // Each note wrapped at spaces (a running service's restart command came last and was cut at 40 or
   // 80 columns), NOTE_ROWS at most, counted in the table's height; all of them together leave the
   // table its rows (3 at least), with one of the rows App keeps spare (a cut row ends in '…').
-  const wrapped = (props.notes?.(all) ?? []).flatMap((n) => {
-    const rows = wrapLines(escapeLine(n), props.width);
-    return rows.length > NOTE_ROWS ? [...rows.slice(0, NOTE_ROWS - 1), `${rows[NOTE_ROWS - 1]}…`] : rows;
-  });
-  // The title and header rows, a short list's rows (3 at least for a long one, and its range row).
+  const wrapped = (props.notes?.(all) ?? []).flatMap((n) => noteRows(n, props.width));
+  const footer = props.footer ? noteRows(props.footer.text, props.width) : [];
+  // The title and header rows, a short list's rows (3 at least for a long one, and its range row),
+  // the footer's rows; the notes have what is left, one row at least (at 40x12 the Services keys
+  // take 3 rows: a cut note ends in '…', and Enter's inspect has the running-limit line whole).
   const listRows = rows.length > 3 ? 4 : Math.max(1, rows.length);
-  const room = Math.max(2, props.height + 1 - 2 - listRows);
+  const room = Math.max(1, props.height + 1 - 2 - listRows - footer.length);
   const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
-  const tableHeight = Math.max(3, props.height - 4 - notes.length);
+  const tableHeight = Math.max(3, props.height - 3 - notes.length - footer.length);
   useInput(
     (input, key) => {
       const moved = moveSelection(input, key, selected, rows.length, tableHeight);
@@ -119,7 +146,12 @@ export function ListScreen<T>(
           {n}
         </Text>
       ))}
-      {props.footer}
+      {footer.map((n, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the footer is its identity
+        <Text key={`f${i}`} dimColor={props.footer?.dim === true && !plain} wrap="truncate">
+          {n}
+        </Text>
+      ))}
     </Box>
   );
 }

@@ -1,7 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import { shownHint } from '../../present/root-in-hints.js';
-import { ListScreen } from '../components/ListScreen.js';
+import { ListScreen, useListState } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
@@ -38,6 +38,8 @@ const NARROW_COLUMNS: Column<KeyRow>[] = [
 export function Keys(props: ScreenProps) {
   const { setCapture } = props;
   const [shown, setShown] = useState<KeyRow | undefined>();
+  // The filter and the selected key outlive the key's view.
+  const list = useListState();
   useEffect(() => setCapture(shown !== undefined), [shown, setCapture]);
   if (shown) return <KeyView {...props} row={shown} onClose={() => setShown(undefined)} />;
   return (
@@ -45,6 +47,7 @@ export function Keys(props: ScreenProps) {
       {...props}
       title="Trusted signing keys"
       load={props.sources.keys}
+      state={list}
       haystack={(k) => `${k.fingerprint} ${k.name} ${k.repositories.join(' ')}${k.revoked ? ' revoked' : ''}`}
       columns={props.width < NARROW ? NARROW_COLUMNS : WIDE_COLUMNS}
       onKey={(_input, row, _reload, key) => {

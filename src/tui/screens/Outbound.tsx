@@ -2,7 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { OutboundAudit } from '../../app/index.js';
 import { type OutboundRow, outboundRows, outboundSummary } from '../../present/outbound.js';
-import { ListScreen } from '../components/ListScreen.js';
+import { ListScreen, useListState } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
@@ -41,6 +41,8 @@ export function Outbound(props: ScreenProps) {
   const { sources, width, setCapture } = props;
   const [audit, setAudit] = useState<OutboundAudit | undefined>();
   const [shown, setShown] = useState<Row | undefined>();
+  // The filter and the selected destination outlive the destination's view.
+  const list = useListState();
   useEffect(() => setCapture(shown !== undefined), [shown, setCapture]);
   const load = useCallback(async (): Promise<Maybe<Row[]>> => {
     if (!sources.outbound) return { available: false, reason: 'not available in this build' };
@@ -63,6 +65,7 @@ export function Outbound(props: ScreenProps) {
       {...props}
       title="Outbound"
       load={load}
+      state={list}
       refreshMs={10_000}
       haystack={(r) => `${r.who} ${r.destination} ${r.verdict}`}
       columns={narrow ? NARROW_COLUMNS : WIDE_COLUMNS}

@@ -1,18 +1,15 @@
-import { Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { OutboundApprovals } from '../../app/index.js';
-import { escapeLine } from '../../present/escape.js';
 import { approvalAsked } from '../../present/outbound.js';
 import { installedAs } from '../../present/packages.js';
 import { reasonOf } from '../../present/reason.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { Confirm } from '../components/Confirm.js';
-import { ListScreen } from '../components/ListScreen.js';
+import { ListScreen, useListState } from '../components/ListScreen.js';
 import { Operation } from '../components/Operation.js';
 import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
 import type { PackageAction, PackageRow } from '../sources.js';
-import { useTheme } from '../theme.js';
 
 type Mode =
   | { kind: 'list' }
@@ -49,10 +46,11 @@ const NARROW_COLUMNS: Column<PackageRow>[] = [
 ];
 
 export function Packages(props: ScreenProps) {
-  const { plain } = useTheme();
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
+  // The filter and the selected package outlive the question and the operation.
+  const list = useListState();
   const { setCapture } = props;
   // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
   useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
@@ -184,14 +182,11 @@ export function Packages(props: ScreenProps) {
           void ask('remove', row.name);
         }
       }}
+      // A note escaped and wrapped (it may quote a server's answer: why the signer could not be read).
       footer={
-        note ? (
-          // One line: it may quote a server's answer (why the signer could not be read).
-          <Text>{escapeLine(note)}</Text>
-        ) : (
-          <Text dimColor={!plain}>{'i/Enter install  x remove  u upgrade all  / search'}</Text>
-        )
+        note ? { text: note } : { text: 'i/Enter install  x remove  u upgrade all  / search', dim: true }
       }
+      state={list}
     />
   );
 }

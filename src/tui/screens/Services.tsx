@@ -4,7 +4,7 @@ import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
 import { shownHint } from '../../present/root-in-hints.js';
-import { ListScreen } from '../components/ListScreen.js';
+import { ListScreen, useListState } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import type { Column } from '../components/Table.js';
 import type { ScreenProps } from '../screen.js';
@@ -107,10 +107,11 @@ const NARROW_COLUMNS: Column<ServiceRow>[] = [
 ];
 
 export function Services(props: ScreenProps) {
-  const { plain } = useTheme();
   const { sources } = props;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [note, setNote] = useState('');
+  // The filter and the selected service outlive the logs, inspect and settings views.
+  const list = useListState();
   const { setCapture } = props;
   // A dialog, a log view or an operation owns the keyboard: q and Esc close it, not the screen.
   useEffect(() => setCapture(mode.kind !== 'list'), [mode.kind, setCapture]);
@@ -206,12 +207,11 @@ export function Services(props: ScreenProps) {
           );
         }
       }}
-      footer={
-        <Text dimColor={!plain}>
-          {escapeLine(note) ||
-            's start  S stop  R restart  l logs  c settings  Enter inspect, security rating'}
-        </Text>
-      }
+      footer={{
+        text: note || 's start  S stop  R restart  l logs  c settings  Enter inspect, security rating',
+        dim: true,
+      }}
+      state={list}
     />
   );
 }
