@@ -1,9 +1,10 @@
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storageErrorFrom } from '../errors.js';
 import { ensureDir, syncDir } from '../system/fs.js';
 import type { Layout } from '../system/paths.js';
+import { alive } from '../system/process-alive.js';
 import { localKeyDir } from './local-key-path.js';
 import { type PublicKey, readPublicKeys } from './signature.js';
 import { generateSigningKey, readPrivateKey, signFileDetached } from './signing.js';
@@ -23,7 +24,8 @@ export { LOCAL_ORIGIN } from './local-key-path.js';
  * (never copied out, no command prints it), and public.asc 0644, which any user's `bpkg` reads
  * to leave this key out of the keyring. Made on first use, whole or not at all:
  * written into a private folder that is renamed into place, so a crash leaves no half key and
- * two imports at once end with one key.
+ * two imports at once end with one key; the folder of a maker killed before its rename is removed
+ * by the next import (ensure).
  */
 export class LocalKey {
   readonly dir: string;
@@ -44,17 +46,22 @@ export class LocalKey {
     return (await this.publicKey())?.getFingerprint();
   }
 
-  /** Makes the key unless it exists; its fingerprint. */
+  /**
+   * Makes the key unless it exists; its fingerprint. First removes the private folders of makers
+   * that are gone (killed between mkdir and rename: each holds an unused secret key).
+   */
   async ensure(hostname = 'this box'): Promise<string> {
+    const parent = path.dirname(this.dir);
+    await pruneDeadMakers(parent);
     const have = await this.fingerprint();
     if (have) return have;
-    const parent = path.dirname(this.dir);
     // node:crypto taken here, not imported: `bpkg update` loads this module (the box's keyring
     // leaves the local key out) and never makes the key; the import was ~8 ms of its CPU (issue 20).
     const tmp = path.join(
       parent,
       `.local-key-${process.pid}-${process.getBuiltinModule('node:crypto').randomUUID()}`,
     );
+    making.add(path.basename(tmp));
     try {
       await ensureDir(parent);
       await mkdir(tmp, { mode: 0o700 });
@@ -78,6 +85,7 @@ export class LocalKey {
       throw storageErrorFrom(err, 'making the local signing key');
     } finally {
       await rm(tmp, { recursive: true, force: true });
+      making.delete(path.basename(tmp));
     }
     const made = await this.fingerprint();
     if (!made)
@@ -90,6 +98,24 @@ export class LocalKey {
     const text = await readNoFollow(path.join(this.dir, 'secret.asc'));
     if (text === undefined) throw storageErrorFrom(new Error('no local key'), 'signing with the local key');
     return signFileDetached(file, await readPrivateKey(text));
+  }
+}
+
+/** The private folders this process is making a key in now (by name): never swept. */
+const making = new Set<string>();
+const MAKER = /^\.local-key-(\d+)-[0-9a-f-]{36}$/;
+
+/**
+ * Removes `.local-key-PID-UUID` folders in `parent` whose maker is gone (SIGKILL, power cut), and
+ * this process's own pid's that it is not making now (an earlier process of the same pid after a
+ * reboot). rm does not follow a link at the name: what one points at stays.
+ */
+async function pruneDeadMakers(parent: string): Promise<void> {
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(MAKER.exec(name)?.[1]);
+    if (!(pid > 0)) continue;
+    if (pid === process.pid ? making.has(name) : alive(pid)) continue;
+    await rm(path.join(parent, name), { recursive: true, force: true }).catch(() => {});
   }
 }
 
