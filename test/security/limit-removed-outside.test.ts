@@ -13,9 +13,8 @@
  * Real Podman: the hello module, started, then its container's limit removed.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBox } from '../../src/app/index.js';
 import { run } from '../helpers/pkg.js';
-import { updateMemoryOutside } from '../services/container-memory.js';
+import { startLimited, updateMemoryOutside } from '../services/container-memory.js';
 import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from '../services/helpers.js';
 
 describe.skipIf(!engineUp)('service inspect: a memory limit removed outside blueprint', () => {
@@ -29,9 +28,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit removed outside blue
     boxes.push(box);
     const root = box.root;
     const name = uniqueName('bpt-unl');
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    const services = await startLimited(box, name, '64m');
     try {
       const none = '9223372036854771712'; // the kernel's "no limit" (PAGE_COUNTER_MAX pages)
       await updateMemoryOutside(name, none);

@@ -7,8 +7,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { openBox } from '../../src/app/index.js';
 import { chooseSocket } from '../../src/core/services/engine.js';
-import { type EngineProxy, engineProxy, podman } from './helpers.js';
+import { type EngineProxy, engineProxy, podman, type TestBox } from './helpers.js';
+
+/** Hello's service overrides holding it to `memory` ('64m'), half a CPU and 32 processes. */
+export const limitedTo = (memory: string) => ({ resources: { memory, cpus: 0.5, pids: 32 } });
+
+/** Hello installed on `box` as `name`, held to `memory` (limitedTo), and started: the box's services. */
+export async function startLimited(
+  box: TestBox,
+  name: string,
+  memory: string,
+  overrides: Record<string, unknown> = {},
+): Promise<ReturnType<typeof openBox>['services']> {
+  await box.install(name, { ...limitedTo(memory), ...overrides });
+  const services = openBox(box.root).services;
+  await services.start(name);
+  return services;
+}
 
 /** The box at `root` has `mib` MiB available: the ROOT/proc/meminfo memory admission reads. */
 export function boxAvailableMiB(root: string, mib: number): void {

@@ -19,7 +19,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { run } from '../helpers/pkg.js';
-import { engineRecordingUpdate, updateMemoryOutside } from './container-memory.js';
+import { engineRecordingUpdate, startLimited, updateMemoryOutside } from './container-memory.js';
 import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
@@ -37,9 +37,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blue
     boxes.push(box);
     const root = box.root;
     const name = uniqueName('bpt-upd');
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    const services = await startLimited(box, name, '64m');
     const clean = await run(['--root', root, 'service', 'inspect', name]);
     expect(clean.stdout).toMatch(/ok +memory limit 64 MiB/);
 
@@ -73,8 +71,7 @@ describe.skipIf(!engineUp)('service inspect: a memory limit changed outside blue
     const root = box.root;
     const name = uniqueName('bpt-upd5');
     // No probe: its exec's hijacked connection does not pass the proxy.
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 }, probe: undefined });
-    await openBox(root).services.start(name);
+    await startLimited(box, name, '64m', { probe: undefined });
     await updateMemoryOutside(name, '200m');
     // The container's inspect as a Podman that records `podman update` answers it.
     proxy = await engineRecordingUpdate(name, 200 * MiB);

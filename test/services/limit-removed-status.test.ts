@@ -13,12 +13,11 @@
  * reading is judged from the file's text.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBox } from '../../src/app/index.js';
 import { AdmissionError } from '../../src/core/services/admission.js';
 import { NO_MEMORY_LIMIT } from '../../src/core/services/bytes.js';
 import { memoryLimitFrom } from '../../src/core/services/cgroup.js';
 import { run } from '../helpers/pkg.js';
-import { updateMemoryOutside } from './container-memory.js';
+import { limitedTo, startLimited, updateMemoryOutside } from './container-memory.js';
 import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
@@ -46,10 +45,8 @@ describe.skipIf(!engineUp)('service status and admission: a memory limit removed
     const root = box.root;
     const name = uniqueName('bpt-unls');
     const other = uniqueName('bpt-unlo');
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    await box.install(other, limitedTo('64m'));
+    const services = await startLimited(box, name, '64m');
     try {
       const none = '9223372036854771712';
       await updateMemoryOutside(name, none);

@@ -28,6 +28,8 @@ import {
   boxAvailableMiB,
   engineRecordedMemory,
   engineRecordingUpdate,
+  limitedTo,
+  startLimited,
   updateMemoryOutside,
 } from './container-memory.js';
 import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
@@ -59,10 +61,8 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const root = box.root;
     const name = uniqueName('bpt-stupd');
     const other = uniqueName('bpt-stoth');
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    await box.install(other, limitedTo('64m'));
+    const services = await startLimited(box, name, '64m');
     const clean = await services.status(name);
     expect(clean.runningLimits).toBeUndefined();
     expect(clean.limitChangedOutside).toBeUndefined();
@@ -135,8 +135,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     box ??= await makeBox(await buildHello());
     const root = box.root;
     const name = uniqueName('bpt-stupd5');
-    await box.install(name, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    await openBox(root).services.start(name);
+    await startLimited(box, name, '64m');
     await updateMemoryOutside(name, '200m');
     // The container's inspect as a Podman that records `podman update` answers it.
     proxy = await engineRecordingUpdate(name, 200 * MiB);
@@ -159,9 +158,7 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const root = box.root;
     const name = uniqueName('bpt-stpage');
     // 97657 KiB = 100000768 bytes, not a whole number of 4 KiB pages: the cgroup holds 100000768 - 1024.
-    await box.install(name, { resources: { memory: '97657k', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    const services = await startLimited(box, name, '97657k');
     const looked = await services.inspect(name);
     expect(looked.process?.cgroup.memoryBytes).toBe(100000768 - 1024);
     expect(looked.limitChangedOutside).toBeUndefined();
@@ -177,10 +174,8 @@ describe.skipIf(!engineUp)('service status: a memory limit changed outside bluep
     const root = box.root;
     const name = uniqueName('bpt-stold');
     const other = uniqueName('bpt-stold2');
-    await box.install(name, { resources: { memory: '128m', cpus: 0.5, pids: 32 } });
-    await box.install(other, { resources: { memory: '64m', cpus: 0.5, pids: 32 } });
-    const services = openBox(root).services;
-    await services.start(name);
+    await box.install(other, limitedTo('64m'));
+    const services = await startLimited(box, name, '128m');
     const override = path.join(root, 'etc/blueprint/overrides', `${name}.json`);
     mkdirSync(path.dirname(override), { recursive: true });
     writeFileSync(override, '{ "memory": "96m" }\n');
