@@ -167,6 +167,9 @@ const remove: CommandSpec = {
   details: `Takes the full fingerprint, or its last 16 digits or more (shorter ids are easy to forge a match
 for), and names the key it removed; quote a fingerprint written with spaces ("0123 4567 …"). One key
 a command. The repositories bound to it that no other trusted key signs are refused from then on: said.
+A full fingerprint of a key not trusted is "not trusted, nothing to do", exit 0, as \`bpkg remove\` of a
+package not installed (a shorter id that matches no key: exit 3). --json: {removed: FPR, changed: true},
+or {removed: null, notTrusted: FPR, changed: false}.
 
 Example:
   bpkg key remove 0123…CDEF`,
@@ -176,6 +179,17 @@ Example:
     const keys = cliBox(ctx).keys;
     // The repositories bound to it that no other trusted key signs are refused from now on: said.
     const before = await keys.list();
+    // A whole fingerprint not trusted: removed already (apt's, Ansible's state: absent), exit 0.
+    // A shorter id that matches none stays not found: which key was meant cannot be told.
+    const whole = fingerprint.replace(/\s+/g, '').toUpperCase();
+    if (
+      /^([0-9A-F]{40}|[0-9A-F]{64})$/.test(whole) &&
+      !before.some((k) => k.fingerprint.toUpperCase() === whole)
+    )
+      return ctx.report(
+        { removed: null, notTrusted: whole, changed: false },
+        `key ${showFingerprint(whole)} is not trusted, nothing to do`,
+      );
     const removed = await keys.remove(fingerprint);
     const bound = before.find((k) => k.fingerprint.toLowerCase() === removed.toLowerCase());
     const left = await keys.list();
@@ -186,7 +200,7 @@ Example:
             `no trusted key signs repository ${escapeLine(repo)} now: its index and packages are refused. Trust its new key (\`bpkg key add FILE --fingerprint FPR\`, then \`bpkg repo set-key ${escapeLine(repo)} FPR\`), or \`bpkg repo remove ${escapeLine(repo)}\`.`,
           ),
         );
-    return ctx.report({ removed }, `no longer trusting ${showFingerprint(removed)}`);
+    return ctx.report({ removed, changed: true }, `no longer trusting ${showFingerprint(removed)}`);
   },
 };
 
