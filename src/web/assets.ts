@@ -53,6 +53,11 @@ input[type=search], input[type=text] { font: inherit; padding: 6px 8px; border: 
 pre.log { background: #0d1117; color: #e6edf3; padding: 10px; border-radius: 6px; max-height: 60vh;
   overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; margin: 0; }
 code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+/* A value the admin copies or compares (a fingerprint, a command with the box's --root path, a
+   running service's limit line, a sandbox inspection line) wraps where it must: run past its card, a
+   phone's page cut it or scrolled sideways. A code's may break anywhere, so a table cell can narrow. */
+code { overflow-wrap: anywhere; } main p, main li { overflow-wrap: break-word; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .error { border-color: var(--bad); } .notice { border-color: var(--ok); }
 .flash { white-space: pre-wrap; overflow-wrap: anywhere; }
 @media (max-width: 600px) { main { padding: 8px; } th, td { padding: 4px; }
