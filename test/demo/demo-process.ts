@@ -19,6 +19,8 @@ export interface DemoProcess {
   saidOrEnded(text: string, ms: number): Promise<void>;
   /** Ctrl-C to its process group, unless it has ended. */
   interrupt(): void;
+  /** Ctrl-C once it said `text` (saidOrEnded), and also when that wait throws. */
+  interruptOnceSaid(text: string, ms: number): Promise<void>;
 }
 
 /** `node scripts/demo.mjs` with `env` added to the test's environment and the host setup skipped. */
@@ -41,20 +43,29 @@ export function demoProcess(env: NodeJS.ProcessEnv): DemoProcess {
       resolve(code);
     }),
   );
+  const saidOrEnded = async (text: string, ms: number) => {
+    const end = Date.now() + ms;
+    while (!stderr.includes(text) && !done) {
+      if (Date.now() > end) throw new Error(`timed out:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const interrupt = () => {
+    if (!done) process.kill(-child.pid!, 'SIGINT');
+  };
   return {
     child,
     ended,
     stderr: () => stderr,
     done: () => done,
-    async saidOrEnded(text, ms) {
-      const end = Date.now() + ms;
-      while (!stderr.includes(text) && !done) {
-        if (Date.now() > end) throw new Error(`timed out:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 50));
+    saidOrEnded,
+    interrupt,
+    async interruptOnceSaid(text, ms) {
+      try {
+        await saidOrEnded(text, ms);
+      } finally {
+        interrupt();
       }
-    },
-    interrupt() {
-      if (!done) process.kill(-child.pid!, 'SIGINT');
     },
   };
 }

@@ -48,11 +48,7 @@ describe('npm start while another makes the same demo', () => {
     holder.kill('SIGKILL');
     await new Promise((r) => holder.on('close', r));
     const run = demoProcess({ BLUEPRINT_DEMO_DIR: dir });
-    try {
-      await run.saidOrEnded('Preparing module', 240_000);
-    } finally {
-      run.interrupt();
-    }
+    await run.interruptOnceSaid('Preparing module', 240_000);
     await run.ended;
     expect(run.stderr()).not.toContain('waiting');
     expect(run.stderr()).toContain('Making the demo box');

@@ -36,11 +36,7 @@ describe('npm start when a step does not end well', () => {
 
   it('Ctrl-C: the step ends first, then the demo, with 130 and what to do', async () => {
     const run = demoProcess({ BLUEPRINT_DEMO_DIR: tempDir('bp-demo-int-') });
-    try {
-      await run.saidOrEnded('Preparing module', 240_000);
-    } finally {
-      run.interrupt();
-    }
+    await run.interruptOnceSaid('Preparing module', 240_000);
     const code = await run.ended;
     const err = run.stderr();
     expect(code, err).toBe(130);
