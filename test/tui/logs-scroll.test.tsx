@@ -52,3 +52,35 @@ it('the log view follows, scrolls back, stays there while lines arrive, and G fo
   await frameWith(app, 'Services (1)');
   app.unmount();
 });
+
+it('following, the title never says paused as lines arrive (each new line made one frame of it)', async () => {
+  let emit: (l: string) => void = () => {};
+  const app = renderApp(
+    sourcesFor(box.root, {
+      services: async () => ({
+        available: true,
+        value: [{ name: 'hello', state: 'running', sandboxed: true, detail: '' }],
+      }),
+      followLogs: async (_name, onLine, signal) => {
+        emit = onLine;
+        for (let i = 1; i <= 60; i++) onLine(`line ${i}`);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+    }),
+  );
+  consoleSize(app, 80, 24);
+  await frameWith(app, 'Host');
+  await type(app, '3');
+  await frameWith(app, 'hello');
+  await type(app, 'l');
+  await frameWith(app, /following[\s\S]*line 60/);
+  const from = app.frames.length;
+  for (let i = 61; i <= 70; i++) {
+    emit(`line ${i}`);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  await frameWith(app, /following[\s\S]*line 70/);
+  const paused = app.frames.slice(from).filter((f) => f.includes('paused'));
+  expect(paused, paused[0]).toEqual([]);
+  app.unmount();
+});

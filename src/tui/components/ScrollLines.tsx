@@ -88,7 +88,10 @@ export function ScrollLines(props: {
     },
     { isActive: props.isActive ?? true },
   );
-  const from = Math.min(top, last);
+  // Followed and at its end before these lines came: at the new end in this very render. Moved there
+  // by the effect above only, one frame had the view short of its end, and a log's title said
+  // `paused` for a frame at each line that arrived.
+  const from = follow && top >= lastBefore.current ? last : Math.min(top, last);
   const below = count - from - page;
   const { onAtEnd } = props;
   const atEnd = from >= last;
