@@ -101,3 +101,29 @@ describe('console lists: leaving an Enter view keeps the filter and the selectio
     expect(back).toMatch(/> beta-three/);
   });
 });
+
+it("Keys' one-key view, back: the same key selected", async () => {
+  const key = (d: string, name: string) => ({
+    fingerprint: d.repeat(40),
+    name,
+    repositories: [name.toLowerCase()],
+    revoked: false,
+  });
+  const app = renderApp(
+    sourcesFor(root, {
+      keys: async () => ({
+        available: true,
+        value: [key('A', 'Alpha'), key('B', 'Beta'), key('C', 'Gamma')],
+      }),
+    }),
+  );
+  consoleSize(app, 120, 30);
+  await type(app, '4');
+  await frameWith(app, /> AAAA/);
+  await type(app, 'j', 'j');
+  await frameWith(app, /> CCCC/);
+  await type(app, '\r');
+  expect(await frameWith(app, 'Trusted signing key (q back)')).toContain('Signer: Gamma');
+  await type(app, 'q');
+  expect(await frameWith(app, 'Trusted signing keys (3)')).toMatch(/> CCCC/);
+});
