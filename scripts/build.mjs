@@ -28,6 +28,7 @@ import { LAZY_CACHE, LAZY_FILE, LAZY_WRAPPER } from './build-lazy-part.mjs';
 import { takeLock } from './build-lock.mjs';
 import { buildBundle } from './build-options.mjs';
 import { paintCodeCache } from './build-paint-cache.mjs';
+import { removeStaged, swapIn } from './build-swap.mjs';
 import { makeSbom } from './sbom.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,15 +45,22 @@ const { exe, link, strip } = ARCHES[arch];
 // Another architecture's build keeps its bundle apart: its blob carries no code cache (x64 only,
 // below), and `npm test` builds x64 then arm64, so a shared dist/bundle would leave the arm64
 // blob and config where the tests of the x64 executable's code caches read them.
-const bundleDir = path.join(dist, arch === 'x64' ? 'bundle' : `bundle-${arch}`);
+const bundleName = arch === 'x64' ? 'bundle' : `bundle-${arch}`;
+const finalBundle = path.join(dist, bundleName);
+// The bundle is written beside dist/bundle (dist/.bundle.tmp) and swapped in whole at the end, with
+// the executable (scripts/build-swap.mjs): an interrupted build left a half-written dist/bundle beside
+// the old dist/blueprint, which `node dist/bundle/blueprint.mjs` and the tests reading its
+// sea-config.json took for a build until the next one.
+const stagedBundle = path.join(dist, `.${bundleName}.tmp`);
+const finalSbom = path.join(dist, 'sbom.cdx.json');
 const started = Date.now();
 
 // One build of dist/ at a time (scripts/build-lock.mjs): a second `npm run build`, or `npm start`'s,
 // waits here, then finds dist/ up to date (--if-stale) or builds it anew after the first.
 // Ctrl-C (SIGINT to the terminal's group) or SIGTERM: the exit removes the lock and the executable
-// being made (dist/.blueprint.tmp, ~115 MB, left behind by every interrupted build). The inputs
-// digest is gone from the start, so a half-written dist/bundle is rebuilt by --if-stale. Taken
-// before the lock: a signal the moment it is taken (a busy machine) still releases it.
+// being made (dist/.blueprint.tmp, ~115 MB, left behind by every interrupted build) and the bundle
+// being written (dist/.bundle.tmp); the old dist/ is left whole. Taken before the lock: a signal the
+// moment it is taken (a busy machine) still releases it.
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 // Between steps: the rest of the build is synchronous, and a signal that came while no step's
@@ -65,14 +73,26 @@ const between = async () => {
 mkdirSync(dist, { recursive: true });
 await takeLock(path.join(dist, '.build.lock'), { say: (s) => console.error(`build: ${s}`) });
 const tmpExe = path.join(dist, `.${exe}.tmp`);
-process.on('exit', () => rmSync(tmpExe, { force: true }));
+process.on('exit', () => {
+  rmSync(tmpExe, { force: true });
+  removeStaged(dist, bundleName);
+});
 // A step run by execFileSync (the code caches, strip, postject) got the terminal's signal too and
 // died of it: the build was interrupted, not failed (no stack of execFileSync under Ctrl-C).
+let failing = false;
 process.on('uncaughtException', (err) => {
   if (err?.signal === 'SIGINT' || err?.signal === 'SIGTERM')
     process.exit(err.signal === 'SIGINT' ? 130 : 143);
-  console.error(err);
-  process.exit(1);
+  if (failing) return;
+  failing = true;
+  // esbuild's service is in the terminal's group too: Ctrl-C kills it, and its "The service was
+  // stopped: write EPIPE" can reach here before our own SIGINT handler has run (the build then
+  // ended 1 with esbuild's stack, ~1 in 4 Ctrl-Cs while bundling). The signal, already delivered
+  // to us, is taken on the event loop's next turn: its exit comes first.
+  setTimeout(() => {
+    console.error(err);
+    process.exit(1);
+  }, 50);
 });
 
 // --if-stale: keep dist/ when nothing it is built from changed (scripts/build-inputs.mjs).
@@ -85,16 +105,22 @@ if (process.argv.includes('--if-stale') && inputs && existsSync(path.join(dist, 
     process.exit(0);
   }
 }
-rmSync(inputsFile, { force: true });
-rmSync(bundleDir, { recursive: true, force: true });
-mkdirSync(bundleDir, { recursive: true });
+removeStaged(dist, bundleName); // what a build killed outright (SIGKILL) left
+// Until its end the build writes nothing of dist/ itself: an interrupted build leaves the old dist/
+// whole, and with it the digest of what that dist/ was built from. The digest goes just before the
+// swap (a build killed outright in the middle of it leaves none: --if-stale then builds anew).
+const swapBundle = () => {
+  rmSync(inputsFile, { force: true });
+  swapIn({ staged: stagedBundle, bundle: finalBundle, sbom: finalSbom });
+};
+mkdirSync(stagedBundle, { recursive: true });
 
-const { metafile, start, lazyFile, consoleFile } = await buildBundle(esbuild, root, bundleDir);
+const { metafile, start, lazyFile, consoleFile } = await buildBundle(esbuild, root, stagedBundle);
 // Run by the plain node binary (`node dist/bundle/blueprint.mjs`, scripts/bench/tui.mjs): the same
 // start part, which finds the command part beside it.
-writeFileSync(path.join(bundleDir, 'blueprint.mjs'), "import './blueprint.cjs';\n");
+writeFileSync(path.join(stagedBundle, 'blueprint.mjs'), "import './blueprint.cjs';\n");
 
-const chunks = readdirSync(bundleDir).filter((f) => f.endsWith('.mjs') && f !== 'blueprint.mjs');
+const chunks = readdirSync(stagedBundle).filter((f) => f.endsWith('.mjs') && f !== 'blueprint.mjs');
 console.log(
   `bundle: ${start.length} start modules in blueprint.cjs, ${chunks.length} command modules in dist/bundle (${Date.now() - started} ms)`,
 );
@@ -105,12 +131,16 @@ const nodeVersion = execFileSync(nodeBinary, ['--version']).toString().trim();
 
 // The SBOM of what the bundle holds, plus the runtime: beside the executable for scanners, and inside
 // it as a SEA asset, so the single file on a box answers `blueprint audit sbom`.
-const sbom = path.join(dist, 'sbom.cdx.json');
+// Written in the staged bundle, moved beside it by the swap.
+const sbom = path.join(stagedBundle, 'sbom.cdx.json');
 writeFileSync(sbom, makeSbom({ root, metafile, nodeVersion: nodeVersion.replace(/^v/, '') }));
 console.log(
   `sbom: dist/sbom.cdx.json (${JSON.parse(readFileSync(sbom, 'utf8')).components.length} components)`,
 );
-if (bundleOnly) process.exit(0);
+if (bundleOnly) {
+  swapBundle();
+  process.exit(0);
+}
 
 // The executable's main script: the start part itself (CommonJS, no ES module loader until a
 // command's module is imported), whose imports of the command part name the assets (sea:/NAME.mjs),
@@ -119,7 +149,7 @@ if (bundleOnly) process.exit(0);
 // node:module and its hooks cost ~0.5 ms of every start, and `--json version` imports nothing.
 // The lazy part (scripts/build-lazy-part.mjs), a SEA asset compiled when first asked for, the same.
 function toSea(file) {
-  const code = readFileSync(path.join(bundleDir, file), 'utf8');
+  const code = readFileSync(path.join(stagedBundle, file), 'utf8');
   const sea = code.replace(/\bimport\("\.\/([A-Za-z0-9-]+\.mjs)"\)/g, '__bpSeaImport("sea:/$1")');
   const mapped = (sea.match(/\b__bpSeaImport\("sea:\//g) ?? []).length;
   const relative = (code.match(/\bimport\(/g) ?? []).length;
@@ -130,11 +160,11 @@ function toSea(file) {
   return sea;
 }
 const seaStart = toSea('blueprint.cjs');
-const seaLazy = lazyFile && path.join(bundleDir, 'lazy-start.sea.cjs');
+const seaLazy = lazyFile && path.join(stagedBundle, 'lazy-start.sea.cjs');
 if (seaLazy) writeFileSync(seaLazy, toSea(lazyFile));
-const seaConsole = path.join(bundleDir, 'console.sea.cjs');
+const seaConsole = path.join(stagedBundle, 'console.sea.cjs');
 writeFileSync(seaConsole, toSea(consoleFile));
-const seaMain = path.join(bundleDir, 'sea-main.cjs');
+const seaMain = path.join(stagedBundle, 'sea-main.cjs');
 writeFileSync(
   seaMain,
   `'use strict';
@@ -179,11 +209,11 @@ const caches =
         lazy: seaLazy ? eagerCodeCache(nodeBinary, seaLazy, LAZY_WRAPPER) : undefined,
       }
     : undefined;
-if (caches?.lazy) writeFileSync(path.join(bundleDir, LAZY_CACHE), caches.lazy);
+if (caches?.lazy) writeFileSync(path.join(stagedBundle, LAZY_CACHE), caches.lazy);
 const assets = {
-  ...Object.fromEntries(chunks.map((f) => [f, path.join(bundleDir, f)])),
+  ...Object.fromEntries(chunks.map((f) => [f, path.join(stagedBundle, f)])),
   ...(seaLazy ? { [LAZY_FILE]: seaLazy } : {}),
-  ...(caches?.lazy ? { [LAZY_CACHE]: path.join(bundleDir, LAZY_CACHE) } : {}),
+  ...(caches?.lazy ? { [LAZY_CACHE]: path.join(stagedBundle, LAZY_CACHE) } : {}),
   [consoleFile]: seaConsole,
   'sbom.cdx.json': sbom,
 };
@@ -194,11 +224,11 @@ if (caches) {
   // this one leaves what the console does not run at login lazy.
   await between();
   caches.console = paintCodeCache(nodeBinary, seaMain, assets, consoleFile);
-  writeFileSync(path.join(bundleDir, CONSOLE_CACHE), caches.console);
-  assets[CONSOLE_CACHE] = path.join(bundleDir, CONSOLE_CACHE);
+  writeFileSync(path.join(stagedBundle, CONSOLE_CACHE), caches.console);
+  assets[CONSOLE_CACHE] = path.join(stagedBundle, CONSOLE_CACHE);
 }
-const seaConfig = path.join(bundleDir, 'sea-config.json');
-const blob = path.join(bundleDir, 'sea-prep.blob');
+const seaConfig = path.join(stagedBundle, 'sea-config.json');
+const blob = path.join(stagedBundle, 'sea-prep.blob');
 writeFileSync(
   seaConfig,
   JSON.stringify({
@@ -284,6 +314,9 @@ try {
   process.exit(1);
 }
 await between();
+// The bundle and the executable made from it, one after the other with no turn of the event loop
+// between (a signal's handler waits until both are in place).
+swapBundle();
 renameSync(tmpExe, path.join(dist, exe));
 if (inputs) writeFileSync(inputsFile, `${inputs}\n`);
 if (!existsSync(path.join(dist, link))) execFileSync('ln', ['-s', exe, path.join(dist, link)]);
