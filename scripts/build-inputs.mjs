@@ -7,8 +7,22 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The paths the build reads: the sources, the build scripts, the kit's client src/ imports, the lock. */
-const INPUTS = ['src', 'scripts', 'modules/kit', 'package.json', 'package-lock.json', 'tsconfig.json'];
+/**
+ * The paths the build reads: the sources, the build scripts, what src/ imports from modules/ (the
+ * kit's client; llm's model memory estimate and GGUF types, src/core/services/model-memory.ts and
+ * src/core/models/describe.ts: missing here, a change to them left --if-stale's dist/ "up to date";
+ * test/build/build-inputs guards it), the lock.
+ */
+export const INPUTS = [
+  'src',
+  'scripts',
+  'modules/kit',
+  'modules/llm/server/memory.ts',
+  'modules/llm/server/gguf-types.ts',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
 
 /**
  * sha256 over every file under INPUTS that git tracks or would track (untracked, not ignored), each

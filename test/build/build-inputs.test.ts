@@ -5,12 +5,20 @@
  * --if-stale saw a new executable and rebuilt the whole image each time (5-10 minutes).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script, plain JavaScript
-import { buildInputsDigest } from '../../scripts/build-inputs.mjs';
+import { buildInputsDigest, INPUTS } from '../../scripts/build-inputs.mjs';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'bp-build-inputs-'));
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
@@ -54,5 +62,35 @@ describe('the build inputs digest', () => {
     expect(kit).not.toBe(locked);
     expect(buildInputsDigest(repo, ['--arch', 'arm64'])).not.toBe(kit);
     expect(buildInputsDigest(repo, ['--if-stale'])).toBe(kit);
+  });
+});
+
+describe("the build inputs' paths", () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const covered = (file: string) => INPUTS.some((p: string) => file === p || file.startsWith(`${p}/`));
+
+  it('hold every file outside src/ that src/ imports, and what those import in turn', () => {
+    const seen = new Set<string>();
+    const outside: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(path.join(root, file), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+        const target = path
+          .relative(root, path.resolve(root, path.dirname(file), spec))
+          .replace(/\.js$/, '.ts');
+        if (!target.startsWith('src/') && existsSync(path.join(root, target))) {
+          outside.push(target);
+          visit(target);
+        }
+      }
+    };
+    const sources = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.tsx?$/.test(f))
+      .map((f) => `src/${f}`);
+    for (const file of sources) visit(file);
+    expect(outside.length).toBeGreaterThan(0); // the kit's response parser at least
+    expect(outside.filter((f) => !covered(f))).toEqual([]);
   });
 });
