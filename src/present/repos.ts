@@ -1,8 +1,8 @@
 import { shellWord } from '../core/system/shell-word.js';
-import { escapeLine } from './escape.js';
 import { showFingerprint, showFingerprints } from './fingerprint.js';
 import { packageCount } from './package-count.js';
 import { shownHint } from './root-in-hints.js';
+import { userIdsInline } from './user-ids.js';
 
 type Config = { name: string; url: string; keys?: string[]; mirrors?: string[]; repository?: string };
 
@@ -97,5 +97,5 @@ export function uncertifiedUserIdsNote(count: number): string {
 
 /** What `bpkg key add` says of a key it trusted (its user ids made safe for a terminal or a page). */
 export function keyTrustedText(k: { fingerprint: string; userIds: string[] }): string {
-  return `trusted ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')})`;
+  return `trusted ${showFingerprint(k.fingerprint)} (${userIdsInline(k.userIds)})`;
 }

@@ -38,3 +38,12 @@ export function userIdLines(ids: readonly string[], indent = '  '): string[] {
     ...(more > 0 ? [`${indent}and ${more} more user ID${more === 1 ? '' : 's'}`] : []),
   ];
 }
+
+/** `ids` on one line (a key trusted, revoked or listed): the first SHOWN_USER_IDS, each cut, then "and N more". */
+export function userIdsInline(ids: readonly string[], max = 60): string {
+  const more = ids.length - SHOWN_USER_IDS;
+  return [
+    ...ids.slice(0, SHOWN_USER_IDS).map((id) => cutUserId(id, max)),
+    ...(more > 0 ? [`and ${more} more`] : []),
+  ].join(', ');
+}

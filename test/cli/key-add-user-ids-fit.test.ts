@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
-import { cutUserId, userIdLines } from '../../src/present/user-ids.js';
+import { cutUserId, userIdLines, userIdsInline } from '../../src/present/user-ids.js';
 import { repoRoot, tempDir } from '../helpers/pkg.js';
 import { Pane } from '../tui/tmux.js';
 
@@ -51,5 +51,9 @@ describe('bpkg key add lists a bounded number of user IDs, each cut to the line'
     expect(cutUserId('a\u202eb\x1b[2J')).toBe('a\\u{202e}b\\x1b[2J');
     expect(userIdLines(['one', 'two'])).toEqual(['  one', '  two']);
     expect(userIdLines(Array.from({ length: 6 }, (_, i) => `id${i}`)).at(-1)).toBe('  and 1 more user ID');
+    // One line (trusted, revoked, key list): 5, each cut, then a count.
+    const inline = userIdsInline(Array.from({ length: 40 }, (_, i) => `Publisher ${i} ${'x'.repeat(300)}`));
+    expect(inline.split(', ')).toHaveLength(6);
+    expect(inline).toMatch(/…, and 35 more$/);
   });
 });

@@ -4,7 +4,7 @@ import { escapeLine } from '../../present/escape.js';
 import { showFingerprint } from '../../present/fingerprint.js';
 import { keyTrustedText, uncertifiedUserIdsNote } from '../../present/repos.js';
 import { shownHint } from '../../present/root-in-hints.js';
-import { cutUserId, SHOWN_USER_IDS, userIdLines } from '../../present/user-ids.js';
+import { cutUserId, SHOWN_USER_IDS, userIdLines, userIdsInline } from '../../present/user-ids.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optString } from '../command.js';
 import { readNamedFile } from '../named-file.js';
@@ -14,7 +14,7 @@ function keyLines(list: ListedKey[]): string {
   const lines = list.map((k) =>
     [
       `${showFingerprint(k.fingerprint)}${k.revoked ? ' [REVOKED]' : ''}${k.expires ? ` (expires ${k.expires})` : ''}`,
-      `  ${k.userIds.map(escapeLine).join(', ')}`,
+      `  ${userIdsInline(k.userIds)}`,
       `  repositories: ${k.repositories.length ? k.repositories.map(escapeLine).join(', ') : 'none'}`,
     ].join('\n'),
   );
@@ -124,7 +124,7 @@ Examples:
         `${file === '-' ? 'Standard input' : file} is a private key: only its public part is trusted. The private key can sign packages this box installs: keep it off the box${file === '-' ? '' : ` (delete ${file} here if it is a copy)`}, and give the public key (gpg --export --armor FINGERPRINT) next time.`,
       );
     const said = k.revoked
-      ? `revoked ${showFingerprint(k.fingerprint)} (${k.userIds.map(escapeLine).join(', ')}): nothing it signs is accepted any more`
+      ? `revoked ${showFingerprint(k.fingerprint)} (${userIdsInline(k.userIds)}): nothing it signs is accepted any more`
       : had && changed
         ? `updated ${keyTrustedText(k).replace(/^trusted /, '')}${merged.length ? `: ${merged.join('; ')}` : ''}`
         : keyTrustedText(k);
