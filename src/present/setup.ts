@@ -102,3 +102,11 @@ const stayed = (made: number, shown: ChangesShown): string =>
  */
 export const failedPartWayHint = (hint: string | undefined, made: number, shown: ChangesShown): string =>
   `${hint ? `${hint.replace(/\.?$/, '.')} ` : ''}Stopped part-way: ${stayed(made, shown)}; once that is fixed, the same command does the rest.`;
+
+/**
+ * A running service whose resources or settings apply changed: it keeps what it was started with
+ * until it starts again (docs/fleet.md), so the admin is told, with the command that does it.
+ */
+export function restartNeededLine(r: { name: string; changed: string[] }): string {
+  return `${r.name} runs with its old ${r.changed.join(' and ')} until it is restarted: \`blueprint service restart ${r.name}\``;
+}

@@ -26,6 +26,15 @@ options:
     default: blueprint
 """
 
+RETURN = r"""
+changes: { description: What apply changed (the plan under --check), one dict per change., type: list }
+commands: { description: The commands a live box ran to pick the changes up., type: list }
+egress: { description: What the box may contact once applied., type: list }
+restart_needed:
+  description: The running services whose resources or settings changed; in effect once each is restarted.
+  type: list
+"""
+
 
 def line(change: dict) -> str:
     return f"{change.get('action')} {change.get('target')} ({change.get('what', '')})"
@@ -72,6 +81,8 @@ def main() -> None:
             msg=f"blueprint apply exited {rc}", rc=rc, stderr=err, changed=bool(changes), changes=changes
         )
     result = dict(changed=bool(changes), changes=changes, commands=doc.get("commands", []), egress=doc.get("egress", []))
+    # The running services whose resources or settings changed: in effect once each is restarted.
+    result["restart_needed"] = doc.get("restartNeeded", [])
     if module._diff and changes:
         result["diff"] = dict(
             before_header=p["src"],

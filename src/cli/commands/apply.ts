@@ -1,6 +1,8 @@
 import { UsageError } from '../../app/index.js';
-import { type CommandSpec, optBool, optString } from '../command.js';
+import { type CommandSpec, optBool, optString, type Parsed } from '../command.js';
+import type { Context } from '../context.js';
 import { runSpec } from './setup.js';
+import { beforeApplying } from './setup-apply-error.js';
 
 export const applyCommand: CommandSpec = {
   name: 'apply',
@@ -41,17 +43,23 @@ Applying twice changes nothing the second time. Exit codes: 0 applied or nothing
 field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
 running. For those nothing was written. A failure while applying (6 the container engine does not
 answer; an install refused) leaves what was done before it: the next apply does the rest.`,
-  async run(ctx, parsed) {
-    const flag = optString(parsed, 'file');
-    const [positional] = parsed.positionals;
-    if (flag !== undefined && positional !== undefined)
-      throw new UsageError(
-        `Give one description: -f ${flag} or ${positional}, not both`,
-        'Example: `blueprint apply -f appliance.yaml --dry-run`',
-      );
-    const file = flag ?? positional;
-    if (!file)
-      throw new UsageError('Missing -f FILE', 'Example: `blueprint apply -f appliance.yaml --dry-run`');
-    return runSpec(ctx, (setup) => setup.fromSpecFile(file), optBool(parsed, 'dry-run'));
-  },
+  // Every error's --json document says what was changed (`changed`, [] before anything was).
+  run: (ctx, parsed) =>
+    applyFile(ctx, parsed).catch((err: unknown) => {
+      throw beforeApplying(err, ctx);
+    }),
 };
+
+async function applyFile(ctx: Context, parsed: Parsed): Promise<number> {
+  const flag = optString(parsed, 'file');
+  const [positional] = parsed.positionals;
+  if (flag !== undefined && positional !== undefined)
+    throw new UsageError(
+      `Give one description: -f ${flag} or ${positional}, not both`,
+      'Example: `blueprint apply -f appliance.yaml --dry-run`',
+    );
+  const file = flag ?? positional;
+  if (!file)
+    throw new UsageError('Missing -f FILE', 'Example: `blueprint apply -f appliance.yaml --dry-run`');
+  return runSpec(ctx, (setup) => setup.fromSpecFile(file), optBool(parsed, 'dry-run'));
+}

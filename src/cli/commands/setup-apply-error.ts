@@ -37,6 +37,17 @@ export function afterApplying(
 }
 
 /**
+ * An error of apply before it changed anything (the file refused, the plan blocked, the
+ * engine down while planning): with --json its document says so, `changed: []`, as the error of
+ * an apply that failed at its first change does, so a script reads one shape (an Ansible
+ * `changed_when` on `error.changed`, docs/fleet.md). One that already says what it changed is kept.
+ */
+export function beforeApplying(err: unknown, ctx: { json: boolean }): unknown {
+  if (!ctx.json || err instanceof AfterApplying || !(err instanceof BlueprintError)) return err;
+  return new AfterApplying(err, [], undefined);
+}
+
+/**
  * apply's error once it began: its --json document carries the changes made before it (`changed`,
  * as a successful apply's) and, after the partition was encrypted, the outcome (the key).
  */
@@ -57,7 +68,10 @@ class AfterApplying extends BlueprintError {
   }
 
   override toJSON() {
+    // The error's own fields (a refused start's `admission`) stay beside `changed`.
+    const own = this.cause instanceof BlueprintError ? this.cause.toJSON() : {};
     return {
+      ...own,
       ...super.toJSON(),
       changed: changesJson(this.changed),
       ...(this.encryption ? { encryption: this.encryption } : {}),

@@ -10,11 +10,19 @@ import {
   UsageError,
 } from '../../app/index.js';
 import { encryptionOutcomeText } from '../../present/encryption.js';
-import { changesJson, formatChange, formatChanges, namedField, setupNextSteps } from '../../present/setup.js';
+import { shownHint } from '../../present/root-in-hints.js';
+import {
+  changesJson,
+  formatChange,
+  formatChanges,
+  restartNeededLine,
+  setupNextSteps,
+} from '../../present/setup.js';
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
 import { afterApplying } from './setup-apply-error.js';
+import { byFlag, failureByFlag } from './setup-flag-errors.js';
 
 /**
  * Loads the spec with `load`, plans, then applies (or only prints with --dry-run). Shared by setup
@@ -100,6 +108,8 @@ export async function runSpec(
       root: ctx.root,
       changed: changesJson(result.changed),
       commands: result.commands,
+      // For a handler: the services to restart for the change to take effect (docs/fleet.md).
+      restartNeeded: result.restartNeeded.map((r) => r.name),
       egress: plan.egress,
       ...(encryption ? { encryption } : {}),
     },
@@ -107,6 +117,7 @@ export async function runSpec(
       result.changed.length
         ? `${result.changed.length} change(s) applied to ${ctx.root}.${plan.root !== '/' ? bootNote(result.changed) : ''}`
         : 'Nothing to change: the box already matches.',
+      ...result.restartNeeded.map((r) => shownHint(restartNeededLine(r))),
       // setup's answers make the one admin: how to log in now, or that nobody can (QA14).
       ...(opts.nextSteps
         ? nextSteps(
@@ -150,12 +161,16 @@ function sshOffSteps(spec: LoadedSpec['spec'], changes: Change[]): string[] {
 /** What is done through the package manager and the engine: in effect at once, on any root. */
 const AT_ONCE = new Set(['key', 'repository', 'package', 'service', 'system', 'marker']);
 
+/** A module's resource overrides and settings: read at its service's next start, not at boot. */
+const MODULE_FILE = /^etc\/blueprint\/(overrides|settings)\//;
+
 /**
  * On a root other than /, system files (host name, SSH, firewall) wait for that root's next boot;
- * keys, repositories, packages and services were changed now (a service runs on the engine).
+ * keys, repositories, packages and services were changed now (a service runs on the engine), and a
+ * module's overrides and settings at its service's next start (said per running service).
  */
 function bootNote(changed: Change[]): string {
-  const files = changed.some((c) => !AT_ONCE.has(c.kind));
+  const files = changed.some((c) => !AT_ONCE.has(c.kind) && !MODULE_FILE.test(c.target));
   const now = changed.some((c) => c.kind === 'package' || c.kind === 'service' || c.kind === 'system');
   if (!files) return '';
   return ` Its system files take effect at the next boot of that root${now ? '; module changes are done now' : ''}.`;
@@ -174,78 +189,6 @@ const ANSWER_FLAGS = [
   'repo-fingerprint',
   'module',
 ];
-
-/** The flag of each answers field (`admin.keys.0` is --key), for errors about flags. */
-const FLAG_OF: [RegExp, string][] = [
-  [/^hostname$/, '--hostname'],
-  [/^timezone$/, '--timezone'],
-  [/^admin\.keys(\.\d+)?$/, '--key'],
-  [/^admin\.passwordHash$/, '--password-hash'],
-  [/^admin(\.name)?$/, '--admin'],
-  [/^ssh(\..+)?$/, '--ssh'],
-  [/^dashboard(\..+)?$/, '--dashboard'],
-  [/^repository(\.url)?$/, '--repo-url'],
-  [/^repository\.key$/, '--repo-key'],
-  [/^repository\.fingerprint$/, '--repo-fingerprint'],
-  [/^modules(\.\d+(\.name)?)?$/, '--module'],
-];
-
-/** Hints of the repository key's errors that speak of the answers file, as flags say them. */
-const FLAG_HINT: Record<string, string> = {
-  '--repo-key': 'Give the path of the armored public key with --repo-key.',
-  '--repo-fingerprint':
-    'Compare it with the one the repository publisher gave you, then give it with --repo-fingerprint.',
-};
-
-/** The answers' error, as the flags that made the answers: each field named by its flag. */
-function byFlag(err: UsageError): UsageError {
-  const head = 'Invalid setup flags: ';
-  // One field's own error (the repository's key file, its fingerprint): `repository.key: ...`.
-  const field = /^(repository\.\w+): /.exec(err.message);
-  const one = field && FLAG_OF.find(([re]) => re.test(field[1]!))?.[1];
-  if (one) return new UsageError(`${one}${err.message.slice(field[1]!.length)}`, FLAG_HINT[one] ?? err.hint);
-  // The plan's refusal of fields (`modules.0.name: "x" is not …`): each named by its flag.
-  if (!err.message.startsWith(head)) {
-    const issues = err.message.split('; ').map((issue) => namedField(issue, FLAG_OF));
-    return issues.every(Boolean) ? new UsageError(issues.join('; '), err.hint) : err;
-  }
-  const named = err.message
-    .slice(head.length)
-    .split('; ')
-    .map((issue) => namedField(issue, FLAG_OF) ?? issue);
-  return new UsageError(
-    `${head}${named.join('; ')}`,
-    `Fix ${named.length > 1 ? 'the flags' : 'the flag'} named above; \`blueprint setup --help\` lists them.`,
-  );
-}
-
-/**
- * A refusal that is no usage error but opens with answers fields (`repository.key: Key … certified
- * none of its user IDs`, `modules.0.name: "x" cannot be checked: the index of repository main could
- * not be fetched: …`): the same, each field named by its flag. Its code, hint and exit code stay.
- */
-function failureByFlag(err: BlueprintError): BlueprintError {
-  // One field's own refusal (a repository key that is no OpenPGP key, or certified none of its
-  // user IDs; a pin that does not match): `repository.key: ...` said as its flag.
-  const field = /^(repository\.\w+): /.exec(err.message);
-  const one = field && FLAG_OF.find(([re]) => re.test(field[1]!))?.[1];
-  if (one)
-    return new BlueprintError(
-      `${one}${err.message.slice(field[1]!.length)}`,
-      err.code,
-      err.hint,
-      err.exitCode,
-      {
-        cause: err,
-      },
-    );
-  const head = /^((?:[a-z][\w.]*: "[^"]*"(?:, |(?= )))+)/.exec(err.message)?.[1];
-  if (!head) return err;
-  const fields = head.split(', ').map((f) => namedField(f, FLAG_OF));
-  if (!fields.every(Boolean)) return err;
-  const named = `${fields.join(', ')}${err.message.slice(head.length)}`;
-  return new BlueprintError(named, err.code, err.hint, err.exitCode, { cause: err });
-}
 
 const KEY_HINT = '--key takes an SSH public key line or the path of a .pub file (e.g. ~/.ssh/id_ed25519.pub)';
 

@@ -21,6 +21,7 @@ import { runTool, ToolFailure } from '../system/tool-output.js';
 import type { ModuleOps, Runner } from './ops.js';
 import { type Change, markerContent, pendingChanges, type SetupPlan } from './plan.js';
 import type { Resource } from './resources.js';
+import { type RestartNeeded, restartNeeded } from './restart-needed.js';
 import { rotatedKeyKept } from './retired-keys.js';
 import { takeSetupLock } from './setup-lock.js';
 
@@ -42,6 +43,8 @@ export interface ApplyOptions {
 export interface ApplyResult {
   changed: Change[];
   commands: string[][];
+  /** Running services whose resources or settings changed under them: in effect once restarted. */
+  restartNeeded: RestartNeeded[];
 }
 
 export const systemRunner: Runner = {
@@ -176,7 +179,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
   const todo = pendingChanges(plan);
   if (!todo.length) {
     await opts.hold?.release();
-    return { changed: [], commands: [] };
+    return { changed: [], commands: [], restartNeeded: [] };
   }
   const { release } = opts.hold ?? (await holdSetup(plan, { script: true }));
   const marker = todo.find((c) => c.kind === 'marker');
@@ -238,7 +241,7 @@ export async function applyPlan(plan: SetupPlan, opts: ApplyOptions = {}): Promi
       });
       opts.onDone?.(marker);
     }
-    return { changed: done, commands };
+    return { changed: done, commands, restartNeeded: restartNeeded(plan, done) };
   } catch (err) {
     // A full disk part-way: what was written stays, so its usual 'nothing was changed' is wrong.
     if (err instanceof StorageError && done.length)

@@ -9,6 +9,7 @@ import {
   answersToSpec,
   describeIssues,
   type EncryptionChoice,
+  issueFields,
   specSchema,
 } from './schema.js';
 
@@ -30,8 +31,13 @@ export {
 } from './keys.js';
 export type { ModuleOps, Runner } from './ops.js';
 export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.js';
+export type { RestartNeeded } from './restart-needed.js';
 export * from './schema.js';
 export { type PublicKey, parsePublicKey } from './sshkey.js';
+
+/** `a`, `a and b`, `a, b and c`. */
+const fieldList = (names: string[]): string =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? 'the file');
 
 /** `command`: the one whose --help shows an example of the file (`blueprint apply`). */
 export function validate<T extends z.ZodType>(
@@ -44,7 +50,7 @@ export function validate<T extends z.ZodType>(
   if (!r.success)
     throw new UsageError(
       `Invalid ${what}: ${describeIssues(r.error, schema)}`,
-      `Fix ${r.error.issues.length > 1 ? 'what is' : 'the field'} named above in ${what}${command ? `; \`${command} --help\` shows an example` : ''}.`,
+      `Fix ${fieldList(issueFields(r.error))} in ${what}${command ? `; \`${command} --help\` shows an example` : ''}.`,
     );
   return r.data;
 }

@@ -93,3 +93,17 @@ export function describeIssues(error: z.ZodError, schema?: z.ZodType): string {
     })
     .join('; ');
 }
+
+/**
+ * The fields the issues are about, by name (`users.0.keys.0`; an unknown key by its own name,
+ * `ssh.prot`), for a hint that stands alone: in --json and in Ansible's failure the hint is a
+ * sibling of the message, with nothing "above" it. The file's top level is `the top level`.
+ */
+export function issueFields(error: z.ZodError): string[] {
+  const fields = error.issues.slice(0, 6).flatMap((i) => {
+    const at = i.path.map(String);
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => [...at, k].join('.'));
+    return [at.length ? at.join('.') : 'the top level'];
+  });
+  return [...new Set(fields)];
+}

@@ -20,7 +20,7 @@ import {
 } from './repository-schema.js';
 import { parsePublicKey } from './sshkey.js';
 
-export { describeIssues } from './schema-issues.js';
+export { describeIssues, issueFields } from './schema-issues.js';
 export { fingerprintField, repositorySchema };
 
 /**
