@@ -40,9 +40,12 @@ nothing): \`state: absent\` removes a module, and a repository (\`- { name: NAME
 its name alone, as \`bpkg repo remove NAME\`: what was installed from it stays, not upgraded).
 Applying twice changes nothing the second time. Exit codes: 0 applied or nothing to do;
 1 the plan refused (a \`blocked:\` line) or a repository's index not fetched; 2 invalid file (the
-field is named); 3 the file is not there; 4 key fingerprint mismatch; 5 another setup or apply is
-running. For those nothing was written. A failure while applying (6 the container engine does not
-answer; an install refused) leaves what was done before it: the next apply does the rest.`,
+field is named); 3 the file is not there; 4 a repository key refused (not its pinned fingerprint,
+no OpenPGP key, no user ID it certified); 5 another setup or apply is running. For those nothing
+was written. A failure while applying (6 the container engine does not answer; an install refused)
+leaves what was done before it: the next apply does the rest. A running service whose resources or
+settings changed keeps the old ones until it is restarted: each is named, with
+\`blueprint service restart NAME\` (--json: restartNeeded).`,
   // Every error's --json document says what was changed (`changed`, [] before anything was).
   run: (ctx, parsed) =>
     applyFile(ctx, parsed).catch((err: unknown) => {
