@@ -78,7 +78,7 @@ describe("the build inputs' paths", () => {
       const text = readFileSync(path.join(root, file), 'utf8');
       for (const [, spec] of text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
         const target = path
-          .relative(root, path.resolve(root, path.dirname(file), spec))
+          .relative(root, path.resolve(root, path.dirname(file), spec ?? '.'))
           .replace(/\.js$/, '.ts');
         if (!target.startsWith('src/') && existsSync(path.join(root, target))) {
           outside.push(target);
