@@ -7,15 +7,18 @@
  * digest, so whether --if-stale found dist/ up to date hung on who saved a file meanwhile.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /** Makes the copy; returns its root and its removal. */
 export function fixedTree(): { root: string; remove: () => void } {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'bp-build-tree-'));
+  // Under the checkout's own ignored tmp/, not os.tmpdir(): node_modules is hard-linked, and a
+  // CI runner's /tmp may be another filesystem than its clone (cp -al fails across them).
+  const scratch = path.join(repoRoot, 'tmp');
+  mkdirSync(scratch, { recursive: true });
+  const root = mkdtempSync(path.join(scratch, 'bp-build-tree-'));
   const remove = () => rmSync(root, { recursive: true, force: true });
   try {
     const committed = ['src', 'modules', 'package.json', 'package-lock.json', 'tsconfig.json', '.gitignore'];
@@ -38,7 +41,7 @@ export function fixedTree(): { root: string; remove: () => void } {
         // listed, then removed by its owner meanwhile (a scratch script)
       }
     }
-    // Hard links: the same filesystem as os.tmpdir() (cp says so where it is not).
+    // Hard links: the same filesystem as the checkout (above).
     execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules')]);
     // A repository of its own: the build's inputs digest lists files with git (scripts/build-inputs.mjs).
     execFileSync('git', ['-C', root, 'init', '-q']);
