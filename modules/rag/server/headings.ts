@@ -14,7 +14,8 @@ export const MAX_HEADING_PATH = 6 * (MAX_HEADING_CHARS + 3);
  * The characters of the distinct heading paths one document may make. Sections keep their path, so
  * a path made anew at every heading multiplied: 100,000 paragraphs after alternating 200-character
  * deepest headings (a 135 KB .docx) were ~120 MB of paths in the small parse worker's 96 MiB heap.
- * MAX_SECTIONS bounds the sections, not these bytes. 16 Mi characters is thousands of real chapters.
+ * MAX_SECTIONS bounds the sections, not these bytes. 16 Mi characters: ~13,800 paths of the longest
+ * (six headings of 200 characters), ~280,000 of 60 characters, more than MAX_SECTIONS' 250,000.
  */
 export const MAX_HEADING_PATHS_CHARS = 16 * 1024 * 1024;
 
@@ -30,7 +31,7 @@ function cut(s: string): string {
 /** Keeps a heading path: a heading of level n replaces levels n and below. */
 export class Headings {
   private stack: string[] = [];
-  /** The path, kept once per distinct heading path: the sections under it share the one string. */
+  /** The path, made when a heading changes it: the sections under it share the one string. */
   private joined: string | null = null;
   /** The characters of the paths kept so far (a path met again after another counts again). */
   private made = 0;
