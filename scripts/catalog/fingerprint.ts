@@ -11,10 +11,11 @@
  * fingerprint differs from the one recorded for its version: give it a new version, then record.
  *
  * The fingerprint hashes what the package carries and what makes it, without what cannot change
- * the package's behaviour, so that it is the same on every checkout and a comment is no change:
+ * the package's behaviour, so that it is the same on every checkout and most comments are no change
+ * (esbuild keeps a comment inside a class body in the bundle: editing one there is a change):
  * - manifest.json without its `version`;
  * - for a recipe module (package.ts): the esbuild bundles of its server (what the image runs:
- *   comments dropped, npm dependencies' JavaScript inside) and of package.ts itself with the
+ *   comments mostly dropped, npm dependencies' JavaScript inside) and of package.ts itself with the
  *   checkout's own files only (how the image and the manifest are put together), its
  *   Containerfile, and the versions of the native packages and the Node runtime it copies in;
  * - for any other module: every file the repository tracks in its folder (build.sh, hello.c,
