@@ -45,7 +45,7 @@ const text = (p: unknown) => html`${p as never}`.value.replace(/<[^>]+>/g, '').r
 
 describe('a damaged service registration in the front ends', () => {
   it("the console's Dashboard and Services screen list the good one and the damaged one with the fix", async () => {
-    const app = renderApp(sourcesFor(root));
+    const app = renderApp(sourcesFor(root, {}, { engineWaitMs: 60_000 }));
     const dash = await frameWith(app, good);
     expect(dash).toMatch(new RegExp(`${good}\\s+not creat`));
     expect(dash).toMatch(new RegExp(`${bad}\\s+damaged`));

@@ -40,7 +40,7 @@ describe.skipIf(!engineUp)('console Services: the memory limit a restart changes
     await services.start(name);
     writeOverride(box!.root, name, '{ "memory": "96m" }\n');
     carryRoot({ root: box!.root, typed: true });
-    const app = renderApp(sourcesFor(box!.root));
+    const app = renderApp(sourcesFor(box!.root, {}, { engineWaitMs: 60_000 }));
     consoleSize(app, 200, 30);
     await type(app, '3');
     const list = (await frameWith(app, 'its next start gives it', 200)).replace(/\s+/g, ' ');
