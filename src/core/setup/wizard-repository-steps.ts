@@ -3,6 +3,15 @@ import { repositorySchema } from './schema.js';
 import { fieldError, readNamedFile, yes, yesNo } from './wizard-answer-checks.js';
 import type { Step } from './wizard-types.js';
 
+/** The key's own user IDs listed at its trust question (src/present/user-ids.ts SHOWN_USER_IDS). */
+const SHOWN_SIGNERS = 5;
+/** One user ID cut to SIGNER_CHARS characters with an ellipsis (one of 4,000 filled the screen too). */
+const SIGNER_CHARS = 70;
+const cutSigner = (id: string) => {
+  const chars = [...id];
+  return chars.length > SIGNER_CHARS ? `${chars.slice(0, SIGNER_CHARS).join('')}…` : id;
+};
+
 /**
  * The wizard's package repository: its URL, its signing key (read from a file, refused as `bpkg
  * key add` refuses a bad one) and the admin's check of the key's fingerprint.
@@ -47,7 +56,12 @@ export const REPOSITORY_STEPS: Step[] = [
     prompt: () => 'Does this fingerprint match the one the publisher gave you? (y/n)',
     notes: (d) => [
       `Fingerprint: ${(d.repoKey?.fingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}`,
-      ...(d.repoKey?.userIds ?? []).map((u) => `Signer: ${u}`),
+      // At most SHOWN_SIGNERS, as `bpkg key add` lists them: 40 names filled a 24-row screen and the
+      // count below them fell off its bottom.
+      ...(d.repoKey?.userIds ?? []).slice(0, SHOWN_SIGNERS).map((u) => `Signer: ${cutSigner(u)}`),
+      ...((d.repoKey?.userIds.length ?? 0) > SHOWN_SIGNERS
+        ? [`and ${d.repoKey!.userIds.length - SHOWN_SIGNERS} more user IDs`]
+        : []),
       // Counted, never quoted: the name an attacker chose does not sit beside the fingerprint.
       ...(d.repoKey?.uncertified
         ? [
