@@ -17,6 +17,7 @@ import { repoRoot } from '../helpers/pkg.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+const F32 = path.join(repoRoot, 'test/fixtures/models/tiny-llama/tiny-llama-f32.gguf');
 
 describe('commands in hints carry the typed --root', () => {
   it.each([['install'], ['remove']])('bpkg %s with no name', async (cmd) => {
@@ -34,7 +35,8 @@ describe('commands in hints carry the typed --root', () => {
     expect(r.out).toContain(
       `Serve it: \`bpkg --root ${root} install llm\`, then \`blueprint --root ${root} service start llm\``,
     );
-    const again = await runCliHere(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny']);
+    // Another model under the taken name (the same file again is 'unchanged', exit 0, since 9ac1759b).
+    const again = await runCliHere(['--root', root, '--yes', 'model', 'import', F32, '--name', 'tiny']);
     expect(again.code).toBe(5);
     // The model commands' own words since b2d6d2bd, --root carried.
     expect(again.err).toContain(`remove it first: \`blueprint --root ${root} model rm tiny\``);

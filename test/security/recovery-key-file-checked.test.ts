@@ -38,7 +38,7 @@ vi.mock('../../src/core/setup/index.js', async (importOriginal) => ({
   planSetup: async () => ({ root: '/', changes: [], live: [], blocked: [], egress: [] }),
   applyPlan: async () => {
     state.applied++;
-    return { changed: [], commands: [] };
+    return { changed: [], commands: [], restartNeeded: [] };
   },
 }));
 

@@ -56,7 +56,7 @@ vi.mock('../../src/cli/box.js', () => ({
             'module-missing',
             'Add a repository.',
           );
-        return { changed: [], commands: [] };
+        return { changed: [], commands: [], restartNeeded: [] };
       },
     },
   }),

@@ -7,6 +7,7 @@ import {
   type UpdateOutcome,
   unindexedRepositories,
 } from '../../app/pkg-quick.js';
+import { escapeText } from '../../present/escape.js';
 import { hitJson } from '../../present/pkg-json.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
@@ -101,7 +102,7 @@ export function showUpdate(ctx: Context, outcomes: UpdateOutcome[]): number {
   (ok ? ctx.report : ctx.result)(outcomes, shownHint(outcomes.map(updateOutcomeText).join('\n')));
   if (ok) return ExitCode.ok;
   // --json: stdout is the array, which says it; the log (stderr) is told too, as of any error.
-  if (ctx.json) ctx.stderr.write(`${shownHint(notUpdatedLines(outcomes).join('\n'))}\n`);
+  if (ctx.json) ctx.stderr.write(`${escapeText(shownHint(notUpdatedLines(outcomes).join('\n')))}\n`);
   // A refusal decides (4); then a disk that could not keep an index (7); an outage alone is 1.
   if (!outcomes.every((o) => o.ok || unfetched(o) || unkept(o))) return ExitCode.verification;
   return outcomes.some(unkept) ? ExitCode.storage : ExitCode.failure;
