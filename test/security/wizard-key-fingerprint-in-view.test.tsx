@@ -10,20 +10,20 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
 import { boxPerTest } from '../helpers/roots.js';
 import { FORTY_NAMES_DEBIAN_LAST, ONE_LONG_NAME, selfNamedKey } from '../helpers/self-named-key.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import { consoleSize, frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from '../tui/helpers.js';
+import {
+  consoleSize,
+  frameWith,
+  renderApp,
+  sourcesFor,
+  type,
+  wizardToRepositoryKey,
+} from '../tui/helpers.js';
 
 const box = boxPerTest('ink-key-fpr-view');
 
 async function trustQuestion(file: string, columns: number, rows: number): Promise<string> {
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
-  await wizardToAdminKey(app, 'box-07', 'UTC');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'y');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
-  await frameWith(app, "repository's public signing key");
+  await wizardToRepositoryKey(app);
   await type(app, '\x15', file, '\r');
   await frameWith(app, 'Trust the repository key?');
   consoleSize(app, columns, rows);

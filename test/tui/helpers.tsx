@@ -97,6 +97,22 @@ export async function wizardToAdminKey(
   await frameWith(app, 'Admin SSH key');
 }
 
+/**
+ * From the wizard's first step to its "repository's public signing key" prompt: host box-07, UTC,
+ * an SSH key with SSH on, a repository URL. The key-trust tests type their key file there.
+ */
+export async function wizardToRepositoryKey(
+  app: Parameters<typeof frameWith>[0] & Parameters<typeof type>[0],
+): Promise<void> {
+  await wizardToAdminKey(app, 'box-07', 'UTC');
+  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
+  await frameWith(app, 'Let SSH listen?');
+  await type(app, 'y');
+  await frameWith(app, 'URL of the package repository');
+  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
+  await frameWith(app, "repository's public signing key");
+}
+
 /** The console password `answerWizardToModules` types with SSH off. */
 export const CONSOLE_PASSWORD = 'Correct-Horse-9';
 

@@ -13,8 +13,7 @@ import { DEBIAN } from '../helpers/grafted-key.js';
 import { tempDir } from '../helpers/pkg.js';
 import { boxPerTest } from '../helpers/roots.js';
 import { selfNamedKey } from '../helpers/self-named-key.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import { consoleSize, frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+import { consoleSize, frameWith, renderApp, sourcesFor, type, wizardToRepositoryKey } from './helpers.js';
 
 const box = boxPerTest('ink-key-many-ids');
 
@@ -31,13 +30,7 @@ async function namesAndOneGrafted(names: string[]): Promise<string> {
 /** The wizard at its key-trust question for `file`, on an 80x24 console; its frame. */
 async function trustQuestion(file: string, want: string): Promise<string> {
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
-  await wizardToAdminKey(app, 'box-07', 'UTC');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'y');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
-  await frameWith(app, "repository's public signing key");
+  await wizardToRepositoryKey(app);
   await type(app, '\x15', file, '\r');
   await frameWith(app, 'Trust the repository key?');
   consoleSize(app, 80, 24);

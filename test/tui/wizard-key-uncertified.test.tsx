@@ -12,8 +12,7 @@ import { expect, it } from 'vitest';
 import { graftedKey } from '../helpers/grafted-key.js';
 import { tempDir } from '../helpers/pkg.js';
 import { boxPerTest } from '../helpers/roots.js';
-import { sshPublicKey } from '../setup/helpers.js';
-import { frameWith, renderApp, sourcesFor, type, wizardToAdminKey } from './helpers.js';
+import { frameWith, renderApp, sourcesFor, type, wizardToRepositoryKey } from './helpers.js';
 
 const box = boxPerTest('ink-key-uncertified');
 
@@ -22,13 +21,7 @@ it("the wizard's key-trust question shows the key's own user IDs and counts the 
   const file = path.join(tempDir('bp-graft-file-'), 'repo.asc');
   writeFileSync(file, k.armored);
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
-  await wizardToAdminKey(app, 'box-07', 'UTC');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'y');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
-  await frameWith(app, "repository's public signing key");
+  await wizardToRepositoryKey(app);
   await type(app, '\x15', file, '\r');
   const f = (await frameWith(app, 'Trust the repository key?')).replace(/\s+/g, ' ');
   expect(f).toContain('Mallory');
@@ -46,13 +39,7 @@ it('a key that certified none of its user IDs is refused at the key step, as `bp
   writeFileSync(path.join(dir, 'none.asc'), none.armored);
   writeFileSync(path.join(dir, 'good.asc'), good.armored);
   const app = renderApp(sourcesFor(box.root), { initial: 'setup', wizardOnly: true });
-  await wizardToAdminKey(app, 'box-07', 'UTC');
-  await type(app, '\x15', sshPublicKey('ops@laptop'), '\r');
-  await frameWith(app, 'Let SSH listen?');
-  await type(app, 'y');
-  await frameWith(app, 'URL of the package repository');
-  await type(app, '\x15', 'https://repo.example.org/blueprint', '\r');
-  await frameWith(app, "repository's public signing key");
+  await wizardToRepositoryKey(app);
   await type(app, '\x15', path.join(dir, 'none.asc'), '\r');
   const f = (await frameWith(app, 'certified none of its user IDs')).replace(/\s+/g, ' ');
   // The CLI's words and hint (keyring.ts), with the key's fingerprint; still at the key step.
