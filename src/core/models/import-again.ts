@@ -19,8 +19,9 @@ export interface SameModel {
  * Whether the installed `pkg` (imported on this box) holds `file`'s bytes as its GGUF, with the
  * version and licence asked for (when asked): `model import` run again (an Ansible task re-run) is
  * then "unchanged", not "name taken". Judged by the SHA-256 the signed manifest records against
- * the file's, read whole; a file of another size is other content without a read, and so is
- * anything but a regular file (a pipe is read once, by the import itself).
+ * the file's, read whole, and the installed GGUF's (read whole too: changed on the disk, it is not
+ * the file given); a file of another size is other content without a read, and so is anything but a
+ * regular file (a pipe is read once, by the import itself).
  */
 export async function sameModelInstalled(
   paths: Layout,
@@ -40,10 +41,18 @@ export async function sameModelInstalled(
     stat(path.join(paths.optDir, pkg.name, pkg.version, gguf)).catch(() => undefined),
   ]);
   if (!given?.isFile() || !installed || given.size !== installed.size) return undefined;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, want.signal ? { signal: want.signal } : {}))
-    hash.update(chunk as Buffer);
-  const sha256 = hash.digest('hex');
-  if (sha256 !== files[gguf]) return undefined;
+  // The installed GGUF too: changed on the disk since (a bad sector, a tool writing into it), the
+  // model there is other bytes than the file given, and the import that would repair it is no
+  // "unchanged".
+  const [sha256, installedSha256] = await Promise.all(
+    [file, path.join(paths.optDir, pkg.name, pkg.version, gguf)].map((f) => sha256Of(f, want.signal)),
+  );
+  if (sha256 !== files[gguf] || installedSha256 !== files[gguf]) return undefined;
   return { version: pkg.version, license, files, ggufBytes: given.size, ggufSha256: sha256 };
+}
+
+async function sha256Of(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, signal ? { signal } : {})) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
