@@ -62,8 +62,10 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal, an
   // (~4 ms), which `blueprint --json version` and most scripted commands never need.
   let color: boolean | undefined;
   let interactive: boolean | undefined;
+  // --json is for a script: no escape codes on either stream, terminal or not.
   const isColor = () =>
     (color ??=
+      !opts.json &&
       !opts.noColor &&
       !process.env.NO_COLOR &&
       !colourlessTerm(process.env.TERM) &&

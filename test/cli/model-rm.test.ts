@@ -2,8 +2,9 @@
  * `blueprint model rm NAME` (Ollama's `ollama rm`) and `model remove NAME` only pointed at
  * `bpkg remove model-NAME` (unknown command, exit 2). They now remove that package, with bpkg
  * remove's rules: asked first on a terminal unless --yes (with none to ask, it goes on, as bpkg
- * remove does); a name that is no installed model says so and how to list them. Through the
- * built executable.
+ * remove does). A name that is no installed model was exit 3 (as `ollama rm`); it is now "not
+ * installed, nothing to do", exit 0, as bpkg remove, repo remove and key remove of what is absent
+ * (idempotent for scripts and Ansible's state: absent). Through the built executable.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -48,17 +49,28 @@ describe('model rm', () => {
 
     const json = await run(['--root', root, '--json', '--yes', 'model', 'remove', 'other']);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout).changes).toEqual([expect.objectContaining({ name: 'model-other' })]);
+    expect(JSON.parse(json.stdout)).toEqual({
+      changes: [expect.objectContaining({ name: 'model-other' })],
+      notInstalled: [],
+      changed: true,
+    });
     expect(await models(root)).toEqual([]);
 
+    // Not installed: nothing to do, exit 0, as bpkg remove, repo remove and key remove of what is
+    // absent (a script run twice, Ansible's state: absent); --json says nothing changed.
     const none = await run(['--root', root, '--yes', 'model', 'rm', 'tiny']);
-    expect(none.code).toBe(3);
-    expect(none.stderr).toContain('No model named tiny is installed');
-    expect(none.stderr).toContain(`blueprint --root ${root} model list`);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toContain('model tiny is not installed, nothing to do');
+    const noneJson = await run(['--root', root, '--json', 'model', 'rm', 'tiny']);
+    expect(noneJson.code, noneJson.stderr).toBe(0);
+    expect(JSON.parse(noneJson.stdout)).toEqual({ changes: [], notInstalled: ['tiny'], changed: false });
     const two = await run(['--root', root, '--yes', 'model', 'rm', 'tiny', 'other']);
-    expect(two.code).toBe(3);
-    expect(two.stderr).toContain('No models named tiny, other are installed');
-
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout).toContain('model tiny is not installed, nothing to do');
+    expect(two.stdout).toContain('model other is not installed, nothing to do');
+    // A name no model can have is still a mistake to say (exit 2), as bpkg remove's.
+    const bad = await run(['--root', root, '--yes', 'model', 'rm', '../x']);
+    expect(bad.code, bad.stderr).toBe(2);
     const help = await run(['model', 'rm', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: blueprint model rm [options] NAME...');
@@ -76,7 +88,7 @@ describe('model rm', () => {
     expect(rm.stdout).toContain('removed model-tiny 1.0.0');
     expect(await models(root)).toEqual([]);
     const none = await run(['--root', root, 'model', 'rm', 'model-tiny']);
-    expect(none.code).toBe(3);
-    expect(none.stderr).toContain('No model named model-tiny is installed');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toContain('model tiny is not installed, nothing to do');
   });
 });

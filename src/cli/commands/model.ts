@@ -169,24 +169,31 @@ const rmCommand: CommandSpec = {
   args: 'NAME...',
   details: `The same as \`bpkg remove model-NAME...\` (NAME may be given as model-NAME too): asked first
 on a terminal (unless --yes), and a running llm service that serves it is restarted without it.
-Exit 3 when a NAME is no installed model (\`blueprint model list\` shows them). --json: {changes: [{name, from}]}.`,
+A NAME that is no installed model (\`blueprint model list\` shows them) is noted ("model NAME is not
+installed, nothing to do") and the others removed, exit 0, as \`bpkg remove\`: running it again is
+harmless (a script, Ansible's state: absent). A name no model can have is refused (exit 2).
+--json: {changes: [{name, from}], notInstalled: [NAME], changed}.`,
   async run(ctx, parsed) {
     const names = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model rm');
     const packages = cliBox(ctx).packages;
     const installed = new Set((await packages.list()).map((p) => p.name));
     // NAME, or its package's name model-NAME (model list's PACKAGE column, bpkg's name for it).
     const packageOf = (n: string) =>
-      installed.has(`model-${n}`) ? `model-${n}` : n.startsWith('model-') && installed.has(n) ? n : undefined;
-    const missing = names.filter((n) => !packageOf(n));
-    if (missing.length)
-      throw new NotFoundError(
-        missing.length === 1
-          ? `No model named ${missing[0]} is installed`
-          : `No models named ${missing.join(', ')} are installed`,
-        '`blueprint model list` shows the installed models (by NAME, without model-).',
-      );
-    const changes = await packages.remove(names.map((n) => packageOf(n)!));
-    ctx.report({ changes }, changes.map(removedLine).join('\n'));
+      installed.has(`model-${n}`) || !n.startsWith('model-') ? `model-${n}` : n;
+    const modelOf = (p: string) => p.slice('model-'.length);
+    let absent: string[] = [];
+    // bpkg remove's rules, a name no package can have refused among them (exit 2).
+    const changes = await packages.remove(names.map(packageOf), {
+      notInstalled: (gone) => {
+        absent = gone.map(modelOf);
+      },
+    });
+    ctx.report(
+      { changes, notInstalled: absent, changed: changes.length > 0 },
+      [...changes.map(removedLine), ...absent.map((n) => `model ${n} is not installed, nothing to do`)].join(
+        '\n',
+      ),
+    );
   },
 };
 
