@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { importBundled } from './_lib.mjs';
+import { netFloorServerSource } from './_net-floor.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,23 +42,8 @@ if (kind === 'kit') {
   }).listen(process.env.BLUEPRINT_SOCKET, ready);
 } else {
   const { createServer } = await import('node:net');
-  createServer((sock) => {
-    let buf = Buffer.alloc(0);
-    sock.on('data', (d) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      for (;;) {
-        const end = buf.indexOf('\\r\\n\\r\\n');
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const n = Number(/\\r\\ncontent-length:\\s*(\\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + n) return;
-        const body = buf.subarray(end + 4, end + 4 + n);
-        buf = buf.subarray(end + 4 + n);
-        const text = head.startsWith('GET /cpu') ? cpu() : (JSON.parse(body.toString()), JSON.stringify(answer));
-        sock.write('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + Buffer.byteLength(text) + '\\r\\n\\r\\n' + text);
-      }
-    });
-  }).listen(process.env.BLUEPRINT_SOCKET, ready);
+  ${netFloorServerSource(`const text = head.startsWith('GET /cpu') ? cpu() : (JSON.parse(body.toString()), JSON.stringify(answer));
+      sock.write('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + Buffer.byteLength(text) + '\\r\\n\\r\\n' + text);`)}.listen(process.env.BLUEPRINT_SOCKET, ready);
 }
 `;
 

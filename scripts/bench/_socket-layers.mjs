@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { likeAContainer } from './_cpu-group.mjs';
 import { inProcessChild, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
 import { manifestEnv } from './_lib.mjs';
+import { netFloorServerSource } from './_net-floor.mjs';
 import { gloveSet } from './_vectors-data.mjs';
 import { hostProcess } from './_vectors-sandbox.mjs';
 
@@ -108,23 +109,8 @@ await kit.listen(process.env.BLUEPRINT_SOCKET);`;
 import { createServer } from 'node:net';
 const ANSWER = Buffer.from(readFileSync(${JSON.stringify(answerFile)}, 'utf8'));
 const OK = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: ' + ANSWER.length + '\\r\\n\\r\\n'), ANSWER]);
-createServer((sock) => {
-  let buf = Buffer.alloc(0);
-  sock.on('data', (d) => {
-    buf = buf.length ? Buffer.concat([buf, d]) : d;
-    for (;;) {
-      const end = buf.indexOf('\\r\\n\\r\\n');
-      if (end < 0) return;
-      const head = buf.toString('latin1', 0, end);
-      const n = Number(/\\r\\ncontent-length:\\s*(\\d+)/i.exec(head)?.[1] ?? 0);
-      if (buf.length < end + 4 + n) return;
-      const body = buf.subarray(end + 4, end + 4 + n);
-      buf = buf.subarray(end + 4 + n);
-      if (!(${bodyCheck})(JSON.parse(body.toString()))) throw new Error('not the body expected');
-      sock.write(OK);
-    }
-  });
-}).listen(process.env.BLUEPRINT_SOCKET);`;
+${netFloorServerSource(`if (!(${bodyCheck})(JSON.parse(body.toString()))) throw new Error('not the body expected');
+      sock.write(OK);`)}.listen(process.env.BLUEPRINT_SOCKET);`;
   const out = {};
   for (const [name, source] of [
     ['kit', kit],
