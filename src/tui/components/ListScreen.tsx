@@ -1,8 +1,9 @@
 import { Box, Text, useInput } from 'ink';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { escapeLine } from '../../present/escape.js';
 import { moveSelection } from '../keys.js';
 import type { ScreenProps } from '../screen.js';
+import { followSelection, type Selection } from '../selection.js';
 import type { Maybe } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
@@ -16,12 +17,18 @@ const NOTE_ROWS = 6;
 /**
  * A list's filter and selected row, kept by the screen that shows it: a screen's Enter view (a
  * service's inspection, a key, a destination) replaces the list, and the list's own state went with
- * it (the selection back at the top, the filter gone).
+ * it (the selection back at the top, the filter gone). The selection is kept by the row's key
+ * (selection.ts); ListScreen notes where the row is at each render, so it lives in a ref.
  */
 export function useListState() {
   const [query, setQuery] = useState('');
-  const [selected, setSelected] = useState(0);
-  return { query, setQuery, selected, setSelected };
+  const selection = useRef<Selection>({ index: 0, keys: [] });
+  const [, redraw] = useState(0);
+  const setSelected = useCallback((index: number, key?: string) => {
+    selection.current = { ...selection.current, index, key };
+    redraw((n) => n + 1);
+  }, []);
+  return { query, setQuery, selection, setSelected };
 }
 export type ListState = ReturnType<typeof useListState>;
 
@@ -42,6 +49,8 @@ export function ListScreen<T>(
     columns: Column<T>[];
     /** Text the search matches against. */
     haystack(row: T): string;
+    /** What names the row across refreshes (a service's name, a key's fingerprint): the selection follows it. */
+    rowKey(row: T): string;
     onKey?(input: string, row: T | undefined, reload: () => void, key: { return: boolean }): void;
     /**
      * The line under the notes: the screen's keys, or what its last action said. Wrapped and counted
@@ -61,15 +70,18 @@ export function ListScreen<T>(
   const { plain } = useTheme();
   const data = usePoll(props.load, props.refreshMs ?? 5000);
   const own = useListState();
-  const { query, setQuery, selected: kept, setSelected } = props.state ?? own;
+  const { query, setQuery, selection, setSelected } = props.state ?? own;
   const [searching, setSearching] = useState(false);
   const { setCapture } = props;
   useEffect(() => setCapture(searching), [searching, setCapture]);
   const all = data.value?.available ? data.value.value : [];
   const q = query.toLowerCase();
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
-  // Kept from before an Enter view: a list that has since shrunk has its last row selected.
-  const selected = Math.max(0, Math.min(kept, rows.length - 1));
+  // The same row as before this refresh or an Enter view, wherever it now is; when it is gone, the
+  // nearest one. Noted for the next render (a ref: nothing to draw again).
+  const keys = rows.map(props.rowKey);
+  const selected = followSelection(selection.current, keys);
+  if (keys.length) selection.current = { index: selected, key: keys[selected], keys };
   // Each note wrapped at spaces (a running service's restart command came last and was cut at 40 or
   // 80 columns), NOTE_ROWS at most, counted in the table's height; all of them together leave the
   // table its rows (3 at least), with one of the rows App keeps spare (a cut row ends in '…').
@@ -85,7 +97,7 @@ export function ListScreen<T>(
   useInput(
     (input, key) => {
       const moved = moveSelection(input, key, selected, rows.length, tableHeight);
-      if (moved !== undefined) return setSelected(moved);
+      if (moved !== undefined) return setSelected(moved, keys[moved]);
       if (input === '/') return setSearching(true);
       props.onKey?.(input, rows[selected], data.refresh, key);
     },

@@ -48,6 +48,7 @@ export function Keys(props: ScreenProps) {
       title="Trusted signing keys"
       load={props.sources.keys}
       state={list}
+      rowKey={(k) => k.fingerprint}
       haystack={(k) => `${k.fingerprint} ${k.name} ${k.repositories.join(' ')}${k.revoked ? ' revoked' : ''}`}
       columns={props.width < NARROW ? NARROW_COLUMNS : WIDE_COLUMNS}
       onKey={(_input, row, _reload, key) => {

@@ -68,6 +68,8 @@ export function Outbound(props: ScreenProps) {
       state={list}
       refreshMs={10_000}
       haystack={(r) => `${r.who} ${r.destination} ${r.verdict}`}
+      // The same destination from the same module: its verdict may change, and it stays selected.
+      rowKey={(r) => `${r.who} ${r.destination}`}
       columns={narrow ? NARROW_COLUMNS : WIDE_COLUMNS}
       notes={() => notes}
       onKey={(_input, row, _reload, key) => {

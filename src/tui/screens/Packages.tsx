@@ -159,6 +159,7 @@ export function Packages(props: ScreenProps) {
       title="Packages"
       load={sources.packages}
       haystack={(p) => `${p.name} ${p.summary}`}
+      rowKey={(p) => p.name}
       empty={shownHint(
         'No packages: none installed and no repository offers any. Add one: `bpkg key add FILE --fingerprint FPR`, `bpkg repo add NAME URL --key FPR`, `bpkg update` (4 Keys).',
       )}

@@ -170,6 +170,7 @@ export function Services(props: ScreenProps) {
       load={sources.services}
       refreshMs={2000}
       haystack={(s) => `${s.name} ${s.state}`}
+      rowKey={(s) => s.name}
       empty="No services: a module's package installs one (2 Packages, i), then s starts it here."
       // A damaged registration: what is wrong and the fix, as `blueprint service list` says below its table.
       notes={(rows) =>
