@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { MAX_NOTE_REFERENCES, parseDocxXml } from '../../modules/rag/server/parse-docx.js';
 import { MAX_HTML_DEPTH } from '../../modules/rag/server/parse-html.js';
 import { ParseError } from '../../modules/rag/server/parse-result.js';
+import { W_NAMESPACE } from '../helpers/office-documents.js';
 
-const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
+const W = W_NAMESPACE;
 const doc = (body: string) => `<w:document ${W}><w:body>${body}</w:body></w:document>`;
 const notes = (inner: string) => `<w:footnotes ${W}>${inner}</w:footnotes>`;
 const para = (text: string) => `<w:p><w:r><w:t>${text}</w:t></w:r></w:p>`;

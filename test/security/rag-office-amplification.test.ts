@@ -14,27 +14,11 @@
  * Now the worker stops at the section bound (MAX_SECTIONS) and at RAG_MAX_CHUNKS, so what crosses
  * to the main thread is at most the limit: the refusal names the bound, not a count past it.
  */
-import JSZip from 'jszip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
+import { compressedDocx, DOCX_TYPE } from '../helpers/office-documents.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
-
-const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
-const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
-
-async function docx(body: string): Promise<Buffer> {
-  const zip = new JSZip();
-  zip.file(
-    '[Content_Types].xml',
-    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-  );
-  zip.file(
-    'word/document.xml',
-    `<?xml version="1.0"?><w:document ${W}><w:body>${body}</w:body></w:document>`,
-  );
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
-}
 
 let rag: ServedProcess;
 let close = () => {};
@@ -45,9 +29,9 @@ afterAll(() => close());
 
 describe('rag: a small compressed document cannot make millions of sections or chunks', () => {
   it('an 80 KB .docx of 1.4 million paragraphs: 413 at the section bound, the small worker never dies', async () => {
-    const body = await docx('<w:p><w:t>a</w:t></w:p>'.repeat(1_400_000));
+    const body = await compressedDocx('<w:p><w:t>a</w:t></w:p>'.repeat(1_400_000));
     expect(body.length).toBeLessThan(100_000);
-    const r = await ingest(rag.socket, DOCX, 'many.docx', body, 180_000);
+    const r = await ingest(rag.socket, DOCX_TYPE, 'many.docx', body, 180_000);
     expect(rag.log()).not.toMatch(/needs the large parse worker|worker stopped|worker exited/);
     expect([r.status, r.text]).toEqual([
       413,
@@ -58,8 +42,8 @@ describe('rag: a small compressed document cannot make millions of sections or c
   it('a .docx of 100,000 headed paragraphs: refused in the worker at RAG_MAX_CHUNKS (20,000), no count past it', async () => {
     const headed = (i: number) =>
       `<w:p><w:pPr><w:outlineLvl w:val="0"/></w:pPr><w:r><w:t>${i % 2 ? 'A' : 'B'}</w:t></w:r></w:p><w:p><w:r><w:t>text</w:t></w:r></w:p>`;
-    const body = await docx(Array.from({ length: 100_000 }, (_, i) => headed(i)).join(''));
-    const r = await ingest(rag.socket, DOCX, 'headed.docx', body, 180_000);
+    const body = await compressedDocx(Array.from({ length: 100_000 }, (_, i) => headed(i)).join(''));
+    const r = await ingest(rag.socket, DOCX_TYPE, 'headed.docx', body, 180_000);
     expect(r.status, r.text).toBe(413);
     // The main thread refused 100,000 chunks it had been sent ('makes 100000 chunks'); the worker
     // stops at the first chunk past the limit, so none of that crosses.
