@@ -76,8 +76,12 @@ describe("a long heading is not copied into every chunk's answer from the parse 
       .join('');
     const deepest = (c: string) => `<h6>${c.repeat(MAX_HEADING_CHARS)}</h6><p>x</p>`;
     const times = Math.ceil(MAX_HEADING_PATHS_CHARS / MAX_HEADING_PATH) + 1000;
+    // Two paths taking turns are two paths held, counted once each (RAG5: test/rag/heading-paths-distinct).
     const alternating = `${above}${Array.from({ length: times }, (_, i) => deepest(i % 2 ? 'F' : 'G')).join('')}`;
-    await expect(parseDocument('html', Buffer.from(alternating), 2000)).rejects.toMatchObject({
+    expect((await parseDocument('html', Buffer.from(alternating), 2000)).sections.length).toBe(times);
+    const distinct = (i: number) => `<h6>${String(i).padStart(MAX_HEADING_CHARS, 'D')}</h6><p>x</p>`;
+    const many = `${above}${Array.from({ length: times }, (_, i) => distinct(i)).join('')}`;
+    await expect(parseDocument('html', Buffer.from(many), 2000)).rejects.toMatchObject({
       status: 413,
       message: expect.stringMatching(/headings are too many or too long.*split the document/),
     });

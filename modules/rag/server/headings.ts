@@ -11,9 +11,10 @@ import { ParseError } from './parse-result.js';
 export const MAX_HEADING_CHARS = 200;
 export const MAX_HEADING_PATH = 6 * (MAX_HEADING_CHARS + 3);
 /**
- * The characters of the distinct heading paths one document may make. Sections keep their path, so
- * a path made anew at every heading multiplied: 100,000 paragraphs after alternating 200-character
- * deepest headings (a 135 KB .docx) were ~120 MB of paths in the small parse worker's 96 MiB heap.
+ * The characters of the distinct heading paths one document may make, each counted once (a path
+ * that comes back after another heading is the string made the first time). Sections keep their
+ * path, so a path made anew at every heading multiplied: 100,000 paragraphs after alternating
+ * 200-character deepest headings (a 135 KB .docx) were ~120 MB of paths in the small worker's heap.
  * MAX_SECTIONS bounds the sections, not these bytes. 16 Mi characters: ~13,800 paths of the longest
  * (six headings of 200 characters), ~280,000 of 60 characters, more than MAX_SECTIONS' 250,000.
  */
@@ -33,7 +34,12 @@ export class Headings {
   private stack: string[] = [];
   /** The path, made when a heading changes it: the sections under it share the one string. */
   private joined: string | null = null;
-  /** The characters of the paths kept so far (a path met again after another counts again). */
+  /**
+   * Each distinct path made, kept as the one string its sections hold: a path met again after
+   * another heading is that string again, not a copy, and is not counted again.
+   */
+  private paths = new Map<string, string>();
+  /** The characters of the distinct paths held. */
   private made = 0;
   set(level: number, text: string): void {
     this.stack = this.stack.slice(0, level - 1);
@@ -41,15 +47,29 @@ export class Headings {
     this.stack[level - 1] = cut(text);
     const next = this.stack.filter(Boolean).join(' > ') || null;
     if (next === this.joined) return; // the same path again: keep the string its sections hold
-    this.made += next?.length ?? 0;
+    if (next === null) {
+      this.joined = null;
+      return;
+    }
+    const held = this.paths.get(next);
+    if (held !== undefined) {
+      this.joined = held;
+      return;
+    }
+    this.made += next.length;
     if (this.made > MAX_HEADING_PATHS_CHARS)
       throw new ParseError(
         413,
         `the document's headings are too many or too long (their paths make more than ${MAX_HEADING_PATHS_CHARS} characters): split the document`,
       );
+    this.paths.set(next, next);
     this.joined = next;
   }
   get path(): string | null {
     return this.joined;
+  }
+  /** The characters of the distinct paths this document's sections hold. */
+  get heldChars(): number {
+    return this.made;
   }
 }
