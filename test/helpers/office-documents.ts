@@ -12,6 +12,12 @@ export const ODT_TYPE = 'application/vnd.oasis.opendocument.text';
 /** WordprocessingML's namespace declaration, for the `w:` elements of a body or notes part. */
 export const W_NAMESPACE = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
 
+/** A .docx body paragraph of `text` (one run). */
+export const docxParagraph = (text: string) => `<w:p><w:r><w:t>${text}</w:t></w:r></w:p>`;
+/** A .docx body heading of `text` at outline level `level` (0 is the top). */
+export const docxHeading = (level: number, text: string) =>
+  `<w:p><w:pPr><w:outlineLvl w:val="${level}"/></w:pPr><w:r><w:t>${text}</w:t></w:r></w:p>`;
+
 const SMALLEST = { type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } } as const;
 
 /**

@@ -10,14 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { MAX_NOTE_REFERENCES, parseDocxXml } from '../../modules/rag/server/parse-docx.js';
 import { MAX_HTML_DEPTH } from '../../modules/rag/server/parse-html.js';
 import { ParseError } from '../../modules/rag/server/parse-result.js';
-import { W_NAMESPACE } from '../helpers/office-documents.js';
+import { docxHeading, docxParagraph, W_NAMESPACE } from '../helpers/office-documents.js';
 
 const W = W_NAMESPACE;
 const doc = (body: string) => `<w:document ${W}><w:body>${body}</w:body></w:document>`;
 const notes = (inner: string) => `<w:footnotes ${W}>${inner}</w:footnotes>`;
-const para = (text: string) => `<w:p><w:r><w:t>${text}</w:t></w:r></w:p>`;
-const heading = (text: string) =>
-  `<w:p><w:pPr><w:outlineLvl w:val="0"/></w:pPr><w:r><w:t>${text}</w:t></w:r></w:p>`;
+const para = docxParagraph;
+const heading = (text: string) => docxHeading(0, text);
 const cite = (id: string) => `<w:p><w:r><w:t>see</w:t><w:footnoteReference w:id="${id}"/></w:r></w:p>`;
 
 describe('a .docx notes part of hostile shape', () => {

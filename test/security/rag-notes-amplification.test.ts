@@ -15,15 +15,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
-import { compressedDocx, compressedOdt, DOCX_TYPE, ODT_TYPE } from '../helpers/office-documents.js';
+import {
+  compressedDocx,
+  compressedOdt,
+  DOCX_TYPE,
+  docxHeading,
+  docxParagraph,
+  ODT_TYPE,
+} from '../helpers/office-documents.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
 
 /** Six nested headings of 200 characters each (outline levels 0–5), each its own letters. */
-const longestPath = Array.from(
-  { length: 6 },
-  (_, level) =>
-    `<w:p><w:pPr><w:outlineLvl w:val="${level}"/></w:pPr><w:r><w:t>${String.fromCharCode(65 + level).repeat(200)}</w:t></w:r></w:p>`,
+const longestPath = Array.from({ length: 6 }, (_, level) =>
+  docxHeading(level, String.fromCharCode(65 + level).repeat(200)),
 ).join('');
 
 /** What the log says when a parse worker died (out of memory) and the document went to the large one. */
@@ -64,8 +69,7 @@ describe('rag: a .docx of many notes or headings under one long heading path', (
   }, 200_000);
 
   it('100,000 paragraphs each after alternating deepest headings: refused or parsed, no worker dies', async () => {
-    const again = (c: string) =>
-      `<w:p><w:pPr><w:outlineLvl w:val="5"/></w:pPr><w:r><w:t>${c.repeat(200)}</w:t></w:r></w:p><w:p><w:r><w:t>x</w:t></w:r></w:p>`;
+    const again = (c: string) => `${docxHeading(5, c.repeat(200))}${docxParagraph('x')}`;
     const file = await compressedDocx(
       `${longestPath}${Array.from({ length: 100_000 }, (_, i) => again(i % 2 ? 'F' : 'G')).join('')}`,
       '',
@@ -79,7 +83,7 @@ describe('rag: a .docx of many notes or headings under one long heading path', (
   }, 200_000);
 
   it('100,000 paragraphs each under its own copy of the longest heading path: no worker dies', async () => {
-    const again = `<w:p><w:pPr><w:outlineLvl w:val="5"/></w:pPr><w:r><w:t>${'F'.repeat(200)}</w:t></w:r></w:p><w:p><w:r><w:t>x</w:t></w:r></w:p>`;
+    const again = `${docxHeading(5, 'F'.repeat(200))}${docxParagraph('x')}`;
     const file = await compressedDocx(`${longestPath}${again.repeat(100_000)}`, '');
     const from = rag.log().length;
     const r = await ingest(rag.socket, DOCX_TYPE, 'headings.docx', file, 180_000);

@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SECTIONS } from '../../modules/rag/server/parse-result.js';
-import { compressedDocx, DOCX_TYPE } from '../helpers/office-documents.js';
+import { compressedDocx, DOCX_TYPE, docxHeading, docxParagraph } from '../helpers/office-documents.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { ingest, startRagWithInfoOnlyEmbeddings } from '../rag/lone-rag.js';
 
@@ -40,8 +40,7 @@ describe('rag: a small compressed document cannot make millions of sections or c
   }, 200_000);
 
   it('a .docx of 100,000 headed paragraphs: refused in the worker at RAG_MAX_CHUNKS (20,000), no count past it', async () => {
-    const headed = (i: number) =>
-      `<w:p><w:pPr><w:outlineLvl w:val="0"/></w:pPr><w:r><w:t>${i % 2 ? 'A' : 'B'}</w:t></w:r></w:p><w:p><w:r><w:t>text</w:t></w:r></w:p>`;
+    const headed = (i: number) => `${docxHeading(0, i % 2 ? 'A' : 'B')}${docxParagraph('text')}`;
     const body = await compressedDocx(Array.from({ length: 100_000 }, (_, i) => headed(i)).join(''));
     const r = await ingest(rag.socket, DOCX_TYPE, 'headed.docx', body, 180_000);
     expect(r.status, r.text).toBe(413);
