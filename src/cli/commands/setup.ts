@@ -21,7 +21,7 @@ import {
 import { cliBox } from '../box.js';
 import { type CommandSpec, optBool, optString, optStrings, type Parsed } from '../command.js';
 import type { Context } from '../context.js';
-import { afterApplying } from './setup-apply-error.js';
+import { afterApplying, beforeApplying } from './setup-apply-error.js';
 import { byFlag, failureByFlag } from './setup-flag-errors.js';
 
 /**
@@ -293,37 +293,44 @@ Answers file (YAML or JSON):
 Bad or missing answers fail with the field named, before anything is written (exit 2; a repository
 key refused as such, 4: no OpenPGP key, not the pinned fingerprint, no user ID it certified).
 Running it again with the same answers changes nothing.`,
-  async run(ctx, parsed) {
-    const file = optString(parsed, 'answers');
-    const dryRun = optBool(parsed, 'dry-run');
-    const opts = { unattended: optBool(parsed, 'unattended'), nextSteps: true };
-    // Answers come from the file or from flags: a flag beside the file was silently ignored.
-    const flags = ANSWER_FLAGS.filter((f) => parsed.values[f] !== undefined);
-    if (file && flags.length)
-      throw new UsageError(
-        `--answers and ${flags.map((f) => `--${f}`).join(', ')} do not go together`,
-        'Put those answers in the answers file, or leave --answers out and give them all as flags.',
-      );
-    if (!file && flags.length)
-      return runSpec(
-        ctx,
-        async (setup) =>
-          setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
-        dryRun,
-        opts,
-      ).catch((err: unknown) => {
-        if (err instanceof UsageError) throw byFlag(err);
-        throw err instanceof BlueprintError ? failureByFlag(err) : err;
-      });
-    if (!file) {
-      if (!ctx.interactive || ctx.json || opts.unattended)
-        throw new UsageError(
-          'No terminal for the wizard and no --answers file',
-          'Run `blueprint setup --answers FILE` (see `blueprint setup --help` for the format).',
-        );
-      const { openConsole } = await import('./tui.js');
-      return openConsole(ctx, { screen: 'setup' });
-    }
-    return runSpec(ctx, (setup) => setup.fromAnswersFile(file), dryRun, opts);
-  },
+  // Every error's --json document says what was changed (`changed`, [] before anything was), as apply's.
+  run: (ctx, parsed) =>
+    runSetup(ctx, parsed).catch((err: unknown) => {
+      throw beforeApplying(err, ctx);
+    }),
 };
+
+/** setup's run: answers from a file or flags applied, or the wizard on a terminal. */
+async function runSetup(ctx: Context, parsed: Parsed): Promise<number> {
+  const file = optString(parsed, 'answers');
+  const dryRun = optBool(parsed, 'dry-run');
+  const opts = { unattended: optBool(parsed, 'unattended'), nextSteps: true };
+  // Answers come from the file or from flags: a flag beside the file was silently ignored.
+  const flags = ANSWER_FLAGS.filter((f) => parsed.values[f] !== undefined);
+  if (file && flags.length)
+    throw new UsageError(
+      `--answers and ${flags.map((f) => `--${f}`).join(', ')} do not go together`,
+      'Put those answers in the answers file, or leave --answers out and give them all as flags.',
+    );
+  if (!file && flags.length)
+    return runSpec(
+      ctx,
+      async (setup) =>
+        setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
+      dryRun,
+      opts,
+    ).catch((err: unknown) => {
+      if (err instanceof UsageError) throw byFlag(err);
+      throw err instanceof BlueprintError ? failureByFlag(err) : err;
+    });
+  if (!file) {
+    if (!ctx.interactive || ctx.json || opts.unattended)
+      throw new UsageError(
+        'No terminal for the wizard and no --answers file',
+        'Run `blueprint setup --answers FILE` (see `blueprint setup --help` for the format).',
+      );
+    const { openConsole } = await import('./tui.js');
+    return openConsole(ctx, { screen: 'setup' });
+  }
+  return runSpec(ctx, (setup) => setup.fromAnswersFile(file), dryRun, opts);
+}
