@@ -315,8 +315,7 @@ async function runSetup(ctx: Context, parsed: Parsed): Promise<number> {
   if (!file && flags.length)
     return runSpec(
       ctx,
-      async (setup) =>
-        setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
+      async (setup) => setup.fromAnswers(await answersFromFlags(parsed, setup), process.cwd(), 'setup flags'),
       dryRun,
       opts,
     ).catch((err: unknown) => {
