@@ -4,8 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
 import { signFile } from '../../src/core/pkg/build.js';
 import { buildRepository, generateSigningKey, type UnpackedPackage } from '../../src/core/pkg/index.js';
 import { readPrivateKey, signDetached } from '../../src/core/pkg/signing.js';
@@ -15,6 +13,8 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 // BLUEPRINT_BIN: the same checks against another build (test/arm64 runs dist/blueprint-arm64 under qemu-user).
 export const blueprintExe = process.env.BLUEPRINT_BIN ?? path.join(repoRoot, 'dist/blueprint');
 
+// The hand-made archives' tar writer lives beside this kit, its own job; its tests import it from here.
+export { type RawEntry, rawTar } from './raw-tar.js';
 // tempDir lives beside the after-file clean-up (built-ins only); tests that load the package helpers anyway take it here.
 export { removeTempDirs, tempDir };
 
@@ -292,47 +292,6 @@ export function filesSnapshot(dir: string, from = dir): Record<string, string> {
  */
 export function listsSnapshot(root: string): Record<string, string> {
   return filesSnapshot(lists(root), root);
-}
-
-export interface RawEntry {
-  path: string;
-  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'FIFO';
-  mode?: number;
-  data?: string | Buffer;
-  linkpath?: string;
-  size?: number;
-}
-
-/**
- * Writes a tar archive entry by entry, with no safety of its own: the only way to make the hostile
- * archives (`../`, absolute paths, devices, set-id bits, duplicates) that a package manager must refuse.
- */
-export function rawTar(entries: RawEntry[], gzip = true): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    const type = e.type ?? 'File';
-    const h = new Header({
-      path: e.path,
-      mode: e.mode ?? (type === 'Directory' ? 0o755 : 0o644),
-      size: type === 'File' ? (e.size ?? data.length) : 0,
-      type,
-      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
-      mtime: new Date(0),
-      uid: 0,
-      gid: 0,
-      ...(type === 'CharacterDevice' ? { devmaj: 1, devmin: 3 } : {}),
-    });
-    const hb = Buffer.alloc(512);
-    h.encode(hb);
-    blocks.push(hb);
-    if (type === 'File' && data.length) {
-      blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
-    }
-  }
-  blocks.push(Buffer.alloc(1024));
-  const tarBytes = Buffer.concat(blocks);
-  return gzip ? gzipSync(tarBytes) : tarBytes;
 }
 
 /** The (first) package archive of `name` in a built repository's pool. */
