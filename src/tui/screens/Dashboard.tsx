@@ -5,38 +5,47 @@ import { encryptionLine, recoveryKeyNoteLine } from '../../present/encryption.js
 import { escapeLine } from '../../present/escape.js';
 import { egressLine, exposureCount, listenerNote, systemLine } from '../../present/host.js';
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
+import { wrapLines } from '../components/ScrollLines.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
 import { type ScreenProps, SPARE_ROWS } from '../screen.js';
-import type { Maybe } from '../sources.js';
+import type { Maybe, ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
 
-function Row(props: { label: string; children: React.ReactNode }) {
-  const { plain } = useTheme();
-  return (
-    <Box flexShrink={0}>
-      <Box width={LABEL} flexShrink={0}>
-        <Text bold={!plain}>{props.label}</Text>
-      </Box>
-      <Box flexGrow={1}>{props.children}</Box>
-    </Box>
-  );
+/** One row: its label, then its value's lines (wrapped under the value's column), dim for a reason. */
+interface Line {
+  text: string;
+  dim?: boolean;
+  warn?: boolean;
+}
+interface RowLines {
+  label: string;
+  lines: Line[];
+  key?: string;
 }
 
-function Unavailable({ reason }: { reason: string }) {
-  const { plain } = useTheme();
-  return <Text dimColor={!plain}>{escapeLine(reason)}</Text>;
+/**
+ * `text` wrapped at spaces to `width`, its continuation rows two further in (a service's or a
+ * listener's next line starts at the value's column, the continuation shows it is not a new one).
+ */
+function hanging(text: string, width: number, line: Omit<Line, 'text'> = {}): Line[] {
+  const [first = '', ...rest] = wrapLines(text, width);
+  const more = rest.length ? wrapLines(rest.join(' '), Math.max(1, width - 2)).map((r) => `  ${r}`) : [];
+  return [first, ...more].map((t) => ({ ...line, text: t }));
 }
 
-function maybe<T>(m: Maybe<T> | undefined, show: (v: T) => React.ReactNode) {
-  if (!m) return <Text>...</Text>;
-  return m.available ? show(m.value) : <Unavailable reason={m.reason} />;
+/** A value that may be unavailable (its reason, dim) or still being read ('...'). */
+function maybe<T>(m: Maybe<T> | undefined, width: number, show: (v: T) => string): Line[] {
+  if (!m) return [{ text: '...' }];
+  return m.available ? hanging(show(m.value), width) : hanging(escapeLine(m.reason), width, { dim: true });
 }
 
 /** The Services row's height: the rest of the list is on the Services screen. */
 const SERVICE_LINES = 4;
 /** The label column of each row. */
 const LABEL = 11;
+/** Narrower values than this lay a service or a listener out unpadded (its columns would wrap). */
+const COLUMNS_FROM = 60;
 
 const pct = (part: number, whole: number) => (whole ? `${Math.round((part / whole) * 100)}%` : '?');
 
@@ -96,127 +105,159 @@ export function Dashboard({
       <Text>{data.error ? `Cannot read the host: ${escapeLine(data.error)}` : 'Reading the host...'}</Text>
     );
   const { host, exposure } = d;
+  // Each row wrapped under its label, every line counted: cut at the screen's edge, a 40-column
+  // console lost most values (the kernel, the CPU's model, a service's badge, the firewall's ports).
+  const w = Math.max(1, width - LABEL);
+  const columns = w >= COLUMNS_FROM;
   const used = host.memory.totalBytes - host.memory.availableBytes;
   const exposed = exposure.listeners;
   const note = d.encryption ? recoveryKeyNoteLine(d.encryption) : undefined;
-  const serviceLines =
-    d.services?.available && d.services.value.length ? Math.min(SERVICE_LINES, d.services.value.length) : 1;
-  // The rows above the listeners: Host, CPU, Memory, Disk, GPUs, Updates, the services, Data and
-  // its key note (wrapped), System and Egress, Exposure. The listeners get what is left.
-  const above =
-    7 +
-    serviceLines +
-    (d.encryption ? 1 : 0) +
-    (note ? Math.ceil(note.length / Math.max(1, width - LABEL)) : 0) +
-    (d.facts ? 2 : 0);
-  const left = Math.max(1, height - above);
-  const room = exposed.length > left ? Math.max(0, left - 1) : left;
   // The OS and egress facts: '...' while being read, as any row (maybe).
   const facts = d.facts === 'reading' ? undefined : d.facts;
+  const serviceLines = (list: ServiceRow[]): Line[] => {
+    if (!list.length) return [{ text: 'none installed' }];
+    const shown = list.slice(0, list.length > SERVICE_LINES ? SERVICE_LINES - 1 : SERVICE_LINES);
+    return [
+      ...shown.flatMap((s) => {
+        const badge = s.damaged
+          ? 'registration damaged: the fix on 3 Services'
+          : s.sandboxed
+            ? '[sandboxed]'
+            : '[NOT SANDBOXED]';
+        const users = s.usedBy?.length ? `  used by ${escapeLine(s.usedBy.join(', '))}` : '';
+        const name = escapeLine(s.name);
+        const state = escapeLine(s.state);
+        return hanging(
+          columns
+            ? `${name.padEnd(20)} ${state.padEnd(9)} ${badge}${users}`
+            : `${name}  ${state}  ${badge}${users}`,
+          w,
+        );
+      }),
+      ...(list.length > SERVICE_LINES
+        ? hanging(`+${list.length - SERVICE_LINES + 1} more (press 3)`, w)
+        : []),
+    ];
+  };
+  const firewall =
+    exposure.firewall === 'blueprint'
+      ? `on (default deny${exposure.allowedPorts.length ? `, allows tcp ${exposure.allowedPorts.join(',')}` : ''})`
+      : exposure.firewall === 'other'
+        ? 'rules not managed by blueprint'
+        : 'NOT CONFIGURED';
+  const rows: RowLines[] = [
+    {
+      label: 'Host',
+      lines: hanging(
+        `${escapeLine(host.hostname)}  ${escapeLine(host.kernel)}  up ${formatDuration(host.uptimeSeconds)}${
+          d.setupDone ? '' : '  (not set up: press 5)'
+        }`,
+        w,
+      ),
+    },
+    ...(d.facts ? [{ label: 'System', lines: maybe(facts, w, (f) => systemLine(f.system)) }] : []),
+    {
+      label: 'CPU',
+      lines: hanging(
+        `${pct(d.busy, 1)} busy  ${host.cpu.cores} cores  load ${host.cpu.load
+          .map((l) => l.toFixed(2))
+          .join(' ')}  ${escapeLine(host.cpu.model)}`,
+        w,
+      ),
+    },
+    {
+      label: 'Memory',
+      lines: hanging(
+        `${formatBytes(used)} used of ${formatBytes(host.memory.totalBytes)} (${pct(used, host.memory.totalBytes)})`,
+        w,
+      ),
+    },
+    {
+      label: 'Disk',
+      lines: hanging(
+        `${formatBytes(host.disk.freeBytes)} free of ${formatBytes(host.disk.totalBytes)} on ${escapeLine(host.disk.path)}`,
+        w,
+      ),
+    },
+    {
+      label: 'GPUs',
+      lines: maybe(d.gpus, w, (g) =>
+        g.length ? g.map((x) => escapeLine(`${x.name} (${x.detail})`)).join(', ') : 'none found',
+      ),
+    },
+    { label: 'Updates', lines: maybe(d.updates, w, (n) => (n ? `${n} available (press 2)` : 'up to date')) },
+    {
+      label: 'Services',
+      lines: d.services?.available ? serviceLines(d.services.value) : maybe(d.services, w, () => ''),
+    },
+    ...(d.encryption
+      ? [
+          {
+            label: 'Data',
+            lines: hanging(encryptionLine(d.encryption).replace(/^data partition:? ?/, ''), w),
+          },
+        ]
+      : []),
+    ...(note ? [{ label: 'Key', lines: wrapLines(note, w).map((text) => ({ text })) }] : []),
+    ...(d.facts ? [{ label: 'Egress', lines: maybe(facts, w, (f) => egressLine(f.egress)) }] : []),
+    { label: 'Exposure', lines: hanging(`firewall ${firewall}; ${exposureCount(exposure, 'listen')}`, w) },
+  ];
+  // The listeners get the rows the others left (counted as wrapped), one saying how many more; on a
+  // screen the other rows already overflow (40x12), a screenful, that j/k scroll to.
+  const listener = (l: (typeof exposed)[number]) => {
+    const where = escapeLine(`${l.address}:${l.port}`);
+    const proto = escapeLine(l.proto);
+    const why = escapeLine(listenerNote(l, exposure));
+    return hanging(
+      columns ? `${proto.padEnd(5)} ${where.padEnd(28)} ${why}` : `${proto} ${where}  ${why}`,
+      w,
+      {
+        warn: l.flagged,
+      },
+    );
+  };
+  const above = rows.reduce((n, r) => n + r.lines.length, 0);
+  let left = above >= height ? height : height - above;
+  const listenerRows: RowLines[] = [];
+  for (const [i, l] of exposed.entries()) {
+    const lines = listener(l);
+    const last = i === exposed.length - 1;
+    if (lines.length > left - (last ? 0 : 1)) {
+      listenerRows.push({
+        label: '',
+        key: 'more',
+        lines: hanging(`... ${exposed.length - i} more: blueprint audit network`, w),
+      });
+      break;
+    }
+    listenerRows.push({ label: '', key: `${l.proto}${l.address}${l.port}`, lines });
+    left -= lines.length;
+  }
   const below = Math.max(0, contentRows - top - (view - 1));
   return (
     <Box flexDirection="column" height={view} overflow="hidden">
       <Box flexDirection="column" height={over ? view - 1 : view} overflow="hidden" flexShrink={0}>
         <Box ref={rowsBox} flexDirection="column" flexShrink={0} marginTop={-top}>
-          <Row label="Host">
-            <Text wrap="truncate">{`${escapeLine(host.hostname)}  ${escapeLine(host.kernel)}  up ${formatDuration(host.uptimeSeconds)}${
-              d.setupDone ? '' : '  (not set up: press 5)'
-            }`}</Text>
-          </Row>
-          {d.facts ? (
-            <Row label="System">
-              {maybe(facts, (f) => (
-                <Text wrap="truncate">{systemLine(f.system)}</Text>
-              ))}
-            </Row>
-          ) : null}
-          <Row label="CPU">
-            <Text wrap="truncate">{`${pct(d.busy, 1)} busy  ${host.cpu.cores} cores  load ${host.cpu.load
-              .map((l) => l.toFixed(2))
-              .join(' ')}  ${escapeLine(host.cpu.model)}`}</Text>
-          </Row>
-          <Row label="Memory">
-            <Text>{`${formatBytes(used)} used of ${formatBytes(host.memory.totalBytes)} (${pct(used, host.memory.totalBytes)})`}</Text>
-          </Row>
-          <Row label="Disk">
-            <Text wrap="truncate">{`${formatBytes(host.disk.freeBytes)} free of ${formatBytes(host.disk.totalBytes)} on ${escapeLine(host.disk.path)}`}</Text>
-          </Row>
-          <Row label="GPUs">
-            {maybe(d.gpus, (g) => (
-              <Text wrap="truncate">
-                {g.length ? g.map((x) => escapeLine(`${x.name} (${x.detail})`)).join(', ') : 'none found'}
-              </Text>
-            ))}
-          </Row>
-          <Row label="Updates">
-            {maybe(d.updates, (n) => (
-              <Text>{n ? `${n} available (press 2)` : 'up to date'}</Text>
-            ))}
-          </Row>
-          <Row label="Services">
-            {maybe(d.services, (list) => (
-              <Box flexDirection="column">
-                {list.length === 0 ? <Text>none installed</Text> : null}
-                {list.slice(0, list.length > SERVICE_LINES ? SERVICE_LINES - 1 : SERVICE_LINES).map((s) => (
-                  <Text
-                    key={s.name}
-                    wrap="truncate"
-                  >{`${escapeLine(s.name).padEnd(20)} ${escapeLine(s.state).padEnd(9)} ${
-                    s.damaged
-                      ? 'registration damaged: the fix on 3 Services'
-                      : s.sandboxed
-                        ? '[sandboxed]'
-                        : '[NOT SANDBOXED]'
-                  }${s.usedBy?.length ? `  used by ${escapeLine(s.usedBy.join(', '))}` : ''}`}</Text>
-                ))}
-                {list.length > SERVICE_LINES ? (
-                  <Text>{`+${list.length - SERVICE_LINES + 1} more (press 3)`}</Text>
-                ) : null}
+          {[...rows, ...listenerRows].map((r) => (
+            <Box key={r.key ?? r.label} flexShrink={0}>
+              <Box width={LABEL} flexShrink={0}>
+                <Text bold={!plain}>{r.label}</Text>
               </Box>
-            ))}
-          </Row>
-          {d.encryption ? (
-            <Row label="Data">
-              <Text wrap="truncate">{encryptionLine(d.encryption).replace(/^data partition:? ?/, '')}</Text>
-            </Row>
-          ) : null}
-          {note ? (
-            <Row label="Key">
-              <Text wrap="wrap">{note}</Text>
-            </Row>
-          ) : null}
-          {d.facts ? (
-            <Row label="Egress">
-              {maybe(facts, (f) => (
-                <Text wrap="truncate">{egressLine(f.egress, width - LABEL)}</Text>
-              ))}
-            </Row>
-          ) : null}
-          <Row label="Exposure">
-            <Text wrap="truncate">
-              {`firewall ${
-                exposure.firewall === 'blueprint'
-                  ? `on (default deny${exposure.allowedPorts.length ? `, allows tcp ${exposure.allowedPorts.join(',')}` : ''})`
-                  : exposure.firewall === 'other'
-                    ? 'rules not managed by blueprint'
-                    : 'NOT CONFIGURED'
-              }; ${exposureCount(exposure, 'listen')}`}
-            </Text>
-          </Row>
-          {exposed.slice(0, room).map((l) => (
-            <Text
-              key={`${l.proto}${l.address}${l.port}`}
-              color={plain || !l.flagged ? undefined : 'yellow'}
-              wrap="truncate"
-            >
-              {`           ${escapeLine(l.proto).padEnd(5)} ${escapeLine(`${l.address}:${l.port}`).padEnd(28)} ${escapeLine(
-                listenerNote(l, exposure),
-              )}`}
-            </Text>
+              <Box flexDirection="column" flexGrow={1}>
+                {r.lines.map((l, i) => (
+                  <Text
+                    // biome-ignore lint/suspicious/noArrayIndexKey: a line's place in its row is its identity
+                    key={i}
+                    dimColor={l.dim === true && !plain}
+                    color={l.warn && !plain ? 'yellow' : undefined}
+                    wrap="truncate"
+                  >
+                    {l.text}
+                  </Text>
+                ))}
+              </Box>
+            </Box>
           ))}
-          {exposed.length > room ? (
-            <Text>{`           ... ${exposed.length - room} more: blueprint audit network`}</Text>
-          ) : null}
         </Box>
       </Box>
       {over ? (
