@@ -9,7 +9,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { openBox } from '../../src/app/index.js';
 import { chooseSocket } from '../../src/core/services/engine.js';
-import { type EngineProxy, engineProxy, podman, type TestBox } from './helpers.js';
+import { type EngineProxy, engineProxy } from './engine-proxy.js';
+import { podman, type TestBox } from './helpers.js';
 
 /** Hello's service overrides holding it to `memory` ('64m'), half a CPU and 32 processes. */
 export const limitedTo = (memory: string) => ({ resources: { memory, cpus: 0.5, pids: 32 } });

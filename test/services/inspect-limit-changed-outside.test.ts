@@ -20,7 +20,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openBox } from '../../src/app/index.js';
 import { run } from '../helpers/pkg.js';
 import { engineRecordingUpdate, startLimited, updateMemoryOutside } from './container-memory.js';
-import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
+import type { EngineProxy } from './engine-proxy.js';
+import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError, openBox } from '../../src/app/index.js';
-import { type ProxiedBox, podman, proxiedBox, uniqueName } from './helpers.js';
+import { type ProxiedBox, proxiedBox } from './engine-proxy.js';
+import { podman, uniqueName } from './helpers.js';
 
 /**
  * Ctrl-C during `blueprint service start` once the container was started (the wait for its health

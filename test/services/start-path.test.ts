@@ -8,7 +8,8 @@ import { chooseSocket, openEngine } from '../../src/core/services/engine.js';
 import { healthPollDelay, inspectContainer } from '../../src/core/services/lifecycle.js';
 import { observe, type RestartRecord } from '../../src/core/services/restarts.js';
 import { layout } from '../../src/core/system/paths.js';
-import { type ProxiedBox, podman, proxiedBox, uniqueName } from './helpers.js';
+import { type ProxiedBox, proxiedBox } from './engine-proxy.js';
+import { podman, uniqueName } from './helpers.js';
 
 // The engine calls of `service start` (issue 20: fewer round trips on the start path), counted by a
 // proxy on a unix socket in front of the real Podman API: the box talks to it through CONTAINER_HOST.

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blueprintExe } from '../helpers/pkg.js';
-import { type ProxiedBox, podman, proxiedBox, type TestBox, uniqueName } from './helpers.js';
+import { type ProxiedBox, proxiedBox } from './engine-proxy.js';
+import { podman, type TestBox, uniqueName } from './helpers.js';
 
 /**
  * Ctrl-C during `blueprint service start C` while C's used module A (`uses: [A]`) is being started:

@@ -32,7 +32,8 @@ import {
   startLimited,
   updateMemoryOutside,
 } from './container-memory.js';
-import { buildHello, type EngineProxy, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
+import type { EngineProxy } from './engine-proxy.js';
+import { buildHello, engineUp, makeBox, type TestBox, uniqueName } from './helpers.js';
 
 const MiB = 1024 ** 2;
 
