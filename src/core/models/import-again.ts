@@ -44,9 +44,10 @@ export async function sameModelInstalled(
   // The installed GGUF too: changed on the disk since (a bad sector, a tool writing into it), the
   // model there is other bytes than the file given, and the import that would repair it is no
   // "unchanged".
-  const [sha256, installedSha256] = await Promise.all(
-    [file, path.join(paths.optDir, pkg.name, pkg.version, gguf)].map((f) => sha256Of(f, want.signal)),
-  );
+  const [sha256, installedSha256] = await Promise.all([
+    sha256Of(file, want.signal),
+    sha256Of(path.join(paths.optDir, pkg.name, pkg.version, gguf), want.signal),
+  ]);
   if (sha256 !== files[gguf] || installedSha256 !== files[gguf]) return undefined;
   return { version: pkg.version, license, files, ggufBytes: given.size, ggufSha256: sha256 };
 }
