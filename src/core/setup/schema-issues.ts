@@ -81,9 +81,14 @@ export function describeIssues(error: z.ZodError, schema?: z.ZodType): string {
       if (received === 'string' && i.code === 'invalid_type' && i.expected === 'boolean')
         message =
           'must be true or false, not a word ("yes", "no", "on" and "off" are words in YAML 1.2, which this file is read as)';
+      if (
+        i.code === 'unrecognized_keys' &&
+        (i.keys.length > SHOWN_FIELDS || i.keys.some((k) => cut(k) !== k))
+      )
+        message = `Unrecognized keys: ${counted(i.keys.map((k) => `"${cut(k)}"`)).join(', ')}`;
       const fields = i.code === 'unrecognized_keys' && schema ? fieldsAt(schema, i.path) : undefined;
       if (i.code === 'unrecognized_keys' && fields) {
-        const notes = i.keys.flatMap((k) => {
+        const notes = i.keys.slice(0, SHOWN_FIELDS).flatMap((k) => {
           const note = insteadOf(k, fields);
           return !note ? [] : i.keys.length === 1 ? [note] : [`"${k}": ${note}`];
         });
@@ -102,8 +107,25 @@ export function describeIssues(error: z.ZodError, schema?: z.ZodType): string {
 export function issueFields(error: z.ZodError): string[] {
   const fields = error.issues.slice(0, 6).flatMap((i) => {
     const at = i.path.map(String);
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => [...at, k].join('.'));
-    return [at.length ? at.join('.') : 'the top level'];
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => cut([...at, k].join('.')));
+    return [at.length ? cut(at.join('.')) : 'the top level'];
   });
-  return [...new Set(fields)];
+  return counted([...new Set(fields)]);
 }
+
+/*
+ * A field's name is the file's text, as long and as many as it has: a template gone wrong made 3,000
+ * unknown keys, each named in the message and again in the hint (46 KB), one key of 10,000
+ * characters printed whole twice. At most SHOWN_FIELDS are named, each cut to FIELD_CHARS, the rest
+ * counted.
+ */
+const SHOWN_FIELDS = 6;
+const FIELD_CHARS = 60;
+const cut = (name: string): string => {
+  const chars = [...name];
+  return chars.length > FIELD_CHARS ? `${chars.slice(0, FIELD_CHARS).join('')}…` : name;
+};
+const counted = (names: string[]): string[] =>
+  names.length > SHOWN_FIELDS
+    ? [...names.slice(0, SHOWN_FIELDS), `${(names.length - SHOWN_FIELDS).toLocaleString('en-US')} more`]
+    : names;
