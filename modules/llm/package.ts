@@ -23,10 +23,13 @@
  * Layout in the image, fixed by how node-llama-cpp finds its files relative to its own code:
  * /app/llm/dist/server.mjs (the bundle), /app/llm/llama/ (release metadata and grammars, `../llama`
  * from dist), /app/package.json (its version, `../../package.json`), and
- * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name).
+ * /app/llm/node_modules/@node-llama-cpp/linux-x64/ (the prebuilt binaries, imported by name), and
+ * the image's CycloneDX SBOM at /app/sbom.cdx.json (kit/image-sbom.ts: node-llama-cpp, its
+ * prebuilt package, the llama.cpp release those binaries were built from, each binary's hash).
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { placeModel } from '../../scripts/models/model-payload.ts';
 import {
   type Arch,
@@ -42,21 +45,29 @@ import {
   requireBanner,
   writePackageSource,
 } from '../kit/image.ts';
+import { type SbomComponent, writeImageSbom } from '../kit/image-sbom.ts';
 import { describeCuda, placeCudaBuild } from './cuda.ts';
 import { embeddingBytes, estimateNeeds } from './server/estimate.ts';
 
 const here = import.meta.dirname;
 const nlc = join(modules, 'node-llama-cpp');
 
-/** The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries stay files. */
-export async function bundleServer(outFile: string, entry = join(here, 'server/main.ts')): Promise<void> {
+/**
+ * The server (or another entry point), node-llama-cpp's JavaScript included; its native binaries
+ * stay files. esbuild's metafiles of the bundles made (the template child's too).
+ */
+export async function bundleServer(
+  outFile: string,
+  entry = join(here, 'server/main.ts'),
+): Promise<Metafile[]> {
   // The server's chat templates are rendered in a process of their own (server/template-bound.ts),
   // from this file beside it: beside every bundle of the engine (the server, and the GPU bench of
   // scripts/device, whose first run on a GPU machine failed at load without it: every rendering's
   // child died, read as a template past its bound).
   const child = join(here, 'server/template-child.ts');
-  if (entry !== child) await bundleServer(join(dirname(outFile), 'template-child.mjs'), child);
-  await bundleModuleServer(
+  const children =
+    entry === child ? [] : await bundleServer(join(dirname(outFile), 'template-child.mjs'), child);
+  const own = await bundleModuleServer(
     here,
     outFile,
     {
@@ -67,6 +78,7 @@ export async function bundleServer(outFile: string, entry = join(here, 'server/m
     },
     entry,
   );
+  return [...children, own];
 }
 
 /** The files node-llama-cpp reads next to its code, in the layout the bundle expects (see top). */
@@ -87,16 +99,46 @@ export function placeRuntimeFiles(app: string, arch: Arch = 'x86_64'): void {
   });
 }
 
-async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
+/** The image root, but for its SBOM (made once the CUDA variant's files are in too); the bundles' metafiles. */
+async function assembleRootfs(rootfs: string, arch: Arch): Promise<Metafile[]> {
   const cpu = cpuOf(arch);
   const bins = join(modules, `@node-llama-cpp/linux-${cpu}/bins/linux-${cpu}`);
   const natives = readdirSync(bins)
     .filter((f) => f.endsWith('.so') || f.endsWith('.node'))
     .map((f) => join(bins, f));
   putNodeRuntime(rootfs, natives, bins, arch);
-  await bundleServer(join(rootfs, 'app/llm/dist/server.mjs'));
+  const metafiles = await bundleServer(join(rootfs, 'app/llm/dist/server.mjs'));
   placeRuntimeFiles(join(rootfs, 'app'), arch);
   makeMountPoints(rootfs, ['models', 'run/llm', 'var/lib/llm']);
+  return metafiles;
+}
+
+/**
+ * The llama.cpp release each prebuilt binary folder in the image was built from, as node-llama-cpp
+ * records it beside them (bins/*\/_nlcBuildMetadata.json: buildOptions.llamaCpp {repo, release}).
+ */
+export function llamaCppComponents(rootfs: string): SbomComponent[] {
+  const found = new Map<string, SbomComponent>();
+  const prebuilt = join(rootfs, 'app/llm/node_modules/@node-llama-cpp');
+  for (const pkg of readdirSync(prebuilt))
+    for (const dir of readdirSync(join(prebuilt, pkg, 'bins'))) {
+      const meta = join(prebuilt, pkg, 'bins', dir, '_nlcBuildMetadata.json');
+      const { buildOptions } = JSON.parse(readFileSync(meta, 'utf8')) as {
+        buildOptions: { llamaCpp: { repo: string; release: string } };
+      };
+      const { repo, release } = buildOptions.llamaCpp;
+      found.set(`llama.cpp@${release}`, {
+        'bom-ref': `llama.cpp@${release}`,
+        type: 'library',
+        name: 'llama.cpp',
+        version: release,
+        description: `The llama.cpp release node-llama-cpp's prebuilt binaries (${pkg}) were built from`,
+        purl: `pkg:github/${repo}@${release}`,
+        licenses: [{ expression: 'MIT' }],
+        externalReferences: [{ type: 'vcs', url: `https://github.com/${repo}` }],
+      });
+    }
+  return [...found.values()];
 }
 
 /**
@@ -195,7 +237,7 @@ export async function makePackageSource(
   else if (opts.memory) service.resources.memory = opts.memory;
   const cudaLibs = opts.cuda === 'host' ? undefined : opts.cuda && resolve(opts.cuda);
   const assemble = async (...args: Parameters<typeof assembleRootfs>) => {
-    await assembleRootfs(...args);
+    const metafiles = await assembleRootfs(...args);
     if (opts.cuda) {
       const arch = (args as unknown[])[1];
       if (arch && arch !== 'x86_64')
@@ -204,6 +246,7 @@ export async function makePackageSource(
       manifest.description = `${manifest.description} ${describeCuda(cuda)}.`;
       writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     }
+    writeImageSbom(args[0], manifest, metafiles, { extra: llamaCppComponents(args[0]) });
   };
   return writePackageSource(here, out, manifest, assemble, ['Containerfile', 'README.md'], opts.arches);
 }

@@ -7,7 +7,7 @@
  * SRC gets manifest.json (with its `uses`: embeddings, vectors and llm), the Containerfile, the
  * README and rootfs/: node + the shared libraries it links, and the esbuild bundle of server/ with
  * the kit, pdf.js, htmlparser2, marked and jszip (for .docx/.odt) inside, with its CycloneDX SBOM
- * beside it (app/sbom.cdx.json, image-sbom.ts). No native addon, no model: the models are the used
+ * beside it (app/sbom.cdx.json, kit/image-sbom.ts). No native addon, no model: the models are the used
  * modules'.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,8 +24,8 @@ import {
   recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
+import { IMAGE_SBOM, imageSbom } from '../kit/image-sbom.ts';
 import { nodeBinary, sharedLibraries } from '../kit/native.ts';
-import { IMAGE_SBOM, imageSbom } from './image-sbom.ts';
 
 const here = import.meta.dirname;
 
@@ -137,7 +137,7 @@ export async function bundleServer(outFile: string): Promise<Metafile> {
   return metafile;
 }
 
-/** The image root: Node and its libraries, the bundle, its SBOM (image-sbom.ts), mount points. */
+/** The image root: Node and its libraries, the bundle, its SBOM (kit/image-sbom.ts), mount points. */
 const assembleRootfs =
   (manifest: Record<string, unknown>) =>
   async (rootfs: string, arch: Arch): Promise<void> => {

@@ -7,9 +7,11 @@
  * SRC gets manifest.json, the Containerfile and rootfs/: node + its shared libraries, the esbuild
  * bundle of server/, and hnswlib-node's addon (compiled at npm install) with the two small
  * packages that load it, and multilingual-stemmer (its WebAssembly Greek stemmer, loaded by path at
- * the first Greek text index: server/greek-stemmer.ts).
+ * the first Greek text index: server/greek-stemmer.ts), with the image's CycloneDX SBOM
+ * (app/sbom.cdx.json, kit/image-sbom.ts: hnswlib-node and its compiled addon among them).
  */
 import { join, resolve } from 'node:path';
+import type { Metafile } from 'esbuild';
 import {
   type Arch,
   bundleModuleServer,
@@ -24,21 +26,23 @@ import {
   recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
+import { writeImageSbom } from '../kit/image-sbom.ts';
 
 const here = import.meta.dirname;
 
 /** The server, one ES module; hnswlib-node stays external (a native addon, shipped as files). */
-export async function bundleServer(outFile: string): Promise<void> {
-  await bundleModuleServer(here, outFile, { external: ['hnswlib-node'] });
+export async function bundleServer(outFile: string): Promise<Metafile> {
+  return bundleModuleServer(here, outFile, { external: ['hnswlib-node'] });
 }
 
 /** Compiled by npm install for this machine; for arm64 cross-compiled once (modules/kit/native.ts). */
 const addon = (arch: Arch) => gypAddon('hnswlib-node', 'build/Release/addon.node', arch);
 
-async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
+/** rootfs/ for a FROM-scratch image of `manifest`, its SBOM last (what the root holds). */
+const assembleRootfs = (manifest: Record<string, unknown>) => async (rootfs: string, arch: Arch) => {
   const put = putter(rootfs);
   putNodeRuntime(rootfs, [addon(arch)], undefined, arch);
-  await bundleServer(join(rootfs, 'app/server.mjs'));
+  const metafile = await bundleServer(join(rootfs, 'app/server.mjs'));
   const nm = 'app/node_modules';
   for (const f of ['package.json', 'lib']) put(join(modules, 'hnswlib-node', f), `${nm}/hnswlib-node/${f}`);
   put(addon(arch), `${nm}/hnswlib-node/build/Release/addon.node`);
@@ -46,7 +50,8 @@ async function assembleRootfs(rootfs: string, arch: Arch): Promise<void> {
   for (const f of ['package.json', 'LICENSE', 'dist'])
     put(join(modules, 'multilingual-stemmer', f), `${nm}/multilingual-stemmer/${f}`);
   makeMountPoints(rootfs, ['run/vectors', 'var/lib/vectors']);
-}
+  writeImageSbom(rootfs, manifest, [metafile]);
+};
 
 export async function makePackageSource(opts: {
   out: string;
@@ -56,7 +61,7 @@ export async function makePackageSource(opts: {
   arches?: Arch[];
 }): Promise<{ dir: string; manifest: Record<string, unknown> }> {
   const { out, manifest } = freshSource(here, opts.out, opts);
-  return writePackageSource(here, out, manifest, assembleRootfs, undefined, opts.arches);
+  return writePackageSource(here, out, manifest, assembleRootfs(manifest), undefined, opts.arches);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {

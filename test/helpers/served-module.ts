@@ -34,7 +34,7 @@ export function moduleCache(name: string): string {
 /** The server bundled by the module's recipe (its `bundleServer`) into a fresh folder of `cache`. */
 export async function bundleInto(
   cache: string,
-  bundleServer: (out: string) => Promise<void>,
+  bundleServer: (out: string) => Promise<unknown>,
 ): Promise<string> {
   const file = join(mkdtempSync(join(cache, 'b-')), 'server.mjs');
   await bundleServer(file);

@@ -86,7 +86,7 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
       ].sort(),
     );
     expect(inspect.HostConfig.NetworkMode).toBe('none');
-    // The image carries its SBOM (modules/rag/image-sbom.ts): this package, jszip and pdf.js in it.
+    // The image carries its SBOM (modules/kit/image-sbom.ts): this package, jszip and pdf.js in it.
     const sbom = JSON.parse(
       await podman(
         'exec',

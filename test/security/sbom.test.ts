@@ -188,7 +188,8 @@ describe('scripts/sbom.mjs', () => {
 
 // The rag image bundles pdf.js, htmlparser2, marked and jszip into one file: no package.json of
 // theirs is in the image, so a scanner of the image found none of them. It carries its own SBOM,
-// made by the same script from its bundle's metafile (modules/rag/image-sbom.ts).
+// made by the same script from its bundle's metafile (modules/kit/image-sbom.ts; the other modules'
+// images: test/catalog/image-sbom.test.ts).
 describe("rag's image SBOM (app/sbom.cdx.json)", () => {
   let bom: Bom;
   let text: string;

