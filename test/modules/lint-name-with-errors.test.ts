@@ -1,9 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scaffoldModule } from '../../src/core/modules/index.js';
 import { run, tempDir } from '../helpers/pkg.js';
+import { scaffoldEdited } from './edited-scaffold.js';
 
 // One mistake anywhere in the manifest (a version "1.0", a bad range in uses) made lint head its
 // report 'module (unnamed) in DIR', as if the name were the problem, though the name was valid
@@ -11,15 +9,8 @@ import { run, tempDir } from '../helpers/pkg.js';
 const work = tempDir('bp-lint-name-');
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-async function scaffold(name: string, edit: (m: Record<string, unknown>) => void): Promise<string> {
-  const dir = path.join(work, name);
-  await scaffoldModule(name, dir);
-  const file = path.join(dir, 'manifest.json');
-  const m = JSON.parse(readFileSync(file, 'utf8'));
-  edit(m);
-  writeFileSync(file, JSON.stringify(m, null, 2));
-  return dir;
-}
+const scaffold = (name: string, edit: (m: Record<string, unknown>) => void) =>
+  scaffoldEdited(work, name, edit);
 
 describe('module lint: the module named while its manifest has errors', () => {
   it('heads the report with a valid name although another field is wrong', async () => {

@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lintModule, scaffoldModule } from '../../src/core/modules/index.js';
+import { lintModule } from '../../src/core/modules/index.js';
 import { tempDir } from '../helpers/pkg.js';
+import { scaffoldEdited } from './edited-scaffold.js';
 
 // docs/module-wiring.md: "The used module must have a service.socket": a consumer reaches it only
 // through it. Lint read a sibling's manifest for its name alone, so a consumer using a module next
@@ -12,18 +12,8 @@ import { tempDir } from '../helpers/pkg.js';
 const work = tempDir('bp-uses-nosock-');
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-async function scaffold(
-  name: string,
-  edit: (m: { uses?: string[]; service: Record<string, unknown> }) => void,
-): Promise<string> {
-  const dir = path.join(work, name);
-  await scaffoldModule(name, dir);
-  const file = path.join(dir, 'manifest.json');
-  const m = JSON.parse(readFileSync(file, 'utf8'));
-  edit(m);
-  writeFileSync(file, JSON.stringify(m, null, 2));
-  return dir;
-}
+const scaffold = (name: string, edit: (m: { uses?: string[]; service: Record<string, unknown> }) => void) =>
+  scaffoldEdited(work, name, edit);
 
 describe('module lint: a uses entry naming a module next to it', () => {
   it('is an error when that module serves no socket, and fine when it does', async () => {

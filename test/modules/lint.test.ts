@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lintModule, scaffoldModule } from '../../src/core/modules/index.js';
+import { lintModule } from '../../src/core/modules/index.js';
 import { run, tempDir } from '../helpers/pkg.js';
+import { scaffoldEdited } from './edited-scaffold.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -23,13 +24,7 @@ afterAll(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true 
 async function module(name: string, edit: (m: EditableManifest) => void): Promise<string> {
   const base = tempDir('bp-mod-lint-');
   made.push(base);
-  const dir = path.join(base, name);
-  await scaffoldModule(name, dir);
-  const file = path.join(dir, 'manifest.json');
-  const m = JSON.parse(await readFile(file, 'utf8'));
-  edit(m);
-  await writeFile(file, JSON.stringify(m, null, 2));
-  return dir;
+  return scaffoldEdited(base, name, edit);
 }
 
 const fields = (list: { field: string }[]) => list.map((f) => f.field).sort();
