@@ -75,7 +75,7 @@ export function parseOverrides(file: string, text: string): ResourceOverrides {
         : typeof m === 'string' && /^\d+(\.\d+)?[kmg]?$/i.test(m)
           ? /[kmg]$/i.test(m)
             ? parseBytes(m)
-            : Number(m)
+            : Math.round(Number(m)) // whole bytes, as parseBytes: Podman refuses "5000000.5" (int64)
           : Number.NaN;
     if (Number.isNaN(bytes)) throw invalid(file, 'memory must be a size like "512m" or "4g"');
     if (!(bytes >= MIN_MEMORY_BYTES && bytes <= MAX_MEMORY_BYTES))
