@@ -50,6 +50,8 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 button:disabled { opacity: .6; cursor: progress; }
 input[type=search], input[type=text] { font: inherit; padding: 6px 8px; border: 1px solid var(--line);
   border-radius: 6px; background: var(--card); color: var(--fg); min-width: 0; width: 18rem; max-width: 100%; }
+/* Any field (a password's, the new token's: size 48) narrows to its card: 426 px on a 360 px phone. */
+main input { max-width: 100%; box-sizing: border-box; }
 pre.log { background: #0d1117; color: #e6edf3; padding: 10px; border-radius: 6px; max-height: 60vh;
   overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; margin: 0; }
 code, pre { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
