@@ -172,7 +172,7 @@ describe.skipIf(!runnable)('the new token page at 360 px', () => {
       return { page: document.documentElement.scrollWidth, window: window.innerWidth, wide, value: input && input.value,
         text: document.querySelector('main').innerText.replace(/\\s+/g, '') };
     })()`)) as { page: number; window: number; wide: string[]; value: string; text: string };
-    expect(l.value, l.wide.join("; ")).toBe(TOKEN);
+    expect(l.value, l.wide.join('; ')).toBe(TOKEN);
     expect(l.text).toContain(TOKEN_FILE);
     expect(l.page, l.wide.join('; ')).toBeLessThanOrEqual(l.window);
     expect(l.wide).toEqual([]);
