@@ -59,6 +59,11 @@ export interface SetupOps {
       hold?: SetupHold;
     },
   ): Promise<ApplyResult>;
+  /**
+   * Of the changes `done` (an apply's onDone, one that failed part-way), the running services whose
+   * resources or settings they changed (ApplyResult's `restartNeeded`, which that apply never returned).
+   */
+  restartNeeded(plan: SetupPlan, done: Change[]): Promise<ApplyResult['restartNeeded']>;
   /** Setup has run on this root (its marker exists). */
   done(): Promise<boolean>;
   /** What setup needs from the package manager and the services module, wired to this box. */
@@ -104,6 +109,7 @@ export function setupOps(ctx: BoxContext): SetupOps {
         ...(opts.hold ? { hold: opts.hold } : {}),
       });
     },
+    restartNeeded: async (plan, done) => (await core()).restartNeeded(plan, done),
     done: () =>
       access(ctx.paths.setupMarker).then(
         () => true,

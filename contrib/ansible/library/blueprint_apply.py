@@ -31,7 +31,7 @@ changes: { description: What apply changed (the plan under --check), one dict pe
 commands: { description: The commands a live box ran to pick the changes up., type: list }
 egress: { description: What the box may contact once applied., type: list }
 restart_needed:
-  description: The running services whose resources or settings changed; in effect once each is restarted.
+  description: The running services whose resources or settings changed; in effect once each is restarted (also on a failed task, for what was written before the failure).
   type: list
 """
 
@@ -70,6 +70,9 @@ def main() -> None:
             rc=rc,
             changed=bool(done),
             changes=done,
+            # Running services whose resources or settings were written before the failure: the
+            # next apply finds those files written and names none, so a rescue restarts these.
+            restart_needed=e.get("restartNeeded") or [],
         )
     if doc.get("blocked"):
         module.fail_json(msg="; ".join(doc["blocked"]), rc=rc)
@@ -78,7 +81,12 @@ def main() -> None:
         # It ran to its end (the whole document) but exited non-zero, e.g. 143 after a SIGTERM it
         # finished past: the task fails, and is changed if the document says the box changed.
         module.fail_json(
-            msg=f"blueprint apply exited {rc}", rc=rc, stderr=err, changed=bool(changes), changes=changes
+            msg=f"blueprint apply exited {rc}",
+            rc=rc,
+            stderr=err,
+            changed=bool(changes),
+            changes=changes,
+            restart_needed=doc.get("restartNeeded", []),
         )
     result = dict(changed=bool(changes), changes=changes, commands=doc.get("commands", []), egress=doc.get("egress", []))
     # The running services whose resources or settings changed: in effect once each is restarted.

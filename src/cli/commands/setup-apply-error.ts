@@ -1,12 +1,20 @@
 /** apply's errors once it began writing (setup.ts). */
 import {
+  type ApplyResult,
   BlueprintError,
   type SetupChange as Change,
   type EncryptionOutcome,
   ExitCode,
   InterruptedError,
 } from '../../app/index.js';
-import { changesJson, failedPartWayHint, stoppedPartWayHint } from '../../present/setup.js';
+import {
+  changesJson,
+  failedPartWayHint,
+  restartNeededLine,
+  stoppedPartWayHint,
+} from '../../present/setup.js';
+
+type RestartNeeded = ApplyResult['restartNeeded'][number];
 
 /**
  * What an apply that failed part-way throws: Ctrl-C's "Nothing was changed" is not so once
@@ -18,22 +26,30 @@ export function afterApplying(
   made: Change[],
   ctx: { json: boolean; quiet: boolean },
   encryption: EncryptionOutcome | undefined,
+  restart: RestartNeeded[] = [],
 ): unknown {
   const shown = ctx.json ? 'json' : ctx.quiet ? 'none' : 'above';
+  // A running service whose files were written before the failure: the next apply finds them
+  // written and names no restart, so this one must (a successful apply's restart lines).
+  const restartLines = restart.map((r) => `\n${restartNeededLine(r)}`).join('');
   // A storage error after changes has its hint from setup's apply already (what stays, what to free).
   const e =
-    made.length && err instanceof BlueprintError && err.exitCode !== ExitCode.storage
+    made.length && err instanceof BlueprintError
       ? new BlueprintError(
           err.message,
           err.code,
-          err instanceof InterruptedError
-            ? stoppedPartWayHint(made.length, shown)
-            : failedPartWayHint(err.hint, made.length, shown),
+          `${
+            err.exitCode === ExitCode.storage
+              ? (err.hint ?? '')
+              : err instanceof InterruptedError
+                ? stoppedPartWayHint(made.length, shown)
+                : failedPartWayHint(err.hint, made.length, shown)
+          }${restartLines}`,
           err.exitCode,
           { cause: err },
         )
       : err;
-  return ctx.json ? new AfterApplying(e, made, encryption) : e;
+  return ctx.json ? new AfterApplying(e, made, encryption, restart) : e;
 }
 
 /**
@@ -44,18 +60,20 @@ export function afterApplying(
  */
 export function beforeApplying(err: unknown, ctx: { json: boolean }): unknown {
   if (!ctx.json || err instanceof AfterApplying || !(err instanceof BlueprintError)) return err;
-  return new AfterApplying(err, [], undefined);
+  return new AfterApplying(err, [], undefined, []);
 }
 
 /**
  * apply's error once it began: its --json document carries the changes made before it (`changed`,
- * as a successful apply's) and, after the partition was encrypted, the outcome (the key).
+ * as a successful apply's), the running services they need restarted (`restartNeeded`, [] when
+ * none) and, after the partition was encrypted, the outcome (the key).
  */
 class AfterApplying extends BlueprintError {
   constructor(
     err: unknown,
     readonly changed: Change[],
     readonly encryption: EncryptionOutcome | undefined,
+    readonly restart: RestartNeeded[],
   ) {
     const e = err instanceof BlueprintError ? err : undefined;
     super(
@@ -74,6 +92,8 @@ class AfterApplying extends BlueprintError {
       ...own,
       ...super.toJSON(),
       changed: changesJson(this.changed),
+      // As a successful apply's: the services to restart for what was written to reach them.
+      restartNeeded: this.restart.map((r) => r.name),
       ...(this.encryption ? { encryption: this.encryption } : {}),
     };
   }

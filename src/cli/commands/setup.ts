@@ -100,8 +100,9 @@ export async function runSpec(
       onDone: (c) => made.push(c),
       ...(hold ? { hold } : {}),
     })
-    .catch((err: unknown) => {
-      throw afterApplying(err, made, ctx, encryption);
+    .catch(async (err: unknown) => {
+      const restart = made.length ? await setup.restartNeeded(plan, made).catch(() => []) : [];
+      throw afterApplying(err, made, ctx, encryption, restart);
     });
   ctx.report(
     {

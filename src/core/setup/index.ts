@@ -31,7 +31,7 @@ export {
 } from './keys.js';
 export type { ModuleOps, Runner } from './ops.js';
 export { type Change, pendingChanges, planSetup, type SetupPlan } from './plan.js';
-export type { RestartNeeded } from './restart-needed.js';
+export { type RestartNeeded, restartNeeded } from './restart-needed.js';
 export * from './schema.js';
 export { type PublicKey, parsePublicKey } from './sshkey.js';
 
