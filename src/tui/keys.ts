@@ -3,7 +3,7 @@ export const GLOBAL_KEYS: [string, string][] = [
   ['1-7 / Tab', 'switch screen: Dashboard, Packages, Services, Keys, Setup, Outbound, System'],
   ['Up/Down, j/k', 'move'],
   ['PgUp/PgDn, g/G', 'page, first, last'],
-  ['/', 'search (type to filter, Enter keeps it, Esc clears)'],
+  ['/', 'search a list: Packages, Services, Keys, Outbound (type to filter, Enter keeps it, Esc clears)'],
   ['?', 'this help'],
   ['q, Esc', 'back; quit from the Dashboard'],
   ['Ctrl-C', 'quit; a running operation finishes its current step first'],
@@ -12,7 +12,10 @@ export const GLOBAL_KEYS: [string, string][] = [
 export const SCREEN_KEYS: Record<string, [string, string][]> = {
   dashboard: [
     ['r', 'refresh now'],
-    ['j/k, arrows, g/G', 'scroll, where the screen is shorter than the rows (a 40x12 serial line)'],
+    [
+      'j/k, arrows, PgUp/PgDn, g/G',
+      'scroll, where the screen is shorter than the rows (a 40x12 serial line)',
+    ],
   ],
   packages: [
     ['Enter / i', 'install the selected package (shows the signer key first)'],

@@ -7,6 +7,7 @@ import { egressLine, exposureCount, listenerNote, systemLine } from '../../prese
 import { bytes as formatBytes, duration as formatDuration } from '../../present/units.js';
 import { wrapLines } from '../components/ScrollLines.js';
 import { type FirstRead, readDashboard } from '../dashboard-data.js';
+import { moveSelection } from '../keys.js';
 import { type ScreenProps, SPARE_ROWS } from '../screen.js';
 import type { Maybe, ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
@@ -90,12 +91,11 @@ export function Dashboard({
   const over = contentRows > view;
   const maxScroll = over ? contentRows - (view - 1) : 0;
   const top = Math.min(scroll, maxScroll);
+  // The lists' moves (keys.ts): PgUp/PgDn a page and a held j (`jjj` in one read) too, as help says.
   useInput((input, key) => {
-    if (input === 'r') data.refresh();
-    if (input === 'j' || key.downArrow) setScroll(Math.min(top + 1, maxScroll));
-    if (input === 'k' || key.upArrow) setScroll(Math.max(top - 1, 0));
-    if (input === 'g') setScroll(0);
-    if (input === 'G') setScroll(maxScroll);
+    if (input === 'r') return data.refresh();
+    const moved = moveSelection(input, key, top, maxScroll + 1, Math.max(1, view - 2));
+    if (moved !== undefined) setScroll(moved);
   });
   const d = data.value;
   // Each row is one line: text from outside (an error quoting a file, a host name, a GPU's name, a
