@@ -11,7 +11,10 @@
  * threads (/proc ticks of 10 ms: the service's worker, ONNX Runtime's pool thread, its event loop;
  * in-process the engine's thread and the pool's). `--batch 1 --model minilm-shaped --sentences 200`:
  * single queries, what rag waits for; `--env-b K=V` / `--unset-b K`: B's service with a variable
- * changed or without it (e.g. the manifest's MALLOC_ARENA_MAX, which the in-process side lacks).
+ * changed or without it (e.g. the manifest's MALLOC_ARENA_MAX, which the in-process side lacks);
+ * `--flags-a F` / `--flags-b F`: more Node or V8 flags for that side's service (e.g. --v8-pool-size=1,
+ * --trace-gc; NODE_OPTIONS takes only a few V8 flags). A/A first: two identical sides differed by
+ * ~5 % in the service's CPU at load 5 (2026-12-07), so only a larger B/A, both ways round, says much.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +48,8 @@ const { values: opts } = parseArgs({
     'env-b': { type: 'string', multiple: true, default: [] },
     // a variable of the service's (e.g. MALLOC_ARENA_MAX) that B's runs without, as in-process does
     'unset-b': { type: 'string', multiple: true, default: [] },
+    'flags-a': { type: 'string', multiple: true, default: [] },
+    'flags-b': { type: 'string', multiple: true, default: [] },
   },
 });
 const repo = resolve(import.meta.dirname, '../..');
@@ -105,7 +110,8 @@ async function service(tree, name) {
     ...(name === 'B' ? envOf(opts['env-b']) : {}),
   };
   if (name === 'B') for (const k of opts['unset-b']) delete env[k];
-  const child = spawn(process.execPath, [...flags, join(app, 'server.mjs')], {
+  const more = name === 'B' ? opts['flags-b'] : opts['flags-a'];
+  const child = spawn(process.execPath, [...flags, ...more, join(app, 'server.mjs')], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
