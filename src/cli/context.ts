@@ -1,5 +1,6 @@
 import { type Layout, layout } from '../app/base.js';
 import { escapeJson, escapeText } from '../present/escape.js';
+import { jsonLimitReplacer } from '../present/json-limits.js';
 import { colourlessTerm } from '../present/terminal.js';
 import { stdoutStream, writeOut } from './out.js';
 
@@ -75,7 +76,7 @@ export function createContext(opts: GlobalOptions, signal: () => AbortSignal, an
   };
   const result = (data: unknown, human?: string | ((data: unknown) => string)) => {
     if (opts.json) {
-      writeOut(`${escapeJson(JSON.stringify(data, null, 2))}\n`);
+      writeOut(`${escapeJson(JSON.stringify(data, jsonLimitReplacer, 2))}\n`);
       return;
     }
     const text = escapeText(typeof human === 'function' ? human(data) : (human ?? ''));

@@ -12,6 +12,7 @@ import {
   VERSION,
 } from '../app/base.js';
 import { errorBlock, escapeJson, escapeLine } from '../present/escape.js';
+import { jsonLimitReplacer } from '../present/json-limits.js';
 import { carryRoot, shellWord, shownHint } from '../present/root-in-hints.js';
 import { type CommandGroup, type CommandSpec, isGroup, parseCommandArgs } from './command.js';
 import { topLevel } from './commands/index.js';
@@ -151,7 +152,7 @@ function reportError(ctx: Context | undefined, json: boolean, err: unknown, type
   const hint = e.hint && shownHint(e.hint);
   if (json)
     writeOut(
-      `${escapeJson(JSON.stringify({ error: { ...e.toJSON(), ...(hint ? { hint } : {}) } }, null, 2))}\n`,
+      `${escapeJson(JSON.stringify({ error: { ...e.toJSON(), ...(hint ? { hint } : {}) } }, jsonLimitReplacer, 2))}\n`,
     );
   const color = ctx?.color ?? false;
   // Messages quote untrusted text (a hostile index's keys, a server's answer, a file's name):
