@@ -90,7 +90,19 @@ export function ListScreen<T>(
   // The title and header rows, a short list's rows (3 at least for a long one, and its range row),
   // the footer's rows; the notes have what is left, one row at least (at 40x12 the Services keys
   // take 3 rows: a cut note ends in '…', and Enter's inspect has the running-limit line whole).
-  const listRows = rows.length > 3 ? 4 : Math.max(1, rows.length);
+  // An empty list's message (what to do next: commands with the box's --root) wrapped under itself
+  // and counted: wrapped at the screen's edge, seven rows at 40x12 pushed the header off (CONSOLE5).
+  const emptyText =
+    q && all.length
+      ? `Nothing matches "${escapeLine(query)}": / then Esc clears the filter.`
+      : (props.empty ?? 'Nothing to show.');
+  const emptyRows = rows.length ? [] : noteRows(emptyText, props.width - 2);
+  const emptyRoom = Math.max(1, props.height + 1 - 2 - footer.length);
+  const empty =
+    emptyRows.length > emptyRoom
+      ? [...emptyRows.slice(0, emptyRoom - 1), `${emptyRows[emptyRoom - 1]}…`]
+      : emptyRows;
+  const listRows = rows.length > 3 ? 4 : rows.length || empty.length;
   const room = Math.max(1, props.height + 1 - 2 - listRows - footer.length);
   const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
   const tableHeight = Math.max(3, props.height - 3 - notes.length - footer.length);
@@ -146,11 +158,7 @@ export function ListScreen<T>(
         selected={selected}
         height={tableHeight}
         width={props.width}
-        empty={
-          q && all.length
-            ? `Nothing matches "${escapeLine(query)}": / then Esc clears the filter.`
-            : (props.empty ?? 'Nothing to show.')
-        }
+        empty={empty}
       />
       {notes.map((n, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a note's place is its identity

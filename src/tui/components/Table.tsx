@@ -85,7 +85,8 @@ export function Table<T>(props: {
   selected?: number;
   height: number;
   width: number;
-  empty?: string;
+  /** What an empty table says: one line, or lines wrapped by the caller (each shown indented). */
+  empty?: string | string[];
 }) {
   const { plain } = useTheme();
   const { columns, rows, height, width } = props;
@@ -100,7 +101,12 @@ export function Table<T>(props: {
         {'  '}
         {line(columns.map((c) => c.header))}
       </Text>
-      {rows.length === 0 ? <Text dimColor={!plain}>{`  ${props.empty ?? 'Nothing to show.'}`}</Text> : null}
+      {rows.length === 0
+        ? [props.empty ?? 'Nothing to show.'].flat().map((l, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a row's place in the message is its identity
+            <Text key={`e${i}`} dimColor={!plain} wrap="truncate">{`  ${l}`}</Text>
+          ))
+        : null}
       {shown.map((row, i) => {
         const index = start + i;
         const sel = index === props.selected;
