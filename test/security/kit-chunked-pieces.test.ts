@@ -7,10 +7,10 @@
  * them at once. The pieces must cost what they weigh, and the service must answer and live on.
  */
 
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peakResidentMiB } from '../helpers/resident-memory.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
 
 let s: Served;
@@ -23,9 +23,6 @@ afterAll(async () => {
   agent.destroy();
   await s?.kill();
 });
-
-const peakMiB = (pid: number) =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** Sends `head`, then `body` one byte a chunk (and the last chunk); the answer, or why none came. */
 function tinyChunks(socket: string, head: string, body: string): Promise<string> {
@@ -54,7 +51,7 @@ function tinyChunks(socket: string, head: string, body: string): Promise<string>
 
 describe('a chunked body of one-byte chunks costs what it weighs', () => {
   it('3 MB of body in 3M chunks: the upsert is answered 200, the service lives on under +100 MiB', async () => {
-    const before = peakMiB(s.pid);
+    const before = peakResidentMiB(s.pid);
     // A valid upsert padded with spaces: 3 MB of body, every byte its own chunk.
     const json = `{"points":[{"id":1,"vector":[1,2]}]${' '.repeat(3_000_000)}}`;
     const answer = await tinyChunks(
@@ -67,6 +64,6 @@ describe('a chunked body of one-byte chunks costs what it weighs', () => {
       'running',
     );
     expect((await callSocket(s.socket, agent, 'GET', '/health')).status).toBe(200);
-    expect(peakMiB(s.pid) - before).toBeLessThan(100);
+    expect(peakResidentMiB(s.pid) - before).toBeLessThan(100);
   }, 120_000);
 });

@@ -8,9 +8,9 @@
  * decoded to 256 MiB (283 MiB of buffers), a 1 MB one to 1 GiB: past the container's 1 GiB, an
  * out-of-memory kill of the whole service, not a 4xx. Chained filters square the ratio.
  */
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peakResidentMiB } from '../helpers/resident-memory.js';
 import type { ServedProcess } from '../helpers/served-module.js';
 import { ingest as ingestAs, PARSED, startLoneRag } from '../rag/lone-rag.js';
 import { deflatedPdf as pdfWith } from '../rag/pdf-fixtures.js';
@@ -18,10 +18,6 @@ import { deflatedPdf as pdfWith } from '../rag/pdf-fixtures.js';
 const MiB = 1024 * 1024;
 
 const ingest = (socket: string, pdf: Buffer) => ingestAs(socket, 'application/pdf', 'bomb.pdf', pdf, 120_000);
-
-/** The process's resident high-water mark, in MiB (Linux: VmHWM). */
-const peakMiB = (pid: number) =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 let rag: ServedProcess;
 beforeAll(async () => {
@@ -32,10 +28,10 @@ afterAll(() => rag?.kill());
 describe('a PDF that decodes to far more than it weighs is a 413, within bounded memory', () => {
   // The default budget (256 MiB of buffers a document) and what the server holds beside it.
   it('one stream of 512 MiB of spaces (516 KB uploaded): 413, the service under budget + 144 MiB', async () => {
-    const before = peakMiB(rag.pid);
+    const before = peakResidentMiB(rag.pid);
     const r = await ingest(rag.socket, pdfWith([[512 * MiB, 1]]));
     expect([r.status, r.text]).toEqual([413, expect.stringMatching(/decode/)]);
-    expect(peakMiB(rag.pid) - before).toBeLessThan(400);
+    expect(peakResidentMiB(rag.pid) - before).toBeLessThan(400);
   }, 120_000);
 
   it('twice deflated (a few KB): 413 the same', async () => {
@@ -51,7 +47,7 @@ describe('a PDF that decodes to far more than it weighs is a 413, within bounded
       pdfWith(Array.from({ length: 12 }, () => [48 * MiB, 1] as [number, number])),
     );
     expect(r.status).toBe(413);
-    expect(peakMiB(rag.pid)).toBeLessThan(700);
+    expect(peakResidentMiB(rag.pid)).toBeLessThan(700);
   }, 120_000);
 
   it('a plain PDF with text is still parsed (then the missing embeddings module is the 503)', async () => {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeCollectionFile } from '../../modules/vectors/server/persist.js';
+import { peakResidentMiB, resetPeakResident, residentMiB } from '../helpers/resident-memory.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
 
 const MiB = 1024 * 1024;
@@ -61,10 +62,9 @@ afterAll(async () => {
   await s?.kill();
 });
 
-const status = () => readFileSync(`/proc/${s.pid}/status`, 'utf8');
-const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status())![1]) / 1024;
+const kb = (key: 'VmRSS' | 'VmHWM') => residentMiB(s.pid, key);
 /** Resets the peak (VmHWM) to the current resident memory. */
-const resetPeak = () => writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
+const resetPeak = () => resetPeakResident(s.pid);
 
 it('a recover from a large file: the peak stays near what the restored collection keeps', async () => {
   const size = readFileSync(file).length / MiB;
@@ -137,8 +137,7 @@ it('a start, replaying a restore from the log or loading a checkpoint, reads its
   await crashing.exited;
   const again = await serve(await bundle(), dataDir);
   try {
-    const peak =
-      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${again.pid}/status`, 'utf8'))![1]) / 1024;
+    const peak = peakResidentMiB(again.pid);
     console.log(
       `start replaying the restore of a ${size.toFixed(0)} MiB snapshot: peak ${peak.toFixed(0)} MiB`,
     );
@@ -153,8 +152,7 @@ it('a start, replaying a restore from the log or loading a checkpoint, reads its
   // The next start loads that checkpoint (its graph from the graph file) the same way.
   const third = await serve(await bundle(), dataDir);
   try {
-    const peak =
-      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${third.pid}/status`, 'utf8'))![1]) / 1024;
+    const peak = peakResidentMiB(third.pid);
     console.log(
       `start loading the checkpoint of a ${size.toFixed(0)} MiB collection: peak ${peak.toFixed(0)} MiB`,
     );

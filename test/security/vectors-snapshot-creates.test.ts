@@ -6,11 +6,11 @@
  * full copy of the collection per request in flight. A recover builds a whole collection from its
  * file the same way, each at once. Both now run one at a time (modules/vectors/server/snapshots.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { collectionFileParts } from '../../modules/vectors/server/persist.js';
+import { peakResidentMiB, resetPeakResident } from '../helpers/resident-memory.js';
 import { callSocket } from '../vectors/served.js';
 import { vectorsPerFile } from '../vectors/served-per-file.js';
 
@@ -67,10 +67,9 @@ const put = (path: string, body: unknown) =>
   }));
 
 /** Starts the service's peak resident memory (VmHWM) again from its resident memory now. */
-const resetPeak = () => writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
+const resetPeak = () => resetPeakResident(s.pid);
 /** The service's peak resident memory so far, in MiB (VmHWM). */
-const peakMiB = () =>
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) / 1024;
+const peakMiB = () => peakResidentMiB(s.pid);
 
 it(`${CREATES} snapshot creates at once do not hold ${CREATES} copies of the collection`, async () => {
   expect((await post('/collections/big/snapshots/upload', collectionFile())).status).toBe(200);

@@ -13,6 +13,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSyn
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { residentMiB, takePeakResidentMiB } from '../helpers/resident-memory.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
 
 const MiB = 1024 * 1024;
@@ -47,13 +48,8 @@ afterAll(async () => {
 });
 
 /** The service's peak resident memory since the last reset, in MiB; then reset it. */
-function peakMiB(): number {
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]);
-  writeFileSync(`/proc/${s.pid}/clear_refs`, '5'); // resets VmHWM to the current RSS
-  return kb / 1024;
-}
-const rssMiB = () =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) / 1024;
+const peakMiB = () => takePeakResidentMiB(s.pid);
+const rssMiB = () => residentMiB(s.pid);
 
 it('listing a large snapshot gives its checksum without reading it into memory', async () => {
   peakMiB();

@@ -10,10 +10,11 @@
  * Before: +61.1 MiB for 30 MiB at the default limit, +323.4 MiB for 160 MiB; after: +25 to +61 MiB
  * for 160 MiB (garbage read buffers V8 has not collected yet).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { residentMiB, takePeakResidentMiB } from '../helpers/resident-memory.js';
 import { bundle, callSocket, newDataDir, type Served, serve } from '../vectors/served.js';
 
 const MiB = 1024 * 1024;
@@ -36,13 +37,8 @@ afterAll(async () => {
   await s?.kill();
 });
 
-function peakMiB(): number {
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]);
-  writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
-  return kb / 1024;
-}
-const rssMiB = () =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid}/status`, 'utf8'))![1]) / 1024;
+const peakMiB = () => takePeakResidentMiB(s.pid);
+const rssMiB = () => residentMiB(s.pid);
 
 /** Sends the body in 1 MiB writes, as a client streaming a file does. */
 function upload(body: Buffer, contentType: string): Promise<{ status: number; text: string }> {
