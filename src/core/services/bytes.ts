@@ -1,4 +1,12 @@
-/** Memory sizes, apart from the schema (zod) so the start path can read them (overrides.ts). */
+/** Memory sizes and the CPU floor, apart from the schema (zod) so the start path can read them (overrides.ts). */
+
+/**
+ * The fewest CPUs a service may have (a manifest's request or an admin's override): a service's CPUs
+ * are a CFS quota of cpus × 100,000 µs a period (policy.ts), and the kernel takes no quota under
+ * 1 ms: Podman refuses the container ("CPU cfs quota cannot be less than 1ms"), so a smaller figure
+ * only made a service that could not start.
+ */
+export const MIN_CPUS = 0.01;
 
 /**
  * The most memory a manifest may ask for: 1 TiB. A manifest is signed once and installed on many

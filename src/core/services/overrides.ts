@@ -2,7 +2,7 @@ import path from 'node:path';
 import { StorageError } from '../errors.js';
 import { layout } from '../system/paths.js';
 import { readSmallFileSync } from '../system/read-small.js';
-import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
+import { MAX_MEMORY_BYTES, MIN_CPUS, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
 import type { LoadedRegistration } from './registry.js';
 
 /**
@@ -83,8 +83,8 @@ export function parseOverrides(file: string, text: string): ResourceOverrides {
     out.memoryBytes = bytes;
   }
   if (o.cpus !== undefined) {
-    if (typeof o.cpus !== 'number' || !(o.cpus > 0 && o.cpus <= 1024))
-      throw invalid(file, 'cpus must be a number above 0 and at most 1024');
+    if (typeof o.cpus !== 'number' || !(o.cpus >= MIN_CPUS && o.cpus <= 1024))
+      throw invalid(file, 'cpus must be a number from 0.01 to 1024');
     out.cpus = o.cpus;
   }
   if (o.gpu !== undefined && !['none', 'optional', 'required'].includes(o.gpu as string))

@@ -9,7 +9,7 @@ import { hasControl, hasControlButLines, NO_CONTROL } from '../system/text.js';
  * loosen the sandbox (privileged, host network, host paths...) have their own refusal message.
  */
 
-import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
+import { MAX_MEMORY_BYTES, MIN_CPUS, MIN_MEMORY_BYTES, parseBytes } from './bytes.js';
 import { judgeSetting, settingsSchema } from './settings-schema.js';
 
 export { MAX_MEMORY_BYTES, parseBytes };
@@ -69,7 +69,7 @@ export const serviceSchema = z.strictObject({
   resources: z
     .strictObject({
       memory: byteSize.default(256 * 1024 * 1024),
-      cpus: z.number().positive().max(256).default(1),
+      cpus: z.number().min(MIN_CPUS, 'must be at least 0.01').max(256).default(1),
       pids: z.number().int().min(8).max(32768).default(256),
       /**
        * Settings the memory it needs grows with (llm: LLM_CONTEXT × LLM_PARALLEL, its KV cache):

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseBytes } from '../services/bytes.js';
+import { MAX_MEMORY_BYTES, MIN_CPUS, MIN_MEMORY_BYTES, parseBytes } from '../services/bytes.js';
 import { hasControl, NO_CONTROL } from '../system/text.js';
 import {
   DEFAULT_DEBIAN_MIRRORS,
@@ -97,7 +97,7 @@ export const moduleSchema = z.strictObject({
   resources: z
     .strictObject({
       memory: sizeField.optional(),
-      cpus: z.number().positive().max(1024).optional(),
+      cpus: z.number().min(MIN_CPUS, 'must be at least 0.01').max(1024).optional(),
       gpu: z.enum(['none', 'optional', 'required']).optional(),
     })
     .optional(),
