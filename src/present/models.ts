@@ -50,7 +50,10 @@ const builtInNote = () =>
   );
 
 /** What setting the default did (`blueprint model default NAME | --clear`). */
-export const defaultSetText = (r: { default?: string }, builtIn = false): string => {
+export const defaultSetText = (r: { default?: string; changed?: boolean }, builtIn = false): string => {
+  // Set so already: nothing to apply.
+  if (r.changed === false)
+    return r.default ? `default model: ${r.default} (unchanged)` : 'no default model was set (unchanged)';
   const applies = builtIn
     ? builtInNote()
     : `it applies at llm's next start: ${shownHint('`blueprint service restart llm`')}`;

@@ -209,7 +209,8 @@ llm's data folder (default-model) and applies at llm's next start: \`blueprint s
 (an llm with its model built in, the demo's, serves that one only: the command says so).
 Set it with this command rather than by writing that file by hand: the folder is the module's,
 and a link it left at the name would lead the write to any file of the box.
-Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
+Exit 3 when NAME is no installed model. --json: {default, fallback, file}; setting or clearing it adds
+changed (false when it was so already: "(unchanged)").`,
   async run(ctx, parsed) {
     const clear = optBool(parsed, 'clear');
     if (parsed.positionals.length > 1 || (clear && parsed.positionals.length > 0))
@@ -221,8 +222,11 @@ Exit 3 when NAME is no installed model. --json: {default, fallback, file}.`,
       ctx.result(d, defaultModelText(d, !ctx.json && (await builtInLlm(ctx))));
       return;
     }
+    // Whether this run changed it (Ansible's changed_when; a handler restarting llm): the one set before.
+    const before = (await models.defaultModel()).default;
     const r = await models.setDefaultModel(clear ? undefined : name);
-    ctx.result(r, defaultSetText(r, !ctx.json && (await builtInLlm(ctx))));
+    const changed = before !== r.default;
+    ctx.result({ ...r, changed }, defaultSetText({ ...r, changed }, !ctx.json && (await builtInLlm(ctx))));
   },
 };
 
