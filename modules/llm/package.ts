@@ -27,7 +27,7 @@
  * the image's CycloneDX SBOM at /app/sbom.cdx.json (kit/image-sbom.ts: node-llama-cpp, its
  * prebuilt package, the llama.cpp release those binaries were built from, each binary's hash).
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { placeModel } from '../../scripts/models/model-payload.ts';
@@ -142,6 +142,35 @@ export function llamaCppComponents(rootfs: string): SbomComponent[] {
 }
 
 /**
+ * The CUDA variant's runtime libraries as the Debian packages they were unpacked from, when
+ * /app/llm/cuda.json says so (scripts/device/cuda-runtime-debian.sh's SOURCE line: `Debian trixie
+ * non-free: libcudart12 VERSION, ...`); from another folder or this host's they are listed as
+ * the files they are (their hashes, with every native binary under /app).
+ */
+export function cudaRuntimeComponents(rootfs: string): SbomComponent[] {
+  const info = join(rootfs, 'app/llm/cuda.json');
+  if (!existsSync(info)) return [];
+  const { from } = JSON.parse(readFileSync(info, 'utf8')) as { from: string };
+  const debian = /^Debian ([a-z]+) [a-z-]+: (.+)$/.exec(from);
+  if (!debian) return [];
+  return debian[2]!.split(', ').flatMap((entry) => {
+    const [name, version] = entry.split(' ');
+    if (!name || !version) return [];
+    const ref = `deb:${name}@${version}?arch=amd64`;
+    return [
+      {
+        'bom-ref': ref,
+        type: 'library',
+        name,
+        version,
+        description: `CUDA runtime library of the CUDA variant, unpacked from Debian ${debian[1]}'s package`,
+        purl: `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64&distro=${debian[1]}`,
+      },
+    ];
+  });
+}
+
+/**
  * Memory limit for the manifest: what the model needs at this context and what its embedding
  * context needs beside it (made at the first embedding request; the model pool admits it against
  * this limit, so a limit for the model alone made that request a 503), rounded up to 64 MiB.
@@ -246,7 +275,9 @@ export async function makePackageSource(
       manifest.description = `${manifest.description} ${describeCuda(cuda)}.`;
       writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     }
-    writeImageSbom(args[0], manifest, metafiles, { extra: llamaCppComponents(args[0]) });
+    writeImageSbom(args[0], manifest, metafiles, {
+      extra: [...llamaCppComponents(args[0]), ...cudaRuntimeComponents(args[0])],
+    });
   };
   return writePackageSource(here, out, manifest, assemble, ['Containerfile', 'README.md'], opts.arches);
 }

@@ -10,7 +10,7 @@
  * beside it (app/sbom.cdx.json, kit/image-sbom.ts). No native addon, no model: the models are the used
  * modules'.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Metafile, Plugin } from 'esbuild';
 import {
@@ -24,8 +24,7 @@ import {
   recipeOptions,
   writePackageSource,
 } from '../kit/image.ts';
-import { IMAGE_SBOM, imageSbom } from '../kit/image-sbom.ts';
-import { nodeBinary, sharedLibraries } from '../kit/native.ts';
+import { writeImageSbom } from '../kit/image-sbom.ts';
 
 const here = import.meta.dirname;
 
@@ -143,12 +142,9 @@ const assembleRootfs =
   async (rootfs: string, arch: Arch): Promise<void> => {
     putNodeRuntime(rootfs, [], undefined, arch);
     const metafile = await bundleServer(join(rootfs, 'app/server.mjs'));
-    writeFileSync(
-      join(rootfs, IMAGE_SBOM),
-      imageSbom(manifest, metafile, sharedLibraries(nodeBinary(arch), arch)),
-    );
     // The used modules' sockets and tokens are mounted under /run/blueprint by the wiring.
     makeMountPoints(rootfs, ['run/rag', 'var/lib/rag', 'run/blueprint']);
+    writeImageSbom(rootfs, manifest, [metafile]);
   };
 
 export interface RagSourceOptions {

@@ -8,7 +8,7 @@
  * image holds; the SBOM is checked against the image, package-lock.json and this host's dpkg.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/pkg.js';
@@ -31,6 +31,8 @@ interface Bom {
 interface Inside {
   sbom: string;
   node: string;
+  /** SHA-256 of /usr/bin/node. */
+  nodeHash: string;
   /** Native binaries under /app (.node, .so, .wasm) and libraries outside it: path -> sha256. */
   natives: Record<string, string>;
   libraries: string[];
@@ -54,8 +56,8 @@ const manifestOf = (m: string) =>
 // Run by the image's own Node: no shell, no cat in a FROM-scratch image.
 const INSIDE = `
 const fs = require('node:fs'), path = require('node:path'), crypto = require('node:crypto');
-const out = { sbom: fs.readFileSync('/app/sbom.cdx.json', 'utf8'), node: process.version.slice(1), natives: {}, libraries: [], packages: {} };
 const hash = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+const out = { sbom: fs.readFileSync('/app/sbom.cdx.json', 'utf8'), node: process.version.slice(1), nodeHash: hash('/usr/bin/node'), natives: {}, libraries: [], packages: {} };
 const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
   const p = path.join(dir, e.name);
   return e.isDirectory() ? walk(p) : e.isFile() ? [p] : [];
@@ -185,6 +187,11 @@ describe.each(Object.keys(recipes))("%s's image carries its SBOM", (module) => {
 
   it('names the Node it runs and the Debian packages of its libraries, at dpkg’s versions', () => {
     expect(inside.node).toBe(nodeVersion);
+    expect(bom.components.find((c) => c.name === '/usr/bin/node')).toMatchObject({
+      type: 'file',
+      version: `sha256:${inside.nodeHash}`,
+      description: expect.stringContaining(`node-linux-${process.arch === 'arm64' ? 'arm64' : 'x64'}`),
+    });
     expect(bom.components.find((c) => c.name === 'node')).toMatchObject({
       type: 'platform',
       version: nodeVersion,
@@ -229,5 +236,29 @@ describe.each(Object.keys(recipes))("%s's image carries its SBOM", (module) => {
       version: meta.release,
       purl: `pkg:github/${meta.repo}@${meta.release}`,
     });
+  });
+});
+
+// The CUDA variant (package.ts --cuda; its image is built only in test/llm/cuda-image.test.ts, with
+// BLUEPRINT_TEST_CUDA_IMAGE=1): the runtime libraries' Debian packages from /app/llm/cuda.json.
+describe("llm's CUDA variant in its SBOM", () => {
+  it('names the Debian packages the CUDA runtime was unpacked from, and nothing for another source', async () => {
+    const { cudaRuntimeComponents } = await import('../../modules/llm/package.js');
+    const rootfs = tempDir('bp-sbom-cuda-');
+    mkdirSync(path.join(rootfs, 'app/llm'), { recursive: true });
+    const info = (from: string) =>
+      writeFileSync(path.join(rootfs, 'app/llm/cuda.json'), JSON.stringify({ cuda: 12, from }));
+    // The SOURCE line scripts/device/cuda-runtime-debian.sh writes.
+    info('Debian trixie non-free: libcudart12 12.4.127~12.4.1-2, libcublas12 12.4.5.8~12.4.1-2');
+    expect(cudaRuntimeComponents(rootfs)).toEqual([
+      expect.objectContaining({
+        name: 'libcudart12',
+        version: '12.4.127~12.4.1-2',
+        purl: 'pkg:deb/debian/libcudart12@12.4.127~12.4.1-2?arch=amd64&distro=trixie',
+      }),
+      expect.objectContaining({ name: 'libcublas12', version: '12.4.5.8~12.4.1-2' }),
+    ]);
+    info('libcudart.so.12, libcublas.so.12'); // this host's own: files, hashed with the natives
+    expect(cudaRuntimeComponents(rootfs)).toEqual([]);
   });
 });
