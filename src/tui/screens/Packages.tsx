@@ -169,7 +169,15 @@ export function Packages(props: ScreenProps) {
         if (!sources.packageAction) return setNote('Package actions: not available yet in this build.');
         // Every installed package, whichever row is selected (the question named the row).
         if (input === 'u') return void ask('upgrade', 'all');
-        if (!row) return;
+        // A key the key line offers, on an empty list: said, not ignored as if unread.
+        if (!row)
+          return input === 'i' || input === 'x' || key.return
+            ? setNote(
+                list.query
+                  ? 'No package selected: nothing matches the filter (/ then Esc clears it).'
+                  : 'No package selected: the list is empty.',
+              )
+            : undefined;
         // Installed already: said, with the next steps, and no question whose yes would do nothing.
         // One installed as a dependency is asked about: installing it by name keeps it (autoremove).
         if (input === 'i' || key.return) {

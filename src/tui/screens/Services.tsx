@@ -189,7 +189,15 @@ export function Services(props: ScreenProps) {
       }
       columns={props.width < NARROW ? NARROW_COLUMNS : WIDE_COLUMNS}
       onKey={(input, row, reload, key) => {
-        if (!row) return;
+        // A key the key line offers, on an empty list: said, not ignored as if unread.
+        if (!row)
+          return ['s', 'S', 'R', 'l', 'c'].includes(input) || key.return
+            ? setNote(
+                list.query
+                  ? 'No service selected: nothing matches the filter (/ then Esc clears it).'
+                  : 'No service selected: none is installed (2 Packages installs a module).',
+              )
+            : undefined;
         if (!sources.serviceAction) return setNote('Service actions: not available yet in this build.');
         if (input === 's') void act('start', row.name, reload);
         if (input === 'S') void act('stop', row.name, reload);
