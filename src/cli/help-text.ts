@@ -12,7 +12,7 @@ const shown = (text: string, json?: boolean) =>
 
 export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
   --root DIR        Operate on DIR instead of / (like dpkg --root); env BLUEPRINT_ROOT
-  --json            Print one JSON document on stdout; no prompts
+  --json            Print one JSON document on stdout; no prompts, no colours
   -y, --yes         Answer yes to confirmations
   -q, --quiet       Only print errors and warnings
   --no-color        No colours (also NO_COLOR=1, TERM=dumb or vt100/vt220)
@@ -21,7 +21,7 @@ export const GLOBAL_HELP = `Global options (anywhere before \`--\`):
 
 Exit codes: 0 ok, 1 failure (also a bug in blueprint: BLUEPRINT_DEBUG=1 prints its stack),
 2 bad usage (also a version range that does not parse), 3 not found (also a version no repository
-has), 4 verification refused (signature, hash, schema, unsafe archive; also bpkg verify finding
+has; a removal of what is not there is 0, nothing to do), 4 verification refused (signature, hash, schema, unsafe archive; also bpkg verify finding
 changes, and a --root another user can change), 5 conflict (dependency, lock), 6 container engine
 unavailable (status still prints the box), 7 storage (disk full, not writable),
 130 interrupted (143 by SIGTERM; also a command that ran to its end past the signal; the console,
