@@ -13,8 +13,8 @@ export const SCREEN_KEYS: Record<string, [string, string][]> = {
   dashboard: [
     ['r', 'refresh now'],
     [
-      'j/k, arrows, PgUp/PgDn, g/G',
-      'scroll, where the screen is shorter than the rows (a 40x12 serial line)',
+      'j/k, PgUp/PgDn',
+      'scroll (the arrows and g/G too), where the screen is shorter than the rows (a 40x12 serial line)',
     ],
   ],
   packages: [
