@@ -91,4 +91,24 @@ describe('model rm', () => {
     expect(none.code, none.stderr).toBe(0);
     expect(none.stdout).toContain('model tiny is not installed, nothing to do');
   });
+
+  // Ansible's check mode and a careful admin: what it would remove, nothing changed, as bpkg remove -s.
+  it('--dry-run (-s) says what it would remove and changes nothing', async () => {
+    const root = path.join(tempDir('bp-model-rm-'), 'root');
+    mkdirSync(root);
+    expect((await run(['--root', root, '--yes', 'model', 'import', Q8, '--name', 'tiny'])).code).toBe(0);
+    const text = await run(['--root', root, 'model', 'rm', '--dry-run', 'tiny', 'gone']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('Would remove model-tiny 1.0.0; nothing was changed (--dry-run).');
+    expect(text.stdout).toContain('model gone is not installed, nothing to do');
+    const json = await run(['--root', root, '--json', 'model', 'rm', '-s', 'tiny', 'gone']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      dryRun: true,
+      changes: [expect.objectContaining({ name: 'model-tiny', from: '1.0.0' })],
+      notInstalled: ['gone'],
+      changed: true,
+    });
+    expect(await models(root)).toEqual(['tiny']);
+  });
 });

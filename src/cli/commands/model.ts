@@ -9,6 +9,7 @@ import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
 import { type CommandGroup, type CommandSpec, optBool, optString, requirePositionals } from '../command.js';
 import type { Context } from '../context.js';
+import { dryRunOptions, isDryRun, wouldRemoveLine } from './pkg-dry-run.js';
 
 /** Copy and packaging of a big file: a redrawn bar on a terminal, quarters otherwise, nothing with --json. */
 function importReporter(ctx: Context): (e: ImportProgress) => void {
@@ -167,12 +168,14 @@ const rmCommand: CommandSpec = {
   name: 'rm',
   summary: 'Remove models: the packages model-NAME, as `ollama rm` (asks first unless --yes)',
   args: 'NAME...',
+  options: dryRunOptions('the removal'),
   details: `The same as \`bpkg remove model-NAME...\` (NAME may be given as model-NAME too): asked first
 on a terminal (unless --yes), and a running llm service that serves it is restarted without it.
 A NAME that is no installed model (\`blueprint model list\` shows them) is noted ("model NAME is not
 installed, nothing to do") and the others removed, exit 0, as \`bpkg remove\`: running it again is
 harmless (a script, Ansible's state: absent). A name no model can have is refused (exit 2).
---json: {changes: [{name, from}], notInstalled: [NAME], changed}.`,
+--json: {changes: [{name, from}], notInstalled: [NAME], changed}. --dry-run (-s): what it would
+remove, nothing changed (--json: the same fields with dryRun: true, changed saying it would).`,
   async run(ctx, parsed) {
     const names = requirePositionals(parsed, 1, 'a model NAME', 'blueprint model rm');
     const packages = cliBox(ctx).packages;
@@ -181,6 +184,16 @@ harmless (a script, Ansible's state: absent). A name no model can have is refuse
     const packageOf = (n: string) =>
       installed.has(`model-${n}`) || !n.startsWith('model-') ? `model-${n}` : n;
     const modelOf = (p: string) => p.slice('model-'.length);
+    const notThere = (n: string) => `model ${n} is not installed, nothing to do`;
+    if (isDryRun(parsed)) {
+      const plan = await packages.removalPlan(names.map(packageOf));
+      const absent = plan.notInstalled.map(modelOf);
+      const removed = plan.changes.filter((c) => c.from);
+      return ctx.report(
+        { dryRun: true, changes: plan.changes, notInstalled: absent, changed: removed.length > 0 },
+        [wouldRemoveLine(removed), ...absent.map(notThere)].join('\n'),
+      );
+    }
     let absent: string[] = [];
     // bpkg remove's rules, a name no package can have refused among them (exit 2).
     const changes = await packages.remove(names.map(packageOf), {
@@ -190,9 +203,7 @@ harmless (a script, Ansible's state: absent). A name no model can have is refuse
     });
     ctx.report(
       { changes, notInstalled: absent, changed: changes.length > 0 },
-      [...changes.map(removedLine), ...absent.map((n) => `model ${n} is not installed, nothing to do`)].join(
-        '\n',
-      ),
+      [...changes.map(removedLine), ...absent.map(notThere)].join('\n'),
     );
   },
 };

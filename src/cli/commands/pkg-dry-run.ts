@@ -112,6 +112,12 @@ export async function showInstallPlan(
   );
 }
 
+/** A removal plan's first line: the versions it would remove (bpkg remove -s, model rm -s). */
+export const wouldRemoveLine = (removed: Array<{ name: string; from?: string }>): string =>
+  removed.length
+    ? `Would remove ${removed.map((c) => `${c.name} ${c.from}`).join(', ')}; nothing was changed (--dry-run).`
+    : 'Nothing would be removed (--dry-run).';
+
 export async function showRemovalPlan(
   ctx: Context,
   names: string[],
@@ -124,9 +130,7 @@ export async function showRemovalPlan(
     { dryRun: true, ...plan },
     shownHint(
       [
-        removed.length
-          ? `Would remove ${removed.map((c) => `${c.name} ${c.from}`).join(', ')}; nothing was changed (--dry-run).`
-          : 'Nothing would be removed (--dry-run).',
+        wouldRemoveLine(removed),
         ...plan.changes.map((c) =>
           c.purged
             ? `  would delete the data of ${c.name} (${c.purged})`
