@@ -97,7 +97,8 @@ export function ListScreen<T>(
       ? `Nothing matches "${escapeLine(query)}": / then Esc clears the filter.`
       : (props.empty ?? 'Nothing to show.');
   const emptyRows = rows.length ? [] : noteRows(emptyText, props.width - 2);
-  const emptyRoom = Math.max(1, props.height + 1 - 2 - footer.length);
+  // No table rows nor range row under it: the message may take both rows App keeps spare.
+  const emptyRoom = Math.max(1, props.height - footer.length);
   const empty =
     emptyRows.length > emptyRoom
       ? [...emptyRows.slice(0, emptyRoom - 1), `${emptyRows[emptyRoom - 1]}…`]
