@@ -5,13 +5,11 @@
  * node-llama-cpp says cannot embed refused with a 400. The tiny llama's F32 and Q8_0 files through
  * the real engine in process, the official ollama and openai clients; the pool's clock injected.
  */
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../modules/llm/server/engine.js';
 import { ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { ollamaOnSocket, openAiOnSocket, Q8, servePool } from './helpers.js';
+import { poolsServedIn, Q8 } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
 
 const MiB = 2 ** 20;
@@ -55,21 +53,7 @@ function makePool(limitBytes: number | null) {
   );
 }
 
-const servers: { kit: KitServer; pool: ModelPool }[] = [];
-async function serve(name: string, limitBytes: number | null) {
-  const pool = makePool(limitBytes);
-  await pool.start();
-  const socket = join(dir, `${name}.sock`);
-  const kit = await servePool(pool, socket, 16);
-  servers.push({ kit, pool });
-  return { pool, ollama: ollamaOnSocket(socket), openai: openAiOnSocket(socket) };
-}
-afterAll(async () => {
-  for (const s of servers) {
-    await s.kit.drain(1000);
-    await s.pool.dispose();
-  }
-});
+const serve = poolsServedIn(dir, makePool, 16);
 
 const loaded = async (o: Awaited<ReturnType<typeof serve>>) =>
   (await o.ollama.ps()).models.map((m) => m.name);

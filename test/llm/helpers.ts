@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { afterAll } from 'vitest';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { createApiServer } from '../../modules/llm/server/api.js';
 import type { ModelPool } from '../../modules/llm/server/model-pool.js';
@@ -94,4 +95,39 @@ export async function servePool(pool: ModelPool, socket: string, maxTokensCap = 
   });
   await kit.listen(socket);
   return kit;
+}
+
+/**
+ * The pools a test file serves: `serve(name, limitBytes)` makes a pool with `makePool`, starts it
+ * and serves it (servePool) on `dir`/NAME.sock, with the ollama and openai clients on that socket;
+ * each server is drained and its pool disposed in the file's afterAll.
+ */
+export function poolsServedIn(
+  dir: string,
+  makePool: (limitBytes: number | null) => ModelPool,
+  maxTokensCap?: number,
+): (name: string, limitBytes: number | null) => Promise<ServedPool> {
+  const servers: { kit: KitServer; pool: ModelPool }[] = [];
+  afterAll(async () => {
+    for (const s of servers) {
+      await s.kit.drain(1000);
+      await s.pool.dispose();
+    }
+  });
+  return async (name, limitBytes) => {
+    const pool = makePool(limitBytes);
+    await pool.start();
+    const socket = join(dir, `${name}.sock`);
+    const kit = await servePool(pool, socket, maxTokensCap);
+    servers.push({ kit, pool });
+    return { pool, socket, ollama: ollamaOnSocket(socket), openai: openAiOnSocket(socket) };
+  };
+}
+
+/** A pool served by poolsServedIn: the pool, its socket and the two clients on it. */
+export interface ServedPool {
+  pool: ModelPool;
+  socket: string;
+  ollama: ReturnType<typeof ollamaOnSocket>;
+  openai: ReturnType<typeof openAiOnSocket>;
 }

@@ -7,11 +7,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KitServer } from '../../modules/kit/server/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keepAliveMs, ModelPool } from '../../modules/llm/server/model-pool.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { ollamaOnSocket, openAiOnSocket, Q8, servePool } from './helpers.js';
+import { poolsServedIn, Q8 } from './helpers.js';
 import { loadTinyLlama } from './tiny-engine.js';
 
 const MiB = 2 ** 20;
@@ -43,26 +42,12 @@ function makePool(limitBytes: number | null) {
   );
 }
 
-const servers: { kit: KitServer; pool: ModelPool }[] = [];
-async function serve(name: string, limitBytes: number | null) {
-  const pool = makePool(limitBytes);
-  await pool.start();
-  const socket = join(dir, `${name}.sock`);
-  const kit = await servePool(pool, socket);
-  servers.push({ kit, pool });
-  return { pool, socket, ollama: ollamaOnSocket(socket), openai: openAiOnSocket(socket) };
-}
+const serve = poolsServedIn(dir, makePool);
 
 let a: Awaited<ReturnType<typeof serve>>;
 beforeAll(async () => {
   a = await serve('plain', null);
 }, 120_000);
-afterAll(async () => {
-  for (const s of servers) {
-    await s.kit.drain(1000);
-    await s.pool.dispose();
-  }
-});
 
 const ps = async (o: typeof a) =>
   Object.fromEntries((await o.ollama.ps()).models.map((m) => [m.name, String(m.expires_at)]));
