@@ -54,8 +54,15 @@ export function readAdminFile(
   return r?.text;
 }
 
-/** The overrides judged from the file's text (setup writes `memory` as "128m", `cpus` as a number). */
-export function parseOverrides(file: string, text: string): ResourceOverrides {
+/**
+ * An admin file's text (readAdminFile) as the JSON object its fields are judged from; text that is
+ * not JSON, or JSON that is not an object, is refused through `invalid`.
+ */
+export function adminJsonObject(
+  file: string,
+  text: string,
+  invalid: (file: string, why: string) => Error,
+): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -63,7 +70,12 @@ export function parseOverrides(file: string, text: string): ResourceOverrides {
     throw invalid(file, 'it is not JSON');
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(file, 'it is not a JSON object');
-  const o = v as Record<string, unknown>;
+  return v as Record<string, unknown>;
+}
+
+/** The overrides judged from the file's text (setup writes `memory` as "128m", `cpus` as a number). */
+export function parseOverrides(file: string, text: string): ResourceOverrides {
+  const o = adminJsonObject(file, text, invalid);
   const unknown = Object.keys(o).filter((k) => !['memory', 'cpus', 'gpu'].includes(k));
   if (unknown.length) throw invalid(file, `unknown field ${JSON.stringify(unknown[0])} (memory, cpus, gpu)`);
   const out: ResourceOverrides = {};

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { StorageError, UsageError } from '../errors.js';
 import { layout } from '../system/paths.js';
-import { readAdminFile } from './overrides.js';
+import { adminJsonObject, readAdminFile } from './overrides.js';
 import type { LoadedRegistration } from './registry.js';
 import { allowedText, everySite, judgeSetting } from './settings-judge.js';
 import type { SettingSpec } from './settings-schema.js';
@@ -33,13 +33,7 @@ export function storedSettings(root: string, name: string): Record<string, strin
   // No link followed at the name, no FIFO waited on, only a small regular file read, once.
   const text = readAdminFile(file, invalid);
   if (text === undefined) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw invalid(file, 'it is not JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(file, 'it is not a JSON object');
+  const v = adminJsonObject(file, text, invalid);
   const out: Record<string, string> = {};
   for (const [k, value] of Object.entries(v)) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
