@@ -223,7 +223,7 @@ export function writeImageSbom(
       return fileComponent(
         `/${f}`,
         sha256(join(rootfs, f)),
-        owner ? `Native binary in the image's copy of ${owner}` : 'Native binary',
+        owner ? `Native binary in the image's folder of ${owner}` : 'Native binary',
       );
     });
   const libraries = files.filter(

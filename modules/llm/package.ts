@@ -123,6 +123,8 @@ export function llamaCppComponents(rootfs: string): SbomComponent[] {
   for (const pkg of readdirSync(prebuilt))
     for (const dir of readdirSync(join(prebuilt, pkg, 'bins'))) {
       const meta = join(prebuilt, pkg, 'bins', dir, '_nlcBuildMetadata.json');
+      // The CUDA variant's -ext package has none: its binaries are the same release as -cuda's.
+      if (!existsSync(meta)) continue;
       const { buildOptions } = JSON.parse(readFileSync(meta, 'utf8')) as {
         buildOptions: { llamaCpp: { repo: string; release: string } };
       };

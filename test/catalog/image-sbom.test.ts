@@ -261,4 +261,28 @@ describe("llm's CUDA variant in its SBOM", () => {
     info('libcudart.so.12, libcublas.so.12'); // this host's own: files, hashed with the natives
     expect(cudaRuntimeComponents(rootfs)).toEqual([]);
   });
+
+  it('reads the llama.cpp release from each prebuilt folder that records it (the -ext one does not)', async () => {
+    const { llamaCppComponents } = await import('../../modules/llm/package.js');
+    const rootfs = tempDir('bp-sbom-cuda-');
+    const bins = (pkg: string, dir: string) => {
+      const d = path.join(rootfs, 'app/llm/node_modules/@node-llama-cpp', pkg, 'bins', dir);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const meta = { buildOptions: { llamaCpp: { repo: 'ggml-org/llama.cpp', release: 'b9999' } } };
+    writeFileSync(path.join(bins('linux-x64', 'linux-x64'), '_nlcBuildMetadata.json'), JSON.stringify(meta));
+    writeFileSync(
+      path.join(bins('linux-x64-cuda', 'linux-x64-cuda'), '_nlcBuildMetadata.json'),
+      JSON.stringify(meta),
+    );
+    bins('linux-x64-cuda-ext', 'linux-x64-cuda'); // libggml-cuda.so only, as node-llama-cpp ships it
+    expect(llamaCppComponents(rootfs)).toEqual([
+      expect.objectContaining({
+        name: 'llama.cpp',
+        version: 'b9999',
+        purl: 'pkg:github/ggml-org/llama.cpp@b9999',
+      }),
+    ]);
+  });
 });
