@@ -107,6 +107,6 @@ export const failedPartWayHint = (hint: string | undefined, made: number, shown:
  * A running service whose resources or settings apply changed: it keeps what it was started with
  * until it starts again (docs/fleet.md), so the admin is told, with the command that does it.
  */
-export function restartNeededLine(r: { name: string; changed: string[] }): string {
-  return `${r.name} runs with its old ${r.changed.join(' and ')} until it is restarted: \`blueprint service restart ${r.name}\``;
+export function restartNeededLine(r: { name: string; changed: string[] }, would = false): string {
+  return `${r.name} ${would ? 'would run' : 'runs'} with its old ${r.changed.join(' and ')} until it is restarted: \`blueprint service restart ${r.name}\``;
 }

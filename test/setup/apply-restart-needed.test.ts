@@ -4,6 +4,7 @@
  * restarted (`service inspect` shows the old figure running), and --json had nothing for a handler.
  * Now each such service is named with the command that restarts it (with the typed --root), and the
  * document lists them (`restartNeeded`). A service apply starts itself runs with the new files.
+ * --dry-run names them too (`restartNeeded`, Ansible's check mode).
  * Also: an apply that fails while planning (the engine down) has `changed: []` in its --json error,
  * as docs/fleet.md says. The hello module, signed into a repository, on the real Podman.
  */
@@ -48,6 +49,14 @@ describe('apply changing a running service’s resources', () => {
     expect((await applyJson()).restartNeeded).toEqual([]);
 
     describe('128m');
+    // --dry-run (Ansible's --check) names it too: the restart this apply would leave to do.
+    const dry = await run(['--root', box, '--json', 'apply', '-f', file, '--dry-run'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).restartNeeded).toEqual([name]);
+    const dryText = await run(['--root', box, 'apply', '-f', file, '--dry-run'], { env });
+    expect(dryText.stdout).toContain(
+      `${name} would run with its old resources until it is restarted: \`blueprint --root ${box} service restart ${name}\``,
+    );
     const changed = await applyJson();
     expect(changed.changed.map((c) => c.target)).toContain(`etc/blueprint/overrides/${name}.json`);
     expect(changed.restartNeeded).toEqual([name]);

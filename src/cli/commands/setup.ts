@@ -48,6 +48,8 @@ export async function runSpec(
   if (choice) await setup.checkEncryption(choice);
   const plan = await setup.plan(loaded);
   if (dryRun) {
+    // The running services it would leave to restart (Ansible's --check sees its handlers' work).
+    const restart = await setup.restartNeeded(plan, await setup.pending(plan));
     ctx.result(
       {
         dryRun: true,
@@ -55,9 +57,11 @@ export async function runSpec(
         changes: changesJson(plan.changes),
         blocked: plan.blocked,
         egress: plan.egress,
+        restartNeeded: restart.map((r) => r.name),
       },
       [
         formatChanges(plan.changes),
+        ...restart.map((r) => shownHint(restartNeededLine(r, true))),
         // What the firewall will let out (issue 19): everything else is dropped and counted.
         `allowed out: ${plan.egress.map((d) => `${d.proto} ${d.host === '*' ? 'any' : d.host}:${d.port} (${d.purpose})`).join(', ') || 'nothing'}`,
         ...plan.blocked.map((b) => `blocked: ${b}`),
