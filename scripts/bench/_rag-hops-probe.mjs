@@ -12,13 +12,16 @@
 //
 // --ab 'K=V ...' starts a second stack whose embeddings process has those variables set and has the
 // two take turns by query (the lean client): each side's p50, CPU, the embeddings' memory and the
-// paired difference B - A. --gap MS waits that long before each retrieval (rag.mjs's turns leave the
-// services idle ~10-20 ms between queries; back to back every hop is warmer). Both print each
+// paired difference B - A. --ab-rag-flags=--FLAG... adds Node flags to B's rag process instead or
+// too (RAG5: --single-threaded, --single-threaded-gc). --gap MS waits that long before each
+// retrieval (rag.mjs's turns leave the services idle ~10-20 ms between queries; back to back every
+// hop is warmer). Both print each
 // process's threads' scheduler counters a retrieval (/proc schedstat: on a CPU, runnable but waiting
 // for one, time slices; RAG_PROBE_THREADS=1: by thread name too).
 //
 //   node scripts/bench/_rag-hops-probe.mjs [--models minilm-shaped|glove-50k] [--queries 200]
-//        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR] [--ab 'K=V ...'] [--gap MS]
+//        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR] [--ab 'K=V ...']
+//        [--ab-rag-flags=--FLAG...] [--gap MS]
 //        | --summary DIR [--from US --to US]     (TOPN=N: N functions a profile; Node 24)
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -39,12 +42,19 @@ const { values: o } = parseArgs({
     // --ab 'K=V ...': two stacks of host processes taking turns by query (the lean client), B's
     // embeddings process with these variables set; each apart, then the paired difference.
     ab: { type: 'string' },
+    // --ab-rag-flags '--flag ...': the same turns, B's rag process with these Node flags added
+    // (with --ab or alone: --ab '' leaves B's embeddings as A's).
+    'ab-rag-flags': { type: 'string' },
     // milliseconds between retrievals (0: one after another), as rag.mjs's turns leave between them
     gap: { type: 'string', default: '0' },
     from: { type: 'string' },
     to: { type: 'string' },
   },
 });
+
+// --gap 3000,1000: the pauses taken in turn, one a retrieval (hops() then prints each apart).
+const gaps = o.gap.split(',').map(Number);
+let paused = 0;
 
 if (o.summary) {
   for (const f of readdirSync(o.summary).filter((n) => n.endsWith('.cpuprofile'))) {
@@ -115,8 +125,9 @@ try {
     2,
   );
   for (const doc of corpus) await side.ingest(doc);
-  if (o.ab) {
-    process.env.RAG_BENCH_EMBEDDINGS_ENV = o.ab;
+  if (o.ab !== undefined || o['ab-rag-flags']) {
+    process.env.RAG_BENCH_EMBEDDINGS_ENV = o.ab ?? '';
+    process.env.RAG_BENCH_RAG_FLAGS = o['ab-rag-flags'] ?? '';
     const sideB = await processes(
       { work: join(work, 'B'), names, sources: { embeddings, vectors, llm, rag } },
       { k: 2, maxTokens: 8 },
@@ -124,6 +135,7 @@ try {
       2,
     );
     delete process.env.RAG_BENCH_EMBEDDINGS_ENV;
+    delete process.env.RAG_BENCH_RAG_FLAGS;
     try {
       for (const doc of corpus) await sideB.ingest(doc);
       await abTurns({ A: side, B: sideB });
@@ -163,7 +175,8 @@ function schedOf(pids) {
   return out;
 }
 function pause() {
-  return Number(o.gap) ? new Promise((r) => setTimeout(r, Number(o.gap))) : undefined;
+  const ms = gaps[paused++ % gaps.length];
+  return ms ? new Promise((r) => setTimeout(r, ms)) : undefined;
 }
 function schedLine(a, b, n) {
   return Object.keys(a)
@@ -178,7 +191,7 @@ function schedLine(a, b, n) {
 async function abTurns(sides) {
   for (const q of queries.slice(0, 5)) for (const s of Object.values(sides)) await s.retrieve(q);
   console.log(
-    `${o.models}: A/B (B's embeddings: ${o.ab}), ${queries.length} turns, gap ${o.gap} ms (load ${load()})`,
+    `${o.models}: A/B (B's embeddings: ${o.ab || 'as A'}; B's rag flags: ${o['ab-rag-flags'] || 'as A'}), ${queries.length} turns, gap ${o.gap} ms (load ${load()})`,
   );
   const wall = { A: [], B: [] };
   const embed = { A: [], B: [] };
@@ -224,12 +237,27 @@ async function hops() {
   const cpu0 = side.cpuMsByRole();
   const sched0 = schedOf(side.pids());
   const phase0 = process.hrtime.bigint() / 1000n; // the profiles' clock, in µs
+  const byGap = new Map(gaps.map((g) => [g, { wall: [], embed: [], search: [], cpu: {} }]));
   for (const [i, q] of queries.entries()) {
     const kind = kinds[i % kinds.length];
+    const gap = gaps[paused % gaps.length];
     await pause();
+    const c0 = gaps.length > 1 ? schedOf(side.pids()) : undefined; // ns on a CPU, by thread
     const t0 = performance.now();
     const t = await (kind === 'node' ? side.nodeRetrieve(q) : side.retrieve(q));
     wall[kind].push(performance.now() - t0);
+    if (c0) {
+      // RAG5: each gap apart (wall, the two hops, CPU by process), e.g. past the client's idle close and not
+      const g = byGap.get(gap);
+      g.wall.push(wall[kind].at(-1));
+      g.embed.push(t.embed);
+      g.search.push(t.search);
+      for (const [r, v] of Object.entries(schedOf(side.pids()))) {
+        if (r.includes('/')) continue;
+        g.cpu[r] ??= [];
+        g.cpu[r].push((v[0] - c0[r][0]) / 1e6);
+      }
+    }
     t.rag = t.total - t.embed - t.search;
     for (const [k, v] of Object.entries(t)) {
       parts[kind][k] ??= [];
@@ -252,6 +280,15 @@ async function hops() {
       );
     }
   }
+  if (gaps.length > 1)
+    for (const [gap, g] of byGap)
+      console.log(
+        `after ${gap} ms idle (${g.wall.length}): retrieve p50 ${median(g.wall).toFixed(2)} ms, embed ${median(g.embed).toFixed(2)}, search ${median(g.search).toFixed(2)}; CPU p50 ${Object.entries(
+          g.cpu,
+        )
+          .map(([r, v]) => `${r} ${median(v).toFixed(2)}`)
+          .join(', ')}`,
+      );
   const cpu1 = side.cpuMsByRole();
   console.log(`a retrieval: ${schedLine(sched0, schedOf(side.pids()), queries.length)}`);
   if (o.prof)

@@ -396,7 +396,8 @@ export async function processes(stack, chat, threads, cpus) {
       { ...ragEnv, ...wiring },
       sockets.rag,
       cpus,
-      nodeFlags(s.rag),
+      // RAG_BENCH_RAG_FLAGS='--flag ...' (probes): rag's host process with these Node flags besides its own.
+      [...nodeFlags(s.rag), ...(process.env.RAG_BENCH_RAG_FLAGS ?? '').split(/\s+/).filter(Boolean)],
     ),
   );
   const retrieval = [children[0], children[1], children[3]]; // embeddings, vectors, rag (not llm)
