@@ -20,6 +20,9 @@ const onTerminal = (args: string[]) => {
   const r = spawnSync('script', ['-qec', line, '/dev/null'], {
     encoding: 'utf8',
     env: { ...process.env, TERM: 'xterm', NO_COLOR: '' },
+    // A console opened on the pty would wait for keys: killed, its screen is what the test reads.
+    timeout: 15_000,
+    input: '',
   });
   return r.stdout;
 };
@@ -45,6 +48,16 @@ describe('--json on a terminal', () => {
     const json = onTerminal(['--json', '--root', root, 'pkg', 'remove', 'nosuch']);
     expect(json).toContain("warning: Package 'nosuch' is not installed");
     expect(json).toContain('"notInstalled"');
+    expect(json).not.toMatch(ANSI);
+  });
+
+  // `blueprint --json tui` drew the console on stdout: neither one document nor free of escapes.
+  it('tui is refused (exit 2) with its --json error document, no screen drawn', () => {
+    const root = path.join(tempDir('bp-json-tty-'), 'root');
+    mkdirSync(root);
+    const json = onTerminal(['--json', '--root', root, 'tui']);
+    expect(json).toContain('"code": "usage"');
+    expect(json).toContain('The interactive interface has no --json');
     expect(json).not.toMatch(ANSI);
   });
 });

@@ -26,8 +26,14 @@ export const tuiCommand: CommandSpec = {
   },
   details: `Keys: ? help, 1-7 screens (or Tab), j/k or arrows move, / search, q or Esc back, Ctrl-C quit.
 Plain text with NO_COLOR=1, TERM=dumb or --no-color. Every action is also a command:
-\`blueprint status\`, \`blueprint pkg ...\`, \`blueprint setup\`.`,
+\`blueprint status\`, \`blueprint pkg ...\`, \`blueprint setup\`. Refused with --json (exit 2): a screen is no document.`,
   async run(ctx, parsed) {
+    // --json is one document and no escape codes: a screen drawn on stdout is neither.
+    if (ctx.json)
+      throw new UsageError(
+        'The interactive interface has no --json',
+        'Leave out --json to open it; for a script, `blueprint --json status` prints the box as one document.',
+      );
     if (!ctx.interactive)
       throw new UsageError(
         'The interactive interface needs a terminal',
