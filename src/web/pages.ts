@@ -255,7 +255,8 @@ const offered = (names: string[] | undefined) =>
       ? `${names.slice(0, 50).join(', ')} and ${names.length - 50} more (search them on Packages)`
       : names.join(', ');
 
-export function keysBody(keys: KeyView[], repos: RepoView[], canAdd = false): Part {
+/** canAdd, canRemove: whether this dashboard can add or remove a repository (their links are offered only then). */
+export function keysBody(keys: KeyView[], repos: RepoView[], canAdd = false, canRemove = false): Part {
   // Trust is scoped: a key signs the repositories bound to it (their `keys`), and vouches for no other.
   const scope = (k: KeyView) =>
     k.trustedFor?.length
@@ -274,7 +275,7 @@ export function keysBody(keys: KeyView[], repos: RepoView[], canAdd = false): Pa
     repos.length
       ? html`<div class="table"><table class="stack"><thead><tr><th>Name</th><th>URL</th><th>Keys</th><th>Index</th><th>Updated</th><th>Packages</th><th>Actions</th></tr></thead><tbody>${repos.map(
           (r) =>
-            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${offered(r.packages)}</td><td data-label="Actions"><a href="/keys/repos/${enc(r.name)}/remove">Remove…</a></td></tr>`,
+            html`<tr data-testid="repo-${r.name}"><td>${r.name}</td><td class="wrap">${r.url}</td><td class="wrap" data-label="Keys"><code>${r.keys.join(' ') || 'none bound'}</code></td><td data-label="Index">${r.state ?? ''}</td><td data-label="Updated">${r.fetched ?? '-'}</td><td class="wrap" data-label="Packages">${offered(r.packages)}</td><td data-label="Actions">${canRemove ? html`<a href="/keys/repos/${enc(r.name)}/remove">Remove…</a>` : ''}</td></tr>`,
         )}</tbody></table></div>`
       : html`<p>No repository is configured.</p>`
   }${canAdd ? html`<div class="actions"><a class="button" href="/keys/repos/add">Add a repository…</a></div>` : ''}<p class="muted">${canAdd ? "Add a repository… asks for its URL and its signing key, shows the key's fingerprint to compare with the publisher's, and trusts the key for that repository only. " : ''}On the box: ${cmd('bpkg key add FILE --fingerprint FPR')} and ${cmd('bpkg repo add NAME URL --key FPR')}; ${cmd('bpkg key remove FPR')} stops trusting a key. ${cmd('bpkg update')} (or Update and upgrade all… on Packages) fetches the indexes again.</p></section>`;

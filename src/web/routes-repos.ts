@@ -57,6 +57,9 @@ function refused(err: unknown, f: NewRepoFields, csrf: string): Done {
   };
 }
 
+/** Removing takes both: the confirmation page lists what was installed from it, and the POST removes it. */
+const canRemoveRepo = (ops: DashboardOps) => Boolean(ops.removeRepo && ops.installedFrom);
+
 /** GET /keys, /keys/repos/add, /keys/repos/NAME/remove; undefined: not one of them. */
 export async function reposPage(path: string, ops: DashboardOps, csrf: string): Promise<Shown | undefined> {
   if (path === '/keys') {
@@ -64,7 +67,7 @@ export async function reposPage(path: string, ops: DashboardOps, csrf: string): 
     return {
       title: 'Keys and repositories',
       section: SECTION,
-      body: P.keysBody(keys, repos, Boolean(ops.addRepo)),
+      body: P.keysBody(keys, repos, Boolean(ops.addRepo), canRemoveRepo(ops)),
     };
   }
   if (path === '/keys/repos/add' && ops.addRepo)
@@ -74,7 +77,7 @@ export async function reposPage(path: string, ops: DashboardOps, csrf: string): 
       body: addRepoFormBody({ name: '', url: '', key: '', mirrors: '', repository: '' }, csrf),
     };
   const m = path.match(/^\/keys\/repos\/([^/]+)\/remove$/);
-  if (m && ops.installedFrom) {
+  if (m && ops.installedFrom && canRemoveRepo(ops)) {
     const name = dec(m[1]!);
     if (!(await ops.repos()).some((r) => r.name === name))
       throw Object.assign(new Error(`No repository named ${name} is configured`), { exitCode: 3 });
