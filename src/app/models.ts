@@ -62,7 +62,8 @@ export interface ModelOps {
   import(file: string, opts: ModelImportOptions): Promise<ModelImportResult>;
   /**
    * What `import` would refuse before reading a file of `bytes` (a bad name or licence, the name
-   * taken, a file bigger than a package holds), and the free space for that file's upload and its
+   * taken by a model that cannot be this file: another size or licence, from a repository; one
+   * that may be is left to `import`, "unchanged" for the same bytes), a file bigger than a package holds), and the free space for that file's upload and its
    * import: the dashboard asks before an upload starts, so nothing is sent to be refused.
    */
   checkUpload(o: { name: string; license?: string; bytes: number; shownAs?: string }): Promise<void>;
@@ -248,7 +249,13 @@ export function modelOps(ctx: BoxContext): ModelOps {
       ]);
       checkImportName(o.name, o.license);
       const taken = (await packageOps(ctx).list()).find((p) => p.name === `model-${o.name}`);
-      if (taken) throw nameTaken(o.name, taken.version, taken.origin);
+      if (taken) {
+        // Possibly the very GGUF installed (its size, the licence asked): sent, and `import` answers
+        // as the CLI's run again does ("unchanged", or name-taken for other bytes once hashed).
+        const { couldBeSameModel } = await import('../core/models/import-again.js');
+        if (!(await couldBeSameModel(ctx.paths, taken, o.bytes, o.license ? { license: o.license } : {})))
+          throw nameTaken(o.name, taken.version, taken.origin);
+      }
       await checkImportSpace(ctx.paths, o.bytes, true);
       checkImportSize(o.shownAs ?? 'The file', o.bytes);
     },

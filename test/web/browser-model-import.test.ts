@@ -2,8 +2,9 @@
  * "Import a model…" in Chromium, on a real box (a temp root; no Podman): the admin chooses a .gguf
  * on their computer (CDP's DOM.setFileInputFiles, as the file dialog does), names it, and the page
  * sends it with its progress; the import's job page leads to the Models page, which lists it. A
- * model could only be added at a shell before (`blueprint model import FILE --name NAME`). A taken
- * name is refused before the file is sent, in the CLI's words.
+ * model could only be added at a shell before (`blueprint model import FILE --name NAME`). The same
+ * GGUF again is "unchanged", as the CLI's import run again; a name taken by a model this file cannot
+ * be is refused before the file is sent, in the CLI's words.
  */
 import path from 'node:path';
 import type { ElementHandle } from 'puppeteer-core';
@@ -14,6 +15,7 @@ import { repoRoot, signedRepo, trustingRoot } from '../helpers/pkg.js';
 import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
 
 const Q8 = path.join(repoRoot, 'test/fixtures/models/tiny-llama-q8/tiny-llama-q8_0.gguf');
+const F32 = path.join(repoRoot, 'test/fixtures/models/tiny-llama/tiny-llama-f32.gguf');
 
 let root: string;
 let b: InBrowser;
@@ -29,12 +31,12 @@ afterAll(async () => {
   await b?.close();
 });
 
-async function choose(name: string) {
+async function choose(name: string, file = Q8) {
   await b.page.goto(`${b.base}/models`);
   // The form is shown by the page's script (hidden without JavaScript).
   await b.page.waitForSelector('form[data-testid="model-import"]', { visible: true });
   const input = (await b.page.$('#import-file')) as ElementHandle<HTMLInputElement>;
-  await input.uploadFile(Q8); // DOM.setFileInputFiles
+  await input.uploadFile(file); // DOM.setFileInputFiles
   await b.page.type('#import-name', name);
 }
 
@@ -56,8 +58,19 @@ describe.skipIf(!runnable)('importing a model from the browser, in Chromium', ()
     expect((await openBox(root).packages.list()).map((p) => p.name)).toContain('model-tiny');
   });
 
-  it('says a taken name as the CLI says it, before sending the file', async () => {
+  it('imports the same GGUF again as unchanged, as the CLI does, and is back on the Models page', async () => {
     await choose('tiny');
+    await Promise.all([
+      b.page.waitForNavigation(),
+      b.page.click('form[data-testid="model-import"] button[type=submit]'),
+    ]);
+    await b.page.waitForFunction(`location.pathname === '/models'`);
+    expect(await b.page.$('[data-testid="import-error"]:not([hidden])')).toBeNull();
+    expect((await openBox(root).packages.list()).filter((p) => p.name === 'model-tiny')).toHaveLength(1);
+  });
+
+  it('says a name taken by another model as the CLI says it, before sending the file', async () => {
+    await choose('tiny', F32);
     await b.page.click('form[data-testid="model-import"] button[type=submit]');
     await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
     const text = String(

@@ -178,7 +178,7 @@ it("refuses a file that is not a GGUF with the CLI's words, and leaves nothing",
   expect(await models()).toEqual([]);
 });
 
-it('imports a real GGUF as the CLI does and lists it; the same GGUF or a taken name is refused as the CLI refuses it', async () => {
+it('imports a real GGUF as the CLI does and lists it; the same again is unchanged, other bytes or a taken name refused as the CLI answers them', async () => {
   const { cookie, csrf } = box;
   const r = await upload({ name: 'tiny', license: 'MIT', file: 'tiny-llama-q8_0.gguf' }, Q8, {
     cookie,
@@ -198,11 +198,44 @@ it('imports a real GGUF as the CLI does and lists it; the same GGUF or a taken n
   const show = await openBox(box.root).models.show('tiny');
   expect(JSON.stringify(show)).toContain('MIT');
 
-  // The name taken: refused before the upload is written, in the CLI's words.
-  const taken = await upload({ name: 'tiny', file: 'x.gguf' }, Q8, { cookie, 'x-csrf-token': csrf });
+  // The same GGUF under the same name: the CLI's `model import` run again, "unchanged" (exit 0), not
+  // a refusal; the job ends well and leads to the Models page.
+  const same = await upload({ name: 'tiny', license: 'MIT', file: 'tiny-llama-q8_0.gguf' }, Q8, {
+    cookie,
+    'x-csrf-token': csrf,
+  });
+  expect(same.status).toBe(303);
+  const sameEvents = (await box.get(`${same.headers.location!}/events`)).body;
+  expect((await box.get(same.headers.location!)).headers.location).toBe('/models');
+  expect(sameEvents).toContain('model-tiny 1.0.0 is installed already with this GGUF: unchanged');
+  expect(left()).toEqual([]);
+  // Other bytes of the same size: sent (only their hash tells), then refused as the CLI refuses them.
+  const other = Buffer.from(Q8);
+  other.writeUInt8(other.readUInt8(other.length - 1) ^ 0xff, other.length - 1);
+  const otherBytes = await upload({ name: 'tiny', file: 'other.gguf' }, other, {
+    cookie,
+    'x-csrf-token': csrf,
+  });
+  expect(otherBytes.status).toBe(303);
+  const otherPage = await box.jobEnd(otherBytes.headers.location!);
+  expect(otherPage).toMatch(/data-testid="job-state">failed/);
+  expect(otherPage).toContain('model-tiny is already installed (version 1.0.0, from local)');
+  expect(otherPage).toContain('hint: Choose another --name, or remove it first');
+  expect(left()).toEqual([]);
+  // A file of another size (or another licence asked) cannot be the one installed: refused before
+  // the upload is written, in the CLI's words.
+  const taken = await upload({ name: 'tiny', file: 'x.gguf' }, Q8.subarray(0, Q8.length - 1), {
+    cookie,
+    'x-csrf-token': csrf,
+  });
   expect(taken.status).toBe(409);
   expect(taken.body).toContain('model-tiny is already installed (version 1.0.0, from local)');
   expect(taken.body).toContain('hint: Choose another --name, or remove it first');
+  const otherLicence = await upload({ name: 'tiny', license: 'Apache-2.0' }, Q8, {
+    cookie,
+    'x-csrf-token': csrf,
+  });
+  expect(otherLicence.status).toBe(409);
   // A bad name: the CLI's usage error.
   const bad = await upload({ name: 'Bad Name' }, Q8, { cookie, 'x-csrf-token': csrf });
   expect(bad.status).toBe(400);

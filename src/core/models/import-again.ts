@@ -52,6 +52,31 @@ export async function sameModelInstalled(
   return { version: pkg.version, license, files, ggufBytes: given.size, ggufSha256: sha256 };
 }
 
+/**
+ * Whether a file of `bytes` could be the GGUF installed as `pkg` (imported on this box), with the
+ * licence asked for: judged without the file (a dashboard's upload not sent yet), by the signed
+ * manifest's single GGUF and its size on disk. True only says the upload is worth sending:
+ * `sameModelInstalled` decides once the bytes are here (other bytes of that size are refused then).
+ */
+export async function couldBeSameModel(
+  paths: Layout,
+  pkg: { name: string; version: string; origin: string },
+  bytes: number,
+  want: { license?: string },
+): Promise<boolean> {
+  if (pkg.origin !== 'local') return false;
+  const manifest = (await loadFileList(paths, pkg.name, pkg.version))?.manifest;
+  const ggufs = Object.keys((manifest?.files ?? {}) as Record<string, string>).filter((f) =>
+    f.endsWith('.gguf'),
+  );
+  if (ggufs.length !== 1) return false;
+  if (want.license !== undefined && want.license !== String(manifest?.license ?? '')) return false;
+  const installed = await stat(path.join(paths.optDir, pkg.name, pkg.version, ggufs[0]!)).catch(
+    () => undefined,
+  );
+  return installed?.isFile() === true && installed.size === bytes;
+}
+
 async function sha256Of(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, signal ? { signal } : {})) hash.update(chunk as Buffer);
