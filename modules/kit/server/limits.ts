@@ -8,7 +8,12 @@ export interface KitLimits {
   headersTimeoutMs: number;
   /** …and its whole request, body included. */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this. */
+  /**
+   * An idle keep-alive connection is closed after this, counted from its last answer. Long enough
+   * for a client asking every few tens of seconds (a chat, the dashboard, an agent, rag's hops) to
+   * keep its connection (Node's 5 s made each such request pay a new one); bounded by the
+   * connection cap, where idle connections are the first closed (./connections.ts).
+   */
   keepAliveTimeoutMs: number;
   /** A connection with no traffic (e.g. a client that stopped reading) and no queued work is closed. */
   idleTimeoutMs: number;
@@ -44,7 +49,7 @@ export function defaultLimits(): KitLimits {
     maxConnections: defaultMaxConnections(),
     headersTimeoutMs: 5_000,
     requestTimeoutMs: 15_000,
-    keepAliveTimeoutMs: 5_000,
+    keepAliveTimeoutMs: 60_000,
     idleTimeoutMs: 60_000,
     maxBodyBytes: 4 * 1024 * 1024,
     maxBufferedBytes: 32 * 1024 * 1024,
