@@ -16,9 +16,16 @@ export const MAX_HEADING_PATH = 6 * (MAX_HEADING_CHARS + 3);
  * path, so a path made anew at every heading multiplied: 100,000 paragraphs after alternating
  * 200-character deepest headings (a 135 KB .docx) were ~120 MB of paths in the small worker's heap.
  * MAX_SECTIONS bounds the sections, not these bytes. 16 Mi characters: ~13,800 paths of the longest
- * (six headings of 200 characters), ~280,000 of 60 characters, more than MAX_SECTIONS' 250,000.
+ * (six headings of 200 characters), ~155,000 of 60 characters (each counted with PATH_KEPT_COST).
  */
 export const MAX_HEADING_PATHS_CHARS = 16 * 1024 * 1024;
+/**
+ * What keeping one more distinct path costs beyond its characters, counted against the bound as
+ * characters: its map entry and its string's header (~48 bytes in V8). Counted by characters alone,
+ * 3.7 million paths of a few characters each (`<h1>a<h1>b…`, no text under them) were ~200 MB of
+ * the parse worker's heap within the 16 Mi (REVIEW13); a path no section holds stays in the map.
+ */
+export const PATH_KEPT_COST = 48;
 
 /** Cut at a character's end: half a surrogate pair is refused by the modules' JSON checks. */
 function cut(s: string): string {
@@ -41,6 +48,8 @@ export class Headings {
   private paths = new Map<string, string>();
   /** The characters of the distinct paths held. */
   private made = 0;
+  /** Those characters and PATH_KEPT_COST for each path: what the bound is checked against. */
+  private cost = 0;
   set(level: number, text: string): void {
     this.stack = this.stack.slice(0, level - 1);
     while (this.stack.length < level - 1) this.stack.push('');
@@ -57,10 +66,11 @@ export class Headings {
       return;
     }
     this.made += next.length;
-    if (this.made > MAX_HEADING_PATHS_CHARS)
+    this.cost += next.length + PATH_KEPT_COST;
+    if (this.cost > MAX_HEADING_PATHS_CHARS)
       throw new ParseError(
         413,
-        `the document's headings are too many or too long (their paths make more than ${MAX_HEADING_PATHS_CHARS} characters): split the document`,
+        `the document's headings are too many or too long (their paths, with what keeping each costs, make more than ${MAX_HEADING_PATHS_CHARS} characters): split the document`,
       );
     this.paths.set(next, next);
     this.joined = next;
