@@ -84,8 +84,12 @@ export interface RagOps {
     },
   ): Promise<RagAnswer>;
   list(opts?: RagTarget & { collection?: string }): Promise<RagDocument[]>;
-  /** Removes a document and its chunks; NotFound (exit 3) for an unknown id. */
-  remove(id: string, opts?: RagTarget): Promise<{ id: string; chunks: number }>;
+  /**
+   * Removes a document and its chunks. An id that no document's is or begins with (removed
+   * already, meanwhile, never there) is nothing to do: `removed: false`, as `bpkg remove` of a
+   * package not installed; several ids beginning so: exit 2, nothing removed.
+   */
+  remove(id: string, opts?: RagTarget): Promise<{ id: string; chunks: number; removed: boolean }>;
 }
 
 /**
@@ -339,7 +343,7 @@ export function ragOps(ctx: BoxContext): RagOps {
           .request<{ chunks?: unknown }>('DELETE', `/v1/documents/${encodeURIComponent(whole)}`, {
             ...(signal ? { signal } : {}),
           })
-          .then((r) => ({ id: whole, chunks: num(r.body?.chunks) ? r.body.chunks : 0 }))
+          .then((r) => ({ id: whole, chunks: num(r.body?.chunks) ? r.body.chunks : 0, removed: true }))
           .catch((err: unknown) => {
             // Ctrl-C once the request was on its way: the module may have removed it already.
             if (err instanceof InterruptedError || signal?.aborted)
@@ -355,13 +359,25 @@ export function ragOps(ctx: BoxContext): RagOps {
         // as git and Docker take ids), then removed by its whole id; else said with where ids are.
         if (!(err instanceof ModuleApiError && err.status === 404 && !err.hint)) throw err;
         const docs = await ops.list(opts).catch(() => undefined);
-        // None, or several: said by documentByIdStart (several named).
-        const d = docs && id ? documentByIdStart(client.name, docs, id) : undefined;
+        const absent = (whole: string) => ({ id: whole, chunks: 0, removed: false });
+        // Several: said by documentByIdStart (named). None: nothing to do, as removing it again.
+        const d =
+          docs && id
+            ? (() => {
+                try {
+                  return documentByIdStart(client.name, docs, id);
+                } catch (e) {
+                  if (e instanceof NotFoundError) return null;
+                  throw e;
+                }
+              })()
+            : undefined;
+        if (d === null) return absent(id);
         if (d && d.id !== id)
           return del(d.id).catch((again: unknown) => {
-            // Gone since the list (removed meanwhile): said by its whole id.
+            // Gone since the list (removed meanwhile): nothing to do, said by its whole id.
             if (!(again instanceof ModuleApiError && again.status === 404)) throw again;
-            throw new NotFoundError(`${client.name}: no document ${d.id}`, noDocumentHint(id));
+            return absent(d.id);
           });
         // The real module's router answered a short id 'no route /v1/documents/…; try …' (its
         // API): said as the id unknown.

@@ -96,3 +96,13 @@ export function sourcesText(sources: RagSource[]): string {
     }),
   ].join('\n');
 }
+
+/**
+ * What `rag remove` did: the document removed, or none had the id (removed already, meanwhile,
+ * never there): nothing to do, as `bpkg remove` of a package not installed says it.
+ */
+export function ragRemovedText(r: { id: string; chunks: number; removed: boolean }, service = 'rag'): string {
+  return r.removed
+    ? `removed ${escapeLine(r.id)} (${r.chunks} chunks)`
+    : `${escapeLine(service)}: no document ${escapeLine(r.id)}, nothing to do`;
+}

@@ -63,17 +63,20 @@ describe('blueprint rag: when the module cannot answer', () => {
     expect(odd.stderr).toContain('Try again shortly');
   });
 
-  it('remove of an unknown id: exit 3, and where the ids are', async () => {
-    fake.handler = (_q, _b, res) => json(res, 404, { error: { message: 'no document nope' } });
+  it('remove of an unknown id: exit 0, nothing to do (as bpkg remove and model rm), --json changed false', async () => {
+    fake.handler = (q, _b, res) =>
+      q.method === 'GET'
+        ? json(res, 200, { documents: [] })
+        : json(res, 404, { error: { message: 'no document nope' } });
     const r = await rag('remove', 'nope');
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('error: rag: no document nope');
-    // It said no more: every error says what to do next (README).
-    expect(r.stderr).toContain(
-      `hint: No document's id is or begins with nope: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
-    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('rag: no document nope, nothing to do\n');
+    expect(r.stderr).toBe('');
     // (then the list, for ids that begin with it: tests below)
     expect(seen.at(-2)).toMatchObject({ method: 'DELETE', url: '/v1/documents/nope' });
+    const j = await rag('--json', 'remove', 'nope');
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toEqual({ id: 'nope', chunks: 0, deleted: false, changed: false });
   });
 
   // The id as the table's first column begins, copied short as git and Docker take ids: the real
@@ -148,15 +151,13 @@ describe('blueprint rag: when the module cannot answer', () => {
         .filter((x) => x.method === 'DELETE')
         .map((x) => x.url),
     ).toEqual(['/v1/documents/c011c60c']);
+    // No id is or begins with it, or the one it began removed meanwhile: nothing to do, exit 0.
     const none = await rag('remove', 'ffff');
-    expect(none.code).toBe(3);
-    expect(none.stderr).toContain('error: rag: no document ffff\n');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toBe('rag: no document ffff, nothing to do\n');
     const meanwhile = await rag('remove', 'ee00');
-    expect(meanwhile.code).toBe(3);
-    expect(meanwhile.stderr).toContain('error: rag: no document ee000000-0000-4000-8000-000000000000\n');
-    expect(none.stderr).toContain(
-      `hint: No document's id is or begins with ffff: \`blueprint --root ${root} rag list\` shows the documents and their ids`,
-    );
+    expect(meanwhile.code, meanwhile.stderr).toBe(0);
+    expect(meanwhile.stdout).toBe('rag: no document ee000000-0000-4000-8000-000000000000, nothing to do\n');
   });
 
   it('ask --document with the start of an id: asked of that whole id; two ids or none: said, nothing asked', async () => {

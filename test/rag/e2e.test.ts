@@ -242,10 +242,13 @@ describe('rag end to end (four sandboxed modules from a signed repository)', () 
     expect(before).toBe(doc.chunks);
     const r = await ragJson('remove', doc.id);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toEqual({ id: doc.id, chunks: before, deleted: true });
+    expect(r.json).toEqual({ id: doc.id, chunks: before, deleted: true, changed: true });
     expect(await pointsOf(doc.id)).toBe(0);
     expect(await pointsOf(docs.get('bread.md')!.id)).toBe(docs.get('bread.md')!.chunks);
     expect(((await ragJson('list')).json as Doc[]).map((d) => d.id)).not.toContain(doc.id);
-    expect((await rag('remove', doc.id)).code).toBe(3);
+    // Again: nothing to do, exit 0 (as bpkg remove of a package not installed).
+    const again = await ragJson('remove', doc.id);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json).toEqual({ id: doc.id, chunks: 0, deleted: false, changed: false });
   });
 });

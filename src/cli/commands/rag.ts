@@ -13,7 +13,7 @@
  */
 import { type IngestResult, type RagDocument, type RagSource, UsageError } from '../../app/index.js';
 import { escapeLine, escapeText } from '../../present/escape.js';
-import { documentsTable, ingestLine, ingestSummary, sourcesText } from '../../present/rag.js';
+import { documentsTable, ingestLine, ingestSummary, ragRemovedText, sourcesText } from '../../present/rag.js';
 import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { bytes } from '../../present/units.js';
 import { cliBox } from '../box.js';
@@ -302,12 +302,17 @@ const remove: CommandSpec = {
   details: `ID: the document's id as \`rag list\` shows it, or the start of it that no other id begins with
 (as git and Docker take ids): \`blueprint rag remove ccdda47c\`. What was removed is said by its whole id.
 
-Exit codes: 0 removed, 2 several ids begin so (each named; nothing removed), 3 no document's id is
-or begins with ID (\`blueprint rag list\` shows them).`,
+Exit codes: 0 removed, or no document's id is or begins with ID ("rag: no document ID, nothing to
+do", as \`bpkg remove\` of a package not installed: running it again is harmless; \`blueprint rag list\`
+shows the ids), 2 several ids begin so (each named; nothing removed).
+--json: {id, chunks, deleted, changed} (deleted and changed false when there was nothing to remove).`,
   async run(ctx, parsed) {
     const [id] = requirePositionals(parsed, 1, 'a document ID', 'blueprint rag remove');
     const r = await cliBox(ctx).rag.remove(id!, target(ctx, parsed));
-    ctx.report({ ...r, deleted: true }, `removed ${r.id} (${r.chunks} chunks)`);
+    ctx.report(
+      { id: r.id, chunks: r.chunks, deleted: r.removed, changed: r.removed },
+      ragRemovedText(r, target(ctx, parsed).service),
+    );
   },
 };
 
