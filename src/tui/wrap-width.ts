@@ -36,6 +36,52 @@ export function wrapWidth(text: string, width: number): string[] {
   return rows;
 }
 
+/**
+ * `text` (one line, already escaped) broken at spaces into rows of at most `width` terminal columns,
+ * as wrapLines does by characters: a CJK or emoji name takes two columns a character, so counted by
+ * characters it was wrapped short and Ink cut it with `…`. A word wider than the row is cut as a
+ * terminal wraps it (wrapWidth: never inside a grapheme, so never between a surrogate pair's halves,
+ * a letter and its combining accent, or a family emoji's parts). Only a space that is a grapheme of
+ * its own breaks a row: a space carrying a combining mark is part of its word.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const words: string[] = [];
+  let word = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (segment === ' ') {
+      words.push(word);
+      word = '';
+    } else word += segment;
+  }
+  words.push(word);
+  const rows: string[] = [];
+  let row = '';
+  let used = 0;
+  for (const next of words) {
+    const nextWidth = textWidth(next);
+    // As wrapLines: an empty row takes the word without a space before it.
+    const grown = row ? used + 1 + nextWidth : nextWidth;
+    if (grown <= w) {
+      row = row ? `${row} ${next}` : next;
+      used = grown;
+      continue;
+    }
+    if (row) rows.push(row);
+    const cut = wrapWidth(next, w);
+    rows.push(...cut.slice(0, -1));
+    row = cut.at(-1) ?? '';
+    used = textWidth(row);
+  }
+  rows.push(row);
+  return rows;
+}
+
+/** `text` padded with spaces to `columns` terminal columns (String.padEnd counts UTF-16 code units). */
+export function padColumns(text: string, columns: number): string {
+  return text + ' '.repeat(Math.max(0, columns - textWidth(text)));
+}
+
 /** Tab stops every 8 columns, as a terminal keeps them: a tab becomes the spaces to the next one. */
 export function expandTabs(line: string): string {
   if (!line.includes('\t')) return line;

@@ -1,14 +1,20 @@
 import { Text, useInput } from 'ink';
 import { useEffect, useRef, useState } from 'react';
+import { codeUnitGraphemes } from '../graphemes.js';
 import { moveSelection } from '../keys.js';
+import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
+import { wrapWords } from '../wrap-width.js';
 import { fitCell } from './Table.js';
 
 /**
- * `text` broken at spaces into lines of at most `width` characters (a word longer than that is cut),
- * so a view knows exactly how many rows a text takes (the checklist's foot, a question's lines).
+ * `text` broken at spaces into lines of at most `width` terminal columns (a word longer than that is
+ * cut), so a view knows exactly how many rows a text takes (the checklist's foot, a question's lines).
+ * Text of one column a character is counted by characters here; any other (CJK, emoji, combining
+ * accents) by columns and graphemes (wrapWords).
  */
 export function wrapLines(text: string, width: number): string[] {
+  if (!codeUnitGraphemes(text) || textWidth(text) !== text.length) return wrapWords(text, width);
   const w = Math.max(1, width);
   const lines: string[] = [];
   let line = '';

@@ -12,6 +12,7 @@ import { type ScreenProps, SPARE_ROWS } from '../screen.js';
 import type { Maybe, ServiceRow } from '../sources.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
+import { padColumns } from '../wrap-width.js';
 
 /** One row: its label, then its value's lines (wrapped under the value's column), dim for a reason. */
 interface Line {
@@ -129,7 +130,7 @@ export function Dashboard({
         const state = escapeLine(s.state);
         return hanging(
           columns
-            ? `${name.padEnd(20)} ${state.padEnd(9)} ${badge}${users}`
+            ? `${padColumns(name, 20)} ${padColumns(state, 9)} ${badge}${users}`
             : `${name}  ${state}  ${badge}${users}`,
           w,
         );
@@ -209,7 +210,7 @@ export function Dashboard({
     const proto = escapeLine(l.proto);
     const why = escapeLine(listenerNote(l, exposure));
     return hanging(
-      columns ? `${proto.padEnd(5)} ${where.padEnd(28)} ${why}` : `${proto} ${where}  ${why}`,
+      columns ? `${padColumns(proto, 5)} ${padColumns(where, 28)} ${why}` : `${proto} ${where}  ${why}`,
       w,
       {
         warn: l.flagged,
