@@ -76,6 +76,13 @@ export function builtRepoText(b: {
 }
 
 /**
+ * `bpkg repo remove NAME` of a repository not configured (removed already, by another admin or a
+ * playbook meanwhile): nothing to do, as `bpkg remove` of a package not installed. The dashboard's
+ * Remove repository says the same.
+ */
+export const repoNotThereText = (name: string): string => `repository ${name} is not there, nothing to do`;
+
+/**
  * What `bpkg repo remove NAME` says of the packages installed from it (`from`): they stay, and are
  * not upgraded from then on. Undefined when none came from it.
  */

@@ -11,6 +11,7 @@ import {
 import {
   keyTrustedText,
   repoAddedText,
+  repoNotThereText,
   repoRemovedWarning,
   uncertifiedUserIdsNote,
 } from '../present/repos.js';
@@ -144,6 +145,8 @@ export function adminOps(
     },
     async removeRepo(name) {
       // As `bpkg repo remove`: the packages from it named before it goes.
+      // Gone since its page was shown (another admin, a playbook): nothing to do, as the CLI says it.
+      if (!(await box.repos.list()).some((r) => r.name === name)) return repoNotThereText(name);
       const from = (await box.packages.list()).filter((p) => p.origin === name).map((p) => p.name);
       await box.repos.remove(name);
       return [`removed repository ${name}`, repoRemovedWarning(name, from)].filter(Boolean).join('\n');

@@ -4,7 +4,7 @@ import { UsageError } from '../../app/index.js';
 import { escapeLine } from '../../present/escape.js';
 import { showFingerprint, showFingerprints } from '../../present/fingerprint.js';
 import { packageCount } from '../../present/packages.js';
-import { repoAddedText, repoRemovedWarning } from '../../present/repos.js';
+import { repoAddedText, repoNotThereText, repoRemovedWarning } from '../../present/repos.js';
 import { shellWord, shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { cliBox } from '../box.js';
@@ -187,10 +187,7 @@ A name no repository can have is refused (exit 2). --json: {removed: NAME, chang
           `Bad repository name ${escapeLine(name)}`,
           '`bpkg repo list` shows the repositories configured.',
         );
-      return ctx.report(
-        { removed: null, notConfigured: name, changed: false },
-        `repository ${name} is not there, nothing to do`,
-      );
+      return ctx.report({ removed: null, notConfigured: name, changed: false }, repoNotThereText(name));
     }
     const from = (await cliBox(ctx).packages.list()).filter((p) => p.origin === name).map((p) => p.name);
     await cliBox(ctx).repos.remove(name);
