@@ -140,7 +140,7 @@ export interface ServiceOps {
   setToken(
     name: string,
     opts?: { token?: string; remove?: boolean },
-  ): Promise<{ name: string; file: string; token?: string; usedBy: string[] }>;
+  ): Promise<{ name: string; file: string; token?: string; usedBy: string[]; changed: boolean }>;
   /**
    * New tokens for the modules that use `provider` (a provider taking a token per consumer), or for
    * `consumer` alone: the old ones are refused at once; the running ones named, or restarted with
@@ -336,8 +336,14 @@ export function serviceOps(ctx: BoxContext): ServiceOps {
         import('../core/services/wiring.js'),
       ]);
       const token = opts.remove ? undefined : (opts.token ?? newAccessToken());
-      const { file } = await setAccessToken(ctx.root, name, token);
-      return { name, file, ...(token === undefined ? {} : { token }), usedBy: await usersOf(ctx.root, name) };
+      const { file, changed } = await setAccessToken(ctx.root, name, token);
+      return {
+        name,
+        file,
+        ...(token === undefined ? {} : { token }),
+        usedBy: await usersOf(ctx.root, name),
+        changed,
+      };
     },
     rotateTokens: async (provider, opts = {}) =>
       (await import('./token-rotation.js')).rotateTokens(ctx, ops, provider, opts),

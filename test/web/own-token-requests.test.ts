@@ -14,7 +14,7 @@ import { layout } from '../../src/core/system/paths.js';
 import { appOps } from '../../src/web/app-ops.js';
 import { type Dashboard, startDashboard } from '../../src/web/index.js';
 import { providerSpec, register, tokenRoot } from '../helpers/client-token-box.js';
-import { tempDir } from '../helpers/pkg.js';
+import { run, tempDir } from '../helpers/pkg.js';
 import { logIn, postForm } from './box-dashboard.js';
 import { request } from './fake-ops.js';
 
@@ -85,4 +85,19 @@ it('removes the token only once ticked, saying what that opens', async () => {
   expect(decoded((await get(removed.headers.location!)).body)).toContain(
     'token of llm removed; it applies at the next start',
   );
+});
+
+it('removing a token there is none of: nothing to do, no restart asked, as `service token --remove` says it', async () => {
+  expect(existsSync(tokenFile())).toBe(false);
+  const again = await post('/tokens/llm/remove', { confirm: 'yes' });
+  expect(again.status).toBe(303);
+  const shown = decoded((await get(again.headers.location!)).body);
+  expect(shown).toContain('llm has no token, nothing to do');
+  expect(shown).not.toContain('blueprint service restart llm');
+  // The CLI, on the same box: the same words, exit 0, --json changed false.
+  const cli = await run(['--root', root, 'service', 'token', 'llm', '--remove']);
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stdout).toBe('llm has no token, nothing to do\n');
+  const json = await run(['--root', root, '--json', 'service', 'token', 'llm', '--remove']);
+  expect(JSON.parse(json.stdout)).toMatchObject({ name: 'llm', changed: false });
 });

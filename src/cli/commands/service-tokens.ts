@@ -30,7 +30,9 @@ is made and printed. Clients send it as \`Authorization: Bearer TOKEN\`; the mod
 one get it from blueprint. It applies at the next start: \`blueprint service restart NAME\` (and
 restart the modules that use it). A module whose manifest names no such file to its server (an
 environment variable naming DATA/access-token) cannot read a token: it is refused (exit 5), as it
-would leave the API open while saying otherwise.
+would leave the API open while saying otherwise. --remove of a module with no token is "NAME has no
+token, nothing to do", exit 0, no restart needed (--json changed: false), as \`bpkg remove\` of a
+package not installed.
 Example: blueprint service token llm`,
   async run(ctx, parsed) {
     const name = nameArg(parsed);

@@ -94,7 +94,7 @@ export async function setAccessToken(
   root: string,
   name: string,
   token: string | undefined,
-): Promise<{ file: string }> {
+): Promise<{ file: string; changed: boolean }> {
   const reg = await getRegistration(root, name); // an installed module's name, never a path
   if (token !== undefined) checkAccessToken(token);
   // Not into a folder kept from a package of this name from elsewhere (data-owner.ts).
@@ -109,12 +109,12 @@ export async function setAccessToken(
   }
   const { dir, where } = await openDataDir(root, name);
   try {
-    if (token === undefined) await removeAt(dir, TOKEN_FILE);
-    else {
-      const st = await dir.stat();
-      await writeFileAt(dir, TOKEN_FILE, `${token}\n`, { mode: 0o440, owner: [st.uid, st.gid] });
-    }
-    return { file: path.join(where, TOKEN_FILE) };
+    const file = path.join(where, TOKEN_FILE);
+    // None to remove: nothing changed, and no restart is needed for it.
+    if (token === undefined) return { file, changed: await removeAt(dir, TOKEN_FILE) };
+    const st = await dir.stat();
+    await writeFileAt(dir, TOKEN_FILE, `${token}\n`, { mode: 0o440, owner: [st.uid, st.gid] });
+    return { file, changed: true };
   } finally {
     await dir.close();
   }

@@ -304,9 +304,9 @@ export async function symlinkAt(dir: FileHandle, name: string, target: string): 
  * whole). Not fs.rm: that is rimraf, recursive whatever `recursive` says, which lstat()s the name
  * again after its check and readdir()s a folder by path, so the folder's owner, swapping the name
  * between those calls (a file, then a full folder, then a link), had root unlink the files of any
- * host folder (test/security/remove-at-race).
+ * host folder (test/security/remove-at-race). True when there was one to remove.
  */
-export async function removeAt(dir: FileHandle, name: string): Promise<void> {
+export async function removeAt(dir: FileHandle, name: string): Promise<boolean> {
   const removed = await unlink(inDir(dir, name)).then(
     () => true,
     (err) => {
@@ -316,6 +316,7 @@ export async function removeAt(dir: FileHandle, name: string): Promise<void> {
   );
   // Synced: a removal lost to a power cut (SSH's unit link, a revoked token's file) comes back.
   if (removed) await dir.sync();
+  return removed;
 }
 
 /**
