@@ -88,6 +88,7 @@ export function adminOps(
           signal,
         });
         for (const l of importedLines(r)) progress(l);
+        return { changed: r.changed };
       } finally {
         await upload.discard();
       }

@@ -92,6 +92,7 @@ for (const pre of document.querySelectorAll('pre[data-stream]')) {
   es.addEventListener('state', (e) => {
     for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;
   });
+  es.addEventListener('stay', () => { for (const a of card.querySelectorAll('a[data-next]')) a.remove(); });
   es.addEventListener('end', (e) => {
     es.close();
     for (const el of card.querySelectorAll('[data-state]')) el.textContent = e.data;

@@ -58,6 +58,9 @@ export class Jobs {
     run(progress, new AbortController().signal, job).then(
       () => {
         job.state = 'done';
+        // Its page shown while it ran leads on at the end unless the job took that back (a model
+        // import that changed nothing stays to say so).
+        if (!job.next) emit('stay', '');
         emit('end', 'done');
       },
       (err) => {
@@ -87,6 +90,7 @@ export function streamJob(job: Job, res: ServerResponse): void {
   const st = eventStream(res);
   for (const l of job.lines) st.event('message', l);
   if (job.state !== 'running') {
+    if (job.state === 'done' && !job.next) st.event('stay', '');
     st.event('end', job.state);
     st.end();
     return;

@@ -130,9 +130,12 @@ export async function postModelUpload(
     await upload.discard();
     return refuse(res, 409, busyText(jobs));
   }
-  const job = jobs.start(`Import model ${ask.name}`, (progress, signal) =>
-    importModel(upload, ask, progress, signal),
-  );
+  const job = jobs.start(`Import model ${ask.name}`, async (progress, signal, started) => {
+    const r = await importModel(upload, ask, progress, signal);
+    // Installed already with these bytes: the job's page stays, saying "unchanged" (the Models
+    // page, where it led otherwise, would not say that the upload changed nothing).
+    if (r?.changed === false) delete started.next;
+  });
   job.next = { href: '/models', label: 'Models' };
   return redirect(res, `/jobs/${encodeURIComponent(job.id)}`);
 }

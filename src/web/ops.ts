@@ -320,7 +320,8 @@ export interface DashboardOps {
     o: ModelUploadAsk,
     progress: (line: string) => void,
     signal: AbortSignal,
-  ): Promise<void>;
+    // changed false: installed already with these very bytes ("unchanged", as the CLI says).
+  ): Promise<{ changed: boolean } | undefined>;
   /** Which modules take an access token, have one, and who uses them. */
   tokens?(): Promise<TokenView[]>;
   /** `blueprint service token NAME`: a new random token, written as the CLI writes it. */

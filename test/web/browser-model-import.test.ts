@@ -58,14 +58,21 @@ describe.skipIf(!runnable)('importing a model from the browser, in Chromium', ()
     expect((await openBox(root).packages.list()).map((p) => p.name)).toContain('model-tiny');
   });
 
-  it('imports the same GGUF again as unchanged, as the CLI does, and is back on the Models page', async () => {
+  it('imports the same GGUF again as unchanged, as the CLI does, and its job page stays to say so', async () => {
     await choose('tiny');
     await Promise.all([
       b.page.waitForNavigation(),
       b.page.click('form[data-testid="model-import"] button[type=submit]'),
     ]);
-    await b.page.waitForFunction(`location.pathname === '/models'`);
-    expect(await b.page.$('[data-testid="import-error"]:not([hidden])')).toBeNull();
+    expect(b.page.url()).toMatch(/\/jobs\/[^/]+$/);
+    await b.page.waitForFunction(
+      `document.querySelector('[data-testid="job-state"]')?.textContent === 'done'`,
+    );
+    await new Promise((r) => setTimeout(r, 300)); // no navigation to /models follows
+    expect(b.page.url()).toMatch(/\/jobs\/[^/]+$/);
+    expect(String(await b.page.evaluate('document.body.innerText'))).toContain(
+      'model-tiny 1.0.0 is installed already with this GGUF: unchanged',
+    );
     expect((await openBox(root).packages.list()).filter((p) => p.name === 'model-tiny')).toHaveLength(1);
   });
 
