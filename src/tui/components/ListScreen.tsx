@@ -2,9 +2,10 @@ import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { escapeLine } from '../../present/escape.js';
 import { moveSelection } from '../keys.js';
-import type { ScreenProps } from '../screen.js';
+import { type ScreenProps, SPARE_ROWS } from '../screen.js';
 import { followSelection, type Selection } from '../selection.js';
 import type { Maybe } from '../sources.js';
+import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
 import { wrapLines } from './ScrollLines.js';
@@ -31,6 +32,13 @@ export function useListState() {
   return { query, setQuery, selection, setSelected };
 }
 export type ListState = ReturnType<typeof useListState>;
+
+/** The list's title and count; with `searching`, the filter's field after it (its text, the cursor) too. */
+function titleText(title: string, shown: number, all: number, query: string, searching?: boolean): string {
+  const count = `${title} (${shown}${query ? ` of ${all}` : ''})  `;
+  if (searching === undefined) return count;
+  return `${count}${searching ? `/${escapeLine(query)} ` : query ? `filter: ${escapeLine(query)}` : ''}`;
+}
 
 /** `text` wrapped at spaces to `width`, NOTE_ROWS rows at most, the last cut with '…'. */
 function noteRows(text: string, width: number): string[] {
@@ -104,7 +112,12 @@ export function ListScreen<T>(
       ? [...emptyRows.slice(0, emptyRoom - 1), `${emptyRows[emptyRoom - 1]}…`]
       : emptyRows;
   const listRows = rows.length > 3 ? 4 : rows.length || empty.length;
-  const room = Math.max(1, props.height + 1 - 2 - listRows - footer.length);
+  // The title's row (two where it wraps: a long filter at 40 columns; Ink wraps its parts each in
+  // its own width, so two is kept then, as before) and the header's; the notes have both rows App
+  // keeps spare (with one, Keys' last note at 40x12 was cut with '…' over a blank row).
+  const titleRows =
+    textWidth(titleText(props.title, rows.length, all.length, query, searching)) <= props.width ? 1 : 2;
+  const room = Math.max(1, props.height + SPARE_ROWS - titleRows - 1 - listRows - footer.length);
   const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
   const tableHeight = Math.max(3, props.height - 3 - notes.length - footer.length);
   useInput(
@@ -132,7 +145,7 @@ export function ListScreen<T>(
   return (
     <Box flexDirection="column">
       <Box>
-        <Text bold={!plain}>{`${props.title} (${rows.length}${q ? ` of ${all.length}` : ''})  `}</Text>
+        <Text bold={!plain}>{titleText(props.title, rows.length, all.length, query)}</Text>
         {searching ? (
           <>
             <Text>/</Text>
