@@ -18,6 +18,7 @@ const KEY: KeyRow = {
   fingerprint: 'A1B2C3D4E5F60718293A4B5C6D7E8F9012345678',
   name: 'Fleet',
   repositories: [],
+  revoked: false,
 };
 const ROOT = '/srv/box-01';
 
