@@ -113,7 +113,11 @@ function libraryComponents(libraries: string[], copies = new Map<string, string>
   const byRef = new Map<string, SbomComponent>();
   for (const lib of libraries) {
     const copy = copies.get(lib);
-    const same = existsSync(lib) && (!copy || statSync(copy).size === statSync(lib).size);
+    // dpkg vouches for the host's file: the copy is named as its package only with the same bytes
+    // (compared by size alone, a copy changed since, or another host's, was named as the package).
+    const same =
+      existsSync(lib) &&
+      (!copy || (statSync(copy).size === statSync(lib).size && sha256(copy) === sha256(lib)));
     const deb = same ? debianPackageOf(lib) : undefined;
     if (deb) {
       const ref = `deb:${deb.name}@${deb.version}?arch=${deb.arch}`;

@@ -30,12 +30,22 @@ export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Every regular file below `dir`, sorted. */
+/**
+ * Every regular file below `dir`, sorted; links are not followed. (readdirSync's `recursive` goes
+ * into a link to a folder: a link in an image root to a host folder listed and hashed the host's
+ * files as the image's, and a link to a folder above it walked round until the path was too long.)
+ */
 export function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  const files: string[] = [];
+  const walk = (at: string) => {
+    for (const e of readdirSync(at, { withFileTypes: true })) {
+      const full = join(at, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile()) files.push(full);
+    }
+  };
+  walk(dir);
+  return files.sort();
 }
 
 /** Copies `src` (links followed) to `dest` inside `rootfs`, making the folders on the way. */
