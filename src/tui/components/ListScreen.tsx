@@ -87,7 +87,15 @@ export function ListScreen<T>(
   const rows = q ? all.filter((r) => props.haystack(r).toLowerCase().includes(q)) : all;
   // The same row as before this refresh or an Enter view, wherever it now is; when it is gone, the
   // nearest one. Noted for the next render (a ref: nothing to draw again).
-  const keys = rows.map(props.rowKey);
+  // Two rows with one key (Outbound's same destination blocked, then allowed) are told apart by
+  // their turn among that key's rows: the selection follows a key to its first row only.
+  const seen = new Map<string, number>();
+  const keys = rows.map((r) => {
+    const k = props.rowKey(r);
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    return n ? `${k}\u0000${n}` : k;
+  });
   const selected = followSelection(selection.current, keys);
   if (keys.length) selection.current = { index: selected, key: keys[selected], keys };
   // Each note wrapped at spaces (a running service's restart command came last and was cut at 40 or
