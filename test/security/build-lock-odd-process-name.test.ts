@@ -24,7 +24,9 @@ function taker(file: string, title?: string) {
 const { takeLock } = await import(${JSON.stringify(lockModule)});
 await takeLock(${JSON.stringify(file)}, { say: (s) => console.log('said: ' + s) });
 console.log('taken'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => {
