@@ -9,6 +9,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { satisfies } from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseService } from '../../src/core/services/schema.js';
 import {
@@ -39,6 +40,8 @@ const service = (m: string) =>
 const vectors = manifest('vectors');
 /** The vectors from before collection metadata. */
 const OLD = '0.1.0';
+/** The first vectors that keeps it: what rag's range asks for (a later vectors is in range, not required). */
+const KEEPS_METADATA = '0.2.0';
 
 let key: TestKey;
 let srcs: string;
@@ -70,8 +73,9 @@ async function boxWithOldVectors(more: string[]): Promise<string> {
 describe("rag's uses ask for the vectors that keeps collection metadata", () => {
   it('the versions say it: vectors is newer than 0.1.0 and rag refuses 0.1.0', () => {
     const range = rag.uses?.find((u) => u.startsWith('vectors'));
-    expect(range).toBe(`vectors>=${vectors.version},<1.0.0`);
+    expect(range).toBe(`vectors>=${KEEPS_METADATA},<1.0.0`);
     expect(vectors.version).not.toBe(OLD);
+    expect(satisfies(vectors.version, range?.slice('vectors'.length).replace(',', ' ') ?? '')).toBe(true);
   });
 
   it('bpkg install rag upgrades an older vectors to one in range', async () => {
@@ -89,7 +93,7 @@ describe("rag's uses ask for the vectors that keeps collection metadata", () => 
     const root = await boxWithOldVectors([pkg('vectors', vectors.version)]);
     const r = await bpkg(root, ['install', 'rag', `vectors@${OLD}`]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`>=${vectors.version} <1.0.0 (needed by rag)`);
+    expect(r.stderr).toContain(`>=${KEEPS_METADATA} <1.0.0 (needed by rag)`);
     const list = await bpkg(root, ['--json', 'list']);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'vectors', version: OLD })]);
   });
@@ -149,7 +153,7 @@ describe('service start rag beside vectors 0.1.0', () => {
     const r = await run(['--root', root, '--json', 'service', 'start', 'rag']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(
-      `rag uses vectors >=${vectors.version} <1.0.0, but vectors ${OLD} is installed`,
+      `rag uses vectors >=${KEEPS_METADATA} <1.0.0, but vectors ${OLD} is installed`,
     );
     expect(r.stderr).toContain(`hint: Upgrade vectors: \`bpkg --root ${root} upgrade vectors\``);
   });
