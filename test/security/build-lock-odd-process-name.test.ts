@@ -6,58 +6,27 @@
  * field, calls a live build stale and takes its lock over (two builds writing dist/ at once). A
  * build whose process name holds `) ` and spaces still makes the next build wait, and is taken over once killed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killLockTakers, lockTaker } from '../helpers/build-lock-taker.js';
 
-const lockModule = path.resolve('scripts/build-lock.mjs');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** A process (named `title`) that takes the lock `file`, says `taken`, and holds it until killed. */
-function taker(file: string, title?: string) {
-  const code = `${title ? `process.title = ${JSON.stringify(title)};` : ''}
-const { takeLock } = await import(${JSON.stringify(lockModule)});
-await takeLock(${JSON.stringify(file)}, { say: (s) => console.log('said: ' + s) });
-console.log('taken'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  const says = (text: string, ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const started = Date.now();
-      const look = setInterval(() => {
-        if (out.includes(text) || Date.now() - started > ms) {
-          clearInterval(look);
-          resolve(out.includes(text));
-        }
-      }, 50);
-    });
-  return { child, says, output: () => out };
-}
+afterEach(killLockTakers);
 
 describe('the build lock of a live build whose program name holds spaces and parentheses', () => {
   it('its start time is read past the name: the next build waits, then takes it once the first is killed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'bp-lock-name-'));
     const file = path.join(dir, '.build.lock');
     // The name the kernel keeps (15 bytes; npm names itself `npm run build` the same way).
-    const first = taker(file, 'a) R 1 2 3 (b)');
+    const first = lockTaker(file, 'a) R 1 2 3 (b)');
     expect(await first.says('taken', 20_000), first.output()).toBe(true);
     const stat = readFileSync(`/proc/${first.child.pid}/stat`, 'utf8');
     expect(stat).toContain('(a) R 1 2 3 (b)) ');
     // The lock holds the start time of the process itself (22nd field, counted past the name).
     const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     expect(readFileSync(file, 'utf8')).toBe(`${first.child.pid} ${start}\n`);
-    const next = taker(file);
+    const next = lockTaker(file);
     expect(await next.says('is running', 10_000), next.output()).toBe(true);
     expect(await next.says('taken', 1_500)).toBe(false);
     first.child.kill('SIGKILL');

@@ -6,64 +6,35 @@
  * now also holds its taker's start time (/proc/PID/stat), and a PID alive under another start time is
  * a stale lock. A lock whose taker is alive still makes the next build wait.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { killLockTakers, lockTaker, registerChild } from '../helpers/build-lock-taker.js';
 
-const lockModule = path.resolve('scripts/build-lock.mjs');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** A process that takes the lock `file`, says `taken`, and holds it until killed. */
-function taker(file: string) {
-  const code = `const { takeLock } = await import(${JSON.stringify(lockModule)});
-await takeLock(${JSON.stringify(file)}, { say: (s) => console.log('said: ' + s) });
-console.log('taken'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  const says = (text: string, ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const started = Date.now();
-      const look = setInterval(() => {
-        if (out.includes(text) || Date.now() - started > ms) {
-          clearInterval(look);
-          resolve(out.includes(text));
-        }
-      }, 50);
-    });
-  return { child, says, output: () => out };
-}
+afterEach(killLockTakers);
 
 describe('the build lock of a killed build whose PID now names another live process', () => {
   it('is taken over (the next build does not wait forever)', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-lock-reused-')), '.build.lock');
-    const first = taker(file);
+    const first = lockTaker(file);
     expect(await first.says('taken', 20_000)).toBe(true);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     // Its PID reused: the same lock, naming a process alive now that is no build.
     const other = spawn('sleep', ['60']);
-    children.push(other);
+    registerChild(other);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^\d+/, String(other.pid)));
-    const next = taker(file);
+    const next = lockTaker(file);
     expect(await next.says('taken', 8_000), next.output()).toBe(true);
   }, 40_000);
 
   it('a live taker still makes the next one wait, saying so', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bp-lock-reused-')), '.build.lock');
-    const first = taker(file);
+    const first = lockTaker(file);
     expect(await first.says('taken', 20_000)).toBe(true);
-    const next = taker(file);
+    const next = lockTaker(file);
     expect(await next.says('is running', 10_000)).toBe(true);
     expect(await next.says('taken', 1_500)).toBe(false);
     first.child.kill('SIGKILL');
