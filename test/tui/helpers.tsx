@@ -113,6 +113,20 @@ export async function wizardToRepositoryKey(
   await frameWith(app, "repository's public signing key");
 }
 
+/** The wizard at its key-trust question for the key `file` (box at `root`), on an 80x24 console: the frame holding `want`. */
+export async function wizardTrustQuestion(root: string, file: string, want: string): Promise<string> {
+  const app = renderApp(sourcesFor(root), { initial: 'setup', wizardOnly: true });
+  await wizardToRepositoryKey(app);
+  await type(app, '\x15', file, '\r');
+  await frameWith(app, 'Trust the repository key?');
+  consoleSize(app, 80, 24);
+  try {
+    return await frameWith(app, want);
+  } finally {
+    app.unmount();
+  }
+}
+
 /** The console password `answerWizardToModules` types with SSH off. */
 export const CONSOLE_PASSWORD = 'Correct-Horse-9';
 
