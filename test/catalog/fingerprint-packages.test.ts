@@ -18,17 +18,7 @@ import {
   readLock,
 } from '../../scripts/catalog/fingerprint.js';
 import { repoRoot, tempDir } from '../helpers/pkg.js';
-
-const recipes: Record<string, (out: string) => Promise<unknown>> = {
-  embeddings: async (out) =>
-    (await import('../../modules/embeddings/package.js')).makePackageSource({
-      model: path.join(repoRoot, 'test/fixtures/models/tiny-bert'),
-      out,
-    }),
-  vectors: async (out) => (await import('../../modules/vectors/package.js')).makePackageSource({ out }),
-  llm: async (out) => (await import('../../modules/llm/package.js')).makePackageSource({ out }),
-  rag: async (out) => (await import('../../modules/rag/package.js')).makePackageSource({ out }),
-};
+import { RECIPES } from './recipe-sources.js';
 
 /** name -> version of every package folder (…/node_modules/NAME/package.json) under `dir`. */
 function packageFolders(dir: string): Record<string, string> {
@@ -42,13 +32,13 @@ function packageFolders(dir: string): Record<string, string> {
   return found;
 }
 
-describe.each(Object.keys(recipes))("%s's fingerprint", (module) => {
+describe.each(Object.keys(RECIPES))("%s's fingerprint", (module) => {
   let copied: Record<string, string>;
   let lock: LockPackages;
   beforeAll(async () => {
     process.chdir(repoRoot);
     const src = path.join(tempDir(`bp-fingerprint-${module}-`), 'src');
-    await recipes[module]!(src);
+    await RECIPES[module]!(src);
     copied = packageFolders(path.join(src, 'rootfs'));
     lock = readLock();
   }, 300_000);

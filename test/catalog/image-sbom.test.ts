@@ -13,6 +13,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/pkg.js';
 import { imageTagged } from '../helpers/test-images.js';
+import { WITH_PACKAGES } from './recipe-sources.js';
 
 interface Component {
   'bom-ref': string;
@@ -70,16 +71,6 @@ for (const f of walk('/app')) {
 for (const d of ['/lib', '/lib64', '/usr/lib']) if (fs.existsSync(d)) out.libraries.push(...walk(d));
 process.stdout.write(JSON.stringify(out));`;
 
-const recipes: Record<string, (out: string) => Promise<unknown>> = {
-  embeddings: async (out) =>
-    (await import('../../modules/embeddings/package.js')).makePackageSource({
-      model: path.join(repoRoot, 'test/fixtures/models/tiny-bert'),
-      out,
-    }),
-  vectors: async (out) => (await import('../../modules/vectors/package.js')).makePackageSource({ out }),
-  llm: async (out) => (await import('../../modules/llm/package.js')).makePackageSource({ out }),
-};
-
 /** The npm packages each image must name: copied in as files, or (node-llama-cpp) bundled. */
 const expected: Record<string, string[]> = {
   embeddings: ['onnxruntime-node', 'onnxruntime-common', '@huggingface/transformers'],
@@ -103,12 +94,12 @@ function ownerOf(file: string): string | undefined {
   return undefined;
 }
 
-describe.each(Object.keys(recipes))("%s's image carries its SBOM", (module) => {
+describe.each(Object.keys(WITH_PACKAGES))("%s's image carries its SBOM", (module) => {
   let bom: Bom;
   let inside: Inside;
   beforeAll(async () => {
     const src = path.join(tempDir(`bp-sbom-${module}-`), 'src');
-    await recipes[module]!(src);
+    await WITH_PACKAGES[module]!(src);
     const tag = `localhost/bp-sbom-test-${module}:${process.pid}`;
     imageTagged(tag);
     execFileSync(
