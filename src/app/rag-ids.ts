@@ -18,6 +18,16 @@ export const noDocumentHint = (id: string) =>
   `No document's id is or begins with ${id}: \`blueprint rag list\` shows the documents and their ids.`;
 
 /**
+ * The characters of `id` outside printable ASCII, as `U+0441, U+200B`; undefined when none. rag's ids
+ * are UUIDs, and any id a module issues was matched already by the time this is asked.
+ */
+export function unlikeAnyId(id: string): string | undefined {
+  const odd = [...new Set(id.match(/[^\x21-\x7e]/gu) ?? [])];
+  if (odd.length === 0) return undefined;
+  return odd.map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(', ');
+}
+
+/**
  * The document whose id is `id`, or else the one whose id begins with it (letter case aside).
  * NotFound (exit 3) when none; exit 2 naming them when several do.
  */

@@ -12,7 +12,7 @@ import { shellWord } from '../core/system/shell-word.js';
 import type { FoundFile } from '../core/system/walk.js';
 import type { BoxContext } from './context.js';
 import { type ModuleApi, ModuleApiError, openModuleApi } from './module-api.js';
-import { documentByIdStart, noDocumentHint, wholeDocument } from './rag-ids.js';
+import { documentByIdStart, noDocumentHint, unlikeAnyId, wholeDocument } from './rag-ids.js';
 import {
   bad,
   type IngestReport,
@@ -372,6 +372,14 @@ export function ragOps(ctx: BoxContext): RagOps {
                 }
               })()
             : undefined;
+        // An id with a character no id `rag list` shows has (a look-alike letter, a zero-width or
+        // trailing space): not the document's absence, which it would read as (the one meant may be
+        // there still), but refused with those characters named.
+        if (d === null && unlikeAnyId(id))
+          throw new NotFoundError(
+            `${client.name}: no document ${id}: it holds ${unlikeAnyId(id)}, which no document id has; nothing removed`,
+            noDocumentHint(id),
+          );
         if (d === null) return absent(id);
         if (d && d.id !== id)
           return del(d.id).catch((again: unknown) => {

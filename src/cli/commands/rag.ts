@@ -304,7 +304,8 @@ const remove: CommandSpec = {
 
 Exit codes: 0 removed, or no document's id is or begins with ID ("rag: no document ID, nothing to
 do", as \`bpkg remove\` of a package not installed: running it again is harmless; \`blueprint rag list\`
-shows the ids), 2 several ids begin so (each named; nothing removed).
+shows the ids), 2 several ids begin so (each named; nothing removed), 3 an ID with characters no id
+has (a look-alike letter, a zero-width or trailing space; named as U+XXXX) that matches none.
 --json: {id, chunks, deleted, changed} (deleted and changed false when there was nothing to remove).`,
   async run(ctx, parsed) {
     const [id] = requirePositionals(parsed, 1, 'a document ID', 'blueprint rag remove');
