@@ -92,3 +92,26 @@ export function expandTabs(line: string): string {
   }
   return out;
 }
+
+/**
+ * `row` ending in '…' (what follows it was left out) within `width` terminal columns: the '…' takes a
+ * column of its own, so a full row gives up its last grapheme for it. Appended to a full row, it made
+ * the row one column too wide and Ink's truncate cut one more character (CONSOLE6); sliced by UTF-16
+ * units, a wide or surrogate-pair character counted half (a lone surrogate, a row twice too wide).
+ */
+export function endWithEllipsis(row: string, width: number): string {
+  const room = Math.max(0, width - 1);
+  const w = textWidth(row);
+  if (w <= room) return `${row}…`;
+  // ASCII and the like: sliced, no segmenter started (the first paint stays without ICU).
+  if (codeUnitGraphemes(row) && w === row.length) return `${row.slice(0, room)}…`;
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(row)) {
+    const g = textWidth(segment);
+    if (used + g > room) break;
+    out += segment;
+    used += g;
+  }
+  return `${out}…`;
+}

@@ -8,6 +8,7 @@ import type { Maybe } from '../sources.js';
 import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 import { usePoll } from '../usePoll.js';
+import { endWithEllipsis } from '../wrap-width.js';
 import { wrapLines } from './ScrollLines.js';
 import { type Column, Table } from './Table.js';
 import { TextInput } from './TextInput.js';
@@ -43,7 +44,9 @@ function titleText(title: string, shown: number, all: number, query: string, sea
 /** `text` wrapped at spaces to `width`, NOTE_ROWS rows at most, the last cut with '…'. */
 function noteRows(text: string, width: number): string[] {
   const rows = wrapLines(escapeLine(text), width);
-  return rows.length > NOTE_ROWS ? [...rows.slice(0, NOTE_ROWS - 1), `${rows[NOTE_ROWS - 1]}…`] : rows;
+  return rows.length > NOTE_ROWS
+    ? [...rows.slice(0, NOTE_ROWS - 1), endWithEllipsis(rows[NOTE_ROWS - 1]!, width)]
+    : rows;
 }
 
 /**
@@ -117,7 +120,7 @@ export function ListScreen<T>(
   const emptyRoom = Math.max(1, props.height - footer.length);
   const empty =
     emptyRows.length > emptyRoom
-      ? [...emptyRows.slice(0, emptyRoom - 1), `${emptyRows[emptyRoom - 1]}…`]
+      ? [...emptyRows.slice(0, emptyRoom - 1), endWithEllipsis(emptyRows[emptyRoom - 1]!, props.width - 2)]
       : emptyRows;
   const listRows = rows.length > 3 ? 4 : rows.length || empty.length;
   // The title's row (two where it wraps: a long filter at 40 columns; Ink wraps its parts each in
@@ -126,7 +129,10 @@ export function ListScreen<T>(
   const titleRows =
     textWidth(titleText(props.title, rows.length, all.length, query, searching)) <= props.width ? 1 : 2;
   const room = Math.max(1, props.height + SPARE_ROWS - titleRows - 1 - listRows - footer.length);
-  const notes = wrapped.length > room ? [...wrapped.slice(0, room - 1), `${wrapped[room - 1]}…`] : wrapped;
+  const notes =
+    wrapped.length > room
+      ? [...wrapped.slice(0, room - 1), endWithEllipsis(wrapped[room - 1]!, props.width)]
+      : wrapped;
   const tableHeight = Math.max(3, props.height - 3 - notes.length - footer.length);
   useInput(
     (input, key) => {

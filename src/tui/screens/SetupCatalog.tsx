@@ -7,6 +7,7 @@ import { fitCell, windowStart } from '../components/Table.js';
 import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
 import { SPARE_ROWS } from '../screen.js';
 import { useTheme } from '../theme.js';
+import { endWithEllipsis } from '../wrap-width.js';
 
 /**
  * The wizard's module checklist over the image's offline catalog (issue 18): up/down move, Space
@@ -127,11 +128,11 @@ export function SetupCatalog(props: {
   );
 }
 
-/** The first `rows` of `lines`, the last of them ending in '…' when some are left out. */
+/** The first `rows` of `lines`, the last of them ending in '…' (within `width` columns) when some are left out. */
 function cut(lines: string[], rows: number, width: number): string[] {
   if (lines.length <= rows) return lines;
   const kept = lines.slice(0, Math.max(0, rows));
   const last = kept.at(-1);
-  if (last !== undefined) kept[kept.length - 1] = `${last.slice(0, width - 1)}…`;
+  if (last !== undefined) kept[kept.length - 1] = endWithEllipsis(last, width);
   return kept;
 }
