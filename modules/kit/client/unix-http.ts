@@ -15,6 +15,7 @@
  * values and the path are checked for CR/LF so no caller text can forge a header.
  */
 import { connect, type Socket } from 'node:net';
+import { CLIENT_IDLE_MS } from '../server/keep-alive.js';
 import { type ParsedResponse, ProtocolError, ResponseParser } from './response-parser.js';
 
 export type { ParsedResponse as UnixHttpResponse } from './response-parser.js';
@@ -22,7 +23,11 @@ export { ProtocolError } from './response-parser.js';
 
 export interface UnixHttpOptions {
   socketPath: string;
-  /** An idle kept-alive connection is closed after this (keep it under the server's keep-alive timeout). */
+  /**
+   * An idle kept-alive connection is closed after this. Default CLIENT_IDLE_MS (58 s): just under
+   * the kit server's keep-alive (../server/keep-alive.ts), so the client closes first; against
+   * another server, keep it under that server's keep-alive timeout.
+   */
   idleMs?: number;
   /** Idle connections kept at most. */
   maxIdle?: number;
@@ -77,7 +82,7 @@ export class UnixHttpClient {
 
   constructor(options: UnixHttpOptions) {
     this.o = {
-      idleMs: 2_000,
+      idleMs: CLIENT_IDLE_MS,
       maxIdle: 16,
       maxHeaderBytes: 16 * 1024,
       maxBodyBytes: 64 * 1024 * 1024,

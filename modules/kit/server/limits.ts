@@ -1,5 +1,6 @@
 /** The kit server's limits and their defaults (../README.md, "What it does, and the defaults"). */
 import { defaultMaxConnections } from './connections.js';
+import { KEEP_ALIVE_MS } from './keep-alive.js';
 
 export interface KitLimits {
   /** Open connections; at the cap an idle one is closed for each new one. Default: nofile - 128. */
@@ -49,7 +50,7 @@ export function defaultLimits(): KitLimits {
     maxConnections: defaultMaxConnections(),
     headersTimeoutMs: 5_000,
     requestTimeoutMs: 15_000,
-    keepAliveTimeoutMs: 60_000,
+    keepAliveTimeoutMs: KEEP_ALIVE_MS,
     idleTimeoutMs: 60_000,
     maxBodyBytes: 4 * 1024 * 1024,
     maxBufferedBytes: 32 * 1024 * 1024,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { UnixHttpClient, UnixHttpError } from '../../kit/client/unix-http.js';
 import { HttpError } from '../../kit/server/index.js';
+import { CLIENT_IDLE_MS } from '../../kit/server/keep-alive.js';
 
 export type UpstreamName = 'embeddings' | 'vectors' | 'llm';
 
@@ -76,11 +77,15 @@ export class Upstream {
   readonly name: UpstreamName;
   readonly config: UpstreamConfig;
   /**
-   * Keep-alive connections, closed after 2 s idle: before the kit's 5 s keep-alive timeout on the
-   * other side, so a request rarely meets a connection the module is closing (and one that does is
-   * sent again once, see open()).
+   * The llm's streams' connections (node:http: the kit's client reads whole answers, not streams),
+   * kept alive between chat turns CLIENT_IDLE_MS, just under the kit's keep-alive on the module's
+   * side, as the JSON calls' below. node:http's agent applies `timeout` to a socket in its free list
+   * only: a stream whose llm pauses between tokens is not cut by it (a slow CPU, a long prompt's
+   * prefill; test/rag/llm-stream-pause.test.ts), a stream is bounded by rag's own deadlines (the
+   * first byte within the call's timeoutMs, then RAG_LLM_TIMEOUT_MS between events: chat.ts). At
+   * 2 s, each chat turn paid a new connection to llm.
    */
-  private readonly agent = new Agent({ keepAlive: true, timeout: 2_000, maxSockets: 16 });
+  private readonly agent = new Agent({ keepAlive: true, timeout: CLIENT_IDLE_MS, maxSockets: 16 });
   /**
    * The JSON calls (a retrieval's embedding and search, ingest's batches) go through the kit's lean
    * client instead: node:http's client machinery was most of rag's CPU a retrieval, run cold
@@ -90,12 +95,13 @@ export class Upstream {
   constructor(config: UpstreamConfig) {
     this.config = config;
     this.name = config.name;
-    // Idle connections kept 58 s, just under the kit's 60 s keep-alive on the module's side (counted
-    // there from its answer's end, which comes before ours; a close it makes first drops ours, and a
-    // request that meets one is sent again, see exchange()): at 2 s, then 4 s (under the kit's former
-    // 5 s), a user asking every few seconds paid a new connection on each hop (the search ~1.5 ms
-    // more, rag's CPU ~0.5 ms: README, Figures, forty-fourth session).
-    this.client = new UnixHttpClient({ socketPath: config.socket, idleMs: 58_000 });
+    // Idle connections kept the kit client's default, CLIENT_IDLE_MS (58 s), just under the kit's
+    // 60 s keep-alive on the module's side (counted there from its answer's end, which comes before
+    // ours; a close it makes first drops ours, and a request that meets one is sent again, see
+    // exchange()): at 2 s, then 4 s (under the kit's former 5 s), a user asking every few seconds
+    // paid a new connection on each hop (the search ~1.5 ms more, rag's CPU ~0.5 ms: README,
+    // Figures, forty-fourth session).
+    this.client = new UnixHttpClient({ socketPath: config.socket });
   }
 
   /**
