@@ -30,47 +30,36 @@ async function docx(parts: Record<string, string>): Promise<Buffer> {
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
+/** pandoc's tides.docx and tides.odt, as sections: the body, then each note under its reference's heading. */
+const TIDES_SECTIONS = [
+  [
+    'Tides at Kestrel Point',
+    'The tide turns every six hours. Boats wait at the outer mooring until it does.',
+  ],
+  ['Tides at Kestrel Point > The quay', 'The quay was rebuilt in stone after the storm.'],
+  [
+    'Tides at Kestrel Point > Notes',
+    'Measured by the harbourmaster with the zorblat gauge, calibrated each spring.',
+  ],
+  [
+    'Tides at Kestrel Point > The quay > Notes',
+    'The storm of the great flood, per the parish records.\nA second paragraph of the same note: the stone came from Quarrington.',
+  ],
+];
+
+async function tidesSections(kind: 'docx' | 'odt') {
+  const bytes = office(`tides.${kind}`);
+  const parsed = await parseDocument(kind, bytes, 10, 256, budget(kind, bytes.length));
+  return parsed.sections.map((s) => [s.heading, s.text]);
+}
+
 describe('rag: notes in Word and OpenDocument documents', () => {
   it("pandoc's .docx: footnotes after the body, under the heading of their reference, then Notes", async () => {
-    const bytes = office('tides.docx');
-    const parsed = await parseDocument('docx', bytes, 10, 256, budget('docx', bytes.length));
-    const sections = parsed.sections.map((s) => [s.heading, s.text]);
-    expect(sections).toEqual([
-      [
-        'Tides at Kestrel Point',
-        'The tide turns every six hours. Boats wait at the outer mooring until it does.',
-      ],
-      ['Tides at Kestrel Point > The quay', 'The quay was rebuilt in stone after the storm.'],
-      [
-        'Tides at Kestrel Point > Notes',
-        'Measured by the harbourmaster with the zorblat gauge, calibrated each spring.',
-      ],
-      [
-        'Tides at Kestrel Point > The quay > Notes',
-        'The storm of the great flood, per the parish records.\nA second paragraph of the same note: the stone came from Quarrington.',
-      ],
-    ]);
+    expect(await tidesSections('docx')).toEqual(TIDES_SECTIONS);
   });
 
   it("pandoc's .odt: the same notes, and the paragraph around each reference stays whole", async () => {
-    const bytes = office('tides.odt');
-    const parsed = await parseDocument('odt', bytes, 10, 256, budget('odt', bytes.length));
-    const sections = parsed.sections.map((s) => [s.heading, s.text]);
-    expect(sections).toEqual([
-      [
-        'Tides at Kestrel Point',
-        'The tide turns every six hours. Boats wait at the outer mooring until it does.',
-      ],
-      ['Tides at Kestrel Point > The quay', 'The quay was rebuilt in stone after the storm.'],
-      [
-        'Tides at Kestrel Point > Notes',
-        'Measured by the harbourmaster with the zorblat gauge, calibrated each spring.',
-      ],
-      [
-        'Tides at Kestrel Point > The quay > Notes',
-        'The storm of the great flood, per the parish records.\nA second paragraph of the same note: the stone came from Quarrington.',
-      ],
-    ]);
+    expect(await tidesSections('odt')).toEqual(TIDES_SECTIONS);
   });
 
   it('.docx endnotes too; separators, headers, footers and comments are not read', async () => {
