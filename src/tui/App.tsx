@@ -2,6 +2,7 @@ export { SCREENS, type ScreenName, type ScreenProps } from './screen.js';
 
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { type ComponentType, lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { DETAIL_BACK } from '../present/back-key.js';
 import type { FirstRead } from './dashboard-data.js';
 import { fullSpeed } from './runtime.js';
 import { SCREENS, type ScreenName, type ScreenProps, SPARE_ROWS } from './screen.js';
@@ -137,7 +138,7 @@ export function App(props: {
   const hints = [
     // A field with the keyboard takes '?' as text (a wizard step): the key is not offered there (QA14).
     ...(capture && !help ? [] : ['? help']),
-    capture ? 'Esc back' : 'q back',
+    capture ? DETAIL_BACK : 'q back',
     ...(props.login ? ['! shell'] : []),
     ...(busy ? ['Ctrl-C stop'] : ['Ctrl-C quit']),
   ].join('  ');

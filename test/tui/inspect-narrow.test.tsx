@@ -30,7 +30,7 @@ it('40×14: every inspection line whole, wrapped under its own indentation', asy
   const f = await frameWith(app, 'memory limit 128 MiB');
   const flat = f.replace(/\s+/g, ' ');
   expect(flat).toContain('`blueprint service restart hello`');
-  expect(flat).toContain('j/k, PgUp/PgDn, g/G scroll; any other key: back)');
+  expect(flat).toContain('j/k, PgUp/PgDn, g/G scroll; Esc back)');
   // The continuation rows sit under the line's own text, not at the margin.
   const rows = f.split('\n');
   const at = rows.findIndex((r) => r.includes('hello: runs with'));

@@ -123,7 +123,7 @@ it("Keys' one-key view, back: the same key selected", async () => {
   await type(app, 'j', 'j');
   await frameWith(app, /> CCCC/);
   await type(app, '\r');
-  expect(await frameWith(app, 'Trusted signing key (q back)')).toContain('Signer: Gamma');
+  expect(await frameWith(app, 'Trusted signing key (Esc back)')).toContain('Signer: Gamma');
   await type(app, 'q');
   expect(await frameWith(app, 'Trusted signing keys (3)')).toMatch(/> CCCC/);
 });

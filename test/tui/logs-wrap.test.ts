@@ -76,10 +76,10 @@ describe.skipIf(!engineUp)('the log view wraps long lines (dist/blueprint in tmu
       const screen = await p.waitFor(/Logs of[\s\S]*END/);
       await keepScreen(`logs-wrap-${width}`, screen);
       // The view's keys, said only in its title, whole at 40 columns too.
-      expect(screen.replace(/\s+/g, ' ')).toContain('(following; j/k, PgUp/PgDn, g/G scroll; q back)');
+      expect(screen.replace(/\s+/g, ' ')).toContain('(following; j/k, PgUp/PgDn, g/G scroll; Esc back)');
       const rows = screen.split('\n');
       // Every row of the text (in the body, right of its one column of margin) holds its columns.
-      const body = rows.slice(rows.findIndex((r) => r.includes('q back)')) + 1);
+      const body = rows.slice(rows.findIndex((r) => r.includes('Esc back)')) + 1);
       const text = squeeze(body.join(''));
       expect(text).toContain(
         squeeze(`"read":"START 日本語のログ行 👨‍👩‍👧 🇯🇵 \\x1b[31mred${WORDS}","ok":true`),

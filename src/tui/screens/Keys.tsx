@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
+import { DETAIL_BACK } from '../../present/back-key.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { ListScreen, useListState } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
@@ -80,7 +81,7 @@ function KeyView(props: ScreenProps & { row: KeyRow; onClose(): void }) {
   return (
     <Box flexDirection="column">
       <Text bold={!plain} wrap="truncate">
-        Trusted signing key (q back)
+        {`Trusted signing key (${DETAIL_BACK})`}
       </Text>
       <ScrollLines lines={lines} height={Math.max(1, props.height - 1)} width={width} />
     </Box>

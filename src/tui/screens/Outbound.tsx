@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { OutboundAudit } from '../../app/index.js';
+import { DETAIL_BACK } from '../../present/back-key.js';
 import { type OutboundRow, outboundRows, outboundSummary } from '../../present/outbound.js';
 import { ListScreen, useListState } from '../components/ListScreen.js';
 import { ScrollLines, wrapLines } from '../components/ScrollLines.js';
@@ -97,7 +98,7 @@ function Destination(props: ScreenProps & { row: OutboundRow; onClose(): void })
   return (
     <Box flexDirection="column">
       <Text bold={!plain} wrap="truncate">
-        Outbound destination (q back)
+        {`Outbound destination (${DETAIL_BACK})`}
       </Text>
       <ScrollLines lines={lines} height={Math.max(1, props.height - 1)} width={width} />
     </Box>

@@ -1,5 +1,6 @@
 import { Box, Text, useInput, useWindowSize } from 'ink';
 import { useEffect, useRef, useState } from 'react';
+import { DETAIL_BACK } from '../../present/back-key.js';
 import { escapeLine } from '../../present/escape.js';
 import { reasonOf } from '../../present/reason.js';
 import { settingChoices, settingsWarnings } from '../../present/settings.js';
@@ -110,7 +111,7 @@ export function ServiceSettings(props: {
   return (
     <Box flexDirection="column">
       <Text bold={!plain} wrap="truncate">
-        {`Settings of ${escapeLine(name)} (j/k choose, Enter change, d default, q back)`}
+        {`Settings of ${escapeLine(name)} (j/k choose, Enter change, d default, ${DETAIL_BACK})`}
       </Text>
       {!view ? <Text>{note.length ? '' : 'Reading…'}</Text> : null}
       {view && !rows.length && !view.stale.length ? (

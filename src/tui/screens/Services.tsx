@@ -1,5 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useMemo, useState } from 'react';
+import { DETAIL_BACK } from '../../present/back-key.js';
 import { escapeLine } from '../../present/escape.js';
 import { ratingShort } from '../../present/rating.js';
 import { reasonOf } from '../../present/reason.js';
@@ -53,7 +54,7 @@ function Logs(props: ScreenProps & { name: string; onClose(): void }) {
   );
   // Wrapped: the view's keys are said only here (its help is not offered), and 40 columns cut them.
   const title = wrapLines(
-    `Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; q back)`,
+    `Logs of ${name} (${following ? 'following' : 'paused: G follows'}; j/k, PgUp/PgDn, g/G scroll; ${DETAIL_BACK})`,
     width,
   );
   return (
@@ -245,7 +246,7 @@ function InspectView(props: {
       }),
     [props.lines, width],
   );
-  const title = wrapLines(`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; any other key: back)`, width);
+  const title = wrapLines(`Inspect ${props.name} (j/k, PgUp/PgDn, g/G scroll; ${DETAIL_BACK})`, width);
   // The inspection (sandbox, kernel view, probe, security rating) is longer than a screen: it
   // scrolls, saying what is above and below; any key that does not scroll goes back.
   return (
