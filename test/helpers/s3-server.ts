@@ -10,7 +10,7 @@ import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { PackageManager } from '../../src/core/pkg/index.js';
-import { transportFor } from '../../src/core/pkg/transport.js';
+import { configureTransports, transportFor } from '../../src/core/pkg/transport.js';
 import { buildRepo, makeSource, type TestKey, tempDir } from './pkg.js';
 import { freePort } from './registry.js';
 
@@ -128,4 +128,33 @@ export async function goodVersions(key: TestKey, versions: string[]): Promise<st
   for (const version of versions)
     await buildRepo(repo, key, [makeSource(path.join(base, 'src'), { name: 'good', version })]);
   return repo;
+}
+
+/**
+ * Builds into `repo`, signed by `key`, one version of package `name` carrying `size` random bytes:
+ * they do not compress, so a package of 9 MiB is one the CLI announces before its upload.
+ */
+export function buildBlobRepo(
+  repo: string,
+  key: TestKey,
+  base: string,
+  o: { name: string; version: string; size: number },
+): Promise<unknown> {
+  const files = { 'payload/blob': randomBytes(o.size) };
+  return buildRepo(repo, key, [
+    makeSource(path.join(base, 'src'), { name: o.name, version: o.version, files }),
+  ]);
+}
+
+/**
+ * A box installing good@1.0.0 from the published repository at `to`: the transports without the
+ * publisher's environment, a box root naming s3rver at `endpoint`, trusting `key`. Returns what
+ * its update said of the repository and the version then installed.
+ */
+export async function boxInstallsGood(endpoint: string, to: string, key: TestKey) {
+  configureTransports({ env: {} });
+  const pm = await trustingBox(awsRoot(endpoint), to, key);
+  const updated = (await pm.update())[0];
+  await pm.install(['good@1.0.0']);
+  return { updated, installed: (await pm.installed())[0]?.version };
 }

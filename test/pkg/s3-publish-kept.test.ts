@@ -5,20 +5,19 @@
  * SHA-256 and size (the publisher's own x-amz-meta-sha256) is not sent again and is said as
  * kept, not announced as uploading; a box still installs from the repository as before. s3rver on 127.0.0.1.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
 import {
-  awsRoot,
+  boxInstallsGood,
+  buildBlobRepo,
   countPuts,
   publisherEnv,
   startS3rver,
   storeOtherBytes,
-  trustingBox,
 } from '../helpers/s3-server.js';
 
 let server: S3rver;
@@ -42,13 +41,7 @@ describe('repo publish to S3 again', () => {
     const to = 's3://blueprint-repo/kept/modules';
     // 9 MiB that do not compress: a file announced before its upload ('uploading …').
     const build = (version: string) =>
-      buildRepo(repo, key, [
-        makeSource(path.join(base, 'src'), {
-          name: 'good',
-          version,
-          files: { 'payload/blob': randomBytes(9 << 20) },
-        }),
-      ]);
+      buildBlobRepo(repo, key, base, { name: 'good', version, size: 9 << 20 });
     configureTransports({ env: publisherEnv(endpoint) });
     await build('1.0.0');
     const kept: string[] = [];
@@ -75,11 +68,9 @@ describe('repo publish to S3 again', () => {
     expect(sent).toContain('index.json');
     expect(kept).toEqual(['pool/good/good_1.0.0_all.bpkg', 'pool/good/good_1.0.0_all.bpkg.asc']);
 
-    configureTransports({ env: {} });
-    const pm = await trustingBox(awsRoot(endpoint), to, key);
-    expect((await pm.update())[0]).toMatchObject({ ok: true, packages: 2 });
-    await pm.install(['good@1.0.0']);
-    expect((await pm.installed())[0]?.version).toBe('1.0.0');
+    const box = await boxInstallsGood(endpoint, to, key);
+    expect(box.updated).toMatchObject({ ok: true, packages: 2 });
+    expect(box.installed).toBe('1.0.0');
   });
 
   // REVIEW5: the object's x-amz-meta-sha256 is anyone's word who can write the bucket (or the
@@ -90,13 +81,7 @@ describe('repo publish to S3 again', () => {
     const repo = path.join(base, 'repo');
     const to = 's3://blueprint-repo/changed/modules';
     const rel = 'pool/good/good_1.0.0_all.bpkg';
-    await buildRepo(repo, key, [
-      makeSource(path.join(base, 'src'), {
-        name: 'good',
-        version: '1.0.0',
-        files: { 'payload/blob': randomBytes(1 << 20) },
-      }),
-    ]);
+    await buildBlobRepo(repo, key, base, { name: 'good', version: '1.0.0', size: 1 << 20 });
     configureTransports({ env: publisherEnv(endpoint) });
     await publishRepository(repo, to, () => {});
     await storeOtherBytes(repo, to, rel, base);
@@ -108,10 +93,8 @@ describe('repo publish to S3 again', () => {
     expect(kept).not.toContain(rel);
     expect(puts.map((k) => k.replace('changed/modules/', ''))).toContain(rel);
 
-    configureTransports({ env: {} });
-    const pm = await trustingBox(awsRoot(endpoint), to, key);
-    expect((await pm.update())[0]).toMatchObject({ ok: true, packages: 1 });
-    await pm.install(['good@1.0.0']);
-    expect((await pm.installed())[0]?.version).toBe('1.0.0');
+    const box = await boxInstallsGood(endpoint, to, key);
+    expect(box.updated).toMatchObject({ ok: true, packages: 1 });
+    expect(box.installed).toBe('1.0.0');
   });
 });

@@ -6,10 +6,10 @@
  * which AWS_SHARED_CREDENTIALS_FILE names. Now the credentials are looked for before any file is
  * announced, and the hint names the publisher's way too.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildRepo, makeKey, makeSource, run, tempDir } from '../helpers/pkg.js';
+import { makeKey, run, tempDir } from '../helpers/pkg.js';
+import { buildBlobRepo } from '../helpers/s3-server.js';
 
 describe('repo publish to S3 without credentials', () => {
   it('announces no upload and says where a publisher puts them', async () => {
@@ -17,12 +17,7 @@ describe('repo publish to S3 without credentials', () => {
     const key = await makeKey(path.join(base, 'key'));
     const repo = path.join(base, 'repo');
     // 9 MiB that do not compress: a file the CLI announces before its upload.
-    const big = makeSource(path.join(base, 'src'), {
-      name: 'big',
-      version: '1.0.0',
-      files: { 'payload/blob': randomBytes(9 << 20) },
-    });
-    await buildRepo(repo, key, [big]);
+    await buildBlobRepo(repo, key, base, { name: 'big', version: '1.0.0', size: 9 << 20 });
     const r = await run(
       ['--root', tempDir('bp-pubcred-root-'), 'repo', 'publish', repo, '--to', 's3://fleet-repo/stable'],
       {

@@ -8,7 +8,7 @@
  * sent again; no record, everything is sent as before. s3rver behind a proxy that answers ETags as
  * SSE-KMS does (opaque, not the MD5); a box still installs from the repository.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -16,15 +16,15 @@ import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishRepository } from '../../src/core/pkg/publish-remote.js';
 import { configureTransports } from '../../src/core/pkg/transport.js';
-import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
+import { makeKey, type TestKey, tempDir } from '../helpers/pkg.js';
 import {
-  awsRoot,
+  boxInstallsGood,
+  buildBlobRepo,
   countPuts,
   forwardTo,
   publisherEnv,
   startS3rver,
   storeOtherBytes,
-  trustingBox,
 } from '../helpers/s3-server.js';
 
 let server: S3rver;
@@ -61,13 +61,7 @@ describe('repo publish to an S3 bucket whose ETags are not MD5s (SSE-KMS)', () =
     const to = 's3://blueprint-repo/kms/modules';
     const rel = 'pool/good/good_1.0.0_all.bpkg';
     const build = (version: string) =>
-      buildRepo(repo, key, [
-        makeSource(path.join(base, 'src'), {
-          name: 'good',
-          version,
-          files: { 'payload/blob': randomBytes(1 << 20) },
-        }),
-      ]);
+      buildBlobRepo(repo, key, base, { name: 'good', version, size: 1 << 20 });
     const sent = () => puts.map((k) => k.replace('kms/modules/', ''));
     const publish = async (dir = records) => {
       puts.length = 0;
@@ -106,10 +100,8 @@ describe('repo publish to an S3 bucket whose ETags are not MD5s (SSE-KMS)', () =
     expect(await publish(path.join(base, 'elsewhere'))).toEqual([]);
     expect(sent()).toContain(`${rel}.asc`);
 
-    configureTransports({ env: {} });
-    const pm = await trustingBox(awsRoot(endpoint), to, key);
-    expect((await pm.update())[0]).toMatchObject({ ok: true, packages: 2 });
-    await pm.install(['good@1.0.0']);
-    expect((await pm.installed())[0]?.version).toBe('1.0.0');
+    const box = await boxInstallsGood(endpoint, to, key);
+    expect(box.updated).toMatchObject({ ok: true, packages: 2 });
+    expect(box.installed).toBe('1.0.0');
   });
 });
