@@ -26,6 +26,7 @@ import { likeAContainer } from './_cpu-group.mjs';
 import {
   busiestThreads,
   cpuOf,
+  decodeEmbeddings,
   inProcessChild,
   pass,
   sentences,
@@ -77,20 +78,6 @@ async function clientOf(tree, name) {
   return (await import(pathToFileURL(file).href)).UnixHttpClient;
 }
 
-function decode(text) {
-  const data = JSON.parse(text).data;
-  let size = 0;
-  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
-  const buf = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  return data.map(({ embedding }) => {
-    const n = buf.write(embedding, at, 'base64');
-    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
-    at += n;
-    return v;
-  });
-}
-
 async function service(tree, name) {
   const src = join(work, `src-${name}`);
   const { makePackageSource } = await import(pathToFileURL(join(tree, 'modules/embeddings/package.ts')).href);
@@ -127,7 +114,7 @@ async function service(tree, name) {
       timeoutMs: 60_000,
     });
     if (res.status !== 200) throw new Error(`${res.status} ${res.body}`);
-    return decode(res.body.toString('utf8'));
+    return decodeEmbeddings(res.body.toString('utf8'));
   };
   await pass(texts, embed, batchSize);
   return {

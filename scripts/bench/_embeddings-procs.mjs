@@ -200,3 +200,23 @@ export async function inProcessChild(modelDir, count, way, { cpus, env = {}, bat
     },
   };
 }
+
+/**
+ * The answer's vectors as Float32Arrays, as the OpenAI clients decode them: base64 (or JSON
+ * numbers) per input. The base64 vectors of a batch are decoded into one ArrayBuffer, a view each
+ * (a buffer of its own per vector cost the client ~30 µs a batch of 32 in allocations).
+ */
+export function decodeEmbeddings(text) {
+  const data = JSON.parse(text).data;
+  if (typeof data[0]?.embedding !== 'string') return data.map(({ embedding: e }) => Float32Array.from(e));
+  let size = 0;
+  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
+  const buf = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  return data.map(({ embedding }) => {
+    const n = buf.write(embedding, at, 'base64');
+    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
+    at += n;
+    return v;
+  });
+}

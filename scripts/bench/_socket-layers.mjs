@@ -27,7 +27,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { likeAContainer } from './_cpu-group.mjs';
-import { inProcessChild, sentences, serviceEnv, waitForSocket } from './_embeddings-procs.mjs';
+import {
+  decodeEmbeddings,
+  inProcessChild,
+  sentences,
+  serviceEnv,
+  waitForSocket,
+} from './_embeddings-procs.mjs';
 import { manifestEnv } from './_lib.mjs';
 import { netFloorServerSource } from './_net-floor.mjs';
 import { gloveSet } from './_vectors-data.mjs';
@@ -213,20 +219,6 @@ async function measure(title, sides, extra = {}) {
     );
   }
   return runs;
-}
-
-function decodeEmbeddings(text) {
-  const data = JSON.parse(text).data;
-  let size = 0;
-  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
-  const buf = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  return data.map(({ embedding }) => {
-    const n = buf.write(embedding, at, 'base64');
-    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
-    at += n;
-    return v;
-  });
 }
 
 async function embeddings() {

@@ -40,6 +40,7 @@ import { CPU_PARENT, likeAContainer } from './_cpu-group.mjs';
 import {
   BATCH,
   cpuOf,
+  decodeEmbeddings,
   inProcessChild,
   memoryOf,
   pass,
@@ -89,26 +90,6 @@ async function timedPass(pid, texts, embedBatch) {
 }
 
 /**
- * The answer's vectors as Float32Arrays, as the OpenAI clients decode them: base64 (or JSON
- * numbers) per input. The base64 vectors of a batch are decoded into one ArrayBuffer, a view each
- * (a buffer of its own per vector cost the client ~30 µs a batch of 32 in allocations).
- */
-function decode(text) {
-  const data = JSON.parse(text).data;
-  if (typeof data[0]?.embedding !== 'string') return data.map(({ embedding: e }) => Float32Array.from(e));
-  let size = 0;
-  for (const { embedding } of data) size += Buffer.byteLength(embedding, 'base64');
-  const buf = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  return data.map(({ embedding }) => {
-    const n = buf.write(embedding, at, 'base64');
-    const v = new Float32Array(buf.buffer, buf.byteOffset + at, n / 4);
-    at += n;
-    return v;
-  });
-}
-
-/**
  * The client: by default the kit's HTTP/1.1 client over the unix socket (modules/kit/client, what
  * rag calls this service with: the request in one write, kept-alive), --client node-http for
  * node:http's with a keep-alive Agent (~0.1-0.2 ms more CPU a request here, issue 20). Both send
@@ -140,7 +121,7 @@ async function post(socketPath, body) {
     });
     const text = res.body.toString('utf8');
     if (res.status !== 200) throw new Error(`${res.status} ${text}`);
-    return decode(text);
+    return decodeEmbeddings(text);
   }
   return new Promise((done, fail) => {
     const req = request(
@@ -157,7 +138,7 @@ async function post(socketPath, body) {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           if (res.statusCode !== 200) return fail(new Error(`${res.statusCode} ${text}`));
-          done(decode(text));
+          done(decodeEmbeddings(text));
         });
       },
     );
