@@ -9,6 +9,13 @@ import type { BoxContext } from './context.js';
 import type { NewRepo, NewRepoChecked, RepoAdded } from './repo-add.js';
 
 /**
+ * Whether `name` is one a repository can have (`repo add` refuses others: core/pkg/repo-config.ts).
+ * A remove of a name not configured is "nothing to do" only then: a look-alike (Cyrillic і in maіn)
+ * is refused, not said to be gone while the repository it looks like stays.
+ */
+export const isRepositoryName = (name: string): boolean => /^[a-z0-9][a-z0-9._-]{0,62}$/.test(name);
+
+/**
  * The package manager, after the root's folders are judged as its locked commands judge them
  * (checkRoot): a link on the way to etc/blueprint that leads out of --root carried `key add`'s and
  * `repo add`'s files out of it, where `bpkg clean` or `update` refused it (exit 7).

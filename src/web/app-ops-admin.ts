@@ -1,4 +1,5 @@
-import type { Box } from '../app/index.js';
+import { type Box, UsageError } from '../app/index.js';
+import { isRepositoryName } from '../app/repos.js';
 import { escapeLine } from '../present/escape.js';
 import { showFingerprint } from '../present/fingerprint.js';
 import {
@@ -147,7 +148,16 @@ export function adminOps(
     async removeRepo(name) {
       // As `bpkg repo remove`: the packages from it named before it goes.
       // Gone since its page was shown (another admin, a playbook): nothing to do, as the CLI says it.
-      if (!(await box.repos.list()).some((r) => r.name === name)) return repoNotThereText(name);
+      if (!(await box.repos.list()).some((r) => r.name === name)) {
+        // A name no repository can have (a look-alike letter): refused as `bpkg repo remove` refuses
+        // it, not "not there", which read as the configured one it looks like gone.
+        if (!isRepositoryName(name))
+          throw new UsageError(
+            `Bad repository name ${escapeLine(name)}`,
+            '`bpkg repo list` shows the repositories configured.',
+          );
+        return repoNotThereText(name);
+      }
       const from = (await box.packages.list()).filter((p) => p.origin === name).map((p) => p.name);
       await box.repos.remove(name);
       return [`removed repository ${name}`, repoRemovedWarning(name, from)].filter(Boolean).join('\n');
