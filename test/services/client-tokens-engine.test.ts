@@ -8,23 +8,14 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { UnpackedPackage } from '../../src/core/pkg/hooks.js';
 import { consumerToken } from '../../src/core/services/client-tokens.js';
 import { startService } from '../../src/core/services/lifecycle.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  quietHook,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { emptyFileBox, podman, quietHook, uniqueName } from './helpers.js';
 
-let build: HelloBuild;
-let box: TestBox;
+const { box } = emptyFileBox();
 let consumer: UnpackedPackage;
 const p = uniqueName('bpt-ctp');
 const q = uniqueName('bpt-ctq');
@@ -38,17 +29,12 @@ const inside = async (name: string, ...cmd: string[]) => {
 };
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
   await box.install(p, { socket: { dir: '/run/hello', file: 'hello.sock', clientTokens: true } });
   consumer = await box.install(q, {}, { manifest: { uses: [p] } });
   const data = serviceDirs(box.root, p).dataDir;
   await mkdir(data, { recursive: true });
   await writeFile(path.join(data, 'access-token'), `${ADMIN}\n`, { mode: 0o600 });
 }, 300_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
 
 describe('a token per consumer (real engine)', () => {
   it('the consumer reads its own token, not the admin one; the provider reads the consumers file', async () => {

@@ -208,27 +208,43 @@ export async function makeBox(build: HelloBuild): Promise<TestBox> {
 }
 
 /**
- * The test file's box: makeBox of `build()` in the file's beforeAll, the hello module installed
- * there as `name` (with the service's `overrides`) and, with `start`, started by the built
- * executable; cleaned up in its afterAll. The box returned is whole once beforeAll has run.
+ * The test file's box on `build()` (a new hello build unless given), nothing installed: made in the
+ * file's beforeAll, cleaned up in its afterAll (after the file's own afterAll hooks, which run in
+ * reverse). Both objects returned are whole once that beforeAll has run, so a file destructures
+ * them at its top: `const { box, build } = emptyFileBox();`.
+ */
+export function emptyFileBox(
+  build: () => HelloBuild | Promise<HelloBuild> = buildHello,
+  timeout = 180_000,
+): { box: TestBox; build: HelloBuild } {
+  const made = { box: {} as TestBox, build: {} as HelloBuild };
+  beforeAll(async () => {
+    Object.assign(made.build, await build());
+    Object.assign(made.box, await makeBox(made.build));
+  }, timeout);
+  afterAll(async () => {
+    await made.box.cleanup?.();
+  });
+  return made;
+}
+
+/**
+ * The test file's box (emptyFileBox) with the hello module installed in the file's beforeAll as
+ * `name` (with the service's `overrides`) and, with `start`, started by the built executable.
  */
 export function fileBox(
   build: () => HelloBuild | Promise<HelloBuild>,
   name: string,
   o: { overrides?: Record<string, unknown>; start?: boolean; timeout?: number } = {},
 ): TestBox {
-  const box = {} as TestBox;
+  const { box } = emptyFileBox(build, o.timeout);
   beforeAll(async () => {
-    Object.assign(box, await makeBox(await build()));
     await box.install(name, o.overrides);
     if (o.start) {
       const s = await cli(box.root, ['service', 'start', name]);
       expect(s.code, s.stderr).toBe(0);
     }
   }, o.timeout ?? 180_000);
-  afterAll(async () => {
-    await box.cleanup?.();
-  });
   return box;
 }
 

@@ -1,31 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
 import { startService } from '../../src/core/services/lifecycle.js';
 import { findRegistration } from '../../src/core/services/registry.js';
 import { serviceStatus } from '../../src/core/services/status.js';
 import { auditNetwork } from '../../src/core/system/network.js';
 import { treeSocketInodes } from '../helpers/sockets.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  quietHook,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { emptyFileBox, podman, quietHook, uniqueName } from './helpers.js';
 
 // Installing through the package hooks: what is refused, what is checked, what is left behind.
-let build: HelloBuild;
-let box: TestBox;
-
-beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-});
-afterAll(async () => {
-  await box?.cleanup();
-});
+const { box, build } = emptyFileBox();
 
 const rejection = async (p: Promise<unknown>) => {
   const err = (await p.then(

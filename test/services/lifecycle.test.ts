@@ -1,18 +1,17 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpOverSocket } from '../../src/core/services/lifecycle.js';
 import { MODULE_LABEL, serviceDirs } from '../../src/core/services/policy.js';
 import { superviseOnce, type WatchEvent, watchServices } from '../../src/core/services/watch.js';
 import { blueprintExe, run } from '../helpers/pkg.js';
 import { until } from '../helpers/until.js';
-import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { cli, emptyFileBox, podman, uniqueName } from './helpers.js';
 
 // The service commands of the real executable against the real engine, state read back from the
 // engine each time (a new blueprint process per command: nothing lives in blueprint's memory).
-let build: HelloBuild;
-let box: TestBox;
+const { box, build } = emptyFileBox();
 const name = uniqueName('bpt-life');
 const stubborn = uniqueName('bpt-stubborn');
 const crashy = uniqueName('bpt-crash');
@@ -24,14 +23,9 @@ const logLines = async (n: string) => {
 };
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
   await box.install(name);
   await box.install(stubborn, { command: ['stubborn'], health: undefined, stopTimeout: 1 });
   await box.install(crashy, { command: ['crash'], health: undefined });
-});
-afterAll(async () => {
-  await box?.cleanup();
 });
 
 describe('blueprint service (real engine)', () => {

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectContainer } from '../../src/core/services/lifecycle.js';
 import { run } from '../helpers/pkg.js';
-import { buildHello, cli, type HelloBuild, makeBox, type TestBox, uniqueName } from './helpers.js';
+import { cli, emptyFileBox, uniqueName } from './helpers.js';
 
 // `blueprint service start|stop|restart NAME...` (as `systemctl stop a b`, `docker stop a b`), with
 // the real engine: a (used by c), b on its own. Stop takes the named ones consumers first, and a
 // refusal (a name not installed, a running service outside the names still using one) comes before
 // anything is stopped.
 
-let build: HelloBuild;
-let box: TestBox;
+const { box } = emptyFileBox();
 const a = uniqueName('bpt-ma'); // used by c
 const b = uniqueName('bpt-mb');
 const c = uniqueName('bpt-mc');
@@ -19,15 +18,10 @@ const running = async (name: string) =>
 const text = (args: string[]) => run(['--root', box.root, ...args], { env: { PATH: process.env.PATH } });
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
   await box.install(a);
   await box.install(b);
   await box.install(c, {}, { manifest: { uses: [`${a}>=1.0.0,<2.0.0`] } });
 }, 300_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
 
 describe('service start/stop/restart with several names (real engine)', () => {
   it('start NAME NAME: each started and healthy, one JSON answer each in order', async () => {

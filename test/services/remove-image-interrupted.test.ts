@@ -8,31 +8,14 @@
  *
  * Here the box's engine answers that read with the interruption, as the command's signal does.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { InterruptedError } from '../../src/core/errors.js';
 import type { Engine } from '../../src/core/services/engine.js';
 import { createServiceHooks } from '../../src/core/services/hooks.js';
 import { findRegistration } from '../../src/core/services/registry.js';
-import {
-  buildHello,
-  type HelloBuild,
-  makeBox,
-  podman,
-  quietHook,
-  type TestBox,
-  uniqueName,
-} from './helpers.js';
+import { emptyFileBox, podman, quietHook, uniqueName } from './helpers.js';
 
-let build: HelloBuild;
-let box: TestBox;
-
-beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-});
-afterAll(async () => {
-  await box?.cleanup();
-});
+const { box, build } = emptyFileBox();
 
 /** The box's engine, except that reads of an image end as the command's signal ends them. */
 function interruptedImageReads(engine: Engine, reads: string[]): Engine {

@@ -1,14 +1,13 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execInService, inspectService } from '../../src/core/services/inspect.js';
 import { httpOverSocket, startService } from '../../src/core/services/lifecycle.js';
 import { serviceDirs } from '../../src/core/services/policy.js';
-import { buildHello, type HelloBuild, makeBox, type TestBox, uniqueName } from './helpers.js';
+import { emptyFileBox, uniqueName } from './helpers.js';
 
 // The sandbox proven from inside a real Podman container: the hello module's probe reports what
 // its process may do, and the kernel's view of its pid 1 must agree.
-let build: HelloBuild;
-let box: TestBox;
+const { box } = emptyFileBox();
 const name = uniqueName('bpt-sandbox');
 const deps = () => ({ engine: box.engine, root: box.root });
 const probe = async (...args: string[]) => {
@@ -18,14 +17,9 @@ const probe = async (...args: string[]) => {
 };
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
   await box.install(name);
   const r = await startService(deps(), name);
   expect(r.healthy).toBe(true);
-});
-afterAll(async () => {
-  await box?.cleanup();
 });
 
 describe('the hello module in the sandbox', () => {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RestartRecord } from '../../src/core/services/restarts.js';
 import { readRestartRecord } from '../../src/core/services/restarts.js';
 import { serviceStatus } from '../../src/core/services/status.js';
-import { buildHello, type HelloBuild, makeBox, quietHook, type TestBox, uniqueName } from './helpers.js';
+import { emptyFileBox, quietHook, uniqueName } from './helpers.js';
 
 // What the restart record says at the moment the upgrade starts the new version: between the old
 // container's removal and that start, a watcher must see an admin's action, not a crash.
@@ -22,15 +22,7 @@ vi.mock('../../src/core/services/lifecycle.js', async (importOriginal) => {
   };
 });
 
-let build: HelloBuild;
-let box: TestBox;
-beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
-});
-afterAll(async () => {
-  await box?.cleanup();
-});
+const { box } = emptyFileBox();
 
 describe('an upgrade of a running module and the services watcher', () => {
   it('holds restarts while the old container is replaced, and the new version starts with a clean count', async () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inspectService } from '../../src/core/services/inspect.js';
 import {
   inspectContainer,
@@ -14,14 +14,13 @@ import { serviceDirs } from '../../src/core/services/policy.js';
 import { listServices } from '../../src/core/services/status.js';
 import { servicesLine } from '../../src/present/host.js';
 import { run } from '../helpers/pkg.js';
-import { buildHello, cli, type HelloBuild, makeBox, podman, type TestBox, uniqueName } from './helpers.js';
+import { cli, emptyFileBox, podman, uniqueName } from './helpers.js';
 
 // Module wiring (issue 17) with the real engine: a module that declares `uses: [A]` gets A's socket
 // folder and token, read-only, and reaches A through it; the socket of a module it did not declare
 // is not there for it to reach, and another user namespace that got A's folder anyway is refused.
 
-let build: HelloBuild;
-let box: TestBox;
+const { box, build } = emptyFileBox();
 const a = uniqueName('bpt-wa'); // used by c
 const b = uniqueName('bpt-wb'); // not declared by c
 const c = uniqueName('bpt-wc');
@@ -36,8 +35,6 @@ const inC = async (...cmd: string[]) => {
 };
 
 beforeAll(async () => {
-  build = await buildHello();
-  box = await makeBox(build);
   await box.install(a);
   await box.install(b);
   await box.install(c, {}, { manifest: { uses: [`${a}>=1.0.0,<2.0.0`] } });
@@ -46,9 +43,6 @@ beforeAll(async () => {
   await mkdir(data, { recursive: true });
   await writeFile(path.join(data, 'access-token'), `${token}\n`, { mode: 0o600 });
 }, 300_000);
-afterAll(async () => {
-  await box?.cleanup();
-});
 
 describe('module wiring (real engine)', () => {
   it('starting a consumer starts what it uses first and waits for its health', async () => {
