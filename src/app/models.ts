@@ -66,7 +66,14 @@ export interface ModelOps {
    * that may be is left to `import`, "unchanged" for the same bytes), a file bigger than a package holds), and the free space for that file's upload and its
    * import: the dashboard asks before an upload starts, so nothing is sent to be refused.
    */
-  checkUpload(o: { name: string; license?: string; bytes: number; shownAs?: string }): Promise<void>;
+  checkUpload(o: {
+    name: string;
+    license?: string;
+    bytes: number;
+    shownAs?: string;
+    /** The file's sampled blocks (core/models/import-again uploadSampleRanges), read by the browser. */
+    sample?: Uint8Array;
+  }): Promise<void>;
   /**
    * Writes an upload of `bytes` (the request's body) to a new file in a folder of root's alone
    * (0700, under the package cache), never holding it in memory. The free space is checked before
@@ -250,10 +257,14 @@ export function modelOps(ctx: BoxContext): ModelOps {
       checkImportName(o.name, o.license);
       const taken = (await packageOps(ctx).list()).find((p) => p.name === `model-${o.name}`);
       if (taken) {
-        // Possibly the very GGUF installed (its size, the licence asked): sent, and `import` answers
+        // Possibly the very GGUF installed (its size, its sampled blocks, the licence asked): sent, and `import` answers
         // as the CLI's run again does ("unchanged", or name-taken for other bytes once hashed).
         const { couldBeSameModel } = await import('../core/models/import-again.js');
-        if (!(await couldBeSameModel(ctx.paths, taken, o.bytes, o.license ? { license: o.license } : {})))
+        const want = {
+          ...(o.license ? { license: o.license } : {}),
+          ...(o.sample ? { sample: o.sample } : {}),
+        };
+        if (!(await couldBeSameModel(ctx.paths, taken, o.bytes, want)))
           throw nameTaken(o.name, taken.version, taken.origin);
       }
       await checkImportSpace(ctx.paths, o.bytes, true);

@@ -14,8 +14,10 @@ import { csrfMatches, type Session } from './security.js';
  * streamed to a root-only file (models.receive) and the import is a job, the upload removed at its
  * end; its page leads to the Models page once it ended well.
  *
- * GET /import-model/check?name=…&bytes=… answers the same up-front refusal as JSON (`{ok}` or
- * `{error}`): the script asks before sending gigabytes only to be refused.
+ * GET /import-model/check?name=…&bytes=…[&sample=HEX] answers the same up-front refusal as JSON
+ * (`{ok}` or `{error}`): the script asks before sending gigabytes only to be refused. `sample` is
+ * the file's sampled blocks (uploadSampleRanges), which tell other bytes of an installed model's
+ * size from its own.
  */
 
 const statusOf = (err: unknown): number => {
@@ -41,6 +43,9 @@ function askOf(url: URL, bytes: number): ModelUploadAsk {
     bytes,
   };
 }
+
+/** The most `sample` holds: 16 blocks of 64 bytes, as hex (the box checks its exact length). */
+const SAMPLE_HEX_MAX = 2 * 16 * 64;
 
 const running = (jobs: Jobs) => jobs.latest?.state === 'running';
 
@@ -74,8 +79,14 @@ export async function checkModelUpload(res: ServerResponse, url: URL, ops: Dashb
   if (!ops.checkModelUpload) return json({ error: 'Not available in this build.' });
   if (!Number.isSafeInteger(bytes) || bytes < 0) return json({ error: 'bytes: the file size is needed' });
   if (running(jobs)) return json({ error: busyText(jobs) });
+  // The file's sampled blocks as hex (2 KiB at most): anything else is no sample (the size decides).
+  const hex = url.searchParams.get('sample') ?? '';
+  const sample =
+    hex && hex.length <= SAMPLE_HEX_MAX && /^(?:[0-9a-f]{2})+$/.test(hex)
+      ? { sample: new Uint8Array(Buffer.from(hex, 'hex')) }
+      : {};
   try {
-    await ops.checkModelUpload(askOf(url, bytes));
+    await ops.checkModelUpload({ ...askOf(url, bytes), ...sample });
     return json({ ok: true });
   } catch (err) {
     return json({ error: errorText(err) });

@@ -152,6 +152,11 @@ export interface ModelUploadAsk {
   /** The name of the browser's file (untrusted; refusals name it, escaped). */
   shownAs?: string;
   bytes: number;
+  /**
+   * The pre-check's sampled blocks of the file (core/models/import-again uploadSampleRanges, read by
+   * the page's script): other bytes of an installed model's size are refused before they are sent.
+   */
+  sample?: Uint8Array;
 }
 
 /** The upload on the box: its file (root's alone), removed by `discard` whatever the import did. */

@@ -4,8 +4,12 @@
  * sends it with its progress; the import's job page leads to the Models page, which lists it. A
  * model could only be added at a shell before (`blueprint model import FILE --name NAME`). The same
  * GGUF again is "unchanged", as the CLI's import run again; a name taken by a model this file cannot
- * be is refused before the file is sent, in the CLI's words.
+ * be is refused before the file is sent, in the CLI's words. So are other bytes of the very size
+ * (CONSOLE7): the page sends sampled blocks of the file with its pre-check, and the box compares them
+ * with the installed GGUF's; only the size was compared, and the file was uploaded whole first.
  */
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +90,35 @@ describe.skipIf(!runnable)('importing a model from the browser, in Chromium', ()
     expect(text).toContain('model-tiny is already installed (version 1.0.0, from local)');
     expect(text).toContain('hint: Choose another --name, or remove it first');
     expect(b.page.url()).toBe(`${b.base}/models`);
+  });
+
+  it('refuses other bytes of the same size before sending them, in the CLI words', async () => {
+    // The installed GGUF with one byte of its last block changed: its size, not its bytes.
+    const other = path.join(tmpdir(), `console7-other-${process.pid}.gguf`);
+    copyFileSync(Q8, other);
+    const bytes = readFileSync(other);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+    writeFileSync(other, bytes);
+    const posts: string[] = [];
+    const seen = (r: { method(): string; url(): string }) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    };
+    b.page.on('request', seen);
+    try {
+      await choose('tiny', other);
+      await b.page.click('form[data-testid="model-import"] button[type=submit]');
+      await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
+      const text = String(
+        await b.page.evaluate(`document.querySelector('[data-testid="import-error"]').innerText`),
+      );
+      expect(text).toContain('model-tiny is already installed (version 1.0.0, from local)');
+      expect(text).toContain('hint: Choose another --name, or remove it first');
+      // Nothing was sent: no upload, no job.
+      expect(posts).toEqual([]);
+      expect(b.page.url()).toBe(`${b.base}/models`);
+    } finally {
+      b.page.off('request', seen);
+      rmSync(other, { force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadFileList } from '../pkg/db.js';
 import type { Layout } from '../system/paths.js';
@@ -52,17 +52,41 @@ export async function sameModelInstalled(
   return { version: pkg.version, license, files, ggufBytes: given.size, ggufSha256: sha256 };
 }
 
+/** How many blocks of a file a dashboard upload's pre-check samples, and each block's size. */
+export const UPLOAD_SAMPLES = 16;
+export const UPLOAD_SAMPLE_BYTES = 64;
+
+/**
+ * The blocks of a file of `size` bytes the pre-check compares: UPLOAD_SAMPLES blocks evenly spread
+ * from the first byte to the last (the first block is the GGUF's header, the last its last tensor).
+ * The Models page's script (web/assets.ts) reads the same blocks of the chosen file in the browser.
+ */
+export function uploadSampleRanges(size: number): { offset: number; length: number }[] {
+  const length = Math.min(UPLOAD_SAMPLE_BYTES, size);
+  if (length <= 0) return [];
+  const span = size - length;
+  return Array.from({ length: UPLOAD_SAMPLES }, (_, i) => ({
+    offset: Math.floor((i * span) / (UPLOAD_SAMPLES - 1)),
+    length,
+  }));
+}
+
 /**
  * Whether a file of `bytes` could be the GGUF installed as `pkg` (imported on this box), with the
- * licence asked for: judged without the file (a dashboard's upload not sent yet), by the signed
- * manifest's single GGUF and its size on disk. True only says the upload is worth sending:
- * `sameModelInstalled` decides once the bytes are here (other bytes of that size are refused then).
+ * licence asked for: judged without the whole file (a dashboard's upload not sent yet), by the
+ * signed manifest's single GGUF, its size on disk and, where the browser sent them, the file's
+ * sampled blocks (`sample`: uploadSampleRanges' blocks, in order) against the installed GGUF's. A
+ * SHA-256 as the CLI compares would need the whole file read in the browser before it is sent
+ * (WebCrypto has no streaming digest: gigabytes held in memory, or read twice); the blocks catch
+ * other weights of the same size (a fine-tune, another quantisation) at once. True only says the
+ * upload is worth sending: `sameModelInstalled` decides by SHA-256 once the bytes are here (bytes
+ * that differ only between the blocks are refused then).
  */
 export async function couldBeSameModel(
   paths: Layout,
   pkg: { name: string; version: string; origin: string },
   bytes: number,
-  want: { license?: string },
+  want: { license?: string; sample?: Uint8Array },
 ): Promise<boolean> {
   if (pkg.origin !== 'local') return false;
   const manifest = (await loadFileList(paths, pkg.name, pkg.version))?.manifest;
@@ -74,7 +98,30 @@ export async function couldBeSameModel(
   const installed = await stat(path.join(paths.optDir, pkg.name, pkg.version, ggufs[0]!)).catch(
     () => undefined,
   );
-  return installed?.isFile() === true && installed.size === bytes;
+  if (installed?.isFile() !== true || installed.size !== bytes) return false;
+  return (
+    want.sample === undefined ||
+    sampleMatches(path.join(paths.optDir, pkg.name, pkg.version, ggufs[0]!), bytes, want.sample)
+  );
+}
+
+/** Whether the file's uploadSampleRanges blocks are `sample`, byte for byte (another length: no). */
+async function sampleMatches(file: string, size: number, sample: Uint8Array): Promise<boolean> {
+  const ranges = uploadSampleRanges(size);
+  if (sample.length !== ranges.reduce((n, r) => n + r.length, 0)) return false;
+  const handle = await open(file, 'r');
+  try {
+    let at = 0;
+    for (const r of ranges) {
+      const block = Buffer.alloc(r.length);
+      const { bytesRead } = await handle.read(block, 0, r.length, r.offset);
+      if (bytesRead !== r.length || !block.equals(sample.subarray(at, at + r.length))) return false;
+      at += r.length;
+    }
+    return true;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function sha256Of(file: string, signal?: AbortSignal): Promise<string> {
