@@ -26,6 +26,8 @@ const marks = async (...args: string[]) => {
     .map((l) => /request GET \/(mark-\w+)/.exec(l.line)?.[1])
     .filter(Boolean);
 };
+/** `blueprint --root BOX service logs NAME ARGS`'s arguments. */
+const logsArgs = (...args: string[]) => ['--root', box.root, 'service', 'logs', name, ...args];
 /** Between the first and the second marks: the engine's times and ours differ by nothing here. */
 let between: number;
 
@@ -66,34 +68,14 @@ describe('service logs --since/--until (real engine)', () => {
     expect((last.json.lines as { line: string }[]).map((l) => l.line)).toEqual([
       expect.stringContaining('request GET /mark-a'),
     ]);
-    const text = await run([
-      '--root',
-      box.root,
-      'service',
-      'logs',
-      name,
-      '--until',
-      iso,
-      '-n',
-      '1',
-      '--no-timestamps',
-    ]);
+    const text = await run(logsArgs('--until', iso, '-n', '1', '--no-timestamps'));
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^hello: request GET \/mark-a [^\n]*\n$/);
     expect(await marks('--until', iso, '--tail', '0')).toEqual([]);
   });
 
   it('--follow --since: the lines from then on, then new ones; --follow --until ends at that time', async () => {
-    const child = spawn(blueprintExe, [
-      '--root',
-      box.root,
-      'service',
-      'logs',
-      name,
-      '-f',
-      '--since',
-      new Date(between).toISOString(),
-    ]);
+    const child = spawn(blueprintExe, logsArgs('-f', '--since', new Date(between).toISOString()));
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const waitFor = async (text: string) => {
@@ -110,18 +92,7 @@ describe('service logs --since/--until (real engine)', () => {
     // Until 2 s from now: it prints what comes meanwhile, then ends by itself, exit 0.
     const started = Date.now();
     const until = new Date(started + 2000).toISOString();
-    const ending = run([
-      '--root',
-      box.root,
-      'service',
-      'logs',
-      name,
-      '-f',
-      '--since',
-      '1s',
-      '--until',
-      until,
-    ]);
+    const ending = run(logsArgs('-f', '--since', '1s', '--until', until));
     await sleep(700);
     await poke('/mark-e');
     const r = await ending;
@@ -130,23 +101,14 @@ describe('service logs --since/--until (real engine)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
     expect(Date.now() - started).toBeLessThan(15_000);
     // A time already past: what was up to it, and no following.
-    const past = await run([
-      '--root',
-      box.root,
-      'service',
-      'logs',
-      name,
-      '-f',
-      '--until',
-      new Date(between).toISOString(),
-    ]);
+    const past = await run(logsArgs('-f', '--until', new Date(between).toISOString()));
     expect(past.code, past.stderr).toBe(0);
     expect(past.stdout).toContain('/mark-a');
     expect(past.stdout).not.toContain('/mark-b');
   });
 
   it('a WHEN it cannot read: exit 2, the forms named, before the engine is asked', async () => {
-    const r = await run(['--root', box.root, 'service', 'logs', name, '--since', '10 minutes']);
+    const r = await run(logsArgs('--since', '10 minutes'));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/--since '10 minutes' is not a time: WHEN is a duration ago \(10m/);
