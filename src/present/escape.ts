@@ -12,9 +12,13 @@
  * C0, DEL and C1 controls (`\p{Cc}`, which Unicode never changes, by their code points: a property
  * class makes V8 build the set from ICU's tables on every start, ~1 ms of `--json version`, issue 20;
  * test/security/escape-set.test.ts holds the two equal), the Arabic letter mark, LRM/RLM, the
- * line/paragraph separators, and the bidi embeddings, overrides and isolates.
+ * line/paragraph separators, the bidi embeddings, overrides and isolates, and the Hangul fillers
+ * (U+115F, U+1160, U+3164, U+FFA0): invisible, counted 0 columns by string-width (the console's
+ * wrap) yet drawn as two blank columns by terminals, so a name of them overflowed its row and hid
+ * itself (test/security/console-hangul-fillers).
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
 
 function visible(c: string): string {
   const cp = c.codePointAt(0)!;
@@ -32,8 +36,9 @@ export function escapeLine(text: string): string {
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
 const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
+const UNSAFE_IN_JSON =
+  /[\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {
