@@ -18,7 +18,15 @@ import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
-import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
+import {
+  adminsOwnCollection,
+  http,
+  type Proc,
+  pointCount,
+  type Stack,
+  startRag,
+  startStack,
+} from './server-harness.js';
 
 let stack: Stack;
 let rag: Proc;
@@ -100,13 +108,7 @@ const retrieve = async (k: number) => {
   expect(r.status, r.text).toBe(200);
   return (r.json as { chunks: Hit[] }).chunks;
 };
-const pointsOf = async (document: string) => {
-  const r = await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', {
-    filter: { must: [{ key: 'document', match: { value: document } }] },
-    exact: true,
-  });
-  return (r.json as { result: { count: number } }).result.count;
-};
+const pointsOf = (document: string) => pointCount(stack, 'rag-default', document);
 
 it('a delete whose chunks could not be removed: retrieval gives k chunks from the documents still whole, and the removal finishes by itself', async () => {
   const ids: string[] = [];
@@ -162,21 +164,12 @@ it('an ingest whose chunks landed unanswered and whose rollback failed: never se
   });
   expect(r.status, r.text).toBe(503);
   dropUpsertAnswers = false;
-  const points = await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', {
-    exact: true,
-  });
   // The two whole documents' ten chunks, and the failed ingest's that landed.
-  expect((points.json as { result: { count: number } }).result.count).toBeGreaterThan(10);
+  expect(await countAll()).toBeGreaterThan(10);
   const hits = await retrieve(8);
   expect(hits.map((h) => h.document)).toEqual(before.map((h) => h.document));
   failDeletes = false;
-  for (;;) {
-    const n = await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', {
-      exact: true,
-    });
-    if ((n.json as { result: { count: number } }).result.count === 10) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  while ((await countAll()) !== 10) await new Promise((r) => setTimeout(r, 200));
   while (readdirSync(join(dataDir, 'pending')).length > 0) await new Promise((r) => setTimeout(r, 200));
 
   // One of its writes landing later still (after the recovery removed its chunks and marker): it
@@ -192,13 +185,7 @@ it('an ingest whose chunks landed unanswered and whose rollback failed: never se
 }, 240_000);
 
 /** All the points in rag's default collection. */
-const countAll = async () =>
-  (
-    (await http(stack.vectors.socket, 'POST', '/collections/rag-default/points/count', { exact: true }))
-      .json as {
-      result: { count: number };
-    }
-  ).result.count;
+const countAll = () => pointCount(stack, 'rag-default');
 
 /** `n` chunks of `document` written to vectors as rag writes them, not through rag. */
 async function writeAs(document: string, n: number): Promise<void> {
@@ -255,19 +242,10 @@ it('chunks of a document neither committed nor marked (a write that landed after
 it("a collection named rag-… that rag holds nothing in (the admin's own, made through vectors' API) is not swept", async () => {
   // rag's collections are rag-NAME, but the name is anyone's to give: a collection rag never wrote
   // to, its points of no document rag knows, is not a rag collection whose documents are gone.
-  const [vector] = (await http(stack.embeddings.socket, 'POST', '/embed', { inputs: ['my own note'] }))
-    .json as number[][];
-  const made = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes', {
-    vectors: { size: vector!.length, distance: 'Cosine' },
-  });
-  expect(made.status, made.text).toBe(200);
-  const put = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes/points?wait=true', {
-    points: [
-      { id: 1, vector, payload: { note: 'mine' } },
-      { id: 2, vector, payload: { document: 'chapter-1', text: 'mine too' } },
-    ],
-  });
-  expect(put.status, put.text).toBe(200);
+  await adminsOwnCollection(stack, 'rag-notes', (vector) => [
+    { id: 1, vector, payload: { note: 'mine' } },
+    { id: 2, vector, payload: { document: 'chapter-1', text: 'mine too' } },
+  ]);
   await rag.stop();
   rag = await startRag(stack, dataDir, {
     BLUEPRINT_USES_VECTORS_SOCKET: join(stack.dir, 'vectors-forwarder.sock'),
@@ -282,9 +260,6 @@ it("a collection named rag-… that rag holds nothing in (the admin's own, made 
     text: bread.replaceAll('bread', 'loaf'),
   });
   expect(r.status, r.text).toBe(201);
-  const count = await http(stack.vectors.socket, 'POST', '/collections/rag-notes/points/count', {
-    exact: true,
-  });
-  expect((count.json as { result: { count: number } }).result.count).toBe(2);
+  expect(await pointCount(stack, 'rag-notes')).toBe(2);
   expect(rag.log()).not.toMatch(/from rag-notes/);
 }, 120_000);

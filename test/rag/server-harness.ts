@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { bundleServer as bundleLlm, placeRuntimeFiles } from '../../modules/llm/package.js';
 import { bundleServer as bundleRag } from '../../modules/rag/package.js';
 import { defaultModelCache, ensureGloveModel, GLOVE_MODEL } from '../../scripts/models/glove.js';
@@ -149,4 +150,35 @@ export function http(
     req.on('error', fail);
     req.end(payload);
   });
+}
+
+/** The points vectors holds in `collection` (of `document` alone when given), counted exactly. */
+export async function pointCount(stack: Stack, collection: string, document?: string): Promise<number> {
+  const filter =
+    document === undefined ? {} : { filter: { must: [{ key: 'document', match: { value: document } }] } };
+  const path = `/collections/${encodeURIComponent(collection)}/points/count`;
+  const r = await http(stack.vectors.socket, 'POST', path, { ...filter, exact: true });
+  return (r.json as { result: { count: number } }).result.count;
+}
+
+/**
+ * The admin's own collection `name`, made through vectors' API and not by rag (the name is anyone's
+ * to give), holding `points` of the embedding of 'my own note'. Returns that embedding.
+ */
+export async function adminsOwnCollection(
+  stack: Stack,
+  name: string,
+  points: (vector: number[]) => unknown[],
+): Promise<number[]> {
+  const [vector] = (await http(stack.embeddings.socket, 'POST', '/embed', { inputs: ['my own note'] }))
+    .json as number[][];
+  const made = await http(stack.vectors.socket, 'PUT', `/collections/${name}`, {
+    vectors: { size: vector!.length, distance: 'Cosine' },
+  });
+  expect(made.status, made.text).toBe(200);
+  const put = await http(stack.vectors.socket, 'PUT', `/collections/${name}/points?wait=true`, {
+    points: points(vector!),
+  });
+  expect(put.status, put.text).toBe(200);
+  return vector!;
 }

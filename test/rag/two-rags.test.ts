@@ -15,7 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
-import { http, type Proc, type Stack, startRag, startStack } from './server-harness.js';
+import {
+  adminsOwnCollection,
+  http,
+  type Proc,
+  pointCount,
+  type Stack,
+  startRag,
+  startStack,
+} from './server-harness.js';
 
 let stack: Stack;
 const dirs = { rag: '', other: '' };
@@ -64,18 +72,7 @@ const pointsOf = async (document: string) => {
     result: { collections: { name: string }[] };
   };
   let n = 0;
-  for (const { name } of list.result.collections) {
-    const r = await http(
-      stack.vectors.socket,
-      'POST',
-      `/collections/${encodeURIComponent(name)}/points/count`,
-      {
-        filter: { must: [{ key: 'document', match: { value: document } }] },
-        exact: true,
-      },
-    );
-    n += (r.json as { result: { count: number } }).result.count;
-  }
+  for (const { name } of list.result.collections) n += await pointCount(stack, name, document);
   return n;
 };
 /** Restarts a rag and waits until its start's sweep is over (an ingest queued after it is answered). */
@@ -161,16 +158,9 @@ it('a collection emptied before a restart, then written to by a late write: swep
 it('a vectors collection rag never wrote to, holding points, is not taken for a rag collection of that name', async () => {
   // The admin's own rag-notes, made through vectors' API. A first ingest into rag's `notes` would
   // have written into it and recorded it as rag's: its points then swept at the next start.
-  const [vector] = (await http(stack.embeddings.socket, 'POST', '/embed', { inputs: ['my own note'] }))
-    .json as number[][];
-  const made = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes', {
-    vectors: { size: vector!.length, distance: 'Cosine' },
-  });
-  expect(made.status, made.text).toBe(200);
-  const put = await http(stack.vectors.socket, 'PUT', '/collections/rag-notes/points?wait=true', {
-    points: [{ id: 1, vector, payload: { note: 'mine' } }],
-  });
-  expect(put.status, put.text).toBe(200);
+  const vector = await adminsOwnCollection(stack, 'rag-notes', (v) => [
+    { id: 1, vector: v, payload: { note: 'mine' } },
+  ]);
   const r = await http(rag.socket, 'POST', '/v1/documents', {
     source: 'n.md',
     text: bread,
@@ -179,15 +169,12 @@ it('a vectors collection rag never wrote to, holding points, is not taken for a 
   expect(r.status, r.text).toBe(409);
   expect(r.text).toContain('rag-notes');
   rag = await restart(rag, dirs.rag, {}, 'probe-e');
-  const count = await http(stack.vectors.socket, 'POST', '/collections/rag-notes/points/count', {
-    exact: true,
-  });
-  expect((count.json as { result: { count: number } }).result.count).toBe(1);
+  expect(await pointCount(stack, 'rag-notes')).toBe(1);
   // An empty one (a collection an older rag made and emptied) is taken.
   expect(
     (
       await http(stack.vectors.socket, 'PUT', '/collections/rag-empty', {
-        vectors: { size: vector!.length, distance: 'Cosine' },
+        vectors: { size: vector.length, distance: 'Cosine' },
       })
     ).status,
   ).toBe(200);
