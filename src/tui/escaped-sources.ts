@@ -1,10 +1,42 @@
 /**
  * The console's sources, escaped (sources.ts coreSources wraps its own in it): what a screen shows
- * of a repository, a key or a container reaches the terminal through Ink as it is.
+ * of a repository, a key or a container reaches the terminal through Ink as it is. A ZWJ sequence
+ * of emoji is shown as its parts (emojiParts).
  */
 import type { ModuleOps, SetupPlan } from '../app/index.js';
 import { escapeData, escapeText } from '../present/escape.js';
 import type { Sources } from './sources.js';
+
+/**
+ * A ZWJ between two emoji (and the skin tone or emoji-style selector of the first): the joiner of
+ * a family, a profession, a rainbow flag. Checked for first (includes), so the regex, with its
+ * Unicode property, is compiled only for text that has a joiner.
+ */
+const EMOJI_ZWJ =
+  /(\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+
+/**
+ * `text` with each ZWJ sequence of emoji as its parts (👨‍👩‍👧‍👦 as 👨👩👧👦). Terminals disagree on such a
+ * sequence: a grapheme-aware one draws one emoji in two columns, xterm and the Linux console each
+ * part, and tmux 3.3a keeps it in one cell of two columns but only its first 21 bytes, so the rest of
+ * the family was lost. Its parts are drawn alike everywhere, two columns each, as string-width
+ * counts them; a joiner in other scripts (Indic conjuncts) is kept.
+ */
+export function emojiParts(text: string): string {
+  return text.includes('\u200d') ? text.replace(EMOJI_ZWJ, '$1') : text;
+}
+
+/** escapeData, then emojiParts for every string in it. */
+function shownData<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return emojiParts(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(escapeData(value)) as T;
+}
 
 /**
  * What the screens get from core, escaped: every string a source returns, every error it throws
@@ -14,19 +46,19 @@ import type { Sources } from './sources.js';
 export function escapedSources(s: Sources): Sources {
   const clean = (err: unknown) => {
     if (err instanceof Error) {
-      err.message = escapeText(err.message);
+      err.message = emojiParts(escapeText(err.message));
       const e = err as Error & { hint?: unknown };
-      if (typeof e.hint === 'string') e.hint = escapeText(e.hint);
+      if (typeof e.hint === 'string') e.hint = emojiParts(escapeText(e.hint));
     }
     return err;
   };
   const wrap =
     <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
     (...a: A): Promise<R> =>
-      fn(...a).then(escapeData, (err) => {
+      fn(...a).then(shownData, (err) => {
         throw clean(err);
       });
-  const line = (f: (l: string) => void) => (l: string) => f(escapeText(l));
+  const line = (f: (l: string) => void) => (l: string) => f(emojiParts(escapeText(l)));
   // The wizard's operations feed its plan (names, URLs are compared): only their errors are escaped.
   const ops = (o: ModuleOps): ModuleOps => {
     const out: Record<string, unknown> = { ...o };

@@ -109,7 +109,8 @@ describe('hostile, wide names on every screen', () => {
         'ホスト名\\x1b]0;owned\\x07\\u{2066}サーバー',
         '検索\\x1b[31m\\u{202e}サービス🇯🇵',
         '助手\\u{200f}一号\\x9b2J',
-        '鍵の署名者 👨‍👩‍👧‍👦 <ops@例え.jp>\\x1b[1A\\u{202e}TRUSTED',
+        // The ZWJ family as its parts (escaped-sources emojiParts: tmux 3.3a lost its last one).
+        '鍵の署名者 👨👩👧👦 <ops@例え.jp>\\x1b[1A\\u{202e}TRUSTED',
         'Who: モジュール\\x1b[2J',
         '192.0.2.7\\u{202e}\\x1b]0;x\\x07:443',
       ])
