@@ -14,25 +14,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { escapeLine, escapeText } from '../../src/present/escape.js';
 import { textWidth } from '../../src/tui/text-width.js';
 import { wrapWords } from '../../src/tui/wrap-width.js';
-import { Pane } from '../tui/tmux.js';
+import { drawnRows } from '../helpers/terminal-rows.js';
+import type { Pane } from '../tui/tmux.js';
 
 const FILLERS = ['\u115f', '\u1160', '\u3164', '\uffa0'];
 const panes: Pane[] = [];
 afterEach(() => {
   for (const p of panes.splice(0)) p.kill();
 });
-
-/** How many terminal rows tmux takes to draw `row` in a pane `width` columns wide. */
-async function drawnRows(row: string, width: number): Promise<number> {
-  const pane = new Pane(['sh', '-c', 'printf "%s\\n" "$ROW"; printf END'], {
-    width,
-    height: 10,
-    env: { ROW: row },
-  });
-  panes.push(pane);
-  const screen = await pane.waitFor(/^END/m);
-  return screen.split('\n').findIndex((l) => l.startsWith('END'));
-}
 
 describe('Hangul fillers in a hostile name', () => {
   it('are shown as escapes, not as blank space the terminal draws two columns wide', () => {
@@ -47,7 +36,7 @@ describe('Hangul fillers in a hostile name', () => {
     const rows = wrapWords(escapeLine(name), 40);
     for (const row of rows) {
       expect(textWidth(row)).toBeLessThanOrEqual(40);
-      expect(await drawnRows(row, 40), JSON.stringify(row)).toBe(1);
+      expect(await drawnRows(row, 40, panes), JSON.stringify(row)).toBe(1);
     }
   }, 30_000);
 });
