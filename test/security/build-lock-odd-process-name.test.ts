@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processPlace } from '../../scripts/build-lock.mjs';
 import { killLockTakers, lockTaker } from '../helpers/build-lock-taker.js';
 
 afterEach(killLockTakers);
@@ -25,7 +26,8 @@ describe('the build lock of a live build whose program name holds spaces and par
     expect(stat).toContain('(a) R 1 2 3 (b)) ');
     // The lock holds the start time of the process itself (22nd field, counted past the name).
     const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    expect(readFileSync(file, 'utf8')).toBe(`${first.child.pid} ${start}\n`);
+    // …and where its PID means something (the place line: test/build/arm64-fetch-shared).
+    expect(readFileSync(file, 'utf8')).toBe(`${first.child.pid} ${start}\nplace ${processPlace()}\n`);
     const next = lockTaker(file);
     expect(await next.says('is running', 10_000), next.output()).toBe(true);
     expect(await next.says('taken', 1_500)).toBe(false);
