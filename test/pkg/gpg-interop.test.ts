@@ -1,18 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildRepository, PackageManager } from '../../src/core/pkg/index.js';
+import { PackageManager } from '../../src/core/pkg/index.js';
 import {
   bpkg,
   buildRepo,
   exec,
-  gpgKey,
   makeKey,
   makeSource,
   type TestKey,
   tempDir,
   trustingRoot,
 } from '../helpers/pkg.js';
+import { gpgSignedRepoOnBox } from './gpg-setup.js';
 
 describe('OpenPGP interop with GnuPG', () => {
   let ours: TestKey;
@@ -21,22 +21,14 @@ describe('OpenPGP interop with GnuPG', () => {
   });
 
   it('a repository signed by gpg (key made by gpg) verifies and installs in our code', async () => {
-    const g = await gpgKey();
-    const base = tempDir();
-    const repo = path.join(base, 'repo');
-    await buildRepository({
-      sources: [makeSource(base, { name: 'gpgpkg', version: '1.0.0' })],
-      repoDir: repo,
-      name: 'gpg-repo',
-      signer: { gpgKey: g.fingerprint, gnupgHome: g.home },
-    });
-    const keyFile = path.join(base, 'gpg.pub.asc');
-    writeFileSync(keyFile, g.publicKey);
     const root = tempDir('bp-root-');
-    expect((await bpkg(root, ['key', 'add', keyFile, '--fingerprint', g.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'g', repo])).code).toBe(0);
-    const up = await bpkg(root, ['update']);
-    expect(up.code, up.stderr).toBe(0);
+    const { g } = await gpgSignedRepoOnBox({
+      base: tempDir(),
+      root,
+      name: 'gpgpkg',
+      keyFile: 'gpg.pub.asc',
+      repoAs: 'g',
+    });
     const inst = await bpkg(root, ['--json', 'install', 'gpgpkg']);
     expect(inst.code, inst.stderr).toBe(0);
     const [pkg] = JSON.parse((await bpkg(root, ['list', '--json'])).stdout);

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildRepository } from '../../src/core/pkg/index.js';
-import { bpkg, gpgKey, makeSource, tempDir } from '../helpers/pkg.js';
+import { bpkg, tempDir } from '../helpers/pkg.js';
+import { gpgSignedRepoOnBox } from './gpg-setup.js';
 
 const exec = promisify(execFile);
 
@@ -20,22 +20,17 @@ const exec = promisify(execFile);
  */
 describe('a GnuPG revocation certificate for a key trusted for a repository', () => {
   it('is applied to the trusted key, and what the key signs is refused as revoked', async () => {
-    const g = await gpgKey();
-    const env = { ...process.env, GNUPGHOME: g.home };
     const base = tempDir('bp-gpgrev-');
-    const repo = path.join(base, 'repo');
-    await buildRepository({
-      sources: [makeSource(base, { name: 'app', version: '1.0.0' })],
-      repoDir: repo,
-      name: 'gpg-repo',
-      signer: { gpgKey: g.fingerprint, gnupgHome: g.home },
-    });
-    const pub = path.join(base, 'key.asc');
-    writeFileSync(pub, g.publicKey);
     const root = tempDir('bp-gpgrev-root-');
-    expect((await bpkg(root, ['key', 'add', pub, '--fingerprint', g.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['repo', 'add', 'main', repo, '--key', g.fingerprint])).code).toBe(0);
-    expect((await bpkg(root, ['update'])).code).toBe(0);
+    const { g, repo } = await gpgSignedRepoOnBox({
+      base,
+      root,
+      name: 'app',
+      keyFile: 'key.asc',
+      repoAs: 'main',
+      keyForRepo: true,
+    });
+    const env = { ...process.env, GNUPGHOME: g.home };
 
     // gpg --gen-revoke asks on a terminal (it refuses --batch): `script` gives it one; the answers
     // are: create it (y), reason 1 (compromised), a description line, its end, confirm (y).
