@@ -99,7 +99,7 @@ function stepByStep(question: string): RetrievedChunk[] {
 
 async function ask(llm: Upstream, question: string) {
   const { res, used } = await openAnswer(llm, request(question), chunks, new AbortController().signal);
-  res.resume();
+  res?.resume();
   return used;
 }
 

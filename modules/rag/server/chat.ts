@@ -151,13 +151,42 @@ function fitted(fit: Fit | undefined, req: ChatRequest, chunks: RetrievedChunk[]
   }
 }
 
-/** Opens the llm's answer for the largest context it accepts. */
+/**
+ * The llm's answer to one request: a stream's response head (its events still to read, through
+ * node:http), or a whole answer's JSON (through the kit's client, as rag's other JSON calls: one
+ * client for whole answers). A refusal throws: UpstreamError (4xx) or 503 (5xx, 401).
+ */
+async function askOnce(
+  llm: Upstream,
+  body: Obj,
+  stream: boolean,
+  signal: AbortSignal,
+): Promise<{ res: IncomingMessage; body?: undefined } | { res?: undefined; body: Obj }> {
+  if (!stream) return { body: await llm.call<Obj>('POST', '/v1/chat/completions', body, signal) };
+  const res = await llm.open('POST', '/v1/chat/completions', body, signal);
+  if (res.statusCode === 200) return { res };
+  const text = await readAll(res, llm.config.timeoutMs, 'llm', llm.config.module);
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text.slice(0, 200);
+  const status = res.statusCode ?? 502;
+  throw status >= 500 || status === 401
+    ? unavailable('llm', `it answered ${status}: ${msg}`, llm.config.module)
+    : new UpstreamError('llm', status, `llm: ${msg}`, parsed);
+}
+
+/**
+ * Opens the llm's answer for the largest context it accepts: a stream's response (`res`), or a
+ * whole answer (`body`) when the client did not ask for a stream.
+ */
 export async function openAnswer(
   llm: Upstream,
   req: ChatRequest,
   chunks: RetrievedChunk[],
   signal: AbortSignal,
-): Promise<{ res: IncomingMessage; used: RetrievedChunk[] }> {
+): Promise<{ res?: IncomingMessage; body?: Obj; used: RetrievedChunk[] }> {
   const { k: _k, collection: _c, filter: _f, model: _m, ...rest } = req.body;
   // The tokens the answer needs beside the prompt (the llm refuses a prompt that leaves fewer).
   const asked = Number(rest.max_completion_tokens ?? rest.max_tokens);
@@ -165,28 +194,18 @@ export async function openAnswer(
   let used = fitted(fits.get(llm), req, chunks, reserve);
   for (;;) {
     const messages = withContext(req.messages, used);
-    const body = { ...rest, messages, stream: req.stream };
-    const res = await llm.open('POST', '/v1/chat/completions', body, signal);
-    if (res.statusCode === 200) return { res, used };
-    const text = await readAll(res, llm.config.timeoutMs, 'llm', llm.config.module);
-    let parsed: unknown = text;
     try {
-      parsed = JSON.parse(text);
-    } catch {}
-    const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text.slice(0, 200);
-    const status = res.statusCode ?? 502;
-    const err =
-      status >= 500 || status === 401
-        ? unavailable('llm', `it answered ${status}: ${msg}`, llm.config.module)
-        : new UpstreamError('llm', status, `llm: ${msg}`, parsed);
-    const next = tooLong(err) ? shrink(used) : undefined;
-    if (!next) throw err;
-    const n = refusalNumbers(msg);
-    if (n && n.promptTokens > 0) {
-      const fit = { contextTokens: n.contextTokens, tokensPerChar: n.promptTokens / promptChars(messages) };
-      fits.set(llm, fit);
-      used = fitted(fit, req, next, reserve);
-    } else used = next;
+      return { ...(await askOnce(llm, { ...rest, messages, stream: req.stream }, req.stream, signal)), used };
+    } catch (err) {
+      const next = tooLong(err) ? shrink(used) : undefined;
+      if (!next) throw err;
+      const n = refusalNumbers((err as UpstreamError).message.replace(/^llm: /, ''));
+      if (n && n.promptTokens > 0) {
+        const fit = { contextTokens: n.contextTokens, tokensPerChar: n.promptTokens / promptChars(messages) };
+        fits.set(llm, fit);
+        used = fitted(fit, req, next, reserve);
+      } else used = next;
+    }
   }
 }
 
@@ -248,14 +267,13 @@ export async function chat(
       signal,
     ),
   );
-  const { res, used } = await openAnswer(rag.llm, req, chunks, signal);
+  const { res, body, used } = await openAnswer(rag.llm, req, chunks, signal);
   const sources = sourcesOf(used);
-  if (req.stream)
+  if (res)
     return {
       body: undefined,
       headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
       stream: relay(res, sources, idleMs, signal),
     };
-  const text = await readAll(res, rag.llm.config.timeoutMs, 'llm', rag.llm.config.module);
-  return { body: { ...(JSON.parse(text) as Obj), sources } };
+  return { body: { ...body, sources } };
 }
