@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/embeddings/package.js';
 import { manifestVersion } from '../../scripts/catalog/fingerprint.js';
-import { moduleE2E, podman } from '../helpers/module-e2e.js';
+import {
+  expectChangedFileRefused,
+  expectRemovedWithoutTrace,
+  moduleE2E,
+  podman,
+} from '../helpers/module-e2e.js';
 import { ownImageContents } from '../services/helpers.js';
 import { cosine, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
 
@@ -77,32 +82,17 @@ describe('embeddings module end to end (signed repository, Podman sandbox)', () 
   });
 
   it('refuses to start when a model file no longer matches the signed manifest', async () => {
-    await blueprint('service', 'stop', name);
-    const tokenizer = join(installed, 'models/tiny-bert/tokenizer_config.json');
-    const original = readFileSync(tokenizer);
-    writeFileSync(tokenizer, original.toString().replace('"model_max_length": 64', '"model_max_length": 63'));
-    try {
-      const r = await e.run(['--json', 'service', 'start', name]);
-      expect(r.code).not.toBe(0);
-      const logs = await e.run(['--json', 'service', 'logs', name]);
-      expect(logs.stdout).toMatch(/tokenizer_config\.json: sha256 [0-9a-f]{64} but the manifest says/);
-    } finally {
-      writeFileSync(tokenizer, original);
-    }
-    await blueprint('service', 'stop', name).catch(() => undefined);
-    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    await expectChangedFileRefused(
+      e,
+      name,
+      join(installed, 'models/tiny-bert/tokenizer_config.json'),
+      (original) => original.toString().replace('"model_max_length": 64', '"model_max_length": 63'),
+      /tokenizer_config\.json: sha256 [0-9a-f]{64} but the manifest says/,
+    );
   });
 
   it('stops cleanly and leaves nothing behind when removed', async () => {
-    await blueprint('service', 'stop', name);
-    expect(existsSync(socket)).toBe(false); // the service removed its socket on SIGTERM
-    const r = await e.bpkg(['remove', name]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(
-      (await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).trim(),
-    ).toBe('');
-    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
-    expect(existsSync(installed)).toBe(false);
+    await expectRemovedWithoutTrace(e, name, { imageId, installed });
     expect(existsSync(socket)).toBe(false);
   });
 });

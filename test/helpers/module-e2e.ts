@@ -12,7 +12,7 @@
  *
  * Built on test/services/helpers.ts (`cli`, the retrying `podman`) and test/helpers/pkg.ts.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { call, type Reply } from '../embeddings/helpers.js';
@@ -129,4 +129,51 @@ export function moduleE2E(opts: ModuleE2EOptions): ModuleE2E {
   }, 120_000);
 
   return e;
+}
+
+/**
+ * A model file of the installed module changed on disk (`change` gives its new bytes), the service
+ * stopped: its start fails and its log says `named` (the file's sha256 and the manifest's); the
+ * file put back, it starts healthy again.
+ */
+export async function expectChangedFileRefused(
+  e: ModuleE2E,
+  name: string,
+  file: string,
+  change: (original: Buffer) => Buffer | string,
+  named: RegExp,
+): Promise<void> {
+  await e.blueprint('service', 'stop', name);
+  const original = readFileSync(file);
+  writeFileSync(file, change(original));
+  try {
+    const r = await e.run(['--json', 'service', 'start', name]);
+    expect(r.code).not.toBe(0);
+    const logs = await e.run(['--json', 'service', 'logs', name]);
+    expect(logs.stdout).toMatch(named);
+  } finally {
+    writeFileSync(file, original);
+  }
+  await e.blueprint('service', 'stop', name).catch(() => undefined);
+  expect(await e.blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+}
+
+/**
+ * The service stopped (its socket gone: the service removes it on SIGTERM), then `bpkg remove`:
+ * no container left, its image (`imageId`) gone, its installed folder gone.
+ */
+export async function expectRemovedWithoutTrace(
+  e: ModuleE2E,
+  name: string,
+  o: { imageId: string; installed: string },
+): Promise<void> {
+  await e.blueprint('service', 'stop', name);
+  expect(existsSync(e.socket(name))).toBe(false);
+  const r = await e.bpkg(['remove', name]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(
+    (await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).trim(),
+  ).toBe('');
+  await expect(podman('image', 'exists', o.imageId)).rejects.toThrow();
+  expect(existsSync(o.installed)).toBe(false);
 }

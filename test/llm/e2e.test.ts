@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestVersion } from '../../scripts/catalog/fingerprint.js';
 import { llmModuleE2E } from '../helpers/llm-e2e.js';
-import { podman } from '../helpers/module-e2e.js';
+import { expectChangedFileRefused, expectRemovedWithoutTrace, podman } from '../helpers/module-e2e.js';
 import { openAiOnSocket } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the llm
@@ -75,33 +75,20 @@ describe('llm module end to end (signed repository, Podman sandbox)', () => {
   });
 
   it('refuses to start when the model file no longer matches the signed manifest, naming it', async () => {
-    await blueprint('service', 'stop', name);
-    const gguf = join(installed, 'models/tiny-llama/tiny-llama-f32.gguf');
-    const original = readFileSync(gguf);
-    const changed = Buffer.from(original);
-    changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1); // one bit of one weight
-    writeFileSync(gguf, changed);
-    try {
-      const r = await e.run(['--json', 'service', 'start', name]);
-      expect(r.code).not.toBe(0);
-      const logs = await e.run(['--json', 'service', 'logs', name]);
-      expect(logs.stdout).toMatch(/tiny-llama-f32\.gguf: sha256 [0-9a-f]{64} but the manifest says/);
-    } finally {
-      writeFileSync(gguf, original);
-    }
-    await blueprint('service', 'stop', name).catch(() => undefined);
-    expect(await blueprint('service', 'start', name)).toMatchObject({ healthy: true });
+    await expectChangedFileRefused(
+      e,
+      name,
+      join(installed, 'models/tiny-llama/tiny-llama-f32.gguf'),
+      (original) => {
+        const changed = Buffer.from(original);
+        changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1); // one bit of one weight
+        return changed;
+      },
+      /tiny-llama-f32\.gguf: sha256 [0-9a-f]{64} but the manifest says/,
+    );
   });
 
   it('stops cleanly and leaves nothing behind when removed', async () => {
-    await blueprint('service', 'stop', name);
-    expect(existsSync(socket)).toBe(false);
-    const r = await e.bpkg(['remove', name]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(
-      (await podman('ps', '-a', '--filter', `name=blueprint-${name}`, '--format', '{{.Names}}')).trim(),
-    ).toBe('');
-    await expect(podman('image', 'exists', imageId)).rejects.toThrow();
-    expect(existsSync(installed)).toBe(false);
+    await expectRemovedWithoutTrace(e, name, { imageId, installed });
   });
 });
