@@ -203,10 +203,48 @@ function owningPackage(rootfs: string, path: string): string | undefined {
   return `${name}@${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
 }
 
+type LockPackages = Record<string, { version?: string }>;
+
+const readLockPackages = (): LockPackages =>
+  (JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: LockPackages })
+    .packages;
+
+/**
+ * The image's package folders (app/**\/node_modules/NAME/package.json, as `files` lists them) whose
+ * version is not the one package-lock.json pins at that folder's key, each as
+ * `KEY@VERSION (package-lock.json: LOCKED)`. The key is the path from the first node_modules/ on
+ * (app/llm/node_modules/X is node_modules/X; a nested app/node_modules/A/node_modules/B is the lock's
+ * nested key, which may pin another version than B's top-level one). The recipes copy folders as
+ * the checkout's node_modules holds them, while the catalog fingerprint names the lock's versions
+ * (scripts/catalog/fingerprint.ts): a node_modules out of step with the lock would make an image
+ * whose packages are not the ones its module version was recorded with.
+ */
+export function lockedPackageDrift(rootfs: string, files: string[], lock = readLockPackages()): string[] {
+  const drift: string[] = [];
+  for (const f of files) {
+    if (!f.startsWith('app/') || !packageRootOf(f)) continue;
+    const key = f.slice(f.indexOf('node_modules/'), -'/package.json'.length);
+    let version: unknown;
+    try {
+      version = (JSON.parse(readFileSync(join(rootfs, f), 'utf8')) as { version?: unknown }).version;
+    } catch {
+      version = undefined; // unreadable: no version to match the lock's
+    }
+    const pinned = lock[key]?.version;
+    if (typeof version !== 'string' || version !== pinned)
+      drift.push(
+        `${key}@${typeof version === 'string' ? version : '(no version)'} (package-lock.json: ${pinned ?? 'no entry'})`,
+      );
+  }
+  return drift;
+}
+
 /**
  * Writes rootfs/app/sbom.cdx.json for an image root the recipe has finished: the npm packages it
  * finds there (every app/**\/node_modules/NAME/package.json) and the bundle's, its native binaries,
- * Node, and the libraries outside app/ (copied from the host at their host paths).
+ * Node, and the libraries outside app/ (copied from the host at their host paths). Every recipe
+ * ends here, so this is where an image whose package folders are not package-lock.json's is
+ * refused (lockedPackageDrift), before its SBOM is written.
  */
 export function writeImageSbom(
   rootfs: string,
@@ -215,6 +253,13 @@ export function writeImageSbom(
   parts: ImageSbomParts = {},
 ): void {
   const files = filesUnder(rootfs).map((f) => relative(rootfs, f));
+  const drift = lockedPackageDrift(rootfs, files);
+  if (drift.length > 0)
+    throw new Error(
+      `the image's npm packages are not the ones package-lock.json pins: ${drift.join(', ')}. ` +
+        "node_modules is out of step with the lock, and the catalog fingerprint names the lock's versions: " +
+        'run npm ci, then make the package again.',
+    );
   const shipped = new Set(parts.shipped ?? []);
   for (const f of files) {
     const name = f.startsWith('app/') ? packageRootOf(f) : undefined;
