@@ -11,19 +11,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { EncryptionChoice, EncryptionOutcome } from '../../src/app/index.js';
-import { encryptDevice } from '../../src/core/crypt/index.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
-import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
+import { canLoop, detachedAfterEach, encryptChosen, loopDevice, opens } from './loop-helpers.js';
 
 const t = rootsPerTest('two-setups');
 const ENTER = '\r';
-const loops: string[] = [];
-afterEach(() => {
-  for (const d of loops.splice(0)) detach(d);
-});
+const loops = detachedAfterEach();
 
 it.skipIf(!canLoop)(
   "a second console never applies its setup over the first's encryption",
@@ -35,15 +31,7 @@ it.skipIf(!canLoop)(
     // encryptData reports it (no blank target, encrypted: nothing done, no key).
     const encrypt = async (choice: EncryptionChoice): Promise<EncryptionOutcome> => {
       try {
-        const r = await encryptDevice({
-          device: dev,
-          name: 'data',
-          mode: 'passphrase',
-          passphrase: choice.passphrase!,
-          crypttab,
-          fastKdf: true,
-        });
-        return { mode: choice.mode, device: dev, recoveryKey: r.recoveryKey };
+        return await encryptChosen(dev, crypttab, choice);
       } catch (err) {
         if ((err as { code?: string }).code === 'already-encrypted')
           return { mode: choice.mode, alreadyEncrypted: true };

@@ -1,20 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EncryptionChoice, EncryptionOutcome } from '../../src/app/index.js';
-import { encryptDevice, RECOVERY_KEY } from '../../src/core/crypt/index.js';
+import { RECOVERY_KEY } from '../../src/core/crypt/index.js';
 import { rootsPerTest } from '../helpers/roots.js';
 import { answerWizardToModules, frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
-import { canLoop, detach, loopDevice, opens } from './loop-helpers.js';
+import { canLoop, detachedAfterEach, encryptChosen, loopDevice, opens } from './loop-helpers.js';
 
 const t = rootsPerTest('ink-crypt');
 const ENTER = '\r';
 
-const loops: string[] = [];
-afterEach(() => {
-  for (const d of loops.splice(0)) detach(d);
-});
+const loops = detachedAfterEach();
 
 /** Answers every step up to the encryption ones (no catalog: the free-text module step is 11th). */
 async function toEncryption(over: Parameters<typeof sourcesFor>[1]) {
@@ -37,15 +34,7 @@ describe('the setup wizard encrypts the data partition', () => {
         encryptionTarget: async () => ({ device: dev, tpm: false }),
         encrypt: async (choice): Promise<EncryptionOutcome> => {
           asked.push(choice);
-          const r = await encryptDevice({
-            device: dev,
-            name: 'data',
-            mode: 'passphrase',
-            passphrase: choice.passphrase!,
-            crypttab,
-            fastKdf: true,
-          });
-          return { mode: choice.mode, device: dev, recoveryKey: r.recoveryKey };
+          return encryptChosen(dev, crypttab, choice);
         },
       });
       const step = await frameWith(app, 'Passphrase for the data partition');
