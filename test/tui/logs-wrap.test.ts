@@ -81,8 +81,9 @@ describe.skipIf(!engineUp)('the log view wraps long lines (dist/blueprint in tmu
       // Every row of the text (in the body, right of its one column of margin) holds its columns.
       const body = rows.slice(rows.findIndex((r) => r.includes('Esc back)')) + 1);
       const text = squeeze(body.join(''));
+      // The ZWJ family as its parts (escaped-sources emojiParts: tmux 3.3a loses a joined one's end).
       expect(text).toContain(
-        squeeze(`"read":"START 日本語のログ行 👨‍👩‍👧 🇯🇵 \\x1b[31mred${WORDS}","ok":true`),
+        squeeze(`"read":"START 日本語のログ行 👨👩👧 🇯🇵 \\x1b[31mred${WORDS}","ok":true`),
       );
       // Wrapped, not cut: no row ends in the ellipsis a cut line gets.
       expect(body.join('\n')).not.toMatch(/…\s*$/m);

@@ -38,7 +38,7 @@ it('a ZWJ family in a module name is shown whole, as its parts, in the list and 
   const cell = (r: string, text: string) => [...r.slice(0, r.indexOf(text))].length;
   expect(cell(row!, 'tcp 203.0.113.9') + [...PARTS].length, list).toBe(cell(other, 'udp 9.9.9.9'));
   p.keys('Enter');
-  const view = await p.waitFor('Count');
+  const view = await p.waitFor('Who:');
   await keepScreen('outbound-zwj-view', view);
   expect(view).toContain(`Who: a${PARTS}b`);
 });
