@@ -22,9 +22,9 @@ const newModule: CommandSpec = {
   details:
     'Writes manifest.json (explained field by field in manifest.md), server/main.ts on the module server kit (kit/), build.sh + Containerfile (Node and the bundled server FROM scratch), README.md, test.sh and .github/workflows/module.yml.\nExit codes: 0 made, 2 not a valid module name, 3 the folder to make it in does not exist, 5 the folder exists and is not empty, 7 it cannot be written there.\nExample: blueprint module new my-service && blueprint module lint my-service',
   async run(ctx, parsed) {
-    const [name, extra] = parsed.positionals;
-    if (!name || extra)
-      throw new UsageError('Give one module name', 'Example: blueprint module new my-service');
+    // A second argument is refused before run (command.ts, from `args`).
+    const [name] = parsed.positionals;
+    if (!name) throw new UsageError('Give one module name', 'Example: blueprint module new my-service');
     const made = await scaffoldModule(name, optString(parsed, 'dir') ?? name);
     const shown = shellWord(shownDir(made.dir));
     ctx.report(
@@ -80,9 +80,8 @@ const lint: CommandSpec = {
   details:
     "Each problem is one line naming its field in manifest.json; each justification is shown on its field's line; a line break or other control character in either is shown escaped (\\x0a).\nAnything that loosens the sandbox (outbound network, GPU, mounts, writable data, bigger limits) must be justified in service.justification.\nThe image recipe: a COPY or ADD of a path that is neither in the folder nor made by its build.sh is a warning (the build would fail at it).\nThe security rating (1 to 8, docs/security-rating.md) is the one the module gets on the appliance: AppArmor on (its own profile) and signed by `blueprint repo build`.\nExit codes: 0 clean (warnings allowed), 2 not a folder (give the one holding manifest.json), 3 no such folder, 4 errors found.",
   async run(ctx, parsed) {
-    const [dir, extra] = parsed.positionals;
-    if (!dir || extra)
-      throw new UsageError('Give one module folder', 'Example: blueprint module lint modules/hello');
+    const [dir] = parsed.positionals;
+    if (!dir) throw new UsageError('Give one module folder', 'Example: blueprint module lint modules/hello');
     const report = await lintModule(dir, { root: ctx.root });
     const human = humanReport(report);
     ctx.result(report, report.ok ? `${human}\n${escapeLine(nextStep(report.dir))}` : human);
