@@ -258,7 +258,7 @@ export function writeImageSbom(
     throw new Error(
       `the image's npm packages are not the ones package-lock.json pins: ${drift.join(', ')}. ` +
         "node_modules is out of step with the lock, and the catalog fingerprint names the lock's versions: " +
-        'run npm ci, then make the package again.',
+        "run npm install (as scripts/setup-host.sh does: it puts the lock's versions in place; README says why not npm ci), then make the package again.",
     );
   const shipped = new Set(parts.shipped ?? []);
   for (const f of files) {

@@ -8,8 +8,8 @@
  * (test/llm/catalog-package-versions) passes: the same module version, other content.
  * The image's SBOM, written from the finished image root (modules/kit/image-sbom.ts, every
  * app/**\/node_modules/NAME/package.json), is where every copied folder is seen: a folder whose
- * version is not the lock's must stop the image there, naming `npm ci`.
- * FAILING until KIT3 (or whoever takes it) adds that check; /work/notes/REVIEW14-to-KIT3.md.
+ * version is not the lock's must stop the image there, naming `npm install` (what our scripts run). Fixed in
+ * b876f740 (KIT4).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,8 +47,8 @@ describe("an image's package folder that is not the lock's version", () => {
     expect(readFileSync(path.join(rootfs, 'app/sbom.cdx.json'), 'utf8')).toContain(`hnswlib-node`);
   });
 
-  it('at another version than package-lock.json pins: the image is refused, naming npm ci', () => {
+  it('at another version than package-lock.json pins: the image is refused, naming npm install', () => {
     const rootfs = imageRootWith('hnswlib-node', `${locked}-drifted`);
-    expect(() => write(rootfs)).toThrow(/npm ci/);
+    expect(() => write(rootfs)).toThrow(/run npm install/);
   });
 });
