@@ -27,6 +27,13 @@ const uploads = () => path.join(box.root, 'var/cache/blueprint/model-uploads');
 const left = () => (existsSync(uploads()) ? readdirSync(uploads()) : []);
 const models = async () =>
   (await openBox(box.root).packages.list()).map((p) => p.name).filter((n) => n.startsWith('model-'));
+/** The blocks the Models page's script sends with its pre-check: 16 of 64 bytes, first to last, as hex. */
+const sampleOf = (file: Buffer) =>
+  Array.from({ length: 16 }, (_, i) => {
+    const at = Math.floor((i * (file.length - 64)) / 15);
+    return file.subarray(at, at + 64).toString('hex');
+  }).join('');
+
 /** A POST of `body` to /import-model as a page's script sends it; `headers` override. */
 function upload(
   query: Record<string, string>,
@@ -223,6 +230,21 @@ it('imports a real GGUF as the CLI does and lists it; the same again is unchange
   expect(otherPage).toContain('model-tiny is already installed (version 1.0.0, from local)');
   expect(otherPage).toContain('hint: Choose another --name, or remove it first');
   expect(left()).toEqual([]);
+  // The page's pre-check with the file's sampled blocks (16 of 64 bytes, first to last byte, as hex):
+  // the other bytes are refused before they are sent, the same bytes are worth sending; a sample
+  // that is not one (another length, not hex) leaves the size alone to decide, as without one.
+  const check = async (file: Buffer, sample = sampleOf(file)) =>
+    JSON.parse(
+      (
+        await box.get(
+          `/import-model/check?${new URLSearchParams({ name: 'tiny', bytes: String(file.length), sample })}`,
+        )
+      ).body,
+    ) as { ok?: true; error?: string };
+  expect((await check(other)).error).toContain('model-tiny is already installed (version 1.0.0, from local)');
+  expect(await check(Q8)).toEqual({ ok: true });
+  expect(await check(other, sampleOf(other).slice(2))).toEqual({ ok: true });
+  expect(await check(other, 'zz')).toEqual({ ok: true });
   // A file of another size (or another licence asked) cannot be the one installed: refused before
   // the upload is written, in the CLI's words.
   const taken = await upload({ name: 'tiny', file: 'x.gguf' }, Q8.subarray(0, Q8.length - 1), {

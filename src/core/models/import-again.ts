@@ -105,10 +105,13 @@ export async function couldBeSameModel(
   );
 }
 
-/** Whether the file's uploadSampleRanges blocks are `sample`, byte for byte (another length: no). */
+/**
+ * Whether the file's uploadSampleRanges blocks are `sample`, byte for byte. A sample of another
+ * length is no sample (not the page's: the size alone decides, as without one).
+ */
 async function sampleMatches(file: string, size: number, sample: Uint8Array): Promise<boolean> {
   const ranges = uploadSampleRanges(size);
-  if (sample.length !== ranges.reduce((n, r) => n + r.length, 0)) return false;
+  if (sample.length !== ranges.reduce((n, r) => n + r.length, 0)) return true;
   const handle = await open(file, 'r');
   try {
     let at = 0;
