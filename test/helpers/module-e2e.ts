@@ -108,15 +108,7 @@ export function moduleE2E(opts: ModuleE2EOptions): ModuleE2E {
       const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile], { env });
       expect(built.code, built.stderr).toBe(0);
     }
-    for (const args of [
-      ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-      ['repo', 'add', 'main', repo],
-      ['update'],
-      ...opts.install.map((name) => ['install', name]),
-    ]) {
-      const r = await e.bpkg(args);
-      expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    }
+    await trustRepository(e.bpkg, key, repo, ...opts.install.map((name) => ['install', name]));
   }, opts.timeoutMs ?? 300_000);
 
   afterAll(async () => {
@@ -129,6 +121,27 @@ export function moduleE2E(opts: ModuleE2EOptions): ModuleE2E {
   }, 120_000);
 
   return e;
+}
+
+/**
+ * A box (`bpkg`, bound to its root) trusting `key` for `repo`: the key added with its fingerprint,
+ * the repository added as main, updated, then `more` (installs); each bpkg command exits 0.
+ */
+export async function trustRepository(
+  bpkg: (args: string[]) => Promise<RunResult>,
+  key: TestKey,
+  repo: string,
+  ...more: string[][]
+): Promise<void> {
+  for (const args of [
+    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
+    ['repo', 'add', 'main', repo],
+    ['update'],
+    ...more,
+  ]) {
+    const r = await bpkg(args);
+    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  }
 }
 
 /**

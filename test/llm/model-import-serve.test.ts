@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePackageSource } from '../../modules/llm/package.js';
+import { trustRepository } from '../helpers/module-e2e.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
 import { F32 } from './helpers.js';
 
@@ -31,15 +32,7 @@ beforeAll(async () => {
   const repo = join(work, 'repo');
   const built = await run(['repo', 'build', llm.dir, '--repo', repo, '--key', key.privateFile]);
   expect(built.code, built.stderr).toBe(0);
-  for (const args of [
-    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-    ['repo', 'add', 'main', repo],
-    ['update'],
-    ['install', name],
-  ]) {
-    const r = await bpkg(root, args);
-    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  }
+  await trustRepository((args) => bpkg(root, args), key, repo, ['install', name]);
   const imported = await cli('model', 'import', F32, '--name', 'usb-tiny', '--license', 'MIT (test weights)');
   expect(imported.code, imported.stderr).toBe(0);
 }, 600_000);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeModelPackageSource } from '../../modules/llm/model-package.js';
+import { trustRepository } from '../helpers/module-e2e.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
 import { FIXTURE_MODELS, Q8 } from './helpers.js';
 
@@ -16,14 +17,7 @@ async function publishedTo(dir: string, tag: string): Promise<string> {
   const built = await run(['repo', 'build', dir, '--repo', repo, '--key', key.privateFile]);
   expect(built.code, built.stderr).toBe(0);
   const root = join(work, `root${tag}`);
-  for (const args of [
-    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-    ['repo', 'add', 'main', repo],
-    ['update'],
-  ]) {
-    const r = await bpkg(root, args);
-    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  }
+  await trustRepository((args) => bpkg(root, args), key, repo);
   return root;
 }
 

@@ -7,6 +7,7 @@ import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeModelPackageSource } from '../../modules/llm/model-package.js';
 import { makePackageSource } from '../../modules/llm/package.js';
+import { trustRepository } from '../helpers/module-e2e.js';
 import { bpkg, makeKey, run, tempDir } from '../helpers/pkg.js';
 import { F32, FIXTURE_MODELS, ollamaOnSocket, openAiOnSocket, Q8 } from './helpers.js';
 
@@ -72,14 +73,7 @@ beforeAll(async () => {
     key.privateFile,
   ]);
   expect(built.code, built.stderr).toBe(0);
-  for (const args of [
-    ['key', 'add', key.publicFile, '--fingerprint', key.fingerprint],
-    ['repo', 'add', 'main', repo],
-    ['update'],
-  ]) {
-    const r = await bpkg(root, args);
-    expect(r.code, `bpkg ${args.join(' ')}: ${r.stderr}`).toBe(0);
-  }
+  await trustRepository((args) => bpkg(root, args), key, repo);
   await install(name);
 }, 300_000);
 
