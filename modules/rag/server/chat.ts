@@ -209,7 +209,18 @@ export async function openAnswer(
   }
 }
 
-/** SSE events of the llm's stream, the first data event given `sources`, with an idle deadline. */
+/**
+ * The longest event of the llm's stream rag holds while waiting for its end (a blank line). An event
+ * is one token's delta (a few hundred bytes); an llm that sends bytes without ever ending one (a
+ * broken or hostile server) made rag keep them all in one string, searched from its start at each
+ * chunk, filling the memory every consumer's requests share.
+ */
+export const RELAY_EVENT_MAX = 1024 * 1024;
+
+/**
+ * SSE events of the llm's stream, the first data event given `sources`, with an idle deadline and
+ * RELAY_EVENT_MAX for an event still unfinished.
+ */
 async function* relay(res: IncomingMessage, sources: Source[], idleMs: number, signal: AbortSignal) {
   let buf = '';
   let first = true;
@@ -241,6 +252,10 @@ async function* relay(res: IncomingMessage, sources: Source[], idleMs: number, s
           yield `data: ${JSON.stringify({ ...chunk, sources })}\n\n`;
         } else yield `${event}\n\n`;
       }
+      if (buf.length > RELAY_EVENT_MAX)
+        throw new Error(
+          `the llm module sent an event longer than ${RELAY_EVENT_MAX / 1024} KiB without its end`,
+        );
     }
     if (buf.trim()) yield buf;
   } finally {

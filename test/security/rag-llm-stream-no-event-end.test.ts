@@ -1,0 +1,103 @@
+/**
+ * rag's relay of the llm module's stream (modules/rag/server/chat.ts relay), against a stand-in llm
+ * on a unix socket (REVIEW15, attack on KIT3's 1747c405/10e7e7f5: the llm's streams stay on node:http
+ * with no idle timeout of the agent during a stream, bounded by rag's own limits).
+ *
+ * - A stalled llm (head sent, then no byte, connection open) is cut at rag's stream idle deadline
+ *   (RAG_LLM_TIMEOUT_MS between events): a guard, found sound.
+ * - An llm that sends bytes but never ends an event (no blank line: a broken or hostile server) had
+ *   rag keep every byte in one string, searching it from the start at each chunk, for as long as the
+ *   llm sent: a rag container's memory (shared by every consumer) filled by one chat. Now an event
+ *   longer than RELAY_EVENT_MAX ends the stream with an error and the llm's connection is closed.
+ */
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatRequest, chat, RELAY_EVENT_MAX } from '../../modules/rag/server/chat.js';
+import type { Rag } from '../../modules/rag/server/rag.js';
+import { Upstream } from '../../modules/rag/server/upstream.js';
+import { tempDir } from '../setup/temp-registry.js';
+
+let server: Server;
+let socket: string;
+let mode: 'stall' | 'no-event-end' = 'stall';
+/** Bytes the stand-in wrote on its last stream before rag closed it (or it ended). */
+let written = 0;
+let closedEarly = false;
+/** What the stand-in sends at most: 64 MiB of one event that never ends. */
+const FLOOD = 64 * 1024 * 1024;
+
+beforeAll(async () => {
+  socket = join(tempDir('rag-stream-event-'), 'llm.sock');
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      written = 0;
+      closedEarly = false;
+      if (mode === 'stall') return void res.flushHeaders(); // the head, then nothing
+      const piece = Buffer.alloc(64 * 1024, 'x');
+      res.write('data: {"choices":[{"delta":{"content":"');
+      const pump = () => {
+        while (written < FLOOD) {
+          written += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end('"}}]}\n\n');
+      };
+      res.on('close', () => {
+        if (written < FLOOD) closedEarly = true;
+      });
+      pump();
+    });
+  });
+  await new Promise<void>((r) => server.listen(socket, r));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const request: ChatRequest = {
+  body: { messages: [{ role: 'user', content: 'why do volcanoes erupt?' }] },
+  messages: [{ role: 'user', content: 'why do volcanoes erupt?' }],
+  stream: true,
+  query: 'why do volcanoes erupt?',
+  k: 4,
+  collection: 'default',
+};
+
+async function relayed(idleMs: number): Promise<{ bytes: number; error?: Error }> {
+  const llm = new Upstream({ name: 'llm', socket, timeoutMs: 5_000 });
+  const rag = { llm, retrieve: async () => [] } as unknown as Rag;
+  const reply = await chat(rag, request, new AbortController().signal, idleMs);
+  let bytes = 0;
+  try {
+    for await (const part of reply.stream!) bytes += Buffer.byteLength(part as string);
+    return { bytes };
+  } catch (err) {
+    return { bytes, error: err as Error };
+  }
+}
+
+describe("rag's relay of the llm's stream", () => {
+  it('a stalled llm (head sent, then nothing) is cut at the stream idle deadline', async () => {
+    mode = 'stall';
+    const started = performance.now();
+    const { error } = await relayed(400);
+    expect(error?.message).toMatch(/the llm module sent nothing for 0.4 s/);
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it('an llm that never ends an event is cut once the event passes the limit, not buffered whole', async () => {
+    mode = 'no-event-end';
+    const { bytes, error } = await relayed(5_000);
+    expect(error?.message).toMatch(/event longer than/);
+    expect(bytes).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closedEarly).toBe(true);
+    // rag stopped reading soon after the limit (socket buffers aside), not at the 64 MiB end.
+    expect(written).toBeLessThan(RELAY_EVENT_MAX + 8 * 1024 * 1024);
+  }, 30_000);
+});
