@@ -23,6 +23,17 @@ const cacheDir = (root: string) => path.join(root, 'var/cache/blueprint/packages
 const copies = (root: string) =>
   existsSync(cacheDir(root)) ? readdirSync(cacheDir(root)).filter((f) => f.startsWith('.local-')) : [];
 
+/** `model import` of the big GGUF as `big` on the box at `root`, running. */
+const importing = (root: string) =>
+  started(['--root', root, 'model', 'import', big, '--name', 'big', '--yes'], process.env);
+/** `sig`, and `sig` again 30 ms later while it still runs (the admin's second Ctrl-C); its exit code. */
+async function signalTwice(b: ReturnType<typeof started>, sig: NodeJS.Signals) {
+  b.child.kill(sig);
+  await new Promise((r) => setTimeout(r, 30));
+  if (!b.exited) b.child.kill(sig);
+  return b.closed;
+}
+
 describe('model import interrupted twice', () => {
   for (const [phase, sig] of [
     ['packaging', 'SIGINT'],
@@ -31,13 +42,10 @@ describe('model import interrupted twice', () => {
   ] as const)
     it(`a second ${sig} while ${phase} leaves no work folder and says it was interrupted`, async () => {
       const root = path.join(tempDir('bp-model-int-root-'), 'box');
-      const b = started(['--root', root, 'model', 'import', big, '--name', 'big', '--yes'], process.env);
+      const b = importing(root);
       await until(`the import is ${phase}`, () => b.err.includes(phase) || b.exited, 60_000);
       expect(b.exited, b.err).toBe(false);
-      b.child.kill(sig);
-      await new Promise((r) => setTimeout(r, 30));
-      if (!b.exited) b.child.kill(sig);
-      const code = await b.closed;
+      const code = await signalTwice(b, sig);
       expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
       expect(b.err).toMatch(new RegExp(`Interrupted by ${sig}`));
       expect(left(root)).toEqual([]);
@@ -53,7 +61,7 @@ describe('model import interrupted twice', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     it(`a second ${sig} once the package is copied into the cache leaves no copy there`, async () => {
       const root = path.join(tempDir('bp-model-int-root-'), 'box');
-      const b = started(['--root', root, 'model', 'import', big, '--name', 'big', '--yes'], process.env);
+      const b = importing(root);
       const whole = () =>
         copies(root).some((f) => {
           try {
@@ -64,10 +72,7 @@ describe('model import interrupted twice', () => {
         });
       await until('the package is copied into the cache', () => whole() || b.exited, 60_000);
       expect(b.exited, b.err).toBe(false);
-      b.child.kill(sig);
-      await new Promise((r) => setTimeout(r, 30));
-      if (!b.exited) b.child.kill(sig);
-      const code = await b.closed;
+      const code = await signalTwice(b, sig);
       expect(code).toBe(sig === 'SIGINT' ? 130 : 143);
       expect(copies(root)).toEqual([]);
       expect(left(root)).toEqual([]);
