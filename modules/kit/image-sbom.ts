@@ -210,6 +210,20 @@ const readLockPackages = (): LockPackages =>
     .packages;
 
 /**
+ * A package.json's version or a folder's name as the refusal shows it: a dependency author's or
+ * anyone's who edited node_modules, so anything outside printable ASCII is shown as \uXXXX (a terminal
+ * escape in it would retitle the terminal or erase the refusal's line) and it is cut at `max`.
+ */
+function shownWord(text: string, max = 64): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  const shown = cut.replace(/[^\x20-\x7e]/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return cut === text ? shown : `${shown}…`;
+}
+
+/**
  * The image's package folders (app/**\/node_modules/NAME/package.json, as `files` lists them) whose
  * version is not the one package-lock.json pins at that folder's key, each as
  * `KEY@VERSION (package-lock.json: LOCKED)`. The key is the path from the first node_modules/ on
@@ -233,7 +247,7 @@ export function lockedPackageDrift(rootfs: string, files: string[], lock = readL
     const pinned = lock[key]?.version;
     if (typeof version !== 'string' || version !== pinned)
       drift.push(
-        `${key}@${typeof version === 'string' ? version : '(no version)'} (package-lock.json: ${pinned ?? 'no entry'})`,
+        `${shownWord(key, 200)}@${typeof version === 'string' ? shownWord(version) : '(no version)'} (package-lock.json: ${pinned ?? 'no entry'})`,
       );
   }
   return drift;
