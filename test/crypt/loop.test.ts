@@ -25,6 +25,10 @@ const label = (dev: string) =>
  * volume key's digest, which is what open does before it maps). It has no TPM driver either:
  * the TPM enrolment is the qemu + swtpm image test's (docs/encryption.md).
  */
+/** encryptDevice of `dev` as `data` with `passphrase` (a fast KDF), its line in `crypttab`. */
+const withPassphrase = (dev: string, passphrase: string, crypttab: string) =>
+  encryptDevice({ device: dev, name: 'data', mode: 'passphrase', passphrase, crypttab, fastKdf: true });
+
 describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () => {
   let dir: string;
   const loops: string[] = [];
@@ -44,14 +48,7 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     const dev = await loop('a.img');
     expect(await encryptableDevice(dev)).toBe(dev);
     const crypttab = path.join(dir, 'root/etc/crypttab');
-    const r = await encryptDevice({
-      device: dev,
-      name: 'data',
-      mode: 'passphrase',
-      passphrase: 'correct horse',
-      crypttab,
-      fastKdf: true,
-    });
+    const r = await withPassphrase(dev, 'correct horse', crypttab);
     expect(r.recoveryKey).toMatch(RECOVERY_KEY);
     expect(opens(dev, r.recoveryKey)).toBe(true);
     expect(opens(dev, 'correct horse')).toBe(true);
@@ -84,32 +81,16 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     });
 
     // A second run refuses: it is encrypted and in crypttab.
-    await expect(
-      encryptDevice({
-        device: dev,
-        name: 'data',
-        mode: 'passphrase',
-        passphrase: 'x',
-        crypttab,
-        fastKdf: true,
-      }),
-    ).rejects.toMatchObject({ code: 'already-encrypted' });
+    await expect(withPassphrase(dev, 'x', crypttab)).rejects.toMatchObject({ code: 'already-encrypted' });
   });
 
   it('refuses a partition that holds a file system', async () => {
     const dev = await loop('b.img');
     execFileSync('mkfs.ext4', ['-q', dev]);
     expect(await encryptableDevice(dev)).toBeUndefined();
-    await expect(
-      encryptDevice({
-        device: dev,
-        name: 'data',
-        mode: 'passphrase',
-        passphrase: 'x',
-        crypttab: path.join(dir, 'b-crypttab'),
-        fastKdf: true,
-      }),
-    ).rejects.toMatchObject({ code: 'not-blank' });
+    await expect(withPassphrase(dev, 'x', path.join(dir, 'b-crypttab'))).rejects.toMatchObject({
+      code: 'not-blank',
+    });
     expect(existsSync(path.join(dir, 'b-crypttab'))).toBe(false);
   });
 
@@ -117,14 +98,7 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     const dev = await loop('d.img');
     execFileSync('mkfs.ext4', ['-q', '-L', UNFINISHED_LABEL, dev]);
     expect(await encryptableDevice(dev)).toBe(dev);
-    const r = await encryptDevice({
-      device: dev,
-      name: 'data',
-      mode: 'passphrase',
-      passphrase: 'correct horse',
-      crypttab: path.join(dir, 'd-crypttab'),
-      fastKdf: true,
-    });
+    const r = await withPassphrase(dev, 'correct horse', path.join(dir, 'd-crypttab'));
     expect(opens(dev, r.recoveryKey)).toBe(true);
     const done = await loop('e.img');
     execFileSync('mkfs.ext4', ['-q', '-L', 'data', done]);
@@ -144,14 +118,7 @@ describe.skipIf(!canLoop)('encrypting a blank partition on a loop device', () =>
     });
     expect(existsSync(crypttab)).toBe(false);
     // LUKS, but no crypttab line: never given data, so the next first boot may start over.
-    const r = await encryptDevice({
-      device: dev,
-      name: 'data',
-      mode: 'passphrase',
-      passphrase: 'p',
-      crypttab,
-      fastKdf: true,
-    });
+    const r = await withPassphrase(dev, 'p', crypttab);
     expect(opens(dev, r.recoveryKey)).toBe(true);
   });
 
