@@ -14,13 +14,13 @@
  * get-east-asian-width it uses; every Emoji_Presentation code point in these ranges is already Wide,
  * which is what `\p{RGI_Emoji}` gives). test/tui/text-width.test.ts compares every one of them, and
  * thousands of mixed strings, with the real string-width. Anything else goes to the real one,
- * memoised.
+ * memoised, and is counted no narrower than a per-code-point terminal draws it (perCodePointWidth).
  */
 import { eastAsianWidth } from 'get-east-asian-width';
 import stripAnsi from 'strip-ansi';
 // By path: the alias catches the bare name `string-width` only.
 import realStringWidth from '../../node_modules/string-width/index.js';
-import { FAST_RANGES, isFastCodePoint } from './graphemes.js';
+import { FAST_RANGES, isFastCodePoint, lazySegmenter } from './graphemes.js';
 
 export interface Options {
   readonly ambiguousIsNarrow?: boolean;
@@ -58,6 +58,49 @@ function fastWidth(s: string, ambiguousIsNarrow: boolean): number {
   return width;
 }
 
+/**
+ * What string-width's grapheme count leaves out. It counts a cluster as a grapheme-aware terminal
+ * (kitty, WezTerm) draws it: 👍🏽 two columns, क्ष one. tmux 3.3a, xterm and the Linux console draw
+ * each code point in its own columns (wcwidth): 👍🏽 four (the skin tone's own two), क्ष two, กำ two,
+ * U+0600 one. A row counted by string-width alone overflowed there (test/security/
+ * console-emoji-modifiers). So each cluster counts the wider of the two: where a terminal draws it
+ * narrower (❤️, a keycap: one column in tmux) the row ends in a gap, never past its width.
+ */
+function perCodePointExcess(s: string, ambiguousIsNarrow: boolean): number {
+  let excess = 0;
+  for (const { segment } of graphemes.segment(s)) {
+    // One code point: string-width's count is its East Asian Width or 2, never narrower.
+    if (segment.length <= 2 && [...segment].length === 1 && !PREPENDED_MARKS.test(segment)) continue;
+    const drawn = perCodePointWidth(segment, !ambiguousIsNarrow);
+    if (drawn === 0) continue;
+    const counted = realStringWidth(segment, { ambiguousIsNarrow, countAnsiEscapeCodes: true });
+    if (drawn > counted) excess += drawn - counted;
+  }
+  return excess;
+}
+
+const graphemes = lazySegmenter(undefined, { granularity: 'grapheme' });
+
+/** string-width's zero-width characters; compiled when first asked (first paint compiles none). */
+let zeroWidth: RegExp | undefined;
+/** Format characters that wcwidth (glibc) and tmux draw as one column: prepended concatenation marks. */
+const PREPENDED_MARKS = /[\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}]/u;
+
+/** A cluster's columns in a terminal that draws each code point by itself (wcwidth). */
+function perCodePointWidth(cluster: string, ambiguousAsWide: boolean): number {
+  zeroWidth ??=
+    /[\p{Default_Ignorable_Code_Point}\p{Control}\p{Format}\p{Nonspacing_Mark}\p{Enclosing_Mark}\p{Surrogate}]/u;
+  let width = 0;
+  for (const ch of cluster) {
+    const c = ch.codePointAt(0)!;
+    // A Hangul vowel or final jamo joins the leading one's two columns (glibc: 0).
+    if ((c >= 0x1160 && c <= 0x11ff) || (c >= 0xd7b0 && c <= 0xd7ff)) continue;
+    if (zeroWidth.test(ch) && !PREPENDED_MARKS.test(ch)) continue;
+    width += eastAsianWidth(c, { ambiguousAsWide });
+  }
+  return width;
+}
+
 // The real string-width's answers for strings off the fast path, bounded: cleared when full.
 const MEMO_MAX = 2048;
 const memo = new Map<string, number>();
@@ -84,7 +127,9 @@ export default function stringWidth(input: string, options: Options = {}): numbe
   const key = (ambiguousIsNarrow ? 'n' : 'w') + s;
   let w = memo.get(key);
   if (w === undefined) {
-    w = realStringWidth(s, { ambiguousIsNarrow, countAnsiEscapeCodes: true });
+    w =
+      realStringWidth(s, { ambiguousIsNarrow, countAnsiEscapeCodes: true }) +
+      perCodePointExcess(s, ambiguousIsNarrow);
     if (memo.size >= MEMO_MAX) memo.clear();
     memo.set(key, w);
   }

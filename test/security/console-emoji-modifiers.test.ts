@@ -7,7 +7,9 @@
  * 40-column row, takes two rows on the screen, pushing every row below it down (the footer, a
  * warning, off the screen). Terminals differ here (kitty, WezTerm join them into 2); counting an
  * Emoji_Modifier after an emoji as 2 more columns leaves a gap in those, never an overflow.
- * FAILING until that change; /work/notes/REVIEW14-to-CONSOLE7.md.
+ * Fixed by CONSOLE8: text-width.ts counts each cluster as the wider of string-width's count and the
+ * per-code-point one (tmux, xterm, the Linux console), so 👍🏽 counts 4 (test/security/
+ * console-emoji-kinds has the other kinds: selectors, keycaps, flags, tag sequences, conjuncts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapeLine } from '../../src/present/escape.js';

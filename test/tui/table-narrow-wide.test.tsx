@@ -44,7 +44,8 @@ it('fitCell cuts by the columns a cell takes, never inside a character', () => {
   // An emoji of several code points (a family, a flag) is kept whole or left out whole.
   const cut = fitCell('ab👨‍👩‍👧‍👦🇯🇵cd', 5);
   expect(textWidth(cut)).toBe(5);
-  expect(['ab👨‍👩‍👧‍👦…', 'ab… ']).toContain(cut);
+  // Left out: the joined family counts 8 columns, as xterm draws it (text-width.ts).
+  expect(['ab👨‍👩‍👧‍👦…', 'ab…  ']).toContain(cut);
   expect(fitCell('abcdef', 4)).toBe('abc…');
 });
 

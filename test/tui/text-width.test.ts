@@ -1,6 +1,8 @@
 // The bundle's `string-width` (issue 20, TUI first paint): src/tui/text-width.ts must answer exactly as
-// the real string-width 8 for every code point of its fast path and for mixed strings that leave it.
+// the real string-width 8 for every code point of its fast path, and for mixed strings that leave it
+// as string-width does plus what a per-code-point terminal (tmux 3.3a, xterm) draws wider (CONSOLE8).
 import realStringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
 import { describe, expect, it } from 'vitest';
 import stringWidth, { FAST_RANGES, isFastCodePoint } from '../../src/tui/text-width.js';
 
@@ -16,6 +18,37 @@ for (const [from, to] of FAST_RANGES) for (let c = from; c <= to; c++) fastCodeP
 
 const segmenter = new Intl.Segmenter();
 const clusters = (s: string) => [...segmenter.segment(s)].length;
+
+/**
+ * The test's own per-code-point count of a cluster (wcwidth as glibc and tmux 3.3a draw): nothing for
+ * marks, format and ignorable characters (but the prepended concatenation marks) and for Hangul
+ * vowel and final jamo, East Asian Width for the rest.
+ */
+const ZERO = /^[\p{Mn}\p{Me}\p{Cf}\p{Cc}\p{Cs}\p{Default_Ignorable_Code_Point}]$/u;
+const PREPENDED = new Set([
+  0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6dd, 0x70f, 0x890, 0x891, 0x8e2, 0x110bd, 0x110cd,
+]);
+function drawnPerCodePoint(cluster: string, o: { ambiguousIsNarrow: boolean }): number {
+  let w = 0;
+  for (const ch of cluster) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x1160 && c <= 0x11ff) || (c >= 0xd7b0 && c <= 0xd7ff)) continue;
+    if (PREPENDED.has(c)) w += 1;
+    else if (!ZERO.test(ch))
+      w += realStringWidth(ch, { ambiguousIsNarrow: o.ambiguousIsNarrow, countAnsiEscapeCodes: true });
+  }
+  return w;
+}
+/** string-width's count, each cluster raised to its per-code-point count where that is wider. */
+function expected(s: string, o: { ambiguousIsNarrow: boolean; countAnsiEscapeCodes: boolean }): number {
+  const measured = o.countAnsiEscapeCodes ? s : stripAnsi(s);
+  let w = realStringWidth(s, o);
+  for (const { segment } of segmenter.segment(measured)) {
+    const counted = realStringWidth(segment, { ...o, countAnsiEscapeCodes: true });
+    w += Math.max(0, drawnPerCodePoint(segment, o) - counted);
+  }
+  return w;
+}
 
 describe('text-width (string-width for the bundle)', () => {
   it('covers the ranges checked against Unicode 17 and no more', () => {
@@ -83,7 +116,56 @@ describe('text-width (string-width for the bundle)', () => {
     expect(diffs).toEqual([]);
   });
 
-  it('equals string-width for thousands of random strings mixing fast, ANSI and other characters', () => {
+  it('counts each kind of emoji and cluster no narrower than tmux 3.3a draws it', () => {
+    // [text, string-width, tmux 3.3a's columns (its cursor after 'A<text>B', measured by CONSOLE8)]
+    const kinds: [string, number, number][] = [
+      ['👍', 2, 2],
+      ['👍🏽', 2, 4], // the skin tone's own two columns
+      ['👍🏽🏽', 2, 6],
+      ['a🏽', 1, 3],
+      ['é🏽', 1, 3],
+      ['✌🏽', 2, 3],
+      ['🏽', 2, 2],
+      ['\u200d🏽', 2, 0], // after a joiner tmux puts the tone in the cell before
+      ['👩🏽‍💻', 2, 4],
+      ['❤️', 2, 1], // an emoji-style selector: tmux one column
+      ['☺️', 2, 1],
+      ['✌️', 2, 1],
+      ['1️⃣', 2, 1], // keycaps
+      ['#️⃣', 2, 1],
+      ['🇬🇧', 2, 2], // a flag
+      ['🇬', 1, 1],
+      ['🇬🇧🇫', 3, 3],
+      ['🏴󠁧󠁢󠁳󠁣󠁴󠁿', 2, 2], // a tag sequence (tmux keeps its first 21 bytes, the tags it drops are invisible)
+      ['👨‍👩‍👧', 2, 2], // tmux keeps 21 bytes of it: the console shows its parts (escaped-sources)
+      ['🏳️‍🌈', 2, 1],
+      ['क्ष', 1, 2], // a conjunct is one cluster to string-width
+      ['क्षि', 2, 3],
+      ['กำ', 1, 2],
+      ['\u06001', 1, 2],
+      ['한', 2, 2],
+      ['\u1100\u1161\u11a8', 2, 2],
+      ['ｶﾞ', 2, 2],
+      ['e\u0301', 1, 1],
+    ];
+    const wrong: string[] = [];
+    for (const [text, sw, tmux] of kinds) {
+      if (realStringWidth(text) !== sw)
+        wrong.push(`${text}: string-width ${realStringWidth(text)}, not ${sw}`);
+      const got = stringWidth(text);
+      if (got < Math.max(sw, tmux)) wrong.push(`${text}: ${got} < max(${sw}, ${tmux})`);
+    }
+    expect(wrong).toEqual([]);
+    // Exactly what each counts (the widest of the two, per cluster).
+    expect(stringWidth('👍🏽')).toBe(4);
+    expect(stringWidth(`admin ${'👍🏽'.repeat(3)}`)).toBe(18);
+    expect(stringWidth('a🏽')).toBe(3);
+    expect(stringWidth('क्ष')).toBe(2);
+    expect(stringWidth('❤️1️⃣🇬🇧🏴󠁧󠁢󠁳󠁣󠁴󠁿')).toBe(8);
+    expect(stringWidth('👨‍👩‍👧')).toBe(6); // xterm draws it so (tmux: 2, and loses the last person)
+  });
+
+  it('equals string-width, raised per cluster to the per-code-point count, for thousands of random strings mixing fast, ANSI and other characters', () => {
     let seed = 0x2f6e2b1;
     const rnd = (n: number) => {
       // xorshift32: the same strings on every run.
@@ -138,6 +220,12 @@ describe('text-width (string-width for the bundle)', () => {
       '\u2028',
       '\u202e',
       '\u2060',
+      'a\u{1f3fd}',
+      '\u0600',
+      'क्षि',
+      'กำ',
+      '👩🏽‍💻',
+      '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}',
     ];
     const ascii = () => String.fromCharCode(0x20 + rnd(95));
     const fast = () => String.fromCodePoint(fastCodePoints[rnd(fastCodePoints.length)]!);
@@ -158,7 +246,7 @@ describe('text-width (string-width for the bundle)', () => {
       if (i % 3 === 0) s = [...s].filter((ch) => isFastCodePoint(ch.codePointAt(0)!)).join('');
       if ([...s].some((ch) => !isFastCodePoint(ch.codePointAt(0)!))) slow++;
       for (const o of OPTIONS) {
-        const want = realStringWidth(s, o);
+        const want = expected(s, o);
         // Twice: the second may come from the memo.
         const got = [stringWidth(s, o), stringWidth(s, o)];
         if (got[0] !== want || got[1] !== want)
