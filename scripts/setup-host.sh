@@ -107,3 +107,19 @@ export ONNXRUNTIME_NODE_INSTALL=skip  # see .npmrc
 export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 echo "setup-host: npm install (a few minutes the first time; its EBADENGINE warnings are harmless: the project runs on its own Node 24)" >&2
 npm install --no-audit --no-fund
+
+# --- Python clients (test/clients, docs/clients.md): the official `openai` Python package, pinned in
+# test/clients/requirements.txt, in a venv of its own (ignored: node_modules/.cache/pyclients), from
+# the machine's pip index. Made once; remade only when requirements.txt changes (the copy written
+# last says what the venv holds, so a half-made one is remade). --retries 0: where pypi.org cannot
+# be reached and pip's config names a local index, each retry of pypi.org only costs time (~2 min).
+pyreq=test/clients/requirements.txt
+pyvenv=node_modules/.cache/pyclients
+if ! cmp -s "$pyreq" "$pyvenv/installed-requirements.txt"; then
+  dpkg-query -W -f='${Status}' python3-venv 2>/dev/null | grep -q 'ok installed' || apt_install python3-venv
+  echo "setup-host: Python venv $pyvenv with $(grep -v '^#' "$pyreq" | tr '\n' ' ')" >&2
+  rm -rf "$pyvenv"
+  /usr/bin/python3 -m venv "$pyvenv"
+  "$pyvenv/bin/python" -m pip install -q --retries 0 --timeout 30 -r "$pyreq"
+  cp "$pyreq" "$pyvenv/installed-requirements.txt"
+fi
