@@ -9,7 +9,7 @@
 // was taken (`place HOST pid:[NS]`), and one taken elsewhere (a container sharing dist/) is never
 // judged stale here: it is waited for, and the wait says which file to remove if nothing runs there.
 import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** Where this process's PIDs mean something: its host and PID namespace, `HOST pid:[INODE]`. */
@@ -49,6 +49,30 @@ function startOf(pid) {
 }
 
 /**
+ * Throws, naming the file to remove, when `file` is there but no lock file: a link (a dangling one
+ * is there to 'wx' and absent to a read, and the loop went round without a wait, a build spinning a
+ * CPU forever), a FIFO (its read waited for a writer forever), a folder. Takers only ever make a
+ * regular file; a link is never followed (its target is neither read nor removed).
+ */
+function notALockFile(file) {
+  const st = lstatSync(file); // ENOENT: released, as a read would find
+  if (st.isFile()) return;
+  const kind = st.isSymbolicLink()
+    ? 'a symbolic link'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isDirectory()
+        ? 'a folder'
+        : 'not a regular file';
+  throw Object.assign(
+    new Error(
+      `${file} is not a lock file (${kind}): nothing a build makes there; remove it, then build again`,
+    ),
+    { code: 'ENOTLOCK' },
+  );
+}
+
+/**
  * The lock file's text and its taker (PID and start time, the start absent in a lock of a build
  * before it was recorded or without /proc); `null` when there is no lock, `undefined` pid where it
  * has none (yet: its taker is writing it).
@@ -56,8 +80,10 @@ function startOf(pid) {
 function holder(file) {
   let text;
   try {
+    notALockFile(file);
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err.code === 'ENOTLOCK') throw err;
     return err.code === 'ENOENT' ? null : { text: undefined, pid: undefined };
   }
   const [, pid, start] = /^(\d+)(?: (\d+))?\n/.exec(text) ?? [];
@@ -121,7 +147,11 @@ export async function takeLock(
     await whileWaiting();
   }
   const release = () => {
-    if (holder(file)?.text === mine) rmSync(file, { force: true });
+    let held;
+    try {
+      held = holder(file);
+    } catch {} // no lock file there any more: nothing of ours to remove
+    if (held?.text === mine) rmSync(file, { force: true });
     process.off('exit', release);
   };
   process.on('exit', release);
