@@ -119,7 +119,9 @@ if ! cmp -s "$pyreq" "$pyvenv/installed-requirements.txt"; then
   dpkg-query -W -f='${Status}' python3-venv 2>/dev/null | grep -q 'ok installed' || apt_install python3-venv
   echo "setup-host: Python venv $pyvenv with $(grep -v '^#' "$pyreq" | tr '\n' ' ')" >&2
   rm -rf "$pyvenv"
-  /usr/bin/python3 -m venv "$pyvenv"
-  "$pyvenv/bin/python" -m pip install -q --retries 0 --timeout 30 -r "$pyreq"
+  /usr/bin/python3 -m venv "$pyvenv" ||
+    { echo "setup-host: python3 -m venv failed: Debian's python3-venv is needed (run this as root)" >&2; exit 1; }
+  "$pyvenv/bin/python" -m pip install -q --retries 0 --timeout 30 -r "$pyreq" ||
+    { echo "setup-host: pip could not install $pyreq from this machine's pip index (pip config list)" >&2; exit 1; }
   cp "$pyreq" "$pyvenv/installed-requirements.txt"
 fi
