@@ -20,6 +20,7 @@ import {
   closeSync,
   existsSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   realpathSync,
@@ -254,6 +255,25 @@ export function lockedPackageDrift(rootfs: string, files: string[], lock = readL
 }
 
 /**
+ * The symbolic links under the image's app/**\/node_modules (paths from rootfs): filesUnder, and so
+ * the lock check and the SBOM, pass over links, so a package folder that is one would go unchecked.
+ */
+function linksInPackages(rootfs: string): string[] {
+  const links: string[] = [];
+  const walk = (at: string, inPackages: boolean) => {
+    for (const e of readdirSync(at, { withFileTypes: true })) {
+      const full = join(at, e.name);
+      const packages = inPackages || e.name === 'node_modules';
+      if (e.isSymbolicLink()) {
+        if (packages) links.push(relative(rootfs, full));
+      } else if (e.isDirectory()) walk(full, packages);
+    }
+  };
+  if (existsSync(join(rootfs, 'app'))) walk(join(rootfs, 'app'), false);
+  return links.sort();
+}
+
+/**
  * Writes rootfs/app/sbom.cdx.json for an image root the recipe has finished: the npm packages it
  * finds there (every app/**\/node_modules/NAME/package.json) and the bundle's, its native binaries,
  * Node, and the libraries outside app/ (copied from the host at their host paths). Every recipe
@@ -266,6 +286,13 @@ export function writeImageSbom(
   metafiles: Metafile[],
   parts: ImageSbomParts = {},
 ): void {
+  const links = linksInPackages(rootfs);
+  if (links.length > 0)
+    throw new Error(
+      `the image's npm packages hold links: ${links.map((l) => `${shownWord(l, 200)} is a link`).join(', ')}. ` +
+        'A linked package (npm link, a copy without dereference) is neither checked against package-lock.json nor in the SBOM, ' +
+        "and points at the host's files: copy the package's own files into the image (putter, or cpSync with dereference: true).",
+    );
   const files = filesUnder(rootfs).map((f) => relative(rootfs, f));
   const drift = lockedPackageDrift(rootfs, files);
   if (drift.length > 0)

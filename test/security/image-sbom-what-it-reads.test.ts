@@ -74,11 +74,11 @@ describe("an image's SBOM names what the image holds", () => {
     const rootfs = imageRoot();
     const outside = mkdtempSync(path.join(tmpdir(), 'bp-review13-host-'));
     writeFileSync(path.join(outside, 'host-secret.so'), 'a host file');
-    mkdirSync(path.join(rootfs, 'app/node_modules/evil'), { recursive: true });
-    symlinkSync('/etc/passwd', path.join(rootfs, 'app/node_modules/evil/passwd.so'));
-    symlinkSync(outside, path.join(rootfs, 'app/node_modules/evil/host-folder'));
+    mkdirSync(path.join(rootfs, 'app/evil'), { recursive: true });
+    symlinkSync('/etc/passwd', path.join(rootfs, 'app/evil/passwd.so'));
+    symlinkSync(outside, path.join(rootfs, 'app/evil/host-folder'));
     // A link to a folder above itself: followed, the walk goes round until the path is too long.
-    symlinkSync('..', path.join(rootfs, 'app/node_modules/evil/loop'));
+    symlinkSync('..', path.join(rootfs, 'app/evil/loop'));
     mkdirSync(path.join(rootfs, 'usr/lib'), { recursive: true });
     symlinkSync('/etc/shadow', path.join(rootfs, 'usr/lib/libshadow.so.1'));
     symlinkSync(outside, path.join(rootfs, 'usr/lib/host-folder'));
@@ -87,6 +87,16 @@ describe("an image's SBOM names what the image holds", () => {
     expect(names.filter((n) => /evil|shadow|host-/.test(n))).toEqual([]);
     expect(text).not.toContain(sha256(readFileSync('/etc/passwd')));
     expect(text).not.toContain(sha256(Buffer.from('a host file')));
+  });
+
+  it('links inside a package folder: the image is refused, each named, no SBOM (REVIEW15, test/security/image-package-folder-link)', () => {
+    const rootfs = imageRoot();
+    mkdirSync(path.join(rootfs, 'app/node_modules/evil'), { recursive: true });
+    symlinkSync('/etc/passwd', path.join(rootfs, 'app/node_modules/evil/passwd.so'));
+    symlinkSync('..', path.join(rootfs, 'app/node_modules/evil/loop'));
+    expect(() => sbomOf(rootfs)).toThrow(
+      /app\/node_modules\/evil\/loop is a link, app\/node_modules\/evil\/passwd.so is a link/,
+    );
   });
 
   it('a native file name with control characters is JSON-escaped, no raw escape byte', () => {
