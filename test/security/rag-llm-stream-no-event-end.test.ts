@@ -5,6 +5,8 @@
  *
  * - A stalled llm (head sent, then no byte, connection open) is cut at rag's stream idle deadline
  *   (RAG_LLM_TIMEOUT_MS between events): a guard, found sound.
+ * - A client that leaves while the llm sends nothing (a long prompt's prefill, a stall) has the llm's
+ *   connection closed at once (the request carries its signal), not at the llm's next byte: a guard.
  * - An llm that sends bytes but never ends an event (no blank line: a broken or hostile server) had
  *   rag keep every byte in one string, searching it from the start at each chunk, for as long as the
  *   llm sent: a rag container's memory (shared by every consumer) filled by one chat. Now an event
@@ -21,6 +23,8 @@ import { tempDir } from '../setup/temp-registry.js';
 let server: Server;
 let socket: string;
 let mode: 'stall' | 'no-event-end' = 'stall';
+/** When the stand-in saw its stream's connection close (performance.now()). */
+let closedAt = 0;
 /** Bytes the stand-in wrote on its last stream before rag closed it (or it ended). */
 let written = 0;
 let closedEarly = false;
@@ -35,7 +39,12 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       written = 0;
       closedEarly = false;
-      if (mode === 'stall') return void res.flushHeaders(); // the head, then nothing
+      if (mode === 'stall') {
+        res.on('close', () => {
+          closedAt = performance.now();
+        });
+        return void res.flushHeaders(); // the head, then nothing
+      }
       const piece = Buffer.alloc(64 * 1024, 'x');
       res.write('data: {"choices":[{"delta":{"content":"');
       const pump = () => {
@@ -68,10 +77,13 @@ const request: ChatRequest = {
   collection: 'default',
 };
 
-async function relayed(idleMs: number): Promise<{ bytes: number; error?: Error }> {
+async function relayed(
+  idleMs: number,
+  signal = new AbortController().signal,
+): Promise<{ bytes: number; error?: Error }> {
   const llm = new Upstream({ name: 'llm', socket, timeoutMs: 5_000 });
   const rag = { llm, retrieve: async () => [] } as unknown as Rag;
-  const reply = await chat(rag, request, new AbortController().signal, idleMs);
+  const reply = await chat(rag, request, signal, idleMs);
   let bytes = 0;
   try {
     for await (const part of reply.stream!) bytes += Buffer.byteLength(part as string);
@@ -89,6 +101,21 @@ describe("rag's relay of the llm's stream", () => {
     expect(error?.message).toMatch(/the llm module sent nothing for 0.4 s/);
     expect(performance.now() - started).toBeLessThan(3_000);
   });
+
+  it("a client that leaves while the llm is silent (a long prompt's prefill) has the llm's connection closed at once", async () => {
+    mode = 'stall';
+    closedAt = 0;
+    const client = new AbortController();
+    const relaying = relayed(4_000, client.signal);
+    await new Promise((r) => setTimeout(r, 300));
+    const left = performance.now();
+    client.abort();
+    const { error } = await relaying;
+    expect(error).toBeDefined();
+    // node:http's request carries the client's signal: its abort destroys the llm's response too.
+    expect(closedAt).toBeGreaterThan(0);
+    expect(closedAt - left).toBeLessThan(1_000);
+  }, 10_000);
 
   it('an llm that never ends an event is cut once the event passes the limit, not buffered whole', async () => {
     mode = 'no-event-end';
