@@ -3,6 +3,7 @@
 Run by test/clients/python-openai.test.ts with the venv scripts/setup-host.sh makes:
     python openai_client.py llm SOCKET TOKEN [BASE_URL]
     python openai_client.py rag SOCKET TOKEN BASE_URL QUESTION
+    python openai_client.py embeddings SOCKET TOKEN BASE_URL TEXTS_AS_JSON
 It prints one JSON object: what the client returned for each call (the test asserts on it). Any
 failure to talk to the service raises, so the process exits non-zero with the client's traceback.
 """
@@ -107,12 +108,29 @@ def rag(c: openai.OpenAI, bad: openai.OpenAI) -> dict:
     return out
 
 
+def embeddings(c: openai.OpenAI, bad: openai.OpenAI) -> dict:
+    texts = json.loads(sys.argv[5])
+    models = [m.id for m in c.models.list()]
+    # The client's default asks base64 and decodes it; float asks JSON numbers: both the same vectors.
+    b64 = c.embeddings.create(model=models[0], input=texts)
+    floats = c.embeddings.create(model=models[0], input=texts, encoding_format="float")
+    return {
+        "models": models,
+        "model": b64.model,
+        "vectors": [d.embedding for d in b64.data],
+        "float_vectors": [d.embedding for d in floats.data],
+        "prompt_tokens": b64.usage.prompt_tokens,
+        "wrong_token": refused(lambda: bad.embeddings.create(model=models[0], input=texts)),
+        "bad_request": refused(lambda: c.embeddings.create(model=models[0], input=texts, dimensions=8)),
+    }
+
+
 def main() -> None:
     kind, socket, token = sys.argv[1:4]
     base_url = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else "http://localhost/v1"
     c = client(socket, token, base_url)
     bad = client(socket, token + "x", base_url)
-    result = {"llm": llm, "rag": rag}[kind](c, bad)
+    result = {"llm": llm, "rag": rag, "embeddings": embeddings}[kind](c, bad)
     result["client"] = {"openai": openai.__version__, "transport": httpx.__name__}
     print(json.dumps(result))
 

@@ -38,7 +38,7 @@ describe('rag module with the official Python openai client on its unix socket',
     expect(ingest.code, ingest.stderr).toBe(0);
     const q = questions.find((x) => x.source === 'bread.md')!;
 
-    const r: Json = await runOpenAiPython('rag', e.socket(names.rag), token, { question: q.query });
+    const r: Json = await runOpenAiPython('rag', e.socket(names.rag), token, { input: q.query });
     expect(r.whole).toMatchObject({ object: 'chat.completion', finish_reason: 'length' });
     expect(r.whole.text.length).toBeGreaterThan(0);
     // k=1 (extra_body): the one chunk the model was given, from the document the question is about.

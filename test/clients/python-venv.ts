@@ -29,16 +29,16 @@ export function venvPython(): string {
 }
 
 /**
- * openai_client.py KIND SOCKET TOKEN BASE_URL [QUESTION] (an empty BASE_URL: http://localhost/v1):
- * its JSON, or a throw with its exit and stderr.
+ * openai_client.py KIND SOCKET TOKEN BASE_URL [INPUT] (an empty BASE_URL: http://localhost/v1;
+ * INPUT: rag's question, or embeddings' texts as JSON): its JSON, or a throw with its exit and stderr.
  */
 export function runOpenAiPython(
-  kind: 'llm' | 'rag',
+  kind: 'llm' | 'rag' | 'embeddings',
   socket: string,
   token: string,
-  opts: { baseUrl?: string; question?: string } = {},
+  opts: { baseUrl?: string; input?: string } = {},
 ): Promise<Record<string, unknown>> {
-  const args = [SCRIPT, kind, socket, token, opts.baseUrl ?? '', ...(opts.question ? [opts.question] : [])];
+  const args = [SCRIPT, kind, socket, token, opts.baseUrl ?? '', ...(opts.input ? [opts.input] : [])];
   return new Promise((done, fail) => {
     execFile(venvPython(), args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`openai_client.py ${kind} failed (${err.code ?? err.signal}):\n${stderr}`));
