@@ -96,8 +96,9 @@ function common(root, outdir) {
       protobufjs: path.join(root, 'scripts/stubs/unused-transport.mjs'),
       // An optional import of debug's that only a dev dependency installs (see the stub).
       'supports-color': path.join(root, 'scripts/stubs/supports-color.mjs'),
-      // Ink's text measuring (issue 20, TUI first paint): the same widths as string-width 8, without
-      // its /v regexes and segmenter for box drawing and symbols; it imports the real one by path.
+      // Ink's text measuring (issue 20, TUI first paint): string-width 8's widths, counted no narrower
+      // than a per-code-point terminal (tmux, xterm) draws them, without its /v regexes and segmenter
+      // for box drawing and symbols; it imports the real one by path (see the file's header).
       'string-width': path.join(root, 'src/tui/text-width.ts'),
     },
     external: ['*.node', 'cpu-features'],
