@@ -8,12 +8,15 @@ import { escapeData, escapeText } from '../present/escape.js';
 import type { Sources } from './sources.js';
 
 /**
- * A ZWJ between two emoji (and the skin tone or emoji-style selector of the first): the joiner of
- * a family, a profession, a rainbow flag. Checked for first (includes), so the regex, with its
- * Unicode property, is compiled only for text that has a joiner.
+ * A ZWJ between two emoji: the joiner of a family, a profession, a rainbow flag. As Unicode's GB11
+ * joins them (`ExtPict Extend* ZWJ × ExtPict`): any run of Extend characters (Grapheme_Extend and
+ * the skin tones) may sit between the first emoji and its joiner, a VS15, a combining mark, a tag
+ * character or a tone and VS16; allowing only one tone or VS16 there kept such a family joined
+ * (REVIEW15, test/security/console-zwj-extend-bypass). Checked for first (includes), so the regex,
+ * with its Unicode properties, is compiled only for text that has a joiner.
  */
 const EMOJI_ZWJ =
-  /(\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+  /(\p{Extended_Pictographic}[\p{Grapheme_Extend}\p{Emoji_Modifier}]*)\u200D(?=\p{Extended_Pictographic})/gu;
 
 /**
  * `text` with each ZWJ sequence of emoji as its parts (👨‍👩‍👧‍👦 as 👨👩👧👦). Terminals disagree on such a
