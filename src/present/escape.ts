@@ -15,10 +15,11 @@
  * line/paragraph separators, the bidi embeddings, overrides and isolates, and the Hangul fillers
  * (U+115F, U+1160, U+3164, U+FFA0): invisible, counted 0 columns by string-width (the console's
  * wrap) yet drawn as two blank columns by terminals, so a name of them overflowed its row and hid
- * itself (test/security/console-hangul-fillers).
+ * itself (test/security/console-hangul-fillers). The soft hyphen (U+00AD, a format character as
+ * the bidi controls) likewise: counted 0, drawn one column by tmux 3.3a (console-soft-hyphen).
  */
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
 
 function visible(c: string): string {
   const cp = c.codePointAt(0)!;
@@ -36,9 +37,9 @@ export function escapeLine(text: string): string {
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
 const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
 const UNSAFE_IN_JSON =
-  /[\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
+  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {

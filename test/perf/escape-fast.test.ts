@@ -8,9 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { escapeJson, escapeText } from '../../src/present/escape.js';
 
-// With the Hangul fillers since REVIEW14 (test/security/console-hangul-fillers).
+// With the Hangul fillers since REVIEW14 (test/security/console-hangul-fillers) and the soft hyphen
+// since REVIEW15 (test/security/console-soft-hyphen).
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
 const visible = (c: string) => {
   const cp = c.codePointAt(0)!;
   return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;

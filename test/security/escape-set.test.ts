@@ -9,13 +9,14 @@ import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js'
 
 /**
  * The set as it was written before: Cc, the Arabic letter mark, LRM/RLM, LS/PS, bidi controls; and
- * the Hangul fillers (drawn two columns wide, counted none: test/security/console-hangul-fillers).
+ * the Hangul fillers (drawn two columns wide, counted none: test/security/console-hangul-fillers);
+ * the soft hyphen (drawn one column, counted none: test/security/console-soft-hyphen).
  */
 const REFERENCE =
-  /^[\p{Cc}\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]$/u;
+  /^[\p{Cc}\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]$/u;
 
 describe('the characters escape.ts makes visible', () => {
-  it('are exactly \\p{Cc}, the bidi and separator controls and the Hangul fillers, on every code point', () => {
+  it('are exactly \\p{Cc}, the bidi and separator controls, the Hangul fillers and the soft hyphen, on every code point', () => {
     const wrong: string[] = [];
     for (let cp = 0; cp <= 0x10ffff; cp++) {
       if (cp >= 0xd800 && cp <= 0xdfff) continue; // lone surrogates: not characters
