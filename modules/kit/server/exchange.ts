@@ -45,7 +45,15 @@ export class Exchange implements KitRequest, Charged {
   client: string | undefined = undefined;
   named = false;
   bodyError: HttpError | undefined;
-  chunks: Buffer[] = [];
+  /**
+   * The body's pieces in order: the first alone in `one` (most bodies are one piece, and need no
+   * list), the list made at the second (morePieces). No array literal per request: a literal is an
+   * allocation site, which V8 may switch to old space once a scavenge finds most of its objects
+   * alive (as right after big uploads); then every later request's list was made there, dead at
+   * once, keeping its young pieces alive until a mark-compact (PERF10, ./request-parser.ts's Head).
+   */
+  private one: Buffer | undefined;
+  private chunks: Buffer[] | undefined;
   /** Where small pieces of the body after the first are copied (see append), and its bytes used. */
   private tail: Buffer | undefined;
   private tailUsed = 0;
@@ -147,7 +155,7 @@ export class Exchange implements KitRequest, Charged {
     if (this.bodyError) return Promise.reject(this.bodyError);
     if (this.gone) return Promise.reject(new ClientGoneError());
     this.flushTail();
-    const piece = this.chunks.shift();
+    const piece = this.takePiece();
     if (piece !== undefined) {
       this.heldPiece = piece.length;
       return Promise.resolve({ done: false, value: piece });
@@ -166,7 +174,7 @@ export class Exchange implements KitRequest, Charged {
     if (w === undefined) return;
     this.pieceWaiter = undefined;
     this.flushTail();
-    const p = this.chunks.shift()!;
+    const p = this.takePiece()!;
     this.heldPiece = p.length;
     w.resolve({ done: false, value: p });
   }
@@ -179,13 +187,14 @@ export class Exchange implements KitRequest, Charged {
    * and 3 MB of such body ended a service with a 256 MiB heap.
    */
   append(piece: Buffer): void {
-    if (this.chunks.length === 0 && this.tail === undefined) {
-      this.chunks.push(piece);
+    if (this.one === undefined && this.tail === undefined && !this.chunks?.length) {
+      if (this.chunks === undefined) this.one = piece;
+      else this.chunks.push(piece);
       return;
     }
     if (piece.length >= COPY_BELOW) {
       this.flushTail();
-      this.chunks.push(piece);
+      this.list().push(piece);
       return;
     }
     if (this.tail !== undefined && this.tailUsed + piece.length > this.tail.length) this.flushTail();
@@ -201,21 +210,43 @@ export class Exchange implements KitRequest, Charged {
 
   private flushTail(): void {
     if (this.tail === undefined) return;
-    if (this.tailUsed > 0) this.chunks.push(this.tail.subarray(0, this.tailUsed));
+    if (this.tailUsed > 0) this.list().push(this.tail.subarray(0, this.tailUsed));
     this.tail = undefined;
     this.tailUsed = 0;
   }
 
+  /** The pieces as a list (from the second piece on: the first is moved into it). */
+  private list(): Buffer[] {
+    if (this.chunks === undefined) {
+      this.chunks = morePieces(this.one);
+      this.one = undefined;
+    }
+    return this.chunks;
+  }
+
+  /** The next piece in order, taken out. */
+  private takePiece(): Buffer | undefined {
+    const one = this.one;
+    if (one === undefined) return this.chunks?.shift();
+    this.one = undefined;
+    return one;
+  }
+
   private joined(): Buffer {
     this.flushTail();
-    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
+    if (this.chunks !== undefined) {
+      this.one = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks = undefined;
+    }
+    this.one ??= Buffer.alloc(0);
+    return this.one;
   }
 
   /** @internal */
   fail(err: HttpError | ClientGoneError): void {
     if (err instanceof HttpError) this.bodyError ??= err;
-    this.chunks = [];
+    this.one = undefined;
+    this.chunks = undefined;
     this.tail = undefined;
     const w = this.waiter;
     this.waiter = undefined;
@@ -248,4 +279,9 @@ export class Exchange implements KitRequest, Charged {
     this.turnWaiter = undefined;
     t?.();
   }
+}
+
+/** A body's list of pieces, at its second: a function of its own, so its literals' site is multi-piece bodies' only. */
+function morePieces(first: Buffer | undefined): Buffer[] {
+  return first === undefined ? [] : [first];
 }
