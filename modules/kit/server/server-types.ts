@@ -91,7 +91,8 @@ export interface Route {
 export interface KitOptions {
   /**
    * The module's name, as `blueprint service` takes it: the 401 for a missing token names the
-   * command that sets this module's (`blueprint service token vectors`). Without it, `NAME`.
+   * command that sets this module's (`blueprint service token vectors`). The name blueprint installed
+   * it under (BLUEPRINT_MODULE: a second rag is `rag-fr`) wins when set. Without either, `NAME`.
    */
   name?: string;
   log: KitLog;

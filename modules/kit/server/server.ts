@@ -28,6 +28,19 @@ export { defaultLimits, type KitLimits } from './limits.js';
 export { listenOnSocket } from './listen.js';
 export type { KitOptions, KitServer, Reply, RequestContext, Route } from './server-types.js';
 
+/**
+ * blueprint tells a module the name it is installed under (BLUEPRINT_MODULE,
+ * src/core/services/policy.ts MODULE_ENV): a second rag is `rag-fr`, and `blueprint service token
+ * rag` would set another service's token. A value that is not a module name (a module run by hand
+ * with anything in its environment) is not echoed into answers: the module's own name then.
+ */
+const INSTALLED_AS_ENV = 'BLUEPRINT_MODULE';
+const MODULE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+function installedName(own: string | undefined): string | undefined {
+  const told = process.env[INSTALLED_AS_ENV];
+  return told !== undefined && MODULE_NAME.test(told) ? told : own;
+}
+
 export function createKitServer(opts: KitOptions): KitServer {
   const limits: KitLimits = { ...defaultLimits(), ...opts.limits };
   const { log } = opts;
@@ -64,6 +77,8 @@ export function createKitServer(opts: KitOptions): KitServer {
   // The origins the admin lets in (KIT_ORIGINS), said once; an entry blueprint would have refused
   // (not an exact origin) is left out and said.
   const origins = allowedOrigins(opts.origins ?? process.env[ORIGINS_ENV]);
+  // The name the commands in our answers take: the one blueprint installed this module under.
+  const serviceName = installedName(opts.name) ?? 'NAME';
   if (origins.all)
     log.startup(`${ORIGINS_ENV}=*: pages of every site may call this service (their Host is still judged)`);
   else if (origins.exact.size)
@@ -188,7 +203,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     if (r.auth !== false && clients.adminSet && client === undefined)
       throw new HttpError(
         401,
-        `missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client's apiKey), TOKEN the one \`blueprint service token ${opts.name ?? 'NAME'}\` printed on the box`,
+        `missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client's apiKey), TOKEN the one \`blueprint service token ${serviceName}\` printed on the box`,
       );
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;
@@ -233,7 +248,7 @@ export function createKitServer(opts: KitOptions): KitServer {
     maxBodyBytes: limits.maxBodyBytes,
     maxBodyText: `request body over ${limits.maxBodyBytes} bytes${
       limits.maxBodySetting
-        ? `; the admin raises the limit with \`blueprint service config ${opts.name ?? 'NAME'} ${limits.maxBodySetting}=BYTES\``
+        ? `; the admin raises the limit with \`blueprint service config ${serviceName} ${limits.maxBodySetting}=BYTES\``
         : ''
     }`,
     maxHeaderBytes: limits.maxHeaderBytes,
