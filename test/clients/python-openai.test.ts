@@ -46,7 +46,8 @@ describe('llm module with the official Python openai client on its unix socket',
       code: 'invalid_api_key',
       type: 'authentication_error',
     });
-    expect(r.wrong_token.message).toContain(`\`blueprint service token`);
+    // The command for the name it is installed under, not the module's default name (04d8592e).
+    expect(r.wrong_token.message).toContain(`\`blueprint service token ${name}\``);
     expect(r.bad_request).toMatchObject({
       error: 'BadRequestError',
       status: 400,
