@@ -22,7 +22,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
 export const CLIENT_TOKENS_ENV = 'BLUEPRINT_CLIENT_TOKENS_FILE';
 const MAX_BYTES = 64 * 1024;
 const RECHECK_MS = 1000;
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A module's name as blueprint gives it (also what server.ts accepts from BLUEPRINT_MODULE). */
+export const MODULE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TOKEN = /^[\x21-\x7e]{16,4095}$/;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -105,7 +106,7 @@ function parse(text: string): { name: string; digest: Buffer }[] {
   const out: { name: string; digest: Buffer }[] = [];
   for (const line of text.split('\n')) {
     const [name, token, ...rest] = line.trim().split(/\s+/);
-    if (!name || !token || rest.length > 0 || !NAME.test(name) || !TOKEN.test(token)) continue;
+    if (!name || !token || rest.length > 0 || !MODULE_NAME.test(name) || !TOKEN.test(token)) continue;
     if (out.some((k) => k.name === name)) continue;
     out.push({ name, digest: digest(token) });
   }

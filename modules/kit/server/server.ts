@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget } from './body.js';
 import { browserRefusal, corsHeaders, preflightHeaders } from './browser-guard.js';
-import { CLIENT_TOKENS_ENV, ClientNames } from './clients.js';
+import { CLIENT_TOKENS_ENV, ClientNames, MODULE_NAME } from './clients.js';
 import { ConnectionGuard } from './connections.js';
 import { Context } from './context.js';
 import { ClientGoneError, diskFull, HttpError, isDiskFull } from './errors.js';
@@ -35,7 +35,6 @@ export type { KitOptions, KitServer, Reply, RequestContext, Route } from './serv
  * with anything in its environment) is not echoed into answers: the module's own name then.
  */
 const INSTALLED_AS_ENV = 'BLUEPRINT_MODULE';
-const MODULE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 function installedName(own: string | undefined): string | undefined {
   const told = process.env[INSTALLED_AS_ENV];
   return told !== undefined && MODULE_NAME.test(told) ? told : own;
