@@ -12,16 +12,10 @@
  *   llm sent: a rag container's memory (shared by every consumer) filled by one chat. Now an event
  *   longer than RELAY_EVENT_MAX ends the stream with an error and the llm's connection is closed.
  */
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatRequest, chat, RELAY_EVENT_MAX } from '../../modules/rag/server/chat.js';
-import type { Rag } from '../../modules/rag/server/rag.js';
-import { Upstream } from '../../modules/rag/server/upstream.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { describe, expect, it } from 'vitest';
+import { chat, RELAY_EVENT_MAX } from '../../modules/rag/server/chat.js';
+import { ragOverLlm, standInLlm, volcanoChat } from '../helpers/stand-in-llm.js';
 
-let server: Server;
-let socket: string;
 let mode: 'stall' | 'no-event-end' = 'stall';
 /** When the stand-in saw its stream's connection close (performance.now()). */
 let closedAt = 0;
@@ -31,59 +25,36 @@ let closedEarly = false;
 /** What the stand-in sends at most: 64 MiB of one event that never ends. */
 const FLOOD = 64 * 1024 * 1024;
 
-beforeAll(async () => {
-  socket = join(tempDir('rag-stream-event-'), 'llm.sock');
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      written = 0;
-      closedEarly = false;
-      if (mode === 'stall') {
-        res.on('close', () => {
-          closedAt = performance.now();
-        });
-        return void res.flushHeaders(); // the head, then nothing
-      }
-      const piece = Buffer.alloc(64 * 1024, 'x');
-      res.write('data: {"choices":[{"delta":{"content":"');
-      const pump = () => {
-        while (written < FLOOD) {
-          written += piece.length;
-          if (!res.write(piece)) return void res.once('drain', pump);
-        }
-        res.end('"}}]}\n\n');
-      };
-      res.on('close', () => {
-        if (written < FLOOD) closedEarly = true;
-      });
-      pump();
+const llm = standInLlm('rag-stream-event-', (res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  written = 0;
+  closedEarly = false;
+  if (mode === 'stall') {
+    res.on('close', () => {
+      closedAt = performance.now();
     });
+    return void res.flushHeaders(); // the head, then nothing
+  }
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  res.write('data: {"choices":[{"delta":{"content":"');
+  const pump = () => {
+    while (written < FLOOD) {
+      written += piece.length;
+      if (!res.write(piece)) return void res.once('drain', pump);
+    }
+    res.end('"}}]}\n\n');
+  };
+  res.on('close', () => {
+    if (written < FLOOD) closedEarly = true;
   });
-  await new Promise<void>((r) => server.listen(socket, r));
+  pump();
 });
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
-
-const request: ChatRequest = {
-  body: { messages: [{ role: 'user', content: 'why do volcanoes erupt?' }] },
-  messages: [{ role: 'user', content: 'why do volcanoes erupt?' }],
-  stream: true,
-  query: 'why do volcanoes erupt?',
-  k: 4,
-  collection: 'default',
-};
 
 async function relayed(
   idleMs: number,
   signal = new AbortController().signal,
 ): Promise<{ bytes: number; error?: Error }> {
-  const llm = new Upstream({ name: 'llm', socket, timeoutMs: 5_000 });
-  const rag = { llm, retrieve: async () => [] } as unknown as Rag;
-  const reply = await chat(rag, request, signal, idleMs);
+  const reply = await chat(ragOverLlm(llm.socket, 5_000), volcanoChat(true), signal, idleMs);
   let bytes = 0;
   try {
     for await (const part of reply.stream!) bytes += Buffer.byteLength(part as string);

@@ -6,68 +6,40 @@
  *   the llm call's timeout for the whole exchange: 503 "no answer within", not held while bytes come;
  * - one that answers 80 MiB is refused as nonsense (the client's 64 MiB body limit), not held whole.
  */
-import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatRequest, chat } from '../../modules/rag/server/chat.js';
-import type { Rag } from '../../modules/rag/server/rag.js';
-import { Upstream } from '../../modules/rag/server/upstream.js';
-import { tempDir } from '../setup/temp-registry.js';
+import { describe, expect, it } from 'vitest';
+import { chat } from '../../modules/rag/server/chat.js';
+import { ragOverLlm, standInLlm, volcanoChat } from '../helpers/stand-in-llm.js';
 
-let server: Server;
-let socket: string;
 let mode: 'trickle' | 'huge' = 'trickle';
 let answered = 0;
 
-beforeAll(async () => {
-  socket = join(tempDir('rag-whole-answer-'), 'llm.sock');
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      answered = 0;
-      if (mode === 'trickle') {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
-        const timer = setInterval(() => {
-          answered++;
-          if (!res.write(' ') || answered > 900) clearInterval(timer);
-        }, 50);
-        res.on('close', () => clearInterval(timer));
-        return;
-      }
-      const size = 80 * 1024 * 1024;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': size });
-      const piece = Buffer.alloc(1024 * 1024, ' ');
-      const pump = () => {
-        while (answered < size) {
-          answered += piece.length;
-          if (!res.write(piece)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
-    });
-  });
-  await new Promise<void>((r) => server.listen(socket, r));
+const llm = standInLlm('rag-whole-answer-', (res) => {
+  answered = 0;
+  if (mode === 'trickle') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
+    const timer = setInterval(() => {
+      answered++;
+      if (!res.write(' ') || answered > 900) clearInterval(timer);
+    }, 50);
+    res.on('close', () => clearInterval(timer));
+    return;
+  }
+  const size = 80 * 1024 * 1024;
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': size });
+  const piece = Buffer.alloc(1024 * 1024, ' ');
+  const pump = () => {
+    while (answered < size) {
+      answered += piece.length;
+      if (!res.write(piece)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
 });
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
-
-const request: ChatRequest = {
-  body: { messages: [{ role: 'user', content: 'why do volcanoes erupt?' }] },
-  messages: [{ role: 'user', content: 'why do volcanoes erupt?' }],
-  stream: false,
-  query: 'why do volcanoes erupt?',
-  k: 4,
-  collection: 'default',
-};
 
 async function asked(timeoutMs: number): Promise<unknown> {
-  const llm = new Upstream({ name: 'llm', socket, timeoutMs });
-  const rag = { llm, retrieve: async () => [] } as unknown as Rag;
-  return chat(rag, request, new AbortController().signal, 5_000).catch((err: unknown) => err);
+  const rag = ragOverLlm(llm.socket, timeoutMs);
+  return chat(rag, volcanoChat(false), new AbortController().signal, 5_000).catch((err: unknown) => err);
 }
 
 describe("rag's whole-answer chats against a misbehaving llm", () => {
