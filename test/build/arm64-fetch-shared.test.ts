@@ -11,29 +11,24 @@
  * The stand-in `npm` on PATH copies the real tarball from npm's own cache (`npm pack --offline`, no
  * network; the pretest's arm64 build put it there): skipped when the cache lacks it.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  ended,
+  type FetchCheckout,
+  killedAfterEach,
+  PINNED,
+  spawnedNode,
+  spawnFetch,
+  stubNpmCheckout,
+  written,
+} from '../helpers/arm64-fetch.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const buildArch = path.join(repoRoot, 'scripts/build-arch.mjs');
-const buildLock = path.join(repoRoot, 'scripts/build-lock.mjs');
-const PINNED = '24.21.0';
-let children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children = [];
-});
+const buildLock = path.resolve(import.meta.dirname, '../../scripts/build-lock.mjs');
+const children = killedAfterEach();
 
 /** The pinned tarball from npm's cache, or undefined when it is not there. */
 function cachedTarball(): string | undefined {
@@ -50,33 +45,8 @@ function cachedTarball(): string | undefined {
 }
 const tarball = cachedTarball();
 
-function fixture(script: string): { root: string; bin: string; cache: string } {
-  const root = mkdtempSync(path.join(tmpdir(), 'bp-fetch-shared-'));
-  const bin = path.join(root, 'bin');
-  mkdirSync(bin);
-  writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nDEST="$4"\n${script}\n`);
-  chmodSync(path.join(bin, 'npm'), 0o755);
-  return { root, bin, cache: path.join(root, 'node_modules/.cache/blueprint-node') };
-}
-
-function fetch(f: { root: string; bin: string }): Promise<{ code: number | null; out: string; err: string }> {
-  const code = `import { targetNode } from ${JSON.stringify(buildArch)};
-console.log(targetNode(${JSON.stringify(f.root)}, 'arm64', process.execPath, 'v${PINNED}'));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    env: { ...process.env, PATH: `${f.bin}:${process.env.PATH}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    err += d;
-  });
-  return new Promise((r) => child.on('close', (c) => r({ code: c, out, err })));
-}
+const fixture = (script: string) => stubNpmCheckout('bp-fetch-shared-', script);
+const fetch = (f: FetchCheckout) => ended(spawnFetch(f, children));
 
 describe('the arm64 Node fetch, shared', () => {
   it.skipIf(!tarball)(
@@ -117,19 +87,10 @@ describe('the build lock, shared', () => {
     const code = `import { takeLock } from ${JSON.stringify(buildLock)};
 await takeLock(${JSON.stringify(file)}, { say: (s) => console.error(s) });
 console.log('taken');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-    });
-    child.stderr!.on('data', (d) => {
-      err += d;
-    });
+    const child = spawnedNode(code, children);
+    const output = written(child);
     await new Promise((r) => setTimeout(r, 2_000));
+    const { out, err } = output;
     expect(out).toBe('');
     expect(readFileSync(file, 'utf8')).toBe(theirs);
     expect(err).toContain('other-host');

