@@ -17,18 +17,31 @@
  * wrap) yet drawn as two blank columns by terminals, so a name of them overflowed its row and hid
  * itself (test/security/console-hangul-fillers). The soft hyphen (U+00AD, a format character as
  * the bidi controls) likewise: counted 0, drawn one column by tmux 3.3a (console-soft-hyphen).
+ * The tag characters (U+E0001, U+E0020–U+E007F) draw as nothing at all: a user ID or a log line
+ * could spell hidden words in them (test/security/console-tag-characters). They mean something
+ * only in the three flags Unicode recommends (England, Scotland, Wales: 🏴, tags, U+E007F), which
+ * the first alternative matches whole and `shown` keeps; a black flag with any other tags is
+ * escaped as any text (no terminal draws it as more than 🏴, and its tags could be words).
  */
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
+  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/gu;
+
+/** A flag of UNSAFE's first alternative (it starts with 🏴, a surrogate pair), kept as it is. */
+const isFlag = (match: string): boolean => match.length > 2;
 
 function visible(c: string): string {
   const cp = c.codePointAt(0)!;
   return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
 }
 
+/** What UNSAFE's match shows as: a flag as it is, any other character made visible. */
+function shown(match: string): string {
+  return isFlag(match) ? match : visible(match);
+}
+
 /** One value on one line (a cell, a name, a user ID): every control character is made visible, newlines too. */
 export function escapeLine(text: string): string {
-  return text.replace(UNSAFE, visible);
+  return text.replace(UNSAFE, shown);
 }
 
 /**
@@ -37,14 +50,14 @@ export function escapeLine(text: string): string {
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
 const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/u;
 const UNSAFE_IN_JSON =
-  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/u;
+  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/u;
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {
   if (!UNSAFE_IN_TEXT.test(text)) return text;
-  return text.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : visible(c)));
+  return text.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : shown(c)));
 }
 
 /**
@@ -68,8 +81,15 @@ export function hasControl(text: string): boolean {
  */
 export function escapeJson(json: string): string {
   if (!UNSAFE_IN_JSON.test(json)) return json;
+  // A tag character is two UTF-16 code units: JSON writes it as their two `\uNNNN` escapes.
+  const unit = (i: number) => `\\u${i.toString(16).padStart(4, '0')}`;
   return json.replace(UNSAFE, (c) =>
-    c.charCodeAt(0) < 0x20 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    c.charCodeAt(0) < 0x20 || isFlag(c)
+      ? c
+      : c
+          .split('')
+          .map((u) => unit(u.charCodeAt(0)))
+          .join(''),
   );
 }
 

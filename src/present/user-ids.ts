@@ -17,12 +17,19 @@ export const USER_ID_COLUMNS = 74;
  */
 const columns = (c: string) => (c.codePointAt(0)! >= 0x1100 ? 2 : 1);
 
+/**
+ * A flag of tags (🏴 England) or one code point: what escapeLine leaves of tag characters is such a
+ * flag, which a cut must keep whole (cut after 🏴 and a few tags, the rest were escaped again by
+ * the output, `🏴\u{e0067}…`: test/security/console-tag-characters). It counts as its 🏴.
+ */
+const UNITS = /\u{1f3f4}[\u{e0020}-\u{e007f}]+|./gsu;
+
 /** One user ID, escaped, cut to `max` columns with an ellipsis when longer. */
 export function cutUserId(id: string, max = USER_ID_COLUMNS): string {
   const shown = escapeLine(id);
   let used = 0;
   let out = '';
-  for (const c of shown) {
+  for (const c of shown.match(UNITS) ?? []) {
     used += columns(c);
     if (used > max) return `${out}…`;
     out += c;
