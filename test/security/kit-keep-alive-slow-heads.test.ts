@@ -10,44 +10,21 @@
  * kept connections doing any of this are closed for a newcomer, who is answered.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/pkg.js';
+import { rawConnection, soon } from '../helpers/raw-connection.js';
 import { type Stub, stubServer } from '../kit/helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const health = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
 const HEAD_MS = 1_000;
 
-function open(socketPath: string) {
-  const s: Socket = connect(socketPath);
-  const c = { s, got: '', closed: false, closedAt: 0, answers: 0 };
-  s.on('data', (chunk: Buffer) => {
-    c.got += chunk.toString('latin1');
-    c.answers = (c.got.match(/HTTP\/1\.1 \d{3}/g) ?? []).length;
-  });
-  s.on('error', () => undefined);
-  s.on('close', () => {
-    c.closed = true;
-    c.closedAt = Date.now();
-  });
-  return c;
-}
-
-async function until(what: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-}
-
 /** A kept connection (one answer had), then `trickle` written a piece every 300 ms until it closes. */
 async function keptThenTrickled(stub: Stub, pieces: string[]): Promise<{ heldMs: number; got: string }> {
-  const c = open(stub.socket);
+  const c = rawConnection(stub.socket);
   c.s.write(health);
-  await until(() => c.answers === 1);
+  await soon(() => c.answers === 1);
   const start = Date.now();
   for (let i = 0; !c.closed && Date.now() - start < 8_000; i++) {
     if (!c.s.destroyed) c.s.write(pieces[i % pieces.length]!);
@@ -80,12 +57,12 @@ describe('a kept connection and the head timeout of its next request', () => {
 
   it('an unfinished next head left hanging is closed at the head timeout', { timeout: 20_000 }, async () => {
     stub = await stubServer({ headersTimeoutMs: HEAD_MS });
-    const c = open(stub.socket);
+    const c = rawConnection(stub.socket);
     // The first request whole and the second's start in one write (pipelined, then stalled).
     c.s.write(`${health}GET /health HTTP/1.1\r\nHo`);
-    await until(() => c.answers >= 1);
+    await soon(() => c.answers >= 1);
     const start = Date.now();
-    await until(() => c.closed, HEAD_MS + 3_000);
+    await soon(() => c.closed, HEAD_MS + 3_000);
     expect(Date.now() - start).toBeLessThan(HEAD_MS + 1_500);
     expect(c.answers).toBe(2); // the 408
   });
@@ -96,15 +73,15 @@ describe('a kept connection and the head timeout of its next request', () => {
     stub = await stubServer({ maxConnections: 4, headersTimeoutMs: 3_000 });
     const held = [];
     for (let i = 0; i < 8; i++) {
-      const c = open(stub.socket);
+      const c = rawConnection(stub.socket);
       c.s.write(health);
-      await until(() => c.answers === 1 || c.closed);
+      await soon(() => c.answers === 1 || c.closed);
       c.s.write('GET /health HTTP/1.1\r\nX-Slow: ');
       held.push(c);
     }
-    const client = open(stub.socket);
+    const client = rawConnection(stub.socket);
     client.s.write(health);
-    await until(() => client.answers === 1, 2_000);
+    await soon(() => client.answers === 1, 2_000);
     expect(client.got).toContain('HTTP/1.1 200');
     for (const c of held) c.s.destroy();
   });
@@ -119,20 +96,20 @@ describe('a token removed while its connection is kept', () => {
     const token = 'c'.repeat(32);
     writeFileSync(file, `rag ${token}\n`);
     stub = await stubServer({}, 'a'.repeat(32), file);
-    const c = open(stub.socket);
+    const c = rawConnection(stub.socket);
     const work = (t: string) => {
       const body = JSON.stringify({ echo: 'x' });
       return `POST /work HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     };
     c.s.write(work(token));
-    await until(() => c.answers === 1);
+    await soon(() => c.answers === 1);
     expect(c.got).toContain('HTTP/1.1 200');
     // Blueprint writes the file anew (a rename: a new inode) without that consumer.
     writeFileSync(`${file}.new`, '');
     renameSync(`${file}.new`, file);
     await sleep(1_100);
     c.s.write(work(token));
-    await until(() => c.answers === 2 || c.closed);
+    await soon(() => c.answers === 2 || c.closed);
     expect(c.closed).toBe(false); // the same connection, kept
     expect(c.got.split('HTTP/1.1 ')[2]).toMatch(/^401/);
   });
