@@ -32,6 +32,8 @@ export class ClientTokens {
   private known: { name: string; digest: Buffer }[] = [];
   private seen = '';
   private checked = 0;
+  /** One more each time the tokens known change (a request named earlier is judged again only then). */
+  private changes = 0;
 
   constructor(readonly file: string | undefined) {
     this.reload();
@@ -40,6 +42,15 @@ export class ClientTokens {
   /** How many consumers have a token (never which tokens). */
   get size(): number {
     return this.known.length;
+  }
+
+  /**
+   * A number that changes whenever the tokens known do, the file looked at again as identify()
+   * would (at most once a second): equal to an earlier one, a token named then still names the same.
+   */
+  generation(): number {
+    if (this.file && Date.now() - this.checked >= RECHECK_MS) this.reload();
+    return this.changes;
   }
 
   /** The consumer `token` belongs to, or undefined. Every known token is compared, in constant time. */
@@ -73,6 +84,7 @@ export class ClientTokens {
       const changed = this.seen !== '';
       this.known = [];
       this.seen = '';
+      if (changed) this.changes++;
       return changed;
     }
     try {
@@ -81,6 +93,7 @@ export class ClientTokens {
       if (stamp === this.seen) return false;
       this.seen = stamp;
       this.known = st.isFile() && st.size <= MAX_BYTES ? parse(readAll(fd, st.size)) : [];
+      this.changes++;
       return true;
     } finally {
       closeSync(fd);
@@ -132,6 +145,11 @@ export class ClientNames {
   /** The admin set a token: a route with auth then needs it or a consumer's own. */
   get adminSet(): boolean {
     return this.admin !== undefined;
+  }
+
+  /** The consumer tokens' generation (ClientTokens.generation): the admin's token never changes while we run. */
+  generation(): number {
+    return this.consumers.generation();
   }
 
   of(authorization: string | undefined, bare?: string): string | undefined {

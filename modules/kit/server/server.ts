@@ -8,6 +8,7 @@
 import { createServer } from 'node:net';
 import { headerLines, reason } from './answer-head.js';
 import { ByteBudget } from './body.js';
+import { BodyRecheckedContext } from './body-recheck.js';
 import { browserRefusal, corsHeaders, preflightHeaders } from './browser-guard.js';
 import { CLIENT_TOKENS_ENV, ClientNames, MODULE_NAME } from './clients.js';
 import { ConnectionGuard } from './connections.js';
@@ -166,10 +167,18 @@ export function createKitServer(opts: KitOptions): KitServer {
 
   /** Who the request's token names (once: at its head when a body follows, else here). */
   function name(ex: Exchange): void {
-    const bare = opts.tokenHeader === undefined ? undefined : ex.headers[opts.tokenHeader];
-    ex.client = clients.of(ex.headers.authorization, typeof bare === 'string' ? bare : undefined);
+    ex.client = tokenName(ex);
     ex.named = true;
   }
+  function tokenName(ex: Exchange): string | undefined {
+    const bare = opts.tokenHeader === undefined ? undefined : ex.headers[opts.tokenHeader];
+    return clients.of(ex.headers.authorization, typeof bare === 'string' ? bare : undefined);
+  }
+  const refusedToken = () =>
+    new HttpError(
+      401,
+      `missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client's apiKey), TOKEN the one \`blueprint service token ${serviceName}\` printed on the box`,
+    );
 
   /** Routes a request; a handler's Reply that is not a Promise is written before this returns. */
   function route(ex: Exchange, path: string): Promise<void> | undefined {
@@ -199,16 +208,25 @@ export function createKitServer(opts: KitOptions): KitServer {
     const client = ex.client;
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
-    if (r.auth !== false && clients.adminSet && client === undefined)
-      throw new HttpError(
-        401,
-        `missing or wrong access token: send "Authorization: Bearer TOKEN" (the OpenAI client's apiKey), TOKEN the one \`blueprint service token ${serviceName}\` printed on the box`,
-      );
+    const judged = r.auth !== false && clients.adminSet;
+    if (judged && client === undefined) throw refusedToken();
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;
-    const reply = r.handle(new Context(ex, path, queue, client));
+    const reply = r.handle(
+      // A consumer's body still arriving: its token, revoked meanwhile, is refused when the body is in.
+      judged && !ex.complete && client !== 'admin'
+        ? new BodyRecheckedContext(ex, path, queue, client, recheck(ex, client, clients.generation()))
+        : new Context(ex, path, queue, client),
+    );
     if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
     return answer(ex, reply);
+  }
+
+  /** The token table changed since `generation`: the request's token named again, else as it was. */
+  function recheck(ex: Exchange, client: string | undefined, generation: number) {
+    return () => {
+      if (clients.generation() !== generation && tokenName(ex) !== client) throw refusedToken();
+    };
   }
 
   function answer(ex: Exchange, reply: Reply): Promise<void> | undefined {
