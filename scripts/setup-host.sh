@@ -108,21 +108,10 @@ export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 echo "setup-host: npm install (a few minutes the first time; its EBADENGINE warnings are harmless: the project runs on its own Node 24)" >&2
 npm install --no-audit --no-fund
 
-# --- Python clients (test/clients, docs/clients.md): the official `openai` Python package, pinned in
-# test/clients/requirements.txt, in a venv of its own (ignored: node_modules/.cache/pyclients), from
-# the machine's pip index. Made once; remade only when requirements.txt changes (the copy written
-# last says what the venv holds, so a half-made one is remade). --retries 1: where pypi.org cannot
-# be reached and pip's config names a local index, pip's default 5 retries of pypi.org with backoff
-# took 1 min 48 s (2026-12-07); with 1, 5 s, as with none, and one blip on a real network is retried.
-pyreq=test/clients/requirements.txt
-pyvenv=node_modules/.cache/pyclients
-if ! cmp -s "$pyreq" "$pyvenv/installed-requirements.txt"; then
+# --- Python clients (test/clients, docs/clients.md): the official `openai` Python package in a venv
+# of its own, node_modules/.cache/pyclients; scripts/setup-pyclients.sh says how and what it refuses.
+if ! cmp -s test/clients/requirements.txt node_modules/.cache/pyclients/installed-requirements.txt ||
+  [ -L node_modules/.cache/pyclients ]; then
   dpkg-query -W -f='${Status}' python3-venv 2>/dev/null | grep -q 'ok installed' || apt_install python3-venv
-  echo "setup-host: Python venv $pyvenv with $(grep -v '^#' "$pyreq" | tr '\n' ' ')" >&2
-  rm -rf "$pyvenv"
-  /usr/bin/python3 -m venv "$pyvenv" ||
-    { echo "setup-host: python3 -m venv failed: Debian's python3-venv is needed (run this as root)" >&2; exit 1; }
-  "$pyvenv/bin/python" -m pip install -q --retries 1 --timeout 30 -r "$pyreq" ||
-    { echo "setup-host: pip could not install $pyreq from this machine's pip index (pip config list)" >&2; exit 1; }
-  cp "$pyreq" "$pyvenv/installed-requirements.txt"
 fi
+bash scripts/setup-pyclients.sh

@@ -1,0 +1,123 @@
+/**
+ * REVIEW16, attack on PYCLIENT's 15ccf853 / 46efb888 / 4c586e5d: scripts/setup-host.sh (run as
+ * root: `sudo bash scripts/setup-host.sh`) makes the Python clients' venv in the checkout,
+ * node_modules/.cache/pyclients (scripts/setup-pyclients.sh), and test/clients runs its
+ * bin/python. What was planted there must not be run or followed:
+ * - a link at the venv's name, to a folder holding a matching installed-requirements.txt and a
+ *   bin/python of its own, was taken for the venv (cmp follows it): never remade, its python the
+ *   one the tests run. It is replaced by a venv made here; the folder it named is left as it was.
+ * - node_modules or node_modules/.cache a link: `rm -rf` and `python3 -m venv` went through it,
+ *   as root, into wherever it points. Refused, named, nothing made there.
+ * - a requirement the index holds only as a source archive: pip ran its setup.py as root. Only
+ *   wheels are taken from an index (--only-binary :all:), so installing runs no package's code.
+ *   (A requirement written as a path or URL in requirements.txt is built still: that file is the
+ *   repository's own, reviewed.)
+ * Real python3 -m venv and pip, from this machine's pip index (as setup-host uses it).
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../setup/temp-registry.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const REQUIREMENTS = join(REPO, 'test/clients/requirements.txt');
+
+/** A checkout with only what the script reads: the script, requirements.txt, node_modules/. */
+function checkout(requirements?: string): string {
+  const root = tempDir('pyclients-');
+  mkdirSync(join(root, 'scripts'));
+  mkdirSync(join(root, 'test/clients'), { recursive: true });
+  copyFileSync(join(REPO, 'scripts/setup-pyclients.sh'), join(root, 'scripts/setup-pyclients.sh'));
+  if (requirements === undefined) copyFileSync(REQUIREMENTS, join(root, 'test/clients/requirements.txt'));
+  else writeFileSync(join(root, 'test/clients/requirements.txt'), requirements);
+  return root;
+}
+
+const run = (root: string, env: Record<string, string> = {}) =>
+  spawnSync('bash', [join(root, 'scripts/setup-pyclients.sh')], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, ...env },
+  });
+
+/** A folder that looks like a made venv, whose python leaves `marker` when run. */
+function plantedVenv(marker: string): string {
+  const dir = tempDir('pyclients-planted-');
+  mkdirSync(join(dir, 'bin'));
+  copyFileSync(REQUIREMENTS, join(dir, 'installed-requirements.txt'));
+  writeFileSync(join(dir, 'bin/python'), `#!/bin/sh\ntouch ${marker}\n`);
+  chmodSync(join(dir, 'bin/python'), 0o755);
+  return dir;
+}
+
+describe("setup-host's Python venv runs and follows nothing planted in the checkout", () => {
+  it('a link at node_modules/.cache/pyclients is replaced by a venv made here; its target is left', () => {
+    const root = checkout();
+    const marker = join(tempDir('pyclients-marker-'), 'ran');
+    const planted = plantedVenv(marker);
+    mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+    symlinkSync(planted, join(root, 'node_modules/.cache/pyclients'));
+    const r = run(root);
+    expect(r.status, r.stderr).toBe(0);
+    const venv = join(root, 'node_modules/.cache/pyclients');
+    expect(lstatSync(venv).isSymbolicLink()).toBe(false);
+    expect(lstatSync(venv).isDirectory()).toBe(true);
+    expect(readdirSync(planted).sort()).toEqual(['bin', 'installed-requirements.txt']);
+    const py = spawnSync(join(venv, 'bin/python'), ['-c', 'import openai; print(openai.__version__)'], {
+      encoding: 'utf8',
+    });
+    expect(py.stdout.trim()).toBe('3.22.1');
+    expect(existsSync(marker)).toBe(false);
+  }, 240_000);
+
+  for (const linked of ['node_modules', 'node_modules/.cache'])
+    it(`${linked} a link: refused, named, nothing made or removed where it points`, () => {
+      const root = checkout();
+      const elsewhere = tempDir('pyclients-elsewhere-');
+      mkdirSync(join(elsewhere, 'pyclients'));
+      writeFileSync(join(elsewhere, 'pyclients/keep'), 'x');
+      if (linked === 'node_modules/.cache') mkdirSync(join(root, 'node_modules'));
+      symlinkSync(elsewhere, join(root, linked));
+      const r = run(root);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${linked} is a link`);
+      expect(readdirSync(elsewhere)).toEqual(['pyclients']);
+      expect(readdirSync(join(elsewhere, 'pyclients'))).toEqual(['keep']);
+    });
+
+  it('a requirement the index has only as a source archive is refused: its setup.py never runs (pip runs as root)', () => {
+    // The index here is a find-links folder holding review16-evil only as a .tar.gz (as an index
+    // may hold a dependency's new release before its wheels).
+    const index = tempDir('pyclients-sdist-');
+    const marker = join(index, 'built');
+    const pkg = join(index, 'review16_evil-1.0');
+    mkdirSync(pkg);
+    writeFileSync(
+      join(pkg, 'setup.py'),
+      `open(${JSON.stringify(marker)}, "w").write("ran")\nfrom setuptools import setup\nsetup(name="review16-evil", version="1.0")\n`,
+    );
+    const tar = spawnSync('tar', [
+      '-czf',
+      join(index, 'review16_evil-1.0.tar.gz'),
+      '-C',
+      index,
+      'review16_evil-1.0',
+    ]);
+    expect(tar.status).toBe(0);
+    const root = checkout('review16-evil==1.0\n');
+    const r = run(root, { PIP_FIND_LINKS: index });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('pip could not install');
+    expect(existsSync(marker)).toBe(false);
+  }, 240_000);
+});
