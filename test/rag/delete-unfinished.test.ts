@@ -17,6 +17,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sectionedDoc } from '../helpers/rag-docs.js';
 import { tempDir } from '../setup/temp-registry.js';
 import {
   adminsOwnCollection,
@@ -76,25 +77,22 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A Markdown document of five sections on one topic: five chunks (a chunk never spans a heading). */
-const doc = (topic: string, sentences: string[]) =>
-  sentences.map((s, i) => `# ${topic} ${i + 1}\n\n${s}\n`).join('\n');
-
-const volcanoes = doc('Volcanoes', [
+/** Each a Markdown document of five sections on one topic: five chunks. */
+const volcanoes = sectionedDoc('Volcanoes', [
   'The volcano erupted and lava flowed down the mountain slopes.',
   'Magma rises through the crust and the volcano erupts with ash.',
   'Lava and ash from the eruption buried the villages near the volcano.',
   'The crater of the volcano smoked for weeks after the eruption.',
   'Geologists measured the lava temperature at the volcano crater.',
 ]);
-const bread = doc('Bread', [
+const bread = sectionedDoc('Bread', [
   'The baker kneads the dough and bakes the bread in the oven.',
   'Flour, water, yeast and salt make a simple bread dough.',
   'The bread rises overnight before the baker shapes the loaves.',
   'A hot oven gives the bread loaf a dark crisp crust.',
   'Sourdough bread uses a starter instead of baker yeast.',
 ]);
-const football = doc('Football', [
+const football = sectionedDoc('Football', [
   'The striker scored a goal and the football fans cheered in the stadium.',
   'The football team won the match after a penalty in the final minute.',
   'The goalkeeper saved the shot and the referee blew the whistle.',

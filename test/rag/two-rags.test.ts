@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sectionedDoc } from '../helpers/rag-docs.js';
 import { tempDir } from '../setup/temp-registry.js';
 import {
   adminsOwnCollection,
@@ -43,14 +44,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const doc = (topic: string, sentences: string[]) =>
-  sentences.map((s, i) => `# ${topic} ${i + 1}\n\n${s}\n`).join('\n');
-const volcanoes = doc('Volcanoes', [
+const volcanoes = sectionedDoc('Volcanoes', [
   'The volcano erupted and lava flowed down the mountain slopes.',
   'Magma rises through the crust and the volcano erupts with ash.',
   'The crater of the volcano smoked for weeks after the eruption.',
 ]);
-const bread = doc('Bread', [
+const bread = sectionedDoc('Bread', [
   'The baker kneads the dough and bakes the bread in the oven.',
   'Flour, water, yeast and salt make a simple bread dough.',
   'A hot oven gives the bread loaf a dark crisp crust.',
