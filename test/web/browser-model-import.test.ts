@@ -44,6 +44,14 @@ async function choose(name: string, file = Q8) {
   await b.page.type('#import-name', name);
 }
 
+/** `file` chosen under `name` and submitted, refused in the page: the refusal's text as shown. */
+async function refusedImport(name: string, file: string): Promise<string> {
+  await choose(name, file);
+  await b.page.click('form[data-testid="model-import"] button[type=submit]');
+  await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
+  return String(await b.page.evaluate(`document.querySelector('[data-testid="import-error"]').innerText`));
+}
+
 describe.skipIf(!runnable)('importing a model from the browser, in Chromium', () => {
   it('uploads the chosen GGUF, imports it as a job and lists it', async () => {
     await choose('tiny');
@@ -81,12 +89,7 @@ describe.skipIf(!runnable)('importing a model from the browser, in Chromium', ()
   });
 
   it('says a name taken by another model as the CLI says it, before sending the file', async () => {
-    await choose('tiny', F32);
-    await b.page.click('form[data-testid="model-import"] button[type=submit]');
-    await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
-    const text = String(
-      await b.page.evaluate(`document.querySelector('[data-testid="import-error"]').innerText`),
-    );
+    const text = await refusedImport('tiny', F32);
     expect(text).toContain('model-tiny is already installed (version 1.0.0, from local)');
     expect(text).toContain('hint: Choose another --name, or remove it first');
     expect(b.page.url()).toBe(`${b.base}/models`);
@@ -105,12 +108,7 @@ describe.skipIf(!runnable)('importing a model from the browser, in Chromium', ()
     };
     b.page.on('request', seen);
     try {
-      await choose('tiny', other);
-      await b.page.click('form[data-testid="model-import"] button[type=submit]');
-      await b.page.waitForSelector('[data-testid="import-error"]', { visible: true });
-      const text = String(
-        await b.page.evaluate(`document.querySelector('[data-testid="import-error"]').innerText`),
-      );
+      const text = await refusedImport('tiny', other);
       expect(text).toContain('model-tiny is already installed (version 1.0.0, from local)');
       expect(text).toContain('hint: Choose another --name, or remove it first');
       // Nothing was sent: no upload, no job.
