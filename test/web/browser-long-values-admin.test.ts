@@ -6,6 +6,7 @@
  * is no wider than the window, and every value is on the page whole, its text within the window.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layoutOf, WIDE_ELEMENTS } from '../helpers/page-layout.js';
 import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
 import { fakeOps } from './fake-ops.js';
 
@@ -100,37 +101,7 @@ afterAll(async () => {
   await b?.close();
 });
 
-/** As browser-long-values' layoutOf: the page's and window's widths, each value's right edge and wholeness. */
-async function layoutOf(url: string, values: string[]) {
-  await b.page.goto(`${b.base}${url}`);
-  return (await b.page.evaluate(`(() => {
-    const values = ${JSON.stringify(values)};
-    const flat = (s) => s.replace(/\\s+/g, '');
-    const text = flat(document.querySelector('main').innerText);
-    const found = values.map((v) => {
-      const key = v.slice(0, 16);
-      const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
-      let right = 0;
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        if (!n.textContent.includes(key)) continue;
-        const range = document.createRange();
-        range.selectNodeContents(n);
-        for (const r of range.getClientRects()) right = Math.max(right, r.right);
-      }
-      return { value: v, whole: text.includes(flat(v)), right };
-    });
-    const wide = [...document.querySelectorAll('main *')]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-      .map((e) => e.tagName + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right))
-      .slice(0, 8);
-    return { page: document.documentElement.scrollWidth, window: window.innerWidth, found, wide };
-  })()`)) as {
-    page: number;
-    window: number;
-    found: { value: string; whole: boolean; right: number }[];
-    wide: string[];
-  };
-}
+const layout = (url: string, values: string[]) => layoutOf(b.page, `${b.base}${url}`, values);
 
 describe.skipIf(!runnable)('long values at 360 px on Tokens, Models, Outbound, System', () => {
   it.each([
@@ -143,7 +114,7 @@ describe.skipIf(!runnable)('long values at 360 px on Tokens, Models, Outbound, S
     [`/tokens/${MODULE}/new`, [MODULE]],
     [`/tokens/${MODULE}/own`, [MODULE]],
   ])('%s', async (url, values) => {
-    const l = await layoutOf(url, values);
+    const l = await layout(url, values);
     expect(l.page, `${url}: the page is wider than the window: ${l.wide.join('; ')}`).toBeLessThanOrEqual(
       l.window,
     );
@@ -166,9 +137,7 @@ describe.skipIf(!runnable)('the new token page at 360 px', () => {
     const l = (await b.page.evaluate(`(() => {
       if (!document.querySelector('main')) return { page: 0, window: 0, wide: [document.body.innerText], value: '', text: '' };
       const input = document.querySelector('#token');
-      const wide = [...document.querySelectorAll('main *')]
-        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map((e) => e.tagName + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right));
+      const wide = ${WIDE_ELEMENTS};
       return { page: document.documentElement.scrollWidth, window: window.innerWidth, wide, value: input && input.value,
         text: document.querySelector('main').innerText.replace(/\\s+/g, '') };
     })()`)) as { page: number; window: number; wide: string[]; value: string; text: string };

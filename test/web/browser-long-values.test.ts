@@ -7,6 +7,7 @@
  * the window's width.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layoutOf } from '../helpers/page-layout.js';
 import { dashboardInBrowser, type InBrowser, runnable } from './browser-relay.js';
 import { fakeOps } from './fake-ops.js';
 
@@ -57,32 +58,7 @@ afterAll(async () => {
   await b?.close();
 });
 
-/**
- * On the page at `url`: the document's width, the window's, and for each value the right edge of
- * the text it is in (the text node's rects: a cell that scrolls or a card it runs out of shows less)
- * and whether it is in the page's text whole (wrapped lines joined).
- */
-async function layoutOf(url: string, values: string[]) {
-  await b.page.goto(`${b.base}${url}`);
-  return (await b.page.evaluate(`(() => {
-    const values = ${JSON.stringify(values)};
-    const flat = (s) => s.replace(/\\s+/g, '');
-    const text = flat(document.querySelector('main').innerText);
-    const found = values.map((v) => {
-      const key = v.slice(0, 16);
-      const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
-      let right = 0;
-      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-        if (!n.textContent.includes(key)) continue;
-        const range = document.createRange();
-        range.selectNodeContents(n);
-        for (const r of range.getClientRects()) right = Math.max(right, r.right);
-      }
-      return { value: v, whole: text.includes(flat(v)), right };
-    });
-    return { page: document.documentElement.scrollWidth, window: window.innerWidth, found };
-  })()`)) as { page: number; window: number; found: { value: string; whole: boolean; right: number }[] };
-}
+const layout = (url: string, values: string[]) => layoutOf(b.page, `${b.base}${url}`, values);
 
 describe.skipIf(!runnable)('long values at 360 px wrap, whole and on the page', () => {
   it.each([
@@ -91,7 +67,7 @@ describe.skipIf(!runnable)('long values at 360 px wrap, whole and on the page', 
     ['/packages', [FPR]],
     ['/packages/other/install', [FPR]],
   ])('%s', async (url, values) => {
-    const l = await layoutOf(url, values);
+    const l = await layout(url, values);
     expect(l.page, `${url}: the page is wider than the window`).toBeLessThanOrEqual(l.window);
     for (const f of l.found) {
       expect(f.whole, `${f.value} not on ${url} whole`).toBe(true);
