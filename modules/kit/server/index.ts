@@ -1,5 +1,6 @@
 /** The module server kit: one hardened HTTP-on-a-unix-socket server for every module. See ../README.md. */
 export { ByteBudget, hasLoneSurrogate, parseJson } from './body.js';
+export { MODULE_NAME } from './clients.js';
 export { defaultMaxConnections, openFileLimit } from './connections.js';
 export { cpuQuota, inferenceThreads } from './cpu.js';
 export { busy, ClientGoneError, diskFull, HttpError, isDiskFull } from './errors.js';

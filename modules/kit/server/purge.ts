@@ -22,14 +22,15 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { MODULE_NAME } from './clients.js';
 import type { KitLog } from './log.js';
 
 /** Where blueprint tells a provider its purge records are (set in the container's environment). */
 export const PURGE_DIR_ENV = 'BLUEPRINT_PURGE_DIR';
 export const PURGE_PREFIX = 'purge.';
 const MAX_BYTES = 256;
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const LINE = /^([a-z0-9][a-z0-9-]{0,62}) ([0-9]{1,16})\n?$/;
+/** `CONSUMER TIME`, CONSUMER a module's name (./clients.ts MODULE_NAME, its anchors taken off). */
+const LINE = new RegExp(`^(${MODULE_NAME.source.slice(1, -1)}) ([0-9]{1,16})\\n?$`);
 
 export interface PurgeRecord {
   /** The record's file, in the folder. */
@@ -65,7 +66,8 @@ function readRecord(path: string): { text: string } | { why: string } {
 /** Parses one record's text for its file name: the record, or why it is none. */
 export function parsePurgeRecord(file: string, text: string): PurgeRecord | { why: string } {
   const named = file.slice(PURGE_PREFIX.length);
-  if (!file.startsWith(PURGE_PREFIX) || !NAME.test(named)) return { why: 'its name is not purge.CONSUMER' };
+  if (!file.startsWith(PURGE_PREFIX) || !MODULE_NAME.test(named))
+    return { why: 'its name is not purge.CONSUMER' };
   const m = LINE.exec(text);
   if (!m) return { why: 'is not one line "CONSUMER TIME"' };
   if (m[1] !== named) return { why: `names ${m[1]}, not ${named} of its file name` };

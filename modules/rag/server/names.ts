@@ -1,5 +1,5 @@
 /** The names a request gives rag: a collection's and a document's source, checked before any work. */
-import { HttpError } from '../../kit/server/index.js';
+import { HttpError, MODULE_NAME } from '../../kit/server/index.js';
 
 const COLLECTION = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -26,9 +26,6 @@ export function checkSource(s: unknown): string {
   return s;
 }
 
-/** A module's name on the box (src/core/pkg: `[a-z0-9][a-z0-9-]*`, 63 at most). */
-const MODULE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 /**
  * Which rag this is: its module's name on the box. `BLUEPRINT_MODULE`, which the platform sets in
  * every module's environment after the manifest's (docs/module-wiring.md), so no setting passes
@@ -44,11 +41,11 @@ export function moduleName(
   for (const key of ['BLUEPRINT_MODULE', 'RAG_MODULE_NAME']) {
     const set = env[key];
     if (set === undefined || set === '') continue;
-    if (!MODULE.test(set))
+    if (!MODULE_NAME.test(set))
       throw new Error(`${key} ${JSON.stringify(set)} is not a module name ([a-z0-9-], 63 at most)`);
     return set;
   }
-  if (usedSocket.startsWith('/run/blueprint/uses/') && MODULE.test(hostname)) return hostname;
+  if (usedSocket.startsWith('/run/blueprint/uses/') && MODULE_NAME.test(hostname)) return hostname;
   return 'rag';
 }
 

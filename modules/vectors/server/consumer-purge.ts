@@ -12,26 +12,25 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KitLog, RequestContext } from '../../kit/server/index.js';
+import { type KitLog, MODULE_NAME, type RequestContext } from '../../kit/server/index.js';
 import type { Collection, Owner } from './collection.js';
 import { fsyncPath } from './persist.js';
 import { snapshotOwner } from './snapshot-build.js';
 import type { Store } from './store.js';
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
 /** The owner of what a request makes: the consumer whose own token it sent, now; none for the admin. */
 export function ownerOf(ctx: Pick<RequestContext, 'client'>, now = Date.now()): Owner | undefined {
   const consumer = ctx.client?.startsWith('consumer:') ? ctx.client.slice('consumer:'.length) : undefined;
-  return consumer && NAME.test(consumer) ? { consumer, created: now } : undefined;
+  return consumer && MODULE_NAME.test(consumer) ? { consumer, created: now } : undefined;
 }
 
 /** A collection file's recorded owner, if it is one (anything else: none, so never purged). */
 export function ownerIn(header: { owner?: unknown }): Owner | undefined {
   const o = header.owner as Partial<Owner> | undefined;
   if (!o || typeof o !== 'object') return undefined;
-  if (typeof o.consumer !== 'string' || !NAME.test(o.consumer)) return undefined;
+  if (typeof o.consumer !== 'string' || !MODULE_NAME.test(o.consumer)) return undefined;
   if (typeof o.created !== 'number' || !Number.isSafeInteger(o.created)) return undefined;
   return { consumer: o.consumer, created: o.created };
 }
