@@ -4,7 +4,7 @@
  * of emoji is shown as its parts (emojiParts).
  */
 import type { ModuleOps, SetupPlan } from '../app/index.js';
-import { escapeData, escapeText } from '../present/escape.js';
+import { escapeData, escapeLine, escapeText } from '../present/escape.js';
 import type { Sources } from './sources.js';
 
 /**
@@ -27,6 +27,14 @@ const EMOJI_ZWJ =
  */
 export function emojiParts(text: string): string {
   return text.includes('\u200d') ? text.replace(EMOJI_ZWJ, '$1') : text;
+}
+
+/**
+ * One line of untrusted text that reaches a screen without the sources (the wizard reads a key
+ * file and a .pub file itself): escaped and with its ZWJ sequences as parts, as the sources' text.
+ */
+export function shownLine(text: string): string {
+  return emojiParts(escapeLine(text));
 }
 
 /** escapeData, then emojiParts for every string in it. */

@@ -2,11 +2,11 @@ import { Box, Text, useInput } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Draft, SetupHold, SetupPlan, WizardEnv } from '../../app/index.js';
 import { draftToAnswers, initialDraft, nextStep, STEPS } from '../../app/wizard.js';
-import { escapeLine } from '../../present/escape.js';
 import { byWizardStep, formatChange, setupNextSteps } from '../../present/setup.js';
 import { Operation } from '../components/Operation.js';
 import { wrapLines } from '../components/ScrollLines.js';
 import { TextInput } from '../components/TextInput.js';
+import { shownLine } from '../escaped-sources.js';
 import { keyRows, WIZARD_KEY_LINE } from '../keys.js';
 import type { ScreenProps } from '../screen.js';
 import { useTheme } from '../theme.js';
@@ -322,7 +322,7 @@ export function Setup(props: ScreenProps) {
           {/* Notes quote a key file's user IDs (a USB stick's): shown escaped, as errors below. */}
           {(s.notes?.(draft, env) ?? []).map((n) => (
             <Box key={n} flexShrink={0}>
-              <Text dimColor={!plain}>{escapeLine(n)}</Text>
+              <Text dimColor={!plain}>{shownLine(n)}</Text>
             </Box>
           ))}
         </Box>
@@ -374,7 +374,7 @@ export function Setup(props: ScreenProps) {
         </Box>
         <Box flexDirection="column" flexShrink={0}>
           {checking ? <Text>Checking...</Text> : null}
-          {error ? <Text color={plain ? undefined : 'red'}>{`! ${escapeLine(error)}`}</Text> : null}
+          {error ? <Text color={plain ? undefined : 'red'}>{`! ${shownLine(error)}`}</Text> : null}
           {s.kind === 'checklist'
             ? null
             : // The keys this kind of step takes: Enter does nothing at a yes/no question (QA8). Rows

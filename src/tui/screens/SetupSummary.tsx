@@ -5,10 +5,10 @@
  */
 import { Box, Text } from 'ink';
 import type { Draft, SetupPlan } from '../../app/index.js';
-import { escapeLine } from '../../present/escape.js';
 import { formatChange } from '../../present/setup.js';
 import { type ScrollLine, ScrollLines, wrapLines } from '../components/ScrollLines.js';
 import { fitCell } from '../components/Table.js';
+import { shownLine } from '../escaped-sources.js';
 import { textWidth } from '../text-width.js';
 import { useTheme } from '../theme.js';
 
@@ -18,7 +18,7 @@ export function SetupSummary(props: { plan: SetupPlan; draft: Draft; width: numb
   const todo = plan.changes.filter((c) => c.action !== 'unchanged');
   const lines: ScrollLine[] = [
     ...blockedRows(plan.blocked, props.width),
-    ...todo.flatMap((c) => wrapIndented(escapeLine(formatChange(c)), props.width).map((text) => ({ text }))),
+    ...todo.flatMap((c) => wrapIndented(shownLine(formatChange(c)), props.width).map((text) => ({ text }))),
   ];
   // With SSH off the console password is the admin's way in: said with it (QA18). One line where it
   // fits; on the 80-column console the key's fingerprint leaves no room, so SSH gets its own line
@@ -56,7 +56,7 @@ function wrapIndented(text: string, width: number, indent = '      '): string[] 
  */
 export function blockedRows(blocked: string[], width: number): ScrollLine[] {
   return blocked.flatMap((b) =>
-    wrapIndented(`Cannot apply: ${escapeLine(b)}`, width).map((text) => ({ text, color: 'red' })),
+    wrapIndented(`Cannot apply: ${shownLine(b)}`, width).map((text) => ({ text, color: 'red' })),
   );
 }
 
