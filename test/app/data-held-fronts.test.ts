@@ -7,35 +7,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openBox } from '../../src/app/index.js';
-import { PackageManager } from '../../src/core/pkg/index.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { coreSources } from '../../src/tui/sources.js';
 import { appOps } from '../../src/web/app-ops.js';
-import { makeKey, publishSources, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { addOtherRepository, vectorsFromMain } from '../helpers/vectors-origins.js';
 
 /** vectors installed from `main` with data in its folder, then removed (the folder kept, bound to main). */
 async function keptFromMain() {
-  const keyA = await makeKey(path.join(tempDir(), 'key-a'), { name: 'Repository A' });
-  const repoA = path.join(tempDir(), 'repo-a');
-  await publishSources(repoA, keyA, [{ name: 'vectors', version: '1.0.0' }]);
-  const root = await trustingRoot(keyA, repoA);
-  const box = openBox(root, { yes: true });
-  await box.packages.install(['vectors']);
+  const { root, box } = await vectorsFromMain();
   await register(root, '1.0.0');
   const data = path.join(root, 'var/lib/blueprint/modules/vectors');
   mkdirSync(data, { recursive: true });
   writeFileSync(path.join(data, 'index.bin'), 'private documents of A');
   await box.packages.remove(['vectors']);
   // Another repository, with its own key, offers a newer vectors.
-  const keyB = await makeKey(path.join(tempDir(), 'key-b'), { name: 'Repository B' });
-  const repoB = path.join(tempDir(), 'repo-b');
-  await publishSources(repoB, keyB, [{ name: 'vectors', version: '2.0.0' }]);
-  const pm = new PackageManager({ root });
-  await pm.keyring.add(keyB.publicKey, keyB.fingerprint);
-  await pm.repos.add('other', repoB, { keys: [keyB.fingerprint] });
-  for (const o of await pm.update()) expect(o.ok, JSON.stringify(o)).toBe(true);
+  await addOtherRepository(root, '2.0.0');
   await register(root, '2.0.0');
   return { root, data };
 }

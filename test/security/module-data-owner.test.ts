@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openBox } from '../../src/app/index.js';
 import { BlueprintError, NotFoundError } from '../../src/core/errors.js';
 import { announceKeyRotation, PackageManager } from '../../src/core/pkg/index.js';
 import type { Engine, LibpodCall } from '../../src/core/services/engine.js';
@@ -10,7 +9,8 @@ import { setAccessToken } from '../../src/core/services/module-token.js';
 import { writeRegistration } from '../../src/core/services/registry.js';
 import { parseService } from '../../src/core/services/schema.js';
 import { installedLine } from '../../src/present/install.js';
-import { makeKey, publishSources, type TestKey, tempDir, trustingRoot } from '../helpers/pkg.js';
+import { makeKey, publishSources, tempDir } from '../helpers/pkg.js';
+import { addOtherRepository, vectorsFromMain } from '../helpers/vectors-origins.js';
 
 /**
  * `bpkg remove NAME` keeps the module's data folder so a reinstall finds it. Trust is scoped: the
@@ -66,12 +66,7 @@ async function start(root: string) {
 
 /** A box with repository `main` (key A) offering vectors 1.0.0; vectors installed, data written, removed. */
 async function boxWithKeptData() {
-  const keyA = await makeKey(path.join(tempDir(), 'key-a'), { name: 'Repository A' });
-  const repoA = path.join(tempDir(), 'repo-a');
-  await publishSources(repoA, keyA, [{ name: 'vectors', version: '1.0.0' }]);
-  const root = await trustingRoot(keyA, repoA);
-  const box = openBox(root, { yes: true });
-  await box.packages.install(['vectors']);
+  const { root, box, keyA, repoA } = await vectorsFromMain();
   const data = path.join(root, 'var/lib/blueprint/modules/vectors');
   const first = await start(root);
   expect(first.outcome).toBeUndefined();
@@ -79,18 +74,6 @@ async function boxWithKeptData() {
   writeFileSync(path.join(data, 'index.bin'), 'private documents of A');
   expect(await box.packages.remove(['vectors'])).toMatchObject([{ name: 'vectors', dataKept: data }]);
   return { root, box, data, keyA, repoA };
-}
-
-/** Adds repository `other`, signed by a key of its own, offering vectors `version`. */
-async function addOtherRepository(root: string, version = '1.0.0'): Promise<TestKey> {
-  const keyB = await makeKey(path.join(tempDir(), 'key-b'), { name: 'Repository B' });
-  const repoB = path.join(tempDir(), 'repo-b');
-  await publishSources(repoB, keyB, [{ name: 'vectors', version }]);
-  const pm = new PackageManager({ root });
-  await pm.keyring.add(keyB.publicKey, keyB.fingerprint);
-  await pm.repos.add('other', repoB, { keys: [keyB.fingerprint] });
-  for (const o of await pm.update()) if (!o.ok) throw new Error(`update failed: ${JSON.stringify(o)}`);
-  return keyB;
 }
 
 describe("a module's kept data folder belongs to where the module came from", () => {
@@ -207,12 +190,7 @@ describe("a module's kept data folder belongs to where the module came from", ()
 
   it('a folder the module never started with is bound at removal to the package removed', async () => {
     // Data put there by hand (or kept by an older blueprint): `bpkg remove` records whose it was.
-    const keyA = await makeKey(path.join(tempDir(), 'key-a'));
-    const repoA = path.join(tempDir(), 'repo-a');
-    await publishSources(repoA, keyA, [{ name: 'vectors', version: '1.0.0' }]);
-    const root = await trustingRoot(keyA, repoA);
-    const box = openBox(root, { yes: true });
-    await box.packages.install(['vectors']);
+    const { root, box } = await vectorsFromMain();
     const data = path.join(root, 'var/lib/blueprint/modules/vectors');
     mkdirSync(data, { recursive: true });
     writeFileSync(path.join(data, 'index.bin'), 'private documents of A');
