@@ -5,29 +5,18 @@
  * a wrong token and a `dimensions` the model cannot give are the client's exceptions with our words.
  * See python-openai.test.ts for the llm module.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makePackageSource } from '../../modules/embeddings/package.js';
-import { FIXTURE_MODELS, maxAbsDiff, type Reference } from '../embeddings/helpers.js';
+import { maxAbsDiff, tinyBertReference } from '../embeddings/helpers.js';
 import { moduleE2E } from '../helpers/module-e2e.js';
-import { ownImageContents } from '../services/helpers.js';
+import { tinyBertModule } from '../helpers/tiny-bert-module.js';
 import { runOpenAiPython } from './python-venv.js';
 
-const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
+const ref = tinyBertReference();
 const name = `emb-py-${process.pid}`;
 const e = moduleE2E({
   prefix: 'bp-emb-py-',
   install: [name],
-  sources: async (work) => {
-    const { dir } = await makePackageSource({
-      model: join(FIXTURE_MODELS, 'tiny-bert'),
-      out: join(work, 'src'),
-      name,
-    });
-    ownImageContents(dir);
-    return [dir];
-  },
+  sources: tinyBertModule(name),
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: the script's JSON is checked field by field

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makePackageSource } from '../../modules/embeddings/package.js';
 import { manifestVersion } from '../../scripts/catalog/fingerprint.js';
 import {
   expectChangedFileRefused,
@@ -9,25 +8,17 @@ import {
   moduleE2E,
   podman,
 } from '../helpers/module-e2e.js';
-import { ownImageContents } from '../services/helpers.js';
-import { cosine, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
+import { tinyBertModule } from '../helpers/tiny-bert-module.js';
+import { cosine, maxAbsDiff, tinyBertReference } from './helpers.js';
 
 // The whole path a user takes, on the real engine: build and sign a repository holding the module
 // (image + tiny BERT), install it with bpkg, start it, embed through its unix socket, stop, remove.
-const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
+const ref = tinyBertReference();
 const name = `embeddings-e2e-${process.pid}`;
 const e = moduleE2E({
   prefix: 'bp-emb-e2e-',
   install: [name],
-  sources: async (work) => {
-    const { dir } = await makePackageSource({
-      model: join(FIXTURE_MODELS, 'tiny-bert'),
-      out: join(work, 'src'),
-      name,
-    });
-    ownImageContents(dir); // its image is its own, not the demo's embeddings' (the same contents)
-    return [dir];
-  },
+  sources: tinyBertModule(name),
 });
 const socket = e.socket(name);
 const installed = e.installed(name, manifestVersion('embeddings')); // the recipe's version: the manifest's

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, InputTooLongError } from '../../modules/embeddings/server/engine.js';
-import { FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
+import { FIXTURE_MODELS, maxAbsDiff, tinyBertReference } from './helpers.js';
 
-const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
+const ref = tinyBertReference();
 const logs: string[] = [];
 let engine: Engine;
 

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const FIXTURE_MODELS = resolve(import.meta.dirname, '../fixtures/models');
 
@@ -9,6 +10,10 @@ export interface Reference {
   max_tokens: number;
   cases: { text: string; input_ids: number[]; embedding: number[] }[];
 }
+
+/** The tiny BERT fixture's reference (torch's token ids and vectors for its cases). */
+export const tinyBertReference = (): Reference =>
+  JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
 
 export interface Reply {
   status: number;

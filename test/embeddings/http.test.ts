@@ -1,13 +1,13 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../modules/embeddings/server/engine.js';
 import { createApiServer } from '../../modules/embeddings/server/http.js';
 import { createLog, type KitServer } from '../../modules/kit/server/index.js';
 import { tempDir } from '../setup/temp-registry.js';
-import { call, FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
+import { call, FIXTURE_MODELS, maxAbsDiff, tinyBertReference } from './helpers.js';
 
-const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
+const ref = tinyBertReference();
 const TOKEN = 'test-token-0123456789abcdef';
 const dir = tempDir('emb-http-');
 const open = join(dir, 'open.sock');

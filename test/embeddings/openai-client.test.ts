@@ -4,16 +4,15 @@
  * (issue 20: the cheaper transport the benchmarks measure). The client is sent to the unix socket
  * through an undici Agent; its fetch is wrapped only to record what went on the wire.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../setup/temp-registry.js';
-import { FIXTURE_MODELS, maxAbsDiff, type Reference } from './helpers.js';
+import { maxAbsDiff, tinyBertReference } from './helpers.js';
 import { serveTinyBert } from './tiny-server.js';
 
-const ref = JSON.parse(readFileSync(join(FIXTURE_MODELS, 'tiny-bert.reference.json'), 'utf8')) as Reference;
+const ref = tinyBertReference();
 const dir = tempDir('emb-openai-');
 const socket = join(dir, 'api.sock');
 const dispatcher = new Agent({ connect: { socketPath: socket } });
