@@ -99,3 +99,33 @@ export const fieldValue = fc.oneof(
   fc.array(fc.string(), { maxLength: 3 }),
   fc.array(fc.constantFrom('a>=1.0.0', 'b', 'c<1.0.0', 'd>=1.0.0,<1.0.0', 'e=1.2.3'), { maxLength: 3 }),
 );
+
+/**
+ * A fresh index (generated now, expiring in a day) of one package `evil` 1.0.0, as the bytes a
+ * repository serves: for the tests of what the index parser refuses in one field (`header`'s and
+ * `entry`'s fields replace or add to the defaults).
+ */
+export const evilIndexBytes = (header: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) =>
+  Buffer.from(
+    JSON.stringify({
+      format: 1,
+      repository: 'test',
+      version: 1,
+      generated: new Date().toISOString(),
+      expires: new Date(Date.now() + 86_400_000).toISOString(),
+      packages: [
+        {
+          name: 'evil',
+          version: '1.0.0',
+          arch: 'all',
+          summary: 'fine',
+          depends: [],
+          size: 1,
+          sha256: 'a'.repeat(64),
+          path: 'pool/evil/evil_1.0.0_all.bpkg',
+          ...entry,
+        },
+      ],
+      ...header,
+    }),
+  );

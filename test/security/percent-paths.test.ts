@@ -20,6 +20,7 @@ import { signFile } from '../../src/core/pkg/build.js';
 import { parseIndex } from '../../src/core/pkg/format.js';
 import { PackageManager } from '../../src/core/pkg/index.js';
 import { joinUrl } from '../../src/core/pkg/transport.js';
+import { evilIndexBytes } from '../helpers/index-cases.js';
 import { buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
 
 let key: TestKey;
@@ -27,27 +28,8 @@ beforeAll(async () => {
   key = await makeKey(path.join(tempDir(), 'key'));
 });
 
-const entry = (p: string) => ({
-  name: 'evil',
-  version: '1.0.0',
-  arch: 'all',
-  summary: 'x',
-  depends: [],
-  size: 1,
-  sha256: 'a'.repeat(64),
-  path: p,
-});
-const index = (p: string) =>
-  Buffer.from(
-    JSON.stringify({
-      format: 1,
-      repository: 'test',
-      version: 1,
-      generated: new Date().toISOString(),
-      expires: new Date(Date.now() + 86_400_000).toISOString(),
-      packages: [entry(p)],
-    }),
-  );
+/** An index whose one entry has path `p`. */
+const index = (p: string) => evilIndexBytes({}, { summary: 'x', path: p });
 
 function refusal(fn: () => unknown): BlueprintError {
   try {

@@ -16,6 +16,7 @@ import { PackageManager } from '../../src/core/pkg/index.js';
 import { layout } from '../../src/core/system/paths.js';
 import { escapeData, escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
 import { fitCell } from '../../src/tui/components/Table.js';
+import { evilIndexBytes } from '../helpers/index-cases.js';
 import { blueprintExe, bpkg, buildRepo, makeKey, makeSource, type TestKey, tempDir } from '../helpers/pkg.js';
 import { frameWith, renderApp, sourcesFor, type } from '../tui/helpers.js';
 
@@ -26,31 +27,6 @@ const FAKE_FPR = '0000000000000000000000000000000000000000';
 /** Moves up to the "Key …" line, erases it and writes a fingerprint of the attacker's choosing. */
 const HOSTILE_NAME = `Mallory\x1b[1A\x1b[2K\rKey ${FAKE_FPR}\u202e`;
 const HOSTILE_SUMMARY = '\x1b]0;owned\x07\x1b[2J\x1b[Hclean summary\u009b31m';
-
-const goodIndex = (over: Record<string, unknown> = {}, entry: Record<string, unknown> = {}) =>
-  Buffer.from(
-    JSON.stringify({
-      format: 1,
-      repository: 'test',
-      version: 1,
-      generated: new Date().toISOString(),
-      expires: new Date(Date.now() + 86_400_000).toISOString(),
-      packages: [
-        {
-          name: 'evil',
-          version: '1.0.0',
-          arch: 'all',
-          summary: 'fine',
-          depends: [],
-          size: 1,
-          sha256: 'a'.repeat(64),
-          path: 'pool/evil/evil_1.0.0_all.bpkg',
-          ...entry,
-        },
-      ],
-      ...over,
-    }),
-  );
 
 function refused(fn: () => unknown, code: string): BlueprintError {
   let err: unknown;
@@ -76,11 +52,11 @@ describe('indexes and manifests with control characters are refused when parsed'
     ['first-strong isolate', 'abc\u2068'],
   ] as const) {
     it(`index summary with ${what}`, () => {
-      const err = refused(() => parseIndex(goodIndex({}, { summary: bad })), 'bad-index');
+      const err = refused(() => parseIndex(evilIndexBytes({}, { summary: bad })), 'bad-index');
       expect(err.message).toMatch(/packages\.0\.summary/);
     });
     it(`index repository name with ${what}`, () => {
-      refused(() => parseIndex(goodIndex({ repository: bad })), 'bad-index');
+      refused(() => parseIndex(evilIndexBytes({ repository: bad })), 'bad-index');
     });
     it(`manifest summary and license with ${what}`, () => {
       const m = { name: 'evil', version: '1.0.0', arch: 'all', summary: 'fine' };
@@ -202,7 +178,9 @@ describe.skipIf(!existsSync(blueprintExe))('the real executable escapes untruste
     const base = tempDir('bp-esc-idx-');
     const repo = path.join(base, 'repo');
     mkdirSync(repo, { recursive: true });
-    const idx = JSON.parse(goodIndex({ '\x1b]2;pwned\x07': 1 }, { summary: HOSTILE_SUMMARY }).toString());
+    const idx = JSON.parse(
+      evilIndexBytes({ '\x1b]2;pwned\x07': 1 }, { summary: HOSTILE_SUMMARY }).toString(),
+    );
     writeFileSync(path.join(repo, 'index.json'), JSON.stringify(idx));
     await signFile(path.join(repo, 'index.json'), { keyFile: key.privateFile });
     const box = tempDir('bp-esc-idx-root-');
