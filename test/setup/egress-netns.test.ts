@@ -5,21 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nftablesRules } from '../../src/core/setup/configs.js';
 import { dnsmasqConf } from '../../src/core/setup/egress.js';
-import { type ApplianceSpec, specSchema } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
 import { auditOutbound } from '../../src/core/system/egress-audit.js';
 import { netnsPair } from '../helpers/netns-pair.js';
 import { until } from '../helpers/until.js';
-import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
-
-const key = sshPublicKey('ops@laptop');
-const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
-  specSchema.parse({
-    hostname: 'box-01',
-    users: [{ name: 'admin', keys: [key] }],
-    ssh: { enabled: true },
-    ...over,
-  });
+import { hasNft, sshAdminSpec as spec, tempRoot } from './helpers.js';
 
 /**
  * The rules applied for real, in network namespaces this test makes: "box" (the rules, dnsmasq

@@ -7,19 +7,11 @@ import { openBox } from '../../src/app/index.js';
 import { nftablesRules } from '../../src/core/setup/configs.js';
 import { dnsmasqConf, egressDestinations } from '../../src/core/setup/egress.js';
 import { configuredRepositories, rebuildEgress } from '../../src/core/setup/egress-disk.js';
-import { type ApplianceSpec, planSetup, specSchema } from '../../src/core/setup/index.js';
+import { type ApplianceSpec, planSetup } from '../../src/core/setup/index.js';
 import { specDestinations } from '../../src/core/setup/resources.js';
 import { mergeFlows, type OutboundFlow } from '../../src/core/system/egress-audit.js';
-import { hasNft, sshPublicKey, tempRoot } from './helpers.js';
+import { hasNft, sshAdminSpec as spec, tempRoot } from './helpers.js';
 
-const key = sshPublicKey('ops@laptop');
-const spec = (over: Record<string, unknown> = {}): ApplianceSpec =>
-  specSchema.parse({
-    hostname: 'box-01',
-    users: [{ name: 'admin', keys: [key] }],
-    ssh: { enabled: true },
-    ...over,
-  });
 const hosts = (s: ApplianceSpec, configured: { name: string; url: string }[] = []) =>
   specDestinations(s, configured).map((d) => `${d.purpose} ${d.proto} ${d.host}:${d.port}`);
 

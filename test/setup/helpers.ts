@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { type ApplianceSpec, specSchema } from '../../src/core/setup/index.js';
 import { dropTempDir, tempDir } from './temp-registry.js';
 
 /** A fresh OpenSSH ed25519 public key line, built from a key made by Node's crypto. */
@@ -68,4 +69,20 @@ export function shellAs(who: { uid: number; gid: number }, dir: string, script: 
     'sh',
     dir,
   ]);
+}
+
+let opsKey: string | undefined;
+
+/**
+ * An appliance spec of box-01 with SSH on and one admin (`admin`, one key made once for the calling
+ * file), `over`'s sections replacing or adding to those: the egress tests' box.
+ */
+export function sshAdminSpec(over: Record<string, unknown> = {}): ApplianceSpec {
+  opsKey ??= sshPublicKey('ops@laptop');
+  return specSchema.parse({
+    hostname: 'box-01',
+    users: [{ name: 'admin', keys: [opsKey] }],
+    ssh: { enabled: true },
+    ...over,
+  });
 }
