@@ -9,21 +9,17 @@
  * on the real store.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection, type Hit } from '../../modules/vectors/server/collection.js';
 import { FieldIndexes } from '../../modules/vectors/server/field-index.js';
 import { LocalGraph } from '../../modules/vectors/server/graph.js';
 import { collectionInfo } from '../../modules/vectors/server/info.js';
 import type { Op } from '../../modules/vectors/server/ops.js';
 import { Store } from '../../modules/vectors/server/store.js';
+import { recordingLog } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const lines: string[] = [];
-const log = Object.assign((m: string) => void lines.push(m), {
-  startup: (m: string) => void lines.push(m),
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
+const log = recordingLog(lines);
 // fullScanThreshold 0: every search walks the graph, so a graph left changed would show.
 const config = { size: 2, distance: 'Cosine' as const, m: 16, efConstruct: 100, fullScanThreshold: 0 };
 const point = (id: number, tag = 'x') => ({

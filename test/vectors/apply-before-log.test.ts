@@ -9,19 +9,15 @@ import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { KitLog } from '../../modules/kit/server/index.js';
 import { Collection } from '../../modules/vectors/server/collection.js';
 import { collectionInfo } from '../../modules/vectors/server/info.js';
 import { Store } from '../../modules/vectors/server/store.js';
 import { readWal, walRecord } from '../../modules/vectors/server/wal.js';
+import { recordingLog } from '../helpers/quiet-log.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const lines: string[] = [];
-const log = Object.assign((m: string) => void lines.push(m), {
-  startup: (m: string) => void lines.push(m),
-  event: () => undefined,
-  flush: () => undefined,
-}) as unknown as KitLog;
+const log = recordingLog(lines);
 const config = { size: 2, distance: 'Dot' as const, m: 16, efConstruct: 100, fullScanThreshold: 10 };
 const point = (id: number) => ({ id, vector: [Math.sin(id), Math.cos(id)] });
 
