@@ -5,24 +5,32 @@
  * machine without it would otherwise pass without having talked Python to a module.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../..');
 export const VENV = resolve(REPO, 'node_modules/.cache/pyclients');
 const REQUIREMENTS = resolve(import.meta.dirname, 'requirements.txt');
-/** setup-host.sh writes the requirements it installed here, last, once the install succeeded. */
-const INSTALLED = resolve(VENV, 'installed-requirements.txt');
 const SCRIPT = resolve(import.meta.dirname, 'openai_client.py');
 
-/** The venv's python; throws with the command that makes it when it is missing or stale. */
-export function venvPython(): string {
-  const python = resolve(VENV, 'bin/python');
+/**
+ * The venv's python; throws with the command that makes it when it is missing or stale, or when a
+ * link stands at the venv's name (its python would be whatever the link names: setup-host replaces
+ * it). setup-host writes the requirements it installed as installed-requirements.txt, last, once
+ * the install succeeded. `venv`: another folder, for test/security/setup-pyclients-planted.
+ */
+export function venvPython(venv = VENV): string {
+  if (lstatSync(venv, { throwIfNoEntry: false })?.isSymbolicLink())
+    throw new Error(
+      `${venv} is a link, not the venv: run \`sudo bash scripts/setup-host.sh\` (it makes the venv in its place)`,
+    );
+  const python = resolve(venv, 'bin/python');
+  const installed = resolve(venv, 'installed-requirements.txt');
   const wanted = readFileSync(REQUIREMENTS, 'utf8');
-  const have = existsSync(INSTALLED) ? readFileSync(INSTALLED, 'utf8') : undefined;
+  const have = existsSync(installed) ? readFileSync(installed, 'utf8') : undefined;
   if (!existsSync(python) || have !== wanted)
     throw new Error(
-      `the Python openai client is ${have === undefined ? 'not installed' : 'not the pinned version'} in ${VENV}: ` +
+      `the Python openai client is ${have === undefined ? 'not installed' : 'not the pinned version'} in ${venv}: ` +
         'run `sudo bash scripts/setup-host.sh` (it makes that venv from test/clients/requirements.txt)',
     );
   return python;

@@ -12,6 +12,8 @@
  *   wheels are taken from an index (--only-binary :all:), so installing runs no package's code.
  *   (A requirement written as a path or URL in requirements.txt is built still: that file is the
  *   repository's own, reviewed.)
+ * - test/clients' venvPython() took a link at the venv's name as the venv too: it refuses it, with
+ *   the setup-host command that replaces it.
  * Real python3 -m venv and pip, from this machine's pip index (as setup-host uses it).
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +29,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { venvPython } from '../clients/python-venv.js';
 import { tempDir } from '../setup/temp-registry.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -120,4 +123,17 @@ describe("setup-host's Python venv runs and follows nothing planted in the check
     expect(r.stderr).toContain('pip could not install');
     expect(existsSync(marker)).toBe(false);
   }, 240_000);
+
+  it("test/clients' venvPython() refuses a link at the venv's name (it would run the planted python)", () => {
+    const marker = join(tempDir('pyclients-marker-'), 'ran');
+    const planted = plantedVenv(marker);
+    const at = join(tempDir('pyclients-at-'), 'pyclients');
+    symlinkSync(planted, at);
+    expect(() => venvPython(at)).toThrow(/is a link.*setup-host\.sh/);
+    const real = tempDir('pyclients-real-');
+    mkdirSync(join(real, 'bin'));
+    copyFileSync(REQUIREMENTS, join(real, 'installed-requirements.txt'));
+    writeFileSync(join(real, 'bin/python'), '');
+    expect(venvPython(real)).toBe(join(real, 'bin/python'));
+  });
 });
