@@ -5,3 +5,4 @@ export declare function takeLock(
   file: string,
   options?: { what?: string; say?: (s: string) => void; whileWaiting?: () => Promise<void> },
 ): Promise<() => void>;
+export declare function tryLock(file: string): (() => void) | undefined;

@@ -158,6 +158,33 @@ export async function takeLock(
   return release;
 }
 
+/**
+ * takeLock's one look, synchronous, for work that may wait for a later run (modules/kit/native.ts's
+ * sweep of old addon builds): the release, or `undefined` while another process holds `file` (a
+ * live one here, one elsewhere, or one still writing its PID). A stale lock is taken over.
+ */
+export function tryLock(file) {
+  const started = startOf(process.pid);
+  const here = processPlace();
+  const mine = `${process.pid}${started === undefined ? '' : ` ${started}`}\nplace ${here}\n`;
+  for (let look = 0; look < 2; look++) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      return () => {
+        if (holder(file)?.text === mine) rmSync(file, { force: true });
+      };
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const held = holder(file);
+    if (held === null) continue;
+    if (held.pid === undefined || (held.place !== undefined && held.place !== here) || holding(held))
+      return undefined;
+    breakStale(file, held.text);
+  }
+  return undefined;
+}
+
 function ageMs(file) {
   try {
     return Date.now() - statSync(file).mtimeMs;

