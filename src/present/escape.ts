@@ -22,9 +22,16 @@
  * only in the three flags Unicode recommends (England, Scotland, Wales: 🏴, tags, U+E007F), which
  * the first alternative matches whole and `shown` keeps; a black flag with any other tags is
  * escaped as any text (no terminal draws it as more than 🏴, and its tags could be words).
+ * Variation selectors draw as nothing too, and a run of them after one character carries any bytes
+ * ("emoji smuggling", test/security/console-variation-selectors): one after its base is how ❤️, a
+ * keycap or an ideograph's variant is written and stays; one after another selector, and one of
+ * U+E0100–E01EF (the ideographic variation selectors) after anything but a CJK ideograph, are
+ * escaped (each judged after it is matched, by looking back: a look-behind first would run at every
+ * character of every text). One U+FE00–FE0F after each letter could still carry four bits a
+ * letter: left, as text no one reads by eye.
  */
 const UNSAFE =
-  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/gu;
+  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f\u{e0100}-\u{e01ef}](?<=[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]{2})|[\u{e0100}-\u{e01ef}](?<![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}][\u{e0100}-\u{e01ef}])/gu;
 
 /** A flag of UNSAFE's first alternative (it starts with 🏴, a surrogate pair), kept as it is. */
 const isFlag = (match: string): boolean => match.length > 2;
@@ -45,14 +52,15 @@ export function escapeLine(text: string): string {
 }
 
 /**
- * UNSAFE less newline and tab, and UNSAFE less C0: what escapeText and escapeJson change. Asked
+ * UNSAFE less newline and tab, and UNSAFE less C0 (with every variation selector: UNSAFE judges
+ * each by what comes before it): what escapeText and escapeJson may change. Asked
  * first, so that plain text goes out as it is: UNSAFE matches every newline, and the replace called
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
 const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/u;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
 const UNSAFE_IN_JSON =
-  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]/u;
+  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {
