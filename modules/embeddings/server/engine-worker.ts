@@ -249,6 +249,11 @@ export async function startEngineWorker(
     chars(CALIBRATION),
     CALIBRATION[0]!.length,
   );
+  // The main-thread copy's batches fit `inlineBudgetMs` (~2 ms): split across ONNX Runtime's pool
+  // they cost the pool thread's wake-up each run (~0.9 a GloVe batch of 32: ~20-80 µs of CPU on
+  // this VM, whose idle vCPUs wake dearly) for a few µs of copying saved. One intra-op thread, then;
+  // an opted-in single-query budget (a transformer's query of several ms) keeps the worker's threads.
+  const copyInit = { ...init, threads: queryBudgetMs > 0 ? init.threads : 1, log };
   let inline: Engine | undefined;
   let loading: Promise<unknown> | undefined;
   const onMainThread = () => ({
@@ -264,7 +269,7 @@ export async function startEngineWorker(
         `placement decided again from ${WINDOW} batches that kept their core (was ${(was * 1000).toFixed(3)}): ${placementLine(decision.msPerChar, onMainThread())}`,
       );
     if (inline || loading || !(decision.batchFits || decision.queryFits)) return say();
-    loading = createEngine({ ...init, log }).then(
+    loading = createEngine(copyInit).then(
       (copy) => {
         inline = copy;
         say();
@@ -299,7 +304,7 @@ export async function startEngineWorker(
     }
   };
   const waiter = queryWaitMs > 0 ? queryWaiter(info.dimension, queryWaitMs, fromWorker) : undefined;
-  if (decision.batchFits || decision.queryFits) inline = await createEngine({ ...init, log });
+  if (decision.batchFits || decision.queryFits) inline = await createEngine(copyInit);
   const placement = (texts: string[]): 'main' | 'worker' => {
     if (!inline) return 'worker';
     const cost = chars(texts) * decision.msPerChar;
