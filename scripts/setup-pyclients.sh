@@ -12,7 +12,9 @@
 #   go through it, as root, wherever it points;
 # - a link at the venv's own name is never taken for the venv (its bin/python is what test/clients
 #   runs): removed (the link, not what it names) and the venv made;
-# - only wheels (--only-binary :all:): a source archive's setup.py would run as root.
+# - only wheels (--only-binary :all:): a source archive's setup.py would run as root;
+# - only the packages requirements.txt pins (--no-deps): an index's newer release of a dependency
+#   is never taken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pyreq=test/clients/requirements.txt
@@ -29,7 +31,7 @@ if [ -L "$pyvenv" ] || ! cmp -s "$pyreq" "$pyvenv/installed-requirements.txt"; t
   mkdir -p node_modules/.cache
   /usr/bin/python3 -m venv "$pyvenv" ||
     { echo "setup-host: python3 -m venv failed: Debian's python3-venv is needed (run this as root)" >&2; exit 1; }
-  "$pyvenv/bin/python" -m pip install -q --retries 1 --timeout 30 --only-binary :all: -r "$pyreq" ||
+  "$pyvenv/bin/python" -m pip install -q --retries 1 --timeout 30 --only-binary :all: --no-deps -r "$pyreq" ||
     { echo "setup-host: pip could not install $pyreq from this machine's pip index as wheels (pip config list)" >&2; exit 1; }
   cp "$pyreq" "$pyvenv/installed-requirements.txt"
 fi

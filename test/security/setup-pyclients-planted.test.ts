@@ -12,6 +12,9 @@
  *   wheels are taken from an index (--only-binary :all:), so installing runs no package's code.
  *   (A requirement written as a path or URL in requirements.txt is built still: that file is the
  *   repository's own, reviewed.)
+ * - openai's dependencies were not pinned: the newest release any index offered was installed (a
+ *   find-links folder holding sniffio 99.0, a wheel that runs code on import, won over 1.3.1).
+ *   requirements.txt pins every package the venv holds and pip installs only those (--no-deps).
  * - test/clients' venvPython() took a link at the venv's name as the venv too: it refuses it, with
  *   the setup-host command that replaces it.
  * Real python3 -m venv and pip, from this machine's pip index (as setup-host uses it).
@@ -24,6 +27,7 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -136,4 +140,50 @@ describe("setup-host's Python venv runs and follows nothing planted in the check
     writeFileSync(join(real, 'bin/python'), '');
     expect(venvPython(real)).toBe(join(real, 'bin/python'));
   });
+
+  it("a newer release of a dependency on an index is not taken: only requirements.txt's pins are installed", () => {
+    const index = tempDir('pyclients-newer-');
+    const marker = join(index, 'imported');
+    const made = spawnSync('python3', ['-c', FAKE_WHEEL, index, marker], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const root = checkout();
+    const r = run(root, { PIP_FIND_LINKS: index });
+    expect(r.status, r.stderr).toBe(0);
+    const py = join(root, 'node_modules/.cache/pyclients/bin/python');
+    const v = spawnSync(py, ['-c', 'import openai, importlib.metadata as m; print(m.version("sniffio"))'], {
+      encoding: 'utf8',
+    });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).not.toBe('99.0');
+    expect(existsSync(marker)).toBe(false);
+    const freeze = spawnSync(
+      py,
+      ['-m', 'pip', 'freeze', '--all', '--exclude', 'pip', '--exclude', 'setuptools', '--exclude', 'wheel'],
+      { encoding: 'utf8' },
+    );
+    const pinned = readFileSync(REQUIREMENTS, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
+    const norm = (l: string) => l.toLowerCase().replace(/[-_.]+/g, '-');
+    expect(freeze.stdout.trim().split('\n').map(norm).sort()).toEqual(pinned.map(norm).sort());
+  }, 240_000);
 });
+
+/** Writes into argv[1] a wheel of sniffio 99.0 whose import writes argv[2]. */
+const FAKE_WHEEL = `
+import sys, zipfile, hashlib, base64
+out, marker = sys.argv[1], sys.argv[2]
+files = {
+  "sniffio/__init__.py": "open(%r, 'w').write('x')\\n" % marker,
+  "sniffio-99.0.dist-info/METADATA": "Metadata-Version: 2.1\\nName: sniffio\\nVersion: 99.0\\n",
+  "sniffio-99.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: review16\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+rec = []
+for p, c in files.items():
+  d = base64.urlsafe_b64encode(hashlib.sha256(c.encode()).digest()).rstrip(b"=").decode()
+  rec.append("%s,sha256=%s,%d" % (p, d, len(c.encode())))
+rec.append("sniffio-99.0.dist-info/RECORD,,")
+files["sniffio-99.0.dist-info/RECORD"] = "\\n".join(rec) + "\\n"
+with zipfile.ZipFile(out + "/sniffio-99.0-py3-none-any.whl", "w") as z:
+  for p, c in files.items(): z.writestr(p, c)
+`;
