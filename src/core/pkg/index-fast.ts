@@ -1,5 +1,8 @@
 import { hasControl } from '../system/text.js';
-import type { RepoIndex } from './format.js';
+import type { RepoIndex } from './format.js'; // a type only: erased
+// The predicates come from format-checks.ts as format.ts takes them (the same import list, which
+// `duplicates` pairs; no logic is repeated): not through format.ts, which imports fastIndex from
+// here and loads zod, whose bookkeeping this file is there to skip.
 import {
   comparatorsValid,
   DEPENDENCY,
