@@ -13,26 +13,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execRauc } from '../../src/core/update/index.js';
 import { tempDir } from '../helpers/pkg.js';
+import { selfSignedRsa } from '../helpers/self-signed.js';
 import { countedFifo } from './counted-fifo.js';
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
+/** NAME.key and its self-signed NAME.pem (CN=NAME) in `dir`. */
 const cert = (dir: string, name: string) =>
-  spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    path.join(dir, `${name}.key`),
-    '-out',
-    path.join(dir, `${name}.pem`),
-    '-subj',
-    `/CN=${name}`,
-    '-days',
-    '2',
-  ]);
+  selfSignedRsa(path.join(dir, `${name}.key`), path.join(dir, `${name}.pem`), `/CN=${name}`);
 
 /** A tree whose etc/rauc holds the signer's certificate (its keyring) and a crypt bundle for `recipient`. */
 function treeWithCryptBundle(): { root: string; bundle: string } {

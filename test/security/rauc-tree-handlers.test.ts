@@ -24,6 +24,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execRauc } from '../../src/core/update/index.js';
 import { blueprintExe, tempDir } from '../helpers/pkg.js';
+import { selfSignedRsa } from '../helpers/self-signed.js';
 import { countedFifo } from './counted-fifo.js';
 
 const hasRauc = spawnSync('sh', ['-c', 'command -v rauc']).status === 0;
@@ -164,21 +165,7 @@ describe.skipIf(!hasRauc)("a tree's RAUC configuration", () => {
     const cert = path.join(dir, 'c.pem');
     const data = path.join(dir, 'payload');
     const sig = path.join(dir, 'sig.der');
-    spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=t',
-      '-days',
-      '2',
-    ]);
+    selfSignedRsa(key, cert, '/CN=t');
     writeFileSync(data, Buffer.alloc(8192, 7));
     spawnSync('openssl', [
       'cms',
