@@ -70,7 +70,13 @@ function perCodePointExcess(s: string, ambiguousIsNarrow: boolean): number {
   let excess = 0;
   for (const { segment } of graphemes.segment(s)) {
     // One code point: string-width's count is its East Asian Width or 2, never narrower.
-    if (segment.length <= 2 && [...segment].length === 1 && !PREPENDED_MARKS.test(segment)) continue;
+    if (
+      segment.length <= 2 &&
+      [...segment].length === 1 &&
+      !PREPENDED_MARKS.test(segment) &&
+      !isWideInWcwidth(segment.codePointAt(0)!)
+    )
+      continue;
     const drawn = perCodePointWidth(segment, !ambiguousIsNarrow);
     if (drawn === 0) continue;
     const counted = realStringWidth(segment, { ambiguousIsNarrow, countAnsiEscapeCodes: true });
@@ -86,6 +92,13 @@ let zeroWidth: RegExp | undefined;
 /** Format characters that wcwidth (glibc) and tmux draw as one column: prepended concatenation marks. */
 const PREPENDED_MARKS = /[\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u{110bd}\u{110cd}]/u;
 
+/**
+ * East Asian Width Ambiguous (string-width counts them 1) that glibc's wcwidth, and so tmux 3.3a,
+ * draws 2: the circled numbers ten to eighty on black squares, U+3248–U+324F, the only such code
+ * points REVIEW16's sweep of U+00A0–U+323AF found (test/security/console-black-square-numbers).
+ */
+const isWideInWcwidth = (c: number): boolean => c >= 0x3248 && c <= 0x324f;
+
 /** A cluster's columns in a terminal that draws each code point by itself (wcwidth). */
 function perCodePointWidth(cluster: string, ambiguousAsWide: boolean): number {
   zeroWidth ??=
@@ -96,7 +109,7 @@ function perCodePointWidth(cluster: string, ambiguousAsWide: boolean): number {
     // A Hangul vowel or final jamo joins the leading one's two columns (glibc: 0).
     if ((c >= 0x1160 && c <= 0x11ff) || (c >= 0xd7b0 && c <= 0xd7ff)) continue;
     if (zeroWidth.test(ch) && !PREPENDED_MARKS.test(ch)) continue;
-    width += eastAsianWidth(c, { ambiguousAsWide });
+    width += isWideInWcwidth(c) ? 2 : eastAsianWidth(c, { ambiguousAsWide });
   }
   return width;
 }
