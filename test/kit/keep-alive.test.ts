@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits } from '../../modules/kit/server/index.js';
-import { rawConnection, soon } from '../helpers/raw-connection.js';
+import { type RawConnection, rawConnection, soon } from '../helpers/raw-connection.js';
 import { post, type Stub, stubServer } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,7 +79,7 @@ describe('kit keep-alive', () => {
     kept.s.write(health);
     await soon(() => kept.answers === 1);
     // The attacker: connections that never send a thing, many more than the cap.
-    const attacker: ReturnType<typeof open>[] = [];
+    const attacker: RawConnection[] = [];
     for (let i = 0; i < 12; i++) {
       attacker.push(rawConnection(stub.socket));
       await sleep(15);
