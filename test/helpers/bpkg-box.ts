@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { bpkg, type TestKey, tempDir } from './pkg.js';
+import { bpkg, signedRepo, type TestKey, tempDir } from './pkg.js';
 
 /**
  * A new box, made with the executable as an admin makes one: in a fresh temp folder (`tag` its
@@ -37,3 +37,29 @@ export async function rollbackRefusal(
 /** The names of the packages installed on the box at `root`, as `bpkg list --json` gives them. */
 export const installedNames = async (root: string): Promise<string[]> =>
   JSON.parse((await bpkg(root, ['list', '--json'])).stdout).map((p: { name: string }) => p.name);
+
+/**
+ * A box (bpkgBox, `tag` its prefix) that installed app 1.0.0 from `main` and then app 2.0.0 from a
+ * second repository, `second`, signed by another key (added with `--key`): a rollback's way back to
+ * a version of another origin and signer. Each step must exit 0.
+ */
+export async function appFromTwoSigners(
+  tag: string,
+  second: string,
+): Promise<{
+  root: string;
+  first: { key: TestKey; repo: string };
+  next: { key: TestKey; repo: string };
+  ok: ReturnType<typeof bpkgOk>;
+}> {
+  const first = await signedRepo([{ name: 'app', version: '1.0.0' }]);
+  const next = await signedRepo([{ name: 'app', version: '2.0.0' }]);
+  const root = await bpkgBox(tag, first.key, first.repo);
+  const ok = bpkgOk(root);
+  await ok('key', 'add', next.key.publicFile, '--fingerprint', next.key.fingerprint);
+  await ok('repo', 'add', second, next.repo, '--key', next.key.fingerprint);
+  await ok('update');
+  await ok('install', 'app@1.0.0', '--yes');
+  await ok('install', 'app', '--from', second, '--yes');
+  return { root, first, next, ok };
+}

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bpkgBox, bpkgOk, rollbackRefusal } from '../helpers/bpkg-box.js';
-import { bpkg, signedRepo } from '../helpers/pkg.js';
+import { appFromTwoSigners, rollbackRefusal } from '../helpers/bpkg-box.js';
+import { bpkg } from '../helpers/pkg.js';
 
 /**
  * QA20's fleet walk: a publisher rotated to a new key, the fleet upgraded to a version signed by
@@ -13,15 +13,7 @@ import { bpkg, signedRepo } from '../helpers/pkg.js';
  */
 describe('bpkg rollback onto a version signed by a revoked key', () => {
   it('is refused (exit 4), naming the key, and the current version stays', async () => {
-    const old = await signedRepo([{ name: 'app', version: '1.0.0' }]);
-    const next = await signedRepo([{ name: 'app', version: '2.0.0' }]);
-    const root = await bpkgBox('bp-rbrev-', old.key, old.repo);
-    const ok = bpkgOk(root);
-    await ok('key', 'add', next.key.publicFile, '--fingerprint', next.key.fingerprint);
-    await ok('repo', 'add', 'next', next.repo, '--key', next.key.fingerprint);
-    await ok('update');
-    await ok('install', 'app@1.0.0', '--yes');
-    await ok('install', 'app', '--from', 'next', '--yes');
+    const { root, first: old, next, ok } = await appFromTwoSigners('bp-rbrev-', 'next');
     const cert = path.join(old.key.dir, 'revocation.asc');
     writeFileSync(cert, old.key.revocationCertificate);
     await ok('key', 'add', cert);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bpkgBox, bpkgOk } from '../helpers/bpkg-box.js';
-import { bpkg, signedRepo } from '../helpers/pkg.js';
+import { appFromTwoSigners } from '../helpers/bpkg-box.js';
+import { bpkg } from '../helpers/pkg.js';
 
 /**
  * `bpkg rollback` made the kept version current with the newer one's origin and signer (QA11's
@@ -10,16 +10,8 @@ import { bpkg, signedRepo } from '../helpers/pkg.js';
  */
 describe('bpkg rollback: origin and signer', () => {
   it('the rolled-back version is shown as signed by its own key, and back again', async () => {
-    const main = await signedRepo([{ name: 'app', version: '1.0.0' }]);
-    const other = await signedRepo([{ name: 'app', version: '2.0.0' }]);
+    const { root, first: main, next: other, ok: add } = await appFromTwoSigners('bp-rbsig-', 'other');
     expect(main.key.fingerprint).not.toBe(other.key.fingerprint);
-    const root = await bpkgBox('bp-rbsig-', main.key, main.repo);
-    const add = bpkgOk(root);
-    await add('key', 'add', other.key.publicFile, '--fingerprint', other.key.fingerprint);
-    await add('repo', 'add', 'other', other.repo, '--key', other.key.fingerprint);
-    await add('update');
-    await add('install', 'app@1.0.0', '--yes');
-    await add('install', 'app', '--from', 'other', '--yes');
     const entry = async () =>
       JSON.parse((await bpkg(root, ['list', '--json'])).stdout).find(
         (p: { name: string }) => p.name === 'app',
