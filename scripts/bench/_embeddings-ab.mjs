@@ -15,9 +15,14 @@
  * `--flags-a F` / `--flags-b F`: more Node or V8 flags for that side's service (e.g. --v8-pool-size=1,
  * --trace-gc; NODE_OPTIONS takes only a few V8 flags). A/A first: two identical sides differed by
  * ~5 % in the service's CPU at load 5 (2026-12-07), so only a larger B/A, both ways round, says much.
+ * Also per batch (PERF12): each side's CPU from /proc schedstat (ns, every live thread; finer than
+ * the ticks), the service's sleeps (voluntary switches: each a wake-up later, dear on this VM's idle
+ * vCPUs) and preemptions, the client's sleeps, and the threads that slept most (tid, name). `--env`
+ * reaches the in-process engine too (EMBEDDINGS_THREADS: its inference threads); `--service-out F`
+ * keeps the services' stdout in F-A and F-B (`--flags-b=--trace-gc`: note the `=`).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,8 +34,11 @@ import {
   decodeEmbeddings,
   inProcessChild,
   pass,
+  runTimeOf,
   sentences,
   serviceEnv,
+  sleepiestThreads,
+  switchesOf,
   threadCpuOf,
   waitForSocket,
 } from './_embeddings-procs.mjs';
@@ -51,6 +59,8 @@ const { values: opts } = parseArgs({
     'unset-b': { type: 'string', multiple: true, default: [] },
     'flags-a': { type: 'string', multiple: true, default: [] },
     'flags-b': { type: 'string', multiple: true, default: [] },
+    // the services' stdout (e.g. --flags-b --trace-gc's lines) into FILE-A and FILE-B, not dropped
+    'service-out': { type: 'string' },
   },
 });
 const repo = resolve(import.meta.dirname, '../..');
@@ -100,7 +110,11 @@ async function service(tree, name) {
   const more = name === 'B' ? opts['flags-b'] : opts['flags-a'];
   const child = spawn(process.execPath, [...flags, ...more, join(app, 'server.mjs')], {
     env,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: [
+      'ignore',
+      opts['service-out'] ? openSync(`${opts['service-out']}-${name}`, 'w') : 'ignore',
+      'inherit',
+    ],
   });
   await waitForSocket(socketPath, 120);
   const ungroup = likeAContainer(child.pid, 2, `ke-${name}`);
@@ -122,14 +136,25 @@ async function service(tree, name) {
     probe: (await embed([texts[0]]))[0],
     pass: async () => {
       const [s0, t0, c0] = [cpuOf(child.pid), threadCpuOf(child.pid), process.cpuUsage()];
+      const [w0, cw0, r0] = [switchesOf(child.pid), switchesOf(process.pid), runTimeOf(child.pid)];
       const sps = await pass(texts, embed, batchSize);
+      const r1 = runTimeOf(child.pid);
       const c = process.cpuUsage(c0);
+      const [w1, cw1] = [switchesOf(child.pid), switchesOf(process.pid)];
+      const batches = Math.ceil(texts.length / batchSize);
       const per1k = 1000 / texts.length;
       return {
         sps,
         threads: busiestThreads(t0, threadCpuOf(child.pid), per1k),
         cpuMs: (cpuOf(child.pid) - s0) * per1k,
         clientCpuMs: ((c.user + c.system) / 1000) * per1k,
+        // per batch: the service's sleeps and preemptions, and the client's (this process's) sleeps
+        sleeps: (w1.voluntary - w0.voluntary) / batches,
+        preempted: (w1.involuntary - w0.involuntary) / batches,
+        clientSleeps: (cw1.voluntary - cw0.voluntary) / batches,
+        sleepers: sleepiestThreads(w0, w1, batches),
+        usBatch: (r1 - r0) / batches,
+        clientUsBatch: (c.user + c.system) / batches,
       };
     },
     close: () => {
@@ -143,15 +168,27 @@ async function service(tree, name) {
 const inProcess = async () => {
   const way = await inProcessChild(model, opts.sentences, 'engine', {
     cpus: 2,
-    env: TUNABLES,
+    // --env reaches the in-process engine too (EMBEDDINGS_THREADS: its inference threads, as the service's)
+    env: { ...TUNABLES, ...extraEnv },
     batch: batchSize,
   });
   return {
     ...way,
     pass: async () => {
-      const t0 = threadCpuOf(way.pid);
+      const [t0, w0, r0] = [threadCpuOf(way.pid), switchesOf(way.pid), runTimeOf(way.pid)];
       const m = await way.pass();
-      return { ...m, threads: busiestThreads(t0, threadCpuOf(way.pid), 1000 / texts.length) };
+      const [w1, r1] = [switchesOf(way.pid), runTimeOf(way.pid)];
+      const batches = Math.ceil(texts.length / batchSize);
+      return {
+        ...m,
+        threads: busiestThreads(t0, threadCpuOf(way.pid), 1000 / texts.length),
+        sleeps: (w1.voluntary - w0.voluntary) / batches,
+        preempted: (w1.involuntary - w0.involuntary) / batches,
+        clientSleeps: 0,
+        usBatch: (r1 - r0) / batches,
+        clientUsBatch: 0,
+        sleepers: sleepiestThreads(w0, w1, batches),
+      };
     },
   };
 };
@@ -180,8 +217,9 @@ try {
   for (const k of names) {
     const ratios = runs[k].map((m, r) => m.sps / runs.inProcess[r].sps);
     const f = (xs) => median(xs).toFixed(2);
+    const sw = `; per batch: CPU µs server ${f(runs[k].map((m) => m.usBatch))} client ${f(runs[k].map((m) => m.clientUsBatch))}, service sleeps ${f(runs[k].map((m) => m.sleeps))}, preempted ${f(runs[k].map((m) => m.preempted))}, client sleeps ${f(runs[k].map((m) => m.clientSleeps))}\n          service threads' sleeps a batch (last round): ${runs[k].at(-1).sleepers}`;
     console.log(
-      `${k.padEnd(9)} ${f(runs[k].map((m) => m.sps)).padStart(9)} sent/s  ratio ${f(ratios)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})  CPU/1k server ${f(runs[k].map((m) => m.cpuMs))} client ${f(runs[k].map((m) => m.clientCpuMs))} ms; busiest threads ${[0, 1, 2].map((t) => f(runs[k].map((m) => m.threads[t] ?? 0))).join(' / ')}`,
+      `${k.padEnd(9)} ${f(runs[k].map((m) => m.sps)).padStart(9)} sent/s  ratio ${f(ratios)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})  CPU/1k server ${f(runs[k].map((m) => m.cpuMs))} client ${f(runs[k].map((m) => m.clientCpuMs))} ms; busiest threads ${[0, 1, 2].map((t) => f(runs[k].map((m) => m.threads[t] ?? 0))).join(' / ')}${sw}`,
     );
   }
   const bOverA = runs.B.map((m, r) => m.sps / runs.A[r].sps);

@@ -21,7 +21,7 @@ const { values: opts } = parseArgs({
 const [dir, name] = [resolve(opts.model, '..'), opts.model.split('/').pop()];
 // As many inference threads as the service takes (its CPU quota: 2 in the sandbox, the host's
 // cores as a host process): ONNX Runtime's own default differs.
-const threads = availableParallelism();
+const threads = Number(process.env.EMBEDDINGS_THREADS) || availableParallelism();
 const { createEngine, sessionOptions } = await import('../../modules/embeddings/server/engine.ts');
 
 async function library() {

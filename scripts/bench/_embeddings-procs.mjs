@@ -47,6 +47,49 @@ export function threadCpuOf(pid) {
   return out;
 }
 
+/**
+ * Context switches so far, every thread of `pid` together: voluntary (the thread slept: each is a
+ * wake-up later, costly on this VM's idle vCPUs) and involuntary (preempted), from /proc status.
+ */
+export function switchesOf(pid) {
+  let voluntary = 0;
+  let involuntary = 0;
+  const byThread = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const v = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const n = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      voluntary += v;
+      involuntary += n;
+      byThread.set(`${tid} ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`, v);
+    } catch {} // the thread ended
+  }
+  return { voluntary, involuntary, byThread };
+}
+
+/** The threads that slept between two switchesOf readings, most first, per `per` (e.g. batches). */
+export function sleepiestThreads(before, after, per, n = 6) {
+  return [...after.byThread]
+    .map(([t, v]) => [t, (v - (before.byThread.get(t) ?? 0)) / per])
+    .filter(([, v]) => v > 0)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, n)
+    .map(([t, v]) => `${t} ${v.toFixed(2)}`)
+    .join(', ');
+}
+
+/** CPU time every live thread of `pid` has run so far, in µs (/proc schedstat: ns, not 10 ms ticks). */
+export function runTimeOf(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {} // the thread ended
+  }
+  return ns / 1000;
+}
+
 /** The busiest threads' CPU between two threadCpuOf readings, most first, scaled by `scale`. */
 export function busiestThreads(before, after, scale, n = 3) {
   return [...after]

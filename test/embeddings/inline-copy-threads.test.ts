@@ -41,7 +41,10 @@ it("the main-thread copy's batches wake none of the engine's threads (one intra-
     undefined,
     1000,
   );
-  const batch = Array.from({ length: 32 }, (_, i) => `a cat sits on the mat number ${i} while stock prices fall`);
+  const batch = Array.from(
+    { length: 32 },
+    (_, i) => `a cat sits on the mat number ${i} while stock prices fall`,
+  );
   expect(engine.placement(batch)).toBe('main');
   const opts = { truncate: true, normalize: true };
   for (let i = 0; i < 5; i++) await engine.embed(batch, opts); // past the first runs' set-up
