@@ -17,6 +17,9 @@
  * wrap) yet drawn as two blank columns by terminals, so a name of them overflowed its row and hid
  * itself (test/security/console-hangul-fillers). The soft hyphen (U+00AD, a format character as
  * the bidi controls) likewise: counted 0, drawn one column by tmux 3.3a (console-soft-hyphen).
+ * The format characters tmux draws as nothing (U+180E, the zero width space U+200B, U+2060–2064,
+ * U+206A–206F, the BOM U+FEFF, U+FFF9–FFFB) hide differences: `al<U+200B>ice` showed as `alice`
+ * (console-invisible-format). ZWNJ and ZWJ stay: scripts and emoji need them.
  * The tag characters (U+E0001, U+E0020–U+E007F) draw as nothing at all: a user ID or a log line
  * could spell hidden words in them (test/security/console-tag-characters). They mean something
  * only in the three flags Unicode recommends (England, Scotland, Wales: 🏴, tags, U+E007F), which
@@ -31,7 +34,7 @@
  * letter: left, as text no one reads by eye.
  */
 const UNSAFE =
-  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f\u{e0100}-\u{e01ef}](?<=[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]{2})|[\u{e0100}-\u{e01ef}](?<![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}][\u{e0100}-\u{e01ef}])/gu;
+  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f\u{e0100}-\u{e01ef}](?<=[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]{2})|[\u{e0100}-\u{e01ef}](?<![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}][\u{e0100}-\u{e01ef}])/gu;
 
 /** A flag of UNSAFE's first alternative (it starts with 🏴, a surrogate pair), kept as it is. */
 const isFlag = (match: string): boolean => match.length > 2;
@@ -58,9 +61,9 @@ export function escapeLine(text: string): string {
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
 const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
 const UNSAFE_IN_JSON =
-  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
+  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {

@@ -8,11 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { escapeJson, escapeText } from '../../src/present/escape.js';
 
-// With the Hangul fillers since REVIEW14 (test/security/console-hangul-fillers) and the soft hyphen
-// since REVIEW15 (test/security/console-soft-hyphen).
+// With the Hangul fillers since REVIEW14 (test/security/console-hangul-fillers), the soft hyphen
+// since REVIEW15 (test/security/console-soft-hyphen); the tag characters but the three flags, the
+// variation selectors that carry bytes and the invisible format characters since CONSOLE10
+// (console-tag-characters, console-variation-selectors, console-invisible-format).
 const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u3164\uffa0]/gu;
+  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f\u{e0100}-\u{e01ef}](?<=[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]{2})|[\u{e0100}-\u{e01ef}](?<![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}][\u{e0100}-\u{e01ef}])/gu;
+const isFlag = (m: string) => m.length > 2;
 const visible = (c: string) => {
+  if (isFlag(c)) return c;
   const cp = c.codePointAt(0)!;
   return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
 };
@@ -20,7 +24,12 @@ const visible = (c: string) => {
 const textBefore = (t: string) => t.replace(UNSAFE, (c) => (c === '\n' || c === '\t' ? c : visible(c)));
 const jsonBefore = (t: string) =>
   t.replace(UNSAFE, (c) =>
-    c.charCodeAt(0) < 0x20 ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    c.charCodeAt(0) < 0x20 || isFlag(c)
+      ? c
+      : c
+          .split('')
+          .map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`)
+          .join(''),
   );
 
 describe('escapeText and escapeJson with their quick test', () => {
