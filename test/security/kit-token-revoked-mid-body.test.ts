@@ -12,6 +12,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HttpError } from '../../modules/kit/server/index.js';
 import { kitPerTest } from '../kit/helpers.js';
 import { tempDir } from '../setup/temp-registry.js';
 
@@ -31,12 +32,23 @@ async function serve() {
   const socket = await k.serve({
     token: ADMIN,
     clientTokens: file,
+    tokenHeader: 'api-key',
     routes: {
       '/store': {
         method: 'POST',
         handle: async (ctx) => {
           bodies.push(await ctx.json());
           return { body: { stored: true, client: ctx.client } };
+        },
+      },
+      // As vectors: the kit's auth off, the token checked by the route (sent in Qdrant's api-key).
+      '/own-check': {
+        method: 'POST',
+        auth: false,
+        handle: async (ctx) => {
+          if (ctx.client === undefined) throw new HttpError(401, 'no key');
+          bodies.push(await ctx.json());
+          return { body: { stored: true, owner: ctx.client } };
         },
       },
       '/stream': {
@@ -59,7 +71,13 @@ async function serve() {
 }
 
 /** Sends the head and half the body, runs `meanwhile`, then the rest; the answer's status line. */
-async function halfThenRest(socket: string, path: string, token: string, meanwhile: () => Promise<void>) {
+async function halfThenRest(
+  socket: string,
+  path: string,
+  token: string,
+  meanwhile: () => Promise<void>,
+  header = (t: string) => `Authorization: Bearer ${t}`,
+) {
   const body = Buffer.from(JSON.stringify({ text: 'x'.repeat(4000) }));
   const c = connect(socket);
   k.sockets.push(c);
@@ -69,7 +87,7 @@ async function halfThenRest(socket: string, path: string, token: string, meanwhi
   });
   c.on('error', () => undefined);
   c.write(
-    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+    `POST ${path} HTTP/1.1\r\nHost: x\r\n${header(token)}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
   );
   c.write(body.subarray(0, body.length / 2));
@@ -102,6 +120,26 @@ describe('a consumer token revoked while its request body arrives', () => {
     });
     expect(status).toBe('HTTP/1.1 401 Unauthorized');
     expect(s.bodies).toEqual([]);
+  });
+
+  it('a route that checks the token itself (vectors), the token in api-key: 401, no body stored', async () => {
+    const s = await serve();
+    const status = await halfThenRest(
+      s.socket,
+      '/own-check',
+      RAG,
+      async () => {
+        s.rewrite(`rag ${RAG_ROTATED}\n`);
+        await wait(RECHECK_WAIT_MS)();
+      },
+      (t) => `api-key: ${t}`,
+    );
+    expect(status).toBe('HTTP/1.1 401 Unauthorized');
+    expect(s.bodies).toEqual([]);
+    // Not revoked: stored, as its owner.
+    expect(await halfThenRest(s.socket, '/own-check', RAG_ROTATED, wait(10), (t) => `api-key: ${t}`)).toBe(
+      'HTTP/1.1 200 OK',
+    );
   });
 
   it('not revoked (nothing changed, or another consumer added): answered as before', async () => {

@@ -3,7 +3,8 @@
  * named at its head (./wire.ts: the body budget charges the client before the first piece), and its
  * body may take up to requestTimeoutMs to arrive; a consumer's token revoked meanwhile (blueprint
  * rotates or removes it, ./clients.ts) must not carry that request through. Only such requests get
- * this class (a consumer's, its body still arriving when routed); the check asks the token table's
+ * this class (a consumer's, its body still arriving when routed): bytes(), json(), `ready` and the
+ * end of bodyStream() are where the body is had whole. The check asks the token table's
  * generation, and names the token again only when the table changed.
  */
 import { parseJson } from './body.js';
@@ -30,6 +31,13 @@ export class BodyRecheckedContext extends Context {
       return body;
     };
     this.json = async () => parseJson(await this.bytes());
+  }
+
+  /** The body when it is in (read later than routing: after an await), judged as bytes() is. */
+  override get ready(): Buffer | undefined {
+    const body = super.ready;
+    if (body !== undefined) this.check();
+    return body;
   }
 
   override bodyStream(): AsyncIterable<Buffer> {

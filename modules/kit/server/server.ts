@@ -208,13 +208,14 @@ export function createKitServer(opts: KitOptions): KitServer {
     const client = ex.client;
     // Without an admin token anyone may call (as before consumer tokens): no token, or one not
     // known, is the client "anonymous" in the queue.
-    const judged = r.auth !== false && clients.adminSet;
-    if (judged && client === undefined) throw refusedToken();
+    if (r.auth !== false && clients.adminSet && client === undefined) throw refusedToken();
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;
     const reply = r.handle(
-      // A consumer's body still arriving: its token, revoked meanwhile, is refused when the body is in.
-      judged && !ex.complete && client !== 'admin'
+      // A consumer's body still arriving: its token, revoked meanwhile, is refused when the body is
+      // in; on a route that checks the token itself too (vectors' own 401 and its data's owner go by
+      // ctx.client). Without an admin token anyone may call: nothing to refuse.
+      !ex.complete && client !== undefined && client !== 'admin' && clients.adminSet
         ? new BodyRecheckedContext(ex, path, queue, client, recheck(ex, client, clients.generation()))
         : new Context(ex, path, queue, client),
     );
