@@ -17,7 +17,8 @@
 // retrieval (rag.mjs's turns leave the services idle ~10-20 ms between queries; back to back every
 // hop is warmer). Both print each
 // process's threads' scheduler counters a retrieval (/proc schedstat: on a CPU, runnable but waiting
-// for one, time slices; RAG_PROBE_THREADS=1: by thread name too).
+// for one, time slices, and of those the sleeps and preemptions from /proc status: a sleep is a
+// wake-up to come; RAG_PROBE_THREADS=1: by thread name too).
 //
 //   node scripts/bench/_rag-hops-probe.mjs [--models minilm-shaped|glove-50k] [--queries 200]
 //        [--docs 4] [--pages 5] [--client turns|lean|node] [--prof DIR] [--ab 'K=V ...']
@@ -156,17 +157,22 @@ try {
 function schedOf(pids) {
   const out = {};
   for (const [role, pid] of Object.entries({ ...pids, client: process.pid })) {
-    const sum = [0, 0, 0];
+    const sum = [0, 0, 0, 0, 0];
     for (const t of readdirSync(`/proc/${pid}/task`)) {
       try {
         const f = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').trim().split(' ').map(Number);
-        for (let i = 0; i < 3; i++) sum[i] += f[i];
+        // And the context switches apart (status): voluntary = the thread slept (a wake-up to come),
+        // involuntary = preempted (PERF11: wake-ups a query and where each goes).
+        const st = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+        f.push(Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0));
+        f.push(Number(/nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0));
+        for (let i = 0; i < 5; i++) sum[i] += f[i];
         // RAG_PROBE_THREADS=1: each thread apart too (by its name), as `role/name`
         if (process.env.RAG_PROBE_THREADS) {
           const name = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
           const key = `${role}/${name}`;
-          out[key] ??= [0, 0, 0];
-          for (let i = 0; i < 3; i++) out[key][i] += f[i];
+          out[key] ??= [0, 0, 0, 0, 0];
+          for (let i = 0; i < 5; i++) out[key][i] += f[i];
         }
       } catch {}
     }
@@ -183,7 +189,7 @@ function schedLine(a, b, n) {
     .filter((r) => b[r])
     .map((r) => {
       const d = a[r].map((x, i) => (b[r][i] - x) / n);
-      return `${r} on-CPU ${(d[0] / 1e6).toFixed(2)} ms, waiting for a CPU ${(d[1] / 1e6).toFixed(2)} ms, ${d[2].toFixed(1)} slices`;
+      return `${r} on-CPU ${(d[0] / 1e6).toFixed(2)} ms, waiting for a CPU ${(d[1] / 1e6).toFixed(2)} ms, ${d[2].toFixed(1)} slices (${d[3].toFixed(1)} sleeps, ${d[4].toFixed(1)} preempted)`;
     })
     .join(process.env.RAG_PROBE_THREADS ? '\n  ' : '; ');
 }
