@@ -10,18 +10,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus, questions } from '../fixtures/rag/corpus.js';
-import { moduleE2E } from '../helpers/module-e2e.js';
-import { stackNames, stackSources } from '../helpers/rag-stack.js';
+import { ragStackE2E } from '../helpers/rag-stack-e2e.js';
 import { runOpenAiPython } from './python-venv.js';
 
-const names = stackNames(`py-${process.pid}`);
-const e = moduleE2E({
-  prefix: 'bp-rag-py-',
-  install: [names.rag], // the other three come as what it uses
-  remove: [names.rag, names.llm, names.vectors, names.embeddings],
-  timeoutMs: 900_000,
-  sources: (work) => stackSources(work, names),
-});
+const { names, e } = ragStackE2E('bp-rag-py-', `py-${process.pid}`);
 
 // biome-ignore lint/suspicious/noExplicitAny: the script's JSON is checked field by field
 type Json = any;

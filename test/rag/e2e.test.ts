@@ -3,8 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus, questions } from '../fixtures/rag/corpus.js';
-import { moduleE2E, podman } from '../helpers/module-e2e.js';
-import { GLOVE_MODEL, ROLES, stackNames, stackSources } from '../helpers/rag-stack.js';
+import { podman } from '../helpers/module-e2e.js';
+import { GLOVE_MODEL, ROLES } from '../helpers/rag-stack.js';
+import { ragStackE2E } from '../helpers/rag-stack-e2e.js';
 
 // The rag module as a user gets it, on the real engine: four modules built as packages (embeddings
 // with the GloVe model, vectors, llm with the tiny llama, rag), signed into one repository;
@@ -15,15 +16,8 @@ import { GLOVE_MODEL, ROLES, stackNames, stackSources } from '../helpers/rag-sta
 // That rag reaches only the sockets it declared is proved from inside a container, generically, by
 // test/services/wiring.test.ts (an undeclared socket is not there; another user namespace given a
 // socket folder is refused); here the rag container's mounts are checked to be exactly its three.
-const names = stackNames(`e2e-${process.pid}`);
-const e = moduleE2E({
-  prefix: 'bp-rag-e2e-',
-  install: [names.rag], // the other three come as what it uses
-  remove: [names.rag, names.llm, names.vectors, names.embeddings],
-  timeoutMs: 900_000,
-  // Named by its sandbox's host name, its module's name: its collections are RAG-NAME@COLLECTION.
-  sources: (work) => stackSources(work, names, { ragNamedByHost: true }),
-});
+// Named by its sandbox's host name, its module's name: its collections are RAG-NAME@COLLECTION.
+const { names, e } = ragStackE2E('bp-rag-e2e-', `e2e-${process.pid}`, { ragNamedByHost: true });
 const rag = (...args: string[]) => e.run(['rag', ...args, '--service', names.rag]);
 const ragJson = async (...args: string[]) => {
   const r = await e.run(['--json', 'rag', ...args, '--service', names.rag]);

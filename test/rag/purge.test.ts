@@ -3,9 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpus } from '../fixtures/rag/corpus.js';
-import { moduleE2E } from '../helpers/module-e2e.js';
 import { bpkg } from '../helpers/pkg.js';
-import { stackNames, stackSources } from '../helpers/rag-stack.js';
+import { ragStackE2E } from '../helpers/rag-stack-e2e.js';
 
 // `bpkg remove --purge RAG` deletes the documents' text held in vectors too (issue 17): rag's
 // collections there, made with its own token, are dropped by vectors when blueprint's record asks
@@ -13,14 +12,7 @@ import { stackNames, stackSources } from '../helpers/rag-stack.js';
 // test/rag/e2e does it: a plain remove keeps them; a purge while vectors runs deletes them at once;
 // a purge while vectors is stopped leaves a record that vectors applies at its start, before it
 // answers. A collection the admin made stays throughout.
-const names = stackNames(`purge-${process.pid}`);
-const e = moduleE2E({
-  prefix: 'bp-rag-purge-',
-  install: [names.rag],
-  remove: [names.rag, names.llm, names.vectors, names.embeddings],
-  timeoutMs: 900_000,
-  sources: (work) => stackSources(work, names),
-});
+const { names, e } = ragStackE2E('bp-rag-purge-', `purge-${process.pid}`);
 const collections = async () => {
   const r = await e.call(names.vectors, 'GET', '/collections');
   expect(r.status, JSON.stringify(r.body)).toBe(200);
