@@ -33,8 +33,15 @@
  * character of every text). One U+FE00–FE0F after each letter could still carry four bits a
  * letter: left, as text no one reads by eye.
  */
-const UNSAFE =
-  /\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}|[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f\u{e0100}-\u{e01ef}](?<=[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]{2})|[\u{e0100}-\u{e01ef}](?<![\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}][\u{e0100}-\u{e01ef}])/gu;
+/** Beyond C0 and C1: one class's ranges (`String.raw`), shared by the three patterns below. */
+const INVISIBLE = String.raw`\u00ad\u061c\u115f\u1160\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}`;
+const SELECTOR = String.raw`\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
+const FLAGS = String.raw`\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}`;
+const IDEOGRAPH = String.raw`\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}`;
+const UNSAFE = new RegExp(
+  `${FLAGS}|[\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE}]|[${SELECTOR}](?<=[${SELECTOR}]{2})|[\\u{e0100}-\\u{e01ef}](?<![${IDEOGRAPH}][\\u{e0100}-\\u{e01ef}])`,
+  'gu',
+);
 
 /** A flag of UNSAFE's first alternative (it starts with 🏴, a surrogate pair), kept as it is. */
 const isFlag = (match: string): boolean => match.length > 2;
@@ -60,10 +67,11 @@ export function escapeLine(text: string): string {
  * first, so that plain text goes out as it is: UNSAFE matches every newline, and the replace called
  * its callback once a line (~1,400 times, ~2 ms of CPU, for `bpkg search vision`'s answer; issue 20).
  */
-const UNSAFE_IN_TEXT =
-  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
-const UNSAFE_IN_JSON =
-  /[\u007f-\u009f\u00ad\u061c\u115f\u1160\u200e\u200f\u2028\u2029\u202a-\u202e\u180e\u200b\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{e0001}\u{e0020}-\u{e007f}]|[\ufe00-\ufe0f]|[\u{e0100}-\u{e01ef}]/u;
+const UNSAFE_IN_TEXT = new RegExp(
+  `[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${INVISIBLE}${SELECTOR}]`,
+  'u',
+);
+const UNSAFE_IN_JSON = new RegExp(`[\\u007f-\\u009f${INVISIBLE}${SELECTOR}]`, 'u');
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {
