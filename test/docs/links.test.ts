@@ -1,17 +1,9 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Lexer, type Token, type Tokens } from 'marked';
 import { describe, expect, it } from 'vitest';
+import { docFiles, repo } from './doc-files.js';
 
 /**
  * Every relative link in the docs a user reads (README.md, ARCHITECTURE.md, docs/*.md, the modules'
@@ -19,31 +11,6 @@ import { describe, expect, it } from 'vitest';
  * `<a id>`) of the file it names, as GitHub makes them. No network: http(s) and mailto links are
  * left alone. A renamed heading or a moved file fails here instead of in a reader's browser.
  */
-const repo = path.resolve(import.meta.dirname, '../..');
-
-function docs(): string[] {
-  const inFolder = (dir: string) =>
-    readdirSync(path.join(repo, dir))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => `${dir}/${f}`);
-  const readmes = (dir: string) =>
-    readdirSync(path.join(repo, dir))
-      .map((m) => `${dir}/${m}/README.md`)
-      .filter((f) => existsSync(path.join(repo, f)));
-  return [
-    'README.md',
-    'ARCHITECTURE.md',
-    'CONTRIBUTING.md',
-    'SECURITY.md',
-    'image/README.md',
-    'image/rauc/README.md',
-    'keys/README.md',
-    'contrib/ansible/README.md',
-    ...inFolder('docs'),
-    ...readmes('modules'),
-  ].filter((f) => existsSync(path.join(repo, f)));
-}
-
 interface Link {
   href: string;
   line: number;
@@ -167,7 +134,7 @@ function brokenLinks(doc: string, root = repo): string[] {
 
 describe('the docs links', () => {
   it('finds the docs and their links (the checker reads what it should)', () => {
-    const all = docs();
+    const all = docFiles();
     expect(all).toContain('README.md');
     expect(all).toContain('docs/fleet.md');
     expect(all).toContain('modules/rag/README.md');
@@ -215,7 +182,7 @@ describe('the docs links', () => {
     }
   });
 
-  it.each(docs())('%s: every relative link and #anchor resolves', (doc) => {
+  it.each(docFiles())('%s: every relative link and #anchor resolves', (doc) => {
     expect(brokenLinks(doc)).toEqual([]);
   });
 });
