@@ -14,7 +14,9 @@
 #   runs): removed (the link, not what it names) and the venv made;
 # - only wheels (--only-binary :all:): a source archive's setup.py would run as root;
 # - only the packages requirements.txt pins (--no-deps): an index's newer release of a dependency
-#   is never taken.
+#   is never taken;
+# - only the files it pins (--require-hashes, a SHA-256 a pin): another wheel of the same version
+#   (one with a build tag ranks first) is never taken (REVIEW17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pyreq=test/clients/requirements.txt
@@ -26,12 +28,12 @@ for dir in node_modules node_modules/.cache; do
   fi
 done
 if [ -L "$pyvenv" ] || ! cmp -s "$pyreq" "$pyvenv/installed-requirements.txt"; then
-  echo "setup-host: Python venv $pyvenv with $(grep -v '^#' "$pyreq" | tr '\n' ' ')" >&2
+  echo "setup-host: Python venv $pyvenv with $(grep -v '^#' "$pyreq" | cut -d' ' -f1 | tr '\n' ' ')" >&2
   rm -rf "$pyvenv"
   mkdir -p node_modules/.cache
   /usr/bin/python3 -m venv "$pyvenv" ||
     { echo "setup-host: python3 -m venv failed: Debian's python3-venv is needed (run this as root)" >&2; exit 1; }
-  "$pyvenv/bin/python" -m pip install -q --retries 1 --timeout 30 --only-binary :all: --no-deps -r "$pyreq" ||
-    { echo "setup-host: pip could not install $pyreq from this machine's pip index as wheels (pip config list)" >&2; exit 1; }
+  "$pyvenv/bin/python" -m pip install -q --retries 1 --timeout 30 --only-binary :all: --no-deps --require-hashes -r "$pyreq" ||
+    { echo "setup-host: pip could not install $pyreq from this machine's pip index as the wheels it pins, hashes and all (pip config list)" >&2; exit 1; }
   cp "$pyreq" "$pyvenv/installed-requirements.txt"
 fi

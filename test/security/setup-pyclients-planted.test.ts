@@ -20,6 +20,7 @@
  * Real python3 -m venv and pip, from this machine's pip index (as setup-host uses it).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -121,7 +122,11 @@ describe("setup-host's Python venv runs and follows nothing planted in the check
       'review16_evil-1.0',
     ]);
     expect(tar.status).toBe(0);
-    const root = checkout('review16-evil==1.0\n');
+    // Its hash pinned too (--require-hashes), so that only --only-binary stands in its way.
+    const sha = createHash('sha256')
+      .update(readFileSync(join(index, 'review16_evil-1.0.tar.gz')))
+      .digest('hex');
+    const root = checkout(`review16-evil==1.0 --hash=sha256:${sha}\n`);
     const r = run(root, { PIP_FIND_LINKS: index });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('pip could not install');
@@ -163,7 +168,8 @@ describe("setup-host's Python venv runs and follows nothing planted in the check
     );
     const pinned = readFileSync(REQUIREMENTS, 'utf8')
       .split('\n')
-      .filter((l) => l && !l.startsWith('#'));
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(' ')[0]!); // NAME==VERSION, its --hash after
     const norm = (l: string) => l.toLowerCase().replace(/[-_.]+/g, '-');
     expect(freeze.stdout.trim().split('\n').map(norm).sort()).toEqual(pinned.map(norm).sort());
   }, 240_000);
