@@ -5,8 +5,8 @@
  * machine without it would otherwise pass without having talked Python to a module.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 const REPO = resolve(import.meta.dirname, '../..');
 export const VENV = resolve(REPO, 'node_modules/.cache/pyclients');
@@ -17,9 +17,22 @@ const SCRIPT = resolve(import.meta.dirname, 'openai_client.py');
  * The venv's python; throws with the command that makes it when it is missing or stale, or when a
  * link stands at the venv's name (its python would be whatever the link names: setup-host replaces
  * it). setup-host writes the requirements it installed as installed-requirements.txt, last, once
- * the install succeeded. `venv`: another folder, for test/security/setup-pyclients-planted.
+ * the install succeeded. `venv`: another folder, for test/security/setup-pyclients-planted; `root`:
+ * the checkout it is in, every folder from there down to it a real one.
  */
-export function venvPython(venv = VENV): string {
+export function venvPython(venv = VENV, root = REPO): string {
+  // A link above the venv (node_modules, node_modules/.cache) leads to another folder's python just
+  // as one at its name (REVIEW17, test/security/pyclients-venv-through-link); setup-pyclients.sh
+  // refuses it, but only when setup-host runs again.
+  let at = root;
+  const below = relative(root, dirname(venv));
+  for (const part of below.startsWith('..') || isAbsolute(below) ? [] : below.split(sep).filter(Boolean)) {
+    at = join(at, part);
+    if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink())
+      throw new Error(
+        `${at} is a link (to ${readlinkSync(at)}), and the venv is not taken through it: remove the link (rm ${at}) and run \`sudo bash scripts/setup-host.sh\``,
+      );
+  }
   if (lstatSync(venv, { throwIfNoEntry: false })?.isSymbolicLink())
     throw new Error(
       `${venv} is a link, not the venv: run \`sudo bash scripts/setup-host.sh\` (it makes the venv in its place)`,
