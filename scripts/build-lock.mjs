@@ -161,7 +161,8 @@ export async function takeLock(
 /**
  * takeLock's one look, synchronous, for work that may wait for a later run (modules/kit/native.ts's
  * sweep of old addon builds): the release, or `undefined` while another process holds `file` (a
- * live one here, one elsewhere, or one still writing its PID). A stale lock is taken over.
+ * live one here, one elsewhere, or one still writing its PID). A stale lock is taken over: its
+ * taker dead, or no PID in it 5 s after it was made.
  */
 export function tryLock(file) {
   const started = startOf(process.pid);
@@ -178,8 +179,15 @@ export function tryLock(file) {
     }
     const held = holder(file);
     if (held === null) continue;
-    if (held.pid === undefined || (held.place !== undefined && held.place !== here) || holding(held))
-      return undefined;
+    if (held.pid === undefined) {
+      // Made, its PID not yet written; one that never got it (its taker killed in between, or an
+      // empty file put there) is stale after a while, as takeLock judges it: else no sweep ever ran
+      // again (REVIEW17, test/security/addon-cache-lock).
+      if (ageMs(file) > 5_000 && held.text !== undefined) breakStale(file, held.text);
+      else return undefined;
+      continue;
+    }
+    if ((held.place !== undefined && held.place !== here) || holding(held)) return undefined;
     breakStale(file, held.text);
   }
   return undefined;
