@@ -62,11 +62,13 @@ describe('the addon cache sweep never goes through a link above the CPU folder',
     });
   }
 
-  it('real folders all the way down: the old build goes, as before', () => {
+  it('real folders all the way down: the old build goes, as before; a file so named stays', () => {
     const nodeModules = path.join(tempDir('review17-sweep-'), 'node_modules');
     const cpuDir = path.join(nodeModules, '.cache/blueprint-native/arm64');
     for (const name of [KEEP, OLD]) mkdirSync(path.join(cpuDir, name), { recursive: true });
+    // A plain file named like an old build is no build: it stays.
+    writeFileSync(path.join(cpuDir, 'hnswlib-node-1.0.0'), 'a file');
     expect(removeOldAddonBuilds(cpuDir, 'hnswlib-node', KEEP, nodeModules)).toEqual([OLD]);
-    expect(readdirSync(cpuDir)).toEqual([KEEP]);
+    expect(readdirSync(cpuDir).sort()).toEqual(['hnswlib-node-1.0.0', KEEP]);
   });
 });
