@@ -4,7 +4,8 @@
  * of emoji is shown as its parts (emojiParts).
  */
 import type { ModuleOps, SetupPlan } from '../app/index.js';
-import { escapeData, escapeLine, escapeText } from '../present/escape.js';
+import { escapeLine, escapeText } from '../present/escape.js';
+import { escapeData } from '../present/escape-data.js';
 import type { Sources } from './sources.js';
 
 /**

@@ -143,8 +143,13 @@ describe('start-up path', () => {
     // `/[\p{Cc}…]/u` in src/present/escape.ts, which every command's output goes through, cost
     // 0.7-1 ms of CPU of each start (`--json version` 28.7 -> 27.6 ms beside `node -e 0`'s 27.5,
     // 100 interleaved runs), ICU's property tables paged in (issue 20).
+    // One is allowed, as a string given to `new RegExp` when escape.ts first meets a character
+    // outside the ranges it knows are assigned (its `\\p{Cn}`, console-unassigned): a regular
+    // expression literal is checked as the script is parsed, a string is nothing until then.
     const start = file('blueprint.cjs').text;
-    expect(start.match(/.{0,30}\\[pP]\{.{0,30}/g) ?? []).toEqual([]);
+    const classes = start.match(/.{0,30}\\[pP]\{.{0,30}/g) ?? [];
+    expect(classes.filter((c) => !c.includes('unassigned??=new RegExp("\\\\p{Cn}","u")'))).toEqual([]);
+    expect(classes.length).toBe(1);
   });
 
   it('every dynamic import of the start part names an entry of the command part', () => {

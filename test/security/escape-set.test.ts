@@ -13,12 +13,13 @@ import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js'
  * the soft hyphen (drawn one column, counted none: test/security/console-soft-hyphen); the tag
  * characters (drawn as nothing: test/security/console-tag-characters, which keeps the three flags);
  * the invisible format characters (console-invisible-format): since the lead's decision every
- * format character (\p{Cf}) but ZWJ.
+ * format character (\p{Cf}) but ZWJ; the unassigned code points (\p{Cn}, drawn as nothing:
+ * console-unassigned) since CONSOLE11.
  */
-const REFERENCE = /^(?:(?!\u200d)[\p{Cc}\p{Cf}\u115f\u1160\u2028\u2029\u3164\uffa0]|[\u{e0100}-\u{e01ef}])$/u;
+const REFERENCE = /^(?:(?!\u200d)[\p{Cc}\p{Cf}\p{Cn}\u115f\u1160\u2028\u2029\u3164\uffa0]|[\u{e0100}-\u{e01ef}])$/u;
 
 describe('the characters escape.ts makes visible', () => {
-  it('are exactly \\p{Cc}, \\p{Cf} but ZWJ, the separators, the Hangul fillers and the ideographic variation selectors (alone), on every code point', () => {
+  it('are exactly \\p{Cc}, \\p{Cf} but ZWJ, the separators, the Hangul fillers, \\p{Cn} and the ideographic variation selectors (alone), on every code point', () => {
     const wrong: string[] = [];
     for (let cp = 0; cp <= 0x10ffff; cp++) {
       if (cp >= 0xd800 && cp <= 0xdfff) continue; // lone surrogates: not characters
