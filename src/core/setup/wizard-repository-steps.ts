@@ -5,11 +5,26 @@ import type { Step } from './wizard-types.js';
 
 /** The key's own user IDs listed at its trust question (src/present/user-ids.ts SHOWN_USER_IDS). */
 const SHOWN_SIGNERS = 5;
-/** One user ID cut to SIGNER_CHARS characters with an ellipsis (one of 4,000 filled the screen too). */
+/** One user ID cut to SIGNER_CHARS code points with an ellipsis (one of 4,000 filled the screen too). */
 const SIGNER_CHARS = 70;
+let graphemes: Intl.Segmenter | undefined;
+/**
+ * Cut between graphemes, never inside one: cut by code points, 🇩🇪 became 🇩 and é (e and its
+ * accent) became e, another name than the key's. The longest run of whole graphemes of at most
+ * SIGNER_CHARS code points, so one grapheme of 4,000 variation selectors is cut too
+ * (test/setup/wizard-signer-cut). The segmenter (ICU's data, ~20 ms) only for a long ID.
+ */
 const cutSigner = (id: string) => {
-  const chars = [...id];
-  return chars.length > SIGNER_CHARS ? `${chars.slice(0, SIGNER_CHARS).join('')}…` : id;
+  if ([...id].length <= SIGNER_CHARS) return id;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  let kept = '';
+  let count = 0;
+  for (const { segment } of graphemes.segment(id)) {
+    count += [...segment].length;
+    if (count > SIGNER_CHARS) break;
+    kept += segment;
+  }
+  return `${kept}…`;
 };
 
 /**
