@@ -24,7 +24,7 @@ export class BodyRecheckedContext extends Context {
     client: string | undefined,
     private readonly check: () => void,
   ) {
-    super(req, path, queue, client);
+    super(req, path, queue, client, check);
     this.bytes = async () => {
       const body = await req.body();
       check();

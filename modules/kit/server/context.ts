@@ -19,10 +19,27 @@ export class Context implements RequestContext {
     readonly path: string,
     queue: FairQueue,
     readonly client: string | undefined,
+    /** A consumer's: throws (the 401) when its token no longer names it (server.ts recheck). */
+    check?: () => void,
   ) {
     this.json = async () => parseJson(await req.body());
     this.bytes = () => req.body();
-    this.queue = (work) => queue.run(req.conn.socket, work, req.signal, client);
+    // A job may wait long for its turn (behind another client's chat): a consumer's token revoked
+    // meanwhile is refused when the turn comes, before the work runs (REVIEW17,
+    // test/security/kit-token-revoked-in-queue).
+    this.queue = check
+      ? (work) =>
+          queue.run(
+            req.conn.socket,
+            // async: a throw is the job's rejection (the queue calls work() in its start()).
+            async () => {
+              check();
+              return work();
+            },
+            req.signal,
+            client,
+          )
+      : (work) => queue.run(req.conn.socket, work, req.signal, client);
   }
   bodyStream(): AsyncIterable<Buffer> {
     return this.req.stream();

@@ -211,13 +211,18 @@ export function createKitServer(opts: KitOptions): KitServer {
     if (r.auth !== false && clients.adminSet && client === undefined) throw refusedToken();
     // Its answers' unread bytes are this client's (./unread.ts).
     ex.conn.client = client;
+    // A consumer's token, revoked while its body arrives or while its job waits in the queue, is
+    // refused when the body is in and when the job's turn comes; on a route that checks the token
+    // itself too (vectors' own 401 and its data's owner go by ctx.client). Without an admin token
+    // anyone may call: nothing to refuse.
+    const check =
+      client !== undefined && client !== 'admin' && clients.adminSet
+        ? recheck(ex, client, clients.generation())
+        : undefined;
     const reply = r.handle(
-      // A consumer's body still arriving: its token, revoked meanwhile, is refused when the body is
-      // in; on a route that checks the token itself too (vectors' own 401 and its data's owner go by
-      // ctx.client). Without an admin token anyone may call: nothing to refuse.
-      !ex.complete && client !== undefined && client !== 'admin' && clients.adminSet
-        ? new BodyRecheckedContext(ex, path, queue, client, recheck(ex, client, clients.generation()))
-        : new Context(ex, path, queue, client),
+      check && !ex.complete
+        ? new BodyRecheckedContext(ex, path, queue, client, check)
+        : new Context(ex, path, queue, client, check),
     );
     if (reply instanceof Promise) return reply.then((rep: Reply) => answer(ex, rep));
     return answer(ex, reply);
