@@ -8,7 +8,7 @@
 //
 //   node scripts/bench/_rag-wake-cost.mjs [--n 300] [--gaps 0,1,10,20]
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +35,9 @@ if (process.argv[2] === 'server') {
       .join(' ')}`,
   );
   for (const gap of o.gaps.split(',').map(Number)) {
-    const sock = join(tmpdir(), `rag-wake-cost-${process.pid}.sock`);
-    rmSync(sock, { force: true });
+    // A folder of our own (mode 0700): a fixed name in /tmp could be taken by another user first.
+    const dir = mkdtempSync(join(tmpdir(), 'rag-wake-cost-'));
+    const sock = join(dir, 'echo.sock');
     const child = fork(new URL(import.meta.url).pathname, ['server', sock]);
     await new Promise((r) => child.once('message', r));
     const serverCpu = () =>
@@ -66,7 +67,7 @@ if (process.argv[2] === 'server') {
     const s1 = await serverCpu();
     c.destroy();
     child.kill();
-    rmSync(sock, { force: true });
+    rmSync(dir, { recursive: true, force: true });
     t.sort((a, b) => a - b);
     const us = (x) => x.toFixed(0);
     console.log(
