@@ -33,12 +33,26 @@
  * keycap or an ideograph's variant is written and stays; one after another selector, and one of
  * U+E0100–E01EF (the ideographic variation selectors) after anything but a CJK ideograph, are
  * escaped (each judged after it is matched, by looking back: a look-behind first would run at every
- * character of every text). One U+FE00–FE0F after each letter could still carry four bits a
+ * character of every text); so is one after a ZWJ, and the other characters that draw as nothing
+ * after a letter (HIDDEN). One U+FE00–FE0F after each letter could still carry four bits a
  * letter: left, as text no one reads by eye.
  */
 /** Beyond C0 and C1: one class's ranges (`String.raw`), shared by the three patterns below. */
 const INVISIBLE = String.raw`\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}`;
 const SELECTOR = String.raw`\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
+/**
+ * What draws as nothing after a letter, as a selector does, and is kept alone after one: the
+ * selectors, the Mongolian free variation selectors, the combining grapheme joiner, the Khmer
+ * inherent vowels (tmux 3.3a: 0 columns, REVIEW17). One after another of them or after a ZWJ is
+ * escaped, and a ZWJ after a ZWJ: no text needs such a run (an emoji's longest is VS16 then ZWJ,
+ * ❤️‍🔥), and it carries bytes unseen (`alice` + (U+FE0x ZWJ)×N, console-selector-joiner-smuggling).
+ * UNSAFE's second and third alternatives, before the fourth, which leaves an FVS or a Khmer vowel
+ * alone by a look-behind: in its class, each range slowed every scan (a 2 KB line of punctuation
+ * 7 -> 13.5 µs); the look-behind runs only after a character outside ASSIGNED.
+ */
+/** The Mongolian FVS and Khmer vowels, which UNSAFE's fourth alternative leaves alone. */
+const LONE = String.raw`\u180b-\u180d\u180f\u17b4\u17b5`;
+const HIDDEN = `${SELECTOR}${LONE}\\u034f`;
 const FLAGS = String.raw`\u{1f3f4}\u{e0067}\u{e0062}(?:\u{e0065}\u{e006e}\u{e0067}|\u{e0073}\u{e0063}\u{e0074}|\u{e0077}\u{e006c}\u{e0073})\u{e007f}`;
 const IDEOGRAPH = String.raw`\u3400-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}`;
 /**
@@ -52,11 +66,11 @@ const IDEOGRAPH = String.raw`\u3400-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}`;
  */
 const ASSIGNED = String.raw`\x20-\x7e\xa0-\xac\xae-\u0377\u0400-\u052f\u200d\u2010-\u2027\u2030-\u205e\u2190-\u23ff\u2500-\u27bf\u3041-\u3096\u3099-\u30ff\u4e00-\u9fff\uac00-\ud7a3\u{1f300}-\u{1f64f}`;
 const UNSAFE = new RegExp(
-  `${FLAGS}|[^${ASSIGNED}${SELECTOR}]|[${SELECTOR}](?<=[${SELECTOR}]{2})|[\\u{e0100}-\\u{e01ef}](?<![${IDEOGRAPH}].)`,
+  `${FLAGS}|[${HIDDEN}](?<=[${HIDDEN}\\u200d].)|\\u200d(?<=\\u200d.)|[^${ASSIGNED}${SELECTOR}](?<![${LONE}])|[\\u{e0100}-\\u{e01ef}](?<![${IDEOGRAPH}].)`,
   'gu',
 );
-/** What is always escaped: the controls, the invisible characters, the selectors UNSAFE matched. */
-const ESCAPED = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE}${SELECTOR}]`, 'u');
+/** Always escaped when matched: controls, invisible characters, selectors, CGJ and ZWJ (in a run). */
+const ESCAPED = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE}${HIDDEN}\\u200d]`, 'u');
 /**
  * Unassigned code points (General_Category Cn): tmux draws them as nothing, so a run of them could
  * carry hidden words (test/security/console-unassigned). A property class, built on the first
@@ -78,8 +92,8 @@ function visible(c: string): string {
 
 /**
  * What UNSAFE's match shows as: a flag (its first alternative, the only match longer than one
- * surrogate pair) as it is; a control, invisible or unassigned character made visible; any other
- * character outside ASSIGNED as it is.
+ * surrogate pair) as it is; a control, invisible or unassigned character, or one of a run of HIDDEN,
+ * made visible; any other character outside ASSIGNED as it is.
  */
 function shown(match: string): string {
   if (match.length > 2) return match;
@@ -99,8 +113,9 @@ export function escapeLine(text: string): string {
  * every newline, and the replace called its callback once a line (~1,400 times, ~2 ms of CPU, for
  * `bpkg search vision`'s answer; issue 20).
  */
-const UNSAFE_IN_TEXT = new RegExp(`[^\\t\\n${ASSIGNED}]`, 'u');
-const UNSAFE_IN_JSON = new RegExp(`[^\\0-\\x1f${ASSIGNED}]`, 'u');
+const quickTest = (kept: string) => new RegExp(`[^${kept}${ASSIGNED}]|[\\u034f\\u200d]`, 'u');
+const UNSAFE_IN_TEXT = quickTest('\\t\\n');
+const UNSAFE_IN_JSON = quickTest('\\0-\\x1f');
 
 /** A block of output lines: newlines and tabs stay, every other control character is made visible. */
 export function escapeText(text: string): string {

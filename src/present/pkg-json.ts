@@ -5,7 +5,8 @@
  * Beside them: `repository` (the repository a package comes from or is offered by; `file` for
  * one installed from a package file), `installedVersion` (only when installed) and, for an
  * installed record, `installedAt`. Small and dependency-free: the quick `bpkg search` of the
- * executable's start part uses it.
+ * executable's start part uses it; the other lists' shapes are in pkg-json-query.ts, out of the
+ * start part (its 67 KB budget, test/perf/start-path).
  */
 
 /** A `bpkg search` hit. */
@@ -14,44 +15,3 @@ export const hitJson = <H extends { repo: string; installed?: string }>(h: H) =>
   repository: h.repo,
   ...(h.installed !== undefined ? { installedVersion: h.installed } : {}),
 });
-
-/** An installed record (`bpkg list`, `bpkg info`'s `installed`). */
-export const installedJson = <P extends { version: string; installed: string; origin: string }>(p: P) => ({
-  ...p,
-  installedVersion: p.version,
-  installedAt: p.installed,
-  repository: p.origin,
-});
-
-/** `bpkg info NAME`: its installed record and each version offered, as above. */
-export const infoJson = <
-  I extends {
-    installed?: { version: string; installed: string; origin: string };
-    available: Array<{ repo: string }>;
-  },
->(
-  i: I,
-) => ({
-  ...i,
-  ...(i.installed
-    ? {
-        installed: installedJson(i.installed),
-        installedVersion: i.installed.version,
-        installedAt: i.installed.installed,
-      }
-    : {}),
-  available: i.available.map((a) => ({ ...a, repository: a.repo })),
-});
-
-/** An entry of `bpkg list --upgradable` / `upgrade --dry-run`. */
-export const upgradableJson = <U extends { from: string; repo: string }>(u: U) => ({
-  ...u,
-  repository: u.repo,
-  installedVersion: u.from,
-});
-
-/**
- * A package `bpkg upgrade --dry-run` would install new to the box (`newPackages`): the plan's
- * change as `bpkg install --json` gives it (`to`, `repo`, `size`, `dependencyOf`), with `repository`.
- */
-export const newPackageJson = <C extends { repo: string }>(c: C) => ({ ...c, repository: c.repo });

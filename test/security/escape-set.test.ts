@@ -16,7 +16,8 @@ import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js'
  * format character (\p{Cf}) but ZWJ; the unassigned code points (\p{Cn}, drawn as nothing:
  * console-unassigned) since CONSOLE11.
  */
-const REFERENCE = /^(?:(?!\u200d)[\p{Cc}\p{Cf}\p{Cn}\u115f\u1160\u2028\u2029\u3164\uffa0]|[\u{e0100}-\u{e01ef}])$/u;
+const REFERENCE =
+  /^(?:(?!\u200d)[\p{Cc}\p{Cf}\p{Cn}\u115f\u1160\u2028\u2029\u3164\uffa0]|[\u{e0100}-\u{e01ef}])$/u;
 
 describe('the characters escape.ts makes visible', () => {
   it('are exactly \\p{Cc}, \\p{Cf} but ZWJ, the separators, the Hangul fillers, \\p{Cn} and the ideographic variation selectors (alone), on every code point', () => {

@@ -4,7 +4,7 @@ import { showFingerprint } from '../../present/fingerprint.js';
 import { heldBackJson, heldBackLines } from '../../present/held-back.js';
 import { reachLines, upgradePlanLines } from '../../present/install.js';
 import { installedAs } from '../../present/packages.js';
-import { infoJson, installedJson, newPackageJson, upgradableJson } from '../../present/pkg-json.js';
+import { infoJson, installedJson, newPackageJson, upgradableJson } from '../../present/pkg-json-query.js';
 import { shownHint } from '../../present/root-in-hints.js';
 import { table } from '../../present/table.js';
 import { bytes } from '../../present/units.js';
