@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rcompare } from 'semver';
@@ -141,6 +141,17 @@ export async function readCatalog(root: string): Promise<Catalog | undefined> {
   return { dir, url: pathToFileURL(dir).href, key, entries };
 }
 
+/**
+ * Is blueprint's default-deny egress in force on this running box? Only on the box itself (root
+ * `/`), where /etc/nftables.conf holds blueprint's table; a box folder (tests, images being
+ * built) fetches as its host does.
+ */
+async function boxFirewallInForce(root: string): Promise<boolean> {
+  if (path.resolve(root) !== '/') return false;
+  const rules = await readFile('/etc/nftables.conf', 'utf8').catch(() => '');
+  return /^\s*table inet blueprint\b/m.test(rules);
+}
+
 /** ' (did you mean NAME?)' when a name offered is a letter or two off the one asked for. */
 function near(name: string, names: string[]): string {
   const close = closestName(name, names);
@@ -157,6 +168,7 @@ export async function withCatalog(
   spec: ApplianceSpec,
   repositories: ResolvedRepository[],
   ops: ModuleOps | undefined,
+  firewallInForce: () => Promise<boolean> = () => boxFirewallInForce(root),
 ): Promise<ResolvedRepository[]> {
   if (!ops || !spec.modules.some((m) => m.state !== 'absent')) return repositories;
   const installed = new Set(await ops.installed());
@@ -177,6 +189,13 @@ export async function withCatalog(
     // The file's repositories the box has too are fetched again when a name is not in their kept
     // index: one added by an earlier apply with no module (never fetched), or fetched before the
     // module was published, offers it now, and apply's install updates the indexes first.
+    // On a running box whose default-deny firewall is in force (the image's, before and after
+    // setup) a repository the box has not added yet is not reachable until apply has loaded the
+    // rules that allow it: a fetch now waits for its timeout and refuses a good file. Those names
+    // are not judged here, as before the scratch fetch existed; apply's install fetches them once
+    // the firewall lets it, and refuses an unknown name there (test/image/egress).
+    const unreachable = fresh.length > 0 && (await firewallInForce());
+    if (unknown.length && repositories.length && ops.offeredBy && unreachable) unknown = [];
     if (unknown.length && repositories.length && ops.offeredBy) {
       const got = await ops.offeredBy(
         repositories.map((r) => ({
