@@ -10,12 +10,11 @@
  * emoji sequences (shown as their parts) and Indic conjuncts. dist/blueprint in tmux, a real
  * OpenPGP key trusted.
  */
-import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
-import { makeKey } from '../helpers/pkg.js';
+import { keysScreenWithUserId } from '../helpers/keys-screen.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { exe, Pane, requireExe } from '../tui/tmux.js';
+import { requireExe } from '../tui/tmux.js';
 
 const t = rootsPerTest('console-format');
 beforeEach(() => requireExe());
@@ -43,14 +42,7 @@ const INVISIBLE = [
 
 describe('invisible format characters in hostile text', () => {
   it("a key's user ID with a zero width space shows it on the Keys screen", async () => {
-    const key = await makeKey(path.join(t.work, 'key'), { name: 'Al\u200bice Re\u200cpo' });
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    await new PackageManager({ root: t.root }).keyring.add(key.publicKey, key.fingerprint);
-    const p = new Pane([exe, '--root', t.root], { width: 160, height: 30 });
-    t.defer(async () => p.kill());
-    await p.waitFor('Host');
-    p.keys('4');
-    const s = await p.waitFor('Trusted signing keys (1)');
+    const s = await keysScreenWithUserId(t, 'Al\u200bice Re\u200cpo');
     expect(s).toContain('Al\\u{200b}ice Re\\u{200c}po');
   }, 60_000);
 

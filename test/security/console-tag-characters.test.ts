@@ -11,9 +11,9 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
-import { makeKey } from '../helpers/pkg.js';
+import { keysScreenWithUserId } from '../helpers/keys-screen.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { exe, Pane, requireExe } from '../tui/tmux.js';
+import { exe, requireExe } from '../tui/tmux.js';
 
 const t = rootsPerTest('console-tags');
 beforeEach(() => requireExe());
@@ -28,14 +28,7 @@ const WALES = '\u{1f3f4}\u{e0067}\u{e0062}\u{e0077}\u{e006c}\u{e0073}\u{e007f}';
 describe('tag characters in hostile text', () => {
   it("a key's user ID with a hidden word shows it as escapes on the Keys screen; the England flag is still a flag", async () => {
     const name = `Fleet Repo${hidden('EVIL')} ${ENGLAND}`;
-    const key = await makeKey(path.join(t.work, 'key'), { name });
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    await new PackageManager({ root: t.root }).keyring.add(key.publicKey, key.fingerprint);
-    const p = new Pane([exe, '--root', t.root], { width: 160, height: 30 });
-    t.defer(async () => p.kill());
-    await p.waitFor('Host');
-    p.keys('4');
-    const s = await p.waitFor('Trusted signing keys (1)');
+    const s = await keysScreenWithUserId(t, name);
     expect(s).toContain('Fleet Repo\\u{e0045}\\u{e0056}\\u{e0049}\\u{e004c}');
     // The flag: tmux 3.3a keeps its first 21 bytes (🏴 and four tags) in one cell; never escaped.
     expect(s).toContain('\u{1f3f4}');

@@ -6,12 +6,11 @@
  * Unicode version: docs/tui.md), with a class built on the first text that needs it: never at start
  * (test/perf/start-path). dist/blueprint in tmux, a real OpenPGP key trusted.
  */
-import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
-import { makeKey } from '../helpers/pkg.js';
+import { keysScreenWithUserId } from '../helpers/keys-screen.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { exe, Pane, requireExe } from '../tui/tmux.js';
+import { requireExe } from '../tui/tmux.js';
 
 const t = rootsPerTest('console-unassigned');
 beforeEach(() => requireExe());
@@ -21,14 +20,7 @@ const UNASSIGNED = ['\u0378', '\u2065', '\u{40000}', '\u{e0080}', '\ufdd0', '\uf
 
 describe('unassigned code points in hostile text', () => {
   it("a key's user ID with unassigned code points shows them on the Keys screen", async () => {
-    const key = await makeKey(path.join(t.work, 'key'), { name: 'Al\u0378ice Re\u{40000}po' });
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    await new PackageManager({ root: t.root }).keyring.add(key.publicKey, key.fingerprint);
-    const p = new Pane([exe, '--root', t.root], { width: 160, height: 30 });
-    t.defer(async () => p.kill());
-    await p.waitFor('Host');
-    p.keys('4');
-    const s = await p.waitFor('Trusted signing keys (1)');
+    const s = await keysScreenWithUserId(t, 'Al\u0378ice Re\u{40000}po');
     expect(s).toContain('Al\\u{378}ice Re\\u{40000}po');
   }, 60_000);
 

@@ -7,12 +7,11 @@
  * another selector, and one of U+E0100–E01EF after anything but an ideograph, are shown as
  * `\u{e0135}` text. dist/blueprint in tmux, a real OpenPGP key trusted.
  */
-import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { escapeJson, escapeLine, escapeText } from '../../src/present/escape.js';
-import { makeKey } from '../helpers/pkg.js';
+import { keysScreenWithUserId } from '../helpers/keys-screen.js';
 import { rootsPerTest } from '../helpers/roots.js';
-import { exe, Pane, requireExe } from '../tui/tmux.js';
+import { requireExe } from '../tui/tmux.js';
 
 const t = rootsPerTest('console-vs');
 beforeEach(() => requireExe());
@@ -23,14 +22,7 @@ const smuggled = (word: string) =>
 
 describe('variation selectors in hostile text', () => {
   it("a key's user ID with a word in selectors after an emoji shows them as escapes on the Keys screen", async () => {
-    const key = await makeKey(path.join(t.work, 'key'), { name: `Fleet Repo \u{1f600}${smuggled('EVIL')}` });
-    const { PackageManager } = await import('../../src/core/pkg/index.js');
-    await new PackageManager({ root: t.root }).keyring.add(key.publicKey, key.fingerprint);
-    const p = new Pane([exe, '--root', t.root], { width: 160, height: 30 });
-    t.defer(async () => p.kill());
-    await p.waitFor('Host');
-    p.keys('4');
-    const s = await p.waitFor('Trusted signing keys (1)');
+    const s = await keysScreenWithUserId(t, `Fleet Repo \u{1f600}${smuggled('EVIL')}`);
     expect(s).toContain('Fleet Repo \u{1f600}\\u{e0135}\\u{e0146}\\u{e0139}\\u{e013c}');
   }, 60_000);
 
