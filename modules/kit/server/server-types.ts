@@ -37,6 +37,12 @@ export interface RequestContext {
    * `work` has settled (the work runs on; the connection is then swept as any idle one).
    */
   hold<T>(work: Promise<T>, opts?: { maxMs?: number }): Promise<T>;
+  /**
+   * `work` judged when it starts, as queue() judges its work: a consumer's token revoked meanwhile
+   * throws the 401 instead of running it. For work a module queues itself (its own FairQueue), where
+   * a request may wait long for its turn (vectors' snapshot copies); the admin's and untokened as is.
+   */
+  judged<T>(work: () => Promise<T>): () => Promise<T>;
   /** Aborted when the client closes the connection before its answer. */
   signal: AbortSignal;
   /**

@@ -41,8 +41,11 @@ export function snapshotRoutes(store: Store): RouteTable {
   const copies = new FairQueue({ concurrency: 1, maxQueued: SNAPSHOT_WORK_WAITING, maxPerKey: 2 });
   // Held (ctx.hold): a request waiting here, outside the kit's queue, with no traffic for the
   // kit's idleTimeoutMs was otherwise closed by its idle sweep and its create or recover dropped.
+  // A consumer's token revoked while it waits (behind a big collection's copy: seconds) is refused
+  // when its turn comes, as in the kit's queue: otherwise a removed consumer's restore ran after its
+  // purge, owned by it and dated after the purge record (test/security/vectors-token-revoked-in-snapshot-queue).
   const inTurn = <T>(ctx: RequestContext, work: () => Promise<T>) =>
-    ctx.hold(copies.run(ctx.req.socket, work, ctx.signal, ctx.client));
+    ctx.hold(copies.run(ctx.req.socket, ctx.judged(work), ctx.signal, ctx.client));
   const dirOf = (c: string) => join(root, hex(c));
   /** Uploads being received now (each a file being written). */
   let receiving = 0;
