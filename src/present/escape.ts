@@ -37,8 +37,11 @@
  * after a letter (HIDDEN). One U+FE00–FE0F after each letter could still carry four bits a
  * letter: left, as text no one reads by eye.
  */
-/** Beyond C0 and C1: one class's ranges (`String.raw`), shared by the three patterns below. */
-const INVISIBLE = String.raw`\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}`;
+/**
+ * Beyond C0 and C1: one class's ranges (`String.raw`). A range may span unassigned code points
+ * (U+2065, U+E0002–E001F), escaped anyway: only the escaped class, asked after UNSAFE, uses it.
+ */
+const INVISIBLE = String.raw`\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e\u200b\u200c\u200e\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb\uffa0\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}-\u{e007f}`;
 const SELECTOR = String.raw`\ufe00-\ufe0f\u{e0100}-\u{e01ef}`;
 /**
  * What draws as nothing after a letter, as a selector does, and is kept alone after one: the
@@ -69,8 +72,6 @@ const UNSAFE = new RegExp(
   `${FLAGS}|[${HIDDEN}](?<=[${HIDDEN}\\u200d].)|\\u200d(?<=\\u200d.)|[^${ASSIGNED}${SELECTOR}](?<![${LONE}])|[\\u{e0100}-\\u{e01ef}](?<![${IDEOGRAPH}].)`,
   'gu',
 );
-/** Always escaped when matched: controls, invisible characters, selectors, CGJ and ZWJ (in a run). */
-const ESCAPED = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE}${HIDDEN}\\u200d]`, 'u');
 /**
  * Unassigned code points (General_Category Cn): tmux draws them as nothing, so a run of them could
  * carry hidden words (test/security/console-unassigned). A property class, built on the first
@@ -78,11 +79,41 @@ const ESCAPED = new RegExp(`[\\0-\\x1f\\x7f-\\x9f${INVISIBLE}${HIDDEN}\\u200d]`,
  * Judged by Node's ICU, whose Unicode is newer than tmux's (docs/tui.md).
  */
 let unassigned: RegExp | undefined;
-function isUnassigned(c: string): boolean {
-  // A string, not a literal: V8 checks a literal's pattern as it parses the script, at start.
-  // biome-ignore lint/complexity/useRegexLiterals: see above
-  unassigned ??= new RegExp('\\p{Cn}', 'u');
-  return unassigned.test(c);
+
+/**
+ * Characters assigned after Unicode 14: tmux 3.3a sizes by glibc 2.36's wcwidth, Unicode 14, and
+ * draws what that does not know as nothing, so `a🫨b` showed `ab` (test/security/console-newer-unicode).
+ * None is in ASSIGNED (its scripts were whole in Unicode 14). Generated (do not edit): run
+ * scripts/unicode/newer-than-terminal.mjs (Node's Unicode 17.0 less Python's unicodedata, 14.0.0);
+ * console-newer-unicode checks it against a fresh run. Each letter is a base-26 digit, A and a 0:
+ * upper case goes on, lower case ends a number; a range is its gap after the last, its length less one.
+ */
+const NEWER_UNICODE =
+  'DGhahaBLcaExawaSgaEOeBcDubBvaKfbBPmaBHlcCVcaBRhdSqlBSQlecabafxBFThpRdbCcgDAfBzBGmzBMkDbLuCjBFzcMgDuBCvtBOmJpQwCfKsDmHXcajFZdKZtCfEOkCfLiBzLaeJCjhBXfajIzNJbaBiaKCoBCyBLntERhfKbDrBPwVnGAaeFvlDlaIiBmOpdBdcpiBdclegjkfihhbIcBkkaCSXqgIWglLCcXxNZuMOn';
+/**
+ * Always escaped when matched: invisible characters, selectors, CGJ and ZWJ (in a run), and the
+ * characters newer than the terminal's Unicode (`shown` escapes the controls before it asks).
+ * Made on the first character outside ASSIGNED, as `unassigned`: NEWER_UNICODE decoded at start
+ * would be more of every command's start.
+ */
+let escaped: RegExp | undefined;
+function escapedClass(): RegExp {
+  let cls = '';
+  let n = 0;
+  let next = 0; // the code point after the last range
+  let from = -1;
+  for (const digit of NEWER_UNICODE) {
+    n = n * 26 + (digit.charCodeAt(0) & 31) - 1;
+    if (digit < 'a') continue;
+    if (from < 0) from = next + n;
+    else {
+      next = from + n + 1;
+      cls += `${String.fromCodePoint(from)}-${String.fromCodePoint(next - 1)}`;
+      from = -1;
+    }
+    n = 0;
+  }
+  return new RegExp(`[${INVISIBLE}${HIDDEN}\\u200d${cls}]`, 'u');
 }
 
 function visible(c: string): string {
@@ -92,13 +123,18 @@ function visible(c: string): string {
 
 /**
  * What UNSAFE's match shows as: a flag (its first alternative, the only match longer than one
- * surrogate pair) as it is; a control, invisible or unassigned character, or one of a run of HIDDEN,
- * made visible; any other character outside ASSIGNED as it is.
+ * surrogate pair) as it is; a control, invisible, unassigned or newer-than-the-terminal character,
+ * or one of a run of HIDDEN, made visible; any other character outside ASSIGNED as it is.
  */
 function shown(match: string): string {
   if (match.length > 2) return match;
   // Below U+00A0 UNSAFE matches only controls (a newline of escapeLine's: no regex test for it).
-  return match < '\xa0' || ESCAPED.test(match) || isUnassigned(match) ? visible(match) : match;
+  if (match < '\xa0') return visible(match);
+  escaped ??= escapedClass();
+  // A string, not a literal: V8 checks a literal's pattern as it parses the script, at start.
+  // biome-ignore lint/complexity/useRegexLiterals: see above
+  unassigned ??= new RegExp('\\p{Cn}', 'u');
+  return escaped.test(match) || unassigned.test(match) ? visible(match) : match;
 }
 
 /** One value on one line (a cell, a name, a user ID): every control character is made visible, newlines too. */
