@@ -28,28 +28,16 @@ export class Context implements RequestContext {
     this.json = async () => parseJson(await req.body());
     this.bytes = () => req.body();
     // A job may wait long for its turn (behind another client's chat): a consumer's token revoked
-    // meanwhile is refused when the turn comes, before the work runs (REVIEW17,
-    // test/security/kit-token-revoked-in-queue).
-    // The same check for a module's own queue (REVIEW18, test/security/vectors-token-revoked-in-snapshot-queue).
+    // meanwhile is refused when the turn comes, before the work runs, in the kit's queue (REVIEW17,
+    // test/security/kit-token-revoked-in-queue) and a module's own (REVIEW18,
+    // test/security/vectors-token-revoked-in-snapshot-queue). Without a check the work is queued as is.
     this.judged = check
       ? (work) => async () => {
           check();
           return work();
         }
       : asIs;
-    this.queue = check
-      ? (work) =>
-          queue.run(
-            req.conn.socket,
-            // async: a throw is the job's rejection (the queue calls work() in its start()).
-            async () => {
-              check();
-              return work();
-            },
-            req.signal,
-            client,
-          )
-      : (work) => queue.run(req.conn.socket, work, req.signal, client);
+    this.queue = (work) => queue.run(req.conn.socket, this.judged(work), req.signal, client);
   }
   bodyStream(): AsyncIterable<Buffer> {
     return this.req.stream();
