@@ -189,25 +189,26 @@ export async function withCatalog(
     // The file's repositories the box has too are fetched again when a name is not in their kept
     // index: one added by an earlier apply with no module (never fetched), or fetched before the
     // module was published, offers it now, and apply's install updates the indexes first.
-    // On a running box whose default-deny firewall is in force (the image's, before and after
-    // setup) a repository the box has not added yet is not reachable until apply has loaded the
-    // rules that allow it: a fetch now waits for its timeout and refuses a good file. Those names
-    // are not judged here, as before the scratch fetch existed; apply's install fetches them once
-    // the firewall lets it, and refuses an unknown name there (test/image/egress).
-    const unreachable = fresh.length > 0 && (await firewallInForce());
-    if (unknown.length && repositories.length && ops.offeredBy && unreachable) unknown = [];
     if (unknown.length && repositories.length && ops.offeredBy) {
-      const got = await ops.offeredBy(
-        repositories.map((r) => ({
-          name: r.name,
-          url: r.url,
-          ...(r.mirrors ? { mirrors: r.mirrors } : {}),
-          armored: r.key.armored,
-          fingerprint: r.key.fingerprint,
-        })),
-      );
+      // On a running box whose default-deny firewall is in force (the image's, before and after
+      // setup) a repository the box has not added yet is not reachable until apply has loaded the
+      // rules that allow it: a fetch now waits for its timeout and refuses a good file. Not looked
+      // at then, as without a scratch folder; apply's install fetches them once the firewall lets
+      // it, and refuses an unknown name there (apply.ts unoffered; test/image/egress).
+      const got =
+        fresh.length > 0 && (await firewallInForce())
+          ? undefined
+          : await ops.offeredBy(
+              repositories.map((r) => ({
+                name: r.name,
+                url: r.url,
+                ...(r.mirrors ? { mirrors: r.mirrors } : {}),
+                armored: r.key.armored,
+                fingerprint: r.key.fingerprint,
+              })),
+            );
       for (const n of got?.offered ?? []) offered.add(n);
-      // Not looked at (no scratch folder): may offer anything, as before.
+      // Not looked at (no scratch folder, or behind the firewall): may offer anything, as before.
       unknown = got ? unknown.filter((m) => !offered.has(m.name)) : [];
       const failed = got?.failed[0];
       if (unknown.length && failed) {
